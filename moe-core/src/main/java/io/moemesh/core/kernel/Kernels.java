@@ -1,0 +1,53 @@
+package io.moemesh.core.kernel;
+
+import io.moemesh.core.tensor.WeightMatrix;
+
+/**
+ * The numeric kernels of the engine. {@link ScalarKernels} is the obviously-correct reference;
+ * {@link VectorKernels} uses the Vector API and must agree with it within float rounding.
+ * Implementations are stateless and thread-safe: all scratch space is passed in.
+ */
+public interface Kernels {
+
+    /**
+     * {@code out[b * w.rows() + r] = sum_c w[r, c] * x[b * w.cols() + c]} for every {@code b < batch}:
+     * {@code y = x · Wᵀ}, as {@code torch.nn.functional.linear}. Accumulates in float32.
+     * A batch of 1 is a matrix-vector product.
+     */
+    void matmul(WeightMatrix w, float[] x, int batch, float[] out);
+
+    /** RMSNorm (Zhang &amp; Sennrich 2019, as HF MixtralRMSNorm): {@code out = x / sqrt(mean(x²) + eps) * weight}. */
+    void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int size);
+
+    /** SwiGLU activation in place: {@code gate[i] = silu(gate[i]) * up[i]} for {@code i < n}. */
+    void swiglu(float[] gate, float[] up, int n);
+
+    /** Numerically stable softmax of {@code x[off .. off + size)} in place. */
+    void softmax(float[] x, int off, int size);
+
+    /**
+     * Rotary position embedding in place on {@code nHeads} heads of {@code headDim} starting at {@code off},
+     * in the HF "rotate_half" layout: element {@code i} pairs with {@code i + headDim/2}.
+     * {@code cos} and {@code sin} hold {@code headDim/2} values for this token's position.
+     */
+    void rope(float[] x, int off, int nHeads, int headDim, float[] cos, float[] sin);
+
+    /** Dot product of {@code a[aOff .. aOff + n)} and {@code b[bOff .. bOff + n)}. */
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** {@code y[yOff + i] += alpha * x[xOff + i]} for {@code i < n}. */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    static Kernels scalar() {
+        return ScalarKernels.INSTANCE;
+    }
+
+    static Kernels vector() {
+        return VectorKernels.INSTANCE;
+    }
+
+    /** The fastest implementation this JVM supports, chosen once. */
+    static Kernels best() {
+        return VectorKernels.isSupported() ? vector() : scalar();
+    }
+}
