@@ -1,0 +1,105 @@
+package io.moemesh.cli;
+
+import io.moemesh.core.engine.Generation;
+import io.moemesh.core.engine.GenerationRequest;
+import io.moemesh.core.engine.InProcessEngine;
+import io.moemesh.core.engine.SamplingParams;
+import io.moemesh.core.kernel.Kernels;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code moe generate}: runs the in-process engine and streams the continuation to stdout. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Continue one or more prompts with the in-process engine, streaming text to stdout.")
+final class GenerateCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Model directory (config.json, *.safetensors, tokenizer.json).")
+    Path model;
+
+    @Option(names = "--prompt", required = true, description = "Prompt text; repeat to run several prompts as one batch.")
+    List<String> prompts;
+
+    @Option(names = "--max-tokens", defaultValue = "64", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default); higher = more random.")
+    float temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k most likely tokens (0 = all).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus sampling threshold in (0, 1] (default: 1).")
+    float topP;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Random seed for sampling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--stop", description = "Stop when the text contains this string; repeatable.")
+    List<String> stop = new ArrayList<>();
+
+    @Option(names = "--ignore-eos", description = "Keep generating after the end-of-sequence token.")
+    boolean ignoreEos;
+
+    @Option(names = "--experts-per-token", defaultValue = "0",
+            description = "Override the model's experts per token (top-k routing); 0 = the model's value.")
+    int expertsPerToken;
+
+    @Option(names = "--kernels", defaultValue = "best", description = "best, vector or scalar (default: ${DEFAULT-VALUE}).")
+    String kernels;
+
+    @Override
+    public Integer call() {
+        SamplingParams params = new SamplingParams(temperature, topK, topP, seed, maxTokens, stop, ignoreEos);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        long start = System.nanoTime();
+        try (InProcessEngine engine = InProcessEngine.open(model, kernels(), expertsPerToken)) {
+            List<GenerationRequest> requests = prompts.stream().map(p -> new GenerationRequest(p, params)).toList();
+            boolean stream = requests.size() == 1;
+            if (stream) {
+                out.print(prompts.getFirst());
+                out.flush();
+            }
+            List<Generation> results = engine.generate(requests, (request, token, text) -> {
+                if (stream) {
+                    out.print(text);
+                    out.flush();
+                }
+            });
+            double seconds = (System.nanoTime() - start) / 1e9;
+            int tokens = 0;
+            for (int i = 0; i < results.size(); i++) {
+                Generation g = results.get(i);
+                tokens += g.tokenIds().length;
+                if (stream) {
+                    out.println();
+                } else {
+                    out.printf("[%d] %s%s%n", i, prompts.get(i), g.text());
+                }
+                err.printf("[%d] %d prompt tokens, %d generated, finish: %s%n", i, g.promptIds().length,
+                        g.tokenIds().length, g.finishReason().name().toLowerCase());
+            }
+            err.printf("%d tokens in %.2f s (%.1f tokens/s, including model load)%n", tokens, seconds, tokens / seconds);
+        }
+        return 0;
+    }
+
+    private Kernels kernels() {
+        return switch (kernels) {
+            case "best" -> Kernels.best();
+            case "vector" -> Kernels.vector();
+            case "scalar" -> Kernels.scalar();
+            default -> throw new IllegalArgumentException("--kernels must be best, vector or scalar, got '" + kernels + "'");
+        };
+    }
+}

@@ -1,0 +1,69 @@
+package io.moemesh.core.engine;
+
+import io.moemesh.core.model.KvCache;
+import io.moemesh.core.tokenizer.TextTokenizer;
+import java.util.Arrays;
+import java.util.OptionalInt;
+
+/** The state of one sequence while it generates: its cache, sampler, text and tokens so far. */
+final class ActiveSequence {
+
+    final int request;
+    final int[] promptIds;
+    final KvCache cache;
+    private final SamplingParams params;
+    private final Sampler sampler;
+    private final TextStream text;
+    private final OptionalInt eos;
+    private int[] generated;
+    private int count;
+    private FinishReason finish;
+
+    ActiveSequence(int request, int[] promptIds, SamplingParams params, KvCache cache, TextTokenizer tokenizer,
+            OptionalInt eos) {
+        this.request = request;
+        this.promptIds = promptIds;
+        this.params = params;
+        this.cache = cache;
+        this.sampler = new Sampler(params);
+        this.text = new TextStream(tokenizer, params.stop());
+        this.eos = eos;
+        this.generated = new int[Math.min(params.maxTokens(), cache.capacity())];
+    }
+
+    /** Position of the next token to feed: the last generated one. */
+    int nextPosition() {
+        return promptIds.length + count - 1;
+    }
+
+    int lastToken() {
+        return generated[count - 1];
+    }
+
+    boolean finished() {
+        return finish != null;
+    }
+
+    /** Samples the next token from {@code logits[off ..]}, reports it, and decides whether the sequence ends. */
+    void accept(float[] logits, int off, int vocab, TokenListener listener) {
+        int token = sampler.next(logits, off, vocab);
+        if (!params.ignoreEos() && eos.isPresent() && token == eos.getAsInt()) {
+            finish = FinishReason.EOS;
+            listener.onToken(request, token, text.finish());
+            return;
+        }
+        generated[count++] = token;
+        String piece = text.push(token);
+        if (text.stopped()) {
+            finish = FinishReason.STOP;
+        } else if (count == params.maxTokens() || promptIds.length + count >= cache.capacity()) {
+            finish = FinishReason.LENGTH;
+            piece += text.finish();
+        }
+        listener.onToken(request, token, piece);
+    }
+
+    Generation result() {
+        return new Generation(promptIds, Arrays.copyOf(generated, count), text.text(), finish);
+    }
+}

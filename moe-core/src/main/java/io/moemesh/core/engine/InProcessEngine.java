@@ -1,0 +1,167 @@
+package io.moemesh.core.engine;
+
+import io.moemesh.core.config.ModelConfig;
+import io.moemesh.core.kernel.Kernels;
+import io.moemesh.core.model.DenseTransformer;
+import io.moemesh.core.model.DenseWeights;
+import io.moemesh.core.model.ExpertDispatch;
+import io.moemesh.core.model.KvCache;
+import io.moemesh.core.model.LocalExperts;
+import io.moemesh.core.model.RoutingObserver;
+import io.moemesh.core.model.TokenBatch;
+import io.moemesh.core.safetensors.Checkpoint;
+import io.moemesh.core.tokenizer.TextTokenizer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The whole model in one process: the reference the distributed system must match token for token.
+ * A batch of requests is prefilled in one step; then every step decodes one token for each sequence
+ * still running, and finished sequences leave the batch. Not thread-safe: one caller at a time.
+ */
+public final class InProcessEngine implements AutoCloseable {
+
+    private final Checkpoint checkpoint;
+    private final TextTokenizer tokenizer;
+    private final DenseTransformer dense;
+    private final ExpertDispatch experts;
+
+    InProcessEngine(Checkpoint checkpoint, TextTokenizer tokenizer, DenseTransformer dense, ExpertDispatch experts) {
+        this.checkpoint = checkpoint;
+        this.tokenizer = tokenizer;
+        this.dense = dense;
+        this.experts = experts;
+    }
+
+    /** Opens a model directory ({@code config.json}, safetensors, {@code tokenizer.json}) with the fastest kernels. */
+    public static InProcessEngine open(Path modelDir) {
+        return open(modelDir, Kernels.best(), 0);
+    }
+
+    /** {@code topK} overrides the model's experts per token when positive. */
+    public static InProcessEngine open(Path modelDir, Kernels kernels, int topK) {
+        ModelConfig config = ModelConfig.load(modelDir);
+        Checkpoint checkpoint = Checkpoint.open(modelDir);
+        try {
+            TextTokenizer tokenizer = TextTokenizer.load(modelDir);
+            DenseTransformer dense = new DenseTransformer(config, DenseWeights.load(checkpoint, config), kernels, topK);
+            return new InProcessEngine(checkpoint, tokenizer, dense, LocalExperts.load(checkpoint, config, kernels));
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() {
+        return dense.config();
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public Generation generate(String prompt, SamplingParams params, TokenListener listener) {
+        return generate(List.of(new GenerationRequest(prompt, params)), listener).getFirst();
+    }
+
+    public List<Generation> generate(List<GenerationRequest> requests, TokenListener listener) {
+        List<int[]> prompts = new ArrayList<>(requests.size());
+        for (GenerationRequest r : requests) {
+            prompts.add(tokenizer.encode(r.prompt()));
+        }
+        return generateIds(prompts, requests.stream().map(GenerationRequest::params).toList(), listener);
+    }
+
+    /** Generates from token ids: {@code params.get(i)} samples {@code prompts.get(i)}. */
+    public List<Generation> generateIds(List<int[]> prompts, List<SamplingParams> params, TokenListener listener) {
+        List<ActiveSequence> all = new ArrayList<>(prompts.size());
+        for (int i = 0; i < prompts.size(); i++) {
+            all.add(start(i, prompts.get(i), params.get(i)));
+        }
+        float[] logits = dense.forward(prefillBatch(all), experts, RoutingObserver.NONE);
+        int vocab = config().vocabSize();
+        for (int i = 0; i < all.size(); i++) {
+            all.get(i).accept(logits, i * vocab, vocab, listener);
+        }
+        List<ActiveSequence> running = all.stream().filter(s -> !s.finished()).toList();
+        while (!running.isEmpty()) {
+            logits = dense.forward(decodeBatch(running), experts, RoutingObserver.NONE);
+            for (int i = 0; i < running.size(); i++) {
+                running.get(i).accept(logits, i * vocab, vocab, listener);
+            }
+            running = running.stream().filter(s -> !s.finished()).toList();
+        }
+        return all.stream().map(ActiveSequence::result).toList();
+    }
+
+    /**
+     * Runs the prompt through the model once and returns the logits at every position
+     * ({@code vocab} floats each): for golden-vector checks and routing traces.
+     */
+    public float[] score(int[] ids, RoutingObserver observer) {
+        KvCache cache = new KvCache(config(), ids.length);
+        KvCache[] caches = new KvCache[ids.length];
+        Arrays.fill(caches, cache);
+        boolean[] all = new boolean[ids.length];
+        Arrays.fill(all, true);
+        int[] positions = new int[ids.length];
+        Arrays.setAll(positions, i -> i);
+        return dense.forward(new TokenBatch(ids, positions, caches, all), experts, observer);
+    }
+
+    private ActiveSequence start(int request, int[] promptIds, SamplingParams params) {
+        int context = config().maxPositionEmbeddings();
+        if (promptIds.length == 0) {
+            throw new IllegalArgumentException("request " + request + ": the prompt is empty");
+        }
+        if (promptIds.length >= context) {
+            throw new IllegalArgumentException("request " + request + ": prompt of " + promptIds.length
+                    + " tokens leaves no room in the model's context of " + context + " tokens");
+        }
+        int capacity = Math.min(context, promptIds.length + params.maxTokens());
+        return new ActiveSequence(request, promptIds, params, new KvCache(config(), capacity), tokenizer,
+                config().eosTokenId());
+    }
+
+    private static TokenBatch prefillBatch(List<ActiveSequence> sequences) {
+        int n = sequences.stream().mapToInt(s -> s.promptIds.length).sum();
+        int[] tokens = new int[n];
+        int[] positions = new int[n];
+        KvCache[] caches = new KvCache[n];
+        boolean[] want = new boolean[n];
+        int i = 0;
+        for (ActiveSequence s : sequences) {
+            for (int p = 0; p < s.promptIds.length; p++, i++) {
+                tokens[i] = s.promptIds[p];
+                positions[i] = p;
+                caches[i] = s.cache;
+                want[i] = p == s.promptIds.length - 1; // only the last prompt token samples
+            }
+        }
+        return new TokenBatch(tokens, positions, caches, want);
+    }
+
+    private static TokenBatch decodeBatch(List<ActiveSequence> running) {
+        int n = running.size();
+        int[] tokens = new int[n];
+        int[] positions = new int[n];
+        KvCache[] caches = new KvCache[n];
+        boolean[] want = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            ActiveSequence s = running.get(i);
+            tokens[i] = s.lastToken();
+            positions[i] = s.nextPosition();
+            caches[i] = s.cache;
+            want[i] = true;
+        }
+        return new TokenBatch(tokens, positions, caches, want);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,60 @@
+package io.moemesh.core.gate;
+
+/**
+ * Mixtral routing (HF {@code MixtralSparseMoeBlock.forward}): softmax over the router logits,
+ * keep the top-k experts, renormalise their probabilities to sum to 1.
+ * Ties go to the lower expert index, so routing is deterministic across engines.
+ */
+public final class TopKGate {
+
+    private TopKGate() {
+    }
+
+    public static GateDecision gate(float[] logits, int k) {
+        return gate(logits, 0, logits.length, k);
+    }
+
+    /** Routes one token whose router logits are {@code logits[off .. off + numExperts)}. */
+    public static GateDecision gate(float[] logits, int off, int numExperts, int k) {
+        if (k < 1 || k > numExperts) {
+            throw new IllegalArgumentException("k = " + k + " must be between 1 and the expert count " + numExperts);
+        }
+        for (int e = 0; e < numExperts; e++) {
+            if (Float.isNaN(logits[off + e])) {
+                throw new IllegalArgumentException("router logit of expert " + e + " is NaN");
+            }
+        }
+        int[] experts = selectTopK(logits, off, numExperts, k);
+        // Softmax over all experts, then renormalise over the chosen ones. The softmax denominator
+        // cancels, so the weights are softmax over the chosen logits alone; computing them that way
+        // matches the reference within float rounding and cannot overflow.
+        float max = logits[off + experts[0]];
+        float[] weights = new float[k];
+        float sum = 0f;
+        for (int j = 0; j < k; j++) {
+            weights[j] = (float) Math.exp(logits[off + experts[j]] - max);
+            sum += weights[j];
+        }
+        for (int j = 0; j < k; j++) {
+            weights[j] /= sum;
+        }
+        return new GateDecision(experts, weights);
+    }
+
+    /** Selects by logit, which orders experts exactly as the softmax does but never rounds two apart into a tie. */
+    private static int[] selectTopK(float[] logits, int off, int n, int k) {
+        int[] chosen = new int[k];
+        boolean[] taken = new boolean[n];
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int e = 0; e < n; e++) {
+                if (!taken[e] && (best < 0 || logits[off + e] > logits[off + best])) {
+                    best = e; // strict '>' keeps the lower index on a tie
+                }
+            }
+            taken[best] = true;
+            chosen[j] = best;
+        }
+        return chosen;
+    }
+}

@@ -1,0 +1,18 @@
+package io.moemesh.core.model;
+
+import io.moemesh.core.gate.GateDecision;
+
+/**
+ * The seam between the dense part of the model and the experts. The dense part asks: "at MoE layer
+ * {@code layer}, for these tokens, the weighted sum of the outputs of these (expert, weight) pairs".
+ * In process it is {@link LocalExperts}; in the distributed system the router answers it over gRPC.
+ */
+public interface ExpertDispatch {
+
+    /**
+     * For every token {@code t < tokens}: {@code out[t·H .. (t+1)·H) = Σ_j routes[t].weights[j] ·
+     * FFN_{layer, routes[t].experts[j]}(hidden[t·H .. (t+1)·H))}, where {@code H} is the hidden size.
+     * {@code out} is overwritten.
+     */
+    void combine(int layer, float[] hidden, int tokens, GateDecision[] routes, float[] out);
+}

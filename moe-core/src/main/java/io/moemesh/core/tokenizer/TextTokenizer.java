@@ -1,0 +1,26 @@
+package io.moemesh.core.tokenizer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Text to token ids and back. Implementations are thread-safe. */
+public interface TextTokenizer extends AutoCloseable {
+
+    /**
+     * Encodes text as {@code tokenizer(text)} does in transformers: special tokens are added only
+     * where the tokenizer's post-processor asks for them (Mixtral's adds BOS).
+     */
+    int[] encode(String text);
+
+    /** Decodes ids to text, keeping special tokens out of the output. */
+    String decode(int[] ids);
+
+    @Override
+    void close();
+
+    /** Loads a Hugging Face {@code tokenizer.json} from a model directory (or the file itself). */
+    static TextTokenizer load(Path path) {
+        Path file = Files.isDirectory(path) ? path.resolve("tokenizer.json") : path;
+        return HuggingFaceTextTokenizer.load(file);
+    }
+}

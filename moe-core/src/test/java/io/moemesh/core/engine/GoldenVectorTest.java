@@ -1,0 +1,100 @@
+package io.moemesh.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.moemesh.core.gate.GateDecision;
+import io.moemesh.core.kernel.Kernels;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The Java engine against PyTorch: golden vectors from {@code tools/reference} for the tiny model,
+ * in BF16 (one file) and F16 (two shards), with the scalar and the Vector API kernels.
+ */
+class GoldenVectorTest {
+
+    /** Both sides compute in float32 from the same widened weights; only summation order differs. */
+    static final float WEIGHT_TOLERANCE = 1e-4f;
+    static final float LOGIT_TOLERANCE = 1e-3f;
+
+    static Stream<Arguments> engines() {
+        return Stream.of(
+                Arguments.of("bf16/vector", TestModels.tinyRandom(), Kernels.best()),
+                Arguments.of("bf16/scalar", TestModels.tinyRandom(), Kernels.scalar()),
+                Arguments.of("f16-sharded/vector", TestModels.tinyF16Sharded(), Kernels.best()),
+                Arguments.of("f16-sharded/scalar", TestModels.tinyF16Sharded(), Kernels.scalar()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void tokenizerProducesTheReferenceInputIds(String name, Path model, Kernels kernels) {
+        try (InProcessEngine engine = InProcessEngine.open(model, kernels, 0)) {
+            for (GoldenVectors.Case c : GoldenVectors.read(model).cases()) {
+                assertThat(engine.tokenizer().encode(c.prompt())).as(c.prompt()).containsExactly(c.inputIds());
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void routesEveryTokenToTheReferenceExpertsWithTheReferenceWeights(String name, Path model, Kernels kernels) {
+        try (InProcessEngine engine = InProcessEngine.open(model, kernels, 0)) {
+            for (GoldenVectors.Case c : GoldenVectors.read(model).cases()) {
+                GateDecision[][] seen = new GateDecision[c.routing().length][c.inputIds().length];
+                engine.score(c.inputIds(), (layer, token, d) -> seen[layer][token] = d);
+                for (int l = 0; l < seen.length; l++) {
+                    for (int t = 0; t < seen[l].length; t++) {
+                        GoldenVectors.Route expected = c.routing()[l][t];
+                        String where = "'" + c.prompt() + "' layer " + l + " token " + t;
+                        assertThat(seen[l][t].experts()).as(where).containsExactly(expected.experts());
+                        for (int j = 0; j < expected.weights().length; j++) {
+                            assertThat(seen[l][t].weights()[j]).as(where)
+                                    .isCloseTo(expected.weights()[j], within(WEIGHT_TOLERANCE));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void logitsMatchTheReferenceTop20AtEveryPosition(String name, Path model, Kernels kernels) {
+        try (InProcessEngine engine = InProcessEngine.open(model, kernels, 0)) {
+            int vocab = engine.config().vocabSize();
+            for (GoldenVectors.Case c : GoldenVectors.read(model).cases()) {
+                float[] logits = engine.score(c.inputIds(), (l, t, d) -> { });
+                for (int p = 0; p < c.topLogits().length; p++) {
+                    GoldenVectors.TopLogits expected = c.topLogits()[p];
+                    String where = "'" + c.prompt() + "' position " + p;
+                    assertThat(Sampler.argmax(logits, p * vocab, vocab)).as(where).isEqualTo(expected.ids()[0]);
+                    for (int i = 0; i < expected.ids().length; i++) {
+                        assertThat(logits[p * vocab + expected.ids()[i]]).as(where + " id " + expected.ids()[i])
+                                .isCloseTo(expected.values()[i], within(LOGIT_TOLERANCE));
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void greedyContinuationEqualsTheReference(String name, Path model, Kernels kernels) {
+        try (InProcessEngine engine = InProcessEngine.open(model, kernels, 0)) {
+            List<GoldenVectors.Case> cases = GoldenVectors.read(model).cases();
+            SamplingParams greedy32 = new SamplingParams(0f, 0, 1f, 0, 32, List.of(), true);
+            List<Generation> results = engine.generateIds(
+                    cases.stream().map(GoldenVectors.Case::inputIds).toList(),
+                    cases.stream().map(c -> greedy32).toList(),
+                    TokenListener.NONE);
+            for (int i = 0; i < cases.size(); i++) {
+                assertThat(results.get(i).tokenIds()).as(cases.get(i).prompt()).containsExactly(cases.get(i).greedy());
+            }
+        }
+    }
+}

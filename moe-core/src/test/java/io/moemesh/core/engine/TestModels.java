@@ -1,0 +1,31 @@
+package io.moemesh.core.engine;
+
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Where the test models live: the shipped tiny model under {@code models/}, and fixtures in test resources. */
+public final class TestModels {
+
+    private TestModels() {
+    }
+
+    /** {@code models/tiny-random}: a 2-layer, 8-expert random Mixtral in BF16, made by tools/reference. */
+    public static Path tinyRandom() {
+        String dir = System.getProperty("moemesh.models.dir", "../models");
+        Path path = Path.of(dir, "tiny-random");
+        if (!Files.isDirectory(path)) {
+            throw new IllegalStateException("test model not found at " + path.toAbsolutePath());
+        }
+        return path;
+    }
+
+    /** The same model in F16, split over two shards with an index. */
+    public static Path tinyF16Sharded() {
+        try {
+            return Path.of(TestModels.class.getResource("/tiny-mixtral-f16-sharded").toURI());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+"""Compute golden.json for a Mixtral model dir and cross-check the reference.
+
+Golden data: per prompt the input ids, prefill routing per layer/token, top-20 logits
+per prompt position, and exactly 32 greedy tokens (eos ignored, full recompute).
+Robustness checks (the run fails if violated, so a float32 engine can be compared):
+  * gate margin p_k - p_(k+1) > 1e-3 at every layer/position of prompt AND greedy
+    continuation (a flipped expert at a generated position would change the greedy ids),
+  * top-1 - top-2 logit margin > 1e-2 at every greedy step.
+Cross-checks (reported): sparse vs dense MoE per layer, float32 vs float64 forward.
+"""
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+from byte_tokenizer import decode, encode
+from mixtral_ref import Mixtral
+
+PROMPTS = [
+    "Hello, world!",
+    "Zürich — Ελληνικά",
+    "A",
+    "The quick brown fox jumps over a lazy dog",
+    "Once upon a time, ",
+]
+GREEDY_STEPS = 32
+TOP_N = 20
+MIN_GATE_MARGIN, MIN_GREEDY_MARGIN = 1e-3, 1e-2
+
+
+def gate_margin(probs, k):
+    """min over tokens of p_k - p_(k+1) (sorted descending)."""
+    s = torch.sort(probs, dim=-1, descending=True).values
+    return float((s[:, k - 1] - s[:, k]).min())
+
+
+def make_case(m, prompt):
+    ids = encode(prompt)
+    fw = m.forward(ids)
+    routing = [[{"experts": [int(x) for x in e], "weights": [float(x) for x in w]}
+                for e, w in zip(es, ws)] for es, ws in fw["routing"]]
+    top = torch.topk(fw["logits"], TOP_N, dim=-1)
+    top_logits = [{"ids": [int(x) for x in i], "values": [float(x) for x in v]}
+                  for i, v in zip(top.indices, top.values)]
+    new, greedy_margin = m.greedy(ids, GREEDY_STEPS)
+    # routing used at every processed position (prompt + generated but last)
+    full = m.forward(ids + new[:-1])
+    gm_prompt = min(gate_margin(p[: len(ids)], m.k) for p in fw["router_probs"])
+    gm_all = min(gate_margin(p, m.k) for p in full["router_probs"])
+    top20_gap = float((top.values[:, :-1] - top.values[:, 1:]).min())
+    case = {"prompt": prompt, "input_ids": ids, "routing": routing, "top_logits": top_logits,
+            "greedy": {"ids": new, "text": decode(new)},
+            "min_gate_margin": gm_all, "min_greedy_margin": greedy_margin}
+    stats = {"gate_prompt": gm_prompt, "gate_all": gm_all, "greedy": greedy_margin,
+             "top20_gap": top20_gap, "special_in_greedy": any(t >= 256 for t in new)}
+    return case, stats
+
+
+def cross_check(model_dir, m, cases):
+    # 1) sparse (per-expert gather/index_add, like HF) vs dense (all experts, masked)
+    ids = cases[3]["input_ids"]
+    fw = m.forward(ids)
+    moe_diff = max(float((m.moe(h, i)[0] - m.moe_dense(h, i)).abs().max())
+                   for i, h in enumerate(fw["moe_in"]))
+    # 2) float64 forward: same routing, same greedy ids, logit drift
+    m64 = Mixtral.load(model_dir, torch.float64)
+    same_routing, same_greedy, logit_diff = True, True, 0.0
+    for c in cases:
+        f64 = m64.forward(c["input_ids"])
+        same_routing &= all([[int(x) for x in e] for e in es] == [r["experts"] for r in layer]
+                            for (es, _), layer in zip(f64["routing"], c["routing"]))
+        f32 = m.forward(c["input_ids"])["logits"].double()
+        logit_diff = max(logit_diff, float((f32 - f64["logits"]).abs().max()))
+        same_greedy &= m64.greedy(c["input_ids"], GREEDY_STEPS)[0] == c["greedy"]["ids"]
+    return {"max_abs_moe_sparse_vs_dense": moe_diff, "max_abs_logit_f32_vs_f64": logit_diff,
+            "f64_same_routing": same_routing, "f64_same_greedy": same_greedy}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("model_dir")
+    ap.add_argument("--name", required=True, help='"model" field, e.g. tiny-random')
+    ap.add_argument("--dtype", required=True, help='"dtype" field, e.g. BF16')
+    ap.add_argument("--no-cross-check", action="store_true")
+    a = ap.parse_args()
+
+    m = Mixtral.load(a.model_dir)
+    cases, ok = [], True
+    for p in PROMPTS:
+        case, st = make_case(m, p)
+        cases.append(case)
+        print(f"{p!r:45} gate(prompt)={st['gate_prompt']:.4g} gate(all)={st['gate_all']:.4g} "
+              f"greedy={st['greedy']:.4g} top20gap={st['top20_gap']:.3g} text={case['greedy']['text']!r}")
+        ok &= (st["gate_all"] > MIN_GATE_MARGIN and st["greedy"] > MIN_GREEDY_MARGIN
+               and not st["special_in_greedy"])
+    print(f"min gate margin {min(c['min_gate_margin'] for c in cases):.4g}, "
+          f"min greedy margin {min(c['min_greedy_margin'] for c in cases):.4g}")
+    if not a.no_cross_check:
+        cc = cross_check(a.model_dir, m, cases)
+        print(json.dumps(cc))
+        ok &= cc["f64_same_routing"] and cc["f64_same_greedy"] and cc["max_abs_moe_sparse_vs_dense"] < 1e-4
+    if not ok:
+        sys.exit("margin / cross checks FAILED; golden.json not written (change seed or scales)")
+    out = {"model": a.name, "dtype": a.dtype, "ignore_eos": True, "cases": cases}
+    with open(os.path.join(a.model_dir, "golden.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False)
+        f.write("\n")
+    print("wrote", os.path.join(a.model_dir, "golden.json"))
+
+
+if __name__ == "__main__":
+    main()
