@@ -13,8 +13,9 @@ import java.util.Objects;
  */
 public record WeightMatrix(String name, DType dtype, int rows, int cols, MemorySegment data) {
 
-    static final ValueLayout.OfShort BF16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Layouts of one stored element; unaligned because a safetensors slice need not be aligned. */
+    public static final ValueLayout.OfShort BF16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public WeightMatrix {
         Objects.requireNonNull(name, "name");
