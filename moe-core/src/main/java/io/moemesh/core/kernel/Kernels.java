@@ -46,8 +46,14 @@ public interface Kernels {
         return VectorKernels.INSTANCE;
     }
 
-    /** The fastest implementation this JVM supports, chosen once. */
+    /**
+     * The fastest implementation this JVM supports; call once at start-up and pass it on.
+     * The module check happens here, before anything touches a vector type: loading
+     * {@link VectorKernels} on a JVM started without {@code --add-modules jdk.incubator.vector}
+     * would fail with {@link NoClassDefFoundError}.
+     */
     static Kernels best() {
-        return VectorKernels.isSupported() ? vector() : scalar();
+        boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        return vectorApi ? vector() : scalar();
     }
 }

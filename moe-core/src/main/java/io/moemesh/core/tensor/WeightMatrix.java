@@ -9,12 +9,13 @@ import java.util.Objects;
  * A read-only 2-D weight {@code [rows, cols]}, row-major and little-endian, as a Hugging Face
  * {@code nn.Linear} stores it: {@code rows = out_features}, {@code cols = in_features}.
  * The data usually is a slice of a memory-mapped checkpoint; only BF16 and F32 reach the kernels
- * (F16 is widened to F32 when the checkpoint is opened).
+ * (the checkpoint widens F16 to F32 the first time the matrix is asked for).
  */
 public record WeightMatrix(String name, DType dtype, int rows, int cols, MemorySegment data) {
 
-    static final ValueLayout.OfShort BF16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Layouts of one stored element; unaligned because a safetensors slice need not be aligned. */
+    public static final ValueLayout.OfShort BF16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public WeightMatrix {
         Objects.requireNonNull(name, "name");

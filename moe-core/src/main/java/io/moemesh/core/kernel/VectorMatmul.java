@@ -1,0 +1,200 @@
+package io.moemesh.core.kernel;
+
+import io.moemesh.core.tensor.DType;
+import io.moemesh.core.tensor.WeightMatrix;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code y = x · Wᵀ} with the Vector API, for BF16 and F32 weights read straight from the
+ * (memory-mapped) segment, accumulating in float32.
+ *
+ * <p>Tile shape: one weight row × four batch rows. Each weight vector is loaded (and, for BF16,
+ * widened) once and feeds four independent FMA chains, one per batch row; that reuse is why
+ * tokens routed to the same expert are batched. Rows are the outer loop so that a weight row is
+ * streamed from memory once and any batch rows past the first four re-read it from L1.
+ * Batch rows left over (batch % 4) use a one-by-one tile.
+ */
+final class VectorMatmul {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    /** Half the bits of {@link #F}, so that one short load widens into exactly one float vector. */
+    private static final VectorSpecies<Short> S =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final int TILE = 4;
+
+    private VectorMatmul() {
+    }
+
+    static void matmul(WeightMatrix w, float[] x, int batch, float[] out) {
+        assert x.length >= batch * w.cols() : "x holds " + x.length + " floats, need " + batch * w.cols();
+        assert out.length >= batch * w.rows() : "out holds " + out.length + " floats, need " + batch * w.rows();
+        boolean bf16 = w.dtype() == DType.BF16;
+        for (int r = 0; r < w.rows(); r++) {
+            int b = 0;
+            for (; b + TILE <= batch; b += TILE) {
+                if (bf16) {
+                    bf16Tile4(w, r, x, b, out);
+                } else {
+                    f32Tile4(w, r, x, b, out);
+                }
+            }
+            for (; b < batch; b++) {
+                out[b * w.rows() + r] = bf16 ? bf16Tile1(w, r, x, b) : f32Tile1(w, r, x, b);
+            }
+        }
+    }
+
+    /**
+     * bfloat16 is the upper half of a float32: sign-extend each short to an int, shift it into the
+     * high half (the sign-extended bits fall off the top) and reinterpret the lanes as floats.
+     */
+    private static FloatVector bf16Chunk(MemorySegment data, long element) {
+        ShortVector bits = ShortVector.fromMemorySegment(S, data, element * Short.BYTES, ByteOrder.LITTLE_ENDIAN);
+        IntVector widened = (IntVector) bits.convertShape(VectorOperators.S2I, I, 0);
+        return widened.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector f32Chunk(MemorySegment data, long element) {
+        return FloatVector.fromMemorySegment(F, data, element * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static float bf16At(MemorySegment data, long element) {
+        return WeightMatrix.bf16ToFloat(data.getAtIndex(WeightMatrix.BF16_LE, element));
+    }
+
+    private static float f32At(MemorySegment data, long element) {
+        return data.getAtIndex(WeightMatrix.F32_LE, element);
+    }
+
+    private static void bf16Tile4(WeightMatrix w, int r, float[] x, int b, float[] out) {
+        int cols = w.cols();
+        MemorySegment data = w.data();
+        long row = (long) r * cols;
+        int x0 = b * cols;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int c = 0;
+        for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
+            FloatVector wv = bf16Chunk(data, row + c);
+            acc0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), acc0);
+            acc1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), acc1);
+            acc2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), acc2);
+            acc3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD);
+        float s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD);
+        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+            float wc = bf16At(data, row + c);
+            s0 += wc * x[x0 + c];
+            s1 += wc * x[x1 + c];
+            s2 += wc * x[x2 + c];
+            s3 += wc * x[x3 + c];
+        }
+        store4(out, w.rows(), b, r, s0, s1, s2, s3);
+    }
+
+    private static void f32Tile4(WeightMatrix w, int r, float[] x, int b, float[] out) {
+        int cols = w.cols();
+        MemorySegment data = w.data();
+        long row = (long) r * cols;
+        int x0 = b * cols;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        int c = 0;
+        for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
+            FloatVector wv = f32Chunk(data, row + c);
+            acc0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), acc0);
+            acc1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), acc1);
+            acc2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), acc2);
+            acc3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD);
+        float s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD);
+        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+            float wc = f32At(data, row + c);
+            s0 += wc * x[x0 + c];
+            s1 += wc * x[x1 + c];
+            s2 += wc * x[x2 + c];
+            s3 += wc * x[x3 + c];
+        }
+        store4(out, w.rows(), b, r, s0, s1, s2, s3);
+    }
+
+    private static void store4(float[] out, int rows, int b, int r, float s0, float s1, float s2, float s3) {
+        out[b * rows + r] = s0;
+        out[(b + 1) * rows + r] = s1;
+        out[(b + 2) * rows + r] = s2;
+        out[(b + 3) * rows + r] = s3;
+    }
+
+    /** Two accumulators over alternate chunks so that consecutive FMAs do not wait on each other. */
+    private static float bf16Tile1(WeightMatrix w, int r, float[] x, int b) {
+        int cols = w.cols();
+        MemorySegment data = w.data();
+        long row = (long) r * cols;
+        int x0 = b * cols;
+        int step = F.length();
+        FloatVector even = FloatVector.zero(F);
+        FloatVector odd = FloatVector.zero(F);
+        int c = 0;
+        for (int bound = cols - 2 * step; c <= bound; c += 2 * step) {
+            even = bf16Chunk(data, row + c).fma(FloatVector.fromArray(F, x, x0 + c), even);
+            odd = bf16Chunk(data, row + c + step).fma(FloatVector.fromArray(F, x, x0 + c + step), odd);
+        }
+        for (int bound = F.loopBound(cols); c < bound; c += step) {
+            even = bf16Chunk(data, row + c).fma(FloatVector.fromArray(F, x, x0 + c), even);
+        }
+        float sum = even.add(odd).reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+            sum += bf16At(data, row + c) * x[x0 + c];
+        }
+        return sum;
+    }
+
+    private static float f32Tile1(WeightMatrix w, int r, float[] x, int b) {
+        int cols = w.cols();
+        MemorySegment data = w.data();
+        long row = (long) r * cols;
+        int x0 = b * cols;
+        int step = F.length();
+        FloatVector even = FloatVector.zero(F);
+        FloatVector odd = FloatVector.zero(F);
+        int c = 0;
+        for (int bound = cols - 2 * step; c <= bound; c += 2 * step) {
+            even = f32Chunk(data, row + c).fma(FloatVector.fromArray(F, x, x0 + c), even);
+            odd = f32Chunk(data, row + c + step).fma(FloatVector.fromArray(F, x, x0 + c + step), odd);
+        }
+        for (int bound = F.loopBound(cols); c < bound; c += step) {
+            even = f32Chunk(data, row + c).fma(FloatVector.fromArray(F, x, x0 + c), even);
+        }
+        float sum = even.add(odd).reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+            sum += f32At(data, row + c) * x[x0 + c];
+        }
+        return sum;
+    }
+}
