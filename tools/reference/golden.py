@@ -30,10 +30,12 @@ TOP_N = 20
 MIN_GATE_MARGIN, MIN_GREEDY_MARGIN = 1e-3, 1e-2
 
 
-def gate_margin(probs, k):
-    """min over tokens of p_k - p_(k+1) (sorted descending)."""
+def gate_margin(probs, k, j=None):
+    """min over tokens of p_j - p_(j+1), probabilities sorted descending; j defaults to k
+    (selection boundary); j < k is an ordering boundary among the selected experts."""
     s = torch.sort(probs, dim=-1, descending=True).values
-    return float((s[:, k - 1] - s[:, k]).min())
+    j = k if j is None else j
+    return float((s[:, j - 1] - s[:, j]).min())
 
 
 def make_case(m, prompt):
@@ -49,11 +51,12 @@ def make_case(m, prompt):
     full = m.forward(ids + new[:-1])
     gm_prompt = min(gate_margin(p[: len(ids)], m.k) for p in fw["router_probs"])
     gm_all = min(gate_margin(p, m.k) for p in full["router_probs"])
+    order = min(gate_margin(p[: len(ids)], m.k, j) for p in fw["router_probs"] for j in range(1, m.k))
     top20_gap = float((top.values[:, :-1] - top.values[:, 1:]).min())
     case = {"prompt": prompt, "input_ids": ids, "routing": routing, "top_logits": top_logits,
             "greedy": {"ids": new, "text": decode(new)},
             "min_gate_margin": gm_all, "min_greedy_margin": greedy_margin}
-    stats = {"gate_prompt": gm_prompt, "gate_all": gm_all, "greedy": greedy_margin,
+    stats = {"gate_prompt": gm_prompt, "order_prompt": order, "gate_all": gm_all, "greedy": greedy_margin,
              "top20_gap": top20_gap, "special_in_greedy": any(t >= 256 for t in new)}
     return case, stats
 
