@@ -40,8 +40,8 @@ CONFIG = {
 GENERATION_CONFIG = {"bos_token_id": 256, "eos_token_id": 257, "max_new_tokens": 32}
 
 # Std multipliers on N(0, 1/in_features) (which keeps activation RMS ~1 per linear).
-GATE_SCALE = 3.0    # router logits std ~3 -> well separated expert probabilities
-HEAD_SCALE = 3.0    # vocab logits std ~3 -> clear greedy argmax
+GATE_SCALE = 1.5    # router logits std ~1.5: larger makes p2, p3 both tiny, smaller flattens
+HEAD_SCALE = 5.0    # vocab logits std ~5 -> clear greedy argmax
 SPECIAL_ROW_SCALE = 0.25  # lm_head rows of <s>/</s>: keep them out of greedy text
 
 
@@ -91,7 +91,9 @@ def write_common(model_dir, cfg):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--seed", type=int, default=1234)
+    # 48: first seed of a sweep (GATE/HEAD_SCALE as above) passing all golden.py margin
+    # checks; with iid random gates a clear p_k - p_(k+1) margin at every token is rare.
+    ap.add_argument("--seed", type=int, default=48)
     ap.add_argument("--bf16-dir", default=BF16_DIR)
     ap.add_argument("--f16-dir", default=F16_DIR)
     a = ap.parse_args()

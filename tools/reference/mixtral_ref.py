@@ -48,7 +48,8 @@ class Mixtral:
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.w[name]
 
     def rope(self, x, pos):
-        # MixtralRotaryEmbedding: inv_freq = 1/theta^(2i/d), computed in float32 as HF does;
+        # MixtralRotaryEmbedding: inv_freq = 1/theta^(2i/d) and angles in float32 as HF does
+        # (also in float64 mode, which only widens the activations);
         # apply_rotary_pos_emb: x*cos + rotate_half(x)*sin, rotate_half(x) = [-x2, x1]
         d = self.hd
         inv_freq = 1.0 / (self.cfg["rope_theta"] ** (torch.arange(0, d, 2).float() / d))
