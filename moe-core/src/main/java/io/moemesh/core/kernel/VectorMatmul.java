@@ -42,14 +42,10 @@ final class VectorMatmul {
         for (int r = 0; r < w.rows(); r++) {
             int b = 0;
             for (; b + TILE <= batch; b += TILE) {
-                if (bf16) {
-                    bf16Tile4(w, r, x, b, out);
-                } else {
-                    f32Tile4(w, r, x, b, out);
-                }
+                tile4(w, bf16, r, x, b, out);
             }
             for (; b < batch; b++) {
-                out[b * w.rows() + r] = bf16 ? bf16Tile1(w, r, x, b) : f32Tile1(w, r, x, b);
+                out[b * w.rows() + r] = tile1(w, bf16, r, x, b);
             }
         }
     }
@@ -68,6 +64,15 @@ final class VectorMatmul {
         return FloatVector.fromMemorySegment(F, data, element * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** {@code bf16} is loop-invariant in every caller, so the JIT unswitches the loops on it. */
+    private static FloatVector chunk(MemorySegment data, long element, boolean bf16) {
+        return bf16 ? bf16Chunk(data, element) : f32Chunk(data, element);
+    }
+
+    private static float at(MemorySegment data, long element, boolean bf16) {
+        return bf16 ? bf16At(data, element) : f32At(data, element);
+    }
+
     private static float bf16At(MemorySegment data, long element) {
         return WeightMatrix.bf16ToFloat(data.getAtIndex(WeightMatrix.BF16_LE, element));
     }
@@ -76,7 +81,7 @@ final class VectorMatmul {
         return data.getAtIndex(WeightMatrix.F32_LE, element);
     }
 
-    private static void bf16Tile4(WeightMatrix w, int r, float[] x, int b, float[] out) {
+    private static void tile4(WeightMatrix w, boolean bf16, int r, float[] x, int b, float[] out) {
         int cols = w.cols();
         MemorySegment data = w.data();
         long row = (long) r * cols;
@@ -90,7 +95,7 @@ final class VectorMatmul {
         FloatVector acc3 = FloatVector.zero(F);
         int c = 0;
         for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
-            FloatVector wv = bf16Chunk(data, row + c);
+            FloatVector wv = chunk(data, row + c, bf16);
             acc0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), acc0);
             acc1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), acc1);
             acc2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), acc2);
@@ -101,7 +106,7 @@ final class VectorMatmul {
         float s2 = acc2.reduceLanes(VectorOperators.ADD);
         float s3 = acc3.reduceLanes(VectorOperators.ADD);
         for (; c < cols; c++) {
-            float wc = bf16At(data, row + c);
+            float wc = at(data, row + c, bf16);
             s0 += wc * x[x0 + c];
             s1 += wc * x[x1 + c];
             s2 += wc * x[x2 + c];
@@ -110,39 +115,6 @@ final class VectorMatmul {
         store4(out, w.rows(), b, r, s0, s1, s2, s3);
     }
 
-    private static void f32Tile4(WeightMatrix w, int r, float[] x, int b, float[] out) {
-        int cols = w.cols();
-        MemorySegment data = w.data();
-        long row = (long) r * cols;
-        int x0 = b * cols;
-        int x1 = x0 + cols;
-        int x2 = x1 + cols;
-        int x3 = x2 + cols;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        FloatVector acc3 = FloatVector.zero(F);
-        int c = 0;
-        for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
-            FloatVector wv = f32Chunk(data, row + c);
-            acc0 = wv.fma(FloatVector.fromArray(F, x, x0 + c), acc0);
-            acc1 = wv.fma(FloatVector.fromArray(F, x, x1 + c), acc1);
-            acc2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), acc2);
-            acc3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), acc3);
-        }
-        float s0 = acc0.reduceLanes(VectorOperators.ADD);
-        float s1 = acc1.reduceLanes(VectorOperators.ADD);
-        float s2 = acc2.reduceLanes(VectorOperators.ADD);
-        float s3 = acc3.reduceLanes(VectorOperators.ADD);
-        for (; c < cols; c++) {
-            float wc = f32At(data, row + c);
-            s0 += wc * x[x0 + c];
-            s1 += wc * x[x1 + c];
-            s2 += wc * x[x2 + c];
-            s3 += wc * x[x3 + c];
-        }
-        store4(out, w.rows(), b, r, s0, s1, s2, s3);
-    }
 
     private static void store4(float[] out, int rows, int b, int r, float s0, float s1, float s2, float s3) {
         out[b * rows + r] = s0;
@@ -152,7 +124,7 @@ final class VectorMatmul {
     }
 
     /** Two accumulators over alternate chunks so that consecutive FMAs do not wait on each other. */
-    private static float bf16Tile1(WeightMatrix w, int r, float[] x, int b) {
+    private static float tile1(WeightMatrix w, boolean bf16, int r, float[] x, int b) {
         int cols = w.cols();
         MemorySegment data = w.data();
         long row = (long) r * cols;
@@ -162,39 +134,17 @@ final class VectorMatmul {
         FloatVector odd = FloatVector.zero(F);
         int c = 0;
         for (int bound = cols - 2 * step; c <= bound; c += 2 * step) {
-            even = bf16Chunk(data, row + c).fma(FloatVector.fromArray(F, x, x0 + c), even);
-            odd = bf16Chunk(data, row + c + step).fma(FloatVector.fromArray(F, x, x0 + c + step), odd);
+            even = chunk(data, row + c, bf16).fma(FloatVector.fromArray(F, x, x0 + c), even);
+            odd = chunk(data, row + c + step, bf16).fma(FloatVector.fromArray(F, x, x0 + c + step), odd);
         }
         for (int bound = F.loopBound(cols); c < bound; c += step) {
-            even = bf16Chunk(data, row + c).fma(FloatVector.fromArray(F, x, x0 + c), even);
+            even = chunk(data, row + c, bf16).fma(FloatVector.fromArray(F, x, x0 + c), even);
         }
         float sum = even.add(odd).reduceLanes(VectorOperators.ADD);
         for (; c < cols; c++) {
-            sum += bf16At(data, row + c) * x[x0 + c];
+            sum += at(data, row + c, bf16) * x[x0 + c];
         }
         return sum;
     }
 
-    private static float f32Tile1(WeightMatrix w, int r, float[] x, int b) {
-        int cols = w.cols();
-        MemorySegment data = w.data();
-        long row = (long) r * cols;
-        int x0 = b * cols;
-        int step = F.length();
-        FloatVector even = FloatVector.zero(F);
-        FloatVector odd = FloatVector.zero(F);
-        int c = 0;
-        for (int bound = cols - 2 * step; c <= bound; c += 2 * step) {
-            even = f32Chunk(data, row + c).fma(FloatVector.fromArray(F, x, x0 + c), even);
-            odd = f32Chunk(data, row + c + step).fma(FloatVector.fromArray(F, x, x0 + c + step), odd);
-        }
-        for (int bound = F.loopBound(cols); c < bound; c += step) {
-            even = f32Chunk(data, row + c).fma(FloatVector.fromArray(F, x, x0 + c), even);
-        }
-        float sum = even.add(odd).reduceLanes(VectorOperators.ADD);
-        for (; c < cols; c++) {
-            sum += f32At(data, row + c) * x[x0 + c];
-        }
-        return sum;
-    }
 }
