@@ -21,7 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  * widened) once and feeds four independent FMA chains, one per batch row; that reuse is why
  * tokens routed to the same expert are batched. Rows are the outer loop so that a weight row is
  * streamed from memory once and any batch rows past the first four re-read it from L1.
- * Batch rows left over (batch % 4) use a one-by-one tile.
+ * Batch rows left over (batch % 4) use a one-by-one tile with the same arithmetic per row.
  */
 final class VectorMatmul {
 
@@ -123,28 +123,26 @@ final class VectorMatmul {
         out[(b + 3) * rows + r] = s3;
     }
 
-    /** Two accumulators over alternate chunks so that consecutive FMAs do not wait on each other. */
+    /**
+     * One batch row, with exactly the arithmetic of one lane of {@link #tile4}: a token's result
+     * does not depend on where it sits in the batch (batch invariance). Micro-batching merges
+     * tokens of different requests, and the distributed system must reproduce the in-process
+     * engine bit for bit, so this matters more than the extra accumulator a lone row could use.
+     */
     private static float tile1(WeightMatrix w, boolean bf16, int r, float[] x, int b) {
         int cols = w.cols();
         MemorySegment data = w.data();
         long row = (long) r * cols;
         int x0 = b * cols;
-        int step = F.length();
-        FloatVector even = FloatVector.zero(F);
-        FloatVector odd = FloatVector.zero(F);
+        FloatVector acc = FloatVector.zero(F);
         int c = 0;
-        for (int bound = cols - 2 * step; c <= bound; c += 2 * step) {
-            even = chunk(data, row + c, bf16).fma(FloatVector.fromArray(F, x, x0 + c), even);
-            odd = chunk(data, row + c + step, bf16).fma(FloatVector.fromArray(F, x, x0 + c + step), odd);
+        for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
+            acc = chunk(data, row + c, bf16).fma(FloatVector.fromArray(F, x, x0 + c), acc);
         }
-        for (int bound = F.loopBound(cols); c < bound; c += step) {
-            even = chunk(data, row + c, bf16).fma(FloatVector.fromArray(F, x, x0 + c), even);
-        }
-        float sum = even.add(odd).reduceLanes(VectorOperators.ADD);
+        float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; c < cols; c++) {
             sum += at(data, row + c, bf16) * x[x0 + c];
         }
         return sum;
     }
-
 }

@@ -15,13 +15,11 @@ public final class LocalExperts implements ExpertDispatch {
 
     private final ExpertWeights[][] units; // [layer][expert]
     private final ExpertFfn ffn;
-    private final Kernels kernels;
     private final int hidden;
     private final int intermediate;
 
     public LocalExperts(ExpertWeights[][] units, Kernels kernels) {
         this.units = units;
-        this.kernels = kernels;
         this.ffn = new ExpertFfn(kernels);
         this.hidden = units[0][0].hiddenSize();
         this.intermediate = units[0][0].intermediateSize();
@@ -56,8 +54,19 @@ public final class LocalExperts implements ExpertDispatch {
             ffn.forward(experts[e], in, group.length, scratch, result);
             for (int i = 0; i < group.length; i++) {
                 int t = group[i];
-                kernels.axpy(weightOf(routes[t], e), result, i * hidden, out, t * hidden, hidden);
+                addWeighted(weightOf(routes[t], e), result, i * hidden, out, t * hidden, hidden);
             }
+        }
+    }
+
+    /**
+     * {@code out += weight · y}, multiply then add (Java never fuses them): the combine rule every
+     * side of the system uses, in ascending expert order, so that partial sums computed on
+     * different endpoints add up to exactly the in-process result for top-2 routing.
+     */
+    public static void addWeighted(float weight, float[] y, int yOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] += weight * y[yOff + i];
         }
     }
 

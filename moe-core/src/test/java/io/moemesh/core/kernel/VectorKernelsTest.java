@@ -60,6 +60,31 @@ class VectorKernelsTest {
         assertMatmulAgrees(w, x, 4);
     }
 
+    /**
+     * A token's output must not depend on the batch it is computed in (tile of 4 or leftover
+     * row): micro-batching regroups tokens, and distributed results must equal in-process ones bit
+     * for bit.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"BF16", "F32"})
+    void matmulIsBatchInvariantBitForBit(String dtypeName) {
+        DType dtype = DType.valueOf(dtypeName);
+        int rows = 19;
+        int cols = 203;
+        int batch = 11; // two tiles of 4 and three leftover rows
+        WeightMatrix w = TestMatrices.random(dtype, rows, cols, SEED);
+        float[] x = TestMatrices.uniform(batch * cols, SEED + 7);
+        float[] batched = new float[batch * rows];
+        vector.matmul(w, x, batch, batched);
+
+        for (int b = 0; b < batch; b++) {
+            float[] alone = new float[rows];
+            vector.matmul(w, java.util.Arrays.copyOfRange(x, b * cols, (b + 1) * cols), 1, alone);
+            assertThat(java.util.Arrays.copyOfRange(batched, b * rows, (b + 1) * rows)).as("batch row %d", b)
+                    .containsExactly(alone);
+        }
+    }
+
     private void assertMatmulAgrees(WeightMatrix w, float[] x, int batch) {
         float[] expected = new float[batch * w.rows()];
         float[] actual = new float[batch * w.rows()];
