@@ -1,0 +1,91 @@
+package io.moemesh.proto.codec;
+
+import com.google.protobuf.ByteString;
+import io.moemesh.core.tensor.BFloat16;
+import io.moemesh.proto.internal.v1.DType;
+import io.moemesh.proto.internal.v1.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Activations on the wire: {@code [rows, cols]} little-endian row-major bytes, BF16 (rounded to
+ * nearest even) or F32. Decoding checks everything a peer could get wrong and says which field.
+ */
+public final class WireTensors {
+
+    private WireTensors() {
+    }
+
+    public static Tensor encode(float[] values, int rows, int cols, DType dtype) {
+        int n = rows * cols;
+        ByteBuffer buffer = ByteBuffer.allocate(n * bytesPerElement(dtype)).order(ByteOrder.LITTLE_ENDIAN);
+        if (dtype == DType.DTYPE_F32) {
+            buffer.asFloatBuffer().put(values, 0, n);
+        } else {
+            for (int i = 0; i < n; i++) {
+                buffer.putShort(i * 2, BFloat16.fromFloat(values[i]));
+            }
+        }
+        return Tensor.newBuilder().setDtype(dtype).addShape(rows).addShape(cols)
+                .setData(ByteString.copyFrom(buffer.array())).build();
+    }
+
+    /**
+     * Decodes a {@code [rows, expectedCols]} tensor; {@code field} names it in errors.
+     *
+     * @throws InvalidTensorException naming the field and what is wrong with it
+     */
+    public static float[] decode(Tensor tensor, String field, int expectedRows, int expectedCols) {
+        if (tensor.getDtype() != DType.DTYPE_BF16 && tensor.getDtype() != DType.DTYPE_F32) {
+            throw new InvalidTensorException(field + ".dtype must be DTYPE_BF16 or DTYPE_F32, got " + tensor.getDtype());
+        }
+        if (tensor.getShapeCount() != 2) {
+            throw new InvalidTensorException(field + ".shape must be [tokens, hidden], got " + tensor.getShapeList());
+        }
+        if (tensor.getShape(0) != expectedRows) {
+            throw new InvalidTensorException(field + ".shape[0] is " + tensor.getShape(0) + " but there are "
+                    + expectedRows + " token routes");
+        }
+        if (tensor.getShape(1) != expectedCols) {
+            throw new InvalidTensorException(field + ".shape[1] (hidden size) is " + tensor.getShape(1)
+                    + " but the model's hidden size is " + expectedCols);
+        }
+        int n = expectedRows * expectedCols;
+        int bytes = bytesPerElement(tensor.getDtype());
+        if (tensor.getData().size() != (long) n * bytes) {
+            throw new InvalidTensorException(field + ".data has " + tensor.getData().size() + " bytes; shape "
+                    + tensor.getShapeList() + " of " + tensor.getDtype() + " needs " + (long) n * bytes);
+        }
+        float[] values = new float[n];
+        ByteBuffer buffer = tensor.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (tensor.getDtype() == DType.DTYPE_F32) {
+            buffer.asFloatBuffer().get(values);
+        } else {
+            for (int i = 0; i < n; i++) {
+                values[i] = BFloat16.toFloat(buffer.getShort(i * 2));
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(values[i])) {
+                throw new InvalidTensorException(field + ".data element " + i + " (row " + i / expectedCols
+                        + ") is " + values[i] + "; activations must be finite");
+            }
+        }
+        return values;
+    }
+
+    public static int bytesPerElement(DType dtype) {
+        return switch (dtype) {
+            case DTYPE_BF16 -> 2;
+            case DTYPE_F32 -> 4;
+            default -> throw new InvalidTensorException("unsupported dtype " + dtype);
+        };
+    }
+
+    /** A tensor a peer sent that cannot be used; the message names the field. */
+    public static final class InvalidTensorException extends IllegalArgumentException {
+        public InvalidTensorException(String message) {
+            super(message);
+        }
+    }
+}
