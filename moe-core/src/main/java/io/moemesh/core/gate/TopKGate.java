@@ -16,6 +16,15 @@ public final class TopKGate {
 
     /** Routes one token whose router logits are {@code logits[off .. off + numExperts)}. */
     public static GateDecision gate(float[] logits, int off, int numExperts, int k) {
+        return gate(logits, off, numExperts, k, null);
+    }
+
+    /**
+     * Routes one token among the experts with {@code available[e]} set ({@code null}: all): the
+     * next-best experts by gate score stand in for unavailable ones, and the weights are
+     * renormalised over the experts actually chosen. Fewer than k are chosen when fewer are available.
+     */
+    public static GateDecision gate(float[] logits, int off, int numExperts, int k, boolean[] available) {
         if (k < 1 || k > numExperts) {
             throw new IllegalArgumentException("k = " + k + " must be between 1 and the expert count " + numExperts);
         }
@@ -24,27 +33,40 @@ public final class TopKGate {
                 throw new IllegalArgumentException("router logit of expert " + e + " is NaN");
             }
         }
-        int[] experts = selectTopK(logits, off, numExperts, k);
+        int candidates = numExperts;
+        if (available != null) {
+            candidates = 0;
+            for (int e = 0; e < numExperts; e++) {
+                candidates += available[e] ? 1 : 0;
+            }
+            if (candidates == 0) {
+                throw new IllegalStateException("no expert is available to route to");
+            }
+        }
+        int[] experts = selectTopK(logits, off, numExperts, Math.min(k, candidates), available);
         // Softmax over all experts, then renormalise over the chosen ones. The softmax denominator
         // cancels, so the weights are softmax over the chosen logits alone; computing them that way
         // matches the reference within float rounding and cannot overflow.
         float max = logits[off + experts[0]];
-        float[] weights = new float[k];
+        float[] weights = new float[experts.length];
         float sum = 0f;
-        for (int j = 0; j < k; j++) {
+        for (int j = 0; j < experts.length; j++) {
             weights[j] = (float) Math.exp(logits[off + experts[j]] - max);
             sum += weights[j];
         }
-        for (int j = 0; j < k; j++) {
+        for (int j = 0; j < experts.length; j++) {
             weights[j] /= sum;
         }
         return new GateDecision(experts, weights);
     }
 
     /** Selects by logit, which orders experts exactly as the softmax does but never rounds two apart into a tie. */
-    private static int[] selectTopK(float[] logits, int off, int n, int k) {
+    private static int[] selectTopK(float[] logits, int off, int n, int k, boolean[] available) {
         int[] chosen = new int[k];
         boolean[] taken = new boolean[n];
+        for (int e = 0; available != null && e < n; e++) {
+            taken[e] = !available[e];
+        }
         for (int j = 0; j < k; j++) {
             int best = -1;
             for (int e = 0; e < n; e++) {

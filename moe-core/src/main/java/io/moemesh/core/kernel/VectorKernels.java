@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Kernels on the Vector API ({@code jdk.incubator.vector}) at the platform's preferred width,
  * each with a scalar tail for lengths that are not a multiple of the lane count. They agree with
- * {@link ScalarKernels} up to float rounding: lane-wise partial sums add in a different order.
+ * {@link ScalarKernels} up to float rounding: lane-wise partial sums add in a different order and
+ * exp is a polynomial ({@link VectorMath}). They give the same bits whether interpreted or compiled.
  *
  * <p>Only load this class after checking that the module is present ({@link Kernels#best()} does).
  */
@@ -17,7 +18,7 @@ public final class VectorKernels implements Kernels {
 
     static final VectorKernels INSTANCE = new VectorKernels();
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = VectorMath.F;
 
     private VectorKernels() {
     }
@@ -46,12 +47,12 @@ public final class VectorKernels implements Kernels {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
-            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector silu = g.div(VectorMath.exp(g.neg()).add(1f));
             silu.mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
         for (; i < n; i++) {
             float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            gate[i] = g / (VectorMath.exp(-g) + 1f) * up[i];
         }
     }
 
@@ -62,13 +63,13 @@ public final class VectorKernels implements Kernels {
         FloatVector sums = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(size); i < bound; i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max));
             e.intoArray(x, off + i);
             sums = sums.add(e);
         }
-        float sum = sums.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(sums, VectorMath.lanes());
         for (; i < size; i++) {
-            x[off + i] = (float) Math.exp(x[off + i] - max);
+            x[off + i] = VectorMath.exp(x[off + i] - max);
             sum += x[off + i];
         }
         float inverse = 1f / sum;
@@ -107,7 +108,7 @@ public final class VectorKernels implements Kernels {
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc, VectorMath.lanes());
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }

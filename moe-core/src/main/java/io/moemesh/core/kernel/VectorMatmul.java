@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorMatmul {
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = VectorMath.F;
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Half the bits of {@link #F}, so that one short load widens into exactly one float vector. */
     private static final VectorSpecies<Short> S =
@@ -39,13 +39,14 @@ final class VectorMatmul {
         assert x.length >= batch * w.cols() : "x holds " + x.length + " floats, need " + batch * w.cols();
         assert out.length >= batch * w.rows() : "out holds " + out.length + " floats, need " + batch * w.rows();
         boolean bf16 = w.dtype() == DType.BF16;
+        float[] lanes = VectorMath.lanes();
         for (int r = 0; r < w.rows(); r++) {
             int b = 0;
             for (; b + TILE <= batch; b += TILE) {
-                tile4(w, bf16, r, x, b, out);
+                tile4(w, bf16, r, x, b, out, lanes);
             }
             for (; b < batch; b++) {
-                out[b * w.rows() + r] = tile1(w, bf16, r, x, b);
+                out[b * w.rows() + r] = tile1(w, bf16, r, x, b, lanes);
             }
         }
     }
@@ -81,7 +82,7 @@ final class VectorMatmul {
         return data.getAtIndex(WeightMatrix.F32_LE, element);
     }
 
-    private static void tile4(WeightMatrix w, boolean bf16, int r, float[] x, int b, float[] out) {
+    private static void tile4(WeightMatrix w, boolean bf16, int r, float[] x, int b, float[] out, float[] lanes) {
         int cols = w.cols();
         MemorySegment data = w.data();
         long row = (long) r * cols;
@@ -101,10 +102,10 @@ final class VectorMatmul {
             acc2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), acc2);
             acc3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), acc3);
         }
-        float s0 = acc0.reduceLanes(VectorOperators.ADD);
-        float s1 = acc1.reduceLanes(VectorOperators.ADD);
-        float s2 = acc2.reduceLanes(VectorOperators.ADD);
-        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        float s0 = VectorMath.sum(acc0, lanes);
+        float s1 = VectorMath.sum(acc1, lanes);
+        float s2 = VectorMath.sum(acc2, lanes);
+        float s3 = VectorMath.sum(acc3, lanes);
         for (; c < cols; c++) {
             float wc = at(data, row + c, bf16);
             s0 += wc * x[x0 + c];
@@ -129,7 +130,7 @@ final class VectorMatmul {
      * tokens of different requests, and the distributed system must reproduce the in-process
      * engine bit for bit, so this matters more than the extra accumulator a lone row could use.
      */
-    private static float tile1(WeightMatrix w, boolean bf16, int r, float[] x, int b) {
+    private static float tile1(WeightMatrix w, boolean bf16, int r, float[] x, int b, float[] lanes) {
         int cols = w.cols();
         MemorySegment data = w.data();
         long row = (long) r * cols;
@@ -139,7 +140,7 @@ final class VectorMatmul {
         for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
             acc = chunk(data, row + c, bf16).fma(FloatVector.fromArray(F, x, x0 + c), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc, lanes);
         for (; c < cols; c++) {
             sum += at(data, row + c, bf16) * x[x0 + c];
         }

@@ -118,18 +118,80 @@ public final class DenseTransformer {
     private void moe(int l, DenseWeights.Layer layer, int n, ExpertDispatch experts, RoutingObserver observer,
             StepState s) {
         int h = config.hiddenSize();
-        int e = config.numExperts();
         for (int t = 0; t < n; t++) {
             kernels.rmsNorm(s.x, t * h, layer.postAttentionNorm(), config.rmsNormEps(), s.xb, t * h, h);
         }
         kernels.matmul(layer.gate(), s.xb, n, s.gateLogits);
+        boolean[] available = availability(experts, l);
+        // The residual stream changes only after combine succeeds, so a failed step can be re-routed
+        // and retried; each retry removes at least one expert, so this ends.
+        while (true) {
+            GateDecision[] routes = route(n, s.gateLogits, available);
+            try {
+                experts.combine(l, s.xb, n, routes, s.moeOut);
+                report(l, n, s.gateLogits, routes, available, observer);
+                break;
+            } catch (ExpertsUnavailableException e) {
+                available = withoutFailed(available, e, l);
+            }
+        }
+        kernels.axpy(1f, s.moeOut, 0, s.x, 0, n * h);
+    }
+
+    private GateDecision[] route(int n, float[] gateLogits, boolean[] available) {
+        int e = config.numExperts();
         GateDecision[] routes = new GateDecision[n];
         for (int t = 0; t < n; t++) {
-            routes[t] = TopKGate.gate(s.gateLogits, t * e, e, topK);
-            observer.onRoute(l, t, routes[t]);
+            routes[t] = TopKGate.gate(gateLogits, t * e, e, topK, available);
         }
-        experts.combine(l, s.xb, n, routes, s.moeOut);
-        kernels.axpy(1f, s.moeOut, 0, s.x, 0, n * h);
+        return routes;
+    }
+
+    /** Tells the observer where each token went and, in a degraded step, which experts it missed. */
+    private void report(int l, int n, float[] gateLogits, GateDecision[] routes, boolean[] available,
+            RoutingObserver observer) {
+        int e = config.numExperts();
+        for (int t = 0; t < n; t++) {
+            observer.onRoute(l, t, routes[t]);
+            if (available != null) {
+                for (int wanted : TopKGate.gate(gateLogits, t * e, e, topK).experts()) {
+                    if (!available[wanted]) {
+                        observer.onSkip(l, t, wanted);
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code null} when every expert is available (the common case costs no array). */
+    private boolean[] availability(ExpertDispatch experts, int l) {
+        boolean[] available = null;
+        for (int e = 0; e < config.numExperts(); e++) {
+            if (!experts.isAvailable(l, e)) {
+                if (available == null) {
+                    available = new boolean[config.numExperts()];
+                    Arrays.fill(available, true);
+                }
+                available[e] = false;
+            }
+        }
+        return available;
+    }
+
+    private boolean[] withoutFailed(boolean[] available, ExpertsUnavailableException failure, int l) {
+        boolean[] next = available == null ? new boolean[config.numExperts()] : available.clone();
+        if (available == null) {
+            Arrays.fill(next, true);
+        }
+        boolean removed = false;
+        for (int expert : failure.experts()) {
+            removed |= next[expert];
+            next[expert] = false;
+        }
+        if (failure.layer() != l || !removed) {
+            throw failure; // nothing new to route around: give up rather than loop
+        }
+        return next;
     }
 
     private float[] logits(TokenBatch batch, StepState s) {

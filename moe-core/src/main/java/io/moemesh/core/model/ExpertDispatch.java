@@ -15,4 +15,13 @@ public interface ExpertDispatch {
      * {@code out} is overwritten.
      */
     void combine(int layer, float[] hidden, int tokens, GateDecision[] routes, float[] out);
+
+    /**
+     * Whether any endpoint can serve {@code expert} at {@code layer} right now. The gate routes
+     * tokens only to available experts; an expert that fails during {@link #combine} is reported
+     * with {@link ExpertsUnavailableException} instead.
+     */
+    default boolean isAvailable(int layer, int expert) {
+        return true;
+    }
 }

@@ -10,4 +10,11 @@ public interface RoutingObserver {
 
     /** {@code token} is the index within the {@link TokenBatch}. */
     void onRoute(int layer, int token, GateDecision decision);
+
+    /**
+     * The gate would have chosen {@code expert} for {@code token} but no endpoint could serve it,
+     * so the token went to the next-best available expert: the result is degraded.
+     */
+    default void onSkip(int layer, int token, int expert) {
+    }
 }
