@@ -42,12 +42,21 @@ public final class InProcessEngine implements AutoCloseable {
 
     /** {@code topK} overrides the model's experts per token when positive. */
     public static InProcessEngine open(Path modelDir, Kernels kernels, int topK) {
+        return open(modelDir, kernels, topK, null);
+    }
+
+    /**
+     * Runs the dense part here and asks {@code experts} for the MoE layers, e.g. remote expert
+     * services; {@code null} loads every expert into this process.
+     */
+    public static InProcessEngine open(Path modelDir, Kernels kernels, int topK, ExpertDispatch experts) {
         ModelConfig config = ModelConfig.load(modelDir);
         Checkpoint checkpoint = Checkpoint.open(modelDir);
         try {
             TextTokenizer tokenizer = TextTokenizer.load(modelDir);
             DenseTransformer dense = new DenseTransformer(config, DenseWeights.load(checkpoint, config), kernels, topK);
-            return new InProcessEngine(checkpoint, tokenizer, dense, LocalExperts.load(checkpoint, config, kernels));
+            ExpertDispatch dispatch = experts != null ? experts : LocalExperts.load(checkpoint, config, kernels);
+            return new InProcessEngine(checkpoint, tokenizer, dense, dispatch);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;

@@ -1,0 +1,231 @@
+package io.moemesh.router.dispatch;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.moemesh.core.gate.GateDecision;
+import io.moemesh.core.model.ExpertDispatch;
+import io.moemesh.core.model.ExpertsUnavailableException;
+import io.moemesh.core.model.LocalExperts;
+import io.moemesh.proto.codec.WireTensors;
+import io.moemesh.proto.internal.v1.ComputeRequest;
+import io.moemesh.proto.internal.v1.ComputeResponse;
+import io.moemesh.proto.internal.v1.TokenRoute;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
+
+/**
+ * The experts, over gRPC: the router's side of the {@link ExpertDispatch} seam. Each layer step
+ * makes one Compute call per endpoint, all in flight at once. A failed call is retried once on
+ * another replica; experts no usable endpoint can serve are reported with
+ * {@link ExpertsUnavailableException}, and the dense part routes around them. Partial sums are
+ * added per token in ascending order of their first expert, which reproduces the in-process
+ * result bit for bit for top-2 routing (ADR 0001).
+ */
+public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
+
+    private static final int ATTEMPTS = 2; // the call, and one retry on another replica
+
+    private final List<ExpertClient> clients;
+    private final ExpertTopology topology;
+    private final DispatchProperties properties;
+
+    RemoteExperts(List<ExpertClient> clients, ExpertTopology topology, DispatchProperties properties) {
+        this.clients = clients;
+        this.topology = topology;
+        this.properties = properties;
+    }
+
+    /** Connects to the endpoints and asks each what it hosts ({@code Describe}). */
+    public static RemoteExperts connect(List<ExpertEndpoint> endpoints, Function<ExpertEndpoint, ManagedChannel> channels,
+            int numLayers, int numExperts, int hiddenSize, DispatchProperties properties) {
+        List<ExpertClient> clients = endpoints.stream()
+                .map(e -> new ExpertClient(e, channels.apply(e), properties)).toList();
+        return new RemoteExperts(clients, ExpertTopology.discover(clients, numLayers, numExperts, hiddenSize), properties);
+    }
+
+    public ExpertTopology topology() {
+        return topology;
+    }
+
+    @Override
+    public boolean isAvailable(int layer, int expert) {
+        for (int endpoint : topology.hosts(layer)[expert]) {
+            if (clients.get(endpoint).accepting()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void combine(int layer, float[] hidden, int tokens, GateDecision[] routes, float[] out) {
+        Pending pending = Pending.of(routes, tokens);
+        List<List<Partial>> partials = new ArrayList<>(tokens);
+        for (int t = 0; t < tokens; t++) {
+            partials.add(new ArrayList<>(2));
+        }
+        boolean[] failed = new boolean[clients.size()];
+        Throwable lastError = null;
+        for (int attempt = 0; attempt < ATTEMPTS && !pending.isEmpty(); attempt++) {
+            List<Assignment> plan;
+            try {
+                plan = DispatchPlanner.plan(pending.experts(), pending.weights(), topology.hosts(layer), clients.size(),
+                        e -> !failed[e] && clients.get(e).accepting());
+            } catch (DispatchPlanner.UnservableExpertException e) {
+                break;
+            }
+            lastError = send(layer, hidden, plan, pending, partials, failed);
+        }
+        if (!pending.isEmpty()) {
+            throw new ExpertsUnavailableException(layer, pending.expertSet(), lastError);
+        }
+        add(partials, tokens, out);
+    }
+
+    /** One attempt: every assignment in flight at once, then collected. Returns the last error seen. */
+    private Throwable send(int layer, float[] hidden, List<Assignment> plan, Pending pending,
+            List<List<Partial>> partials, boolean[] failed) {
+        int h = topology.hiddenSize();
+        List<ListenableFuture<ComputeResponse>> calls = new ArrayList<>(plan.size());
+        long start = System.nanoTime();
+        for (Assignment a : plan) {
+            calls.add(clients.get(a.endpoint()).compute(request(layer, hidden, a)));
+        }
+        Throwable lastError = null;
+        for (int i = 0; i < plan.size(); i++) {
+            Assignment a = plan.get(i);
+            ExpertClient client = clients.get(a.endpoint());
+            try {
+                if (calls.get(i) == null) {
+                    throw Status.UNAVAILABLE.withDescription("circuit breaker open for " + client.endpoint().id())
+                            .asRuntimeException();
+                }
+                float[] values = WireTensors.decode(calls.get(i).get().getOutput(), "output", a.size(), h);
+                client.succeeded(System.nanoTime() - start);
+                for (int j = 0; j < a.size(); j++) {
+                    int token = a.tokens().get(j);
+                    partials.get(token).add(new Partial(a.experts().get(j)[0], values, j * h));
+                    pending.done(token, a.experts().get(j));
+                }
+            } catch (ExecutionException | RuntimeException e) {
+                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+                rethrowIfCallerError(cause, client);
+                client.failed(System.nanoTime() - start, cause);
+                failed[a.endpoint()] = true;
+                lastError = cause;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw Status.CANCELLED.withDescription("interrupted while waiting for experts").asRuntimeException();
+            }
+        }
+        return lastError;
+    }
+
+    /** INVALID_ARGUMENT means the router sent something wrong: retrying elsewhere cannot help. */
+    private static void rethrowIfCallerError(Throwable cause, ExpertClient client) {
+        if (cause instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
+            throw new IllegalStateException("expert endpoint " + client.endpoint().id() + " rejected a request: "
+                    + s.getStatus().getDescription(), s);
+        }
+    }
+
+    private ComputeRequest request(int layer, float[] hidden, Assignment a) {
+        int h = topology.hiddenSize();
+        float[] rows = new float[a.size() * h];
+        ComputeRequest.Builder b = ComputeRequest.newBuilder().setLayer(layer);
+        for (int j = 0; j < a.size(); j++) {
+            System.arraycopy(hidden, a.tokens().get(j) * h, rows, j * h, h);
+            TokenRoute.Builder route = TokenRoute.newBuilder();
+            for (int k = 0; k < a.experts().get(j).length; k++) {
+                route.addExperts(a.experts().get(j)[k]).addWeights(a.weights().get(j)[k]);
+            }
+            b.addRoutes(route);
+        }
+        return b.setHidden(WireTensors.encode(rows, a.size(), h, properties.wireDtype())).build();
+    }
+
+    /** out[t] = 0 + p₁ + p₂ …, partial sums in ascending order of their first expert. */
+    private void add(List<List<Partial>> partials, int tokens, float[] out) {
+        int h = topology.hiddenSize();
+        Arrays.fill(out, 0, tokens * h, 0f);
+        for (int t = 0; t < tokens; t++) {
+            List<Partial> ps = partials.get(t);
+            ps.sort(Comparator.comparingInt(Partial::firstExpert));
+            for (Partial p : ps) {
+                LocalExperts.addWeighted(1f, p.values(), p.offset(), out, t * h, h);
+            }
+        }
+    }
+
+    /** One endpoint's weighted sum for one token: {@code values[offset .. offset + hidden)}. */
+    private record Partial(int firstExpert, float[] values, int offset) {
+    }
+
+    /** The (token, expert) pairs not computed yet, experts ascending per token. */
+    private record Pending(int[][] experts, float[][] weights) {
+
+        static Pending of(GateDecision[] routes, int tokens) {
+            int[][] experts = new int[tokens][];
+            float[][] weights = new float[tokens][];
+            for (int t = 0; t < tokens; t++) {
+                experts[t] = routes[t].experts().clone();
+                weights[t] = routes[t].weights().clone();
+                DispatchPlanner.sortByExpert(experts[t], weights[t]);
+            }
+            return new Pending(experts, weights);
+        }
+
+        void done(int token, int[] computed) {
+            int keep = 0;
+            for (int j = 0; j < experts[token].length; j++) {
+                if (!contains(computed, experts[token][j])) {
+                    experts[token][keep] = experts[token][j];
+                    weights[token][keep++] = weights[token][j];
+                }
+            }
+            experts[token] = Arrays.copyOf(experts[token], keep);
+            weights[token] = Arrays.copyOf(weights[token], keep);
+        }
+
+        boolean isEmpty() {
+            for (int[] e : experts) {
+                if (e.length > 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        Set<Integer> expertSet() {
+            Set<Integer> set = new TreeSet<>();
+            for (int[] e : experts) {
+                for (int x : e) {
+                    set.add(x);
+                }
+            }
+            return set;
+        }
+
+        private static boolean contains(int[] values, int value) {
+            for (int v : values) {
+                if (v == value) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        clients.forEach(ExpertClient::close);
+    }
+}

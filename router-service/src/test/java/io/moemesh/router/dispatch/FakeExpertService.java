@@ -1,0 +1,82 @@
+package io.moemesh.router.dispatch;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.moemesh.core.kernel.Kernels;
+import io.moemesh.core.model.ExpertFfn;
+import io.moemesh.core.model.ExpertWeights;
+import io.moemesh.core.model.LocalExperts;
+import io.moemesh.proto.codec.WireTensors;
+import io.moemesh.proto.internal.v1.ComputeRequest;
+import io.moemesh.proto.internal.v1.ComputeResponse;
+import io.moemesh.proto.internal.v1.DType;
+import io.moemesh.proto.internal.v1.DescribeRequest;
+import io.moemesh.proto.internal.v1.DescribeResponse;
+import io.moemesh.proto.internal.v1.ExpertGrpc;
+import io.moemesh.proto.internal.v1.TokenRoute;
+import io.moemesh.proto.internal.v1.Unit;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test stand-in for expert-service: hosts some units and follows the Compute contract (per token,
+ * Σ weight · FFN in ascending expert order, F32 out). It can be switched down to answer UNAVAILABLE.
+ */
+final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
+
+    private final Map<Long, ExpertWeights> units; // key: layer << 32 | expert
+    private final int hidden;
+    private final ExpertFfn ffn = new ExpertFfn(Kernels.best());
+    final AtomicBoolean down = new AtomicBoolean();
+    final AtomicInteger computeCalls = new AtomicInteger();
+
+    FakeExpertService(Map<Long, ExpertWeights> units, int hidden) {
+        this.units = units;
+        this.hidden = hidden;
+    }
+
+    static long key(int layer, int expert) {
+        return ((long) layer << 32) | expert;
+    }
+
+    @Override
+    public void describe(DescribeRequest request, StreamObserver<DescribeResponse> response) {
+        DescribeResponse.Builder b = DescribeResponse.newBuilder().setHiddenSize(hidden).setBackend("test");
+        units.keySet().stream().sorted().forEach(k -> b.addUnits(
+                Unit.newBuilder().setLayer((int) (k >> 32)).setExpert((int) (long) k)));
+        response.onNext(b.build());
+        response.onCompleted();
+    }
+
+    @Override
+    public void compute(ComputeRequest request, StreamObserver<ComputeResponse> response) {
+        computeCalls.incrementAndGet();
+        if (down.get()) {
+            response.onError(Status.UNAVAILABLE.withDescription("test endpoint is down").asRuntimeException());
+            return;
+        }
+        int tokens = request.getRoutesCount();
+        float[] x = WireTensors.decode(request.getHidden(), "hidden", tokens, hidden);
+        float[] out = new float[tokens * hidden];
+        float[] row = new float[hidden];
+        float[] y = new float[hidden];
+        ExpertFfn.Scratch scratch = null;
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(x, t * hidden, row, 0, hidden);
+            TokenRoute route = request.getRoutes(t);
+            for (int j = 0; j < route.getExpertsCount(); j++) {
+                ExpertWeights w = units.get(key(request.getLayer(), route.getExperts(j)));
+                if (w == null) {
+                    response.onError(Status.NOT_FOUND.withDescription("unit not hosted").asRuntimeException());
+                    return;
+                }
+                scratch = scratch != null ? scratch : ExpertFfn.Scratch.forTokens(1, w.intermediateSize());
+                ffn.forward(w, row, 1, scratch, y);
+                LocalExperts.addWeighted(route.getWeights(j), y, 0, out, t * hidden, hidden);
+            }
+        }
+        response.onNext(ComputeResponse.newBuilder().setOutput(WireTensors.encode(out, tokens, hidden, DType.DTYPE_F32)).build());
+        response.onCompleted();
+    }
+}
