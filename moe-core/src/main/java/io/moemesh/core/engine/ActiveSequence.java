@@ -5,12 +5,15 @@ import io.moemesh.core.tokenizer.TextTokenizer;
 import java.util.Arrays;
 import java.util.OptionalInt;
 
-/** The state of one sequence while it generates: its cache, sampler, text and tokens so far. */
-final class ActiveSequence {
+/**
+ * The state of one sequence while it generates: its cache, sampler, text and tokens so far.
+ * Used by the in-process engine and by the router's continuous batching; one thread at a time.
+ */
+public final class ActiveSequence {
 
-    final int request;
-    final int[] promptIds;
-    final KvCache cache;
+    private final int request;
+    private final int[] promptIds;
+    private final KvCache cache;
     private final SamplingParams params;
     private final Sampler sampler;
     private final TextStream text;
@@ -19,7 +22,7 @@ final class ActiveSequence {
     private int count;
     private FinishReason finish;
 
-    ActiveSequence(int request, int[] promptIds, SamplingParams params, KvCache cache, TextTokenizer tokenizer,
+    public ActiveSequence(int request, int[] promptIds, SamplingParams params, KvCache cache, TextTokenizer tokenizer,
             OptionalInt eos) {
         this.request = request;
         this.promptIds = promptIds;
@@ -32,20 +35,32 @@ final class ActiveSequence {
     }
 
     /** Position of the next token to feed: the last generated one. */
-    int nextPosition() {
+    public int request() {
+        return request;
+    }
+
+    public int[] promptIds() {
+        return promptIds;
+    }
+
+    public KvCache cache() {
+        return cache;
+    }
+
+    public int nextPosition() {
         return promptIds.length + count - 1;
     }
 
-    int lastToken() {
+    public int lastToken() {
         return generated[count - 1];
     }
 
-    boolean finished() {
+    public boolean finished() {
         return finish != null;
     }
 
     /** Samples the next token from {@code logits[off ..]}, reports it, and decides whether the sequence ends. */
-    void accept(float[] logits, int off, int vocab, TokenListener listener) {
+    public void accept(float[] logits, int off, int vocab, TokenListener listener) {
         int token = sampler.next(logits, off, vocab);
         if (!params.ignoreEos() && eos.isPresent() && token == eos.getAsInt()) {
             finish = FinishReason.EOS;
@@ -63,7 +78,7 @@ final class ActiveSequence {
         listener.onToken(request, token, piece);
     }
 
-    Generation result() {
+    public Generation result() {
         return new Generation(promptIds, Arrays.copyOf(generated, count), text.text(), finish);
     }
 }

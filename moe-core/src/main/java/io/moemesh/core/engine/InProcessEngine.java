@@ -135,18 +135,18 @@ public final class InProcessEngine implements AutoCloseable {
     }
 
     private static TokenBatch prefillBatch(List<ActiveSequence> sequences) {
-        int n = sequences.stream().mapToInt(s -> s.promptIds.length).sum();
+        int n = sequences.stream().mapToInt(s -> s.promptIds().length).sum();
         int[] tokens = new int[n];
         int[] positions = new int[n];
         KvCache[] caches = new KvCache[n];
         boolean[] want = new boolean[n];
         int i = 0;
         for (ActiveSequence s : sequences) {
-            for (int p = 0; p < s.promptIds.length; p++, i++) {
-                tokens[i] = s.promptIds[p];
+            for (int p = 0; p < s.promptIds().length; p++, i++) {
+                tokens[i] = s.promptIds()[p];
                 positions[i] = p;
-                caches[i] = s.cache;
-                want[i] = p == s.promptIds.length - 1; // only the last prompt token samples
+                caches[i] = s.cache();
+                want[i] = p == s.promptIds().length - 1; // only the last prompt token samples
             }
         }
         return new TokenBatch(tokens, positions, caches, want);
@@ -162,7 +162,7 @@ public final class InProcessEngine implements AutoCloseable {
             ActiveSequence s = running.get(i);
             tokens[i] = s.lastToken();
             positions[i] = s.nextPosition();
-            caches[i] = s.cache;
+            caches[i] = s.cache();
             want[i] = true;
         }
         return new TokenBatch(tokens, positions, caches, want);

@@ -1,0 +1,21 @@
+package io.moemesh.router.batching;
+
+import io.moemesh.core.engine.Generation;
+import java.util.List;
+
+/** Where one request's output goes, called from the scheduler thread. */
+public interface GenerationSink {
+
+    /** A generated token and the text that became final with it (possibly empty). */
+    void onToken(int tokenId, String text);
+
+    /** The request finished; {@code skipped} is empty unless the result is degraded. */
+    void onComplete(Generation generation, List<SkippedExpert> skipped);
+
+    void onError(Throwable error);
+
+    /** A cancelled request (client gone, deadline passed) leaves the batch before the next step. */
+    default boolean isCancelled() {
+        return false;
+    }
+}

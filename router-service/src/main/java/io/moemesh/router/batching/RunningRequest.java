@@ -1,0 +1,31 @@
+package io.moemesh.router.batching;
+
+import io.moemesh.core.engine.ActiveSequence;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** A request in the running batch: its sequence state, its sink and the experts it had to skip. */
+final class RunningRequest {
+
+    final ActiveSequence sequence;
+    final GenerationSink sink;
+    boolean prefilled;
+    private final Map<Long, Integer> skipped = new TreeMap<>(); // layer << 32 | expert -> token count
+
+    RunningRequest(ActiveSequence sequence, GenerationSink sink) {
+        this.sequence = sequence;
+        this.sink = sink;
+    }
+
+    void skip(int layer, int expert) {
+        skipped.merge(((long) layer << 32) | expert, 1, Integer::sum);
+    }
+
+    List<SkippedExpert> skipped() {
+        List<SkippedExpert> list = new ArrayList<>(skipped.size());
+        skipped.forEach((key, n) -> list.add(new SkippedExpert((int) (key >> 32), (int) (long) key, n)));
+        return list;
+    }
+}
