@@ -1,0 +1,101 @@
+package io.moemesh.router;
+
+import io.grpc.BindableService;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.moemesh.core.config.ModelConfig;
+import io.moemesh.core.kernel.Kernels;
+import io.moemesh.core.model.DenseTransformer;
+import io.moemesh.core.model.DenseWeights;
+import io.moemesh.core.model.ExpertDispatch;
+import io.moemesh.core.model.LocalExperts;
+import io.moemesh.core.routing.RoutingStatsWindow;
+import io.moemesh.core.safetensors.Checkpoint;
+import io.moemesh.core.tokenizer.TextTokenizer;
+import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.router.dispatch.ExpertEndpoint;
+import io.moemesh.router.dispatch.RemoteExperts;
+import io.moemesh.router.grpc.GrpcServerLifecycle;
+import io.moemesh.router.grpc.RouterGrpcService;
+import io.moemesh.router.grpc.RoutingStatsGrpcService;
+import java.time.Clock;
+import java.util.List;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the router: model → expert dispatch → scheduler → gRPC services → server lifecycle. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(RouterProperties.class)
+class RouterConfiguration {
+
+    @Bean
+    ModelConfig modelConfig(RouterProperties properties) {
+        return ModelConfig.load(properties.modelDir());
+    }
+
+    @Bean(destroyMethod = "close")
+    Checkpoint checkpoint(RouterProperties properties) {
+        return Checkpoint.open(properties.modelDir());
+    }
+
+    @Bean(destroyMethod = "close")
+    TextTokenizer tokenizer(RouterProperties properties) {
+        return TextTokenizer.load(properties.modelDir());
+    }
+
+    @Bean
+    Kernels kernels(RouterProperties properties) {
+        return switch (properties.kernels()) {
+            case "best" -> Kernels.best();
+            case "vector" -> Kernels.vector();
+            case "scalar" -> Kernels.scalar();
+            default -> throw new IllegalArgumentException("moemesh.router.kernels must be best, vector or scalar, got '"
+                    + properties.kernels() + "'");
+        };
+    }
+
+    @Bean
+    DenseTransformer denseTransformer(ModelConfig config, Checkpoint checkpoint, Kernels kernels) {
+        return new DenseTransformer(config, DenseWeights.load(checkpoint, config), kernels, 0);
+    }
+
+    /** Remote expert services when endpoints are configured; otherwise every expert in this process. */
+    @Bean
+    ExpertDispatch expertDispatch(RouterProperties properties, ModelConfig config, Checkpoint checkpoint,
+            Kernels kernels) {
+        if (properties.experts().isEmpty()) {
+            return LocalExperts.load(checkpoint, config, kernels);
+        }
+        List<ExpertEndpoint> endpoints = properties.experts().stream().map(t -> new ExpertEndpoint(t, t)).toList();
+        return RemoteExperts.connect(endpoints,
+                e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create()).build(),
+                config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch());
+    }
+
+    @Bean
+    RoutingStatsWindow routingStats(RouterProperties properties, ModelConfig config) {
+        return new RoutingStatsWindow(config.numLayers(), config.numExperts(), properties.statsWindow(),
+                properties.statsBuckets(), Clock.systemUTC());
+    }
+
+    @Bean
+    BatchScheduler batchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
+            RouterProperties properties, RoutingStatsWindow stats) {
+        return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(), stats);
+    }
+
+    @Bean
+    GrpcServerLifecycle grpcServer(RouterProperties properties, ModelConfig config, DenseTransformer dense,
+            TextTokenizer tokenizer, BatchScheduler scheduler, RoutingStatsWindow stats) {
+        String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
+        List<BindableService> services = List.of(
+                new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler),
+                new RoutingStatsGrpcService(stats));
+        return new GrpcServerLifecycle(
+                Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create()),
+                services, new HealthStatusManager(), scheduler, properties.drainTimeout());
+    }
+}

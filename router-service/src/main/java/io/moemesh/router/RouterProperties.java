@@ -1,0 +1,65 @@
+package io.moemesh.router;
+
+import io.moemesh.proto.internal.v1.DType;
+import io.moemesh.router.batching.SchedulerProperties;
+import io.moemesh.router.dispatch.DispatchProperties;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code moemesh.router.*}: the router's model, its expert endpoints and its limits.
+ *
+ * @param modelDir    model directory (config.json, safetensors, tokenizer.json); the router maps only the dense tensors
+ * @param experts     expert endpoints as {@code host:port}; empty = run every expert in this process
+ * @param grpcPort    port of the public MoeMesh API and the RoutingStats service (0 = any free port)
+ */
+@ConfigurationProperties("moemesh.router")
+public record RouterProperties(
+        Path modelDir,
+        @DefaultValue List<String> experts,
+        @DefaultValue("50052") int grpcPort,
+        @DefaultValue("best") String kernels,
+        @DefaultValue("2s") Duration expertCallTimeout,
+        @DefaultValue("F32") String wireDtype,
+        @DefaultValue("10") int breakerWindow,
+        @DefaultValue("50") float breakerFailureRate,
+        @DefaultValue("5s") Duration breakerOpenFor,
+        @DefaultValue("256") int maxQueuedRequests,
+        @DefaultValue("32") int maxRunningSequences,
+        @DefaultValue("2048") int maxPrefillTokens,
+        @DefaultValue("10m") Duration statsWindow,
+        @DefaultValue("10") int statsBuckets,
+        @DefaultValue("30s") Duration drainTimeout) {
+
+    public RouterProperties {
+        if (modelDir == null) {
+            throw new IllegalArgumentException("moemesh.router.model-dir is required: the model directory to serve");
+        }
+        if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
+            throw new IllegalArgumentException("moemesh.router.model-dir " + modelDir.toAbsolutePath()
+                    + " has no config.json: not a model directory");
+        }
+        for (String e : experts) {
+            if (!e.matches("[^:\\s]+:\\d{1,5}")) {
+                throw new IllegalArgumentException("moemesh.router.experts entry '" + e + "' must be host:port");
+            }
+        }
+    }
+
+    DispatchProperties dispatch() {
+        DType dtype = switch (wireDtype.toUpperCase(java.util.Locale.ROOT)) {
+            case "F32" -> DType.DTYPE_F32;
+            case "BF16" -> DType.DTYPE_BF16;
+            default -> throw new IllegalArgumentException("moemesh.router.wire-dtype must be F32 or BF16, got " + wireDtype);
+        };
+        return new DispatchProperties(expertCallTimeout, dtype, breakerWindow, breakerFailureRate, breakerOpenFor);
+    }
+
+    SchedulerProperties scheduler() {
+        return new SchedulerProperties(maxQueuedRequests, maxRunningSequences, maxPrefillTokens);
+    }
+}

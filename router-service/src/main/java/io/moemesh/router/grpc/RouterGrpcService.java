@@ -1,0 +1,72 @@
+package io.moemesh.router.grpc;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.moemesh.core.config.ModelConfig;
+import io.moemesh.core.engine.SamplingParams;
+import io.moemesh.core.tokenizer.TextTokenizer;
+import io.moemesh.proto.v1.GenerateRequest;
+import io.moemesh.proto.v1.GenerateResponse;
+import io.moemesh.proto.v1.ListModelsRequest;
+import io.moemesh.proto.v1.ListModelsResponse;
+import io.moemesh.proto.v1.ModelInfo;
+import io.moemesh.proto.v1.MoeMeshGrpc;
+import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.router.batching.OverloadedException;
+import java.util.UUID;
+
+/** The public MoeMesh API as the router serves it: requests join the continuous batch. */
+public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
+
+    private final String modelName;
+    private final ModelConfig config;
+    private final int topK;
+    private final TextTokenizer tokenizer;
+    private final BatchScheduler scheduler;
+
+    public RouterGrpcService(String modelName, ModelConfig config, int topK, TextTokenizer tokenizer,
+            BatchScheduler scheduler) {
+        this.modelName = modelName;
+        this.config = config;
+        this.topK = topK;
+        this.tokenizer = tokenizer;
+        this.scheduler = scheduler;
+    }
+
+    @Override
+    public void generate(GenerateRequest request, StreamObserver<GenerateResponse> response) {
+        long start = System.nanoTime();
+        try {
+            if (!request.getModel().isEmpty() && !request.getModel().equals(modelName)) {
+                throw Status.NOT_FOUND.withDescription("model '" + request.getModel() + "' is not served here; this "
+                        + "router serves '" + modelName + "'").asRuntimeException();
+            }
+            int[] ids = GenerateRequests.promptIds(request, tokenizer, config);
+            SamplingParams params = GenerateRequests.sampling(request);
+            String requestId = request.getRequestId().isEmpty() ? UUID.randomUUID().toString() : request.getRequestId();
+            var call = (ServerCallStreamObserver<GenerateResponse>) response;
+            scheduler.submit(ids, params, new GrpcGenerationSink(call, requestId, start));
+        } catch (StatusRuntimeException e) {
+            response.onError(e);
+        } catch (OverloadedException e) {
+            response.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+        } catch (IllegalArgumentException e) {
+            response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        }
+    }
+
+    @Override
+    public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> response) {
+        response.onNext(ListModelsResponse.newBuilder().addModels(ModelInfo.newBuilder()
+                .setName(modelName)
+                .setNumLayers(config.numLayers())
+                .setNumExperts(config.numExperts())
+                .setExpertsPerToken(topK)
+                .setHiddenSize(config.hiddenSize())
+                .setVocabSize(config.vocabSize())
+                .setMaxContext(config.maxPositionEmbeddings())).build());
+        response.onCompleted();
+    }
+}

@@ -1,0 +1,142 @@
+package io.moemesh.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.moemesh.core.engine.InProcessEngine;
+import io.moemesh.core.engine.SamplingParams;
+import io.moemesh.core.engine.TokenListener;
+import io.moemesh.core.kernel.Kernels;
+import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
+import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
+import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
+import io.moemesh.proto.v1.GenerateRequest;
+import io.moemesh.proto.v1.GenerateResponse;
+import io.moemesh.proto.v1.ListModelsRequest;
+import io.moemesh.proto.v1.MoeMeshGrpc;
+import io.moemesh.proto.v1.TokenIds;
+import io.moemesh.router.dispatch.TcpExpertServers;
+import io.moemesh.router.grpc.GrpcServerLifecycle;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** The router application over real sockets: with its experts in process, and with expert endpoints over TCP. */
+class RouterApplicationTest {
+
+    private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
+
+    private ConfigurableApplicationContext context;
+    private ManagedChannel channel;
+    private TcpExpertServers experts;
+
+    @AfterEach
+    void stop() {
+        if (channel != null) {
+            channel.shutdownNow();
+        }
+        if (context != null) {
+            context.close();
+        }
+        if (experts != null) {
+            experts.close();
+        }
+    }
+
+    private MoeMeshGrpc.MoeMeshBlockingStub start(String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of("--moemesh.router.model-dir=" + MODEL, "--moemesh.router.grpc-port=0",
+                "--server.port=0"));
+        args.addAll(List.of(extraArgs));
+        context = SpringApplication.run(RouterApplication.class, args.toArray(String[]::new));
+        int port = context.getBean(GrpcServerLifecycle.class).port();
+        channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create()).build();
+        return MoeMeshGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+    }
+
+    private static List<Integer> generatedIds(Iterator<GenerateResponse> stream) {
+        List<Integer> ids = new ArrayList<>();
+        GenerateResponse last = null;
+        while (stream.hasNext()) {
+            last = stream.next();
+            if (last.hasChunk()) {
+                ids.addAll(last.getChunk().getTokenIdsList());
+            }
+        }
+        assertThat(last).isNotNull();
+        assertThat(last.hasCompletion()).isTrue();
+        return ids;
+    }
+
+    private static GenerateRequest greedy(String prompt, int maxTokens) {
+        return GenerateRequest.newBuilder().setPrompt(prompt)
+                .setSampling(io.moemesh.proto.v1.SamplingParams.newBuilder().setMaxTokens(maxTokens).setIgnoreEos(true))
+                .build();
+    }
+
+    private static List<Integer> reference(String prompt, int maxTokens) {
+        try (InProcessEngine engine = InProcessEngine.open(MODEL, Kernels.best(), 0)) {
+            int[] ids = engine.generate(prompt, new SamplingParams(0f, 0, 1f, 0, maxTokens, List.of(), true),
+                    TokenListener.NONE).tokenIds();
+            return java.util.Arrays.stream(ids).boxed().toList();
+        }
+    }
+
+    @Test
+    void servesGenerateOverTcpWithTheInProcessEnginesTokens() {
+        var stub = start();
+
+        assertThat(generatedIds(stub.generate(greedy("Hello, world!", 10)))).isEqualTo(reference("Hello, world!", 10));
+        assertThat(stub.listModels(ListModelsRequest.getDefaultInstance()).getModels(0).getNumExperts()).isEqualTo(8);
+    }
+
+    @Test
+    void routesThroughExpertEndpointsOverTcpWithIdenticalTokens() throws Exception {
+        experts = TcpExpertServers.start(MODEL, List.of(List.of(0, 1, 2, 3), List.of(4, 5, 6, 7)));
+        var stub = start("--moemesh.router.experts=" + String.join(",", experts.targets()));
+
+        assertThat(generatedIds(stub.generate(greedy("The quick brown fox", 12))))
+                .isEqualTo(reference("The quick brown fox", 12));
+        RoutingStatsSnapshot stats = RoutingStatsGrpc.newBlockingStub(channel)
+                .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
+        assertThat(stats.getLayersList()).hasSize(2);
+        assertThat(stats.getLayers(0).getTokens()).isEqualTo(19 + 11); // prompt tokens, then one per decode step
+    }
+
+    @Test
+    void rejectsBadRequestsWithInvalidArgumentAndKeepsServing() {
+        var stub = start();
+
+        assertStatus(() -> generatedIds(stub.generate(GenerateRequest.newBuilder().setPrompt("").build())),
+                Status.Code.INVALID_ARGUMENT, "prompt is empty");
+        assertStatus(() -> generatedIds(stub.generate(GenerateRequest.newBuilder()
+                        .setPromptIds(TokenIds.newBuilder().addIds(5).addIds(9999)).build())),
+                Status.Code.INVALID_ARGUMENT, "prompt_ids[1] = 9999 is outside the vocabulary");
+        assertStatus(() -> generatedIds(stub.generate(greedy("x", 4).toBuilder()
+                        .setSampling(io.moemesh.proto.v1.SamplingParams.newBuilder().setTopP(1.5f)).build())),
+                Status.Code.INVALID_ARGUMENT, "sampling.top_p must be in (0, 1]");
+        assertStatus(() -> generatedIds(stub.generate(greedy("x", 4).toBuilder().setModel("gpt-5").build())),
+                Status.Code.NOT_FOUND, "model 'gpt-5' is not served here");
+
+        assertThat(generatedIds(stub.generate(greedy("still up", 3)))).hasSize(3);
+    }
+
+    private static void assertStatus(Runnable call, Status.Code code, String description) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(code);
+            assertThat(e.getStatus().getDescription()).contains(description);
+        });
+    }
+}
