@@ -31,6 +31,9 @@ import org.springframework.context.annotation.Configuration;
 @EnableConfigurationProperties(RouterProperties.class)
 class RouterConfiguration {
 
+    /** An F32 answer for 512 tokens of hidden size 4096 is 8 MiB; gRPC's default limit is 4 MiB. */
+    private static final int MAX_MESSAGE_BYTES = 64 << 20;
+
     @Bean
     ModelConfig modelConfig(RouterProperties properties) {
         return ModelConfig.load(properties.modelDir());
@@ -71,7 +74,8 @@ class RouterConfiguration {
         }
         List<ExpertEndpoint> endpoints = properties.experts().stream().map(t -> new ExpertEndpoint(t, t)).toList();
         return RemoteExperts.connect(endpoints,
-                e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create()).build(),
+                e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create())
+                        .maxInboundMessageSize(MAX_MESSAGE_BYTES).build(),
                 config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch());
     }
 
@@ -95,7 +99,8 @@ class RouterConfiguration {
                 new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler),
                 new RoutingStatsGrpcService(stats));
         return new GrpcServerLifecycle(
-                Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create()),
+                Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
+                        .maxInboundMessageSize(MAX_MESSAGE_BYTES),
                 services, new HealthStatusManager(), scheduler, properties.drainTimeout());
     }
 }
