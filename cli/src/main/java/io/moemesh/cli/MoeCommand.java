@@ -8,11 +8,17 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "moe-mesh 0.1.0",
         description = "Serve Mixture-of-Experts models as one service per expert.",
-        subcommands = {GenerateCommand.class, RoutesCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, RoutesCommand.class, UpCommand.class, DownCommand.class,
+                CommandLine.HelpCommand.class})
 public final class MoeCommand {
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
+    }
+
+    /** The moe-mesh checkout: where the service jars are built ({@code -Dmoemesh.home}, set by the moe script). */
+    static java.nio.file.Path home() {
+        return java.nio.file.Path.of(System.getProperty("moemesh.home", System.getProperty("user.dir")));
     }
 
     static CommandLine commandLine() {

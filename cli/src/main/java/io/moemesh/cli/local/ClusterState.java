@@ -1,0 +1,47 @@
+package io.moemesh.cli.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What {@code moe up} started, written to {@code <state-dir>/cluster.json} so that {@code moe down}
+ * and {@code moe generate} find it.
+ */
+public record ClusterState(String model, String gateway, String router, List<ServiceProcess> processes) {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    static final String FILE = "cluster.json";
+
+    public static ClusterState read(Path stateDir) {
+        Path file = stateDir.resolve(FILE);
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalStateException("no local cluster is running (" + file + " not found): start one with `moe up`");
+        }
+        try {
+            return JSON.readValue(Files.readString(file), ClusterState.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public void write(Path stateDir) {
+        try {
+            Files.createDirectories(stateDir);
+            Files.writeString(stateDir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + stateDir.resolve(FILE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void delete(Path stateDir) {
+        try {
+            Files.deleteIfExists(stateDir.resolve(FILE));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.moemesh.cli.local;
+
+import io.moemesh.core.config.ModelConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * Starts and stops the services of one model as separate processes on 127.0.0.1: one expert
+ * service per expert (each hosting that expert of every layer), a router and a gateway, exactly
+ * the topology of a Kubernetes deployment, with loopback for the network.
+ */
+public final class LocalCluster {
+
+    /** Ports and sizes of a local cluster. */
+    public record Layout(int gatewayPort, int routerPort, int firstExpertPort, Duration readyTimeout) {
+    }
+
+    private final Path home;
+    private final Path stateDir;
+
+    public LocalCluster(Path home, Path stateDir) {
+        this.home = home;
+        this.stateDir = stateDir;
+    }
+
+    /** Starts every process, waits until all are SERVING, records them; stops them all if any fails. */
+    public ClusterState up(Path model, Layout layout) {
+        if (Files.isRegularFile(stateDir.resolve(ClusterState.FILE))) {
+            throw new IllegalStateException("a local cluster is already up (" + stateDir.resolve(ClusterState.FILE)
+                    + "); stop it with `moe down`");
+        }
+        ModelConfig config = ModelConfig.load(model);
+        String modelDir = model.toAbsolutePath().normalize().toString();
+        List<ServiceProcess> started = new ArrayList<>();
+        try {
+            for (int e = 0; e < config.numExperts(); e++) {
+                int port = layout.firstExpertPort() + e;
+                started.add(launch("expert-" + e, "expert", port, jar("expert-service"), List.of(
+                        "--moemesh.expert.model-dir=" + modelDir, "--moemesh.expert.experts=" + e,
+                        "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=1")));
+            }
+            String experts = IntStream.range(0, config.numExperts())
+                    .mapToObj(e -> "127.0.0.1:" + (layout.firstExpertPort() + e)).collect(Collectors.joining(","));
+            awaitServing(started, layout.readyTimeout()); // the router asks every expert what it hosts at start
+            ServiceProcess router = launch("router", "router", layout.routerPort(), jar("router-service"), List.of(
+                    "--moemesh.router.model-dir=" + modelDir, "--moemesh.router.grpc-port=" + layout.routerPort(),
+                    "--moemesh.router.experts=" + experts));
+            started.add(router);
+            ServiceProcess gateway = launch("gateway", "gateway", layout.gatewayPort(), jar("gateway-service"), List.of(
+                    "--moemesh.gateway.grpc-port=" + layout.gatewayPort(), "--moemesh.gateway.routers=" + router.target()));
+            started.add(gateway);
+            awaitServing(started, layout.readyTimeout());
+            ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(), List.copyOf(started));
+            state.write(stateDir);
+            return state;
+        } catch (RuntimeException e) {
+            stop(started, Duration.ofSeconds(10));
+            throw e;
+        }
+    }
+
+    /** Stops the recorded processes: SIGTERM (they drain), then SIGKILL after {@code grace}. */
+    public ClusterState down(Duration grace) {
+        ClusterState state = ClusterState.read(stateDir);
+        stop(state.processes(), grace);
+        ClusterState.delete(stateDir);
+        return state;
+    }
+
+    private ServiceProcess launch(String name, String role, int port, Path jar, List<String> args) {
+        Path log = stateDir.resolve("logs").resolve(name + ".log");
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss1m",
+                "-jar", jar.toString(), "--spring.main.web-application-type=none", "--spring.main.banner-mode=off"));
+        command.addAll(args);
+        try {
+            Files.createDirectories(log.getParent());
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            return new ServiceProcess(name, role, port, p.pid(), log.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void awaitServing(List<ServiceProcess> processes, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (ServiceProcess p : processes) {
+            while (!HealthProbe.serving(p.target())) {
+                if (ProcessHandle.of(p.pid()).map(h -> !h.isAlive()).orElse(true)) {
+                    throw new IllegalStateException(p.name() + " exited during start-up; see " + p.log());
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(p.name() + " not ready after " + timeout + "; see " + p.log());
+                }
+                pause();
+            }
+        }
+    }
+
+    private static void stop(List<ServiceProcess> processes, Duration grace) {
+        List<ProcessHandle> alive = processes.reversed().stream()
+                .flatMap(p -> ProcessHandle.of(p.pid()).stream()).filter(ProcessHandle::isAlive).toList();
+        alive.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + grace.toNanos();
+        for (ProcessHandle h : alive) {
+            while (h.isAlive() && System.nanoTime() < deadline) {
+                pause();
+            }
+            if (h.isAlive()) {
+                h.destroyForcibly();
+            }
+        }
+    }
+
+    private Path jar(String module) {
+        Path jar = home.resolve(module).resolve("target").resolve(module + ".jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " not found: build it with ./mvnw -pl " + module + " -am package "
+                    + "(the ./moe script does)");
+        }
+        return jar;
+    }
+
+    private static String javaBinary() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for services", e);
+        }
+    }
+}
