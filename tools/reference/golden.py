@@ -11,6 +11,12 @@ Robustness checks (the run fails if violated, so a float32 engine can be compare
     > 1e-3 at every prompt position (GoldenVectorTest checks the argmax there too),
   * no <s>/</s> among the greedy ids, so "text" is plain decoded bytes.
 Cross-checks (reported): sparse vs dense MoE per layer, float32 vs float64 forward.
+
+The thresholds above suit a random model whose init we choose. A trained model's router is what
+training made it (16-expert routers often rank the 2nd and 3rd expert within 1e-4), so for it
+pass a candidate prompt list (--prompts) and thresholds that are still far above the float32
+noise between two engines (~1e-6 in probabilities, ~1e-5 in logits): prompts that fail are
+skipped with the reason printed, and at least --cases of them must pass.
 """
 import argparse
 import json
@@ -72,7 +78,7 @@ def make_case(m, prompt):
 
 def cross_check(model_dir, m, cases):
     # 1) sparse (per-expert gather/index_add, like HF) vs dense (all experts, masked)
-    ids = cases[3]["input_ids"]
+    ids = max((c["input_ids"] for c in cases), key=len)
     fw = m.forward(ids)
     moe_diff = max(float((m.moe(h, i)[0] - m.moe_dense(h, i)).abs().max())
                    for i, h in enumerate(fw["moe_in"]))
@@ -96,20 +102,40 @@ def main():
     ap.add_argument("--name", required=True, help='"model" field, e.g. tiny-random')
     ap.add_argument("--dtype", required=True, help='"dtype" field, e.g. BF16')
     ap.add_argument("--no-cross-check", action="store_true")
+    ap.add_argument("--prompts", help="JSON file with a list of candidate prompts (default: the built-in five)")
+    ap.add_argument("--cases", type=int, default=0,
+                    help="keep the first N candidates that pass and skip failing ones (0: all must pass)")
+    ap.add_argument("--min-gate-margin", type=float, default=MIN_GATE_MARGIN)
+    ap.add_argument("--min-gate-margin-generated", type=float, default=MIN_GATE_MARGIN_GENERATED)
+    ap.add_argument("--min-greedy-margin", type=float, default=MIN_GREEDY_MARGIN)
+    ap.add_argument("--min-prompt-argmax-margin", type=float, default=MIN_PROMPT_ARGMAX_MARGIN)
+    ap.add_argument("--allow-special", action="store_true", help="allow <s>/</s> among the greedy ids")
     a = ap.parse_args()
 
+    prompts = PROMPTS
+    if a.prompts:
+        with open(a.prompts, encoding="utf-8") as f:
+            prompts = json.load(f)
     m = Mixtral.load(a.model_dir)
     cases, ok = [], True
-    for p in PROMPTS:
+    for p in prompts:
+        if a.cases and len(cases) == a.cases:
+            break
         case, st = make_case(m, p)
-        cases.append(case)
         print(f"{p!r:45} gate(prompt)={st['gate_prompt']:.4g} order(prompt)={st['order_prompt']:.4g} "
               f"gate(all)={st['gate_all']:.4g} "
               f"greedy={st['greedy']:.4g} argmax(prompt)={st['argmax_prompt']:.4g} top20gap={st['top20_gap']:.3g} text={case['greedy']['text']!r}")
-        ok &= (min(st["gate_prompt"], st["order_prompt"]) > MIN_GATE_MARGIN
-               and st["gate_all"] > MIN_GATE_MARGIN_GENERATED
-               and st["greedy"] > MIN_GREEDY_MARGIN and st["argmax_prompt"] > MIN_PROMPT_ARGMAX_MARGIN
-               and not st["special_in_greedy"])
+        passed = (min(st["gate_prompt"], st["order_prompt"]) > a.min_gate_margin
+                  and st["gate_all"] > a.min_gate_margin_generated
+                  and st["greedy"] > a.min_greedy_margin and st["argmax_prompt"] > a.min_prompt_argmax_margin
+                  and (a.allow_special or not st["special_in_greedy"]))
+        if passed or not a.cases:
+            cases.append(case)
+            ok &= passed
+        else:
+            print("  skipped: a margin is below its threshold")
+    if a.cases and len(cases) < a.cases:
+        sys.exit(f"only {len(cases)} of the candidate prompts pass the margin checks; {a.cases} needed")
     print(f"min gate margin {min(c['min_gate_margin'] for c in cases):.4g}, "
           f"min greedy margin {min(c['min_greedy_margin'] for c in cases):.4g}")
     if not a.no_cross_check:

@@ -1,0 +1,203 @@
+"""Evaluate an exported mesh-mini-16e checkpoint (BF16 safetensors) through the independent
+PyTorch reference tools/reference/mixtral_ref.py -- not the training module -- so the numbers
+describe exactly the files the Java engine serves.
+
+Held-out bits per byte: every held-out document is scored as the training stream presents it,
+input [</s>] + bytes, targets bytes + [</s>]; so the first byte and the closing </s> are
+predicted too. bits_per_byte = sum of -log2 p(target) over all targets (bytes AND the </s>) /
+number of UTF-8 bytes; bits_per_byte_excl_eos leaves the </s> terms out of the numerator.
+Documents longer than --window tokens are scored with windows of --window tokens, stride
+--window/2, each position scored once (after the first window, with >= window/2 context).
+
+Routing statistics over the same scored positions: expert usage per language and layer
+(fraction of top-2 assignments going to each expert; sums to 1) and co-activation counts per
+layer (C[i][j] = tokens whose selected top-2 pair is {i, j}; symmetric, zero diagonal), drawn
+as coactivation-layer{l}.png. Plus greedy and sampled generations per language.
+Writes <model_dir>/eval.json (or --out).
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+from byte_tokenizer import decode, encode     # noqa: E402
+from mixtral_ref import Mixtral               # noqa: E402
+
+EOS = 257
+PROMPTS = {   # short, language-typical openings (fortune style; a headword for the dictionary)
+    "en": "The secret of life is",
+    "en-gcide": "Apple \\Ap\"ple\\, n.",
+    "de": "Das Leben ist",
+    "es": "La vida es",
+    "it": "La vita è",
+    "pl": "Życie jest",
+    "ru": "Жизнь — это",
+    "cs": "Život je",
+    "sk": "Láska je",
+    "pt": "A vida é",
+}
+
+
+def lang_key(doc):
+    return doc["lang"] + ("-gcide" if doc["src"] == "dict-gcide" else "")
+
+
+def windows(n, W):
+    """(start, first scored offset within window) covering positions 0..n-1 once."""
+    if n <= W:
+        return [(0, 0)]
+    out, stride, s = [(0, 0)], W // 2, 0
+    while s + W < n:
+        s = min(s + stride, n - W)
+        out.append((s, out[-1][0] + W - s))
+    return out
+
+
+def generate(m, prompt, n, temperature=0.0, gen=None):
+    """Stops at </s>; full recompute per token (the reference has no KV cache)."""
+    ids, new = encode(prompt), []
+    for _ in range(n):
+        last = m.forward(ids + new)["logits"][-1]
+        if temperature == 0.0:
+            nxt = int(torch.argmax(last))
+        else:
+            nxt = int(torch.multinomial(torch.softmax(last / temperature, -1), 1, generator=gen))
+        if nxt == EOS:
+            break
+        new.append(nxt)
+    return decode(new), len(new) < n
+
+
+def heatmap(path, C, layer, name, n_tokens):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    E = C.shape[0]
+    fig, ax = plt.subplots(figsize=(6.4, 5.4))
+    im = ax.imshow(C / max(n_tokens, 1), cmap="viridis")
+    ax.set_xticks(range(E))
+    ax.set_yticks(range(E))
+    ax.set_xlabel("expert j")
+    ax.set_ylabel("expert i")
+    ax.set_title(f"{name} layer {layer}: top-2 pair co-activation\n"
+                 f"(fraction of {n_tokens:,} held-out tokens routed to {{i, j}})", fontsize=10)
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model_dir")
+    ap.add_argument("--data", default=os.path.join(HERE, "data"))
+    ap.add_argument("--out", help="default <model_dir>/eval.json")
+    ap.add_argument("--window", type=int, default=256, help="the training sequence length")
+    ap.add_argument("--max-docs-per-lang", type=int, default=0,
+                    help="seeded random subset per language; 0 = all held-out documents")
+    ap.add_argument("--gen-tokens", type=int, default=160)
+    ap.add_argument("--temperature", type=float, default=0.8)
+    ap.add_argument("--seed", type=int, default=1234)
+    a = ap.parse_args()
+    t0 = time.time()
+    torch.set_num_threads(2)
+    m = Mixtral.load(a.model_dir)
+    L, E = m.L, m.E
+    name = os.path.basename(os.path.normpath(a.model_dir))
+
+    by_lang = {}
+    for line in open(os.path.join(a.data, "heldout.jsonl"), encoding="utf-8"):
+        d = json.loads(line)
+        by_lang.setdefault(lang_key(d), []).append(d)
+    docs, rng = [], np.random.default_rng(a.seed)
+    for k in sorted(by_lang):
+        group = by_lang[k]
+        if a.max_docs_per_lang and len(group) > a.max_docs_per_lang:
+            # seeded sample: the file is in corpus order, so its head would be one source file
+            group = [group[i] for i in sorted(rng.permutation(len(group))[:a.max_docs_per_lang])]
+        docs += group
+
+    stats = {}                                  # lang -> nll bits, eos bits, bytes, tokens, docs
+    usage = {}                                  # lang -> [L, E] assignment counts
+    coact = np.zeros((L, E, E), dtype=np.int64)
+    for d in docs:
+        k = lang_key(d)
+        b = encode(d["text"])
+        ids, tgt = [EOS] + b, b + [EOS]
+        s = stats.setdefault(k, {"docs": 0, "bytes": 0, "tokens": 0, "bits": 0.0, "eos_bits": 0.0})
+        u = usage.setdefault(k, np.zeros((L, E), dtype=np.int64))
+        s["docs"] += 1
+        s["bytes"] += len(b)
+        s["tokens"] += len(tgt)
+        for start, first in windows(len(ids), a.window):
+            fw = m.forward(ids[start:start + a.window])
+            lp = F.log_softmax(fw["logits"][first:], -1)
+            t = torch.tensor(tgt[start + first:start + a.window])
+            bits = -lp[torch.arange(len(t)), t] / math.log(2)
+            s["bits"] += float(bits.sum())
+            s["eos_bits"] += float(bits[t == EOS].sum())
+            for layer, (top_e, _) in enumerate(fw["routing"]):
+                e = top_e[first:].numpy()
+                np.add.at(u[layer], e.reshape(-1), 1)
+                lo, hi = e.min(1), e.max(1)
+                np.add.at(coact[layer], (lo, hi), 1)
+                np.add.at(coact[layer], (hi, lo), 1)
+
+    def summary(s):
+        return {"docs": s["docs"], "bytes": s["bytes"], "tokens": s["tokens"],
+                "bits_per_byte": s["bits"] / s["bytes"],
+                "bits_per_byte_excl_eos": (s["bits"] - s["eos_bits"]) / s["bytes"],
+                "eos_bits_per_doc": s["eos_bits"] / s["docs"]}
+
+    total = {f: sum(s[f] for s in stats.values()) for f in ("docs", "bytes", "tokens", "bits", "eos_bits")}
+    all_usage = sum(usage.values())
+    n_tokens = int(total["tokens"])
+
+    gen = torch.Generator().manual_seed(a.seed)
+    generations = {}
+    for k, prompt in PROMPTS.items():
+        greedy, g_end = generate(m, prompt, a.gen_tokens)
+        sampled, s_end = generate(m, prompt, a.gen_tokens, a.temperature, gen)
+        generations[k] = {"prompt": prompt, "greedy": greedy, "greedy_ended_with_eos": g_end,
+                          "sampled": sampled, "sampled_ended_with_eos": s_end}
+        print(f"[{k}] {prompt!r}\n  greedy : {greedy!r}\n  sampled: {sampled!r}", flush=True)
+
+    for layer in range(L):
+        heatmap(os.path.join(a.model_dir, f"coactivation-layer{layer}.png"), coact[layer], layer, name, n_tokens)
+    result = {
+        "model": name, "evaluator": "tools/reference/mixtral_ref.py on the exported BF16 weights (float32 math)",
+        "heldout": os.path.join(a.data, "heldout.jsonl"), "window": a.window, "stride": a.window // 2,
+        "max_docs_per_lang": a.max_docs_per_lang,
+        "bits_per_byte_definition": "sum -log2 p over targets = bytes + closing </s> (input starts with </s>), "
+                                    "divided by UTF-8 bytes; _excl_eos drops the </s> terms",
+        "overall": summary(total),
+        "per_language": {k: summary(stats[k]) for k in sorted(stats)},
+        "expert_usage_definition": "fraction of a language's top-2 assignments (2 per token) per expert",
+        "expert_usage": {k: (usage[k] / usage[k].sum(1, keepdims=True)).round(5).tolist() for k in sorted(usage)},
+        "expert_usage_all": (all_usage / all_usage.sum(1, keepdims=True)).round(5).tolist(),
+        "coactivation_definition": "C[layer][i][j] = held-out tokens whose top-2 pair is {i, j} (symmetric)",
+        "coactivation": coact.tolist(),
+        "generations": {"max_new_tokens": a.gen_tokens, "temperature": a.temperature, "seed": a.seed,
+                        **generations},
+        "eval_seconds": round(time.time() - t0, 1),
+    }
+    out = a.out or os.path.join(a.model_dir, "eval.json")
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(result, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print(json.dumps({"overall": result["overall"],
+                      "per_language_bpb": {k: round(v["bits_per_byte"], 3)
+                                           for k, v in result["per_language"].items()}}, indent=1))
+    print(f"wrote {out} and {L} heatmaps in {time.time() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# End-to-end reproduction of models/mesh-mini-16e on a 2-core Debian 12 CPU machine.
+# Steps: packages -> corpus -> train (~1 h) -> export check -> held-out evaluation -> golden vectors.
+# Env: STEPS (default 800), SKIP_APT=1 to skip apt-get, RESUME=1 to continue an interrupted run.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+PY=/usr/bin/python3          # Debian's python: the one python3-torch installs into
+STEPS="${STEPS:-800}"
+MODEL=models/mesh-mini-16e
+
+if [ "${SKIP_APT:-0}" != 1 ]; then
+  apt-get update
+  apt-get install -y python3-torch python3-numpy python3-matplotlib libopenblas0-pthread \
+    fortunes fortunes-min fortunes-de fortunes-es fortunes-it fortunes-pl fortunes-ru fortunes-cs \
+    fortunes-br dict-gcide
+fi
+
+"$PY" tools/train/build_corpus.py
+"$PY" tools/train/train.py --steps "$STEPS" --warmup 80 --batch 16 --seq 256 --ckpt-every 50 \
+  --export-every 100 ${RESUME:+--resume}
+"$PY" tools/train/check_export.py --ckpt tools/train/runs/mesh-mini-16e/ckpt.pt
+"$PY" tools/train/evaluate.py "$MODEL"
+"$PY" tools/reference/golden.py "$MODEL" --name mesh-mini-16e --dtype BF16
