@@ -71,24 +71,32 @@ public record ExpertServiceProperties(
         for (int expert : experts) {
             require(expert >= 0, "moemesh.expert.experts must hold expert indices >= 0, got " + expert);
         }
-        placement();
-        batching();
+        placement(experts, extraUnits);
+        batching(maxBatchTokens, maxQueueDelay, queueCapacity, workers);
     }
 
     /** The hosted units as configured, before they are checked against the model. */
     public UnitPlacement placement() {
-        try {
-            return new UnitPlacement(experts, extraUnits.stream().map(UnitId::parse).toList());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("moemesh.expert.experts / extra-units: " + e.getMessage(), e);
-        }
+        return placement(experts, extraUnits);
     }
 
     public BatchingPolicy batching() {
+        return batching(maxBatchTokens, maxQueueDelay, queueCapacity, workers);
+    }
+
+    private static UnitPlacement placement(List<Integer> experts, List<String> extraUnits) {
+        try {
+            return new UnitPlacement(experts, extraUnits.stream().map(UnitId::parse).toList());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("moemesh.expert.experts / extra-units: " + e.getMessage());
+        }
+    }
+
+    private static BatchingPolicy batching(int maxBatchTokens, Duration maxQueueDelay, int queueCapacity, int workers) {
         try {
             return new BatchingPolicy(maxBatchTokens, maxQueueDelay, queueCapacity, workers);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("moemesh.expert." + e.getMessage(), e);
+            throw new IllegalArgumentException("moemesh.expert." + e.getMessage());
         }
     }
 

@@ -11,6 +11,8 @@ public final class RejectedWorkException extends RuntimeException {
         FAILED
     }
 
+    private static final long serialVersionUID = 1L;
+
     private final Reason reason;
 
     public RejectedWorkException(Reason reason, String message) {

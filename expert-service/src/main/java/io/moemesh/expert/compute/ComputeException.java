@@ -18,6 +18,8 @@ public final class ComputeException extends RuntimeException {
         INTERNAL
     }
 
+    private static final long serialVersionUID = 1L;
+
     private final Kind kind;
 
     public ComputeException(Kind kind, String message) {
