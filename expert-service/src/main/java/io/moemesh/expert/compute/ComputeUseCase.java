@@ -35,10 +35,15 @@ public final class ComputeUseCase {
     /**
      * Checks the command and queues its work.
      *
-     * @throws ComputeException NOT_FOUND for a unit not hosted here, RESOURCE_EXHAUSTED when a
+     * @throws ComputeException INVALID_ARGUMENT for rows that do not match the routes, NOT_FOUND for a unit not hosted here, RESOURCE_EXHAUSTED when a
      *                          unit's queue is full, DEADLINE_EXCEEDED when the deadline has passed
      */
     public ComputeCall start(ComputeCommand command) {
+        if (command.hidden().length != command.tokens() * hiddenSize) {
+            throw ComputeException.invalidArgument("hidden holds " + command.hidden().length + " values but "
+                    + command.tokens() + " tokens of hidden size " + hiddenSize + " need "
+                    + command.tokens() * hiddenSize);
+        }
         requireLayer(command.layer());
         List<ExpertGroup> groups = groupByExpert(command);
         if (command.deadlineNanos() != MicroBatcher.NO_DEADLINE

@@ -27,7 +27,7 @@ final class ExpertProtoMapper {
         }
         List<TokenRoute> routes = new ArrayList<>(tokens);
         for (int t = 0; t < tokens; t++) {
-            routes.add(toRoute(t, request.getRoutes(t)));
+            routes.add(toRoute(request.getRoutes(t)));
         }
         if (!request.hasHidden()) {
             throw ComputeException.invalidArgument("hidden is missing; send the [tokens, hidden_size] activations");
@@ -41,7 +41,7 @@ final class ExpertProtoMapper {
         return new ComputeCommand(request.getRequestId(), request.getLayer(), hidden, routes, deadlineNanos);
     }
 
-    private static TokenRoute toRoute(int index, io.moemesh.proto.internal.v1.TokenRoute route) {
+    private static TokenRoute toRoute(io.moemesh.proto.internal.v1.TokenRoute route) {
         int[] experts = new int[route.getExpertsCount()];
         for (int j = 0; j < experts.length; j++) {
             experts[j] = route.getExperts(j);
@@ -50,7 +50,7 @@ final class ExpertProtoMapper {
         for (int j = 0; j < weights.length; j++) {
             weights[j] = route.getWeights(j);
         }
-        return TokenRoute.of(index, experts, weights);
+        return new TokenRoute(experts, weights);
     }
 
     static ComputeResponse toResponse(float[] output, int tokens, int hiddenSize) {

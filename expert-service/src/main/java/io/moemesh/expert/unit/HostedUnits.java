@@ -39,13 +39,13 @@ public final class HostedUnits implements AutoCloseable {
      * Reads the model's shape, maps its checkpoint and loads every placed unit, checking each
      * tensor's shape and dtype.
      *
-     * @throws IllegalStateException naming the directory and what is wrong with it
+     * @throws UnitLoadException naming the directory and what is wrong with it
      */
     public static HostedUnits load(Path modelDir, UnitPlacement placement) {
         Path dir = modelDir.toAbsolutePath().normalize();
         if (!Files.isDirectory(dir)) {
-            throw new IllegalStateException("moemesh.expert.model-dir=" + modelDir
-                    + " is not a directory; point it at a model folder with config.json and model.safetensors");
+            throw new UnitLoadException("moemesh.expert.model-dir=" + modelDir
+                    + " is not a directory; point it at a model folder with config.json and model.safetensors", null);
         }
         ModelConfig config;
         SortedSet<UnitId> units;
@@ -53,7 +53,7 @@ public final class HostedUnits implements AutoCloseable {
             config = ModelConfig.load(dir);
             units = placement.resolve(config);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot host experts of " + dir + ": " + e.getMessage(), e);
+            throw new UnitLoadException("cannot host experts of " + dir + ": " + e.getMessage(), e);
         }
         Checkpoint checkpoint = openCheckpoint(dir);
         try {
@@ -65,7 +65,7 @@ public final class HostedUnits implements AutoCloseable {
             return new HostedUnits(String.valueOf(dir.getFileName()), config, dtype, loaded, checkpoint);
         } catch (RuntimeException e) {
             checkpoint.close();
-            throw new IllegalStateException("cannot load expert weights from " + dir + ": " + e.getMessage(), e);
+            throw new UnitLoadException("cannot load expert weights from " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -73,7 +73,7 @@ public final class HostedUnits implements AutoCloseable {
         try {
             return Checkpoint.open(dir);
         } catch (RuntimeException e) {
-            throw new IllegalStateException("cannot open the checkpoint in " + dir + ": " + e.getMessage(), e);
+            throw new UnitLoadException("cannot open the checkpoint in " + dir + ": " + e.getMessage(), e);
         }
     }
 

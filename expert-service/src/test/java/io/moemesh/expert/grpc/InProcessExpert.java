@@ -30,17 +30,17 @@ final class InProcessExpert implements AutoCloseable {
     final HostedUnits units;
     final MicroBatcher batcher;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final GrpcServerLifecycle server;
+    final GrpcServerLifecycle server;
     private final ManagedChannel channel;
 
-    private InProcessExpert(UnitPlacement placement, BatchingPolicy policy, FfnRunner runner) {
+    private InProcessExpert(UnitPlacement placement, BatchingPolicy policy, FfnRunner runner, Duration drainTimeout) {
         units = HostedUnits.load(TinyModel.dir(), placement);
         batcher = new MicroBatcher(units.weights(), runner, policy, Ticker.system(), registry);
         DescribeUseCase describe = new DescribeUseCase(units, "cpu-scalar", () -> "test-endpoint");
         ExpertGrpcService service = new ExpertGrpcService(new ComputeUseCase(units, batcher), describe, Ticker.system());
         String name = InProcessServerBuilder.generateName();
         server = new GrpcServerLifecycle(InProcessServerBuilder.forName(name), List.<BindableService>of(service),
-                new HealthStatusManager(), Duration.ofSeconds(1), new EndpointIdentity("test-endpoint", "localhost"));
+                new HealthStatusManager(), drainTimeout, new EndpointIdentity("test-endpoint", "localhost"));
         server.start();
         channel = InProcessChannelBuilder.forName(name).build();
     }
@@ -55,7 +55,12 @@ final class InProcessExpert implements AutoCloseable {
     }
 
     static InProcessExpert start(BatchingPolicy policy, FfnRunner runner) {
-        return new InProcessExpert(new UnitPlacement(List.of(3, 5), List.of(new UnitId(1, 7))), policy, runner);
+        return start(policy, runner, Duration.ofSeconds(5));
+    }
+
+    static InProcessExpert start(BatchingPolicy policy, FfnRunner runner, Duration drainTimeout) {
+        return new InProcessExpert(new UnitPlacement(List.of(3, 5), List.of(new UnitId(1, 7))), policy, runner,
+                drainTimeout);
     }
 
     ExpertGrpc.ExpertBlockingStub blocking() {
