@@ -7,6 +7,7 @@ import io.moemesh.expert.unit.UnitId;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +58,13 @@ final class UnitQueue {
             }
             pending.addLast(work);
             pendingTokens += tokens;
-            scheduleDrain();
+            try {
+                scheduleDrain();
+            } catch (RejectedExecutionException e) {
+                pending.removeLast();
+                pendingTokens -= tokens;
+                throw e;
+            }
         }
         work.result.whenComplete((ignored, error) -> {
             if (error instanceof RejectedWorkException rejected) {
