@@ -1,0 +1,86 @@
+package io.moemesh.expert;
+
+import io.grpc.BindableService;
+import io.grpc.Grpc;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.moemesh.core.kernel.Kernels;
+import io.moemesh.expert.batching.ExpertFfnRunner;
+import io.moemesh.expert.batching.MicroBatcher;
+import io.moemesh.expert.batching.Ticker;
+import io.moemesh.expert.compute.ComputeUseCase;
+import io.moemesh.expert.compute.DescribeUseCase;
+import io.moemesh.expert.grpc.EndpointIdentity;
+import io.moemesh.expert.grpc.ExpertGrpcService;
+import io.moemesh.expert.grpc.GrpcServerLifecycle;
+import io.moemesh.expert.unit.HostedUnits;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the expert service: weights → batcher → use cases → gRPC adapter → server lifecycle. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(ExpertServiceProperties.class)
+class ExpertServiceConfiguration {
+
+    @Bean(destroyMethod = "close")
+    HostedUnits hostedUnits(ExpertServiceProperties properties) {
+        return HostedUnits.load(properties.modelDir(), properties.placement());
+    }
+
+    @Bean
+    Kernels kernels(ExpertServiceProperties properties) {
+        return KernelSelection.select(properties.kernels());
+    }
+
+    @Bean(destroyMethod = "close")
+    MicroBatcher microBatcher(HostedUnits units, Kernels kernels, ExpertServiceProperties properties,
+            MeterRegistry registry) {
+        return new MicroBatcher(units.weights(), new ExpertFfnRunner(kernels), properties.batching(),
+                Ticker.system(), registry);
+    }
+
+    @Bean
+    EndpointIdentity endpointIdentity(ExpertServiceProperties properties) {
+        return new EndpointIdentity(properties.endpointId(), hostName());
+    }
+
+    @Bean
+    ExpertGrpcService expertGrpcService(HostedUnits units, MicroBatcher batcher, Kernels kernels,
+            EndpointIdentity endpoint) {
+        DescribeUseCase describe = new DescribeUseCase(units, KernelSelection.backendName(kernels), endpoint::id);
+        return new ExpertGrpcService(new ComputeUseCase(units, batcher), describe, batcher.ticker());
+    }
+
+    @Bean
+    HealthStatusManager grpcHealth() {
+        return new HealthStatusManager();
+    }
+
+    @Bean
+    GrpcServerLifecycle grpcServer(ExpertServiceProperties properties, ExpertGrpcService expert,
+            HealthStatusManager health, EndpointIdentity endpoint) {
+        ServerBuilder<?> builder = Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
+                .maxInboundMessageSize((int) properties.maxMessageSize().toBytes());
+        return new GrpcServerLifecycle(builder, List.<BindableService>of(expert), health, properties.drainTimeout(),
+                endpoint);
+    }
+
+    /** The pod name in Kubernetes, else the host name. */
+    private static String hostName() {
+        String pod = System.getenv("HOSTNAME");
+        if (pod != null && !pod.isBlank()) {
+            return pod;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+}

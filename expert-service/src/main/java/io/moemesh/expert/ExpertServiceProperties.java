@@ -1,0 +1,108 @@
+package io.moemesh.expert;
+
+import io.moemesh.expert.batching.BatchingPolicy;
+import io.moemesh.expert.unit.UnitId;
+import io.moemesh.expert.unit.UnitPlacement;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * {@code moemesh.expert.*}: what this endpoint hosts and how it serves it. Every option but the
+ * model directory and the hosted experts has a default; invalid values stop start-up with a message
+ * naming the property.
+ *
+ * @param modelDir       model folder ({@code config.json} + safetensors); required
+ * @param experts        expert indices hosted for every layer ("one service per expert")
+ * @param extraUnits     partner units from the placement controller, {@code EXPERT:LAYER} ({@code 7:1})
+ * @param grpcPort       gRPC port; 0 picks a free one
+ * @param kernels        compute kernels: best (Vector API when the JVM has it), vector or scalar
+ * @param maxBatchTokens most tokens one forward pass merges
+ * @param maxQueueDelay  longest wait for more work once a unit has some queued
+ * @param queueCapacity  tokens a unit may hold queued before new work is refused
+ * @param workers        forward-pass threads shared by all units; 0 means one per available processor
+ * @param drainTimeout   how long shutdown lets in-flight calls finish
+ * @param endpointId     id reported by Describe; empty means host:port
+ * @param maxMessageSize largest inbound gRPC message
+ */
+@ConfigurationProperties("moemesh.expert")
+public record ExpertServiceProperties(
+        Path modelDir,
+        List<Integer> experts,
+        List<String> extraUnits,
+        Integer grpcPort,
+        KernelChoice kernels,
+        Integer maxBatchTokens,
+        Duration maxQueueDelay,
+        Integer queueCapacity,
+        Integer workers,
+        Duration drainTimeout,
+        String endpointId,
+        DataSize maxMessageSize) {
+
+    public enum KernelChoice {
+        BEST,
+        VECTOR,
+        SCALAR
+    }
+
+    public ExpertServiceProperties {
+        if (modelDir == null) {
+            throw new IllegalArgumentException("moemesh.expert.model-dir is required: the folder of the model "
+                    + "(config.json + model.safetensors), e.g. --moemesh.expert.model-dir=models/tiny-random");
+        }
+        experts = experts == null ? List.of() : List.copyOf(experts);
+        extraUnits = extraUnits == null ? List.of() : List.copyOf(extraUnits);
+        grpcPort = grpcPort == null ? 50061 : grpcPort;
+        kernels = kernels == null ? KernelChoice.BEST : kernels;
+        maxBatchTokens = maxBatchTokens == null ? 256 : maxBatchTokens;
+        maxQueueDelay = maxQueueDelay == null ? Duration.ofMillis(2) : maxQueueDelay;
+        queueCapacity = queueCapacity == null ? 4096 : queueCapacity;
+        workers = workers == null || workers == 0 ? Runtime.getRuntime().availableProcessors() : workers;
+        drainTimeout = drainTimeout == null ? Duration.ofSeconds(10) : drainTimeout;
+        endpointId = endpointId == null ? "" : endpointId.strip();
+        maxMessageSize = maxMessageSize == null ? DataSize.ofMegabytes(64) : maxMessageSize;
+        require(grpcPort >= 0 && grpcPort <= 65535, "moemesh.expert.grpc-port must be 0..65535, got " + grpcPort);
+        require(!drainTimeout.isNegative(), "moemesh.expert.drain-timeout must not be negative, got " + drainTimeout);
+        require(maxMessageSize.toBytes() > 0 && maxMessageSize.toBytes() <= Integer.MAX_VALUE,
+                "moemesh.expert.max-message-size must be between 1B and 2GB, got " + maxMessageSize);
+        for (int expert : experts) {
+            require(expert >= 0, "moemesh.expert.experts must hold expert indices >= 0, got " + expert);
+        }
+        placement(experts, extraUnits);
+        batching(maxBatchTokens, maxQueueDelay, queueCapacity, workers);
+    }
+
+    /** The hosted units as configured, before they are checked against the model. */
+    public UnitPlacement placement() {
+        return placement(experts, extraUnits);
+    }
+
+    public BatchingPolicy batching() {
+        return batching(maxBatchTokens, maxQueueDelay, queueCapacity, workers);
+    }
+
+    private static UnitPlacement placement(List<Integer> experts, List<String> extraUnits) {
+        try {
+            return new UnitPlacement(experts, extraUnits.stream().map(UnitId::parse).toList());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("moemesh.expert.experts / extra-units: " + e.getMessage());
+        }
+    }
+
+    private static BatchingPolicy batching(int maxBatchTokens, Duration maxQueueDelay, int queueCapacity, int workers) {
+        try {
+            return new BatchingPolicy(maxBatchTokens, maxQueueDelay, queueCapacity, workers);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("moemesh.expert." + e.getMessage());
+        }
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

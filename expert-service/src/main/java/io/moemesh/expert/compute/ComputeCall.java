@@ -1,0 +1,87 @@
+package io.moemesh.expert.compute;
+
+import io.moemesh.core.model.LocalExperts;
+import io.moemesh.expert.batching.QueuedWork;
+import io.moemesh.expert.batching.RejectedWorkException;
+import io.moemesh.expert.batching.RejectedWorkException.Reason;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A request whose work is queued: completes with the combined output once every unit has answered,
+ * or fails as soon as one unit's work fails (and drops the rest).
+ */
+public final class ComputeCall {
+
+    private final int tokens;
+    private final int hiddenSize;
+    private final List<ExpertGroup> groups;
+    private final List<QueuedWork> work;
+    private final float[][] outputs;
+    private final AtomicInteger remaining;
+    private final CompletableFuture<float[]> result = new CompletableFuture<>();
+
+    ComputeCall(int tokens, int hiddenSize, List<ExpertGroup> groups, List<QueuedWork> work) {
+        this.tokens = tokens;
+        this.hiddenSize = hiddenSize;
+        this.groups = groups;
+        this.work = work;
+        this.outputs = new float[groups.size()][];
+        this.remaining = new AtomicInteger(groups.size());
+        for (int i = 0; i < work.size(); i++) {
+            int part = i;
+            work.get(i).result().whenComplete((rows, error) -> onPartDone(part, rows, error));
+        }
+    }
+
+    /** {@code [tokens × hidden]} F32 output; fails with a {@link ComputeException}. */
+    public CompletableFuture<float[]> result() {
+        return result;
+    }
+
+    /** The caller went away or its deadline passed: drop whatever is still queued. */
+    public void cancel(boolean deadlineExpired) {
+        Reason reason = deadlineExpired ? Reason.DEADLINE_EXCEEDED : Reason.CANCELLED;
+        String message = deadlineExpired
+                ? "the deadline expired while the request was queued; allow a longer deadline or add replicas"
+                : "the caller cancelled the request";
+        result.completeExceptionally(ComputeException.from(new RejectedWorkException(reason, message)));
+        work.forEach(queued -> queued.drop(reason, message));
+    }
+
+    private void onPartDone(int part, float[] rows, Throwable error) {
+        if (error != null) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            ComputeException failure = cause instanceof RejectedWorkException rejected
+                    ? ComputeException.from(rejected)
+                    : new ComputeException(ComputeException.Kind.INTERNAL, "expert compute failed: " + cause);
+            if (result.completeExceptionally(failure)) {
+                work.forEach(queued -> queued.drop(Reason.CANCELLED, "another unit of the request failed"));
+            }
+            return;
+        }
+        outputs[part] = rows;
+        if (remaining.decrementAndGet() == 0) {
+            result.complete(combine());
+        }
+    }
+
+    /**
+     * {@code out[t] += w · y} in ascending expert order, starting from zero: exactly the sums
+     * {@code LocalExperts.combine} forms for the same token (groups are sorted by expert).
+     */
+    private float[] combine() {
+        float[] out = new float[tokens * hiddenSize];
+        for (int g = 0; g < groups.size(); g++) {
+            ExpertGroup group = groups.get(g);
+            float[] y = outputs[g];
+            for (int i = 0; i < group.tokens().length; i++) {
+                LocalExperts.addWeighted(group.weights()[i], y, i * hiddenSize, out, group.tokens()[i] * hiddenSize,
+                        hiddenSize);
+            }
+        }
+        return out;
+    }
+}

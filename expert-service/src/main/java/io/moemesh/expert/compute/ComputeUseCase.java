@@ -1,0 +1,115 @@
+package io.moemesh.expert.compute;
+
+import io.moemesh.expert.batching.MicroBatcher;
+import io.moemesh.expert.batching.QueuedWork;
+import io.moemesh.expert.batching.RejectedWorkException;
+import io.moemesh.expert.compute.ComputeException.Kind;
+import io.moemesh.expert.unit.HostedUnits;
+import io.moemesh.expert.unit.UnitId;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Answers a layer step for this endpoint: per token, {@code Σ weight · FFN_expert(hidden)} over the
+ * experts listed for it, which must all be hosted here. Tokens are grouped per expert, each group
+ * goes through its unit's micro-batching queue, and {@link ComputeCall} adds the outputs with the
+ * combine rule of {@code LocalExperts} (ADR 0001), so the result is bit-identical to the in-process
+ * engine's.
+ */
+public final class ComputeUseCase {
+
+    private final HostedUnits units;
+    private final MicroBatcher batcher;
+    private final int hiddenSize;
+
+    public ComputeUseCase(HostedUnits units, MicroBatcher batcher) {
+        this.units = units;
+        this.batcher = batcher;
+        this.hiddenSize = units.config().hiddenSize();
+    }
+
+    public int hiddenSize() {
+        return hiddenSize;
+    }
+
+    /**
+     * Checks the command and queues its work.
+     *
+     * @throws ComputeException INVALID_ARGUMENT for rows that do not match the routes, NOT_FOUND for a unit not hosted here, RESOURCE_EXHAUSTED when a
+     *                          unit's queue is full, DEADLINE_EXCEEDED when the deadline has passed
+     */
+    public ComputeCall start(ComputeCommand command) {
+        if (command.hidden().length != command.tokens() * hiddenSize) {
+            throw ComputeException.invalidArgument("hidden holds " + command.hidden().length + " values but "
+                    + command.tokens() + " tokens of hidden size " + hiddenSize + " need "
+                    + command.tokens() * hiddenSize);
+        }
+        requireLayer(command.layer());
+        List<ExpertGroup> groups = groupByExpert(command);
+        if (command.deadlineNanos() != MicroBatcher.NO_DEADLINE
+                && batcher.ticker().nanos() - command.deadlineNanos() >= 0) {
+            throw new ComputeException(Kind.DEADLINE_EXCEEDED, "the deadline of request " + command.requestId()
+                    + " had passed before its work could be queued");
+        }
+        List<QueuedWork> queued = new ArrayList<>(groups.size());
+        try {
+            for (ExpertGroup group : groups) {
+                queued.add(batcher.submit(new UnitId(command.layer(), group.expert()),
+                        group.gatherRows(command.hidden(), hiddenSize), group.tokens().length,
+                        command.deadlineNanos()));
+            }
+        } catch (RejectedWorkException e) {
+            queued.forEach(work -> work.drop(RejectedWorkException.Reason.CANCELLED,
+                    "another unit of the request was refused: " + e.getMessage()));
+            throw ComputeException.from(e);
+        }
+        return new ComputeCall(command.tokens(), hiddenSize, groups, queued);
+    }
+
+    private void requireLayer(int layer) {
+        int layers = units.config().numLayers();
+        if (layer < 0 || layer >= layers) {
+            throw new ComputeException(Kind.NOT_FOUND, "layer " + layer + " does not exist: the model has "
+                    + layers + " MoE layers (0.." + (layers - 1) + "); this endpoint hosts " + units.units());
+        }
+    }
+
+    /** Groups in ascending expert order, the order the combine rule adds them in. */
+    private List<ExpertGroup> groupByExpert(ComputeCommand command) {
+        int experts = units.config().numExperts();
+        int[] counts = new int[experts];
+        List<TokenRoute> routes = command.routes();
+        for (int t = 0; t < routes.size(); t++) {
+            int[] listed = routes.get(t).experts();
+            for (int j = 0; j < listed.length; j++) {
+                requireHosted(command.layer(), listed[j], "routes[" + t + "].experts[" + j + "]");
+                counts[listed[j]]++;
+            }
+        }
+        List<ExpertGroup> groups = new ArrayList<>();
+        int[] slot = new int[experts];
+        ExpertGroup[] byExpert = new ExpertGroup[experts];
+        for (int e = 0; e < experts; e++) {
+            if (counts[e] > 0) {
+                byExpert[e] = new ExpertGroup(e, new int[counts[e]], new float[counts[e]]);
+                groups.add(byExpert[e]);
+            }
+        }
+        for (int t = 0; t < routes.size(); t++) {
+            TokenRoute route = routes.get(t);
+            for (int j = 0; j < route.experts().length; j++) {
+                int e = route.experts()[j];
+                byExpert[e].tokens()[slot[e]] = t;
+                byExpert[e].weights()[slot[e]++] = route.weights()[j];
+            }
+        }
+        return groups;
+    }
+
+    private void requireHosted(int layer, int expert, String field) {
+        if (expert >= units.config().numExperts() || !units.hosts(new UnitId(layer, expert))) {
+            throw new ComputeException(Kind.NOT_FOUND, "expert " + expert + " layer " + layer + " (" + field
+                    + ") is not hosted by this endpoint; it hosts " + units.units());
+        }
+    }
+}

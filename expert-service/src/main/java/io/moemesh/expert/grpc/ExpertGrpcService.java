@@ -1,0 +1,92 @@
+package io.moemesh.expert.grpc;
+
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.moemesh.expert.batching.MicroBatcher;
+import io.moemesh.expert.batching.Ticker;
+import io.moemesh.expert.compute.ComputeCall;
+import io.moemesh.expert.compute.ComputeException;
+import io.moemesh.expert.compute.ComputeUseCase;
+import io.moemesh.expert.compute.DescribeUseCase;
+import io.moemesh.proto.internal.v1.ComputeRequest;
+import io.moemesh.proto.internal.v1.ComputeResponse;
+import io.moemesh.proto.internal.v1.DescribeRequest;
+import io.moemesh.proto.internal.v1.DescribeResponse;
+import io.moemesh.proto.internal.v1.ExpertGrpc;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Inbound adapter of the internal {@code Expert} API. Compute is asynchronous: the handler thread
+ * only validates and queues; a worker answers when the batch holding the request's rows is done.
+ * The caller's deadline travels with the work, and a cancelled call drops whatever is still queued.
+ */
+public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExpertGrpcService.class);
+
+    private final ComputeUseCase compute;
+    private final DescribeUseCase describe;
+    private final Ticker ticker;
+
+    public ExpertGrpcService(ComputeUseCase compute, DescribeUseCase describe, Ticker ticker) {
+        this.compute = compute;
+        this.describe = describe;
+        this.ticker = ticker;
+    }
+
+    @Override
+    public void describe(DescribeRequest request, StreamObserver<DescribeResponse> responses) {
+        responses.onNext(ExpertProtoMapper.toResponse(describe.describe()));
+        responses.onCompleted();
+    }
+
+    @Override
+    public void compute(ComputeRequest request, StreamObserver<ComputeResponse> responses) {
+        ServerCallStreamObserver<ComputeResponse> call = (ServerCallStreamObserver<ComputeResponse>) responses;
+        Context context = Context.current();
+        ComputeCall pending;
+        try {
+            pending = compute.start(ExpertProtoMapper.toCommand(request, compute.hiddenSize(), deadlineNanos(context)));
+        } catch (RuntimeException e) {
+            call.onError(toStatus(request, e).asRuntimeException());
+            return;
+        }
+        call.setOnCancelHandler(() -> pending.cancel(isExpired(context.getDeadline())));
+        pending.result().whenComplete((output, error) -> {
+            if (error != null) {
+                call.onError(toStatus(request, error).asRuntimeException());
+                return;
+            }
+            call.onNext(ExpertProtoMapper.toResponse(output, request.getRoutesCount(), compute.hiddenSize()));
+            call.onCompleted();
+        });
+    }
+
+    private long deadlineNanos(Context context) {
+        Deadline deadline = context.getDeadline();
+        return deadline == null ? MicroBatcher.NO_DEADLINE : ticker.nanos() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
+    }
+
+    private static boolean isExpired(Deadline deadline) {
+        return deadline != null && deadline.isExpired();
+    }
+
+    /** Every failure leaves with a code and a description; nothing becomes UNKNOWN. */
+    private static Status toStatus(ComputeRequest request, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof ComputeException failure) {
+            LOG.debug("request {} layer {}: {} {}", request.getRequestId(), request.getLayer(), failure.kind(),
+                    failure.getMessage());
+            return Status.fromCode(Status.Code.valueOf(failure.kind().name())).withDescription(failure.getMessage());
+        }
+        LOG.error("request {} layer {} failed", request.getRequestId(), request.getLayer(), cause);
+        return Status.INTERNAL.withDescription("expert service failed on request " + request.getRequestId() + ": "
+                + cause + "; see the expert service log").withCause(cause);
+    }
+}

@@ -1,0 +1,74 @@
+package io.moemesh.expert.grpc;
+
+import io.moemesh.expert.compute.ComputeCommand;
+import io.moemesh.expert.compute.ComputeException;
+import io.moemesh.expert.compute.EndpointDescription;
+import io.moemesh.expert.compute.TokenRoute;
+import io.moemesh.proto.codec.WireTensors;
+import io.moemesh.proto.internal.v1.ComputeRequest;
+import io.moemesh.proto.internal.v1.ComputeResponse;
+import io.moemesh.proto.internal.v1.DType;
+import io.moemesh.proto.internal.v1.DescribeResponse;
+import io.moemesh.proto.internal.v1.Unit;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Protobuf ↔ domain at the edge; every problem with a request becomes INVALID_ARGUMENT naming the field. */
+final class ExpertProtoMapper {
+
+    private ExpertProtoMapper() {
+    }
+
+    static ComputeCommand toCommand(ComputeRequest request, int hiddenSize, long deadlineNanos) {
+        int tokens = request.getRoutesCount();
+        if (tokens == 0) {
+            throw ComputeException.invalidArgument("request has no tokens: routes is empty; send one route per row "
+                    + "of hidden (hidden has shape " + request.getHidden().getShapeList() + ")");
+        }
+        List<TokenRoute> routes = new ArrayList<>(tokens);
+        for (int t = 0; t < tokens; t++) {
+            routes.add(toRoute(request.getRoutes(t)));
+        }
+        if (!request.hasHidden()) {
+            throw ComputeException.invalidArgument("hidden is missing; send the [tokens, hidden_size] activations");
+        }
+        float[] hidden;
+        try {
+            hidden = WireTensors.decode(request.getHidden(), "hidden", tokens, hiddenSize);
+        } catch (WireTensors.InvalidTensorException e) {
+            throw ComputeException.invalidArgument(e.getMessage());
+        }
+        return new ComputeCommand(request.getRequestId(), request.getLayer(), hidden, routes, deadlineNanos);
+    }
+
+    private static TokenRoute toRoute(io.moemesh.proto.internal.v1.TokenRoute route) {
+        int[] experts = new int[route.getExpertsCount()];
+        for (int j = 0; j < experts.length; j++) {
+            experts[j] = route.getExperts(j);
+        }
+        float[] weights = new float[route.getWeightsCount()];
+        for (int j = 0; j < weights.length; j++) {
+            weights[j] = route.getWeights(j);
+        }
+        return new TokenRoute(experts, weights);
+    }
+
+    static ComputeResponse toResponse(float[] output, int tokens, int hiddenSize) {
+        return ComputeResponse.newBuilder()
+                .setOutput(WireTensors.encode(output, tokens, hiddenSize, DType.DTYPE_F32))
+                .build();
+    }
+
+    static DescribeResponse toResponse(EndpointDescription description) {
+        DescribeResponse.Builder response = DescribeResponse.newBuilder()
+                .setModel(description.model())
+                .setHiddenSize(description.hiddenSize())
+                .setIntermediateSize(description.intermediateSize())
+                .setWeightDtype(description.weightDtype())
+                .setBackend(description.backend())
+                .setEndpointId(description.endpointId());
+        description.units().forEach(unit -> response.addUnits(
+                Unit.newBuilder().setLayer(unit.layer()).setExpert(unit.expert())));
+        return response.build();
+    }
+}
