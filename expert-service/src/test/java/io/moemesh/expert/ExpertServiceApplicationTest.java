@@ -38,7 +38,6 @@ class ExpertServiceApplicationTest {
         ConfigurableApplicationContext context = SpringApplication.run(ExpertServiceApplication.class,
                 "--moemesh.expert.model-dir=" + TinyModel.dir(), "--moemesh.expert.experts=3",
                 "--moemesh.expert.extra-units=7:1", "--moemesh.expert.grpc-port=0", "--moemesh.expert.workers=1",
-                "--moemesh.expert.kernels=scalar",
                 "--server.port=0");
         int port = context.getBean(GrpcServerLifecycle.class).port();
         ManagedChannel channel = Grpc.newChannelBuilderForAddress("localhost", port, InsecureChannelCredentials.create())

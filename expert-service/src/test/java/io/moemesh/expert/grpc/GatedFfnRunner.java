@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GatedFfnRunner implements FfnRunner {
 
-    private final FfnRunner delegate = new ExpertFfnRunner(Kernels.scalar());
+    private final FfnRunner delegate = new ExpertFfnRunner(Kernels.best());
     private final CountDownLatch firstStarted = new CountDownLatch(1);
     private final CountDownLatch release = new CountDownLatch(1);
     private final List<Integer> batchSizes = new CopyOnWriteArrayList<>();

@@ -51,7 +51,7 @@ final class InProcessExpert implements AutoCloseable {
      * computed earlier or later in the run (the Vector API's EXP can differ by an ulp between tiers).
      */
     static InProcessExpert start() {
-        return start(DEFAULT_POLICY, new ExpertFfnRunner(Kernels.scalar()));
+        return start(DEFAULT_POLICY, new ExpertFfnRunner(Kernels.best()));
     }
 
     static InProcessExpert start(BatchingPolicy policy, FfnRunner runner) {

@@ -14,7 +14,7 @@ public final class ReferenceExperts {
 
     static {
         Checkpoint checkpoint = Checkpoint.open(TinyModel.dir());
-        EXPERTS = LocalExperts.load(checkpoint, ModelConfig.load(TinyModel.dir()), Kernels.scalar());
+        EXPERTS = LocalExperts.load(checkpoint, ModelConfig.load(TinyModel.dir()), Kernels.best());
     }
 
     private ReferenceExperts() {
