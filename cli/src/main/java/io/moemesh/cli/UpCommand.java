@@ -33,6 +33,9 @@ final class UpCommand implements Callable<Integer> {
             description = "Port of expert 0; expert e listens on this + e (default: ${DEFAULT-VALUE}).")
     int firstExpertPort;
 
+    @Option(names = "--replicas", defaultValue = "1", description = "Processes per expert service (default: ${DEFAULT-VALUE}).")
+    int replicas;
+
     @Option(names = "--timeout", defaultValue = "120s", description = "How long to wait for readiness (default: ${DEFAULT-VALUE}).")
     String timeout;
 
@@ -44,7 +47,7 @@ final class UpCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
         LocalCluster cluster = new LocalCluster(MoeCommand.home(), stateDir);
-        ClusterState state = cluster.up(model, new LocalCluster.Layout(gatewayPort, routerPort, firstExpertPort,
+        ClusterState state = cluster.up(model, new LocalCluster.Layout(gatewayPort, routerPort, firstExpertPort, replicas,
                 Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT))));
         out.printf("moe-mesh is up in %.1f s, serving %s%n", (System.nanoTime() - start) / 1e9, state.model());
         for (ServiceProcess p : state.processes()) {

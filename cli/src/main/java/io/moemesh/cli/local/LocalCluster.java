@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 /**
  * Starts and stops the services of one model as separate processes on 127.0.0.1: one expert
@@ -18,8 +16,21 @@ import java.util.stream.IntStream;
  */
 public final class LocalCluster {
 
-    /** Ports and sizes of a local cluster. */
-    public record Layout(int gatewayPort, int routerPort, int firstExpertPort, Duration readyTimeout) {
+    /**
+     * Ports and sizes of a local cluster: replica r of expert e listens on
+     * {@code firstExpertPort + r * numExperts + e}.
+     */
+    public record Layout(int gatewayPort, int routerPort, int firstExpertPort, int replicas, Duration readyTimeout) {
+
+        public Layout {
+            if (replicas < 1) {
+                throw new IllegalArgumentException("replicas must be >= 1, got " + replicas);
+            }
+        }
+
+        int expertPort(int expert, int replica, int numExperts) {
+            return firstExpertPort + replica * numExperts + expert;
+        }
     }
 
     private final Path home;
@@ -40,18 +51,18 @@ public final class LocalCluster {
         String modelDir = model.toAbsolutePath().normalize().toString();
         List<ServiceProcess> started = new ArrayList<>();
         try {
-            for (int e = 0; e < config.numExperts(); e++) {
-                int port = layout.firstExpertPort() + e;
-                started.add(launch("expert-" + e, "expert", port, jar("expert-service"), List.of(
-                        "--moemesh.expert.model-dir=" + modelDir, "--moemesh.expert.experts=" + e,
-                        "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=1")));
+            List<String> experts = new ArrayList<>();
+            for (int r = 0; r < layout.replicas(); r++) {
+                for (int e = 0; e < config.numExperts(); e++) {
+                    ServiceProcess p = launchExpert(model, e, r, layout.expertPort(e, r, config.numExperts()));
+                    started.add(p);
+                    experts.add(p.target());
+                }
             }
-            String experts = IntStream.range(0, config.numExperts())
-                    .mapToObj(e -> "127.0.0.1:" + (layout.firstExpertPort() + e)).collect(Collectors.joining(","));
             awaitServing(started, layout.readyTimeout()); // the router asks every expert what it hosts at start
             ServiceProcess router = launch("router", "router", layout.routerPort(), jar("router-service"), List.of(
                     "--moemesh.router.model-dir=" + modelDir, "--moemesh.router.grpc-port=" + layout.routerPort(),
-                    "--moemesh.router.experts=" + experts));
+                    "--moemesh.router.experts=" + String.join(",", experts)));
             started.add(router);
             ServiceProcess gateway = launch("gateway", "gateway", layout.gatewayPort(), jar("gateway-service"), List.of(
                     "--moemesh.gateway.grpc-port=" + layout.gatewayPort(), "--moemesh.gateway.routers=" + router.target()));
@@ -63,6 +74,30 @@ public final class LocalCluster {
         } catch (RuntimeException e) {
             stop(started, Duration.ofSeconds(10));
             throw e;
+        }
+    }
+
+    /** Starts replica {@code replica} of the service of expert {@code expert} (every layer) on {@code port}. */
+    public ServiceProcess launchExpert(Path model, int expert, int replica, int port) {
+        String name = "expert-" + expert + (replica == 0 ? "" : "-r" + replica);
+        return launch(name, "expert", port, jar("expert-service"), List.of(
+                "--moemesh.expert.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.expert.experts=" + expert,
+                "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=1"));
+    }
+
+    /** Waits until every process answers SERVING on its gRPC health endpoint. */
+    public static void awaitServing(List<ServiceProcess> processes, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (ServiceProcess p : processes) {
+            while (!HealthProbe.serving(p.target())) {
+                if (ProcessHandle.of(p.pid()).map(h -> !h.isAlive()).orElse(true)) {
+                    throw new IllegalStateException(p.name() + " exited during start-up; see " + p.log());
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(p.name() + " not ready after " + timeout + "; see " + p.log());
+                }
+                pause();
+            }
         }
     }
 
@@ -89,22 +124,8 @@ public final class LocalCluster {
         }
     }
 
-    private static void awaitServing(List<ServiceProcess> processes, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        for (ServiceProcess p : processes) {
-            while (!HealthProbe.serving(p.target())) {
-                if (ProcessHandle.of(p.pid()).map(h -> !h.isAlive()).orElse(true)) {
-                    throw new IllegalStateException(p.name() + " exited during start-up; see " + p.log());
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(p.name() + " not ready after " + timeout + "; see " + p.log());
-                }
-                pause();
-            }
-        }
-    }
-
-    private static void stop(List<ServiceProcess> processes, Duration grace) {
+    /** SIGTERM, then SIGKILL for whatever still runs after {@code grace}. */
+    public static void stop(List<ServiceProcess> processes, Duration grace) {
         List<ProcessHandle> alive = processes.reversed().stream()
                 .flatMap(p -> ProcessHandle.of(p.pid()).stream()).filter(ProcessHandle::isAlive).toList();
         alive.forEach(ProcessHandle::destroy);
