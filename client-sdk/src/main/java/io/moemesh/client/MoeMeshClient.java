@@ -138,6 +138,7 @@ public final class MoeMeshClient implements AutoCloseable {
         private final GenerationListener listener;
         private final GenerationAssembler assembler = new GenerationAssembler();
         private volatile ClientCallStreamObserver<GenerateRequest> call;
+        private MoeMeshException protocolError;
 
         ListenerRelay(GenerationListener listener) {
             this.listener = listener;
@@ -150,7 +151,14 @@ public final class MoeMeshClient implements AutoCloseable {
 
         @Override
         public void onNext(GenerateResponse response) {
-            TextChunk chunk = assembler.accept(response);
+            TextChunk chunk;
+            try {
+                chunk = assembler.accept(response);
+            } catch (MoeMeshException e) {
+                protocolError = e;
+                call.cancel("the server broke the protocol", e);
+                return;
+            }
             if (chunk != null) {
                 listener.onChunk(chunk);
             }
@@ -158,7 +166,7 @@ public final class MoeMeshClient implements AutoCloseable {
 
         @Override
         public void onError(Throwable error) {
-            listener.onError(MoeMeshException.of(error));
+            listener.onError(protocolError != null ? protocolError : MoeMeshException.of(error));
         }
 
         @Override

@@ -1,6 +1,8 @@
 package io.moemesh.client;
 
 import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
 
 /**
  * A call to moe-mesh failed. The message is the status code followed by the server's description,
@@ -46,15 +48,14 @@ public class MoeMeshException extends RuntimeException {
         };
     }
 
-    /** The exception for anything a gRPC call threw: its status, or INTERNAL for a non-gRPC failure. */
+    /** The exception for anything a gRPC call threw: its status, or INTERNAL for a failure outside gRPC. */
     public static MoeMeshException of(Throwable error) {
         if (error instanceof MoeMeshException known) {
             return known;
         }
-        Status status = Status.fromThrowable(error);
-        if (status.getCode() == Status.Code.UNKNOWN && status.getDescription() == null) {
-            status = Status.INTERNAL.withDescription("client-side failure: " + error).withCause(error);
+        if (error instanceof StatusRuntimeException || error instanceof StatusException) {
+            return of(Status.fromThrowable(error).withCause(error));
         }
-        return of(status.getCause() == null ? status.withCause(error) : status);
+        return of(Status.INTERNAL.withDescription("client-side failure: " + error).withCause(error));
     }
 }

@@ -50,6 +50,17 @@ class StreamingTest {
     }
 
     @Test
+    void listenerReceivesAnErrorWhenTheStreamEndsWithoutCompletion() throws Exception {
+        mesh.fake.script = FakeMoeMesh.streaming(FakeMoeMesh.chunk("a", 1));
+        RecordingListener listener = new RecordingListener();
+
+        client.stream(GenerateOptions.ofPrompt("x"), listener);
+
+        assertThat(listener.error.get(5, TimeUnit.SECONDS)).hasMessageContaining("without a completion");
+        assertThat(listener.result).isNotDone();
+    }
+
+    @Test
     void cancellingAStreamingCallCancelsItOnTheServer() throws Exception {
         mesh.fake.script = (request, responses) -> responses.onNext(FakeMoeMesh.chunk("a", 1));
         RecordingListener listener = new RecordingListener();
