@@ -1,0 +1,157 @@
+package io.moemesh.client;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What to generate and how. Build one with {@link #builder()}; zero values mean "the server's
+ * default" as in the protocol. The server checks every value and answers an invalid one with an
+ * {@link InvalidRequestException} naming the field; this record only keeps prompt and token ids
+ * exclusive.
+ *
+ * @param prompt      prompt text, tokenized by the server; null when {@code promptIds} is given
+ * @param promptIds   an already tokenized prompt; null when {@code prompt} is given
+ * @param model       model name; empty means the deployment's default model
+ * @param temperature sampling temperature; 0 is greedy decoding
+ * @param topK        sample among the k most likely tokens; 0 means no cut
+ * @param topP        nucleus threshold in (0, 1]; 0 means 1
+ * @param seed        sampling seed; the same seed, prompt and options give the same tokens
+ * @param maxTokens   most tokens to generate; 0 means the server's default
+ * @param stop        strings that end generation when the text reaches one
+ * @param ignoreEos   keep generating past the end-of-sequence token
+ * @param requestId   id shown in the server's logs and metrics; empty means the server makes one
+ * @param deadline    how long the whole call may take; null means the client's default deadline
+ */
+public record GenerateOptions(
+        String prompt,
+        List<Integer> promptIds,
+        String model,
+        float temperature,
+        int topK,
+        float topP,
+        long seed,
+        int maxTokens,
+        List<String> stop,
+        boolean ignoreEos,
+        String requestId,
+        Duration deadline) {
+
+    public GenerateOptions {
+        if (prompt != null && promptIds != null) {
+            throw new IllegalArgumentException("give either prompt or promptIds, not both");
+        }
+        promptIds = promptIds == null ? null : List.copyOf(promptIds);
+        model = model == null ? "" : model;
+        stop = stop == null ? List.of() : List.copyOf(stop);
+        requestId = requestId == null ? "" : requestId;
+        if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
+            throw new IllegalArgumentException("deadline must be positive, got " + deadline);
+        }
+    }
+
+    /** Options for a text prompt with every other value at the server's default. */
+    public static GenerateOptions ofPrompt(String prompt) {
+        return builder().prompt(prompt).build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from these options. */
+    public Builder toBuilder() {
+        Builder builder = new Builder().model(model).temperature(temperature).topK(topK).topP(topP).seed(seed)
+                .maxTokens(maxTokens).stop(stop).ignoreEos(ignoreEos).requestId(requestId).deadline(deadline);
+        return promptIds != null ? builder.promptIds(promptIds) : builder.prompt(prompt);
+    }
+
+    /** Builds {@link GenerateOptions}; setting a prompt clears token ids and the other way round. */
+    public static final class Builder {
+        private String prompt;
+        private List<Integer> promptIds;
+        private String model = "";
+        private float temperature;
+        private int topK;
+        private float topP;
+        private long seed;
+        private int maxTokens;
+        private List<String> stop = List.of();
+        private boolean ignoreEos;
+        private String requestId = "";
+        private Duration deadline;
+
+        private Builder() {
+        }
+
+        public Builder prompt(String prompt) {
+            this.prompt = prompt;
+            this.promptIds = null;
+            return this;
+        }
+
+        public Builder promptIds(List<Integer> promptIds) {
+            this.promptIds = promptIds;
+            this.prompt = null;
+            return this;
+        }
+
+        public Builder model(String model) {
+            this.model = model;
+            return this;
+        }
+
+        public Builder temperature(float temperature) {
+            this.temperature = temperature;
+            return this;
+        }
+
+        public Builder topK(int topK) {
+            this.topK = topK;
+            return this;
+        }
+
+        public Builder topP(float topP) {
+            this.topP = topP;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder maxTokens(int maxTokens) {
+            this.maxTokens = maxTokens;
+            return this;
+        }
+
+        public Builder stop(List<String> stop) {
+            this.stop = stop;
+            return this;
+        }
+
+        public Builder stop(String... stop) {
+            return stop(List.of(stop));
+        }
+
+        public Builder ignoreEos(boolean ignoreEos) {
+            this.ignoreEos = ignoreEos;
+            return this;
+        }
+
+        public Builder requestId(String requestId) {
+            this.requestId = requestId;
+            return this;
+        }
+
+        public Builder deadline(Duration deadline) {
+            this.deadline = deadline;
+            return this;
+        }
+
+        public GenerateOptions build() {
+            return new GenerateOptions(prompt, promptIds, model, temperature, topK, topP, seed, maxTokens, stop,
+                    ignoreEos, requestId, deadline);
+        }
+    }
+}

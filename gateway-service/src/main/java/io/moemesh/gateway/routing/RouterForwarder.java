@@ -1,0 +1,175 @@
+package io.moemesh.gateway.routing;
+
+import io.grpc.Deadline;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Relays one caller's call to a router, response by response.
+ *
+ * <ul>
+ *   <li>Flow control: asks the router for the next response only once the caller can take it, so a
+ *       slow reader holds back its router stream instead of filling the gateway's memory.</li>
+ *   <li>Cancellation: when the caller cancels (or its deadline passes), the router call is cancelled.</li>
+ *   <li>Failover: a router that answers UNAVAILABLE before any response was relayed is replaced by
+ *       the next router, once. The request was not admitted there, so nothing runs twice. After the
+ *       first response, errors are relayed as they are: a generation cannot be resumed elsewhere.</li>
+ * </ul>
+ */
+public final class RouterForwarder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouterForwarder.class);
+    private static final int MAX_ATTEMPTS = 2;
+
+    /** Told when a call moves to another router. */
+    public interface FailoverListener {
+        void failedOver(RouterClient from, RouterClient to, Status reason);
+    }
+
+    private final RouterPool pool;
+    private final FailoverListener failovers;
+
+    public RouterForwarder(RouterPool pool, FailoverListener failovers) {
+        this.pool = pool;
+        this.failovers = failovers;
+    }
+
+    /** Starts relaying; the caller's observer gets the router's responses and its final status. */
+    public <Q, R> void forward(MethodDescriptor<Q, R> method, Q request, Deadline deadline,
+            ServerCallStreamObserver<R> caller) {
+        new Relay<>(method, request, deadline, caller).start();
+    }
+
+    private final class Relay<Q, R> {
+        private final MethodDescriptor<Q, R> method;
+        private final Q request;
+        private final Deadline deadline;
+        private final ServerCallStreamObserver<R> caller;
+        private final List<RouterClient> tried = new ArrayList<>(MAX_ATTEMPTS);
+        private final List<String> failures = new ArrayList<>(MAX_ATTEMPTS);
+        private final AtomicBoolean wantsNext = new AtomicBoolean();
+        private volatile ClientCallStreamObserver<Q> routerCall;
+        private volatile boolean callerGone;
+        private volatile boolean relayedAny;
+
+        Relay(MethodDescriptor<Q, R> method, Q request, Deadline deadline, ServerCallStreamObserver<R> caller) {
+            this.method = method;
+            this.request = request;
+            this.deadline = deadline;
+            this.caller = caller;
+        }
+
+        void start() {
+            caller.setOnCancelHandler(this::callerCancelled);
+            caller.setOnReadyHandler(this::callerReady);
+            attempt(pool.pick(tried));
+        }
+
+        private void attempt(RouterClient router) {
+            tried.add(router);
+            if (callerGone) {
+                return;
+            }
+            router.call(method, request, deadline, new Attempt(router));
+            if (callerGone) {
+                callerCancelled();
+            }
+        }
+
+        private void callerCancelled() {
+            callerGone = true;
+            ClientCallStreamObserver<Q> call = routerCall;
+            if (call != null) {
+                call.cancel("the caller cancelled the call", null);
+            }
+        }
+
+        /** Requests the next router response once the caller is ready; safe against the ready race. */
+        private void requestNextWhenReady() {
+            wantsNext.set(true);
+            callerReady();
+        }
+
+        private void callerReady() {
+            ClientCallStreamObserver<Q> call = routerCall;
+            if (call != null && caller.isReady() && wantsNext.compareAndSet(true, false)) {
+                call.request(1);
+            }
+        }
+
+        private boolean failsOver(Status status) {
+            return status.getCode() == Status.Code.UNAVAILABLE && !relayedAny && !callerGone
+                    && tried.size() < MAX_ATTEMPTS;
+        }
+
+        private void fail(RouterClient router, Throwable error) {
+            Status status = Status.fromThrowable(error);
+            if (failsOver(status)) {
+                RouterClient next = pool.pick(tried);
+                if (next != null) {
+                    failures.add(router.target() + ": " + status.getDescription());
+                    LOG.warn("{} unavailable before the first response ({}); retrying on {}", router,
+                            status.getDescription(), next);
+                    failovers.failedOver(router, next, status);
+                    attempt(next);
+                    return;
+                }
+            }
+            if (callerGone) {
+                return;
+            }
+            if (status.getCode() == Status.Code.UNAVAILABLE && !failures.isEmpty()) {
+                failures.add(router.target() + ": " + status.getDescription());
+                status = Status.UNAVAILABLE.withCause(status.getCause()).withDescription(
+                        "no router could take the request; tried " + String.join("; ", failures));
+            }
+            Metadata trailers = Status.trailersFromThrowable(error);
+            caller.onError(status.asRuntimeException(trailers == null ? new Metadata() : trailers));
+        }
+
+        /** One router call; gRPC delivers its callbacks one at a time. */
+        private final class Attempt implements ClientResponseObserver<Q, R> {
+            private final RouterClient router;
+
+            Attempt(RouterClient router) {
+                this.router = router;
+            }
+
+            @Override
+            public void beforeStart(ClientCallStreamObserver<Q> requestStream) {
+                requestStream.disableAutoRequestWithInitial(1);
+                routerCall = requestStream;
+            }
+
+            @Override
+            public void onNext(R response) {
+                relayedAny = true;
+                if (!callerGone) {
+                    caller.onNext(response);
+                    requestNextWhenReady();
+                }
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                fail(router, error);
+            }
+
+            @Override
+            public void onCompleted() {
+                if (!callerGone) {
+                    caller.onCompleted();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.moemesh.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.moemesh.proto.v1.GenerateRequest;
+import io.moemesh.proto.v1.MoeMeshGrpc;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Two requests per hour per key: the period never refreshes during a test, so no clock is needed. */
+class GatewayRateLimitTest {
+
+    private final FakeRouter router = new FakeRouter("r0");
+    private final InProcessGateway gateway = new InProcessGateway(InProcessGateway.properties(
+            List.of(InProcessGateway.KEY, InProcessGateway.OTHER_KEY),
+            new GatewayProperties.RateLimit(2, Duration.ofHours(1))), router);
+
+    @AfterEach
+    void stop() {
+        gateway.close();
+    }
+
+    @Test
+    void callBeyondTheKeysLimitIsResourceExhaustedNamingTheLimit() {
+        generate(gateway.stub());
+        generate(gateway.stub());
+
+        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, () -> generate(gateway.stub()));
+
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(error.getStatus().getDescription()).contains("rate limit exceeded").contains("2 requests per 1h");
+        assertThat(router.requests).hasSize(2);
+    }
+
+    @Test
+    void eachKeyHasItsOwnLimit() {
+        generate(gateway.stub(InProcessGateway.KEY));
+        generate(gateway.stub(InProcessGateway.KEY));
+
+        generate(gateway.stub(InProcessGateway.OTHER_KEY));
+
+        assertThat(router.requests).hasSize(3);
+    }
+
+    private static void generate(MoeMeshGrpc.MoeMeshBlockingStub stub) {
+        stub.generate(GenerateRequest.newBuilder().setPrompt("hi").build()).forEachRemaining(response -> { });
+    }
+}
