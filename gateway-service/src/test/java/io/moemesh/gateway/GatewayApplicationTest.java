@@ -65,6 +65,19 @@ class GatewayApplicationTest {
     }
 
     @Test
+    void answersHealthProbesWithoutAnApiKey() {
+        io.grpc.ManagedChannel channel = io.grpc.Grpc.newChannelBuilder(target,
+                io.grpc.InsecureChannelCredentials.create()).build();
+        try {
+            var status = io.grpc.health.v1.HealthGrpc.newBlockingStub(channel)
+                    .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus();
+            assertThat(status).isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
     void refusesAnUnknownApiKeyWithTypedException() {
         try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey("nope").build()) {
             assertThat(catchThrowableOfType(UnauthenticatedException.class,

@@ -3,6 +3,8 @@ package io.moemesh.gateway.grpc;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.protobuf.services.HealthStatusManager;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -14,6 +16,7 @@ import org.springframework.context.SmartLifecycle;
 /**
  * Runs the gateway's gRPC server with the application context: starts after every other bean and
  * stops first, draining (new calls refused, in-flight generations get up to the drain timeout). The
+ * standard gRPC health service (outside auth, for probes) says SERVING while it runs. The
  * {@link ServerBuilder} comes from outside, so tests run the same server in process.
  */
 public final class GrpcServerLifecycle implements SmartLifecycle {
@@ -24,6 +27,7 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
     private final ServerBuilder<?> builder;
     private final ServerServiceDefinition service;
     private final Duration drainTimeout;
+    private final HealthStatusManager health = new HealthStatusManager();
     private volatile Server server;
 
     public GrpcServerLifecycle(ServerBuilder<?> builder, ServerServiceDefinition service, Duration drainTimeout) {
@@ -38,11 +42,12 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
             return;
         }
         try {
-            server = builder.addService(service).build().start();
+            server = builder.addService(service).addService(health.getHealthService()).build().start();
         } catch (IOException e) {
             throw new UncheckedIOException("the gateway's gRPC server could not start (is moemesh.gateway.grpc-port "
                     + "in use?): " + e.getMessage(), e);
         }
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         LOG.info("gateway gRPC server listening on port {}", server.getPort());
     }
 
@@ -52,6 +57,7 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
         if (running == null || running.isShutdown()) {
             return;
         }
+        health.enterTerminalState();
         running.shutdown();
         try {
             if (!running.awaitTermination(drainTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
