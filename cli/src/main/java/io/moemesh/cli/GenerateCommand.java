@@ -1,5 +1,9 @@
 package io.moemesh.cli;
 
+import io.moemesh.cli.local.ClusterState;
+import io.moemesh.client.GenerateOptions;
+import io.moemesh.client.GenerationResult;
+import io.moemesh.client.MoeMeshClient;
 import io.moemesh.core.engine.Generation;
 import io.moemesh.core.engine.GenerationRequest;
 import io.moemesh.core.engine.InProcessEngine;
@@ -15,16 +19,29 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code moe generate}: runs the in-process engine and streams the continuation to stdout. */
+/**
+ * {@code moe generate}: with {@code --model}, runs the in-process engine; otherwise asks the gateway
+ * of a running deployment ({@code --gateway}, or the local cluster of {@code moe up}) through the SDK.
+ */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Continue one or more prompts with the in-process engine, streaming text to stdout.")
+        description = "Continue prompts, streaming text to stdout: in process with --model, or through the "
+                + "gateway of `moe up` (or --gateway HOST:PORT).")
 final class GenerateCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model directory (config.json, *.safetensors, tokenizer.json).")
+    @Option(names = "--model", description = "Run in process on this model directory (config.json, *.safetensors, tokenizer.json).")
     Path model;
+
+    @Option(names = "--gateway", description = "Gateway address HOST:PORT (default: the cluster of `moe up`).")
+    String gateway;
+
+    @Option(names = "--api-key", defaultValue = "${env:MOEMESH_API_KEY}", description = "API key for the gateway.")
+    String apiKey;
+
+    @Option(names = "--state-dir", defaultValue = ".moe", description = "State directory of `moe up` (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
 
     @Option(names = "--prompt", required = true, description = "Prompt text; repeat to run several prompts as one batch.")
     List<String> prompts;
@@ -59,6 +76,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (model == null) {
+            return callGateway();
+        }
         SamplingParams params = new SamplingParams(temperature, topK, topP, seed, maxTokens, stop, ignoreEos);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -90,6 +110,29 @@ final class GenerateCommand implements Callable<Integer> {
                         g.tokenIds().length, g.finishReason().name().toLowerCase());
             }
             err.printf("%d tokens in %.2f s (%.1f tokens/s, including model load)%n", tokens, seconds, tokens / seconds);
+        }
+        return 0;
+    }
+
+    /** Each prompt through the gateway with the SDK, one after another, streamed. */
+    private int callGateway() {
+        String target = gateway != null ? gateway : ClusterState.read(stateDir).gateway();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try (MoeMeshClient client = RemoteGeneration.connect(target, apiKey)) {
+            for (String prompt : prompts) {
+                GenerateOptions options = GenerateOptions.builder().prompt(prompt).maxTokens(maxTokens)
+                        .temperature(temperature).topK(topK).topP(topP).seed(seed).stop(stop).ignoreEos(ignoreEos)
+                        .build();
+                out.print(prompt);
+                GenerationResult result = RemoteGeneration.stream(client, options, out);
+                out.println();
+                err.printf("%d prompt tokens, %d generated, finish: %s, time to first token %.1f ms, total %.1f ms%s%n",
+                        result.usage().promptTokens(), result.usage().completionTokens(),
+                        result.finishReason().name().toLowerCase(), result.usage().timeToFirstToken().toNanos() / 1e6,
+                        result.usage().totalTime().toNanos() / 1e6,
+                        result.degraded() ? ", DEGRADED: skipped " + result.skippedExperts() : "");
+            }
         }
         return 0;
     }

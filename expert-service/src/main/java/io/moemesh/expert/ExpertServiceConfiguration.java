@@ -8,6 +8,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.moemesh.core.kernel.Kernels;
 import io.moemesh.expert.batching.ExpertFfnRunner;
+import io.moemesh.expert.batching.ExpertWarmup;
 import io.moemesh.expert.batching.MicroBatcher;
 import io.moemesh.expert.batching.Ticker;
 import io.moemesh.expert.compute.ComputeUseCase;
@@ -41,8 +42,9 @@ class ExpertServiceConfiguration {
     @Bean(destroyMethod = "close")
     MicroBatcher microBatcher(HostedUnits units, Kernels kernels, ExpertServiceProperties properties,
             MeterRegistry registry) {
-        return new MicroBatcher(units.weights(), new ExpertFfnRunner(kernels), properties.batching(),
-                Ticker.system(), registry);
+        ExpertFfnRunner runner = new ExpertFfnRunner(kernels);
+        ExpertWarmup.run(units.weights(), runner, properties.warmup());
+        return new MicroBatcher(units.weights(), runner, properties.batching(), Ticker.system(), registry);
     }
 
     @Bean

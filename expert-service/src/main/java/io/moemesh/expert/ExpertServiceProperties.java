@@ -26,6 +26,8 @@ import org.springframework.util.unit.DataSize;
  * @param drainTimeout   how long shutdown lets in-flight calls finish
  * @param endpointId     id reported by Describe; empty means host:port
  * @param maxMessageSize largest inbound gRPC message
+ * @param warmup         how long to run the hosted units on zeros before reporting SERVING, so the
+ *                       first real calls do not wait for the JIT; 0 turns it off
  */
 @ConfigurationProperties("moemesh.expert")
 public record ExpertServiceProperties(
@@ -40,7 +42,8 @@ public record ExpertServiceProperties(
         Integer workers,
         Duration drainTimeout,
         String endpointId,
-        DataSize maxMessageSize) {
+        DataSize maxMessageSize,
+        Duration warmup) {
 
     public enum KernelChoice {
         BEST,
@@ -64,6 +67,8 @@ public record ExpertServiceProperties(
         drainTimeout = drainTimeout == null ? Duration.ofSeconds(10) : drainTimeout;
         endpointId = endpointId == null ? "" : endpointId.strip();
         maxMessageSize = maxMessageSize == null ? DataSize.ofMegabytes(64) : maxMessageSize;
+        warmup = warmup == null ? Duration.ofSeconds(1) : warmup;
+        require(!warmup.isNegative(), "moemesh.expert.warmup must not be negative, got " + warmup);
         require(grpcPort >= 0 && grpcPort <= 65535, "moemesh.expert.grpc-port must be 0..65535, got " + grpcPort);
         require(!drainTimeout.isNegative(), "moemesh.expert.drain-timeout must not be negative, got " + drainTimeout);
         require(maxMessageSize.toBytes() > 0 && maxMessageSize.toBytes() <= Integer.MAX_VALUE,

@@ -31,6 +31,7 @@ class ExpertServicePropertiesTest {
         assertThat(properties.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(properties.endpointId()).isEmpty();
         assertThat(properties.maxMessageSize()).isEqualTo(DataSize.ofMegabytes(64));
+        assertThat(properties.warmup()).isEqualTo(Duration.ofSeconds(1));
     }
 
     @Test

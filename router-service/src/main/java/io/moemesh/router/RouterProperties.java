@@ -23,7 +23,7 @@ public record RouterProperties(
         @DefaultValue List<String> experts,
         @DefaultValue("50052") int grpcPort,
         @DefaultValue("best") String kernels,
-        @DefaultValue("2s") Duration expertCallTimeout,
+        @DefaultValue("5s") Duration expertCallTimeout,
         @DefaultValue("F32") String wireDtype,
         @DefaultValue("10") int breakerWindow,
         @DefaultValue("50") float breakerFailureRate,

@@ -28,6 +28,6 @@ public record DispatchProperties(
     }
 
     public static DispatchProperties defaults() {
-        return new DispatchProperties(Duration.ofSeconds(2), DType.DTYPE_F32, 10, 50f, Duration.ofSeconds(5));
+        return new DispatchProperties(Duration.ofSeconds(5), DType.DTYPE_F32, 10, 50f, Duration.ofSeconds(5));
     }
 }

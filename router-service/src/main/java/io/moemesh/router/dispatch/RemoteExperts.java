@@ -20,6 +20,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The experts, over gRPC: the router's side of the {@link ExpertDispatch} seam. Each layer step
@@ -31,6 +33,7 @@ import java.util.function.Function;
  */
 public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteExperts.class);
     private static final int ATTEMPTS = 2; // the call, and one retry on another replica
 
     private final List<ExpertClient> clients;
@@ -119,6 +122,8 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
                 Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
                 rethrowIfCallerError(cause, client);
                 client.failed(System.nanoTime() - start, cause);
+                LOG.warn("layer {}: expert endpoint {} failed ({} tokens; breaker {}): {}", layer,
+                        client.endpoint().id(), a.size(), client.breakerState(), cause.toString());
                 failed[a.endpoint()] = true;
                 lastError = cause;
             } catch (InterruptedException e) {
