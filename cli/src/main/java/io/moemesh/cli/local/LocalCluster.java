@@ -60,12 +60,9 @@ public final class LocalCluster {
                 }
             }
             awaitServing(started, layout.readyTimeout()); // the router asks every expert what it hosts at start
-            ServiceProcess router = launch("router", "router", layout.routerPort(), jar("router-service"), List.of(
-                    "--moemesh.router.model-dir=" + modelDir, "--moemesh.router.grpc-port=" + layout.routerPort(),
-                    "--moemesh.router.experts=" + String.join(",", experts)));
+            ServiceProcess router = launchRouter(model, layout.routerPort(), experts);
             started.add(router);
-            ServiceProcess gateway = launch("gateway", "gateway", layout.gatewayPort(), jar("gateway-service"), List.of(
-                    "--moemesh.gateway.grpc-port=" + layout.gatewayPort(), "--moemesh.gateway.routers=" + router.target()));
+            ServiceProcess gateway = launchGateway(layout.gatewayPort(), List.of(router.target()));
             started.add(gateway);
             awaitServing(started, layout.readyTimeout());
             ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(), List.copyOf(started));
@@ -83,6 +80,19 @@ public final class LocalCluster {
         return launch(name, "expert", port, jar("expert-service"), List.of(
                 "--moemesh.expert.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.expert.experts=" + expert,
                 "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=1"));
+    }
+
+    /** Starts a router for {@code model} that sends expert work to {@code experts} ({@code host:port}). */
+    public ServiceProcess launchRouter(Path model, int port, List<String> experts) {
+        return launch("router", "router", port, jar("router-service"), List.of(
+                "--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.router.grpc-port=" + port,
+                "--moemesh.router.experts=" + String.join(",", experts)));
+    }
+
+    /** Starts a gateway in front of {@code routers}; local mode runs without API keys. */
+    public ServiceProcess launchGateway(int port, List<String> routers) {
+        return launch("gateway", "gateway", port, jar("gateway-service"), List.of(
+                "--moemesh.gateway.grpc-port=" + port, "--moemesh.gateway.routers=" + String.join(",", routers)));
     }
 
     /** Waits until every process answers SERVING on its gRPC health endpoint. */
