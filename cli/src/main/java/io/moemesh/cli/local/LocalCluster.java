@@ -151,7 +151,7 @@ public final class LocalCluster {
     }
 
     private Path jar(String module) {
-        Path jar = home.resolve(module).resolve("target").resolve(module + ".jar");
+        Path jar = home.resolve(module).resolve("target").resolve(module + "-exec.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " not found: build it with ./mvnw -pl " + module + " -am package "
                     + "(the ./moe script does)");

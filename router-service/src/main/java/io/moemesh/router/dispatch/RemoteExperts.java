@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +38,9 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
     private static final int ATTEMPTS = 2; // the call, and one retry on another replica
 
     private final List<ExpertClient> clients;
+    private final LongAdder callCount = new LongAdder();
+    private final LongAdder bytesSent = new LongAdder();
+    private final LongAdder bytesReceived = new LongAdder();
     private final ExpertTopology topology;
     private final DispatchProperties properties;
 
@@ -56,6 +60,14 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
 
     public ExpertTopology topology() {
         return topology;
+    }
+
+    /** Compute calls made and payload bytes (hidden states out, partial sums back) since start. */
+    public record Traffic(long calls, long bytesSent, long bytesReceived) {
+    }
+
+    public Traffic traffic() {
+        return new Traffic(callCount.sum(), bytesSent.sum(), bytesReceived.sum());
     }
 
     @Override
@@ -100,7 +112,10 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
         List<ListenableFuture<ComputeResponse>> calls = new ArrayList<>(plan.size());
         long start = System.nanoTime();
         for (Assignment a : plan) {
-            calls.add(clients.get(a.endpoint()).compute(request(layer, hidden, a)));
+            ComputeRequest request = request(layer, hidden, a);
+            callCount.increment();
+            bytesSent.add(request.getHidden().getData().size());
+            calls.add(clients.get(a.endpoint()).compute(request));
         }
         Throwable lastError = null;
         for (int i = 0; i < plan.size(); i++) {
@@ -111,7 +126,9 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
                     throw Status.UNAVAILABLE.withDescription("circuit breaker open for " + client.endpoint().id())
                             .asRuntimeException();
                 }
-                float[] values = WireTensors.decode(calls.get(i).get().getOutput(), "output", a.size(), h);
+                ComputeResponse response = calls.get(i).get();
+                bytesReceived.add(response.getOutput().getData().size());
+                float[] values = WireTensors.decode(response.getOutput(), "output", a.size(), h);
                 client.succeeded(System.nanoTime() - start);
                 for (int j = 0; j < a.size(); j++) {
                     int token = a.tokens().get(j);
