@@ -1,6 +1,5 @@
 package io.moemesh.expert;
 
-import io.grpc.BindableService;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerBuilder;
@@ -15,8 +14,8 @@ import io.moemesh.expert.compute.ComputeUseCase;
 import io.moemesh.expert.compute.DescribeUseCase;
 import io.moemesh.expert.grpc.EndpointIdentity;
 import io.moemesh.expert.grpc.ExpertGrpcService;
-import io.moemesh.expert.grpc.GrpcServerLifecycle;
 import io.moemesh.expert.unit.HostedUnits;
+import io.moemesh.service.GrpcServerLifecycle;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
@@ -69,8 +68,13 @@ class ExpertServiceConfiguration {
             HealthStatusManager health, EndpointIdentity endpoint) {
         ServerBuilder<?> builder = Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
                 .maxInboundMessageSize((int) properties.maxMessageSize().toBytes());
-        return new GrpcServerLifecycle(builder, List.<BindableService>of(expert), health, properties.drainTimeout(),
-                endpoint);
+        return new GrpcServerLifecycle("expert", builder, List.of(expert.bindService()), health,
+                properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
+                    @Override
+                    public void started(int port) {
+                        endpoint.bound(port); // Describe reports host:port, which is known only now for port 0
+                    }
+                });
     }
 
     /** The pod name in Kubernetes, else the host name. */

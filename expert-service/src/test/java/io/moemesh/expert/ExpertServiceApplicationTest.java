@@ -12,7 +12,7 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.moemesh.expert.grpc.ComputeRequests;
-import io.moemesh.expert.grpc.GrpcServerLifecycle;
+import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.expert.grpc.ReferenceExperts;
 import io.moemesh.expert.grpc.TestRoute;
 import io.moemesh.proto.internal.v1.ComputeResponse;

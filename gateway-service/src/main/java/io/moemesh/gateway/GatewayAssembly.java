@@ -12,7 +12,9 @@ import io.moemesh.gateway.generate.GenerateRequestValidator;
 import io.moemesh.gateway.generate.GenerateUseCase;
 import io.moemesh.gateway.generate.ListModelsUseCase;
 import io.moemesh.gateway.grpc.GatewayGrpcService;
-import io.moemesh.gateway.grpc.GrpcServerLifecycle;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.moemesh.service.GrpcServerLifecycle;
+import java.util.List;
 import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.metrics.MetricsInterceptor;
 import io.moemesh.gateway.routing.RouterForwarder;
@@ -34,7 +36,8 @@ public final class GatewayAssembly {
 
     public static GrpcServerLifecycle server(ServerBuilder<?> builder, GatewayProperties properties, RouterPool routers,
             GatewayMetrics metrics) {
-        return new GrpcServerLifecycle(builder, service(properties, routers, metrics), properties.drainTimeout());
+        return new GrpcServerLifecycle("gateway", builder, List.of(service(properties, routers, metrics)),
+                new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() { });
     }
 
     static ServerServiceDefinition service(GatewayProperties properties, RouterPool routers, GatewayMetrics metrics) {

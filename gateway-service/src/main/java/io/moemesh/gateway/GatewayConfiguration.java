@@ -4,7 +4,7 @@ import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.moemesh.gateway.grpc.GrpcServerLifecycle;
+import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.routing.RouterPool;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;

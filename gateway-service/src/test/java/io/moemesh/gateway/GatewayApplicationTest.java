@@ -11,7 +11,7 @@ import io.moemesh.client.GenerationResult;
 import io.moemesh.client.InvalidRequestException;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.client.UnauthenticatedException;
-import io.moemesh.gateway.grpc.GrpcServerLifecycle;
+import io.moemesh.service.GrpcServerLifecycle;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

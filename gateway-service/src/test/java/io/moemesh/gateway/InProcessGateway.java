@@ -7,7 +7,7 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.moemesh.gateway.grpc.GrpcServerLifecycle;
+import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.routing.RouterClient;
 import io.moemesh.gateway.routing.RouterPool;

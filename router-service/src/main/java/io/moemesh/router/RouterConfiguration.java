@@ -1,6 +1,6 @@
 package io.moemesh.router;
 
-import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.InsecureServerCredentials;
@@ -17,9 +17,9 @@ import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.RemoteExperts;
-import io.moemesh.router.grpc.GrpcServerLifecycle;
 import io.moemesh.router.grpc.RouterGrpcService;
 import io.moemesh.router.grpc.RoutingStatsGrpcService;
+import io.moemesh.service.GrpcServerLifecycle;
 import java.time.Clock;
 import java.util.List;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -95,12 +95,22 @@ class RouterConfiguration {
     GrpcServerLifecycle grpcServer(RouterProperties properties, ModelConfig config, DenseTransformer dense,
             TextTokenizer tokenizer, BatchScheduler scheduler, RoutingStatsWindow stats) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
-        List<BindableService> services = List.of(
-                new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler),
-                new RoutingStatsGrpcService(stats));
-        return new GrpcServerLifecycle(
+        List<ServerServiceDefinition> services = List.of(
+                new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler).bindService(),
+                new RoutingStatsGrpcService(stats).bindService());
+        return new GrpcServerLifecycle("router",
                 Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
                         .maxInboundMessageSize(MAX_MESSAGE_BYTES),
-                services, new HealthStatusManager(), scheduler, properties.drainTimeout());
+                services, new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
+                    @Override
+                    public void beforeStart() {
+                        scheduler.start();
+                    }
+
+                    @Override
+                    public void draining() {
+                        scheduler.close(); // finish admitted requests before in-flight calls are awaited
+                    }
+                });
     }
 }

@@ -23,7 +23,7 @@ import io.moemesh.proto.v1.ListModelsRequest;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import io.moemesh.proto.v1.TokenIds;
 import io.moemesh.router.dispatch.TcpExpertServers;
-import io.moemesh.router.grpc.GrpcServerLifecycle;
+import io.moemesh.service.GrpcServerLifecycle;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;

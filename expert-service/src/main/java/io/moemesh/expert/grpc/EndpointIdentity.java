@@ -15,7 +15,7 @@ public final class EndpointIdentity {
         this.host = host;
     }
 
-    void bound(int boundPort) {
+    public void bound(int boundPort) {
         this.port = boundPort;
     }
 

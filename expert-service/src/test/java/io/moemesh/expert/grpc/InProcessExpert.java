@@ -1,6 +1,5 @@
 package io.moemesh.expert.grpc;
 
-import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -15,6 +14,7 @@ import io.moemesh.expert.batching.MicroBatcher;
 import io.moemesh.expert.batching.Ticker;
 import io.moemesh.expert.compute.ComputeUseCase;
 import io.moemesh.expert.compute.DescribeUseCase;
+import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.expert.unit.HostedUnits;
 import io.moemesh.expert.unit.UnitId;
 import io.moemesh.expert.unit.UnitPlacement;
@@ -39,8 +39,8 @@ final class InProcessExpert implements AutoCloseable {
         DescribeUseCase describe = new DescribeUseCase(units, "cpu-scalar", () -> "test-endpoint");
         ExpertGrpcService service = new ExpertGrpcService(new ComputeUseCase(units, batcher), describe, Ticker.system());
         String name = InProcessServerBuilder.generateName();
-        server = new GrpcServerLifecycle(InProcessServerBuilder.forName(name), List.<BindableService>of(service),
-                new HealthStatusManager(), drainTimeout, new EndpointIdentity("test-endpoint", "localhost"));
+        server = new GrpcServerLifecycle("expert", InProcessServerBuilder.forName(name), List.of(service.bindService()),
+                new HealthStatusManager(), drainTimeout, new GrpcServerLifecycle.Hooks() { });
         server.start();
         channel = InProcessChannelBuilder.forName(name).build();
     }

@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The Java engine against PyTorch: golden vectors from {@code tools/reference} for the tiny model,
- * in BF16 (one file) and F16 (two shards), with the scalar and the Vector API kernels.
+ * in BF16 (one file) and F16 (two shards), and for the shipped default model, with the scalar and
+ * the Vector API kernels.
  */
 class GoldenVectorTest {
 
@@ -27,7 +28,9 @@ class GoldenVectorTest {
                 Arguments.of("bf16/vector", TestModels.tinyRandom(), Kernels.best()),
                 Arguments.of("bf16/scalar", TestModels.tinyRandom(), Kernels.scalar()),
                 Arguments.of("f16-sharded/vector", TestModels.tinyF16Sharded(), Kernels.best()),
-                Arguments.of("f16-sharded/scalar", TestModels.tinyF16Sharded(), Kernels.scalar()));
+                Arguments.of("f16-sharded/scalar", TestModels.tinyF16Sharded(), Kernels.scalar()),
+                Arguments.of("mesh-mini-16e/vector", TestModels.meshMini(), Kernels.best()),
+                Arguments.of("mesh-mini-16e/scalar", TestModels.meshMini(), Kernels.scalar()));
     }
 
     @ParameterizedTest(name = "{0}")

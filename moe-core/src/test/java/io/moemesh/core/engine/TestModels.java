@@ -20,6 +20,16 @@ public final class TestModels {
         return path;
     }
 
+    /** {@code models/mesh-mini-16e}: the shipped default, 4 layers x 16 experts, trained by tools/train. */
+    public static Path meshMini() {
+        String dir = System.getProperty("moemesh.models.dir", "../models");
+        Path path = Path.of(dir, "mesh-mini-16e");
+        if (!Files.isDirectory(path)) {
+            throw new IllegalStateException("default model not found at " + path.toAbsolutePath());
+        }
+        return path;
+    }
+
     /** The same model in F16, split over two shards with an index. */
     public static Path tinyF16Sharded() {
         try {

@@ -1,0 +1,59 @@
+package io.moemesh.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GrpcServerLifecycleTest {
+
+    private final List<String> events = new ArrayList<>();
+    private final GrpcServerLifecycle.Hooks hooks = new GrpcServerLifecycle.Hooks() {
+        @Override
+        public void beforeStart() {
+            events.add("beforeStart");
+        }
+
+        @Override
+        public void started(int port) {
+            events.add("started");
+        }
+
+        @Override
+        public void draining() {
+            events.add("draining");
+        }
+    };
+
+    @Test
+    void reportsServingOnlyWhileRunningAndCallsItsHooksInOrder() {
+        String name = InProcessServerBuilder.generateName();
+        HealthStatusManager health = new HealthStatusManager();
+        GrpcServerLifecycle lifecycle = new GrpcServerLifecycle("test", InProcessServerBuilder.forName(name),
+                List.<ServerServiceDefinition>of(), health, Duration.ofSeconds(1), hooks);
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+        try {
+            lifecycle.start();
+            assertThat(lifecycle.isRunning()).isTrue();
+            assertThat(HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus())
+                    .isEqualTo(ServingStatus.SERVING);
+
+            lifecycle.stop();
+
+            assertThat(lifecycle.isRunning()).isFalse();
+            assertThat(events).containsExactly("beforeStart", "started", "draining");
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+}
