@@ -15,6 +15,7 @@ import io.moemesh.core.routing.RoutingStatsWindow;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.router.dispatch.ExpertDiscovery;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.RemoteExperts;
 import io.moemesh.router.grpc.RouterGrpcService;
@@ -65,14 +66,20 @@ class RouterConfiguration {
         return new DenseTransformer(config, DenseWeights.load(checkpoint, config), kernels, 0);
     }
 
-    /** Remote expert services when endpoints are configured; otherwise every expert in this process. */
+    /** Static endpoints from {@code moemesh.router.experts}; the Kubernetes issue brings EndpointSlice discovery. */
+    @Bean
+    ExpertDiscovery expertDiscovery(RouterProperties properties) {
+        return ExpertDiscovery.fixed(properties.experts());
+    }
+
+    /** Remote expert services when endpoints are known; otherwise every expert in this process. */
     @Bean
     ExpertDispatch expertDispatch(RouterProperties properties, ModelConfig config, Checkpoint checkpoint,
-            Kernels kernels) {
-        if (properties.experts().isEmpty()) {
+            Kernels kernels, ExpertDiscovery discovery) {
+        List<ExpertEndpoint> endpoints = discovery.endpoints();
+        if (endpoints.isEmpty()) {
             return LocalExperts.load(checkpoint, config, kernels);
         }
-        List<ExpertEndpoint> endpoints = properties.experts().stream().map(t -> new ExpertEndpoint(t, t)).toList();
         return RemoteExperts.connect(endpoints,
                 e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create())
                         .maxInboundMessageSize(MAX_MESSAGE_BYTES).build(),
