@@ -83,7 +83,7 @@ public final class MoeLayerHarness {
     private static Map<String, Object> measure(ExpertDispatch experts, float[] x, int tokens, GateDecision[] routes,
             int hidden, int iterations, RemoteExperts traffic) {
         float[] out = new float[tokens * hidden];
-        int warmup = Math.max(5, iterations / 5);
+        int warmup = Math.max(50, iterations); // JIT: the first calls run interpreted
         for (int i = 0; i < warmup; i++) {
             experts.combine(LAYER, x, tokens, routes, out);
         }
