@@ -80,8 +80,9 @@ def main():
             f"{ev['generations']['max_new_tokens']} bytes at most:", ""]
     for lang, g in ev["generations"].items():
         if isinstance(g, dict):
-            out.append(f"- **{LANG_NAMES.get(lang, lang)}** `{g['prompt']}` → greedy: `{g['greedy'].strip()}` · "
-                       f"sampled: `{g['sampled'].strip()}`")
+            out += [f"**{LANG_NAMES.get(lang, lang)}**", "", "```text",
+                    f"[greedy]  {g['prompt']}{g['greedy'].rstrip()}",
+                    f"[sampled] {g['prompt']}{g['sampled'].rstrip()}", "```", ""]
     out += ["", "## Expert usage per language", "",
             f"{ev['expert_usage_definition']}; the table shows, per layer, each language's three most used experts "
             "(share of its assignments). Uniform use would be 6.25 % per expert.", "",
