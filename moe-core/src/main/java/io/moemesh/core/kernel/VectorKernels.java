@@ -67,7 +67,7 @@ public final class VectorKernels implements Kernels {
             e.intoArray(x, off + i);
             sums = sums.add(e);
         }
-        float sum = VectorMath.sum(sums, VectorMath.lanes());
+        float sum = VectorMath.sum(sums);
         for (; i < size; i++) {
             x[off + i] = VectorMath.exp(x[off + i] - max);
             sum += x[off + i];
@@ -108,7 +108,7 @@ public final class VectorKernels implements Kernels {
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        float sum = VectorMath.sum(acc, VectorMath.lanes());
+        float sum = VectorMath.sum(acc);
         for (; i < n; i++) {
             sum += a[aOff + i] * b[bOff + i];
         }

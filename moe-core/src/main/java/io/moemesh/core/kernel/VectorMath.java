@@ -3,6 +3,7 @@ package io.moemesh.core.kernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -60,27 +61,30 @@ final class VectorMath {
         return y * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
-    /** Lanes summed in a fixed order: four interleaved chains, then (c0 + c1) + (c2 + c3). */
-    static float sum(FloatVector v, float[] scratch) {
-        v.intoArray(scratch, 0);
-        float c0 = 0f;
-        float c1 = 0f;
-        float c2 = 0f;
-        float c3 = 0f;
-        int i = 0;
-        for (; i + 4 <= F.length(); i += 4) {
-            c0 += scratch[i];
-            c1 += scratch[i + 1];
-            c2 += scratch[i + 2];
-            c3 += scratch[i + 3];
+    /**
+     * Shuffles that pair lane i with lane i ^ s for s = L/2, L/4, …, 1: adding each to the vector
+     * halves the partial sums at every step, a fixed tree whose result lands in lane 0. Rearranging
+     * and lane-wise adds are exact, so the tree gives the same bits interpreted and compiled.
+     */
+    private static final VectorShuffle<Float>[] TREE = tree();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] tree() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] shuffles = new VectorShuffle[steps];
+        for (int k = 0; k < steps; k++) {
+            int distance = F.length() >> (k + 1);
+            shuffles[k] = VectorShuffle.fromOp(F, i -> i ^ distance);
         }
-        for (; i < F.length(); i++) {
-            c0 += scratch[i];
-        }
-        return (c0 + c1) + (c2 + c3);
+        return shuffles;
     }
 
-    static float[] lanes() {
-        return new float[F.length()];
+    /** The lanes of {@code v} summed in a fixed pairwise tree. */
+    static float sum(FloatVector v) {
+        for (VectorShuffle<Float> shuffle : TREE) {
+            v = v.add(v.rearrange(shuffle));
+        }
+        return v.lane(0);
     }
+
 }

@@ -39,14 +39,13 @@ final class VectorMatmul {
         assert x.length >= batch * w.cols() : "x holds " + x.length + " floats, need " + batch * w.cols();
         assert out.length >= batch * w.rows() : "out holds " + out.length + " floats, need " + batch * w.rows();
         boolean bf16 = w.dtype() == DType.BF16;
-        float[] lanes = VectorMath.lanes();
         for (int r = 0; r < w.rows(); r++) {
             int b = 0;
             for (; b + TILE <= batch; b += TILE) {
-                tile4(w, bf16, r, x, b, out, lanes);
+                tile4(w, bf16, r, x, b, out);
             }
             for (; b < batch; b++) {
-                out[b * w.rows() + r] = tile1(w, bf16, r, x, b, lanes);
+                out[b * w.rows() + r] = tile1(w, bf16, r, x, b);
             }
         }
     }
@@ -82,7 +81,7 @@ final class VectorMatmul {
         return data.getAtIndex(WeightMatrix.F32_LE, element);
     }
 
-    private static void tile4(WeightMatrix w, boolean bf16, int r, float[] x, int b, float[] out, float[] lanes) {
+    private static void tile4(WeightMatrix w, boolean bf16, int r, float[] x, int b, float[] out) {
         int cols = w.cols();
         MemorySegment data = w.data();
         long row = (long) r * cols;
@@ -102,10 +101,10 @@ final class VectorMatmul {
             acc2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), acc2);
             acc3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), acc3);
         }
-        float s0 = VectorMath.sum(acc0, lanes);
-        float s1 = VectorMath.sum(acc1, lanes);
-        float s2 = VectorMath.sum(acc2, lanes);
-        float s3 = VectorMath.sum(acc3, lanes);
+        float s0 = VectorMath.sum(acc0);
+        float s1 = VectorMath.sum(acc1);
+        float s2 = VectorMath.sum(acc2);
+        float s3 = VectorMath.sum(acc3);
         for (; c < cols; c++) {
             float wc = at(data, row + c, bf16);
             s0 += wc * x[x0 + c];
@@ -130,7 +129,7 @@ final class VectorMatmul {
      * tokens of different requests, and the distributed system must reproduce the in-process
      * engine bit for bit, so this matters more than the extra accumulator a lone row could use.
      */
-    private static float tile1(WeightMatrix w, boolean bf16, int r, float[] x, int b, float[] lanes) {
+    private static float tile1(WeightMatrix w, boolean bf16, int r, float[] x, int b) {
         int cols = w.cols();
         MemorySegment data = w.data();
         long row = (long) r * cols;
@@ -140,7 +139,7 @@ final class VectorMatmul {
         for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
             acc = chunk(data, row + c, bf16).fma(FloatVector.fromArray(F, x, x0 + c), acc);
         }
-        float sum = VectorMath.sum(acc, lanes);
+        float sum = VectorMath.sum(acc);
         for (; c < cols; c++) {
             sum += at(data, row + c, bf16) * x[x0 + c];
         }
