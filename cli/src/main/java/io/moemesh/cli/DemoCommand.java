@@ -80,7 +80,8 @@ final class DemoCommand implements Callable<Integer> {
             for (String prompt : prompts != null ? prompts : PROMPTS) {
                 out.print("> " + prompt);
                 GenerationResult r = RemoteGeneration.stream(client,
-                        GenerateOptions.builder().prompt(prompt).maxTokens(maxTokens).stop("\n\n").build(), out);
+                        GenerateOptions.builder().prompt(prompt).maxTokens(maxTokens).temperature(0.7f).topP(0.95f)
+                                .seed(7).stop("\n\n").build(), out);
                 out.printf("%n  [%d tokens, first after %d ms, %.1f tokens/s%s]%n%n", r.tokenIds().size(),
                         r.usage().timeToFirstToken().toMillis(),
                         r.tokenIds().size() / Math.max(1e-9, r.usage().totalTime().toNanos() / 1e9),

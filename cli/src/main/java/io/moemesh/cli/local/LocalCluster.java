@@ -89,10 +89,14 @@ public final class LocalCluster {
                 "--moemesh.router.experts=" + String.join(",", experts)));
     }
 
-    /** Starts a gateway in front of {@code routers}; local mode runs without API keys. */
+    /**
+     * Starts a gateway in front of {@code routers}. Local mode has one user and no API keys; its
+     * rate limit is raised from the per-key production default (20/s) so benchmarks are not refused.
+     */
     public ServiceProcess launchGateway(int port, List<String> routers) {
         return launch("gateway", "gateway", port, jar("gateway-service"), List.of(
-                "--moemesh.gateway.grpc-port=" + port, "--moemesh.gateway.routers=" + String.join(",", routers)));
+                "--moemesh.gateway.grpc-port=" + port, "--moemesh.gateway.routers=" + String.join(",", routers),
+                "--moemesh.gateway.rate-limit.limit-for-period=1000"));
     }
 
     /** Waits until every process answers SERVING on its gRPC health endpoint. */
