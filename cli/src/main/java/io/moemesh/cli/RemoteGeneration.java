@@ -1,14 +1,11 @@
 package io.moemesh.cli;
 
 import io.moemesh.client.GenerateOptions;
-import io.moemesh.client.GenerationListener;
 import io.moemesh.client.GenerationResult;
+import io.moemesh.client.GenerationStream;
 import io.moemesh.client.MoeMeshClient;
-import io.moemesh.client.MoeMeshException;
-import io.moemesh.client.TextChunk;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 
 /** Runs one generation against a gateway through the client SDK, streaming text to {@code out}. */
 final class RemoteGeneration {
@@ -17,28 +14,12 @@ final class RemoteGeneration {
     }
 
     static GenerationResult stream(MoeMeshClient client, GenerateOptions options, PrintWriter out) {
-        CompletableFuture<GenerationResult> done = new CompletableFuture<>();
-        client.stream(options, new GenerationListener() {
-            @Override
-            public void onChunk(TextChunk chunk) {
-                out.print(chunk.text());
+        try (GenerationStream stream = client.stream(options)) {
+            while (stream.hasNext()) {
+                out.print(stream.next().text());
                 out.flush();
             }
-
-            @Override
-            public void onComplete(GenerationResult result) {
-                done.complete(result);
-            }
-
-            @Override
-            public void onError(MoeMeshException error) {
-                done.completeExceptionally(error);
-            }
-        });
-        try {
-            return done.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : e;
+            return stream.result();
         }
     }
 
