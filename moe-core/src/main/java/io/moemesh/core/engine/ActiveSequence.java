@@ -51,6 +51,11 @@ public final class ActiveSequence {
         return promptIds.length + count - 1;
     }
 
+    /** Whether the prompt has been through the model (a token was generated from it). */
+    public boolean prefilled() {
+        return count > 0;
+    }
+
     public int lastToken() {
         return generated[count - 1];
     }

@@ -89,14 +89,10 @@ public final class InProcessEngine implements AutoCloseable {
         for (int i = 0; i < prompts.size(); i++) {
             all.add(start(i, prompts.get(i), params.get(i)));
         }
-        float[] logits = dense.forward(prefillBatch(all), experts, RoutingObserver.NONE);
         int vocab = config().vocabSize();
-        for (int i = 0; i < all.size(); i++) {
-            all.get(i).accept(logits, i * vocab, vocab, listener);
-        }
-        List<ActiveSequence> running = all.stream().filter(s -> !s.finished()).toList();
-        while (!running.isEmpty()) {
-            logits = dense.forward(decodeBatch(running), experts, RoutingObserver.NONE);
+        List<ActiveSequence> running = all;
+        while (!running.isEmpty()) { // the first step prefills every prompt, the others decode
+            float[] logits = dense.forward(StepBatch.of(running).batch(), experts, RoutingObserver.NONE);
             for (int i = 0; i < running.size(); i++) {
                 running.get(i).accept(logits, i * vocab, vocab, listener);
             }
@@ -132,40 +128,6 @@ public final class InProcessEngine implements AutoCloseable {
         int capacity = Math.min(context, promptIds.length + params.maxTokens());
         return new ActiveSequence(request, promptIds, params, new KvCache(config(), capacity), tokenizer,
                 config().eosTokenId());
-    }
-
-    private static TokenBatch prefillBatch(List<ActiveSequence> sequences) {
-        int n = sequences.stream().mapToInt(s -> s.promptIds().length).sum();
-        int[] tokens = new int[n];
-        int[] positions = new int[n];
-        KvCache[] caches = new KvCache[n];
-        boolean[] want = new boolean[n];
-        int i = 0;
-        for (ActiveSequence s : sequences) {
-            for (int p = 0; p < s.promptIds().length; p++, i++) {
-                tokens[i] = s.promptIds()[p];
-                positions[i] = p;
-                caches[i] = s.cache();
-                want[i] = p == s.promptIds().length - 1; // only the last prompt token samples
-            }
-        }
-        return new TokenBatch(tokens, positions, caches, want);
-    }
-
-    private static TokenBatch decodeBatch(List<ActiveSequence> running) {
-        int n = running.size();
-        int[] tokens = new int[n];
-        int[] positions = new int[n];
-        KvCache[] caches = new KvCache[n];
-        boolean[] want = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            ActiveSequence s = running.get(i);
-            tokens[i] = s.lastToken();
-            positions[i] = s.nextPosition();
-            caches[i] = s.cache();
-            want[i] = true;
-        }
-        return new TokenBatch(tokens, positions, caches, want);
     }
 
     @Override

@@ -3,12 +3,12 @@ package io.moemesh.router.batching;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.ActiveSequence;
 import io.moemesh.core.engine.SamplingParams;
+import io.moemesh.core.engine.StepBatch;
 import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.model.DenseTransformer;
 import io.moemesh.core.model.ExpertDispatch;
 import io.moemesh.core.model.KvCache;
 import io.moemesh.core.model.RoutingObserver;
-import io.moemesh.core.model.TokenBatch;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -111,10 +111,10 @@ public final class BatchScheduler implements AutoCloseable {
             return;
         }
         List<RunningRequest> inStep = List.copyOf(running);
-        StepTokens step = StepTokens.of(inStep);
+        StepBatch step = StepBatch.of(inStep.stream().map(r -> r.sequence).toList());
         float[] logits;
         try {
-            logits = dense.forward(step.batch(), experts, observer(step.owners()));
+            logits = dense.forward(step.batch(), experts, observer(inStep, step.owner()));
         } catch (RuntimeException e) {
             inStep.forEach(r -> r.sink.onError(e));
             running.removeAll(inStep);
@@ -123,7 +123,6 @@ public final class BatchScheduler implements AutoCloseable {
         int vocab = dense.config().vocabSize();
         for (int i = 0; i < inStep.size(); i++) {
             RunningRequest r = inStep.get(i);
-            r.prefilled = true;
             r.sequence.accept(logits, i * vocab, vocab, (request, token, text) -> r.sink.onToken(token, text));
             if (r.sequence.finished()) {
                 r.sink.onComplete(r.sequence.result(), r.skipped());
@@ -134,7 +133,7 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void admitQueued() {
-        int prefill = running.stream().filter(r -> !r.prefilled).mapToInt(r -> r.sequence.promptIds().length).sum();
+        int prefill = running.stream().filter(r -> !r.sequence.prefilled()).mapToInt(r -> r.sequence.promptIds().length).sum();
         while (running.size() < limits.maxRunningSequences()) {
             Queued next = queue.peek();
             if (next == null || (prefill > 0 && prefill + next.promptIds().length > limits.maxPrefillTokens())) {
@@ -157,7 +156,7 @@ public final class BatchScheduler implements AutoCloseable {
         running.add(new RunningRequest(sequence, q.sink()));
     }
 
-    private RoutingObserver observer(RunningRequest[] owners) {
+    private RoutingObserver observer(List<RunningRequest> requests, int[] owner) {
         return new RoutingObserver() {
             @Override
             public void onRoute(int layer, int token, GateDecision decision) {
@@ -166,7 +165,7 @@ public final class BatchScheduler implements AutoCloseable {
 
             @Override
             public void onSkip(int layer, int token, int expert) {
-                owners[token].skip(layer, expert);
+                requests.get(owner[token]).skip(layer, expert);
             }
         };
     }

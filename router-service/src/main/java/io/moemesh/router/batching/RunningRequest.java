@@ -11,7 +11,6 @@ final class RunningRequest {
 
     final ActiveSequence sequence;
     final GenerationSink sink;
-    boolean prefilled;
     private final Map<Long, Integer> skipped = new TreeMap<>(); // layer << 32 | expert -> token count
 
     RunningRequest(ActiveSequence sequence, GenerationSink sink) {
