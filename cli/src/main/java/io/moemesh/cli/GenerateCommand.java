@@ -83,7 +83,7 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
-        try (InProcessEngine engine = InProcessEngine.open(model, kernels(), expertsPerToken)) {
+        try (InProcessEngine engine = InProcessEngine.open(model, Kernels.named(kernels), expertsPerToken)) {
             List<GenerationRequest> requests = prompts.stream().map(p -> new GenerationRequest(p, params)).toList();
             boolean stream = requests.size() == 1;
             if (stream) {
@@ -137,12 +137,4 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Kernels kernels() {
-        return switch (kernels) {
-            case "best" -> Kernels.best();
-            case "vector" -> Kernels.vector();
-            case "scalar" -> Kernels.scalar();
-            default -> throw new IllegalArgumentException("--kernels must be best, vector or scalar, got '" + kernels + "'");
-        };
-    }
 }

@@ -9,17 +9,7 @@ final class KernelSelection {
     }
 
     static Kernels select(ExpertServiceProperties.KernelChoice choice) {
-        return switch (choice) {
-            case BEST -> Kernels.best();
-            case SCALAR -> Kernels.scalar();
-            case VECTOR -> {
-                if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-                    throw new IllegalStateException("moemesh.expert.kernels=vector needs the Vector API: start the "
-                            + "JVM with --add-modules jdk.incubator.vector (or use kernels=best)");
-                }
-                yield Kernels.vector();
-            }
-        };
+        return Kernels.named(choice.name());
     }
 
     /** Compared with the scalar singleton: touching the vector class on a JVM without the module would fail. */

@@ -52,13 +52,7 @@ class RouterConfiguration {
 
     @Bean
     Kernels kernels(RouterProperties properties) {
-        return switch (properties.kernels()) {
-            case "best" -> Kernels.best();
-            case "vector" -> Kernels.vector();
-            case "scalar" -> Kernels.scalar();
-            default -> throw new IllegalArgumentException("moemesh.router.kernels must be best, vector or scalar, got '"
-                    + properties.kernels() + "'");
-        };
+        return Kernels.named(properties.kernels());
     }
 
     @Bean

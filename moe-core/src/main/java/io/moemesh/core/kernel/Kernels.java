@@ -1,6 +1,7 @@
 package io.moemesh.core.kernel;
 
 import io.moemesh.core.tensor.WeightMatrix;
+import java.util.Locale;
 
 /**
  * The numeric kernels of the engine. {@link ScalarKernels} is the obviously-correct reference;
@@ -44,6 +45,26 @@ public interface Kernels {
 
     static Kernels vector() {
         return VectorKernels.INSTANCE;
+    }
+
+    /**
+     * Kernels chosen by name, as configuration and the CLI spell them: {@code best}, {@code vector}
+     * or {@code scalar}. Asking for {@code vector} on a JVM without the Vector API is an error that
+     * says how to start the JVM, not a class-loading failure later.
+     */
+    static Kernels named(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "best" -> best();
+            case "scalar" -> scalar();
+            case "vector" -> {
+                if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+                    throw new IllegalStateException("vector kernels need the Vector API: start the JVM with "
+                            + "--add-modules jdk.incubator.vector (or use best)");
+                }
+                yield vector();
+            }
+            default -> throw new IllegalArgumentException("kernels must be best, vector or scalar, got '" + name + "'");
+        };
     }
 
     /**

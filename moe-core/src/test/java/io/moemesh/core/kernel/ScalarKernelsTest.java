@@ -122,4 +122,12 @@ class ScalarKernelsTest {
 
         assertThat(y).containsExactly(new float[] {1, 3, 5}, within(EXACT));
     }
+
+    @Test
+    void kernelsAreChosenByTheirConfigurationName() {
+        assertThat(Kernels.named("scalar")).isSameAs(Kernels.scalar());
+        assertThat(Kernels.named("BEST")).isSameAs(Kernels.best());
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Kernels.named("gpu"))
+                .hasMessageContaining("kernels must be best, vector or scalar, got 'gpu'");
+    }
 }
