@@ -49,8 +49,12 @@ public final class LocalCluster {
         }
         ModelConfig config = ModelConfig.load(model);
         String modelDir = model.toAbsolutePath().normalize().toString();
-        List<ServiceProcess> started = new ArrayList<>();
+        List<ServiceProcess> started = new ArrayList<>(); // in stop order, reversed: gateway, router, experts
+        ServiceProcess gateway = null;
         try {
+            // the gateway needs nothing at start but the router's address, so it starts with the experts;
+            // the router asks every expert what it hosts when it starts, so it starts once they serve
+            gateway = launchGateway(layout.gatewayPort(), List.of("127.0.0.1:" + layout.routerPort()));
             List<String> experts = new ArrayList<>();
             for (int r = 0; r < layout.replicas(); r++) {
                 for (int e = 0; e < config.numExperts(); e++) {
@@ -59,16 +63,18 @@ public final class LocalCluster {
                     experts.add(p.target());
                 }
             }
-            awaitServing(started, layout.readyTimeout()); // the router asks every expert what it hosts at start
+            awaitServing(started, layout.readyTimeout());
             ServiceProcess router = launchRouter(model, layout.routerPort(), experts);
             started.add(router);
-            ServiceProcess gateway = launchGateway(layout.gatewayPort(), List.of(router.target()));
             started.add(gateway);
             awaitServing(started, layout.readyTimeout());
             ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(), List.copyOf(started));
             state.write(stateDir);
             return state;
         } catch (RuntimeException e) {
+            if (gateway != null && !started.contains(gateway)) {
+                started.add(gateway);
+            }
             stop(started, Duration.ofSeconds(10));
             throw e;
         }
@@ -77,14 +83,14 @@ public final class LocalCluster {
     /** Starts replica {@code replica} of the service of expert {@code expert} (every layer) on {@code port}. */
     public ServiceProcess launchExpert(Path model, int expert, int replica, int port) {
         String name = "expert-" + expert + (replica == 0 ? "" : "-r" + replica);
-        return launch(name, "expert", port, jar("expert-service"), List.of(
+        return launch(name, "expert", port, "expert-service", List.of(
                 "--moemesh.expert.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.expert.experts=" + expert,
                 "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=1"));
     }
 
     /** Starts a router for {@code model} that sends expert work to {@code experts} ({@code host:port}). */
     public ServiceProcess launchRouter(Path model, int port, List<String> experts) {
-        return launch("router", "router", port, jar("router-service"), List.of(
+        return launch("router", "router", port, "router-service", List.of(
                 "--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.router.grpc-port=" + port,
                 "--moemesh.router.experts=" + String.join(",", experts)));
     }
@@ -94,7 +100,7 @@ public final class LocalCluster {
      * rate limit is raised from the per-key production default (20/s) so benchmarks are not refused.
      */
     public ServiceProcess launchGateway(int port, List<String> routers) {
-        return launch("gateway", "gateway", port, jar("gateway-service"), List.of(
+        return launch("gateway", "gateway", port, "gateway-service", List.of(
                 "--moemesh.gateway.grpc-port=" + port, "--moemesh.gateway.routers=" + String.join(",", routers),
                 "--moemesh.gateway.rate-limit.limit-for-period=1000"));
     }
@@ -123,11 +129,13 @@ public final class LocalCluster {
         return state;
     }
 
-    private ServiceProcess launch(String name, String role, int port, Path jar, List<String> args) {
+    private ServiceProcess launch(String name, String role, int port, String module, List<String> args) {
         Path log = stateDir.resolve("logs").resolve(name + ".log");
+        // the same flags as moemesh.service.jvm.args in the root pom, which recorded the AOT cache
         List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss1m",
-                "-jar", jar.toString(), "--spring.main.web-application-type=none", "--spring.main.banner-mode=off"));
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss1m"));
+        command.addAll(jarArguments(module));
+        command.addAll(List.of("--spring.main.web-application-type=none", "--spring.main.banner-mode=off"));
         command.addAll(args);
         try {
             Files.createDirectories(log.getParent());
@@ -154,13 +162,32 @@ public final class LocalCluster {
         }
     }
 
-    private Path jar(String module) {
-        Path jar = home.resolve(module).resolve("target").resolve(module + "-exec.jar");
+    /**
+     * {@code -jar} and the jar to run: the extracted jar with its AOT cache when the build made them
+     * from the current runnable jar (about half the start-up CPU of a service), else the runnable jar.
+     */
+    List<String> jarArguments(String module) {
+        Path target = home.resolve(module).resolve("target");
+        Path jar = target.resolve(module + "-exec.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " not found: build it with ./mvnw -pl " + module + " -am package "
                     + "(the ./moe script does)");
         }
-        return jar;
+        Path extracted = target.resolve("aot").resolve(module + "-exec.jar");
+        Path cache = target.resolve("aot").resolve(module + ".aot");
+        if (isNewerOrSame(extracted, jar) && isNewerOrSame(cache, extracted)) {
+            return List.of("-XX:AOTCache=" + cache, "-jar", extracted.toString());
+        }
+        return List.of("-jar", jar.toString());
+    }
+
+    private static boolean isNewerOrSame(Path file, Path than) {
+        try {
+            return Files.isRegularFile(file)
+                    && Files.getLastModifiedTime(file).compareTo(Files.getLastModifiedTime(than)) >= 0;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static String javaBinary() {
