@@ -87,21 +87,34 @@ def read(model_dir):
 
 def write_file(path, tensors, dtype):
     """Write {name: array} (insertion order) as one file, every tensor in `dtype`."""
-    header, blobs, offset = {}, [], 0
-    for name, a in tensors.items():
-        blob = _encode(a, dtype)
-        header[name] = {"dtype": dtype, "shape": list(np.shape(a)),
-                        "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
+    return write_file_streaming(path, [(name, np.shape(a), lambda a=a: [a]) for name, a in tensors.items()], dtype)
+
+
+def write_file_streaming(path, entries, dtype):
+    """Write one file from (name, shape, chunks) entries without holding the tensors: the header
+    needs only the shapes, then each tensor's data is written as `chunks()` yields it (arrays
+    whose row-major concatenation is the tensor). Returns the data size in bytes."""
+    header, offset = {}, 0
+    for name, shape, _ in entries:
+        size = int(np.prod(shape, dtype=np.int64)) * _ITEMSIZE[dtype]
+        header[name] = {"dtype": dtype, "shape": [int(d) for d in shape],
+                        "data_offsets": [offset, offset + size]}
+        offset += size
     header["__metadata__"] = {"format": "pt"}
     hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hb += b" " * (-len(hb) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(hb)))
         f.write(hb)
-        for blob in blobs:
-            f.write(blob)
+        for name, _, chunks in entries:
+            b, e = header[name]["data_offsets"]
+            written = 0
+            for chunk in chunks():
+                blob = _encode(chunk, dtype)
+                f.write(blob)
+                written += len(blob)
+            if written != e - b:
+                raise ValueError(f"{name}: chunks gave {written} bytes, shape needs {e - b}")
     return offset
 
 

@@ -14,12 +14,16 @@ import io.moemesh.router.dispatch.DispatchProperties;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.RemoteExperts;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.SplittableRandom;
 
 /**
@@ -28,19 +32,28 @@ import java.util.SplittableRandom;
  * several tokens per step. Routing uses the model's real gate of the layer on random hidden states.
  *
  * <pre>java -cp bench/target/benchmarks.jar io.moemesh.bench.harness.MoeLayerHarness \
- *     MODEL_DIR EXPERTS(host:port,...|-) OUT.json [tokens,...] [iterations]</pre>
+ *     MODEL_DIR EXPERTS(host:port,...|-) OUT.json [tokens,...] [iterations] \
+ *     [--warmup=STEPS] [--call-timeout=DURATION]</pre>
+ *
+ * {@code --warmup} defaults to max(50, iterations) steps per path and size; {@code --call-timeout}
+ * (e.g. {@code 60s}, {@code 500ms}) to the router's 5 s deadline of one Compute call. Both matter
+ * at Mixtral-8x7B's shape on a small machine, where one 512-token step takes seconds.
  */
 public final class MoeLayerHarness {
 
     private static final int LAYER = 0;
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] allArgs) throws Exception {
+        String[] args = Arrays.stream(allArgs).filter(a -> !a.startsWith("--")).toArray(String[]::new);
+        Flags flags = Flags.parse(Arrays.stream(allArgs).filter(a -> a.startsWith("--")).toList());
         Path model = Path.of(args[0]);
         List<String> experts = args[1].equals("-") ? List.of() : List.of(args[1].split(","));
         Path out = Path.of(args[2]);
         int[] tokenCounts = Arrays.stream((args.length > 3 ? args[3] : "1,8,64,512").split(","))
                 .mapToInt(Integer::parseInt).toArray();
         int iterations = args.length > 4 ? Integer.parseInt(args[4]) : 50;
+        int warmup = flags.warmup().orElse(Math.max(50, iterations)); // JIT: the first calls run interpreted
+        DispatchProperties dispatch = flags.dispatch();
 
         ModelConfig config = ModelConfig.load(model);
         try (Checkpoint checkpoint = Checkpoint.open(model)) {
@@ -50,16 +63,16 @@ public final class MoeLayerHarness {
                     experts.stream().map(t -> new ExpertEndpoint(t, t)).toList(),
                     e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create())
                             .maxInboundMessageSize(64 << 20).build(),
-                    config.numLayers(), config.numExperts(), config.hiddenSize(), DispatchProperties.defaults());
+                    config.numLayers(), config.numExperts(), config.hiddenSize(), dispatch);
             List<Map<String, Object>> rows = new ArrayList<>();
             for (int tokens : tokenCounts) {
                 float[] x = hidden(tokens, config.hiddenSize());
                 GateDecision[] routes = route(dense, config, x, tokens);
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("tokens_per_step", tokens);
-                row.put("in_process", measure(local, x, tokens, routes, config.hiddenSize(), iterations, null));
+                row.put("in_process", measure(local, x, tokens, routes, config.hiddenSize(), warmup, iterations, null));
                 if (remote != null) {
-                    row.put("distributed", measure(remote, x, tokens, routes, config.hiddenSize(), iterations, remote));
+                    row.put("distributed", measure(remote, x, tokens, routes, config.hiddenSize(), warmup, iterations, remote));
                 }
                 rows.add(row);
                 System.out.println(row);
@@ -69,8 +82,11 @@ public final class MoeLayerHarness {
             result.put("when", Instant.now().toString());
             result.put("model", model.getFileName().toString());
             result.put("layer", LAYER);
+            result.put("shape", shape(config));
             result.put("expert_endpoints", experts.size());
+            result.put("warmup_steps", warmup);
             result.put("iterations", iterations);
+            result.put("call_timeout", dispatch.callTimeout().toString());
             result.put("machine", Measurements.machine());
             result.put("results", rows);
             Measurements.write(out, result);
@@ -81,9 +97,8 @@ public final class MoeLayerHarness {
     }
 
     private static Map<String, Object> measure(ExpertDispatch experts, float[] x, int tokens, GateDecision[] routes,
-            int hidden, int iterations, RemoteExperts traffic) {
+            int hidden, int warmup, int iterations, RemoteExperts traffic) {
         float[] out = new float[tokens * hidden];
-        int warmup = Math.max(50, iterations); // JIT: the first calls run interpreted
         for (int i = 0; i < warmup; i++) {
             experts.combine(LAYER, x, tokens, routes, out);
         }
@@ -109,6 +124,50 @@ public final class MoeLayerHarness {
                     - before.bytesReceived()) / steps / tokens);
         }
         return m;
+    }
+
+    /** The {@code --name=value} arguments; empty where not given. */
+    record Flags(OptionalInt warmup, Optional<Duration> callTimeout) {
+
+        static Flags parse(List<String> args) {
+            OptionalInt warmup = OptionalInt.empty();
+            Optional<Duration> callTimeout = Optional.empty();
+            for (String arg : args) {
+                int eq = arg.indexOf('=');
+                String name = eq < 0 ? arg : arg.substring(0, eq);
+                String value = eq < 0 ? "" : arg.substring(eq + 1);
+                switch (name) {
+                    case "--warmup" -> warmup = OptionalInt.of(Integer.parseInt(value));
+                    case "--call-timeout" -> callTimeout = Optional.of(duration(value));
+                    default -> throw new IllegalArgumentException("unknown option " + arg
+                            + "; known: --warmup=STEPS, --call-timeout=DURATION (e.g. 60s, 500ms)");
+                }
+            }
+            return new Flags(warmup, callTimeout);
+        }
+
+        /** The router's defaults, with the call deadline of {@code --call-timeout} where given. */
+        DispatchProperties dispatch() {
+            DispatchProperties d = DispatchProperties.defaults();
+            return new DispatchProperties(callTimeout.orElse(d.callTimeout()), d.wireDtype(), d.breakerWindow(),
+                    d.breakerFailureRate(), d.breakerOpenFor());
+        }
+
+        /** {@code 500ms}, {@code 30s}, {@code 2m}: the spelling of Spring's durations in our configs. */
+        static Duration duration(String text) {
+            String t = text.strip().toLowerCase(Locale.ROOT);
+            return t.endsWith("ms") ? Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)))
+                    : Duration.parse("PT" + t.toUpperCase(Locale.ROOT));
+        }
+    }
+
+    private static Map<String, Object> shape(ModelConfig config) {
+        Map<String, Object> shape = new LinkedHashMap<>();
+        shape.put("hidden", config.hiddenSize());
+        shape.put("intermediate", config.intermediateSize());
+        shape.put("experts", config.numExperts());
+        shape.put("top_k", config.expertsPerToken());
+        return shape;
     }
 
     private static float[] hidden(int tokens, int hidden) {
