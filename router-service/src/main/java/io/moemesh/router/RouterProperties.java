@@ -16,6 +16,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param modelDir    model directory (config.json, safetensors, tokenizer.json); the router maps only the dense tensors
  * @param experts     expert endpoints as {@code host:port}; empty = run every expert in this process
  * @param grpcPort    port of the public MoeMesh API and the RoutingStats service (0 = any free port)
+ * @param expertCallTimeout deadline of one Compute call to an expert endpoint (a retry on another replica gets
+ *                    a fresh one)
+ * @param expertMaxConcurrentCalls Compute calls one expert endpoint may have in flight (its bulkhead, default 64);
+ *                    a call over the limit is refused at once, never queued: its tokens are retried on another
+ *                    replica, or routed around (degraded) when no replica has room. A refusal does not count
+ *                    against the endpoint's circuit breaker
  */
 @ConfigurationProperties("moemesh.router")
 public record RouterProperties(
@@ -28,6 +34,7 @@ public record RouterProperties(
         @DefaultValue("10") int breakerWindow,
         @DefaultValue("50") float breakerFailureRate,
         @DefaultValue("5s") Duration breakerOpenFor,
+        @DefaultValue("64") int expertMaxConcurrentCalls,
         @DefaultValue("256") int maxQueuedRequests,
         @DefaultValue("32") int maxRunningSequences,
         @DefaultValue("2048") int maxPrefillTokens,
@@ -48,6 +55,10 @@ public record RouterProperties(
                 throw new IllegalArgumentException("moemesh.router.experts entry '" + e + "' must be host:port");
             }
         }
+        if (expertMaxConcurrentCalls < 1) {
+            throw new IllegalArgumentException("moemesh.router.expert-max-concurrent-calls must be >= 1 (Compute calls"
+                    + " in flight per expert endpoint), got " + expertMaxConcurrentCalls);
+        }
     }
 
     DispatchProperties dispatch() {
@@ -56,7 +67,8 @@ public record RouterProperties(
             case "BF16" -> DType.DTYPE_BF16;
             default -> throw new IllegalArgumentException("moemesh.router.wire-dtype must be F32 or BF16, got " + wireDtype);
         };
-        return new DispatchProperties(expertCallTimeout, dtype, breakerWindow, breakerFailureRate, breakerOpenFor);
+        return new DispatchProperties(expertCallTimeout, dtype, breakerWindow, breakerFailureRate, breakerOpenFor,
+                expertMaxConcurrentCalls);
     }
 
     SchedulerProperties scheduler() {

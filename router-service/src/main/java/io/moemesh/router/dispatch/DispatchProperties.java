@@ -11,9 +11,12 @@ import java.time.Duration;
  * @param breakerWindow    calls the circuit breaker of an endpoint looks back over
  * @param breakerFailureRate percentage of failed calls in the window that opens the breaker
  * @param breakerOpenFor   how long an open breaker keeps traffic away before it lets a trial call through
+ * @param maxConcurrentCalls Compute calls one endpoint may have in flight (its bulkhead); a call over the
+ *                         limit is refused at once and its tokens go to another replica, or are routed
+ *                         around. A refusal is not a breaker failure: the endpoint is busy, not broken
  */
-public record DispatchProperties(
-        Duration callTimeout, DType wireDtype, int breakerWindow, float breakerFailureRate, Duration breakerOpenFor) {
+public record DispatchProperties(Duration callTimeout, DType wireDtype, int breakerWindow, float breakerFailureRate,
+        Duration breakerOpenFor, int maxConcurrentCalls) {
 
     public DispatchProperties {
         if (callTimeout.isNegative() || callTimeout.isZero()) {
@@ -25,9 +28,12 @@ public record DispatchProperties(
         if (breakerWindow < 1 || !(breakerFailureRate > 0 && breakerFailureRate <= 100)) {
             throw new IllegalArgumentException("breakerWindow must be >= 1 and breakerFailureRate in (0, 100]");
         }
+        if (maxConcurrentCalls < 1) {
+            throw new IllegalArgumentException("maxConcurrentCalls must be >= 1, got " + maxConcurrentCalls);
+        }
     }
 
     public static DispatchProperties defaults() {
-        return new DispatchProperties(Duration.ofSeconds(5), DType.DTYPE_F32, 10, 50f, Duration.ofSeconds(5));
+        return new DispatchProperties(Duration.ofSeconds(5), DType.DTYPE_F32, 10, 50f, Duration.ofSeconds(5), 64);
     }
 }

@@ -1,6 +1,10 @@
 package io.moemesh.router.dispatch;
 
+import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.grpc.ManagedChannel;
@@ -12,11 +16,17 @@ import io.moemesh.proto.internal.v1.ExpertGrpc;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** Outbound calls to one expert endpoint, guarded by that endpoint's circuit breaker. */
+/**
+ * Outbound calls to one expert endpoint, guarded by that endpoint's bulkhead (at most
+ * {@code maxConcurrentCalls} Compute calls in flight; a call over the limit is refused at once, never
+ * queued, so a layer step does not wait on a busy endpoint) and its circuit breaker (no calls to a
+ * failing endpoint).
+ */
 final class ExpertClient implements AutoCloseable {
 
     private final ExpertEndpoint endpoint;
     private final ManagedChannel channel;
+    private final Bulkhead bulkhead;
     private final CircuitBreaker breaker;
     private final Duration timeout;
 
@@ -24,6 +34,10 @@ final class ExpertClient implements AutoCloseable {
         this.endpoint = endpoint;
         this.channel = channel;
         this.timeout = properties.callTimeout();
+        this.bulkhead = Bulkhead.of(endpoint.id(), BulkheadConfig.custom()
+                .maxConcurrentCalls(properties.maxConcurrentCalls())
+                .maxWaitDuration(Duration.ZERO)
+                .build());
         this.breaker = CircuitBreaker.of(endpoint.id(), CircuitBreakerConfig.custom()
                 .slidingWindowSize(properties.breakerWindow())
                 .minimumNumberOfCalls(Math.min(2, properties.breakerWindow()))
@@ -48,13 +62,31 @@ final class ExpertClient implements AutoCloseable {
         return breaker.getState() != CircuitBreaker.State.OPEN && breaker.getState() != CircuitBreaker.State.FORCED_OPEN;
     }
 
-    /** Starts a call, or returns null when the breaker refuses it. */
+    /**
+     * Starts a call, or returns null when it is refused: the bulkhead is full or the breaker is open.
+     * A refused call was never made, so the caller must not report it to {@link #succeeded} or
+     * {@link #failed}. An admitted call holds a bulkhead permit until its future completes, whether
+     * it succeeds, fails, passes its deadline or is cancelled.
+     */
     ListenableFuture<ComputeResponse> compute(ComputeRequest request) {
-        if (!breaker.tryAcquirePermission()) {
+        if (!bulkhead.tryAcquirePermission()) {
             return null;
         }
-        return ExpertGrpc.newFutureStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .compute(request);
+        if (!breaker.tryAcquirePermission()) {
+            bulkhead.releasePermission();
+            return null;
+        }
+        ListenableFuture<ComputeResponse> call;
+        try {
+            call = ExpertGrpc.newFutureStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .compute(request);
+        } catch (RuntimeException e) {
+            // the breaker permission stays taken: the caller reports this failure like any other
+            bulkhead.releasePermission();
+            return Futures.immediateFailedFuture(e);
+        }
+        call.addListener(bulkhead::onComplete, MoreExecutors.directExecutor());
+        return call;
     }
 
     void succeeded(long nanos) {
@@ -67,6 +99,17 @@ final class ExpertClient implements AutoCloseable {
 
     CircuitBreaker.State breakerState() {
         return breaker.getState();
+    }
+
+    int callsInFlight() {
+        Bulkhead.Metrics m = bulkhead.getMetrics();
+        return m.getMaxAllowedConcurrentCalls() - m.getAvailableConcurrentCalls();
+    }
+
+    /** Why a call may have been refused, for logs and errors: "breaker OPEN, 64 of 64 calls in flight". */
+    String limits() {
+        return "breaker " + breaker.getState() + ", " + callsInFlight() + " of "
+                + bulkhead.getMetrics().getMaxAllowedConcurrentCalls() + " calls in flight";
     }
 
     @Override

@@ -26,11 +26,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The experts, over gRPC: the router's side of the {@link ExpertDispatch} seam. Each layer step
- * makes one Compute call per endpoint, all in flight at once. A failed call is retried once on
- * another replica; experts no usable endpoint can serve are reported with
- * {@link ExpertsUnavailableException}, and the dense part routes around them. Partial sums are
- * added per token in ascending order of their first expert, which reproduces the in-process
- * result bit for bit for top-2 routing (ADR 0001).
+ * makes one Compute call per endpoint, all in flight at once. A failed call, or one its endpoint
+ * refused (bulkhead full, breaker open), is retried once on another replica; experts no usable
+ * endpoint can serve are reported with {@link ExpertsUnavailableException}, and the dense part
+ * routes around them. Partial sums are added per token in ascending order of their first expert,
+ * which reproduces the in-process result bit for bit for top-2 routing (ADR 0001).
  */
 public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
 
@@ -62,7 +62,10 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
         return topology;
     }
 
-    /** Compute calls made and payload bytes (hidden states out, partial sums back) since start. */
+    /**
+     * Compute calls made and payload bytes (hidden states out, partial sums back) since start; a call
+     * an endpoint refused was never made and is not counted.
+     */
     public record Traffic(long calls, long bytesSent, long bytesReceived) {
     }
 
@@ -105,50 +108,86 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
         add(partials, tokens, out);
     }
 
-    /** One attempt: every assignment in flight at once, then collected. Returns the last error seen. */
+    /**
+     * One attempt: every assignment in flight at once, then collected. Returns the last error seen.
+     * An endpoint that refused its call (bulkhead full or breaker open) is marked failed for this
+     * step like one whose call failed, so its tokens go to another replica; the refusal is not
+     * reported to its breaker, because the endpoint was never called. If the attempt stops early
+     * (a caller error, an interrupt), the calls still in flight are cancelled, which frees their
+     * bulkhead permits now instead of at their deadline.
+     */
     private Throwable send(int layer, float[] hidden, List<Assignment> plan, Pending pending,
             List<List<Partial>> partials, boolean[] failed) {
-        int h = topology.hiddenSize();
         List<ListenableFuture<ComputeResponse>> calls = new ArrayList<>(plan.size());
         long start = System.nanoTime();
-        for (Assignment a : plan) {
-            ComputeRequest request = request(layer, hidden, a);
-            callCount.increment();
-            bytesSent.add(request.getHidden().getData().size());
-            calls.add(clients.get(a.endpoint()).compute(request));
-        }
         Throwable lastError = null;
-        for (int i = 0; i < plan.size(); i++) {
-            Assignment a = plan.get(i);
-            ExpertClient client = clients.get(a.endpoint());
-            try {
-                if (calls.get(i) == null) {
-                    throw Status.UNAVAILABLE.withDescription("circuit breaker open for " + client.endpoint().id())
-                            .asRuntimeException();
+        try {
+            for (Assignment a : plan) {
+                ComputeRequest request = request(layer, hidden, a);
+                ListenableFuture<ComputeResponse> call = clients.get(a.endpoint()).compute(request);
+                if (call != null) {
+                    callCount.increment();
+                    bytesSent.add(request.getHidden().getData().size());
+                } else if (Thread.currentThread().isInterrupted()) {
+                    throw interrupted(); // the bulkhead refuses every call on an interrupted thread
                 }
-                ComputeResponse response = calls.get(i).get();
-                bytesReceived.add(response.getOutput().getData().size());
-                float[] values = WireTensors.decode(response.getOutput(), "output", a.size(), h);
-                client.succeeded(System.nanoTime() - start);
-                for (int j = 0; j < a.size(); j++) {
-                    int token = a.tokens().get(j);
-                    partials.get(token).add(new Partial(a.experts().get(j)[0], values, j * h));
-                    pending.done(token, a.experts().get(j));
-                }
-            } catch (ExecutionException | RuntimeException e) {
-                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-                rethrowIfCallerError(cause, client);
-                client.failed(System.nanoTime() - start, cause);
-                LOG.warn("layer {}: expert endpoint {} failed ({} tokens; breaker {}): {}", layer,
-                        client.endpoint().id(), a.size(), client.breakerState(), cause.toString());
-                failed[a.endpoint()] = true;
-                lastError = cause;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw Status.CANCELLED.withDescription("interrupted while waiting for experts").asRuntimeException();
+                calls.add(call);
             }
+            for (int i = 0; i < plan.size(); i++) {
+                Assignment a = plan.get(i);
+                Throwable error = calls.get(i) == null ? refused(layer, a)
+                        : collect(layer, a, calls.get(i), start, pending, partials);
+                if (error != null) {
+                    failed[a.endpoint()] = true;
+                    lastError = error;
+                }
+            }
+        } finally {
+            calls.stream().filter(c -> c != null && !c.isDone()).forEach(c -> c.cancel(true));
         }
         return lastError;
+    }
+
+    private Throwable refused(int layer, Assignment a) {
+        ExpertClient client = clients.get(a.endpoint());
+        String limits = client.limits();
+        LOG.warn("layer {}: expert endpoint {} refused a call ({} tokens; {})", layer, client.endpoint().id(),
+                a.size(), limits);
+        return Status.UNAVAILABLE.withDescription("expert endpoint " + client.endpoint().id()
+                + " refused the call (" + limits + ")").asRuntimeException();
+    }
+
+    /** Waits for one call and records its partial sums; returns its error, or null when it succeeded. */
+    private Throwable collect(int layer, Assignment a, ListenableFuture<ComputeResponse> call, long start,
+            Pending pending, List<List<Partial>> partials) {
+        int h = topology.hiddenSize();
+        ExpertClient client = clients.get(a.endpoint());
+        try {
+            ComputeResponse response = call.get();
+            bytesReceived.add(response.getOutput().getData().size());
+            float[] values = WireTensors.decode(response.getOutput(), "output", a.size(), h);
+            client.succeeded(System.nanoTime() - start);
+            for (int j = 0; j < a.size(); j++) {
+                int token = a.tokens().get(j);
+                partials.get(token).add(new Partial(a.experts().get(j)[0], values, j * h));
+                pending.done(token, a.experts().get(j));
+            }
+            return null;
+        } catch (ExecutionException | RuntimeException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            rethrowIfCallerError(cause, client);
+            client.failed(System.nanoTime() - start, cause);
+            LOG.warn("layer {}: expert endpoint {} failed ({} tokens; breaker {}): {}", layer,
+                    client.endpoint().id(), a.size(), client.breakerState(), cause.toString());
+            return cause;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw interrupted();
+        }
+    }
+
+    private static StatusRuntimeException interrupted() {
+        return Status.CANCELLED.withDescription("interrupted while waiting for experts").asRuntimeException();
     }
 
     /** INVALID_ARGUMENT means the router sent something wrong: retrying elsewhere cannot help. */

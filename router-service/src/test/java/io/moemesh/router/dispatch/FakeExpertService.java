@@ -16,12 +16,15 @@ import io.moemesh.proto.internal.v1.ExpertGrpc;
 import io.moemesh.proto.internal.v1.TokenRoute;
 import io.moemesh.proto.internal.v1.Unit;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test stand-in for expert-service: hosts some units and follows the Compute contract (per token,
- * Σ weight · FFN in ascending expert order, F32 out). It can be switched down to answer UNAVAILABLE.
+ * Σ weight · FFN in ascending expert order, F32 out). It can be switched down to answer UNAVAILABLE,
+ * or to hold Compute calls unanswered (in flight) until the test releases or fails them.
  */
 final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
 
@@ -29,7 +32,12 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
     private final int hidden;
     private final ExpertFfn ffn = new ExpertFfn(Kernels.best());
     final AtomicBoolean down = new AtomicBoolean();
+    final AtomicBoolean hold = new AtomicBoolean();
     final AtomicInteger computeCalls = new AtomicInteger();
+    private final Queue<HeldCall> held = new ConcurrentLinkedQueue<>();
+
+    private record HeldCall(ComputeRequest request, StreamObserver<ComputeResponse> response) {
+    }
 
     FakeExpertService(Map<Long, ExpertWeights> units, int hidden) {
         this.units = units;
@@ -56,6 +64,31 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
             response.onError(Status.UNAVAILABLE.withDescription("test endpoint is down").asRuntimeException());
             return;
         }
+        if (hold.get()) {
+            held.add(new HeldCall(request, response));
+            return;
+        }
+        answer(request, response);
+    }
+
+    int heldCalls() {
+        return held.size();
+    }
+
+    /** Answers the held calls, as if the endpoint had been slow. */
+    void releaseHeld() {
+        for (HeldCall c = held.poll(); c != null; c = held.poll()) {
+            answer(c.request(), c.response());
+        }
+    }
+
+    void failHeld(Status status) {
+        for (HeldCall c = held.poll(); c != null; c = held.poll()) {
+            c.response().onError(status.asRuntimeException());
+        }
+    }
+
+    private void answer(ComputeRequest request, StreamObserver<ComputeResponse> response) {
         int tokens = request.getRoutesCount();
         float[] x = WireTensors.decode(request.getHidden(), "hidden", tokens, hidden);
         float[] out = new float[tokens * hidden];

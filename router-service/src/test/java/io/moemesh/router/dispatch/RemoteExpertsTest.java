@@ -1,8 +1,12 @@
 package io.moemesh.router.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.Generation;
 import io.moemesh.core.engine.InProcessEngine;
@@ -10,13 +14,21 @@ import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.engine.TokenListener;
 import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.kernel.Kernels;
+import io.moemesh.core.model.ExpertDispatch;
+import io.moemesh.core.model.ExpertsUnavailableException;
+import io.moemesh.core.model.LocalExperts;
 import io.moemesh.core.model.RoutingObserver;
+import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.proto.internal.v1.DType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,7 +40,10 @@ class RemoteExpertsTest {
     private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
     private static final List<String> PROMPTS = List.of("Hello, world!", "Zürich", "The quick brown fox");
     private static final DispatchProperties FAST_BREAKER =
-            new DispatchProperties(Duration.ofSeconds(2), DType.DTYPE_F32, 4, 50f, Duration.ofMillis(200));
+            new DispatchProperties(Duration.ofSeconds(2), DType.DTYPE_F32, 4, 50f, Duration.ofMillis(200), 64);
+    /** One call in flight per endpoint; one recorded failure would open a breaker for a minute. */
+    private static final DispatchProperties ONE_CALL_PER_ENDPOINT =
+            new DispatchProperties(Duration.ofSeconds(30), DType.DTYPE_F32, 1, 50f, Duration.ofMinutes(1), 1);
 
     private static ModelConfig config;
     private static InProcessEngine reference;
@@ -51,6 +66,38 @@ class RemoteExpertsTest {
     private static RemoteExperts connect(ExpertCluster cluster, DispatchProperties properties) {
         return RemoteExperts.connect(cluster.endpoints, ExpertCluster::channel, config.numLayers(), config.numExperts(),
                 config.hiddenSize(), properties);
+    }
+
+    private static List<Set<Integer>> twoReplicasPerExpert() {
+        List<Set<Integer>> placement = new ArrayList<>(onePerExpert());
+        placement.addAll(onePerExpert());
+        return placement;
+    }
+
+    /** Layer 0 for one token (fixed seed) sent to {@code expert} alone. */
+    private static float[] combineOneToken(ExpertDispatch experts, int expert) {
+        float[] hidden = new float[config.hiddenSize()];
+        Random random = new Random(42);
+        for (int i = 0; i < hidden.length; i++) {
+            hidden[i] = (float) random.nextGaussian();
+        }
+        float[] out = new float[hidden.length];
+        experts.combine(0, hidden, 1, new GateDecision[] {new GateDecision(new int[] {expert}, new float[] {1f})}, out);
+        return out;
+    }
+
+    private static float[] inProcess(int expert) {
+        try (Checkpoint checkpoint = Checkpoint.open(MODEL)) {
+            return combineOneToken(LocalExperts.load(checkpoint, config, Kernels.best()), expert);
+        }
+    }
+
+    /** Fills the bulkhead of an endpoint: a step on another thread whose call {@code service} holds unanswered. */
+    private static CompletableFuture<float[]> occupy(RemoteExperts experts, FakeExpertService service, int expert) {
+        service.hold.set(true);
+        CompletableFuture<float[]> step = CompletableFuture.supplyAsync(() -> combineOneToken(experts, expert));
+        await().atMost(Duration.ofSeconds(10)).until(() -> service.heldCalls() == 1);
+        return step;
     }
 
     private static float[] logits(InProcessEngine engine, String prompt, RoutingObserver observer) {
@@ -112,9 +159,7 @@ class RemoteExpertsTest {
 
     @Test
     void aDownReplicaIsRetriedOnAnotherWithoutChangingTheResult() {
-        List<Set<Integer>> twoReplicas = new ArrayList<>(onePerExpert());
-        twoReplicas.addAll(onePerExpert());
-        try (ExpertCluster cluster = new ExpertCluster(MODEL, twoReplicas)) {
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, twoReplicasPerExpert())) {
             cluster.services.get(3).down.set(true); // first replica of expert 3
             cluster.services.get(5).down.set(true);
             assertSameAsInProcess(connect(cluster, DispatchProperties.defaults()));
@@ -168,6 +213,103 @@ class RemoteExpertsTest {
             logits(distributed, "breaker", RoutingObserver.NONE); // the trial call succeeds and closes the breaker
             assertThat(logits(distributed, "breaker", RoutingObserver.NONE))
                     .containsExactly(logits(reference, "breaker", RoutingObserver.NONE));
+        }
+    }
+
+    @Test
+    void aBusyReplicaIsSkippedForAnotherWithoutChangingTheResult() throws Exception {
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, twoReplicasPerExpert());
+             RemoteExperts experts = connect(cluster, ONE_CALL_PER_ENDPOINT)) {
+            FakeExpertService first = cluster.services.get(3);
+            FakeExpertService second = cluster.services.get(3 + config.numExperts());
+            CompletableFuture<float[]> busy = occupy(experts, first, 3);
+
+            float[] out = combineOneToken(experts, 3);
+
+            assertThat(first.computeCalls.get()).as("the refused call never reached the busy replica").isEqualTo(1);
+            assertThat(second.computeCalls.get()).isEqualTo(1);
+            assertThat(out).containsExactly(inProcess(3));
+            first.releaseHeld();
+            assertThat(busy.get(10, TimeUnit.SECONDS)).containsExactly(out);
+        }
+    }
+
+    @Test
+    void aBulkheadRefusalDoesNotCountAgainstTheBreaker() throws Exception {
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, twoReplicasPerExpert());
+             RemoteExperts experts = connect(cluster, ONE_CALL_PER_ENDPOINT)) {
+            FakeExpertService first = cluster.services.get(3);
+            CompletableFuture<float[]> busy = occupy(experts, first, 3);
+            combineOneToken(experts, 3); // refused by the first replica, served by the second
+            first.hold.set(false);
+            first.releaseHeld();
+            busy.get(10, TimeUnit.SECONDS);
+
+            combineOneToken(experts, 3);
+
+            assertThat(first.computeCalls.get()).as("the first replica is still preferred: its breaker is closed")
+                    .isEqualTo(2);
+        }
+    }
+
+    @Test
+    void anExpertWhoseEveryReplicaIsBusyIsReportedUnavailableAtOnce() throws Exception {
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, onePerExpert());
+             RemoteExperts experts = connect(cluster, ONE_CALL_PER_ENDPOINT)) {
+            FakeExpertService only = cluster.services.get(3);
+            CompletableFuture<float[]> busy = occupy(experts, only, 3);
+
+            assertThatThrownBy(() -> combineOneToken(experts, 3))
+                    .isInstanceOfSatisfying(ExpertsUnavailableException.class, e -> {
+                        assertThat(e.layer()).isZero();
+                        assertThat(e.experts()).containsExactly(3);
+                    })
+                    .cause().hasMessageContaining("endpoint-3 refused the call")
+                    .hasMessageContaining("1 of 1 calls in flight");
+            assertThat(only.computeCalls.get()).isEqualTo(1);
+            only.releaseHeld();
+            assertThat(busy.get(10, TimeUnit.SECONDS)).containsExactly(inProcess(3));
+        }
+    }
+
+    @Test
+    void anInterruptedStepCancelsItsCallsAndFreesTheirPermits() throws Exception {
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, onePerExpert());
+             RemoteExperts experts = connect(cluster, ONE_CALL_PER_ENDPOINT)) {
+            FakeExpertService only = cluster.services.get(3);
+            only.hold.set(true);
+            AtomicReference<Throwable> error = new AtomicReference<>();
+            Thread step = Thread.ofPlatform().start(() -> {
+                try {
+                    combineOneToken(experts, 3);
+                } catch (RuntimeException e) {
+                    error.set(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> only.heldCalls() == 1);
+
+            step.interrupt();
+            step.join(Duration.ofSeconds(10));
+
+            assertThat(error.get()).isInstanceOfSatisfying(StatusRuntimeException.class,
+                    e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED));
+            only.hold.set(false);
+            assertThat(combineOneToken(experts, 3)).as("the only permit is free long before the 30 s deadline")
+                    .containsExactly(inProcess(3));
+        }
+    }
+
+    @Test
+    void aStepOnAnInterruptedThreadIsCancelledNotReroutedAsBusy() {
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, onePerExpert());
+             RemoteExperts experts = connect(cluster, ONE_CALL_PER_ENDPOINT)) {
+            Thread.currentThread().interrupt();
+
+            Throwable error = catchThrowable(() -> combineOneToken(experts, 3));
+
+            assertThat(Thread.interrupted()).as("the interrupt is kept (and cleared here)").isTrue();
+            assertThat(error).isInstanceOfSatisfying(StatusRuntimeException.class,
+                    e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED));
         }
     }
 }
