@@ -20,7 +20,8 @@ import org.springframework.util.unit.DataSize;
  * @param grpcPort       gRPC port; 0 picks a free one
  * @param kernels        compute kernels: best (Vector API when the JVM has it), vector or scalar
  * @param maxBatchTokens most tokens one forward pass merges
- * @param maxQueueDelay  longest wait for more work once a unit has some queued
+ * @param maxQueueDelay  longest a request waits queued behind a running batch of its unit; a request
+ *                       for an idle unit is dispatched at once and never waits for company
  * @param queueCapacity  tokens a unit may hold queued before new work is refused
  * @param workers        forward-pass threads shared by all units; 0 means one per available processor
  * @param drainTimeout   how long shutdown lets in-flight calls finish

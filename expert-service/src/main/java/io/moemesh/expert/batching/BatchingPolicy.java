@@ -4,11 +4,16 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * How a unit's queue turns requests into FFN batches.
+ * How a unit's queue turns requests into FFN batches: dispatch when idle, batch while busy. Work for
+ * a unit with no batch running is dispatched at once; work that arrives while one runs is queued and
+ * dispatched as the next batch when a batch of the unit finishes (see {@code UnitQueue}).
  *
  * @param maxBatchTokens most tokens merged into one forward pass (a single larger request still
- *                       runs, alone)
- * @param maxQueueDelay  how long the first queued request waits for company before its batch runs
+ *                       runs, alone); a queue that holds this many dispatches at once, even while
+ *                       another batch of the unit runs
+ * @param maxQueueDelay  longest a request waits queued behind a running batch of its unit before it
+ *                       is dispatched anyway, on another worker; a request for an idle unit does not
+ *                       wait at all
  * @param queueCapacity  tokens a unit may hold queued; beyond that new work is refused
  * @param workers        threads that run forward passes, shared by all units
  */

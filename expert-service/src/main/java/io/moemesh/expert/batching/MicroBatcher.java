@@ -34,6 +34,8 @@ public final class MicroBatcher implements AutoCloseable {
             MeterRegistry registry) {
         this.ticker = ticker;
         this.executor = new ScheduledThreadPoolExecutor(policy.workers(), workerThreads());
+        // A unit cancels its max-queue-delay timer whenever its queue empties; do not keep them queued.
+        executor.setRemoveOnCancelPolicy(true);
         WorkerContext context = new WorkerContext(runner, policy, ticker, executor);
         Map<UnitId, UnitQueue> byUnit = new TreeMap<>();
         units.forEach((unit, weights) -> byUnit.put(unit, new UnitQueue(unit, weights, context, registry)));
@@ -72,17 +74,25 @@ public final class MicroBatcher implements AutoCloseable {
         return ticker;
     }
 
-    /** Fails queued work, then waits for running batches so that the weights can be unmapped. */
+    /**
+     * Fails queued work, then waits for running batches so that the weights can be unmapped. Work
+     * queued behind those batches, which the stopped pool will not dispatch, is failed afterwards.
+     */
     @Override
     public void close() {
         closed = true;
-        queues.values().forEach(queue -> queue.rejectQueued("expert service is shutting down; retry on another replica"));
+        rejectQueued();
         executor.shutdownNow();
         try {
             executor.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        rejectQueued();
+    }
+
+    private void rejectQueued() {
+        queues.values().forEach(queue -> queue.rejectQueued("expert service is shutting down; retry on another replica"));
     }
 
     private static RejectedWorkException shuttingDown() {

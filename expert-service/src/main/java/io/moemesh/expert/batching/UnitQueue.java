@@ -8,15 +8,29 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The bounded queue of one unit, and how it becomes batches. The first request to arrive arms a
- * timer of {@code max-queue-delay}; when it fires, everything queued (up to {@code max-batch-tokens})
- * runs as one forward pass. A queue that reaches {@code max-batch-tokens} dispatches at once without
- * waiting. Several batches of one unit may run at the same time on different workers.
+ * The bounded queue of one unit, and how it becomes batches: dispatch when idle, batch while busy
+ * (the dynamic batching of Clipper, NSDI 2017, and Triton's dynamic batcher).
+ *
+ * <ul>
+ *   <li>Work that arrives while no batch of this unit is running or waiting for a worker is
+ *       dispatched at once: a lone caller (one router sending one call per layer step) never waits
+ *       for company that is not coming.</li>
+ *   <li>Work that arrives while a batch runs stays queued; when a batch of this unit completes,
+ *       whatever is queued (up to {@code max-batch-tokens}) is dispatched at once as the next batch.</li>
+ *   <li>Queued work never waits more than {@code max-queue-delay}: a timer armed for the oldest queued
+ *       request dispatches it even if the running batch has not finished, and a queue that reaches
+ *       {@code max-batch-tokens} dispatches at once. Those two are the only ways several batches of
+ *       one unit come to run at the same time, on different workers.</li>
+ * </ul>
+ *
+ * Every state change happens under this object's lock, and every change re-checks the queue, so work
+ * that arrives as a batch completes is dispatched by one or the other, never stranded.
  */
 final class UnitQueue {
 
@@ -30,8 +44,14 @@ final class UnitQueue {
 
     private final ArrayDeque<QueuedWork> pending = new ArrayDeque<>();
     private int pendingTokens;
-    private boolean timerArmed;
-    private boolean fullBatchQueued;
+    /** Batches of this unit taken from the queue and not yet finished. */
+    private int running;
+    /** A drain is in the executor and will take from the queue when a worker picks it up. */
+    private boolean drainQueued;
+    private ScheduledFuture<?> timer;
+    /** The queued work the timer is armed for; work leaves the queue once, so a timer armed for
+     *  anything else is stale. */
+    private QueuedWork timerFor;
 
     UnitQueue(UnitId unit, ExpertWeights weights, WorkerContext context, MeterRegistry registry) {
         this.unit = unit;
@@ -59,7 +79,7 @@ final class UnitQueue {
             pending.addLast(work);
             pendingTokens += tokens;
             try {
-                scheduleDrain();
+                scheduleDrain(false);
             } catch (RejectedExecutionException e) {
                 pending.removeLast();
                 pendingTokens -= tokens;
@@ -87,40 +107,86 @@ final class UnitQueue {
         if (pending.remove(work)) {
             pendingTokens -= work.tokens;
             metrics.rejected(reason);
+            rescheduleAfter(false);
         }
     }
 
-    /** Called with the lock held, whenever the queue changes. */
-    private void scheduleDrain() {
+    /**
+     * Called with the lock held whenever the queue or the running count changes: dispatches the
+     * queue when the unit is idle, when a batch of it just finished ({@code batchFinished}) or when
+     * a full batch is queued; otherwise keeps a timer armed for the oldest queued work.
+     */
+    private void scheduleDrain(boolean batchFinished) {
         if (pending.isEmpty()) {
+            cancelTimer();
             return;
         }
-        if (pendingTokens >= context.policy().maxBatchTokens()) {
-            if (!fullBatchQueued) {
-                fullBatchQueued = true;
-                context.executor().execute(() -> drain(true));
-            }
-        } else if (!timerArmed) {
-            timerArmed = true;
-            long waited = context.ticker().nanos() - pending.peekFirst().enqueuedNanos;
-            long delay = Math.max(0, context.policy().maxQueueDelay().toNanos() - waited);
-            context.executor().schedule(() -> drain(false), delay, TimeUnit.NANOSECONDS);
+        boolean idle = running == 0 || batchFinished;
+        if (!drainQueued && (idle || pendingTokens >= context.policy().maxBatchTokens())) {
+            context.executor().execute(() -> drain(null));
+            drainQueued = true;
+        } else {
+            armTimerFor(pending.peekFirst());
         }
     }
 
-    private void drain(boolean fullBatch) {
+    /** {@link #scheduleDrain} off the submit path: a refusal means shutdown, and close() fails what is left. */
+    private void rescheduleAfter(boolean batchFinished) {
+        try {
+            scheduleDrain(batchFinished);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("{}: worker pool shut down; {} queued tokens left for close()", unit, pendingTokens);
+        }
+    }
+
+    private void armTimerFor(QueuedWork oldest) {
+        if (timerFor == oldest) {
+            return;
+        }
+        cancelTimer();
+        long waited = context.ticker().nanos() - oldest.enqueuedNanos;
+        long delay = Math.max(0, context.policy().maxQueueDelay().toNanos() - waited);
+        timer = context.executor().schedule(() -> drain(oldest), delay, TimeUnit.NANOSECONDS);
+        timerFor = oldest;
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+            timerFor = null;
+        }
+    }
+
+    /**
+     * Takes one batch and runs it. {@code timedOut} is null for a dispatched drain, or the work a
+     * timer was armed for when the timer fires.
+     */
+    private void drain(QueuedWork timedOut) {
         List<QueuedWork> batch;
         synchronized (this) {
-            if (fullBatch) {
-                fullBatchQueued = false;
+            if (timedOut == null) {
+                drainQueued = false;
+            } else if (timerFor != timedOut) {
+                return;
             } else {
-                timerArmed = false;
+                timer = null;
+                timerFor = null;
             }
             batch = takeBatch();
-            scheduleDrain();
+            if (batch.isEmpty()) {
+                return;
+            }
+            running++;
+            rescheduleAfter(false);
         }
-        if (!batch.isEmpty()) {
+        try {
             run(batch);
+        } finally {
+            synchronized (this) {
+                running--;
+                rescheduleAfter(true);
+            }
         }
     }
 

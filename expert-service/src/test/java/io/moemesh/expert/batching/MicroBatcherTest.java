@@ -56,19 +56,6 @@ class MicroBatcherTest {
     }
 
     @Test
-    void fullBatchRunsWithoutWaitingForTheQueueDelay() {
-        batcher = batcher(new BatchingPolicy(2, Duration.ofHours(1), 4096, 1));
-        runner.release();
-
-        CompletableFuture<float[]> first = batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE).result();
-        CompletableFuture<float[]> second = batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE).result();
-
-        assertThat(first).succeedsWithin(Duration.ofSeconds(5));
-        assertThat(second).succeedsWithin(Duration.ofSeconds(5));
-        assertThat(runner.batchSizes()).containsExactly(2);
-    }
-
-    @Test
     void requestLargerThanTheQueueIsRefusedWithAHintToSplitIt() {
         batcher = batcher(new BatchingPolicy(256, Duration.ZERO, 2, 1));
 
@@ -89,6 +76,22 @@ class MicroBatcherTest {
         assertThat(refused).isInstanceOf(RejectedWorkException.class)
                 .extracting(e -> ((RejectedWorkException) e).reason())
                 .isEqualTo(RejectedWorkException.Reason.SHUTTING_DOWN);
+    }
+
+    @Test
+    void closingFailsWorkQueuedBehindARunningBatch() {
+        batcher = batcher(new BatchingPolicy(256, Duration.ofHours(1), 4096, 1));
+        batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE);
+        runner.awaitFirstStarted();
+        CompletableFuture<float[]> queued = batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE).result();
+
+        batcher.close();
+
+        Throwable failure = catchThrowable(() -> queued.get(5, TimeUnit.SECONDS));
+        assertThat(failure).isInstanceOf(ExecutionException.class).cause().isInstanceOf(RejectedWorkException.class)
+                .extracting(e -> ((RejectedWorkException) e).reason())
+                .isEqualTo(RejectedWorkException.Reason.SHUTTING_DOWN);
+        assertThat(batcher.queuedTokens(UNIT)).isZero();
     }
 
     private MicroBatcher batcher(BatchingPolicy policy) {
