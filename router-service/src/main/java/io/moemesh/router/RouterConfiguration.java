@@ -75,7 +75,8 @@ class RouterConfiguration {
             return LocalExperts.load(checkpoint, config, kernels);
         }
         return RemoteExperts.connect(endpoints,
-                e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create())
+                // responses only complete a future the step thread waits on: no executor hop needed
+                e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create()).directExecutor()
                         .maxInboundMessageSize(MAX_MESSAGE_BYTES).build(),
                 config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch());
     }

@@ -61,7 +61,7 @@ public final class MoeLayerHarness {
             LocalExperts local = LocalExperts.load(checkpoint, config, Kernels.best());
             RemoteExperts remote = experts.isEmpty() ? null : RemoteExperts.connect(
                     experts.stream().map(t -> new ExpertEndpoint(t, t)).toList(),
-                    e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create())
+                    e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create()).directExecutor()
                             .maxInboundMessageSize(64 << 20).build(),
                     config.numLayers(), config.numExperts(), config.hiddenSize(), dispatch);
             List<Map<String, Object>> rows = new ArrayList<>();

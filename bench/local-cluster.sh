@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Measures the local cluster of the shipped model in one go, as docs/performance.md reports it:
+#   1. `moe up` time to ready (RUNS times, each followed by `moe down`),
+#   2. one MoE layer step, in process vs distributed over the 16 expert processes of `moe up`,
+#   3. end-to-end decode tokens/s and time to first token through the gateway.
+# Results land in bench/results/ with today's date. Needs nothing else running on the machine.
+# Env: MODEL (models/mesh-mini-16e), RUNS (3), ITERATIONS (200), STREAMS (1,8,32), TOKENS (64).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+MODEL="${MODEL:-models/mesh-mini-16e}"
+RUNS="${RUNS:-3}"
+ITERATIONS="${ITERATIONS:-200}"
+STREAMS="${STREAMS:-1,8,32}"
+TOKENS="${TOKENS:-64}"
+day="$(date +%F)"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+java=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+
+./mvnw -q -B package -DskipTests -pl bench,cli,expert-service,router-service,gateway-service -am
+./moe down >/dev/null 2>&1 || true
+
+for run in $(seq 1 "$RUNS"); do
+  ./moe up --model "$MODEL" | head -1 | tee -a "bench/results/moe-up-$day.txt"
+  [ "$run" = "$RUNS" ] || ./moe down >/dev/null
+done
+
+experts="$(seq -s, -f "127.0.0.1:%g" 50060 50075)"
+"${java[@]}" -cp bench/target/benchmarks.jar io.moemesh.bench.harness.MoeLayerHarness \
+  "$MODEL" "$experts" "bench/results/moe-layer-$day.json" 1,8,64,512 "$ITERATIONS"
+"${java[@]}" -cp bench/target/benchmarks.jar io.moemesh.bench.harness.EndToEndHarness \
+  127.0.0.1:50051 "bench/results/e2e-$day.json" "$STREAMS" "$TOKENS"
+./moe down
