@@ -8,6 +8,7 @@ import io.moemesh.cli.local.LocalCluster;
 import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
+import io.moemesh.proto.internal.v1.DispatchTraffic;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.LayerRoutingStats;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
@@ -90,7 +91,10 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** Per layer: the busiest experts and the pairs most often chosen together (what placement co-locates). */
+    /**
+     * Per layer: the busiest experts and the pairs most often chosen together (what placement co-locates);
+     * then what crossing the network cost per token per layer, which co-locating those pairs lowers.
+     */
     static void printRoutingSummary(String router, PrintWriter out) {
         ManagedChannel channel = Grpc.newChannelBuilder(router, InsecureChannelCredentials.create()).build();
         try {
@@ -100,6 +104,12 @@ final class DemoCommand implements Callable<Integer> {
             for (LayerRoutingStats layer : s.getLayersList()) {
                 out.printf("  layer %d: %d tokens; busiest %s; pairs %s%n", layer.getLayer(), layer.getTokens(),
                         busiest(layer), topPairs(layer, s.getNumExperts()));
+            }
+            DispatchTraffic t = s.getTraffic();
+            if (t.getTokenLayers() > 0) { // zero when the router runs its experts in process
+                out.printf("  expert traffic since the router started: %.2f remote calls and %.0f bytes per token"
+                        + " per layer%n", (double) t.getTokenSends() / t.getTokenLayers(),
+                        (double) (t.getBytesSent() + t.getBytesReceived()) / t.getTokenLayers());
             }
         } finally {
             channel.shutdownNow();

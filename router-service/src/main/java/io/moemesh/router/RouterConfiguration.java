@@ -23,6 +23,8 @@ import io.moemesh.router.grpc.RoutingStatsGrpcService;
 import io.moemesh.service.GrpcServerLifecycle;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -95,11 +97,14 @@ class RouterConfiguration {
 
     @Bean
     GrpcServerLifecycle grpcServer(RouterProperties properties, ModelConfig config, DenseTransformer dense,
-            TextTokenizer tokenizer, BatchScheduler scheduler, RoutingStatsWindow stats) {
+            TextTokenizer tokenizer, BatchScheduler scheduler, RoutingStatsWindow stats, ExpertDispatch experts) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
+        // in-process experts send nothing over the network: no traffic to report
+        Supplier<Optional<RemoteExperts.Traffic>> traffic = experts instanceof RemoteExperts remote
+                ? () -> Optional.of(remote.traffic()) : Optional::empty;
         List<ServerServiceDefinition> services = List.of(
                 new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler).bindService(),
-                new RoutingStatsGrpcService(stats).bindService());
+                new RoutingStatsGrpcService(stats, traffic).bindService());
         return new GrpcServerLifecycle("router",
                 Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
                         .maxInboundMessageSize(MAX_MESSAGE_BYTES),

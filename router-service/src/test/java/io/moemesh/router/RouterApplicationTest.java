@@ -10,11 +10,14 @@ import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.InProcessEngine;
 import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.engine.TokenListener;
 import io.moemesh.core.kernel.Kernels;
+import io.moemesh.proto.internal.v1.DispatchTraffic;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
+import io.moemesh.proto.internal.v1.LayerRoutingStats;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import io.moemesh.proto.v1.GenerateRequest;
@@ -100,6 +103,9 @@ class RouterApplicationTest {
 
         assertThat(generatedIds(stub.generate(greedy("Hello, world!", 10)))).isEqualTo(reference("Hello, world!", 10));
         assertThat(stub.listModels(ListModelsRequest.getDefaultInstance()).getModels(0).getNumExperts()).isEqualTo(8);
+        RoutingStatsSnapshot stats = RoutingStatsGrpc.newBlockingStub(channel)
+                .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
+        assertThat(stats.hasTraffic()).as("experts in process: nothing crosses the network").isFalse();
     }
 
     @Test
@@ -113,6 +119,23 @@ class RouterApplicationTest {
                 .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
         assertThat(stats.getLayersList()).hasSize(2);
         assertThat(stats.getLayers(0).getTokens()).isEqualTo(19 + 11); // prompt tokens, then one per decode step
+        // endpoint 0 hosts experts 0-3, endpoint 1 experts 4-7: a token costs a second send when its pair straddles them
+        long tokenLayers = stats.getLayersList().stream().mapToLong(LayerRoutingStats::getTokens).sum();
+        long straddling = 0;
+        for (LayerRoutingStats layer : stats.getLayersList()) {
+            for (int i = 0; i < 4; i++) {
+                for (int j = 4; j < 8; j++) {
+                    straddling += layer.getCoactivation(i * 8 + j);
+                }
+            }
+        }
+        long rowBytes = 4L * ModelConfig.load(MODEL).hiddenSize(); // F32 rows both ways
+        DispatchTraffic traffic = stats.getTraffic();
+        assertThat(traffic.getTokenLayers()).isEqualTo(tokenLayers);
+        assertThat(traffic.getTokenSends()).isEqualTo(tokenLayers + straddling);
+        assertThat(traffic.getExpertCalls()).isPositive().isLessThanOrEqualTo(traffic.getTokenSends());
+        assertThat(traffic.getBytesSent()).isEqualTo(traffic.getTokenSends() * rowBytes);
+        assertThat(traffic.getBytesReceived()).isEqualTo(traffic.getTokenSends() * rowBytes);
     }
 
     @Test

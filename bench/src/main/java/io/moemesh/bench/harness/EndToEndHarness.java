@@ -3,6 +3,7 @@ package io.moemesh.bench.harness;
 import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
+import io.moemesh.proto.internal.v1.DispatchTraffic;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,6 +12,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,28 +20,32 @@ import java.util.concurrent.Executors;
 /**
  * Decode throughput and time to first token through a running gateway (e.g. {@code moe up}) with
  * 1, 8 and 32 concurrent streams. Time to first token is the server's own measurement (router
- * admission to first token), so it excludes the client's channel set-up.
+ * admission to first token), so it excludes the client's channel set-up. Around each run it reads
+ * the router's cumulative dispatch traffic (the routing-statistics RPC, {@code --router}, default
+ * {@code moe up}'s router port) and adds the run's remote calls and bytes per token per layer; a
+ * router that cannot be asked leaves those columns out. The counters are the router's, so traffic
+ * from other clients during a run is counted too.
  *
  * <pre>java -cp bench/target/benchmarks.jar io.moemesh.bench.harness.EndToEndHarness \
- *     GATEWAY(host:port) OUT.json [streams,...] [max_tokens]</pre>
+ *     GATEWAY(host:port) OUT.json [streams,...] [max_tokens] [--router=host:port]</pre>
  */
 public final class EndToEndHarness {
 
+    private static final String ROUTER_FLAG = "--router=";
     private static final List<String> PROMPTS = List.of("The meaning of life is ", "Der Mensch ist ", "El amor es ",
             "La vita è ", "Жизнь — это ", "Życie jest ", "Život je ", "A vida é ");
 
     public static void main(String[] args) {
-        String gateway = args[0];
-        Path out = Path.of(args[1]);
-        int[] streamCounts = Arrays.stream((args.length > 2 ? args[2] : "1,8,32").split(","))
-                .mapToInt(Integer::parseInt).toArray();
-        int maxTokens = args.length > 3 ? Integer.parseInt(args[3]) : 64;
+        Args a = Args.parse(args);
         List<Map<String, Object>> rows = new ArrayList<>();
-        try (MoeMeshClient client = MoeMeshClient.builder().target(gateway).defaultDeadline(Duration.ofMinutes(10))
-                .build()) {
-            run(client, 2, maxTokens); // warm-up: JIT of router and experts
-            for (int streams : streamCounts) {
-                Map<String, Object> row = run(client, streams, maxTokens);
+        try (MoeMeshClient client = MoeMeshClient.builder().target(a.gateway()).defaultDeadline(Duration.ofMinutes(10))
+                .build(); DispatchTrafficClient traffic = DispatchTrafficClient.connect(a.router())) {
+            run(client, 2, a.maxTokens()); // warm-up: JIT of router and experts
+            for (int streams : a.streams()) {
+                Optional<DispatchTraffic> before = traffic.read();
+                Map<String, Object> row = run(client, streams, a.maxTokens());
+                before.ifPresent(b -> traffic.read().ifPresent(after -> row.putAll(
+                        DispatchTrafficClient.between(b, after))));
                 rows.add(row);
                 System.out.println(row);
             }
@@ -47,11 +53,38 @@ public final class EndToEndHarness {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("benchmark", "end-to-end-decode");
         result.put("when", Instant.now().toString());
-        result.put("gateway", gateway);
-        result.put("max_tokens", maxTokens);
+        result.put("gateway", a.gateway());
+        result.put("router", a.router());
+        result.put("max_tokens", a.maxTokens());
         result.put("machine", Measurements.machine());
         result.put("results", rows);
-        Measurements.write(out, result);
+        Measurements.write(a.out(), result);
+    }
+
+    /** {@code GATEWAY OUT.json [streams,...] [max_tokens]}, and {@code --router=host:port} anywhere. */
+    record Args(String gateway, Path out, int[] streams, int maxTokens, String router) {
+
+        static Args parse(String[] args) {
+            List<String> positional = new ArrayList<>();
+            String router = "127.0.0.1:50052"; // moe up's default --router-port
+            for (String arg : args) {
+                if (arg.startsWith(ROUTER_FLAG)) {
+                    router = arg.substring(ROUTER_FLAG.length());
+                } else if (arg.startsWith("--")) {
+                    throw new IllegalArgumentException("unknown option " + arg + "; known: --router=HOST:PORT");
+                } else {
+                    positional.add(arg);
+                }
+            }
+            if (positional.size() < 2) {
+                throw new IllegalArgumentException("usage: GATEWAY(host:port) OUT.json [streams,...] [max_tokens]"
+                        + " [--router=host:port]");
+            }
+            int[] streams = Arrays.stream((positional.size() > 2 ? positional.get(2) : "1,8,32").split(","))
+                    .mapToInt(Integer::parseInt).toArray();
+            int maxTokens = positional.size() > 3 ? Integer.parseInt(positional.get(3)) : 64;
+            return new Args(positional.get(0), Path.of(positional.get(1)), streams, maxTokens, router);
+        }
     }
 
     private static Map<String, Object> run(MoeMeshClient client, int streams, int maxTokens) {

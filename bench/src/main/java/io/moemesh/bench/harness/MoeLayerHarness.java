@@ -150,7 +150,7 @@ public final class MoeLayerHarness {
         DispatchProperties dispatch() {
             DispatchProperties d = DispatchProperties.defaults();
             return new DispatchProperties(callTimeout.orElse(d.callTimeout()), d.wireDtype(), d.breakerWindow(),
-                    d.breakerFailureRate(), d.breakerOpenFor());
+                    d.breakerFailureRate(), d.breakerOpenFor(), d.maxConcurrentCalls());
         }
 
         /** {@code 500ms}, {@code 30s}, {@code 2m}: the spelling of Spring's durations in our configs. */

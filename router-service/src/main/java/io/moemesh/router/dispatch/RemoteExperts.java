@@ -39,6 +39,8 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
 
     private final List<ExpertClient> clients;
     private final LongAdder callCount = new LongAdder();
+    private final LongAdder tokenSends = new LongAdder();
+    private final LongAdder tokenLayers = new LongAdder();
     private final LongAdder bytesSent = new LongAdder();
     private final LongAdder bytesReceived = new LongAdder();
     private final ExpertTopology topology;
@@ -63,14 +65,23 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
     }
 
     /**
-     * Compute calls made and payload bytes (hidden states out, partial sums back) since start; a call
-     * an endpoint refused was never made and is not counted.
+     * Cumulative counts since start. A call an endpoint refused (bulkhead full, breaker open) was never
+     * made and is not counted; a failed call and its retry both are.
+     *
+     * @param calls         Compute calls made
+     * @param tokenSends    tokens in those calls: a token whose experts live on two endpoints counts twice,
+     *                      one whose experts are co-hosted once (placement's "remote calls per token per layer")
+     * @param tokenLayers   tokens of the layer steps that completed, each token once per MoE layer step; a
+     *                      step the dense part re-routes after {@link ExpertsUnavailableException} counts once
+     * @param bytesSent     hidden-state payload bytes sent
+     * @param bytesReceived partial-sum payload bytes received
      */
-    public record Traffic(long calls, long bytesSent, long bytesReceived) {
+    public record Traffic(long calls, long tokenSends, long tokenLayers, long bytesSent, long bytesReceived) {
     }
 
     public Traffic traffic() {
-        return new Traffic(callCount.sum(), bytesSent.sum(), bytesReceived.sum());
+        return new Traffic(callCount.sum(), tokenSends.sum(), tokenLayers.sum(), bytesSent.sum(),
+                bytesReceived.sum());
     }
 
     @Override
@@ -106,6 +117,7 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
             throw new ExpertsUnavailableException(layer, pending.expertSet(), lastError);
         }
         add(partials, tokens, out);
+        tokenLayers.add(tokens);
     }
 
     /**
@@ -127,6 +139,7 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
                 ListenableFuture<ComputeResponse> call = clients.get(a.endpoint()).compute(request);
                 if (call != null) {
                     callCount.increment();
+                    tokenSends.add(a.size());
                     bytesSent.add(request.getHidden().getData().size());
                 } else if (Thread.currentThread().isInterrupted()) {
                     throw interrupted(); // the bulkhead refuses every call on an interrupted thread

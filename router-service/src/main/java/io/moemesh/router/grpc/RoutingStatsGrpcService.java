@@ -3,24 +3,45 @@ package io.moemesh.router.grpc;
 import io.grpc.stub.StreamObserver;
 import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.core.routing.RoutingStatsWindow;
+import io.moemesh.proto.internal.v1.DispatchTraffic;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.LayerRoutingStats;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
+import io.moemesh.router.dispatch.RemoteExperts;
+import java.util.Optional;
+import java.util.function.Supplier;
 
-/** Serves the router's sliding-window routing statistics: the placement controller's input. */
+/**
+ * Serves the router's sliding-window routing statistics (the placement controller's input) and its
+ * cumulative traffic to expert endpoints (the benchmark's calls and bytes per token per layer).
+ */
 public final class RoutingStatsGrpcService extends RoutingStatsGrpc.RoutingStatsImplBase {
 
     private final RoutingStatsWindow window;
+    private final Supplier<Optional<RemoteExperts.Traffic>> traffic;
 
-    public RoutingStatsGrpcService(RoutingStatsWindow window) {
+    /**
+     * @param traffic the dispatch's counters; empty when the experts run in process, and the snapshot
+     *                then leaves {@code traffic} unset
+     */
+    public RoutingStatsGrpcService(RoutingStatsWindow window, Supplier<Optional<RemoteExperts.Traffic>> traffic) {
         this.window = window;
+        this.traffic = traffic;
     }
 
     @Override
     public void getRoutingStats(GetRoutingStatsRequest request, StreamObserver<RoutingStatsSnapshot> response) {
-        response.onNext(toProto(window.snapshot()));
+        RoutingStatsSnapshot.Builder snapshot = toProto(window.snapshot()).toBuilder();
+        traffic.get().ifPresent(t -> snapshot.setTraffic(toProto(t)));
+        response.onNext(snapshot.build());
         response.onCompleted();
+    }
+
+    static DispatchTraffic toProto(RemoteExperts.Traffic t) {
+        return DispatchTraffic.newBuilder().setExpertCalls(t.calls()).setTokenSends(t.tokenSends())
+                .setTokenLayers(t.tokenLayers()).setBytesSent(t.bytesSent()).setBytesReceived(t.bytesReceived())
+                .build();
     }
 
     static RoutingStatsSnapshot toProto(RoutingStats s) {

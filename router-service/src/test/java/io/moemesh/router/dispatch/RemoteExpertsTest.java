@@ -23,6 +23,7 @@ import io.moemesh.proto.internal.v1.DType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -84,6 +85,23 @@ class RemoteExpertsTest {
         float[] out = new float[hidden.length];
         experts.combine(0, hidden, 1, new GateDecision[] {new GateDecision(new int[] {expert}, new float[] {1f})}, out);
         return out;
+    }
+
+    /** Layer 0 for one token per route (fixed seed), each route's experts weighted equally. */
+    private static void combine(ExpertDispatch experts, int[][] routes) {
+        int h = config.hiddenSize();
+        float[] hidden = new float[routes.length * h];
+        Random random = new Random(42);
+        for (int i = 0; i < hidden.length; i++) {
+            hidden[i] = (float) random.nextGaussian();
+        }
+        GateDecision[] decisions = new GateDecision[routes.length];
+        for (int t = 0; t < routes.length; t++) {
+            float[] weights = new float[routes[t].length];
+            Arrays.fill(weights, 1f / weights.length);
+            decisions[t] = new GateDecision(routes[t], weights);
+        }
+        experts.combine(0, hidden, routes.length, decisions, new float[hidden.length]);
     }
 
     private static float[] inProcess(int expert) {
@@ -154,6 +172,32 @@ class RemoteExpertsTest {
 
             assertThat(split.totalComputeCalls()).isEqualTo(2 * config.numLayers()); // top-2: two experts, two endpoints
             assertThat(paired.totalComputeCalls()).isBetween(config.numLayers(), 2 * config.numLayers());
+        }
+    }
+
+    @Test
+    void countsEachCallsTokensOncePerEndpointAndEachTokenOncePerLayerStep() {
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, List.of(Set.of(0, 1), Set.of(2, 3), Set.of(4, 5, 6, 7)));
+             RemoteExperts experts = connect(cluster, DispatchProperties.defaults())) {
+            // token 0's pair is co-hosted on endpoint 0; tokens 1 and 2 each span two endpoints
+            combine(experts, new int[][] {{0, 1}, {1, 2}, {2, 5}});
+
+            long rowBytes = 4L * config.hiddenSize(); // F32 both ways
+            assertThat(experts.traffic()).isEqualTo(new RemoteExperts.Traffic(3, 1 + 2 + 2, 3, 5 * rowBytes,
+                    5 * rowBytes));
+        }
+    }
+
+    @Test
+    void aFailedCallAndItsRetryAreBothCountedButTheTokenLayerOnce() {
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, twoReplicasPerExpert());
+             RemoteExperts experts = connect(cluster, DispatchProperties.defaults())) {
+            cluster.services.get(3).down.set(true); // first replica of expert 3
+
+            combineOneToken(experts, 3);
+
+            long rowBytes = 4L * config.hiddenSize();
+            assertThat(experts.traffic()).isEqualTo(new RemoteExperts.Traffic(2, 2, 1, 2 * rowBytes, rowBytes));
         }
     }
 
@@ -231,6 +275,11 @@ class RemoteExpertsTest {
             assertThat(out).containsExactly(inProcess(3));
             first.releaseHeld();
             assertThat(busy.get(10, TimeUnit.SECONDS)).containsExactly(out);
+            RemoteExperts.Traffic traffic = experts.traffic();
+            assertThat(traffic.calls()).as("the held call and the one to the second replica; not the refused one")
+                    .isEqualTo(2);
+            assertThat(traffic.tokenSends()).isEqualTo(2);
+            assertThat(traffic.tokenLayers()).isEqualTo(2);
         }
     }
 

@@ -1,0 +1,70 @@
+package io.moemesh.router.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.moemesh.core.gate.GateDecision;
+import io.moemesh.core.routing.RoutingStatsWindow;
+import io.moemesh.proto.internal.v1.DispatchTraffic;
+import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
+import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
+import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
+import io.moemesh.router.dispatch.RemoteExperts;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The routing-statistics RPC in process: windowed layer statistics plus the dispatch's cumulative traffic. */
+class RoutingStatsGrpcServiceTest {
+
+    private final RoutingStatsWindow window = new RoutingStatsWindow(2, 4, Duration.ofMinutes(1), 6,
+            Clock.fixed(Instant.parse("2025-01-01T00:00:00Z"), ZoneOffset.UTC));
+    private Server server;
+    private ManagedChannel channel;
+
+    @AfterEach
+    void stop() {
+        channel.shutdownNow();
+        server.shutdownNow();
+    }
+
+    private RoutingStatsSnapshot serve(Supplier<Optional<RemoteExperts.Traffic>> traffic) throws IOException {
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(new RoutingStatsGrpcService(window, traffic)).build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        return RoutingStatsGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
+    }
+
+    @Test
+    void reportsTheDispatchCountersBesideTheLayerStatistics() throws IOException {
+        window.record(0, new GateDecision(new int[] {1, 2}, new float[] {0.5f, 0.5f}));
+
+        RoutingStatsSnapshot snapshot = serve(() -> Optional.of(new RemoteExperts.Traffic(3, 5, 4, 640, 384)));
+
+        assertThat(snapshot.getLayers(0).getTokens()).isEqualTo(1);
+        assertThat(snapshot.hasTraffic()).isTrue();
+        assertThat(snapshot.getTraffic()).isEqualTo(DispatchTraffic.newBuilder().setExpertCalls(3).setTokenSends(5)
+                .setTokenLayers(4).setBytesSent(640).setBytesReceived(384).build());
+    }
+
+    @Test
+    void leavesTrafficUnsetWhenTheExpertsRunInProcess() throws IOException {
+        RoutingStatsSnapshot snapshot = serve(Optional::empty);
+
+        assertThat(snapshot.hasTraffic()).isFalse();
+        assertThat(snapshot.getTraffic().getTokenLayers()).isZero();
+        assertThat(snapshot.getNumLayers()).isEqualTo(2);
+    }
+}
