@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# One Mixtral-8x7B-shaped MoE layer (hidden 4096, intermediate 14336, 8 experts, top-2), in process
+# vs distributed over 8 expert processes (one per expert) on loopback, in the same run.
+# CPUS (default "0": one core) pins the harness and every expert process to the same CPUs with
+# taskset, so both paths have the same compute and the ratio is the price of disaggregation alone
+# (LocalExperts runs on one thread; unpinned, eight processes would also get the second core).
+# Env: CPUS, TOKENS (64,512), ITERATIONS (5), WARMUP (3), MODEL (bench/target/mixtral-layer).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+CPUS="${CPUS:-0}"
+TOKENS="${TOKENS:-64,512}"
+ITERATIONS="${ITERATIONS:-5}"
+WARMUP="${WARMUP:-3}"
+MODEL="${MODEL:-bench/target/mixtral-layer}"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+pin=(taskset -c "$CPUS")
+java=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
+logs="$(mktemp -d)"
+
+./mvnw -q -B package -DskipTests -pl bench,expert-service -am
+[ -f "$MODEL/model.safetensors" ] || /usr/bin/python3 tools/reference/make_moe_layer.py --out "$MODEL"
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+for e in 0 1 2 3 4 5 6 7; do
+  "${pin[@]}" "${java[@]}" -XX:+UseSerialGC -Xmx1g -jar expert-service/target/expert-service-exec.jar \
+    --spring.main.web-application-type=none --moemesh.expert.model-dir="$MODEL" --moemesh.expert.experts=$e \
+    --moemesh.expert.grpc-port=$((50160 + e)) --moemesh.expert.workers=1 > "$logs/expert-$e.log" 2>&1 &
+  pids+=($!)
+done
+until [ "$(grep -l 'Started ExpertServiceApplication' "$logs"/expert-*.log | wc -l)" = 8 ]; do
+  sleep 5
+  kill -0 "${pids[@]}" || { echo "an expert exited: see $logs" >&2; exit 1; }
+done
+"${pin[@]}" "${java[@]}" -cp bench/target/benchmarks.jar io.moemesh.bench.harness.MoeLayerHarness \
+  "$MODEL" "$(seq -s, -f "127.0.0.1:%g" 50160 50167)" "bench/results/moe-layer-mixtral-$(date +%F).json" \
+  "$TOKENS" "$ITERATIONS" --warmup="$WARMUP" --call-timeout=300s
