@@ -4,7 +4,8 @@
 #   2. one MoE layer step, in process vs distributed over the 16 expert processes of `moe up`,
 #   3. end-to-end decode tokens/s and time to first token through the gateway.
 # Results land in bench/results/ with today's date. Needs nothing else running on the machine.
-# Env: MODEL (models/mesh-mini-16e), RUNS (3), ITERATIONS (200), STREAMS (1,8,32), TOKENS (64).
+# Env: MODEL (models/mesh-mini-16e), RUNS (3), ITERATIONS (200), STREAMS (1,8,32), TOKENS (64),
+# SKIP_BUILD=1 to use the jars as built.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -17,7 +18,7 @@ day="$(date +%F)"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 java=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
 
-./mvnw -q -B package -DskipTests -pl bench,cli,expert-service,router-service,gateway-service -am
+[ "${SKIP_BUILD:-0}" = 1 ] || ./mvnw -q -B package -DskipTests -pl bench,cli,expert-service,router-service,gateway-service -am
 ./moe down >/dev/null 2>&1 || true
 
 for run in $(seq 1 "$RUNS"); do
