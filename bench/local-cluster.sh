@@ -4,7 +4,7 @@
 #   2. one MoE layer step, in process vs distributed over the 16 expert processes of `moe up`,
 #   3. end-to-end decode tokens/s and time to first token through the gateway.
 # Results land in bench/results/ with today's date. Needs nothing else running on the machine.
-# Env: MODEL (models/mesh-mini-16e), RUNS (3), ITERATIONS (200), STREAMS (1,8,32), TOKENS (64),
+# Env: MODEL (models/mesh-mini-16e), RUNS (3), ITERATIONS (200), WARMUP (2000), STREAMS (1,8,32), TOKENS (64),
 # SKIP_BUILD=1 to use the jars as built.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,6 +12,7 @@ cd "$root"
 MODEL="${MODEL:-models/mesh-mini-16e}"
 RUNS="${RUNS:-3}"
 ITERATIONS="${ITERATIONS:-200}"
+WARMUP="${WARMUP:-2000}"   # layer steps per size before measuring: every expert JVM must JIT its gRPC path
 STREAMS="${STREAMS:-1,8,32}"
 TOKENS="${TOKENS:-64}"
 day="$(date +%F)"
@@ -28,7 +29,7 @@ done
 
 experts="$(seq -s, -f "127.0.0.1:%g" 50060 50075)"
 "${java[@]}" -cp bench/target/benchmarks.jar io.moemesh.bench.harness.MoeLayerHarness \
-  "$MODEL" "$experts" "bench/results/moe-layer-$day.json" 1,8,64,512 "$ITERATIONS"
+  "$MODEL" "$experts" "bench/results/moe-layer-$day.json" 1,8,64,512 "$ITERATIONS" --warmup="$WARMUP"
 "${java[@]}" -cp bench/target/benchmarks.jar io.moemesh.bench.harness.EndToEndHarness \
   127.0.0.1:50051 "bench/results/e2e-$day.json" "$STREAMS" "$TOKENS"
 ./moe down
