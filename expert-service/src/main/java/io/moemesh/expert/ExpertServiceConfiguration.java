@@ -14,6 +14,7 @@ import io.moemesh.expert.compute.ComputeUseCase;
 import io.moemesh.expert.compute.DescribeUseCase;
 import io.moemesh.expert.grpc.EndpointIdentity;
 import io.moemesh.expert.grpc.ExpertGrpcService;
+import io.moemesh.expert.grpc.LoopbackWarmup;
 import io.moemesh.expert.unit.HostedUnits;
 import io.moemesh.service.GrpcServerLifecycle;
 import java.net.InetAddress;
@@ -65,7 +66,7 @@ class ExpertServiceConfiguration {
 
     @Bean
     GrpcServerLifecycle grpcServer(ExpertServiceProperties properties, ExpertGrpcService expert,
-            HealthStatusManager health, EndpointIdentity endpoint) {
+            HealthStatusManager health, EndpointIdentity endpoint, HostedUnits units) {
         // Handlers never block (Compute decodes, validates and queues; the batcher's worker answers),
         // so they run on the transport thread: one thread hand-off less per call.
         ServerBuilder<?> builder = Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
@@ -76,6 +77,8 @@ class ExpertServiceConfiguration {
                     @Override
                     public void started(int port) {
                         endpoint.bound(port); // Describe reports host:port, which is known only now for port 0
+                        LoopbackWarmup.run(port, List.copyOf(units.weights().keySet()), units.config().hiddenSize(),
+                                properties.loopbackWarmup()); // before SERVING: the router sees a warm JVM
                     }
                 });
     }

@@ -29,6 +29,8 @@ import org.springframework.util.unit.DataSize;
  * @param maxMessageSize largest inbound gRPC message
  * @param warmup         how long to run the hosted units on zeros before reporting SERVING, so the
  *                       first real calls do not wait for the JIT; 0 turns it off
+ * @param loopbackWarmup how long the service calls its own Compute over loopback before reporting
+ *                       SERVING, so the JIT has compiled the call path too; 0 turns it off
  */
 @ConfigurationProperties("moemesh.expert")
 public record ExpertServiceProperties(
@@ -44,7 +46,8 @@ public record ExpertServiceProperties(
         Duration drainTimeout,
         String endpointId,
         DataSize maxMessageSize,
-        Duration warmup) {
+        Duration warmup,
+        Duration loopbackWarmup) {
 
     public enum KernelChoice {
         BEST,
@@ -70,6 +73,9 @@ public record ExpertServiceProperties(
         maxMessageSize = maxMessageSize == null ? DataSize.ofMegabytes(64) : maxMessageSize;
         warmup = warmup == null ? Duration.ofSeconds(1) : warmup;
         require(!warmup.isNegative(), "moemesh.expert.warmup must not be negative, got " + warmup);
+        loopbackWarmup = loopbackWarmup == null ? Duration.ofSeconds(5) : loopbackWarmup;
+        require(!loopbackWarmup.isNegative(),
+                "moemesh.expert.loopback-warmup must not be negative, got " + loopbackWarmup);
         require(grpcPort >= 0 && grpcPort <= 65535, "moemesh.expert.grpc-port must be 0..65535, got " + grpcPort);
         require(!drainTimeout.isNegative(), "moemesh.expert.drain-timeout must not be negative, got " + drainTimeout);
         require(maxMessageSize.toBytes() > 0 && maxMessageSize.toBytes() <= Integer.MAX_VALUE,

@@ -32,6 +32,13 @@ class ExpertServicePropertiesTest {
         assertThat(properties.endpointId()).isEmpty();
         assertThat(properties.maxMessageSize()).isEqualTo(DataSize.ofMegabytes(64));
         assertThat(properties.warmup()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(properties.loopbackWarmup()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void negativeLoopbackWarmupIsAStartupErrorNamingTheProperty() {
+        assertThat(bindingError(Map.of("model-dir", "m", "experts", "3", "loopback-warmup", "-1s")))
+                .hasMessageContaining("moemesh.expert.loopback-warmup must not be negative, got PT-1S");
     }
 
     @Test
