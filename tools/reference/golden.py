@@ -9,7 +9,9 @@ Robustness checks (the run fails if violated, so a float32 engine can be compare
     change the greedy ids; float32 noise is ~1e-6),
   * top-1 - top-2 logit margin > 1e-2 at every greedy step ("min_greedy_margin") and
     > 1e-3 at every prompt position (GoldenVectorTest checks the argmax there too),
-  * no <s>/</s> among the greedy ids, so "text" is plain decoded bytes.
+  * no <s>/</s> among the greedy ids, so "text" is plain decoded text.
+Prompts are encoded with the model dir's tokenizer.json (tools/reference/bpe_tokenizer.py, which
+equals the Hugging Face tokenizers encoding the Java engine uses).
 Cross-checks (reported): sparse vs dense MoE per layer, float32 vs float64 forward.
 
 The thresholds above suit a random model whose init we choose. A trained model's router is what
@@ -25,7 +27,7 @@ import sys
 
 import torch
 
-from byte_tokenizer import decode, encode
+from bpe_tokenizer import FIRST_MERGE_ID, Tokenizer
 from mixtral_ref import Mixtral
 
 PROMPTS = [
@@ -49,8 +51,8 @@ def gate_margin(probs, k, j=None):
     return float((s[:, j - 1] - s[:, j]).min())
 
 
-def make_case(m, prompt):
-    ids = encode(prompt)
+def make_case(m, tok, prompt):
+    ids = tok.encode(prompt)
     fw = m.forward(ids)
     routing = [[{"experts": [int(x) for x in e], "weights": [float(x) for x in w]}
                 for e, w in zip(es, ws)] for es, ws in fw["routing"]]
@@ -69,10 +71,10 @@ def make_case(m, prompt):
     top20_gap = float((v21[:, :-1] - v21[:, 1:]).min())
     argmax_prompt = float((v21[:, 0] - v21[:, 1]).min())
     case = {"prompt": prompt, "input_ids": ids, "routing": routing, "top_logits": top_logits,
-            "greedy": {"ids": new, "text": decode(new)},
+            "greedy": {"ids": new, "text": tok.decode(new)},
             "min_gate_margin": gm_prompt, "min_greedy_margin": greedy_margin}
     stats = {"gate_prompt": gm_prompt, "order_prompt": order, "gate_all": gm_all,
-             "greedy": greedy_margin, "argmax_prompt": argmax_prompt, "top20_gap": top20_gap, "special_in_greedy": any(t >= 256 for t in new)}
+             "greedy": greedy_margin, "argmax_prompt": argmax_prompt, "top20_gap": top20_gap, "special_in_greedy": any(256 <= t < FIRST_MERGE_ID for t in new)}
     return case, stats
 
 
@@ -117,11 +119,12 @@ def main():
         with open(a.prompts, encoding="utf-8") as f:
             prompts = json.load(f)
     m = Mixtral.load(a.model_dir)
+    tok = Tokenizer.load(os.path.join(a.model_dir, "tokenizer.json"))
     cases, ok = [], True
     for p in prompts:
         if a.cases and len(cases) == a.cases:
             break
-        case, st = make_case(m, p)
+        case, st = make_case(m, tok, p)
         print(f"{p!r:45} gate(prompt)={st['gate_prompt']:.4g} order(prompt)={st['order_prompt']:.4g} "
               f"gate(all)={st['gate_all']:.4g} "
               f"greedy={st['greedy']:.4g} argmax(prompt)={st['argmax_prompt']:.4g} top20gap={st['top20_gap']:.3g} text={case['greedy']['text']!r}")

@@ -10,7 +10,9 @@ Skipped: strfile indexes (.dat), the .u8 aliases and symlinks (same files again)
 
 Outputs in --out (not committed):
   train.jsonl / heldout.jsonl   {"lang", "src", "text"} one document per line
-  train.u16                     uint16 token stream: UTF-8 bytes of each training doc, each
+  tokenizer.json                byte-level BPE (tools/reference/bpe_tokenizer.py) learnt from the
+                                training documents only; --vocab 258 = plain bytes, no merges
+  train.u16                     uint16 token stream: each training doc encoded with it, each
                                 followed by </s> (257) -- no <s>, as the Java engine prompts
   train_docs.u32                start offset of every document in train.u16
   manifest.json                 counts/bytes per language, package versions, licences, sha256
@@ -23,7 +25,12 @@ import os
 import re
 import subprocess
 
+import sys
+
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+import bpe_tokenizer                                      # noqa: E402
 
 EOS = 257
 FORTUNE_PKGS = {"fortunes": "en", "fortunes-min": "en", "fortunes-de": "de", "fortunes-es": "es",
@@ -122,6 +129,7 @@ def main():
     ap.add_argument("--seed", type=int, default=20261128)
     ap.add_argument("--heldout", type=float, default=0.05)
     ap.add_argument("--gcide-mb", type=float, default=3.0)
+    ap.add_argument("--vocab", type=int, default=2048, help="tokenizer vocabulary size (bytes + specials + merges)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.default_rng(a.seed)
@@ -154,9 +162,11 @@ def main():
         with open(os.path.join(a.out, name), "w", encoding="utf-8") as f:
             for d in part:
                 f.write(json.dumps(d, ensure_ascii=False) + "\n")
+    tok = bpe_tokenizer.Tokenizer(bpe_tokenizer.train_merges((d["text"] for d in train), a.vocab))
+    tok.write(os.path.join(a.out, "tokenizer.json"))
     starts, chunks, pos = [], [], 0
     for d in train:
-        b = np.frombuffer(d["text"].encode("utf-8"), dtype=np.uint8).astype(np.uint16)
+        b = np.array(tok.encode(d["text"]), dtype=np.uint16)
         starts.append(pos)
         chunks += [b, np.array([EOS], dtype=np.uint16)]
         pos += len(b) + 1
@@ -177,15 +187,19 @@ def main():
         return hashlib.sha256(open(os.path.join(a.out, name), "rb").read()).hexdigest()
 
     pkgs = list(FORTUNE_PKGS) + ["dict-gcide"]
+    train_bytes = sum(len(d["text"].encode("utf-8")) for d in train)
     manifest = {"seed": a.seed, "heldout_fraction": a.heldout, "gcide_cap_bytes": int(a.gcide_mb * 1e6),
-                "train_tokens": int(len(stream)), "train": stats(train), "heldout": stats(heldout),
+                "vocab_size": tok.vocab_size, "train_tokens": int(len(stream)),
+                "train_bytes_per_token": round(train_bytes / (len(stream) - len(train)), 4), "train": stats(train), "heldout": stats(heldout),
                 "packages": {p: {"version": pkg_version(p), "licence": LICENCES[p],
                                  "copyright": f"/usr/share/doc/{p}/copyright"} for p in pkgs},
-                "sha256": {n: sha(n) for n in ("train.jsonl", "heldout.jsonl", "train.u16", "train_docs.u32")}}
+                "sha256": {n: sha(n) for n in ("train.jsonl", "heldout.jsonl", "tokenizer.json", "train.u16",
+                                                "train_docs.u32")}}
     with open(os.path.join(a.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2, ensure_ascii=False)
         f.write("\n")
-    print(json.dumps({k: manifest[k] for k in ("train_tokens", "train", "heldout")}, indent=1))
+    print(json.dumps({k: manifest[k] for k in ("vocab_size", "train_tokens", "train_bytes_per_token", "train",
+                                                "heldout")}, indent=1))
 
 
 if __name__ == "__main__":

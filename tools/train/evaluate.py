@@ -2,10 +2,11 @@
 PyTorch reference tools/reference/mixtral_ref.py -- not the training module -- so the numbers
 describe exactly the files the Java engine serves.
 
-Held-out bits per byte: every held-out document is scored as the training stream presents it,
-input [</s>] + bytes, targets bytes + [</s>]; so the first byte and the closing </s> are
-predicted too. bits_per_byte = sum of -log2 p(target) over all targets (bytes AND the </s>) /
-number of UTF-8 bytes; bits_per_byte_excl_eos leaves the </s> terms out of the numerator.
+Held-out bits per byte: every held-out document is encoded with the model's own tokenizer.json
+and scored as the training stream presents it, input [</s>] + tokens, targets tokens + [</s>];
+so the first token and the closing </s> are predicted too. bits_per_byte = sum of -log2
+p(target) over all targets (tokens AND the </s>) / number of UTF-8 bytes of the text, which makes
+it comparable across tokenizers; bits_per_byte_excl_eos leaves the </s> terms out.
 Documents longer than --window tokens are scored with windows of --window tokens, stride
 --window/2, each position scored once (after the first window, with >= window/2 context).
 
@@ -28,7 +29,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
-from byte_tokenizer import decode, encode     # noqa: E402
+from bpe_tokenizer import Tokenizer            # noqa: E402
 from mixtral_ref import Mixtral               # noqa: E402
 
 EOS = 257
@@ -61,9 +62,9 @@ def windows(n, W):
     return out
 
 
-def generate(m, prompt, n, temperature=0.0, gen=None):
+def generate(m, tok, prompt, n, temperature=0.0, gen=None):
     """Stops at </s>; full recompute per token (the reference has no KV cache)."""
-    ids, new = encode(prompt), []
+    ids, new = tok.encode(prompt), []
     for _ in range(n):
         last = m.forward(ids + new)["logits"][-1]
         if temperature == 0.0:
@@ -73,7 +74,7 @@ def generate(m, prompt, n, temperature=0.0, gen=None):
         if nxt == EOS:
             break
         new.append(nxt)
-    return decode(new), len(new) < n
+    return tok.decode(new), len(new) < n
 
 
 def heatmap(path, C, layer, name, n_tokens):
@@ -103,13 +104,14 @@ def main():
     ap.add_argument("--window", type=int, default=256, help="the training sequence length")
     ap.add_argument("--max-docs-per-lang", type=int, default=0,
                     help="seeded random subset per language; 0 = all held-out documents")
-    ap.add_argument("--gen-tokens", type=int, default=160)
+    ap.add_argument("--gen-tokens", type=int, default=80)
     ap.add_argument("--temperature", type=float, default=0.8)
     ap.add_argument("--seed", type=int, default=1234)
     a = ap.parse_args()
     t0 = time.time()
     torch.set_num_threads(2)
     m = Mixtral.load(a.model_dir)
+    tok = Tokenizer.load(os.path.join(a.model_dir, "tokenizer.json"))
     L, E = m.L, m.E
     name = os.path.basename(os.path.normpath(a.model_dir))
 
@@ -117,6 +119,7 @@ def main():
     for line in open(os.path.join(a.data, "heldout.jsonl"), encoding="utf-8"):
         d = json.loads(line)
         by_lang.setdefault(lang_key(d), []).append(d)
+    heldout_bytes = {k: sum(len(d["text"].encode("utf-8")) for d in g) for k, g in by_lang.items()}
     docs, rng = [], np.random.default_rng(a.seed)
     for k in sorted(by_lang):
         group = by_lang[k]
@@ -130,12 +133,12 @@ def main():
     coact = np.zeros((L, E, E), dtype=np.int64)
     for d in docs:
         k = lang_key(d)
-        b = encode(d["text"])
+        b = tok.encode(d["text"])
         ids, tgt = [EOS] + b, b + [EOS]
         s = stats.setdefault(k, {"docs": 0, "bytes": 0, "tokens": 0, "bits": 0.0, "eos_bits": 0.0})
         u = usage.setdefault(k, np.zeros((L, E), dtype=np.int64))
         s["docs"] += 1
-        s["bytes"] += len(b)
+        s["bytes"] += len(d["text"].encode("utf-8"))
         s["tokens"] += len(tgt)
         for start, first in windows(len(ids), a.window):
             fw = m.forward(ids[start:start + a.window])
@@ -164,8 +167,8 @@ def main():
     gen = torch.Generator().manual_seed(a.seed)
     generations = {}
     for k, prompt in PROMPTS.items():
-        greedy, g_end = generate(m, prompt, a.gen_tokens)
-        sampled, s_end = generate(m, prompt, a.gen_tokens, a.temperature, gen)
+        greedy, g_end = generate(m, tok, prompt, a.gen_tokens)
+        sampled, s_end = generate(m, tok, prompt, a.gen_tokens, a.temperature, gen)
         generations[k] = {"prompt": prompt, "greedy": greedy, "greedy_ended_with_eos": g_end,
                           "sampled": sampled, "sampled_ended_with_eos": s_end}
         print(f"[{k}] {prompt!r}\n  greedy : {greedy!r}\n  sampled: {sampled!r}", flush=True)
@@ -176,9 +179,17 @@ def main():
         "model": name, "evaluator": "tools/reference/mixtral_ref.py on the exported BF16 weights (float32 math)",
         "heldout": os.path.join(a.data, "heldout.jsonl"), "window": a.window, "stride": a.window // 2,
         "max_docs_per_lang": a.max_docs_per_lang,
-        "bits_per_byte_definition": "sum -log2 p over targets = bytes + closing </s> (input starts with </s>), "
-                                    "divided by UTF-8 bytes; _excl_eos drops the </s> terms",
+        "bits_per_byte_definition": "sum -log2 p over targets = the document's tokens + closing </s> (input starts "
+                                    "with </s>), divided by the document's UTF-8 bytes; _excl_eos drops the </s> terms",
         "overall": summary(total),
+        # With --max-docs-per-lang the scored sample over-weights small languages; weighting each
+        # language's bits/byte by its share of ALL held-out bytes estimates the whole set's value.
+        "bits_per_byte_stratified_definition": "sum over languages of (the language's share of all held-out UTF-8 "
+                                               "bytes) x (its bits_per_byte on the scored documents); equals "
+                                               "overall.bits_per_byte when every document is scored",
+        "bits_per_byte_stratified": sum(heldout_bytes[k] * summary(stats[k])["bits_per_byte"] for k in stats)
+                                    / sum(heldout_bytes[k] for k in stats),
+        "heldout_bytes_per_language": {k: heldout_bytes[k] for k in sorted(heldout_bytes)},
         "per_language": {k: summary(stats[k]) for k in sorted(stats)},
         "expert_usage_definition": "fraction of a language's top-2 assignments (2 per token) per expert",
         "expert_usage": {k: (usage[k] / usage[k].sum(1, keepdims=True)).round(5).tolist() for k in sorted(usage)},
@@ -193,7 +204,7 @@ def main():
     with open(out, "w", encoding="utf-8") as f:
         json.dump(result, f, ensure_ascii=False, indent=1)
         f.write("\n")
-    print(json.dumps({"overall": result["overall"],
+    print(json.dumps({"overall": result["overall"], "bits_per_byte_stratified": result["bits_per_byte_stratified"],
                       "per_language_bpb": {k: round(v["bits_per_byte"], 3)
                                            for k, v in result["per_language"].items()}}, indent=1))
     print(f"wrote {out} and {L} heatmaps in {time.time() - t0:.0f}s")

@@ -1,4 +1,4 @@
-"""Train mesh-mini-16e, a small Mixtral-architecture MoE byte-level LM, on CPU, reproducibly.
+"""Train mesh-mini-16e, a small Mixtral-architecture MoE LM (byte-level BPE), on CPU, reproducibly.
 
 Architecture = HF MixtralForCausalLM (transformers/models/mixtral/modeling_mixtral.py), parameters
 named and shaped as its tensors so export is a rename: RMSNorm, RoPE (rotate_half layout), GQA
@@ -6,7 +6,7 @@ attention, MixtralSparseMoeBlock (softmax router -> top-2 -> renormalise -> SwiG
 w2(silu(w1 x) * w3 x)), untied lm_head. Expert weights are stored stacked ([E, out, in]) for speed
 and split into experts.{e}.w1/w2/w3 on export.
 
-Objective: next-byte cross entropy + alpha * load-balancing loss (Switch Transformer, Fedus et
+Objective: next-token cross entropy + alpha * load-balancing loss (Switch Transformer, Fedus et
 al. 2021, eq. 4: E * sum_i f_i P_i) + beta * router z-loss (ST-MoE, Zoph et al. 2022, eq. 5:
 mean_tokens logsumexp(router_logits)^2), both averaged over layers. AdamW, linear warmup +
 cosine decay (step based), global-norm gradient clipping. Batch b of step s is drawn from a
@@ -30,9 +30,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools", "reference"))
 import safetensors_io                                     # noqa: E402
-from byte_tokenizer import write_tokenizer_json          # noqa: E402
+from bpe_tokenizer import Tokenizer                        # noqa: E402
 
-EOS, BOS, VOCAB = 257, 256, 258
+EOS, BOS = 257, 256
 
 
 def model_config(a):
@@ -41,7 +41,7 @@ def model_config(a):
         "hidden_size": a.hidden, "intermediate_size": a.intermediate, "num_hidden_layers": a.layers,
         "num_attention_heads": a.heads, "num_key_value_heads": a.kv_heads,
         "num_local_experts": a.experts, "num_experts_per_tok": a.top_k,
-        "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "vocab_size": VOCAB,
+        "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "vocab_size": a.vocab,
         "max_position_embeddings": a.max_pos, "tie_word_embeddings": False,
         "bos_token_id": BOS, "eos_token_id": EOS, "hidden_act": "silu", "sliding_window": None,
         "router_aux_loss_coef": a.aux_alpha, "torch_dtype": "bfloat16",
@@ -189,7 +189,7 @@ def lr_at(step, a):
     return a.lr * (a.min_lr + (1 - a.min_lr) * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
 
 
-def export(model, cfg, out_dir, extra_log=None):
+def export(model, cfg, out_dir, data_dir, extra_log=None):
     os.makedirs(out_dir, exist_ok=True)
     for name, obj in (("config.json", cfg),
                       ("generation_config.json", {"bos_token_id": BOS, "eos_token_id": EOS,
@@ -197,7 +197,7 @@ def export(model, cfg, out_dir, extra_log=None):
         with open(os.path.join(out_dir, name), "w") as f:
             json.dump(obj, f, indent=2)
             f.write("\n")
-    write_tokenizer_json(os.path.join(out_dir, "tokenizer.json"))
+    shutil.copyfile(os.path.join(data_dir, "tokenizer.json"), os.path.join(out_dir, "tokenizer.json"))
     tmp = os.path.join(out_dir, "model.safetensors.tmp")
     safetensors_io.write_file(tmp, model.hf_tensors(), "BF16")
     os.replace(tmp, os.path.join(out_dir, "model.safetensors"))
@@ -208,16 +208,16 @@ def export(model, cfg, out_dir, extra_log=None):
 
 
 @torch.no_grad()
-def heldout_loss(model, data_dir, T, n=16):
+def heldout_loss(model, data_dir, T, tok, n=16):
     """Quick fixed-batch validation CE (nats/token) on the first held-out documents."""
     toks = []
     for line in open(os.path.join(data_dir, "heldout.jsonl"), encoding="utf-8"):
-        toks += list(json.loads(line)["text"].encode("utf-8")) + [EOS]
+        toks += tok.encode(json.loads(line)["text"]) + [EOS]
         if len(toks) > n * (T + 1):
             break
     t = torch.tensor(toks[: n * (T + 1)]).view(n, T + 1)
     logits = model(t[:, :-1])[0]
-    return float(F.cross_entropy(logits.reshape(-1, VOCAB), t[:, 1:].reshape(-1)))
+    return float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), t[:, 1:].reshape(-1)))
 
 
 # glibc returns freed blocks above its mmap threshold to the OS, so every step re-faults the
@@ -263,6 +263,8 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(a.run_dir, exist_ok=True)
+    tok = Tokenizer.load(os.path.join(a.data, "tokenizer.json"))
+    a.vocab = tok.vocab_size
     cfg = model_config(a)
     stream = np.fromfile(os.path.join(a.data, "train.u16"), dtype=np.uint16)
     starts = np.fromfile(os.path.join(a.data, "train_docs.u32"), dtype=np.uint32)
@@ -299,7 +301,7 @@ def main():
         for gr in opt.param_groups:
             gr["lr"] = lr
         logits, lb, z, counts = model(x)
-        ce = F.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1))
+        ce = F.cross_entropy(logits.reshape(-1, a.vocab), y.reshape(-1))
         loss = ce + a.aux_alpha * lb + a.z_coef * z
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -320,7 +322,7 @@ def main():
                    "grad_norm": gnorm, "max_expert_load": float(load.max()),
                    "tokens_per_s": n * x.numel() / (now - t_win), "elapsed_s": now - t0, "tokens": tokens}
             if step % (a.log_every * 10) == 0 or step == a.steps:
-                rec["heldout_ce"] = heldout_loss(model, a.data, a.seq)
+                rec["heldout_ce"] = heldout_loss(model, a.data, a.seq, tok)
             history.append(rec)
             say(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in rec.items()))
             acc = {k: 0.0 if k != "n" else 0 for k in acc}
@@ -333,13 +335,13 @@ def main():
                        ckpt_path + ".tmp")
             os.replace(ckpt_path + ".tmp", ckpt_path)
             if a.export_every and step % a.export_every == 0:
-                export(model, cfg, os.path.join(a.run_dir, f"export-step{step}"))
+                export(model, cfg, os.path.join(a.run_dir, f"export-step{step}"), a.data)
             t_win += time.time() - wall - t0         # do not count checkpoint I/O as training time
 
     wall = time.time() - t0
     manifest = json.load(open(os.path.join(a.data, "manifest.json")))
     last = history[-1] if history else {}
-    export(model, cfg, a.out, {
+    export(model, cfg, a.out, a.data, {
         "model": os.path.basename(a.out.rstrip("/")), "seed": a.seed, "steps": a.steps,
         "hyperparameters": {k: v for k, v in vars(a).items() if k not in ("data", "run_dir", "out", "resume")},
         "parameters": n_params, "tokens_seen": tokens, "wall_time_s": round(wall, 1),
@@ -348,7 +350,8 @@ def main():
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "numpy": np.__version__, "platform": platform.platform(),
                      "threads": torch.get_num_threads()},
-        "corpus": {"train_tokens": manifest["train_tokens"], "sha256": manifest["sha256"],
+        "corpus": {"train_tokens": manifest["train_tokens"], "vocab_size": manifest["vocab_size"],
+                   "train_bytes_per_token": manifest["train_bytes_per_token"], "sha256": manifest["sha256"],
                    "packages": {p: v["version"] for p, v in manifest["packages"].items()}},
         "history": history,
     })

@@ -10,8 +10,40 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 class HuggingFaceTextTokenizerTest {
+
+    /**
+     * {@code tokenizer_golden.json} holds held-out texts in every corpus language plus edge cases for the split
+     * pattern, with the ids that tools/reference/bpe_tokenizer.py (the encoder the model was trained and
+     * evaluated with) gives them. DJL must give the same ids, or the engine would feed the model other tokens
+     * than it was trained on.
+     */
+    @Test
+    void defaultModelTokenizerEncodesExactlyAsTheTrainingEncoder() throws Exception {
+        Path model = Path.of(System.getProperty("moemesh.tokenizer.golden.dir", TestModels.meshMini().toString()));
+        JsonNode golden = JsonMapper.builder().build().readTree(Files.readString(model.resolve("tokenizer_golden.json")));
+        int cases = 0;
+        int mergedTokens = 0;
+        try (TextTokenizer tokenizer = TextTokenizer.load(model)) {
+            for (JsonNode c : golden.get("cases")) {
+                String text = c.get("text").asString();
+                int[] expected = new int[c.get("ids").size()];
+                for (int i = 0; i < expected.length; i++) {
+                    expected[i] = c.get("ids").get(i).intValue();
+                    mergedTokens += expected[i] >= 258 ? 1 : 0;
+                }
+
+                assertThat(tokenizer.encode(text)).as("ids of %s", text).containsExactly(expected);
+                assertThat(tokenizer.decode(expected)).as("decode of %s", text).isEqualTo(text);
+                cases++;
+            }
+        }
+        assertThat(cases).isGreaterThan(200);
+        assertThat(mergedTokens).as("the golden texts exercise the BPE merges").isGreaterThan(1000);
+    }
 
     @Test
     void byteLevelTokenizerMapsEveryUtf8ByteToItsOwnId() {
