@@ -4,7 +4,8 @@
 # CPUS (default "0": one core) pins the harness and every expert process to the same CPUs with
 # taskset, so both paths have the same compute and the ratio is the price of disaggregation alone
 # (LocalExperts runs on one thread; unpinned, eight processes would also get the second core).
-# Env: CPUS, TOKENS (64,512), ITERATIONS (5), WARMUP (3), MODEL (bench/target/mixtral-layer).
+# Env: CPUS, TOKENS (64,512), ITERATIONS (5), WARMUP (3), MODEL (bench/target/mixtral-layer),
+# TAG (suffix of the result file, for a second run on the same day), SKIP_BUILD=1 to use the jars as built.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -18,7 +19,7 @@ pin=(taskset -c "$CPUS")
 java=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
 logs="$(mktemp -d)"
 
-./mvnw -q -B package -DskipTests -pl bench,expert-service -am
+[ "${SKIP_BUILD:-0}" = 1 ] || ./mvnw -q -B package -DskipTests -pl bench,expert-service -am
 [ -f "$MODEL/model.safetensors" ] || /usr/bin/python3 tools/reference/make_moe_layer.py --out "$MODEL"
 
 pids=()
@@ -34,5 +35,5 @@ until [ "$(grep -l 'Started ExpertServiceApplication' "$logs"/expert-*.log | wc 
   kill -0 "${pids[@]}" || { echo "an expert exited: see $logs" >&2; exit 1; }
 done
 "${pin[@]}" "${java[@]}" -cp bench/target/benchmarks.jar io.moemesh.bench.harness.MoeLayerHarness \
-  "$MODEL" "$(seq -s, -f "127.0.0.1:%g" 50160 50167)" "bench/results/moe-layer-mixtral-$(date +%F).json" \
+  "$MODEL" "$(seq -s, -f "127.0.0.1:%g" 50160 50167)" "bench/results/moe-layer-mixtral-$(date +%F)${TAG:-}.json" \
   "$TOKENS" "$ITERATIONS" --warmup="$WARMUP" --call-timeout=300s

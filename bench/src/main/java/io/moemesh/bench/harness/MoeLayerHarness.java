@@ -33,15 +33,18 @@ import java.util.SplittableRandom;
  *
  * <pre>java -cp bench/target/benchmarks.jar io.moemesh.bench.harness.MoeLayerHarness \
  *     MODEL_DIR EXPERTS(host:port,...|-) OUT.json [tokens,...] [iterations] \
- *     [--warmup=STEPS] [--call-timeout=DURATION]</pre>
+ *     [--warmup=STEPS] [--call-timeout=DURATION] [--distributed-only]</pre>
  *
  * {@code --warmup} defaults to max(50, iterations) steps per path and size; {@code --call-timeout}
  * (e.g. {@code 60s}, {@code 500ms}) to the router's 5 s deadline of one Compute call. Both matter
  * at Mixtral-8x7B's shape on a small machine, where one 512-token step takes seconds.
+ * {@code --distributed-only} skips the in-process path: for warming up or profiling the expert processes.
  */
 public final class MoeLayerHarness {
 
     private static final int LAYER = 0;
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
     public static void main(String[] allArgs) throws Exception {
         String[] args = Arrays.stream(allArgs).filter(a -> !a.startsWith("--")).toArray(String[]::new);
@@ -70,7 +73,9 @@ public final class MoeLayerHarness {
                 GateDecision[] routes = route(dense, config, x, tokens);
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("tokens_per_step", tokens);
-                row.put("in_process", measure(local, x, tokens, routes, config.hiddenSize(), warmup, iterations, null));
+                if (!flags.distributedOnly()) {
+                    row.put("in_process", measure(local, x, tokens, routes, config.hiddenSize(), warmup, iterations, null));
+                }
                 if (remote != null) {
                     row.put("distributed", measure(remote, x, tokens, routes, config.hiddenSize(), warmup, iterations, remote));
                 }
@@ -104,6 +109,7 @@ public final class MoeLayerHarness {
         }
         RemoteExperts.Traffic before = traffic == null ? null : traffic.traffic();
         long[] nanos = new long[iterations];
+        long cpuStart = PROCESS.getProcessCpuTime();
         long start = System.nanoTime();
         for (int i = 0; i < iterations; i++) {
             long t = System.nanoTime();
@@ -111,10 +117,14 @@ public final class MoeLayerHarness {
             nanos[i] = System.nanoTime() - t;
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        long cpuNanos = PROCESS.getProcessCpuTime() - cpuStart;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("tokens_per_s", Math.round(tokens * iterations / seconds));
         m.put("p50_ms", Measurements.quantile(nanos, 0.50) / 1e6);
         m.put("p99_ms", Measurements.quantile(nanos, 0.99) / 1e6);
+        // In process: the experts' compute. Distributed: the router's side only (gating excluded):
+        // building requests, gRPC, decoding and adding the partial sums; the expert processes are not counted.
+        m.put("harness_cpu_ms_per_step", cpuNanos / 1e6 / iterations);
         if (traffic != null) {
             RemoteExperts.Traffic after = traffic.traffic();
             double steps = iterations;
@@ -127,11 +137,12 @@ public final class MoeLayerHarness {
     }
 
     /** The {@code --name=value} arguments; empty where not given. */
-    record Flags(OptionalInt warmup, Optional<Duration> callTimeout) {
+    record Flags(OptionalInt warmup, Optional<Duration> callTimeout, boolean distributedOnly) {
 
         static Flags parse(List<String> args) {
             OptionalInt warmup = OptionalInt.empty();
             Optional<Duration> callTimeout = Optional.empty();
+            boolean distributedOnly = false;
             for (String arg : args) {
                 int eq = arg.indexOf('=');
                 String name = eq < 0 ? arg : arg.substring(0, eq);
@@ -139,11 +150,12 @@ public final class MoeLayerHarness {
                 switch (name) {
                     case "--warmup" -> warmup = OptionalInt.of(Integer.parseInt(value));
                     case "--call-timeout" -> callTimeout = Optional.of(duration(value));
+                    case "--distributed-only" -> distributedOnly = true;
                     default -> throw new IllegalArgumentException("unknown option " + arg
-                            + "; known: --warmup=STEPS, --call-timeout=DURATION (e.g. 60s, 500ms)");
+                            + "; known: --warmup=STEPS, --call-timeout=DURATION (e.g. 60s, 500ms), --distributed-only");
                 }
             }
-            return new Flags(warmup, callTimeout);
+            return new Flags(warmup, callTimeout, distributedOnly);
         }
 
         /** The router's defaults, with the call deadline of {@code --call-timeout} where given. */

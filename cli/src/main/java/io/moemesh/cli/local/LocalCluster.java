@@ -16,6 +16,9 @@ import java.util.List;
  */
 public final class LocalCluster {
 
+    /** Extra JVM options for every service process, e.g. for profiling: {@code MOEMESH_SERVICE_JVM_OPTS="-Xmx1g"}. */
+    static final String EXTRA_JVM_OPTIONS = "MOEMESH_SERVICE_JVM_OPTS";
+
     /**
      * Ports and sizes of a local cluster: replica r of expert e listens on
      * {@code firstExpertPort + r * numExperts + e}.
@@ -131,12 +134,7 @@ public final class LocalCluster {
 
     private ServiceProcess launch(String name, String role, int port, String module, List<String> args) {
         Path log = stateDir.resolve("logs").resolve(name + ".log");
-        // the same flags as moemesh.service.jvm.args in the root pom, which recorded the AOT cache
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss1m"));
-        command.addAll(jarArguments(module));
-        command.addAll(List.of("--spring.main.web-application-type=none", "--spring.main.banner-mode=off"));
-        command.addAll(args);
+        List<String> command = serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), args);
         try {
             Files.createDirectories(log.getParent());
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -144,6 +142,27 @@ public final class LocalCluster {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The command line of one service: the flags of {@code moemesh.service.jvm.args} in the root pom
+     * (which recorded the AOT cache), the cache flags, then {@code extraJvmOptions} (whitespace
+     * separated, may be null) last among the JVM options so that they override ours, then the jar
+     * and the service's arguments.
+     */
+    List<String> serviceCommand(String module, String extraJvmOptions, List<String> args) {
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss1m"));
+        List<String> jar = jarArguments(module);
+        int dashJar = jar.indexOf("-jar");
+        command.addAll(jar.subList(0, dashJar));
+        if (extraJvmOptions != null && !extraJvmOptions.isBlank()) {
+            command.addAll(List.of(extraJvmOptions.strip().split("\\s+")));
+        }
+        command.addAll(jar.subList(dashJar, jar.size()));
+        command.addAll(List.of("--spring.main.web-application-type=none", "--spring.main.banner-mode=off"));
+        command.addAll(args);
+        return command;
     }
 
     /** SIGTERM, then SIGKILL for whatever still runs after {@code grace}. */
@@ -165,6 +184,10 @@ public final class LocalCluster {
     /**
      * {@code -jar} and the jar to run: the extracted jar with its AOT cache when the build made them
      * from the current runnable jar (about half the start-up CPU of a service), else the runnable jar.
+     * The cache is used for its loaded and linked classes only: with the method profiles JDK 25 also
+     * replays from it (JEP 515, {@code AOTReplayTraining}), C2 compiled the experts' FFN kernels into
+     * code that needed 1.5–2× the CPU of the in-process engine's on every call, for good
+     * (docs/performance.md).
      */
     List<String> jarArguments(String module) {
         Path target = home.resolve(module).resolve("target");
@@ -176,7 +199,8 @@ public final class LocalCluster {
         Path extracted = target.resolve("aot").resolve(module + "-exec.jar");
         Path cache = target.resolve("aot").resolve(module + ".aot");
         if (isNewerOrSame(extracted, jar) && isNewerOrSame(cache, extracted)) {
-            return List.of("-XX:AOTCache=" + cache, "-jar", extracted.toString());
+            return List.of("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining",
+                    "-jar", extracted.toString());
         }
         return List.of("-jar", jar.toString());
     }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,7 +25,8 @@ class LocalClusterJarTest {
         Path cache = file("expert-service/target/aot/expert-service.aot", BUILT.plusSeconds(9));
 
         assertThat(cluster().jarArguments("expert-service"))
-                .containsExactly("-XX:AOTCache=" + cache, "-jar", extracted.toString());
+                .containsExactly("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining",
+                        "-jar", extracted.toString());
         assertThat(jar).exists();
     }
 
@@ -51,6 +53,21 @@ class LocalClusterJarTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("expert-service-exec.jar not found")
                 .hasMessageContaining("./mvnw -pl expert-service -am package");
+    }
+
+    @Test
+    void extraJvmOptionsComeAfterOursAndBeforeTheJar() throws Exception {
+        file("expert-service/target/expert-service-exec.jar", BUILT);
+        Path extracted = file("expert-service/target/aot/expert-service-exec.jar", BUILT.plusSeconds(1));
+        file("expert-service/target/aot/expert-service.aot", BUILT.plusSeconds(9));
+
+        List<String> command = cluster().serviceCommand("expert-service", " -Xmx1g  -XX:+AOTReplayTraining ",
+                List.of("--moemesh.expert.experts=3"));
+
+        assertThat(command).containsSubsequence("-XX:-AOTReplayTraining", "-Xmx1g", "-XX:+AOTReplayTraining",
+                "-jar", extracted.toString(), "--moemesh.expert.experts=3");
+        assertThat(command).doesNotContain("", " ");
+        assertThat(cluster().serviceCommand("expert-service", "  ", List.of())).doesNotContain("-Xmx1g", "");
     }
 
     private LocalCluster cluster() {
