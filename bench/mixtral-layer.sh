@@ -4,7 +4,7 @@
 # CPUS (default "0": one core) pins the harness and every expert process to the same CPUs with
 # taskset, so both paths have the same compute and the ratio is the price of disaggregation alone
 # (LocalExperts runs on one thread; unpinned, eight processes would also get the second core).
-# Env: CPUS, TOKENS (64,512), ITERATIONS (5), WARMUP (3), MODEL (bench/target/mixtral-layer),
+# Env: CPUS, PER_PROCESS (1), TOKENS (64,512), ITERATIONS (5), WARMUP (3), MODEL (bench/target/mixtral-layer),
 # TAG (suffix of the result file, for a second run on the same day), SKIP_BUILD=1 to use the jars as built.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,16 +24,23 @@ logs="$(mktemp -d)"
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-for e in 0 1 2 3 4 5 6 7; do
+# PER_PROCESS experts per expert-service process (default 1: one process per expert; 8: one process
+# hosting the whole layer, which separates the price of the wire from that of 8 processes sharing a core)
+PER_PROCESS="${PER_PROCESS:-1}"
+endpoints=()
+for first in $(seq 0 "$PER_PROCESS" 7); do
+  port=$((50160 + first))
   "${pin[@]}" "${java[@]}" -XX:+UseSerialGC -Xmx1g -jar expert-service/target/expert-service-exec.jar \
-    --spring.main.web-application-type=none --moemesh.expert.model-dir="$MODEL" --moemesh.expert.experts=$e \
-    --moemesh.expert.grpc-port=$((50160 + e)) --moemesh.expert.workers=1 > "$logs/expert-$e.log" 2>&1 &
+    --spring.main.web-application-type=none --moemesh.expert.model-dir="$MODEL" \
+    --moemesh.expert.experts="$(seq -s, "$first" $((first + PER_PROCESS - 1)))" \
+    --moemesh.expert.grpc-port=$port --moemesh.expert.workers=1 > "$logs/expert-$first.log" 2>&1 &
   pids+=($!)
+  endpoints+=("127.0.0.1:$port")
 done
-until [ "$(grep -l 'Started ExpertServiceApplication' "$logs"/expert-*.log | wc -l)" = 8 ]; do
+until [ "$(grep -l 'Started ExpertServiceApplication' "$logs"/expert-*.log | wc -l)" = "${#pids[@]}" ]; do
   sleep 5
   kill -0 "${pids[@]}" || { echo "an expert exited: see $logs" >&2; exit 1; }
 done
 "${pin[@]}" "${java[@]}" -cp bench/target/benchmarks.jar io.moemesh.bench.harness.MoeLayerHarness \
-  "$MODEL" "$(seq -s, -f "127.0.0.1:%g" 50160 50167)" "bench/results/moe-layer-mixtral-$(date +%F)${TAG:-}.json" \
+  "$MODEL" "$(IFS=,; echo "${endpoints[*]}")" "bench/results/moe-layer-mixtral-$(date +%F)${TAG:-}.json" \
   "$TOKENS" "$ITERATIONS" --warmup="$WARMUP" --call-timeout=300s

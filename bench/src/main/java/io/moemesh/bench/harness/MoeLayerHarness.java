@@ -120,6 +120,7 @@ public final class MoeLayerHarness {
         long cpuNanos = PROCESS.getProcessCpuTime() - cpuStart;
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("tokens_per_s", Math.round(tokens * iterations / seconds));
+        m.put("mean_ms", seconds * 1e3 / iterations); // tokens_per_s is rounded: at Mixtral's shape ~50
         m.put("p50_ms", Measurements.quantile(nanos, 0.50) / 1e6);
         m.put("p99_ms", Measurements.quantile(nanos, 0.99) / 1e6);
         // In process: the experts' compute. Distributed: the router's side only (gating excluded):
