@@ -1,5 +1,6 @@
 package io.moemesh.bench.harness;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.moemesh.core.config.ModelConfig;
@@ -13,6 +14,7 @@ import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.router.dispatch.DispatchProperties;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.RemoteExperts;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,8 +45,8 @@ import java.util.SplittableRandom;
 public final class MoeLayerHarness {
 
     private static final int LAYER = 0;
-    private static final com.sun.management.OperatingSystemMXBean PROCESS =
-            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    private static final OperatingSystemMXBean PROCESS =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
     public static void main(String[] allArgs) throws Exception {
         String[] args = Arrays.stream(allArgs).filter(a -> !a.startsWith("--")).toArray(String[]::new);
