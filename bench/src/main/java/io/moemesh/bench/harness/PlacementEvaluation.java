@@ -140,6 +140,13 @@ public final class PlacementEvaluation {
         return layers == 0 ? 0 : sum / layers - maxR * boundFraction;
     }
 
+    /** {@code shape} with no per-service cap: any service may hold every unit of the model. */
+    static ClusterShape uncapped(ClusterShape shape) {
+        return new ClusterShape(shape.numLayers(), shape.numExperts(), shape.maxTotalUnits(),
+                shape.numLayers() * shape.numExperts(), shape.balanceBound(), shape.hiddenSize(),
+                shape.minReplicas(), shape.maxReplicas());
+    }
+
     /** The budget's shape: {@code budget * L * E} units, the default per-service cap or more if the budget needs it. */
     static ClusterShape shape(ModelConfig config, double budget) {
         int layers = config.numLayers();
@@ -191,6 +198,9 @@ public final class PlacementEvaluation {
             for (String sample : List.of("out_of_sample", "in_sample")) {
                 RoutingStats on = sample.equals("in_sample") ? planStats : scoreStats;
                 double bound = CaptureBound.maxCapturedFraction(on, shape);
+                // The same total memory with no per-service cap (a service may hold every unit): the
+                // bound for the budget alone, whatever the pods' sizes.
+                double uncappedBound = CaptureBound.maxCapturedFraction(on, uncapped(shape));
                 double boundCalls = callsLowerBound(on, bound);
                 double baseCalls = PlanScorer.score(none, on, shape).remoteCallsPerToken();
                 for (Map.Entry<String, PlacementPlan> e : plans.entrySet()) {
@@ -208,6 +218,9 @@ public final class PlacementEvaluation {
                     row.put("bound_fraction", bound);
                     row.put("bound_calls_per_token_per_layer", boundCalls);
                     row.put("bound_reduction_vs_one_per_expert", baseCalls == 0 ? 0 : 1 - boundCalls / baseCalls);
+                    row.put("uncapped_bound_fraction", uncappedBound);
+                    row.put("uncapped_bound_reduction_vs_one_per_expert",
+                            baseCalls == 0 ? 0 : 1 - callsLowerBound(on, uncappedBound) / baseCalls);
                     row.put("extra_units", e.getValue().totalUnits() - shape.baseUnits());
                     row.put("per_service_cap", shape.perServiceUnitCap());
                     rows.add(row);
@@ -313,7 +326,8 @@ public final class PlacementEvaluation {
     private static final List<String> COLUMNS = List.of("split", "budget", "strategy",
             "remote_calls_per_token_per_layer", "reduction_vs_one_per_expert", "bytes_per_token", "expert_memory",
             "max_over_mean", "captured_fraction", "bound_fraction", "bound_calls_per_token_per_layer",
-            "bound_reduction_vs_one_per_expert", "extra_units", "per_service_cap");
+            "bound_reduction_vs_one_per_expert", "uncapped_bound_fraction", "uncapped_bound_reduction_vs_one_per_expert",
+            "extra_units", "per_service_cap");
 
     private static void writeCsv(Path file, List<Map<String, Object>> rows) {
         StringBuilder sb = new StringBuilder(String.join(",", COLUMNS)).append('\n');
