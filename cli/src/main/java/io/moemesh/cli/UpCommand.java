@@ -3,9 +3,11 @@ package io.moemesh.cli;
 import io.moemesh.cli.local.ClusterState;
 import io.moemesh.cli.local.LocalCluster;
 import io.moemesh.cli.local.ServiceProcess;
+import io.moemesh.core.placement.PlanFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,6 +41,10 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "120s", description = "How long to wait for readiness (default: ${DEFAULT-VALUE}).")
     String timeout;
 
+    @Option(names = "--plan", description = "Placement plan: partner units per expert service, lines SERVICE=EXPERT:LAYER,... "
+            + "(docs/placement.md; PlacementEvaluation --write-plan writes one).")
+    Path plan;
+
     @Option(names = "--state-dir", defaultValue = ".moe", description = "Where the cluster's state and logs go (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
@@ -48,7 +54,8 @@ final class UpCommand implements Callable<Integer> {
         long start = System.nanoTime();
         LocalCluster cluster = new LocalCluster(MoeCommand.home(), stateDir);
         ClusterState state = cluster.up(model, new LocalCluster.Layout(gatewayPort, routerPort, firstExpertPort, replicas,
-                Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT))));
+                Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT))),
+                plan == null ? Map.of() : PlanFile.read(plan));
         out.printf("moe-mesh is up in %.1f s, serving %s%n", (System.nanoTime() - start) / 1e9, state.model());
         for (ServiceProcess p : state.processes()) {
             out.printf("  %-10s %-8s %s  pid %d%n", p.name(), p.role(), p.target(), p.pid());

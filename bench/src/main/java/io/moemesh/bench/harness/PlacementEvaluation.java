@@ -4,6 +4,7 @@ import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.InProcessEngine;
 import io.moemesh.core.placement.CaptureBound;
 import io.moemesh.core.placement.ClusterShape;
+import io.moemesh.core.placement.PlanFile;
 import io.moemesh.core.placement.CoactivationPlanner;
 import io.moemesh.core.placement.PlacementBaselines;
 import io.moemesh.core.placement.PlacementPlan;
@@ -52,6 +53,9 @@ public final class PlacementEvaluation {
 
     record Doc(String lang, String src, String text) {
     }
+
+    /** The budget whose planner plan is also written as a plan file ({@code OUT_PREFIX-plan-1.25x.txt}). */
+    static final double PLAN_FILE_BUDGET = 1.25;
 
     record Args(Path model, Path heldout, String outPrefix, int docsPerLang, int maxTokens) {
 
@@ -190,6 +194,9 @@ public final class PlacementEvaluation {
             PlacementPlan random = PlacementBaselines.randomCoLocation(planStats, shape, plannerExtra,
                     new SplittableRandom(RANDOM_SEED));
             PlacementPlan eplb = PlacementBaselines.loadOnlyReplication(planStats, shape);
+            if (budget == PLAN_FILE_BUDGET) { // for `moe up --plan`: the live measurement of docs/placement.md
+                PlanFile.write(Path.of(args.outPrefix() + "-plan-1.25x.txt"), planner);
+            }
             Map<String, PlacementPlan> plans = new LinkedHashMap<>();
             plans.put("one_per_expert", none);
             plans.put("random", random);

@@ -1,13 +1,17 @@
 package io.moemesh.cli.local;
 
 import io.moemesh.core.config.ModelConfig;
+import io.moemesh.core.placement.Unit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Starts and stops the services of one model as separate processes on 127.0.0.1: one expert
@@ -46,11 +50,23 @@ public final class LocalCluster {
 
     /** Starts every process, waits until all are SERVING, records them; stops them all if any fails. */
     public ClusterState up(Path model, Layout layout) {
+        return up(model, layout, Map.of());
+    }
+
+    /**
+     * {@link #up(Path, Layout)} with a placement plan's partner units: {@code partners.get(e)} are
+     * the units the service of expert e hosts besides its own expert of every layer (every replica).
+     */
+    public ClusterState up(Path model, Layout layout, Map<Integer, ? extends Collection<Unit>> partners) {
         if (Files.isRegularFile(stateDir.resolve(ClusterState.FILE))) {
             throw new IllegalStateException("a local cluster is already up (" + stateDir.resolve(ClusterState.FILE)
                     + "); stop it with `moe down`");
         }
         ModelConfig config = ModelConfig.load(model);
+        partners.keySet().stream().filter(e -> e < 0 || e >= config.numExperts()).findFirst().ifPresent(e -> {
+            throw new IllegalArgumentException("the plan gives partner units to service " + e + " but the model has "
+                    + config.numExperts() + " expert services (0.." + (config.numExperts() - 1) + ")");
+        });
         String modelDir = model.toAbsolutePath().normalize().toString();
         List<ServiceProcess> started = new ArrayList<>(); // in stop order, reversed: gateway, router, experts
         ServiceProcess gateway = null;
@@ -61,7 +77,8 @@ public final class LocalCluster {
             List<String> experts = new ArrayList<>();
             for (int r = 0; r < layout.replicas(); r++) {
                 for (int e = 0; e < config.numExperts(); e++) {
-                    ServiceProcess p = launchExpert(model, e, r, layout.expertPort(e, r, config.numExperts()));
+                    ServiceProcess p = launchExpert(model, e, r, layout.expertPort(e, r, config.numExperts()),
+                            partners.containsKey(e) ? partners.get(e) : List.of());
                     started.add(p);
                     experts.add(p.target());
                 }
@@ -85,10 +102,24 @@ public final class LocalCluster {
 
     /** Starts replica {@code replica} of the service of expert {@code expert} (every layer) on {@code port}. */
     public ServiceProcess launchExpert(Path model, int expert, int replica, int port) {
+        return launchExpert(model, expert, replica, port, List.of());
+    }
+
+    /** The same, also hosting {@code partners} (a placement plan's partner units for this service). */
+    public ServiceProcess launchExpert(Path model, int expert, int replica, int port, Collection<Unit> partners) {
         String name = "expert-" + expert + (replica == 0 ? "" : "-r" + replica);
-        return launch(name, "expert", port, "expert-service", List.of(
+        return launch(name, "expert", port, "expert-service", expertArguments(model, expert, port, partners));
+    }
+
+    static List<String> expertArguments(Path model, int expert, int port, Collection<Unit> partners) {
+        List<String> args = new ArrayList<>(List.of(
                 "--moemesh.expert.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.expert.experts=" + expert,
                 "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=1"));
+        if (!partners.isEmpty()) {
+            args.add("--moemesh.expert.extra-units=" + partners.stream()
+                    .map(u -> u.expert() + ":" + u.layer()).collect(Collectors.joining(",")));
+        }
+        return args;
     }
 
     /** Starts a router for {@code model} that sends expert work to {@code experts} ({@code host:port}). */

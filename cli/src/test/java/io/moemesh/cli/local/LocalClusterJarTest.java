@@ -3,6 +3,7 @@ package io.moemesh.cli.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moemesh.core.placement.Unit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -68,6 +69,28 @@ class LocalClusterJarTest {
                 "-jar", extracted.toString(), "--moemesh.expert.experts=3");
         assertThat(command).doesNotContain("", " ");
         assertThat(cluster().serviceCommand("expert-service", "  ", List.of())).doesNotContain("-Xmx1g", "");
+    }
+
+    @Test
+    void aPlansPartnerUnitsBecomeTheExpertServicesExtraUnits() {
+        Path model = Path.of("models/m");
+
+        assertThat(LocalCluster.expertArguments(model, 3, 50063,
+                List.of(new Unit(1, 7), new Unit(2, 9))))
+                .contains("--moemesh.expert.experts=3", "--moemesh.expert.extra-units=7:1,9:2");
+        assertThat(LocalCluster.expertArguments(model, 3, 50063, List.of()))
+                .noneMatch(a -> a.startsWith("--moemesh.expert.extra-units"));
+    }
+
+    @Test
+    void refusesAPlanForAServiceTheModelDoesNotHave() {
+        Path model = Path.of("../models/tiny-random");
+        LocalCluster.Layout layout = new LocalCluster.Layout(1, 2, 3, 1, java.time.Duration.ofSeconds(1));
+
+        assertThatThrownBy(() -> cluster().up(model, layout, java.util.Map.of(99, List.of(new Unit(0, 1)))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("service 99")
+                .hasMessageContaining("expert services (0..");
     }
 
     private LocalCluster cluster() {

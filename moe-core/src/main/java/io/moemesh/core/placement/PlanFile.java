@@ -1,0 +1,93 @@
+package io.moemesh.core.placement;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * A plan's partner units as a text file, in the expert service's own spelling of them
+ * ({@code moemesh.expert.extra-units=EXPERT:LAYER,...}), so a plan can be read by a person and handed
+ * to {@code moe up --plan}. One line per service that hosts partners; {@code #} starts a comment:
+ *
+ * <pre>
+ * # service=EXPERT:LAYER,...   (partner units only; every service also hosts its own expert of every layer)
+ * 3=7:1,9:2
+ * </pre>
+ */
+public final class PlanFile {
+
+    private PlanFile() {
+    }
+
+    /** The partner units of each service: its hosted units other than its own expert. */
+    public static String format(PlacementPlan plan) {
+        StringBuilder out = new StringBuilder(
+                "# service=EXPERT:LAYER,...   (partner units only; every service also hosts its own expert of every layer)\n");
+        for (int s = 0; s < plan.hosted().size(); s++) {
+            List<String> partners = new ArrayList<>();
+            for (Unit u : plan.hosted().get(s)) {
+                if (u.expert() != s) {
+                    partners.add(u.expert() + ":" + u.layer());
+                }
+            }
+            if (!partners.isEmpty()) {
+                out.append(s).append('=').append(String.join(",", partners)).append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    public static void write(Path file, PlacementPlan plan) {
+        try {
+            Files.writeString(file, format(plan));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write plan " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Partner units by service, from {@link #format}'s text.
+     *
+     * @throws IllegalArgumentException naming the line that is not {@code SERVICE=EXPERT:LAYER,...}
+     */
+    public static TreeMap<Integer, SortedSet<Unit>> parse(String text) {
+        TreeMap<Integer, SortedSet<Unit>> partners = new TreeMap<>();
+        String[] lines = text.split("\n", -1);
+        for (int n = 0; n < lines.length; n++) {
+            String line = lines[n].replaceFirst("#.*", "").strip();
+            if (line.isEmpty()) {
+                continue;
+            }
+            int eq = line.indexOf('=');
+            try {
+                int service = Integer.parseInt(line.substring(0, Math.max(eq, 0)).strip());
+                SortedSet<Unit> units = partners.computeIfAbsent(service, s -> new TreeSet<>());
+                for (String unit : line.substring(eq + 1).split(",")) {
+                    String[] parts = unit.strip().split(":");
+                    if (parts.length != 2) {
+                        throw new NumberFormatException(unit);
+                    }
+                    units.add(new Unit(Integer.parseInt(parts[1].strip()), Integer.parseInt(parts[0].strip())));
+                }
+            } catch (NumberFormatException | IndexOutOfBoundsException e) {
+                throw new IllegalArgumentException("plan line " + (n + 1) + " is '" + lines[n].strip()
+                        + "'; expected SERVICE=EXPERT:LAYER,... (e.g. 3=7:1,9:2)");
+            }
+        }
+        return partners;
+    }
+
+    public static TreeMap<Integer, SortedSet<Unit>> read(Path file) {
+        try {
+            return parse(Files.readString(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read plan " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
