@@ -1,6 +1,7 @@
 package io.moemesh.cli.local;
 
 import io.moemesh.core.config.ModelConfig;
+import io.moemesh.core.placement.PlanFile;
 import io.moemesh.core.placement.Unit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * Starts and stops the services of one model as separate processes on 127.0.0.1: one expert
@@ -116,8 +116,7 @@ public final class LocalCluster {
                 "--moemesh.expert.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.expert.experts=" + expert,
                 "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=1"));
         if (!partners.isEmpty()) {
-            args.add("--moemesh.expert.extra-units=" + partners.stream()
-                    .map(u -> u.expert() + ":" + u.layer()).collect(Collectors.joining(",")));
+            args.add("--moemesh.expert.extra-units=" + PlanFile.spell(partners));
         }
         return args;
     }

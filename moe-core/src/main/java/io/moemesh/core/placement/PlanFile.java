@@ -5,10 +5,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * A plan's partner units as a text file, in the expert service's own spelling of them
@@ -30,17 +32,22 @@ public final class PlanFile {
         StringBuilder out = new StringBuilder(
                 "# service=EXPERT:LAYER,...   (partner units only; every service also hosts its own expert of every layer)\n");
         for (int s = 0; s < plan.hosted().size(); s++) {
-            List<String> partners = new ArrayList<>();
+            List<Unit> partners = new ArrayList<>();
             for (Unit u : plan.hosted().get(s)) {
                 if (u.expert() != s) {
-                    partners.add(u.expert() + ":" + u.layer());
+                    partners.add(u);
                 }
             }
             if (!partners.isEmpty()) {
-                out.append(s).append('=').append(String.join(",", partners)).append('\n');
+                out.append(s).append('=').append(spell(partners)).append('\n');
             }
         }
         return out.toString();
+    }
+
+    /** {@code EXPERT:LAYER,...}: the spelling of units in plan files and in {@code moemesh.expert.extra-units}. */
+    public static String spell(Collection<Unit> units) {
+        return units.stream().map(u -> u.expert() + ":" + u.layer()).collect(Collectors.joining(","));
     }
 
     public static void write(Path file, PlacementPlan plan) {
