@@ -20,11 +20,12 @@ day="$(date +%F)${TAG:-}"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 java=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)
 
-[ "${SKIP_BUILD:-0}" = 1 ] || ./mvnw -q -B package -DskipTests -pl bench,cli,expert-service,router-service,gateway-service -am
+[ "${SKIP_BUILD:-0}" = 1 ] || ./mvnw -q -B package -DskipTests -pl bench,cli,expert-service,router-service,gateway-service,placement-controller -am
 ./moe down >/dev/null 2>&1 || true
 
 for run in $(seq 1 "$RUNS"); do
-  ./moe up --model "$MODEL" | head -1 | tee -a "bench/results/moe-up-$day.txt"
+  # one service per expert, as started: the controller would re-place units mid-measurement
+  ./moe up --model "$MODEL" --placement off | head -1 | tee -a "bench/results/moe-up-$day.txt"
   [ "$run" = "$RUNS" ] || ./moe down >/dev/null
 done
 

@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code moe up}: the whole system as local processes — one per expert, a router and a gateway. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-        description = "Start gateway, router and one expert service per expert as processes on 127.0.0.1.")
+        description = "Start gateway, router, one expert service per expert and the placement controller as processes on 127.0.0.1.")
 final class UpCommand implements Callable<Integer> {
 
     @Spec
@@ -45,6 +45,35 @@ final class UpCommand implements Callable<Integer> {
             + "(docs/placement.md; PlacementEvaluation --write-plan writes one).")
     Path plan;
 
+    @Option(names = "--placement", defaultValue = "on", description = "Placement controller: on (re-place partner units "
+            + "on the running services when routing statistics show a gain), dry-run (plan and report only) or off "
+            + "(default: ${DEFAULT-VALUE}).")
+    String placement;
+
+    @Option(names = "--placement-interval", defaultValue = "30s",
+            description = "How often the controller plans (default: ${DEFAULT-VALUE}).")
+    String placementInterval;
+
+    @Option(names = "--placement-min-tokens", defaultValue = "2000",
+            description = "Tokens the router's statistics window must hold before the controller plans (default: ${DEFAULT-VALUE}).")
+    long placementMinTokens;
+
+    @Option(names = "--placement-min-gain", defaultValue = "0.05",
+            description = "Relative cut of expected remote calls a new plan must bring (default: ${DEFAULT-VALUE}).")
+    double placementMinGain;
+
+    @Option(names = "--placement-balance-bound", defaultValue = "1.25",
+            description = "Max/mean service load a plan may reach, unless one service per expert is already worse (default: ${DEFAULT-VALUE}).")
+    double placementBalanceBound;
+
+    @Option(names = "--controller-port", defaultValue = "50053",
+            description = "Placement controller gRPC port (default: ${DEFAULT-VALUE}); JSON status over HTTP on --controller-http-port.")
+    int controllerPort;
+
+    @Option(names = "--controller-http-port", defaultValue = "50054",
+            description = "Placement controller HTTP port, GET /placement (default: ${DEFAULT-VALUE}).")
+    int controllerHttpPort;
+
     @Option(names = "--state-dir", defaultValue = ".moe", description = "Where the cluster's state and logs go (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
@@ -54,13 +83,30 @@ final class UpCommand implements Callable<Integer> {
         long start = System.nanoTime();
         LocalCluster cluster = new LocalCluster(MoeCommand.home(), stateDir);
         ClusterState state = cluster.up(model, new LocalCluster.Layout(gatewayPort, routerPort, firstExpertPort, replicas,
-                Duration.parse("PT" + timeout.toUpperCase(java.util.Locale.ROOT))),
-                plan == null ? Map.of() : PlanFile.read(plan));
+                duration(timeout)), plan == null ? Map.of() : PlanFile.read(plan), controller());
         out.printf("moe-mesh is up in %.1f s, serving %s%n", (System.nanoTime() - start) / 1e9, state.model());
         for (ServiceProcess p : state.processes()) {
             out.printf("  %-10s %-8s %s  pid %d%n", p.name(), p.role(), p.target(), p.pid());
         }
         out.printf("gateway: %s   (stop with: moe down)%n", state.gateway());
+        if (state.placementUrl() != null) {
+            out.printf("placement: moe plan   (or GET %s)%n", state.placementUrl());
+        }
         return 0;
+    }
+
+    private LocalCluster.Controller controller() {
+        return switch (placement.toLowerCase(java.util.Locale.ROOT)) {
+            case "off" -> null;
+            case "on", "dry-run" -> new LocalCluster.Controller(controllerPort, controllerHttpPort,
+                    duration(placementInterval), placementMinTokens, placementMinGain, placementBalanceBound,
+                    placement.equalsIgnoreCase("dry-run"));
+            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--placement must be on, dry-run or off, got '" + placement + "'");
+        };
+    }
+
+    private static Duration duration(String text) {
+        return Duration.parse("PT" + text.toUpperCase(java.util.Locale.ROOT));
     }
 }

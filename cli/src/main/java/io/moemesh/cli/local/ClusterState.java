@@ -8,10 +8,12 @@ import java.util.List;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * What {@code moe up} started, written to {@code <state-dir>/cluster.json} so that {@code moe down}
- * and {@code moe generate} find it.
+ * What {@code moe up} started, written to {@code <state-dir>/cluster.json} so that {@code moe down},
+ * {@code moe generate} and {@code moe plan} find it. {@code controller} (gRPC) and
+ * {@code placementUrl} (JSON over HTTP) are null when no placement controller runs.
  */
-public record ClusterState(String model, String gateway, String router, List<ServiceProcess> processes) {
+public record ClusterState(String model, String gateway, String router, String controller, String placementUrl,
+        List<ServiceProcess> processes) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String FILE = "cluster.json";

@@ -15,8 +15,9 @@ import java.util.Map;
 
 /**
  * Starts and stops the services of one model as separate processes on 127.0.0.1: one expert
- * service per expert (each hosting that expert of every layer), a router and a gateway, exactly
- * the topology of a Kubernetes deployment, with loopback for the network.
+ * service per expert (each hosting that expert of every layer), a router, a gateway and, when
+ * asked, the placement controller: the topology of a Kubernetes deployment, with loopback for the
+ * network.
  */
 public final class LocalCluster {
 
@@ -40,6 +41,24 @@ public final class LocalCluster {
         }
     }
 
+    /**
+     * The placement controller {@code moe up} starts beside the router: its gRPC and HTTP ports, how
+     * often it plans, the statistics it needs first, its hysteresis, the max/mean load a plan may
+     * reach, and whether it only reports.
+     */
+    public record Controller(int grpcPort, int httpPort, Duration interval, long minWindowTokens, double minGain,
+            double balanceBound, boolean dryRun) {
+
+        List<String> arguments(String router) {
+            return List.of("--moemesh.controller.routers=" + router, "--moemesh.controller.grpc-port=" + grpcPort,
+                    "--server.port=" + httpPort, "--moemesh.controller.initial-delay=" + interval.toMillis() + "ms",
+                    "--moemesh.controller.interval=" + interval.toMillis() + "ms",
+                    "--moemesh.controller.min-window-tokens=" + minWindowTokens,
+                    "--moemesh.controller.min-gain=" + minGain, "--moemesh.controller.balance-bound=" + balanceBound,
+                    "--moemesh.controller.dry-run=" + dryRun);
+        }
+    }
+
     private final Path home;
     private final Path stateDir;
 
@@ -58,6 +77,15 @@ public final class LocalCluster {
      * the units the service of expert e hosts besides its own expert of every layer (every replica).
      */
     public ClusterState up(Path model, Layout layout, Map<Integer, ? extends Collection<Unit>> partners) {
+        return up(model, layout, partners, null);
+    }
+
+    /**
+     * {@link #up(Path, Layout, Map)} with a placement controller reading the router's statistics and
+     * re-placing partner units on the running expert services ({@code controller} null: none).
+     */
+    public ClusterState up(Path model, Layout layout, Map<Integer, ? extends Collection<Unit>> partners,
+            Controller controller) {
         if (Files.isRegularFile(stateDir.resolve(ClusterState.FILE))) {
             throw new IllegalStateException("a local cluster is already up (" + stateDir.resolve(ClusterState.FILE)
                     + "); stop it with `moe down`");
@@ -87,8 +115,16 @@ public final class LocalCluster {
             ServiceProcess router = launchRouter(model, layout.routerPort(), experts);
             started.add(router);
             started.add(gateway);
+            ServiceProcess placement = null;
+            if (controller != null) {
+                placement = launchController(controller, router.target());
+                started.add(placement); // stopped first: it must not re-place while the experts go down
+            }
             awaitServing(started, layout.readyTimeout());
-            ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(), List.copyOf(started));
+            ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(),
+                    placement == null ? null : placement.target(),
+                    placement == null ? null : "http://127.0.0.1:" + controller.httpPort() + "/placement",
+                    List.copyOf(started));
             state.write(stateDir);
             return state;
         } catch (RuntimeException e) {
@@ -128,6 +164,12 @@ public final class LocalCluster {
                 "--moemesh.router.experts=" + String.join(",", experts)));
     }
 
+    /** Starts a placement controller that plans from, and switches, the router at {@code router}. */
+    public ServiceProcess launchController(Controller controller, String router) {
+        return launch("placement", "controller", controller.grpcPort(), "placement-controller",
+                controller.arguments(router), true);
+    }
+
     /**
      * Starts a gateway in front of {@code routers}. Local mode has one user and no API keys; its
      * rate limit is raised from the per-key production default (20/s) so benchmarks are not refused.
@@ -163,8 +205,13 @@ public final class LocalCluster {
     }
 
     private ServiceProcess launch(String name, String role, int port, String module, List<String> args) {
+        return launch(name, role, port, module, args, false);
+    }
+
+    /** @param web whether the service serves HTTP too (the controller's JSON status); the others need only gRPC */
+    private ServiceProcess launch(String name, String role, int port, String module, List<String> args, boolean web) {
         Path log = stateDir.resolve("logs").resolve(name + ".log");
-        List<String> command = serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), args);
+        List<String> command = serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), args, web);
         try {
             Files.createDirectories(log.getParent());
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -181,6 +228,10 @@ public final class LocalCluster {
      * and the service's arguments.
      */
     List<String> serviceCommand(String module, String extraJvmOptions, List<String> args) {
+        return serviceCommand(module, extraJvmOptions, args, false);
+    }
+
+    List<String> serviceCommand(String module, String extraJvmOptions, List<String> args, boolean web) {
         List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-modules", "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss1m"));
         List<String> jar = jarArguments(module);
@@ -190,7 +241,10 @@ public final class LocalCluster {
             command.addAll(List.of(extraJvmOptions.strip().split("\\s+")));
         }
         command.addAll(jar.subList(dashJar, jar.size()));
-        command.addAll(List.of("--spring.main.web-application-type=none", "--spring.main.banner-mode=off"));
+        if (!web) {
+            command.add("--spring.main.web-application-type=none");
+        }
+        command.add("--spring.main.banner-mode=off");
         command.addAll(args);
         return command;
     }

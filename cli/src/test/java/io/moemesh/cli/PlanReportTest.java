@@ -1,0 +1,61 @@
+package io.moemesh.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moemesh.proto.internal.v1.LayerRoutingStats;
+import io.moemesh.proto.internal.v1.PlacementStatus;
+import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
+import io.moemesh.proto.internal.v1.ServicePlacement;
+import io.moemesh.proto.internal.v1.Unit;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+class PlanReportTest {
+
+    private static Unit unit(int layer, int expert) {
+        return Unit.newBuilder().setLayer(layer).setExpert(expert).build();
+    }
+
+    private static String render(PlacementStatus status) {
+        StringWriter out = new StringWriter();
+        PlanReport.print(status, "127.0.0.1:50053", 2, new PrintWriter(out, true));
+        return out.toString();
+    }
+
+    @Test
+    void printsCallsPerTokenHostedUnitsAndTheTopPairsOfEveryLayer() {
+        // 3 experts, 1 layer: pairs (0,1) x6, (0,2) x3, (1,2) x1
+        LayerRoutingStats layer = LayerRoutingStats.newBuilder().setLayer(0).setTokens(10)
+                .addAllTokensPerExpert(java.util.List.of(9L, 7L, 4L))
+                .addAllCoactivation(java.util.List.of(0L, 6L, 3L, 6L, 0L, 1L, 3L, 1L, 0L)).build();
+        PlacementStatus status = PlacementStatus.newBuilder().setPlansApplied(1).setLastDecision("applied: 1 endpoints")
+                .setExpectedCallsPerToken(1.4).setBaselineCallsPerToken(2.0).setCandidateCallsPerToken(1.4)
+                .setObservedCallsPerToken(1.42).setObservedBytesPerToken(3000).setMemoryRatio(1.333).setMaxMeanLoad(1.5)
+                .setMinGain(0.05)
+                .addServices(ServicePlacement.newBuilder().setService(0).addUnits(unit(0, 0)).addUnits(unit(0, 1))
+                        .addEndpoints("127.0.0.1:50060"))
+                .addServices(ServicePlacement.newBuilder().setService(1).addUnits(unit(0, 1))
+                        .addEndpoints("127.0.0.1:50061"))
+                .setStats(RoutingStatsSnapshot.newBuilder().setNumLayers(1).setNumExperts(3)
+                        .setWindowStartUnixMillis(0).setWindowEndUnixMillis(60_000).addLayers(layer))
+                .build();
+
+        String text = render(status);
+
+        assertThat(text).contains("1 plans applied", "last round: applied: 1 endpoints");
+        assertThat(text).containsPattern("observed\\s+1\\.420").containsPattern("expected\\s+1\\.400")
+                .containsPattern("baseline\\s+2\\.000");
+        assertThat(text).containsPattern("expert-0 +2 units +partners 1:0 ")
+                .containsPattern("expert-1 +1 units +partners - ");
+        assertThat(text).contains("over the last 60 s").containsPattern("layer 0 +10 tokens +\\(0,1\\) 60\\.0% \\(0,2\\) 30\\.0%");
+        assertThat(text).doesNotContain("(1,2)");
+    }
+
+    @Test
+    void beforeTheFirstRoundSaysSoAndNothingElse() {
+        String text = render(PlacementStatus.newBuilder().setLastDecision("no planning round yet").build());
+
+        assertThat(text).contains("0 plans applied", "no planning round yet").doesNotContain("units hosted");
+    }
+}

@@ -1,0 +1,211 @@
+package io.moemesh.cli.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.moemesh.client.GenerateOptions;
+import io.moemesh.client.GenerationResult;
+import io.moemesh.client.MoeMeshClient;
+import io.moemesh.core.engine.InProcessEngine;
+import io.moemesh.core.engine.SamplingParams;
+import io.moemesh.core.engine.TokenListener;
+import io.moemesh.core.kernel.Kernels;
+import io.moemesh.proto.internal.v1.DispatchTraffic;
+import io.moemesh.proto.internal.v1.ExpertEndpointState;
+import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
+import io.moemesh.proto.internal.v1.GetExpertEndpointsRequest;
+import io.moemesh.proto.internal.v1.GetPlacementRequest;
+import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
+import io.moemesh.proto.internal.v1.PlacementControllerGrpc;
+import io.moemesh.proto.internal.v1.PlacementStatus;
+import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Re-placement under load, as {@code moe up} runs it: 8 expert processes, a router, a gateway and
+ * the placement controller on loopback. Generation runs on four streams without pause while the
+ * controller plans from the router's statistics and moves partner units onto the running expert
+ * services (make-before-break). No request may fail or come back degraded, every one must equal
+ * the in-process engine's tokens, before, during and after the switch, and afterwards the router
+ * sends co-hosted pairs to one endpoint.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PlacementIT {
+
+    private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
+    private static final Path HOME = Path.of(System.getProperty("moemesh.home", ".."));
+    private static final List<String> PROMPTS = List.of("Hello, world!", "Zürich — Ελληνικά", "The quick brown fox",
+            "Once upon a time, ");
+    private static final int MAX_TOKENS = 24;
+
+    private final List<ServiceProcess> processes = new ArrayList<>();
+    private Map<String, List<Integer>> reference;
+    private MoeMeshClient client;
+    private ManagedChannel routerChannel;
+    private ManagedChannel controllerChannel;
+    private int controllerHttpPort;
+
+    @BeforeAll
+    void startCluster() throws IOException {
+        reference = PROMPTS.stream().collect(Collectors.toMap(Function.identity(), PlacementIT::inProcess));
+        LocalCluster cluster = new LocalCluster(HOME, Files.createTempDirectory("moe-placement-it"));
+        List<String> experts = new ArrayList<>();
+        for (int e = 0; e < 8; e++) {
+            ServiceProcess p = cluster.launchExpert(MODEL, e, 0, freePort());
+            processes.add(p);
+            experts.add(p.target());
+        }
+        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        ServiceProcess router = cluster.launchRouter(MODEL, freePort(), experts);
+        ServiceProcess gateway = cluster.launchGateway(freePort(), List.of(router.target()));
+        // plans every second once the window holds 150 tokens; any gain is worth applying here
+        controllerHttpPort = freePort();
+        ServiceProcess controller = cluster.launchController(new LocalCluster.Controller(freePort(), controllerHttpPort,
+                Duration.ofSeconds(1), 150, 0.01, 4.0, false), router.target());
+        processes.addAll(List.of(router, gateway, controller));
+        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        client = MoeMeshClient.builder().target(gateway.target()).defaultDeadline(Duration.ofMinutes(2)).build();
+        routerChannel = Grpc.newChannelBuilder(router.target(), InsecureChannelCredentials.create()).build();
+        controllerChannel = Grpc.newChannelBuilder(controller.target(), InsecureChannelCredentials.create()).build();
+    }
+
+    @AfterAll
+    void stopCluster() {
+        if (client != null) {
+            client.close();
+        }
+        if (routerChannel != null) {
+            routerChannel.shutdownNow();
+            controllerChannel.shutdownNow();
+        }
+        LocalCluster.stop(processes, Duration.ofSeconds(20));
+    }
+
+    @Test
+    void rePlacementUnderLoadFailsNoRequestChangesNoTokenAndCutsRemoteCalls() throws Exception {
+        assertThat(placement().getPlansApplied()).isZero();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger completed = new AtomicInteger();
+        Queue<String> problems = new ConcurrentLinkedQueue<>();
+        ExecutorService streams = Executors.newFixedThreadPool(PROMPTS.size());
+        List<Future<?>> running = new ArrayList<>();
+        for (String prompt : PROMPTS) {
+            running.add(streams.submit(() -> {
+                while (!stop.get()) {
+                    try {
+                        GenerationResult r = client.generate(greedy(prompt));
+                        if (r.degraded() || !r.tokenIds().equals(reference.get(prompt))) {
+                            problems.add(prompt + ": degraded=" + r.degraded() + " tokens " + r.tokenIds());
+                        }
+                        completed.incrementAndGet();
+                    } catch (RuntimeException e) {
+                        problems.add(prompt + ": " + e);
+                    }
+                }
+            }));
+        }
+        try {
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> placement().getPlansApplied() >= 1 || !problems.isEmpty());
+            int atSwitch = completed.get();
+            await().atMost(Duration.ofMinutes(2)).until(() -> completed.get() >= atSwitch + 2 * PROMPTS.size());
+        } finally {
+            stop.set(true);
+            for (Future<?> f : running) {
+                f.get(2, TimeUnit.MINUTES);
+            }
+            streams.shutdownNow();
+        }
+
+        assertThat(problems).isEmpty();
+        PlacementStatus status = placement();
+        assertThat(status.getPlansApplied()).as(status.getLastDecision()).isGreaterThanOrEqualTo(1);
+        assertThat(status.getExpectedCallsPerToken()).isLessThan(status.getBaselineCallsPerToken());
+        List<ExpertEndpointState> endpoints = ExpertEndpointsGrpc.newBlockingStub(routerChannel)
+                .getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance()).getEndpointsList();
+        assertThat(endpoints).anySatisfy(e -> assertThat(e.getDescription().getPartnerUnitsCount()).isPositive());
+        assertThat(endpoints).allSatisfy(e -> assertThat(e.getDescription().getRetiringUnitsCount()).isZero());
+
+        // after the switch the router sends a co-hosted pair once: fewer than two sends per token per layer
+        DispatchTraffic before = traffic();
+        for (String prompt : PROMPTS) {
+            GenerationResult r = client.generate(greedy(prompt));
+            assertThat(r.tokenIds()).isEqualTo(reference.get(prompt));
+        }
+        DispatchTraffic after = traffic();
+        double sendsPerToken = (after.getTokenSends() - before.getTokenSends())
+                / (double) (after.getTokenLayers() - before.getTokenLayers());
+        assertThat(sendsPerToken).isLessThan(2.0);
+    }
+
+    @Test
+    void theControllerServesItsStatusAsJsonOverHttp() throws Exception {
+        HttpResponse<String> response;
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controllerHttpPort
+                    + "/placement")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        }
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                t -> assertThat(t).startsWith("application/json"));
+        assertThat(response.body()).contains("\"plansApplied\"", "\"lastDecision\"", "\"minGain\": 0.01");
+    }
+
+    private PlacementStatus placement() {
+        return PlacementControllerGrpc.newBlockingStub(controllerChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getPlacement(GetPlacementRequest.getDefaultInstance());
+    }
+
+    private DispatchTraffic traffic() {
+        return RoutingStatsGrpc.newBlockingStub(routerChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance()).getTraffic();
+    }
+
+    private static GenerateOptions greedy(String prompt) {
+        return GenerateOptions.builder().prompt(prompt).maxTokens(MAX_TOKENS).ignoreEos(true).build();
+    }
+
+    private static List<Integer> inProcess(String prompt) {
+        try (InProcessEngine engine = InProcessEngine.open(MODEL, Kernels.best(), 0)) {
+            int[] ids = engine.generate(prompt, new SamplingParams(0f, 0, 1f, 0, MAX_TOKENS, List.of(), true),
+                    TokenListener.NONE).tokenIds();
+            return Arrays.stream(ids).boxed().toList();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package io.moemesh.placement;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.moemesh.placement.grpc.ExpertClient;
+import io.moemesh.placement.grpc.PlacementGrpcService;
+import io.moemesh.placement.grpc.RouterClient;
+import io.moemesh.placement.round.PlacementRound;
+import io.moemesh.placement.round.RouterPort;
+import io.moemesh.service.GrpcServerLifecycle;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Wires the controller: router and expert clients → planning round → loop → gRPC and HTTP status. */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(ControllerProperties.class)
+class ControllerConfiguration {
+
+    @Bean
+    List<RouterClient> routerClients(ControllerProperties properties) {
+        return properties.routers().stream().map(r -> new RouterClient(r, channel(r), properties.callTimeout(),
+                properties.refreshTimeout())).toList();
+    }
+
+    @Bean(destroyMethod = "close")
+    ExpertClient expertClient(ControllerProperties properties) {
+        return new ExpertClient(ControllerConfiguration::channel, properties.callTimeout());
+    }
+
+    @Bean
+    PlacementLoop placementLoop(List<RouterClient> routers, ExpertClient experts, ControllerProperties properties) {
+        List<RouterPort> ports = List.copyOf(routers);
+        return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC()),
+                properties.initialDelay(), properties.interval());
+    }
+
+    @Bean
+    GrpcServerLifecycle grpcServer(ControllerProperties properties, PlacementLoop loop) {
+        return new GrpcServerLifecycle("placement-controller",
+                Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create()),
+                List.of(new PlacementGrpcService(loop).bindService()), new HealthStatusManager(), Duration.ofSeconds(5),
+                new GrpcServerLifecycle.Hooks() { });
+    }
+
+    private static ManagedChannel channel(String target) {
+        return Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+    }
+}

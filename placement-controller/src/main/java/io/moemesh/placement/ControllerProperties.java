@@ -1,0 +1,74 @@
+package io.moemesh.placement;
+
+import io.moemesh.placement.round.PlacementSettings;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * {@code moemesh.controller.*}: which routers to read, how often to plan, and the plan's limits.
+ *
+ * @param routers          routers as {@code host:port} (their gRPC port); required
+ * @param grpcPort         port of the PlacementController gRPC service (0 = any free port)
+ * @param initialDelay     wait before the first round
+ * @param interval         pause between the end of a round and the start of the next
+ * @param memoryBudget     expert memory a plan may use, relative to one copy of every unit
+ * @param perServiceUnits  most units one expert service may host; 0 = its own units plus half as many
+ * @param balanceBound     max/mean service load a plan may reach
+ * @param maxReplicas      replica targets range over 1..max (applied on Kubernetes only)
+ * @param minGain          relative cut of expected remote calls a new plan must bring (hysteresis)
+ * @param minWindowTokens  tokens the routers' statistics window must hold before planning
+ * @param dryRun           plan and report only
+ * @param callTimeout      deadline of a call to a router or an expert endpoint (SetPartnerUnits loads
+ *                         and warms units within it)
+ * @param refreshTimeout   deadline of a router refresh, which waits for in-flight layer steps
+ */
+@ConfigurationProperties("moemesh.controller")
+public record ControllerProperties(
+        List<String> routers,
+        @DefaultValue("50053") int grpcPort,
+        @DefaultValue("30s") Duration initialDelay,
+        @DefaultValue("30s") Duration interval,
+        @DefaultValue("1.25") double memoryBudget,
+        @DefaultValue("0") int perServiceUnits,
+        @DefaultValue("1.25") double balanceBound,
+        @DefaultValue("4") int maxReplicas,
+        @DefaultValue("0.05") double minGain,
+        @DefaultValue("2000") long minWindowTokens,
+        @DefaultValue("false") boolean dryRun,
+        @DefaultValue("30s") Duration callTimeout,
+        @DefaultValue("30s") Duration refreshTimeout) {
+
+    public ControllerProperties {
+        if (routers == null || routers.isEmpty()) {
+            throw new IllegalArgumentException("moemesh.controller.routers is required: the routers' gRPC addresses,"
+                    + " e.g. --moemesh.controller.routers=127.0.0.1:50052");
+        }
+        for (String r : routers) {
+            if (!r.matches("[^:\\s]+:\\d{1,5}")) {
+                throw new IllegalArgumentException("moemesh.controller.routers entry '" + r + "' must be host:port");
+            }
+        }
+        routers = List.copyOf(routers);
+        if (interval.isNegative() || interval.isZero() || initialDelay.isNegative()) {
+            throw new IllegalArgumentException("moemesh.controller.interval must be > 0 and initial-delay >= 0, got "
+                    + interval + " and " + initialDelay);
+        }
+        settings(memoryBudget, perServiceUnits, balanceBound, maxReplicas, minGain, minWindowTokens, dryRun);
+    }
+
+    PlacementSettings settings() {
+        return settings(memoryBudget, perServiceUnits, balanceBound, maxReplicas, minGain, minWindowTokens, dryRun);
+    }
+
+    private static PlacementSettings settings(double memoryBudget, int perServiceUnits, double balanceBound,
+            int maxReplicas, double minGain, long minWindowTokens, boolean dryRun) {
+        try {
+            return new PlacementSettings(memoryBudget, perServiceUnits, balanceBound, maxReplicas, minGain,
+                    minWindowTokens, dryRun);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("moemesh.controller: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.moemesh.placement;
+
+import io.moemesh.placement.round.PlacementReport;
+import io.moemesh.placement.round.PlacementRound;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Runs a planning round every {@code interval} on one thread, so rounds never overlap, and keeps
+ * the latest report and the count of plans applied for the status APIs.
+ */
+public final class PlacementLoop implements SmartLifecycle {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PlacementLoop.class);
+
+    /** What the status APIs show: the latest round, and the plans applied so far. */
+    public record State(PlacementReport latest, long plansApplied, Instant lastApplied) {
+    }
+
+    private final PlacementRound round;
+    private final Duration initialDelay;
+    private final Duration interval;
+    private final AtomicReference<State> state = new AtomicReference<>(new State(null, 0, null));
+    private ScheduledExecutorService executor;
+
+    public PlacementLoop(PlacementRound round, Duration initialDelay, Duration interval) {
+        this.round = round;
+        this.initialDelay = initialDelay;
+        this.interval = interval;
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    public PlacementRound round() {
+        return round;
+    }
+
+    /** One round now, on the caller's thread (tests, and the loop itself). */
+    public synchronized PlacementReport runOnce() {
+        PlacementReport report = round.run();
+        state.updateAndGet(s -> report.applied()
+                ? new State(report, s.plansApplied() + 1, report.at())
+                : new State(report, s.plansApplied(), s.lastApplied()));
+        LOG.debug("placement round: {}", report.decision());
+        return report;
+    }
+
+    @Override
+    public synchronized void start() {
+        executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "placement-round");
+            t.setDaemon(true);
+            return t;
+        });
+        executor.scheduleWithFixedDelay(() -> {
+            try {
+                runOnce();
+            } catch (RuntimeException e) {
+                LOG.error("placement round failed", e);
+            }
+        }, initialDelay.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (executor != null) {
+            executor.shutdownNow();
+            executor = null;
+        }
+    }
+
+    @Override
+    public synchronized boolean isRunning() {
+        return executor != null;
+    }
+}

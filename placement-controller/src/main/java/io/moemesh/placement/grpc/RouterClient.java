@@ -1,0 +1,88 @@
+package io.moemesh.placement.grpc;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.moemesh.core.routing.RoutingStats;
+import io.moemesh.placement.round.EndpointView;
+import io.moemesh.placement.round.RouterPort;
+import io.moemesh.placement.round.Traffic;
+import io.moemesh.proto.internal.v1.ExpertEndpointState;
+import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
+import io.moemesh.proto.internal.v1.GetExpertEndpointsRequest;
+import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
+import io.moemesh.proto.internal.v1.RefreshExpertEndpointsRequest;
+import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** One router, over gRPC: its statistics, its endpoints, and the refresh that switches its routing. */
+public final class RouterClient implements RouterPort, AutoCloseable {
+
+    private final String target;
+    private final ManagedChannel channel;
+    private final Duration timeout;
+    private final Duration refreshTimeout;
+
+    /**
+     * @param refreshTimeout deadline of a refresh, which waits for the steps of the old routing to
+     *                       finish: give it more than the router's expert call timeout
+     */
+    public RouterClient(String target, ManagedChannel channel, Duration timeout, Duration refreshTimeout) {
+        this.target = target;
+        this.channel = channel;
+        this.timeout = timeout;
+        this.refreshTimeout = refreshTimeout;
+    }
+
+    @Override
+    public String name() {
+        return target;
+    }
+
+    @Override
+    public RoutingStats stats() {
+        return call("GetRoutingStats", () -> ProtoMapping.stats(statsStub().getRoutingStats(
+                GetRoutingStatsRequest.getDefaultInstance())));
+    }
+
+    @Override
+    public Traffic traffic() {
+        return call("GetRoutingStats", () -> ProtoMapping.traffic(statsStub().getRoutingStats(
+                GetRoutingStatsRequest.getDefaultInstance()).getTraffic()));
+    }
+
+    @Override
+    public List<EndpointView> endpoints() {
+        return call("GetExpertEndpoints", () -> ExpertEndpointsGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance()).getEndpointsList().stream()
+                .filter(ExpertEndpointState::hasDescription)
+                .map(e -> ProtoMapping.endpoint(e.getTarget(), e.getDescription())).toList());
+    }
+
+    @Override
+    public void refresh() {
+        call("RefreshExpertEndpoints", () -> ExpertEndpointsGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(refreshTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .refreshExpertEndpoints(RefreshExpertEndpointsRequest.getDefaultInstance()));
+    }
+
+    private RoutingStatsGrpc.RoutingStatsBlockingStub statsStub() {
+        return RoutingStatsGrpc.newBlockingStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private <T> T call(String method, java.util.function.Supplier<T> body) {
+        try {
+            return body.get();
+        } catch (StatusRuntimeException e) {
+            throw new IllegalStateException("router " + target + " " + method + ": " + e.getStatus().getCode()
+                    + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.shutdownNow();
+    }
+}

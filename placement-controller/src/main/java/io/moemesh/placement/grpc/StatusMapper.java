@@ -1,0 +1,54 @@
+package io.moemesh.placement.grpc;
+
+import io.moemesh.core.placement.PlacementPlan;
+import io.moemesh.placement.PlacementLoop;
+import io.moemesh.placement.round.PlacementReport;
+import io.moemesh.placement.round.PlacementSettings;
+import io.moemesh.proto.internal.v1.PlacementStatus;
+import io.moemesh.proto.internal.v1.ServicePlacement;
+
+/** The loop's state as the PlacementStatus message that gRPC and HTTP serve. */
+public final class StatusMapper {
+
+    private StatusMapper() {
+    }
+
+    public static PlacementStatus toProto(PlacementLoop.State state, PlacementSettings settings) {
+        PlacementStatus.Builder b = PlacementStatus.newBuilder().setPlansApplied(state.plansApplied())
+                .setMinGain(settings.minGain()).setDryRun(settings.dryRun());
+        if (state.lastApplied() != null) {
+            b.setLastAppliedUnixMillis(state.lastApplied().toEpochMilli());
+        }
+        PlacementReport r = state.latest();
+        if (r == null) {
+            return b.setLastDecision("no planning round yet").build();
+        }
+        b.setLastDecision(r.decision()).setLastRoundUnixMillis(r.at().toEpochMilli())
+                .setObservedCallsPerToken(r.observed().callsPerToken())
+                .setObservedBytesPerToken(r.observed().bytesPerToken());
+        if (r.stats() != null) {
+            b.setStats(ProtoMapping.snapshot(r.stats()));
+        }
+        if (r.live() != null) {
+            PlacementPlan plan = r.live().plan();
+            for (int s = 0; s < plan.hosted().size(); s++) {
+                b.addServices(ServicePlacement.newBuilder().setService(s)
+                        .addAllUnits(ProtoMapping.units(plan.hosted().get(s)))
+                        .addAllEndpoints(r.live().endpoints().get(s))
+                        .setReplicaTarget(r.candidate() == null ? 0 : r.candidate().replicas().get(s)));
+            }
+        }
+        if (r.liveScore() != null) {
+            b.setExpectedCallsPerToken(r.liveScore().remoteCallsPerToken())
+                    .setMemoryRatio(r.liveScore().memoryRatio()).setMaxMeanLoad(r.liveScore().maxMeanLoad());
+        }
+        if (r.baselineScore() != null) {
+            b.setBaselineCallsPerToken(r.baselineScore().remoteCallsPerToken());
+        }
+        if (r.candidateScore() != null) {
+            b.setCandidateCallsPerToken(r.candidateScore().remoteCallsPerToken())
+                    .setCandidateMemoryRatio(r.candidateScore().memoryRatio());
+        }
+        return b.build();
+    }
+}

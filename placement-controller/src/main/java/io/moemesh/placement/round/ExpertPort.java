@@ -1,0 +1,14 @@
+package io.moemesh.placement.round;
+
+import io.moemesh.core.placement.Unit;
+import java.util.SortedSet;
+
+/** What the controller needs from an expert endpoint. */
+public interface ExpertPort {
+
+    /** Host the base units plus exactly {@code partners}; partners dropped are retiring until released. */
+    EndpointView setPartners(String target, SortedSet<Unit> partners);
+
+    /** Stop computing the retiring units. */
+    EndpointView releaseRetired(String target);
+}

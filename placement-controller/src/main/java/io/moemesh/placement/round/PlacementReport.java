@@ -1,0 +1,21 @@
+package io.moemesh.placement.round;
+
+import io.moemesh.core.placement.PlacementPlan;
+import io.moemesh.core.placement.PlanScore;
+import io.moemesh.core.routing.RoutingStats;
+import java.time.Instant;
+
+/**
+ * What one planning round saw and decided. Scores are on the round's statistics; any of the
+ * optional parts is null when the round stopped before it (no router answered, no traffic yet).
+ *
+ * @param observed the routers' real traffic since the previous round
+ */
+public record PlacementReport(Instant at, String decision, boolean applied, RoutingStats stats,
+        LivePlacement live, PlanScore liveScore, PlacementPlan candidate, PlanScore candidateScore,
+        PlanScore baselineScore, Traffic observed) {
+
+    static PlacementReport stopped(Instant at, String decision, Traffic observed) {
+        return new PlacementReport(at, decision, false, null, null, null, null, null, null, observed);
+    }
+}
