@@ -8,10 +8,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.moemesh.core.kernel.Kernels;
 import io.moemesh.expert.batching.ExpertFfnRunner;
 import io.moemesh.expert.batching.ExpertWarmup;
+import io.moemesh.expert.batching.FfnRunner;
 import io.moemesh.expert.batching.MicroBatcher;
 import io.moemesh.expert.batching.Ticker;
 import io.moemesh.expert.compute.ComputeUseCase;
 import io.moemesh.expert.compute.DescribeUseCase;
+import io.moemesh.expert.compute.RePlacementUseCase;
 import io.moemesh.expert.grpc.EndpointIdentity;
 import io.moemesh.expert.grpc.ExpertGrpcService;
 import io.moemesh.expert.grpc.LoopbackWarmup;
@@ -20,6 +22,7 @@ import io.moemesh.service.GrpcServerLifecycle;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.concurrent.Executor;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -39,10 +42,14 @@ class ExpertServiceConfiguration {
         return KernelSelection.select(properties.kernels());
     }
 
+    @Bean
+    FfnRunner ffnRunner(Kernels kernels) {
+        return new ExpertFfnRunner(kernels);
+    }
+
     @Bean(destroyMethod = "close")
-    MicroBatcher microBatcher(HostedUnits units, Kernels kernels, ExpertServiceProperties properties,
+    MicroBatcher microBatcher(HostedUnits units, FfnRunner runner, ExpertServiceProperties properties,
             MeterRegistry registry) {
-        ExpertFfnRunner runner = new ExpertFfnRunner(kernels);
         ExpertWarmup.run(units.weights(), runner, properties.warmup());
         return new MicroBatcher(units.weights(), runner, properties.batching(), Ticker.system(), registry);
     }
@@ -53,10 +60,16 @@ class ExpertServiceConfiguration {
     }
 
     @Bean
-    ExpertGrpcService expertGrpcService(HostedUnits units, MicroBatcher batcher, Kernels kernels,
-            EndpointIdentity endpoint) {
+    ExpertGrpcService expertGrpcService(HostedUnits units, MicroBatcher batcher, Kernels kernels, FfnRunner runner,
+            EndpointIdentity endpoint, ExpertServiceProperties properties) {
         DescribeUseCase describe = new DescribeUseCase(units, KernelSelection.backendName(kernels), endpoint::id);
-        return new ExpertGrpcService(new ComputeUseCase(units, batcher), describe, batcher.ticker());
+        RePlacementUseCase rePlacement = new RePlacementUseCase(units, batcher, describe, runner,
+                properties.partnerWarmup());
+        // Re-placement loads and warms weights for a few hundred ms: a virtual thread per call keeps
+        // that off the transport threads, and the use case runs one at a time.
+        Executor blocking = task -> Thread.ofVirtual().name("expert-re-placement").start(task);
+        return new ExpertGrpcService(new ComputeUseCase(units, batcher), describe, rePlacement, blocking,
+                batcher.ticker());
     }
 
     @Bean

@@ -31,6 +31,8 @@ import org.springframework.util.unit.DataSize;
  *                       first real calls do not wait for the JIT; 0 turns it off
  * @param loopbackWarmup how long the service calls its own Compute over loopback before reporting
  *                       SERVING, so the JIT has compiled the call path too; 0 turns it off
+ * @param partnerWarmup  how long partner units added at run time ({@code SetPartnerUnits}) run on zeros
+ *                       before the call returns, after one round that always runs; 0 turns it off
  */
 @ConfigurationProperties("moemesh.expert")
 public record ExpertServiceProperties(
@@ -47,7 +49,8 @@ public record ExpertServiceProperties(
         String endpointId,
         DataSize maxMessageSize,
         Duration warmup,
-        Duration loopbackWarmup) {
+        Duration loopbackWarmup,
+        Duration partnerWarmup) {
 
     public enum KernelChoice {
         BEST,
@@ -76,6 +79,9 @@ public record ExpertServiceProperties(
         loopbackWarmup = loopbackWarmup == null ? Duration.ofSeconds(5) : loopbackWarmup;
         require(!loopbackWarmup.isNegative(),
                 "moemesh.expert.loopback-warmup must not be negative, got " + loopbackWarmup);
+        partnerWarmup = partnerWarmup == null ? Duration.ofMillis(200) : partnerWarmup;
+        require(!partnerWarmup.isNegative(),
+                "moemesh.expert.partner-warmup must not be negative, got " + partnerWarmup);
         require(grpcPort >= 0 && grpcPort <= 65535, "moemesh.expert.grpc-port must be 0..65535, got " + grpcPort);
         require(!drainTimeout.isNegative(), "moemesh.expert.drain-timeout must not be negative, got " + drainTimeout);
         require(maxMessageSize.toBytes() > 0 && maxMessageSize.toBytes() <= Integer.MAX_VALUE,

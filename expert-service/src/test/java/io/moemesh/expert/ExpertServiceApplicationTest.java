@@ -20,6 +20,7 @@ import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.proto.internal.v1.DescribeRequest;
 import io.moemesh.proto.internal.v1.DescribeResponse;
 import io.moemesh.proto.internal.v1.ExpertGrpc;
+import io.moemesh.proto.internal.v1.SetPartnerUnitsRequest;
 import io.moemesh.proto.internal.v1.Unit;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -49,6 +50,12 @@ class ExpertServiceApplicationTest {
                     .describe(DescribeRequest.getDefaultInstance());
             assertThat(description.getUnitsList()).containsExactly(unit(0, 3), unit(1, 3), unit(1, 7));
             assertThat(description.getEndpointId()).endsWith(":" + port);
+            assertThat(description.getService()).isEqualTo(3);
+            assertThat(description.getPartnerUnitsList()).containsExactly(unit(1, 7));
+
+            DescribeResponse replaced = expert.withDeadlineAfter(Duration.ofSeconds(5)).setPartnerUnits(
+                    SetPartnerUnitsRequest.newBuilder().addPartnerUnits(unit(1, 7)).addPartnerUnits(unit(0, 7)).build());
+            assertThat(replaced.getPartnerUnitsList()).containsExactly(unit(0, 7), unit(1, 7));
 
             TestRoute[] routes = {TestRoute.of(3, 0.75f, 7, 0.25f), TestRoute.of(7, 0.5f)};
             float[] x = ComputeRequests.gaussianRows(routes.length, 31);

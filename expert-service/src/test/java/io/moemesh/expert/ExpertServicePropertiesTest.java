@@ -33,6 +33,13 @@ class ExpertServicePropertiesTest {
         assertThat(properties.maxMessageSize()).isEqualTo(DataSize.ofMegabytes(64));
         assertThat(properties.warmup()).isEqualTo(Duration.ofSeconds(1));
         assertThat(properties.loopbackWarmup()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(properties.partnerWarmup()).isEqualTo(Duration.ofMillis(200));
+    }
+
+    @Test
+    void negativePartnerWarmupIsAStartupErrorNamingTheProperty() {
+        assertThat(bindingError(Map.of("model-dir", "m", "experts", "3", "partner-warmup", "-5ms")))
+                .hasMessageContaining("moemesh.expert.partner-warmup must not be negative, got PT-0.005S");
     }
 
     @Test

@@ -4,9 +4,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.moemesh.core.model.ExpertWeights;
 import io.moemesh.expert.batching.RejectedWorkException.Reason;
 import io.moemesh.expert.unit.UnitId;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
@@ -17,6 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Per-unit micro-batching over a fixed pool of workers: concurrent requests for the same unit are
  * merged into one forward pass (see {@link UnitQueue}). Merging is safe because the kernels are
  * batch-invariant: a token's output rows are bit-identical whatever batch computed them (ADR 0001).
+ *
+ * <p>Units are added and released at run time (re-placement). The queues are an immutable map
+ * replaced on each change (copy on write), so {@link #submit} reads it without a lock. A released
+ * queue takes no new work but finishes what it holds on the shared workers.
  */
 public final class MicroBatcher implements AutoCloseable {
 
@@ -25,9 +32,13 @@ public final class MicroBatcher implements AutoCloseable {
 
     private static final long CLOSE_WAIT_SECONDS = 5;
 
-    private final Map<UnitId, UnitQueue> queues;
     private final ScheduledThreadPoolExecutor executor;
     private final Ticker ticker;
+    private final WorkerContext context;
+    private final MeterRegistry registry;
+    private volatile Map<UnitId, UnitQueue> queues = Map.of();
+    /** Released queues that may still hold work, so that {@link #close()} can fail what they hold. */
+    private final Set<UnitQueue> released = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     public MicroBatcher(Map<UnitId, ExpertWeights> units, FfnRunner runner, BatchingPolicy policy, Ticker ticker,
@@ -36,10 +47,48 @@ public final class MicroBatcher implements AutoCloseable {
         this.executor = new ScheduledThreadPoolExecutor(policy.workers(), workerThreads());
         // A unit cancels its max-queue-delay timer whenever its queue empties; do not keep them queued.
         executor.setRemoveOnCancelPolicy(true);
-        WorkerContext context = new WorkerContext(runner, policy, ticker, executor);
-        Map<UnitId, UnitQueue> byUnit = new TreeMap<>();
-        units.forEach((unit, weights) -> byUnit.put(unit, new UnitQueue(unit, weights, context, registry)));
-        this.queues = Collections.unmodifiableMap(byUnit);
+        this.context = new WorkerContext(runner, policy, ticker, executor);
+        this.registry = registry;
+        host(units);
+    }
+
+    /**
+     * Serves {@code units} from now on, each with its own queue and meters. Add a unit here before
+     * any caller may submit work for it.
+     *
+     * @throws IllegalArgumentException for a unit already served
+     */
+    public synchronized void host(Map<UnitId, ExpertWeights> units) {
+        Map<UnitId, UnitQueue> next = new TreeMap<>(queues);
+        units.forEach((unit, weights) -> {
+            if (next.containsKey(unit)) {
+                throw new IllegalArgumentException(unit + " is already served by this batcher");
+            }
+            next.put(unit, new UnitQueue(unit, weights, context, registry));
+        });
+        queues = Collections.unmodifiableMap(next);
+    }
+
+    /**
+     * Stops taking work for {@code units} and removes their meters. Work already queued for them, or
+     * running, completes normally; submitting more fails with {@link UnitNotServedException}.
+     */
+    public synchronized void release(Collection<UnitId> units) {
+        Map<UnitId, UnitQueue> next = new TreeMap<>(queues);
+        for (UnitId unit : units) {
+            UnitQueue queue = next.remove(unit);
+            if (queue != null) {
+                queue.unregisterMeters();
+                released.add(queue);
+            }
+        }
+        queues = Collections.unmodifiableMap(next);
+        released.removeIf(UnitQueue::idle);
+    }
+
+    /** The units that take work now, sorted by layer then expert. */
+    public Set<UnitId> units() {
+        return queues.keySet();
     }
 
     /**
@@ -48,12 +97,12 @@ public final class MicroBatcher implements AutoCloseable {
      * @param deadlineNanos on this batcher's {@link Ticker}, or {@link #NO_DEADLINE}
      * @throws RejectedWorkException {@code QUEUE_FULL} when the unit's queue cannot take the tokens,
      *                               {@code SHUTTING_DOWN} after {@link #close()}
-     * @throws IllegalArgumentException for a unit this batcher does not serve
+     * @throws UnitNotServedException for a unit this batcher does not serve (never added, or released)
      */
     public QueuedWork submit(UnitId unit, float[] rows, int tokens, long deadlineNanos) {
         UnitQueue queue = queues.get(unit);
         if (queue == null) {
-            throw new IllegalArgumentException(unit + " is not served by this batcher");
+            throw new UnitNotServedException(unit);
         }
         if (closed) {
             throw shuttingDown();
@@ -65,9 +114,10 @@ public final class MicroBatcher implements AutoCloseable {
         }
     }
 
-    /** Tokens waiting in {@code unit}'s queue (not counting batches being computed). */
+    /** Tokens waiting in {@code unit}'s queue (not counting batches being computed); 0 for a unit not served. */
     public int queuedTokens(UnitId unit) {
-        return queues.get(unit).queuedTokens();
+        UnitQueue queue = queues.get(unit);
+        return queue == null ? 0 : queue.queuedTokens();
     }
 
     public Ticker ticker() {
@@ -92,7 +142,9 @@ public final class MicroBatcher implements AutoCloseable {
     }
 
     private void rejectQueued() {
-        queues.values().forEach(queue -> queue.rejectQueued("expert service is shutting down; retry on another replica"));
+        String message = "expert service is shutting down; retry on another replica";
+        queues.values().forEach(queue -> queue.rejectQueued(message));
+        released.forEach(queue -> queue.rejectQueued(message));
     }
 
     private static RejectedWorkException shuttingDown() {

@@ -21,12 +21,15 @@ final class UnitMetrics {
     static final String COMPUTE = "moemesh.expert.compute";
     static final String REJECTED = "moemesh.expert.rejected";
 
+    private final MeterRegistry registry;
     private final Counter tokens;
     private final DistributionSummary batchTokens;
     private final Timer compute;
+    private final Gauge queueTokens;
     private final Map<RejectedWorkException.Reason, Counter> rejected = new EnumMap<>(RejectedWorkException.Reason.class);
 
     UnitMetrics(MeterRegistry registry, UnitId unit, IntSupplier queuedTokens) {
+        this.registry = registry;
         Tags tags = Tags.of("layer", Integer.toString(unit.layer()), "expert", Integer.toString(unit.expert()));
         tokens = Counter.builder(TOKENS).tags(tags).baseUnit("tokens")
                 .description("Tokens run through this unit's FFN").register(registry);
@@ -34,8 +37,8 @@ final class UnitMetrics {
                 .description("Tokens per forward pass after micro-batching").register(registry);
         compute = Timer.builder(COMPUTE).tags(tags)
                 .description("Time of one batched forward pass").register(registry);
-        Gauge.builder(QUEUE_TOKENS, queuedTokens, q -> q.getAsInt()).strongReference(true).tags(tags).baseUnit("tokens")
-                .description("Tokens waiting in this unit's queue").register(registry);
+        queueTokens = Gauge.builder(QUEUE_TOKENS, queuedTokens, q -> q.getAsInt()).strongReference(true).tags(tags)
+                .baseUnit("tokens").description("Tokens waiting in this unit's queue").register(registry);
         for (RejectedWorkException.Reason reason : RejectedWorkException.Reason.values()) {
             rejected.put(reason, Counter.builder(REJECTED).tags(tags).tag("reason", reason.name().toLowerCase())
                     .description("Requests refused or dropped without being computed").register(registry));
@@ -50,5 +53,18 @@ final class UnitMetrics {
 
     void rejected(RejectedWorkException.Reason reason) {
         rejected.get(reason).increment();
+    }
+
+    /**
+     * Takes this unit's meters out of the registry (the unit was released), so its series end
+     * instead of reporting a queue that no longer exists. Later counts, from work that was already
+     * queued, still go to the removed meters: they are not published.
+     */
+    void remove() {
+        registry.remove(tokens);
+        registry.remove(batchTokens);
+        registry.remove(compute);
+        registry.remove(queueTokens);
+        rejected.values().forEach(registry::remove);
     }
 }

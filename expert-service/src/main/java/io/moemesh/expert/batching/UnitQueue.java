@@ -65,6 +65,16 @@ final class UnitQueue {
         return pendingTokens;
     }
 
+    /** Nothing queued, running or about to run: a released queue in this state is finished. */
+    synchronized boolean idle() {
+        return pending.isEmpty() && running == 0 && !drainQueued;
+    }
+
+    /** The unit was released: stop publishing its meters. Work already queued still runs. */
+    void unregisterMeters() {
+        metrics.remove();
+    }
+
     QueuedWork submit(float[] rows, int tokens, long deadlineNanos) {
         QueuedWork work = new QueuedWork(rows, tokens, deadlineNanos, context.ticker().nanos());
         synchronized (this) {

@@ -3,6 +3,7 @@ package io.moemesh.expert.compute;
 import io.moemesh.expert.batching.MicroBatcher;
 import io.moemesh.expert.batching.QueuedWork;
 import io.moemesh.expert.batching.RejectedWorkException;
+import io.moemesh.expert.batching.UnitNotServedException;
 import io.moemesh.expert.compute.ComputeException.Kind;
 import io.moemesh.expert.unit.HostedUnits;
 import io.moemesh.expert.unit.UnitId;
@@ -15,6 +16,9 @@ import java.util.List;
  * goes through its unit's micro-batching queue, and {@link ComputeCall} adds the outputs with the
  * combine rule of {@code LocalExperts} (ADR 0001), so the result is bit-identical to the in-process
  * engine's.
+ *
+ * <p>Which units are hosted changes at run time: a unit is accepted while it is a base, partner or
+ * retiring unit, and refused with NOT_FOUND once it is released.
  */
 public final class ComputeUseCase {
 
@@ -59,11 +63,18 @@ public final class ComputeUseCase {
                         command.deadlineNanos()));
             }
         } catch (RejectedWorkException e) {
-            queued.forEach(work -> work.drop(RejectedWorkException.Reason.CANCELLED,
-                    "another unit of the request was refused: " + e.getMessage()));
+            dropAll(queued, "another unit of the request was refused: " + e.getMessage());
             throw ComputeException.from(e);
+        } catch (UnitNotServedException e) {
+            // checked as hosted above, then released before its work was queued
+            dropAll(queued, e.unit() + " was released while the request was queued");
+            throw notHosted(e.unit(), "released just now");
         }
         return new ComputeCall(command.tokens(), hiddenSize, groups, queued);
+    }
+
+    private static void dropAll(List<QueuedWork> queued, String message) {
+        queued.forEach(work -> work.drop(RejectedWorkException.Reason.CANCELLED, message));
     }
 
     private void requireLayer(int layer) {
@@ -108,8 +119,12 @@ public final class ComputeUseCase {
 
     private void requireHosted(int layer, int expert, String field) {
         if (expert >= units.config().numExperts() || !units.hosts(new UnitId(layer, expert))) {
-            throw new ComputeException(Kind.NOT_FOUND, "expert " + expert + " layer " + layer + " (" + field
-                    + ") is not hosted by this endpoint; it hosts " + units.units());
+            throw notHosted(new UnitId(layer, expert), field);
         }
+    }
+
+    private ComputeException notHosted(UnitId unit, String why) {
+        return new ComputeException(Kind.NOT_FOUND, unit + " (" + why + ") is not hosted by this endpoint; it hosts "
+                + units.units());
     }
 }

@@ -11,13 +11,22 @@ import io.moemesh.expert.compute.ComputeCall;
 import io.moemesh.expert.compute.ComputeException;
 import io.moemesh.expert.compute.ComputeUseCase;
 import io.moemesh.expert.compute.DescribeUseCase;
+import io.moemesh.expert.compute.EndpointDescription;
+import io.moemesh.expert.compute.RePlacementException;
+import io.moemesh.expert.compute.RePlacementUseCase;
+import io.moemesh.expert.unit.UnitId;
 import io.moemesh.proto.internal.v1.ComputeRequest;
 import io.moemesh.proto.internal.v1.ComputeResponse;
 import io.moemesh.proto.internal.v1.DescribeRequest;
 import io.moemesh.proto.internal.v1.DescribeResponse;
 import io.moemesh.proto.internal.v1.ExpertGrpc;
+import io.moemesh.proto.internal.v1.ReleaseRetiredUnitsRequest;
+import io.moemesh.proto.internal.v1.SetPartnerUnitsRequest;
+import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +34,8 @@ import org.slf4j.LoggerFactory;
  * Inbound adapter of the internal {@code Expert} API. Compute is asynchronous: the handler thread
  * only validates and queues; a worker answers when the batch holding the request's rows is done.
  * The caller's deadline travels with the work, and a cancelled call drops whatever is still queued.
+ * Re-placement calls block (they load and warm weights), so they run on the {@code blocking}
+ * executor, never on the transport thread.
  */
 public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
 
@@ -32,11 +43,16 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
 
     private final ComputeUseCase compute;
     private final DescribeUseCase describe;
+    private final RePlacementUseCase rePlacement;
+    private final Executor blocking;
     private final Ticker ticker;
 
-    public ExpertGrpcService(ComputeUseCase compute, DescribeUseCase describe, Ticker ticker) {
+    public ExpertGrpcService(ComputeUseCase compute, DescribeUseCase describe, RePlacementUseCase rePlacement,
+            Executor blocking, Ticker ticker) {
         this.compute = compute;
         this.describe = describe;
+        this.rePlacement = rePlacement;
+        this.blocking = blocking;
         this.ticker = ticker;
     }
 
@@ -68,6 +84,38 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
         });
     }
 
+    @Override
+    public void setPartnerUnits(SetPartnerUnitsRequest request, StreamObserver<DescribeResponse> responses) {
+        List<UnitId> partners;
+        try {
+            partners = ExpertProtoMapper.toPartnerUnits(request);
+        } catch (RePlacementException e) {
+            responses.onError(toStatus("SetPartnerUnits", e).asRuntimeException());
+            return;
+        }
+        answerOffTransport("SetPartnerUnits", responses, () -> rePlacement.setPartnerUnits(partners));
+    }
+
+    @Override
+    public void releaseRetiredUnits(ReleaseRetiredUnitsRequest request, StreamObserver<DescribeResponse> responses) {
+        answerOffTransport("ReleaseRetiredUnits", responses, rePlacement::releaseRetiredUnits);
+    }
+
+    private void answerOffTransport(String method, StreamObserver<DescribeResponse> responses,
+            Supplier<EndpointDescription> change) {
+        blocking.execute(() -> {
+            DescribeResponse response;
+            try {
+                response = ExpertProtoMapper.toResponse(change.get());
+            } catch (RuntimeException e) {
+                responses.onError(toStatus(method, e).asRuntimeException());
+                return;
+            }
+            responses.onNext(response);
+            responses.onCompleted();
+        });
+    }
+
     private long deadlineNanos(Context context) {
         Deadline deadline = context.getDeadline();
         return deadline == null ? MicroBatcher.NO_DEADLINE : ticker.nanos() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
@@ -88,5 +136,20 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
         LOG.error("request {} layer {} failed", request.getRequestId(), request.getLayer(), cause);
         return Status.INTERNAL.withDescription("expert service failed on request " + request.getRequestId() + ": "
                 + cause + "; see the expert service log").withCause(cause);
+    }
+
+    private static Status toStatus(String method, RuntimeException error) {
+        if (error instanceof RePlacementException refused) {
+            if (refused.kind() == RePlacementException.Kind.INVALID_ARGUMENT) {
+                LOG.debug("{}: {}", method, refused.getMessage());
+            } else {
+                LOG.error("{} failed", method, refused);
+            }
+            return Status.fromCode(Status.Code.valueOf(refused.kind().name())).withDescription(refused.getMessage())
+                    .withCause(refused.getCause());
+        }
+        LOG.error("{} failed", method, error);
+        return Status.INTERNAL.withDescription(method + " failed: " + error + "; see the expert service log")
+                .withCause(error);
     }
 }

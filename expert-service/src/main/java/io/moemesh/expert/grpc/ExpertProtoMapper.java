@@ -3,12 +3,15 @@ package io.moemesh.expert.grpc;
 import io.moemesh.expert.compute.ComputeCommand;
 import io.moemesh.expert.compute.ComputeException;
 import io.moemesh.expert.compute.EndpointDescription;
+import io.moemesh.expert.compute.RePlacementException;
 import io.moemesh.expert.compute.TokenRoute;
+import io.moemesh.expert.unit.UnitId;
 import io.moemesh.proto.codec.WireTensors;
 import io.moemesh.proto.internal.v1.ComputeRequest;
 import io.moemesh.proto.internal.v1.ComputeResponse;
 import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.proto.internal.v1.DescribeResponse;
+import io.moemesh.proto.internal.v1.SetPartnerUnitsRequest;
 import io.moemesh.proto.internal.v1.Unit;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,8 +70,29 @@ final class ExpertProtoMapper {
                 .setWeightDtype(description.weightDtype())
                 .setBackend(description.backend())
                 .setEndpointId(description.endpointId());
-        description.units().forEach(unit -> response.addUnits(
-                Unit.newBuilder().setLayer(unit.layer()).setExpert(unit.expert())));
+        description.service().ifPresent(response::setService);
+        description.units().forEach(unit -> response.addUnits(toUnit(unit)));
+        description.baseUnits().forEach(unit -> response.addBaseUnits(toUnit(unit)));
+        description.partnerUnits().forEach(unit -> response.addPartnerUnits(toUnit(unit)));
+        description.retiringUnits().forEach(unit -> response.addRetiringUnits(toUnit(unit)));
         return response.build();
+    }
+
+    /** The requested partner units in request order; checked against the model by the use case. */
+    static List<UnitId> toPartnerUnits(SetPartnerUnitsRequest request) {
+        List<UnitId> units = new ArrayList<>(request.getPartnerUnitsCount());
+        for (int i = 0; i < request.getPartnerUnitsCount(); i++) {
+            Unit unit = request.getPartnerUnits(i);
+            if (unit.getLayer() < 0 || unit.getExpert() < 0) {
+                throw RePlacementException.invalidArgument("partner_units[" + i + "] has layer " + unit.getLayer()
+                        + " and expert " + unit.getExpert() + "; layers and experts are >= 0");
+            }
+            units.add(new UnitId(unit.getLayer(), unit.getExpert()));
+        }
+        return units;
+    }
+
+    private static Unit toUnit(UnitId unit) {
+        return Unit.newBuilder().setLayer(unit.layer()).setExpert(unit.expert()).build();
     }
 }

@@ -21,8 +21,8 @@ public record UnitPlacement(List<Integer> experts, List<UnitId> extraUnits) {
         }
     }
 
-    /** The units for this model, checked against its shape; sorted by layer, then expert. */
-    public SortedSet<UnitId> resolve(ModelConfig model) {
+    /** The chosen experts of every layer, checked against the model; sorted by layer, then expert. */
+    public SortedSet<UnitId> baseUnits(ModelConfig model) {
         SortedSet<UnitId> units = new TreeSet<>();
         for (int expert : experts) {
             requireExpert(expert, model, "moemesh.expert.experts contains " + expert);
@@ -30,6 +30,16 @@ public record UnitPlacement(List<Integer> experts, List<UnitId> extraUnits) {
                 units.add(new UnitId(layer, expert));
             }
         }
+        return Collections.unmodifiableSortedSet(units);
+    }
+
+    /**
+     * The extra units, checked against the model, less any that is a base unit anyway. They are the
+     * endpoint's first partner units: a later plan may replace them.
+     */
+    public SortedSet<UnitId> partnerUnits(ModelConfig model) {
+        SortedSet<UnitId> base = baseUnits(model);
+        SortedSet<UnitId> units = new TreeSet<>();
         for (UnitId unit : extraUnits) {
             String what = "moemesh.expert.extra-units contains " + unit.expert() + ":" + unit.layer();
             requireExpert(unit.expert(), model, what);
@@ -37,7 +47,9 @@ public record UnitPlacement(List<Integer> experts, List<UnitId> extraUnits) {
                 throw new IllegalArgumentException(what + " but the model has " + model.numLayers()
                         + " layers (0.." + (model.numLayers() - 1) + ")");
             }
-            units.add(unit);
+            if (!base.contains(unit)) {
+                units.add(unit);
+            }
         }
         return Collections.unmodifiableSortedSet(units);
     }

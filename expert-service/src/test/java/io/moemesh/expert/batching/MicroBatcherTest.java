@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.moemesh.core.model.ExpertWeights;
 import io.moemesh.expert.TinyModel;
 import io.moemesh.expert.grpc.GatedFfnRunner;
 import io.moemesh.expert.unit.HostedUnits;
@@ -11,6 +12,7 @@ import io.moemesh.expert.unit.UnitId;
 import io.moemesh.expert.unit.UnitPlacement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +29,7 @@ class MicroBatcherTest {
     private final AtomicLong now = new AtomicLong(1_000);
     private final GatedFfnRunner runner = new GatedFfnRunner();
     private final HostedUnits units = HostedUnits.load(TinyModel.dir(), new UnitPlacement(List.of(2), List.of()));
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private MicroBatcher batcher;
 
     @AfterEach
@@ -94,7 +97,59 @@ class MicroBatcherTest {
         assertThat(batcher.queuedTokens(UNIT)).isZero();
     }
 
+    @Test
+    void releasedUnitFinishesItsQueuedWorkButTakesNoMore() {
+        batcher = batcher(new BatchingPolicy(256, Duration.ZERO, 4096, 1));
+        CompletableFuture<float[]> running = batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE).result();
+        runner.awaitFirstStarted();
+        CompletableFuture<float[]> queued = batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE).result();
+
+        batcher.release(List.of(UNIT));
+        Throwable refused = catchThrowable(() -> batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE));
+        runner.release();
+
+        assertThat(refused).isInstanceOf(UnitNotServedException.class)
+                .hasMessage("expert 2 layer 1 is not served by this batcher");
+        assertThat(running).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(queued).succeedsWithin(Duration.ofSeconds(5));
+        assertThat(runner.batchSizes()).containsExactly(1, 1);
+        assertThat(batcher.units()).doesNotContain(UNIT).contains(new UnitId(0, 2));
+    }
+
+    @Test
+    void releasingAUnitRemovesItsMetersAndHostingItAgainRegistersThemAnew() {
+        batcher = batcher(new BatchingPolicy(256, Duration.ZERO, 4096, 1));
+        ExpertWeights weights = units.weights().get(UNIT);
+
+        batcher.release(List.of(UNIT));
+
+        assertThat(registry.find(UnitMetrics.QUEUE_TOKENS).tag("layer", "1").meters()).isEmpty();
+        assertThat(registry.find(UnitMetrics.REJECTED).tag("layer", "1").meters()).isEmpty();
+        assertThat(registry.find(UnitMetrics.QUEUE_TOKENS).tag("layer", "0").meters()).hasSize(1);
+        batcher.host(Map.of(UNIT, weights));
+        runner.release();
+        assertThat(batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE).result())
+                .succeedsWithin(Duration.ofSeconds(5));
+        assertThat(registry.get(UnitMetrics.TOKENS).tag("layer", "1").counter().count()).isEqualTo(1);
+    }
+
+    @Test
+    void closingFailsWorkLeftInAReleasedQueue() {
+        batcher = batcher(new BatchingPolicy(256, Duration.ofHours(1), 4096, 1));
+        batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE);
+        runner.awaitFirstStarted();
+        CompletableFuture<float[]> queued = batcher.submit(UNIT, ONE_ROW, 1, MicroBatcher.NO_DEADLINE).result();
+        batcher.release(List.of(UNIT));
+
+        batcher.close();
+
+        Throwable failure = catchThrowable(() -> queued.get(5, TimeUnit.SECONDS));
+        assertThat(failure).cause().isInstanceOf(RejectedWorkException.class)
+                .extracting(e -> ((RejectedWorkException) e).reason())
+                .isEqualTo(RejectedWorkException.Reason.SHUTTING_DOWN);
+    }
+
     private MicroBatcher batcher(BatchingPolicy policy) {
-        return new MicroBatcher(units.weights(), runner, policy, now::get, new SimpleMeterRegistry());
+        return new MicroBatcher(units.weights(), runner, policy, now::get, registry);
     }
 }

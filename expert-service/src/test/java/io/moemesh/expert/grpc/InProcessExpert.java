@@ -14,6 +14,7 @@ import io.moemesh.expert.batching.MicroBatcher;
 import io.moemesh.expert.batching.Ticker;
 import io.moemesh.expert.compute.ComputeUseCase;
 import io.moemesh.expert.compute.DescribeUseCase;
+import io.moemesh.expert.compute.RePlacementUseCase;
 import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.expert.unit.HostedUnits;
 import io.moemesh.expert.unit.UnitId;
@@ -26,6 +27,8 @@ import java.util.List;
 final class InProcessExpert implements AutoCloseable {
 
     static final BatchingPolicy DEFAULT_POLICY = new BatchingPolicy(256, Duration.ofMillis(2), 4096, 2);
+    /** Short: one round over the new units always runs, which is what the tests rely on. */
+    static final Duration PARTNER_WARMUP = Duration.ofMillis(10);
 
     final HostedUnits units;
     final MicroBatcher batcher;
@@ -37,7 +40,11 @@ final class InProcessExpert implements AutoCloseable {
         units = HostedUnits.load(TinyModel.dir(), placement);
         batcher = new MicroBatcher(units.weights(), runner, policy, Ticker.system(), registry);
         DescribeUseCase describe = new DescribeUseCase(units, "cpu-scalar", () -> "test-endpoint");
-        ExpertGrpcService service = new ExpertGrpcService(new ComputeUseCase(units, batcher), describe, Ticker.system());
+        // Warm-up through its own runner: a gated test runner must see only the test's calls.
+        RePlacementUseCase rePlacement = new RePlacementUseCase(units, batcher, describe,
+                new ExpertFfnRunner(Kernels.best()), PARTNER_WARMUP);
+        ExpertGrpcService service = new ExpertGrpcService(new ComputeUseCase(units, batcher), describe, rePlacement,
+                task -> Thread.ofVirtual().start(task), Ticker.system());
         String name = InProcessServerBuilder.generateName();
         server = new GrpcServerLifecycle("expert", InProcessServerBuilder.forName(name), List.of(service.bindService()),
                 new HealthStatusManager(), drainTimeout, new GrpcServerLifecycle.Hooks() { });
@@ -59,8 +66,12 @@ final class InProcessExpert implements AutoCloseable {
     }
 
     static InProcessExpert start(BatchingPolicy policy, FfnRunner runner, Duration drainTimeout) {
-        return new InProcessExpert(new UnitPlacement(List.of(3, 5), List.of(new UnitId(1, 7))), policy, runner,
-                drainTimeout);
+        return start(new UnitPlacement(List.of(3, 5), List.of(new UnitId(1, 7))), policy, runner, drainTimeout);
+    }
+
+    static InProcessExpert start(UnitPlacement placement, BatchingPolicy policy, FfnRunner runner,
+            Duration drainTimeout) {
+        return new InProcessExpert(placement, policy, runner, drainTimeout);
     }
 
     ExpertGrpc.ExpertBlockingStub blocking() {
