@@ -42,13 +42,15 @@ final class PlanReport {
         out.printf("expert memory %.3fx of one copy per unit; busiest service carries %.2fx the mean load%n",
                 s.getMemoryRatio(), s.getMaxMeanLoad());
         out.println();
-        out.println("units hosted per service (own expert of every layer + partners as EXPERT:LAYER):");
+        out.println("units hosted per service (own expert of every layer + partners as EXPERT:LAYER; replica targets"
+                + " are applied on Kubernetes, local mode runs --replicas of each):");
         for (ServicePlacement p : s.getServicesList()) {
             SortedSet<Unit> partners = new TreeSet<>();
             p.getUnitsList().stream().filter(u -> u.getExpert() != p.getService())
                     .forEach(u -> partners.add(new Unit(u.getLayer(), u.getExpert())));
-            out.printf("  expert-%-3d %2d units  partners %-28s endpoints %s%n", p.getService(), p.getUnitsCount(),
-                    partners.isEmpty() ? "-" : PlanFile.spell(partners), String.join(",", p.getEndpointsList()));
+            out.printf("  expert-%-3d %2d units  partners %-28s endpoints %s%s%n", p.getService(), p.getUnitsCount(),
+                    partners.isEmpty() ? "-" : PlanFile.spell(partners), String.join(",", p.getEndpointsList()),
+                    p.getReplicaTarget() == 0 ? "" : "  (replica target " + p.getReplicaTarget() + ")");
         }
         if (s.hasStats()) {
             printCoactivation(s, topPairs, out);

@@ -54,7 +54,11 @@ public final class PlacementEvaluation {
     record Doc(String lang, String src, String text) {
     }
 
-    /** The budget whose planner plan is also written as a plan file ({@code OUT_PREFIX-plan-1.25x.txt}). */
+    /**
+     * The budget whose plans are also written as plan files for {@code moe up --plan}: the planner's
+     * ({@code OUT_PREFIX-plan-1.25x.txt}), random co-location's ({@code -random}) and EPLB-style
+     * replication's ({@code -eplb}).
+     */
     static final double PLAN_FILE_BUDGET = 1.25;
 
     record Args(Path model, Path heldout, String outPrefix, int docsPerLang, int maxTokens) {
@@ -196,6 +200,8 @@ public final class PlacementEvaluation {
             PlacementPlan eplb = PlacementBaselines.loadOnlyReplication(planStats, shape);
             if (budget == PLAN_FILE_BUDGET) { // for `moe up --plan`: the live measurement of docs/placement.md
                 PlanFile.write(Path.of(args.outPrefix() + "-plan-1.25x.txt"), planner);
+                PlanFile.write(Path.of(args.outPrefix() + "-plan-1.25x-random.txt"), random);
+                PlanFile.write(Path.of(args.outPrefix() + "-plan-1.25x-eplb.txt"), eplb);
             }
             Map<String, PlacementPlan> plans = new LinkedHashMap<>();
             plans.put("one_per_expert", none);
