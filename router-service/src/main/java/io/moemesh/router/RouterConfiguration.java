@@ -17,7 +17,9 @@ import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.dispatch.ExpertDiscovery;
 import io.moemesh.router.dispatch.ExpertEndpoint;
+import io.moemesh.router.dispatch.ExpertEndpoints;
 import io.moemesh.router.dispatch.RemoteExperts;
+import io.moemesh.router.grpc.ExpertEndpointsGrpcService;
 import io.moemesh.router.grpc.RouterGrpcService;
 import io.moemesh.router.grpc.RoutingStatsGrpcService;
 import io.moemesh.service.GrpcServerLifecycle;
@@ -102,9 +104,12 @@ class RouterConfiguration {
         // in-process experts send nothing over the network: no traffic to report
         Supplier<Optional<RemoteExperts.Traffic>> traffic = experts instanceof RemoteExperts remote
                 ? () -> Optional.of(remote.traffic()) : Optional::empty;
+        Optional<ExpertEndpoints> endpoints = experts instanceof ExpertEndpoints remote
+                ? Optional.of(remote) : Optional.empty();
         List<ServerServiceDefinition> services = List.of(
                 new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler).bindService(),
-                new RoutingStatsGrpcService(stats, traffic).bindService());
+                new RoutingStatsGrpcService(stats, traffic).bindService(),
+                new ExpertEndpointsGrpcService(endpoints).bindService());
         return new GrpcServerLifecycle("router",
                 Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
                         .maxInboundMessageSize(MAX_MESSAGE_BYTES),

@@ -16,8 +16,13 @@ import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.engine.TokenListener;
 import io.moemesh.core.kernel.Kernels;
 import io.moemesh.proto.internal.v1.DispatchTraffic;
+import io.moemesh.proto.internal.v1.ExpertEndpointState;
+import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
+import io.moemesh.proto.internal.v1.ExpertEndpointsState;
+import io.moemesh.proto.internal.v1.GetExpertEndpointsRequest;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.LayerRoutingStats;
+import io.moemesh.proto.internal.v1.RefreshExpertEndpointsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import io.moemesh.proto.v1.GenerateRequest;
@@ -136,6 +141,37 @@ class RouterApplicationTest {
         assertThat(traffic.getExpertCalls()).isPositive().isLessThanOrEqualTo(traffic.getTokenSends());
         assertThat(traffic.getBytesSent()).isEqualTo(traffic.getTokenSends() * rowBytes);
         assertThat(traffic.getBytesReceived()).isEqualTo(traffic.getTokenSends() * rowBytes);
+    }
+
+    @Test
+    void servesItsExpertEndpointsAndWhatEachHostsOverTcp() throws Exception {
+        experts = TcpExpertServers.start(MODEL, List.of(List.of(0, 1, 2, 3), List.of(4, 5, 6, 7)));
+        start("--moemesh.router.experts=" + String.join(",", experts.targets()));
+        var endpoints = ExpertEndpointsGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+
+        ExpertEndpointsState state = endpoints.getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance());
+        ExpertEndpointsState refreshed = endpoints.refreshExpertEndpoints(
+                RefreshExpertEndpointsRequest.getDefaultInstance());
+
+        assertThat(state.getTopologyVersion()).isZero();
+        assertThat(state.getEndpointsList()).extracting(ExpertEndpointState::getTarget)
+                .containsExactlyElementsOf(experts.targets());
+        assertThat(state.getEndpointsList()).allSatisfy(e -> {
+            assertThat(e.getAccepting()).isTrue();
+            assertThat(e.getDescription().getUnitsCount()).isEqualTo(2 * 4); // 2 layers x 4 experts
+        });
+        assertThat(refreshed).as("nothing changed: same version, same descriptions").isEqualTo(state);
+    }
+
+    @Test
+    void answersExpertEndpointsWithFailedPreconditionWhenTheExpertsRunInProcess() {
+        start();
+        var endpoints = ExpertEndpointsGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+
+        assertStatus(() -> endpoints.getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance()),
+                Status.Code.FAILED_PRECONDITION, "runs its experts in process");
+        assertStatus(() -> endpoints.refreshExpertEndpoints(RefreshExpertEndpointsRequest.getDefaultInstance()),
+                Status.Code.FAILED_PRECONDITION, "runs its experts in process");
     }
 
     @Test

@@ -52,8 +52,9 @@ final class ExpertClient implements AutoCloseable {
         return endpoint;
     }
 
-    DescribeResponse describe() {
-        return ExpertGrpc.newBlockingStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+    /** Asks what the endpoint hosts; the future fails with the call's status, at its deadline at the latest. */
+    ListenableFuture<DescribeResponse> describe() {
+        return ExpertGrpc.newFutureStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .describe(DescribeRequest.getDefaultInstance());
     }
 

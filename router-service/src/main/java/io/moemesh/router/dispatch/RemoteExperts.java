@@ -12,6 +12,7 @@ import io.moemesh.proto.codec.WireTensors;
 import io.moemesh.proto.internal.v1.ComputeRequest;
 import io.moemesh.proto.internal.v1.ComputeResponse;
 import io.moemesh.proto.internal.v1.TokenRoute;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -31,8 +32,11 @@ import org.slf4j.LoggerFactory;
  * endpoint can serve are reported with {@link ExpertsUnavailableException}, and the dense part
  * routes around them. Partial sums are added per token in ascending order of their first expert,
  * which reproduces the in-process result bit for bit for top-2 routing (ADR 0001).
+ *
+ * <p>Which endpoint hosts which unit can change while the router runs ({@link #refresh}): a layer
+ * step routes by the topology current when it started, both attempts, to its end.
  */
-public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
+public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RemoteExperts.class);
     private static final int ATTEMPTS = 2; // the call, and one retry on another replica
@@ -43,12 +47,16 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
     private final LongAdder tokenLayers = new LongAdder();
     private final LongAdder bytesSent = new LongAdder();
     private final LongAdder bytesReceived = new LongAdder();
-    private final ExpertTopology topology;
+    private final LiveTopology live;
+    private final int hiddenSize;
     private final DispatchProperties properties;
 
     RemoteExperts(List<ExpertClient> clients, ExpertTopology topology, DispatchProperties properties) {
         this.clients = clients;
-        this.topology = topology;
+        // a step makes at most ATTEMPTS rounds of calls, each bounded by the call timeout
+        this.live = new LiveTopology(topology,
+                properties.callTimeout().multipliedBy(ATTEMPTS).plus(Duration.ofSeconds(1)));
+        this.hiddenSize = topology.hiddenSize();
         this.properties = properties;
     }
 
@@ -60,8 +68,24 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
         return new RemoteExperts(clients, ExpertTopology.discover(clients, numLayers, numExperts, hiddenSize), properties);
     }
 
+    /** The topology layer steps that start now route by. */
     public ExpertTopology topology() {
-        return topology;
+        return live.current().topology();
+    }
+
+    @Override
+    public State state() {
+        return state(live.current());
+    }
+
+    @Override
+    public State refresh() throws InterruptedException {
+        return state(live.replace(current -> current.rediscover(clients)));
+    }
+
+    private State state(LiveTopology.Snapshot snapshot) {
+        return new State(snapshot.version(), clients.stream().map(c -> new EndpointState(c.endpoint(),
+                snapshot.topology().description(c.endpoint().id()), c.accepting())).toList());
     }
 
     /**
@@ -86,7 +110,7 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
 
     @Override
     public boolean isAvailable(int layer, int expert) {
-        for (int endpoint : topology.hosts(layer)[expert]) {
+        for (int endpoint : live.current().topology().hosts(layer)[expert]) {
             if (clients.get(endpoint).accepting()) {
                 return true;
             }
@@ -96,6 +120,13 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
 
     @Override
     public void combine(int layer, float[] hidden, int tokens, GateDecision[] routes, float[] out) {
+        try (LiveTopology.Step step = live.enter()) {
+            dispatch(layer, step.topology().hosts(layer), hidden, tokens, routes, out);
+        }
+    }
+
+    /** Both attempts plan over {@code hosts}, the topology the step started on. */
+    private void dispatch(int layer, int[][] hosts, float[] hidden, int tokens, GateDecision[] routes, float[] out) {
         Pending pending = Pending.of(routes, tokens);
         List<List<Partial>> partials = new ArrayList<>(tokens);
         for (int t = 0; t < tokens; t++) {
@@ -106,7 +137,7 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
         for (int attempt = 0; attempt < ATTEMPTS && !pending.isEmpty(); attempt++) {
             List<Assignment> plan;
             try {
-                plan = DispatchPlanner.plan(pending.experts(), pending.weights(), topology.hosts(layer), clients.size(),
+                plan = DispatchPlanner.plan(pending.experts(), pending.weights(), hosts, clients.size(),
                         e -> !failed[e] && clients.get(e).accepting());
             } catch (DispatchPlanner.UnservableExpertException e) {
                 break;
@@ -173,7 +204,7 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
     /** Waits for one call and records its partial sums; returns its error, or null when it succeeded. */
     private Throwable collect(int layer, Assignment a, ListenableFuture<ComputeResponse> call, long start,
             Pending pending, List<List<Partial>> partials) {
-        int h = topology.hiddenSize();
+        int h = hiddenSize;
         ExpertClient client = clients.get(a.endpoint());
         try {
             ComputeResponse response = call.get();
@@ -212,7 +243,7 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
     }
 
     private ComputeRequest request(int layer, float[] hidden, Assignment a) {
-        int h = topology.hiddenSize();
+        int h = hiddenSize;
         float[] rows = new float[a.size() * h];
         ComputeRequest.Builder b = ComputeRequest.newBuilder().setLayer(layer);
         for (int j = 0; j < a.size(); j++) {
@@ -228,7 +259,7 @@ public final class RemoteExperts implements ExpertDispatch, AutoCloseable {
 
     /** out[t] = 0 + p₁ + p₂ …, partial sums in ascending order of their first expert. */
     private void add(List<List<Partial>> partials, int tokens, float[] out) {
-        int h = topology.hiddenSize();
+        int h = hiddenSize;
         Arrays.fill(out, 0, tokens * h, 0f);
         for (int t = 0; t < tokens; t++) {
             List<Partial> ps = partials.get(t);

@@ -23,9 +23,10 @@ final class ExpertCluster implements AutoCloseable {
     final List<ExpertEndpoint> endpoints = new ArrayList<>();
     private final List<Server> servers = new ArrayList<>();
     private final Checkpoint checkpoint;
+    private final ModelConfig config;
 
     ExpertCluster(Path model, List<Set<Integer>> placement) {
-        ModelConfig config = ModelConfig.load(model);
+        config = ModelConfig.load(model);
         checkpoint = Checkpoint.open(model);
         for (int i = 0; i < placement.size(); i++) {
             Map<Long, ExpertWeights> units = new HashMap<>();
@@ -43,6 +44,13 @@ final class ExpertCluster implements AutoCloseable {
             }
             services.add(service);
             endpoints.add(new ExpertEndpoint("endpoint-" + i, name));
+        }
+    }
+
+    /** Endpoint {@code endpoint} hosts {@code expert} of every layer from now on, beside what it hosted. */
+    void host(int endpoint, int expert) {
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            services.get(endpoint).host(layer, expert, ExpertWeights.load(checkpoint, config, layer, expert));
         }
     }
 

@@ -17,14 +17,17 @@ import io.moemesh.proto.internal.v1.TokenRoute;
 import io.moemesh.proto.internal.v1.Unit;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test stand-in for expert-service: hosts some units and follows the Compute contract (per token,
- * Σ weight · FFN in ascending expert order, F32 out). It can be switched down to answer UNAVAILABLE,
- * or to hold Compute calls unanswered (in flight) until the test releases or fails them.
+ * Σ weight · FFN in ascending expert order, F32 out). Compute ({@code down}) or Describe
+ * ({@code describeDown}) can be switched down to answer UNAVAILABLE; Compute calls can be held
+ * unanswered (in flight) until the test releases or fails them; and it can be told to host more
+ * units while it runs, as SetPartnerUnits would.
  */
 final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
 
@@ -32,6 +35,7 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
     private final int hidden;
     private final ExpertFfn ffn = new ExpertFfn(Kernels.best());
     final AtomicBoolean down = new AtomicBoolean();
+    final AtomicBoolean describeDown = new AtomicBoolean();
     final AtomicBoolean hold = new AtomicBoolean();
     final AtomicInteger computeCalls = new AtomicInteger();
     private final Queue<HeldCall> held = new ConcurrentLinkedQueue<>();
@@ -40,7 +44,7 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
     }
 
     FakeExpertService(Map<Long, ExpertWeights> units, int hidden) {
-        this.units = units;
+        this.units = new ConcurrentHashMap<>(units);
         this.hidden = hidden;
     }
 
@@ -48,8 +52,17 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
         return ((long) layer << 32) | expert;
     }
 
+    /** Hosts one more unit from now on: Compute serves it and Describe lists it. */
+    void host(int layer, int expert, ExpertWeights weights) {
+        units.put(key(layer, expert), weights);
+    }
+
     @Override
     public void describe(DescribeRequest request, StreamObserver<DescribeResponse> response) {
+        if (describeDown.get()) {
+            response.onError(Status.UNAVAILABLE.withDescription("test endpoint is down").asRuntimeException());
+            return;
+        }
         DescribeResponse.Builder b = DescribeResponse.newBuilder().setHiddenSize(hidden).setBackend("test");
         units.keySet().stream().sorted().forEach(k -> b.addUnits(
                 Unit.newBuilder().setLayer((int) (k >> 32)).setExpert((int) (long) k)));
