@@ -62,6 +62,10 @@ final class UpCommand implements Callable<Integer> {
             description = "Relative cut of expected remote calls a new plan must bring (default: ${DEFAULT-VALUE}).")
     double placementMinGain;
 
+    @Option(names = "--placement-memory-budget", defaultValue = "1.25",
+            description = "Expert memory a plan may use, relative to one copy of every unit (default: ${DEFAULT-VALUE}).")
+    double placementMemoryBudget;
+
     @Option(names = "--placement-balance-bound", defaultValue = "1.25",
             description = "Max/mean service load a plan may reach, unless one service per expert is already worse (default: ${DEFAULT-VALUE}).")
     double placementBalanceBound;
@@ -99,7 +103,8 @@ final class UpCommand implements Callable<Integer> {
         return switch (placement.toLowerCase(java.util.Locale.ROOT)) {
             case "off" -> null;
             case "on", "dry-run" -> new LocalCluster.Controller(controllerPort, controllerHttpPort,
-                    duration(placementInterval), placementMinTokens, placementMinGain, placementBalanceBound,
+                    duration(placementInterval), placementMinTokens, placementMinGain, placementMemoryBudget,
+                    placementBalanceBound,
                     placement.equalsIgnoreCase("dry-run"));
             default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--placement must be on, dry-run or off, got '" + placement + "'");

@@ -29,6 +29,7 @@ public final class PlacementLoop implements SmartLifecycle {
     private final Duration interval;
     private final AtomicReference<State> state = new AtomicReference<>(new State(null, 0, null));
     private ScheduledExecutorService executor;
+    private String lastKind = "";
 
     public PlacementLoop(PlacementRound round, Duration initialDelay, Duration interval) {
         this.round = round;
@@ -50,7 +51,14 @@ public final class PlacementLoop implements SmartLifecycle {
         state.updateAndGet(s -> report.applied()
                 ? new State(report, s.plansApplied() + 1, report.at())
                 : new State(report, s.plansApplied(), s.lastApplied()));
-        LOG.debug("placement round: {}", report.decision());
+        // every round at debug; at info when the kind of decision changes (applied, kept, waiting, ...)
+        String kind = report.decision().split("[:(]", 2)[0];
+        if (!kind.equals(lastKind)) {
+            LOG.info("placement round: {}", report.decision());
+            lastKind = kind;
+        } else {
+            LOG.debug("placement round: {}", report.decision());
+        }
         return report;
     }
 

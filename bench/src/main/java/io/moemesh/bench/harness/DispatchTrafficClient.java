@@ -63,17 +63,55 @@ final class DispatchTrafficClient implements AutoCloseable {
         long tokenLayers = after.getTokenLayers() - before.getTokenLayers();
         long sent = after.getBytesSent() - before.getBytesSent();
         long received = after.getBytesReceived() - before.getBytesReceived();
+        long steps = after.getLayerSteps() - before.getLayerSteps();
         Map<String, Object> m = new LinkedHashMap<>();
         if (tokenLayers > 0) {
             m.put("remote_calls_per_token_per_layer", (double) sends / tokenLayers);
             m.put("bytes_per_token_per_layer", (double) (sent + received) / tokenLayers);
         }
+        if (steps > 0) {
+            m.put("endpoints_per_layer_step", (double) calls / steps);
+            m.put("tokens_per_layer_step", (double) tokenLayers / steps);
+            m.put("layer_step_p50_ms", stepQuantileMillis(before, after, 0.5));
+            m.put("layer_step_p99_ms", stepQuantileMillis(before, after, 0.99));
+        }
+        m.put("layer_steps", steps);
         m.put("expert_calls", calls);
         m.put("token_sends", sends);
         m.put("token_layers", tokenLayers);
         m.put("bytes_sent", sent);
         m.put("bytes_received", received);
         return m;
+    }
+
+    /**
+     * The q-quantile of the layer step times between two readings: the upper bound of the bucket it
+     * falls in (so at most one bucket, about 9%, above the true value); NaN when the router does not
+     * time its steps or none completed.
+     */
+    static double stepQuantileMillis(DispatchTraffic before, DispatchTraffic after, double q) {
+        int n = after.getStepMicrosCountsCount();
+        if (n == 0 || (before.getStepMicrosCountsCount() != 0 && before.getStepMicrosCountsCount() != n)) {
+            return Double.NaN;
+        }
+        long[] counts = new long[n];
+        long total = 0;
+        for (int i = 0; i < n; i++) {
+            counts[i] = after.getStepMicrosCounts(i) - (before.getStepMicrosCountsCount() == 0 ? 0 : before.getStepMicrosCounts(i));
+            total += counts[i];
+        }
+        if (total == 0) {
+            return Double.NaN;
+        }
+        long rank = (long) Math.ceil(q * total);
+        long seen = 0;
+        for (int i = 0; i < n; i++) {
+            seen += counts[i];
+            if (seen >= rank) {
+                return i < after.getStepMicrosBoundsCount() ? after.getStepMicrosBounds(i) / 1000.0 : Double.POSITIVE_INFINITY;
+            }
+        }
+        return Double.POSITIVE_INFINITY;
     }
 
     private void warnOnce(String message) {

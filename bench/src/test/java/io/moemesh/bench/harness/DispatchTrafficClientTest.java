@@ -57,6 +57,22 @@ class DispatchTrafficClientTest {
     }
 
     @Test
+    void endpointsPerStepAndStepQuantilesComeFromTheDifferenceOfTheStepCounters() {
+        // bounds 100/200/400 µs; in between: 60 steps ≤ 100 µs, 38 in (100, 200], 2 in (200, 400]
+        DispatchTraffic before = traffic(100, 300, 200, 0, 0).toBuilder().setLayerSteps(50)
+                .addAllStepMicrosBounds(java.util.List.of(100L, 200L, 400L))
+                .addAllStepMicrosCounts(java.util.List.of(40L, 10L, 0L, 0L)).build();
+        DispatchTraffic after = traffic(100 + 250, 300, 200, 0, 0).toBuilder().setLayerSteps(150)
+                .addAllStepMicrosBounds(java.util.List.of(100L, 200L, 400L))
+                .addAllStepMicrosCounts(java.util.List.of(100L, 48L, 2L, 0L)).build();
+
+        Map<String, Object> row = DispatchTrafficClient.between(before, after);
+
+        assertThat(row).containsEntry("layer_steps", 100L).containsEntry("endpoints_per_layer_step", 2.5)
+                .containsEntry("layer_step_p50_ms", 0.1).containsEntry("layer_step_p99_ms", 0.4);
+    }
+
+    @Test
     void leavesTheRatiosOutWhenNoLayerStepCompleted() {
         Map<String, Object> row = DispatchTrafficClient.between(traffic(1, 1, 1, 1, 1), traffic(1, 1, 1, 1, 1));
 

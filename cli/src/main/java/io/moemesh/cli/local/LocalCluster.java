@@ -43,18 +43,19 @@ public final class LocalCluster {
 
     /**
      * The placement controller {@code moe up} starts beside the router: its gRPC and HTTP ports, how
-     * often it plans, the statistics it needs first, its hysteresis, the max/mean load a plan may
-     * reach, and whether it only reports.
+     * often it plans, the statistics it needs first, its hysteresis, the expert memory a plan may use
+     * (relative to one copy of every unit), the max/mean load it may reach, and whether it only reports.
      */
     public record Controller(int grpcPort, int httpPort, Duration interval, long minWindowTokens, double minGain,
-            double balanceBound, boolean dryRun) {
+            double memoryBudget, double balanceBound, boolean dryRun) {
 
         List<String> arguments(String router) {
             return List.of("--moemesh.controller.routers=" + router, "--moemesh.controller.grpc-port=" + grpcPort,
                     "--server.port=" + httpPort, "--moemesh.controller.initial-delay=" + interval.toMillis() + "ms",
                     "--moemesh.controller.interval=" + interval.toMillis() + "ms",
                     "--moemesh.controller.min-window-tokens=" + minWindowTokens,
-                    "--moemesh.controller.min-gain=" + minGain, "--moemesh.controller.balance-bound=" + balanceBound,
+                    "--moemesh.controller.min-gain=" + minGain, "--moemesh.controller.memory-budget=" + memoryBudget,
+                    "--moemesh.controller.balance-bound=" + balanceBound,
                     "--moemesh.controller.dry-run=" + dryRun);
         }
     }

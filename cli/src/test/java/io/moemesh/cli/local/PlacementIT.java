@@ -36,6 +36,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,8 +48,11 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Re-placement under load, as {@code moe up} runs it: 8 expert processes, a router, a gateway and
@@ -56,9 +60,11 @@ import org.junit.jupiter.api.TestInstance;
  * controller plans from the router's statistics and moves partner units onto the running expert
  * services (make-before-break). No request may fail or come back degraded, every one must equal
  * the in-process engine's tokens, before, during and after the switch, and afterwards the router
- * sends co-hosted pairs to one endpoint.
+ * sends co-hosted pairs to one endpoint. Then a controller with a smaller memory budget takes over
+ * and drops partners under load: they retire, the router switches, they are released.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PlacementIT {
 
     private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
@@ -71,13 +77,16 @@ class PlacementIT {
     private Map<String, List<Integer>> reference;
     private MoeMeshClient client;
     private ManagedChannel routerChannel;
+    private LocalCluster cluster;
+    private ServiceProcess router;
+    private ServiceProcess controller;
     private ManagedChannel controllerChannel;
     private int controllerHttpPort;
 
     @BeforeAll
     void startCluster() throws IOException {
         reference = PROMPTS.stream().collect(Collectors.toMap(Function.identity(), PlacementIT::inProcess));
-        LocalCluster cluster = new LocalCluster(HOME, Files.createTempDirectory("moe-placement-it"));
+        cluster = new LocalCluster(HOME, Files.createTempDirectory("moe-placement-it"));
         List<String> experts = new ArrayList<>();
         for (int e = 0; e < 8; e++) {
             ServiceProcess p = cluster.launchExpert(MODEL, e, 0, freePort());
@@ -85,16 +94,24 @@ class PlacementIT {
             experts.add(p.target());
         }
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
-        ServiceProcess router = cluster.launchRouter(MODEL, freePort(), experts);
+        router = cluster.launchRouter(MODEL, freePort(), experts);
         ServiceProcess gateway = cluster.launchGateway(freePort(), List.of(router.target()));
-        // plans every second once the window holds 150 tokens; any gain is worth applying here
-        controllerHttpPort = freePort();
-        ServiceProcess controller = cluster.launchController(new LocalCluster.Controller(freePort(), controllerHttpPort,
-                Duration.ofSeconds(1), 150, 0.01, 4.0, false), router.target());
-        processes.addAll(List.of(router, gateway, controller));
-        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        processes.addAll(List.of(router, gateway));
+        startController(1.25);
         client = MoeMeshClient.builder().target(gateway.target()).defaultDeadline(Duration.ofMinutes(2)).build();
         routerChannel = Grpc.newChannelBuilder(router.target(), InsecureChannelCredentials.create()).build();
+    }
+
+    /** A controller planning every second once the window holds 150 tokens; any gain is worth applying here. */
+    private void startController(double memoryBudget) throws IOException {
+        controllerHttpPort = freePort();
+        controller = cluster.launchController(new LocalCluster.Controller(freePort(), controllerHttpPort,
+                Duration.ofSeconds(1), 150, 0.01, memoryBudget, 4.0, false), router.target());
+        processes.add(controller);
+        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        if (controllerChannel != null) {
+            controllerChannel.shutdownNow();
+        }
         controllerChannel = Grpc.newChannelBuilder(controller.target(), InsecureChannelCredentials.create()).build();
     }
 
@@ -111,8 +128,65 @@ class PlacementIT {
     }
 
     @Test
+    @Order(1)
     void rePlacementUnderLoadFailsNoRequestChangesNoTokenAndCutsRemoteCalls() throws Exception {
         assertThat(placement().getPlansApplied()).isZero();
+
+        assertThat(underLoad(() -> placement().getPlansApplied() >= 1)).isEmpty();
+
+        PlacementStatus status = placement();
+        assertThat(status.getPlansApplied()).as(status.getLastDecision()).isGreaterThanOrEqualTo(1);
+        assertThat(status.getExpectedCallsPerToken()).isLessThan(status.getBaselineCallsPerToken());
+        assertThat(partnerUnits()).isPositive();
+        assertThat(endpoints()).allSatisfy(e -> assertThat(e.getDescription().getRetiringUnitsCount()).isZero());
+
+        // after the switch the router sends a co-hosted pair once: fewer than two sends per token per layer
+        DispatchTraffic before = traffic();
+        for (String prompt : PROMPTS) {
+            GenerationResult r = client.generate(greedy(prompt));
+            assertThat(r.tokenIds()).isEqualTo(reference.get(prompt));
+        }
+        DispatchTraffic after = traffic();
+        double sendsPerToken = (after.getTokenSends() - before.getTokenSends())
+                / (double) (after.getTokenLayers() - before.getTokenLayers());
+        assertThat(sendsPerToken).isLessThan(2.0);
+    }
+
+    @Test
+    @Order(2)
+    void aPlanThatDropsPartnersRetiresThemUnderLoadWithoutFailingARequest() throws Exception {
+        int partnersBefore = partnerUnits();
+        LocalCluster.stop(List.of(controller), Duration.ofSeconds(10));
+        processes.remove(controller);
+        startController(1.125); // half the partner budget: the new plan drops some of the live partners
+
+        assertThat(underLoad(() -> placement().getPlansApplied() >= 1)).isEmpty();
+
+        assertThat(partnerUnits()).isPositive().isLessThan(partnersBefore);
+        // dropped partners were computed until the router had switched, then released
+        assertThat(endpoints()).allSatisfy(e -> assertThat(e.getDescription().getRetiringUnitsCount()).isZero());
+    }
+
+    @Test
+    @Order(3)
+    void theControllerServesItsStatusAsJsonOverHttp() throws Exception {
+        HttpResponse<String> response;
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controllerHttpPort
+                    + "/placement")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        }
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
+                t -> assertThat(t).startsWith("application/json"));
+        assertThat(response.body()).contains("\"plansApplied\"", "\"lastDecision\"", "\"minGain\": 0.01");
+    }
+
+    /**
+     * Generates on one stream per prompt without pause until {@code done} holds and every stream has
+     * finished two more requests; returns what went wrong (a failure, a degraded or inexact result).
+     */
+    private List<String> underLoad(Callable<Boolean> done) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger completed = new AtomicInteger();
         Queue<String> problems = new ConcurrentLinkedQueue<>();
@@ -135,7 +209,7 @@ class PlacementIT {
         }
         try {
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> placement().getPlansApplied() >= 1 || !problems.isEmpty());
+                    .until(() -> done.call() || !problems.isEmpty());
             int atSwitch = completed.get();
             await().atMost(Duration.ofMinutes(2)).until(() -> completed.get() >= atSwitch + 2 * PROMPTS.size());
         } finally {
@@ -145,40 +219,16 @@ class PlacementIT {
             }
             streams.shutdownNow();
         }
-
-        assertThat(problems).isEmpty();
-        PlacementStatus status = placement();
-        assertThat(status.getPlansApplied()).as(status.getLastDecision()).isGreaterThanOrEqualTo(1);
-        assertThat(status.getExpectedCallsPerToken()).isLessThan(status.getBaselineCallsPerToken());
-        List<ExpertEndpointState> endpoints = ExpertEndpointsGrpc.newBlockingStub(routerChannel)
-                .getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance()).getEndpointsList();
-        assertThat(endpoints).anySatisfy(e -> assertThat(e.getDescription().getPartnerUnitsCount()).isPositive());
-        assertThat(endpoints).allSatisfy(e -> assertThat(e.getDescription().getRetiringUnitsCount()).isZero());
-
-        // after the switch the router sends a co-hosted pair once: fewer than two sends per token per layer
-        DispatchTraffic before = traffic();
-        for (String prompt : PROMPTS) {
-            GenerationResult r = client.generate(greedy(prompt));
-            assertThat(r.tokenIds()).isEqualTo(reference.get(prompt));
-        }
-        DispatchTraffic after = traffic();
-        double sendsPerToken = (after.getTokenSends() - before.getTokenSends())
-                / (double) (after.getTokenLayers() - before.getTokenLayers());
-        assertThat(sendsPerToken).isLessThan(2.0);
+        return List.copyOf(problems);
     }
 
-    @Test
-    void theControllerServesItsStatusAsJsonOverHttp() throws Exception {
-        HttpResponse<String> response;
-        try (HttpClient http = HttpClient.newHttpClient()) {
-            response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controllerHttpPort
-                    + "/placement")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-        }
+    private List<ExpertEndpointState> endpoints() {
+        return ExpertEndpointsGrpc.newBlockingStub(routerChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance()).getEndpointsList();
+    }
 
-        assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-                t -> assertThat(t).startsWith("application/json"));
-        assertThat(response.body()).contains("\"plansApplied\"", "\"lastDecision\"", "\"minGain\": 0.01");
+    private int partnerUnits() {
+        return endpoints().stream().mapToInt(e -> e.getDescription().getPartnerUnitsCount()).sum();
     }
 
     private PlacementStatus placement() {

@@ -22,12 +22,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One planning round: read the routers' statistics and endpoints, score the live placement, plan,
- * and apply the plan if it clears the hysteresis threshold. Applying is make-before-break:
+ * and apply the plan if it clears the hysteresis threshold, or if the live placement no longer fits
+ * the memory budget (the budget was lowered). Applying is make-before-break:
  * <ol>
  *   <li>every endpoint whose units change gets its new partners (loaded and warmed before the call
  *       returns); partners it loses keep being computed (retiring);</li>
  *   <li>every router refreshes its view and returns once no step of the old routing runs;</li>
- *   <li>the endpoints release their retiring units.</li>
+ *   <li>the endpoints release their retiring units (and the routers refresh once more, so that
+ *       their views no longer list them).</li>
  * </ol>
  * If step 1 fails, the endpoints already changed get their previous partners back and the routers
  * never switch; if step 2 fails, nothing is released (a later round finishes the job: retiring
@@ -92,13 +94,14 @@ public final class PlacementRound {
         double gain = relativeGain(liveScore, candidateScore);
         String decision;
         boolean applied = false;
-        if (!PlanChange.shouldApply(liveScore, candidateScore, settings.minGain())) {
+        String overBudget = overBudget(live.plan(), shape);
+        if (overBudget == null && !PlanChange.shouldApply(liveScore, candidateScore, settings.minGain())) {
             decision = String.format("kept the live placement: the candidate would cut expected remote calls by"
                     + " %.1f%%, below the %.1f%% threshold", 100 * gain, 100 * settings.minGain());
         } else if (settings.dryRun()) {
-            decision = String.format("dry run: would apply a plan cutting expected remote calls by %.1f%%"
-                    + " (%.3f -> %.3f per token per layer)", 100 * gain, liveScore.remoteCallsPerToken(),
-                    candidateScore.remoteCallsPerToken());
+            decision = String.format("dry run: would apply a plan changing expected remote calls by %+.1f%%"
+                    + " (%.3f -> %.3f per token per layer)%s", -100 * gain, liveScore.remoteCallsPerToken(),
+                    candidateScore.remoteCallsPerToken(), overBudget == null ? "" : "; live over budget: " + overBudget);
         } else {
             int changed;
             try {
@@ -110,12 +113,30 @@ public final class PlacementRound {
             }
             applied = true;
             decision = String.format("applied: %d endpoints re-placed; expected remote calls %.3f -> %.3f per"
-                    + " token per layer (-%.1f%%)", changed, liveScore.remoteCallsPerToken(),
-                    candidateScore.remoteCallsPerToken(), 100 * gain);
+                    + " token per layer (%+.1f%%)%s", changed, liveScore.remoteCallsPerToken(),
+                    candidateScore.remoteCallsPerToken(), -100 * gain,
+                    overBudget == null ? "" : "; the live placement was over budget: " + overBudget);
             LOG.info(decision);
         }
         return new PlacementReport(now, cleanup + decision, applied, stats, live, liveScore, candidate,
                 candidateScore, baseline, observed);
+    }
+
+    /**
+     * Why the live placement breaks the memory budget (after the budget was lowered, or partners were
+     * given by hand), or null: a plan that fits replaces it whatever the hysteresis says.
+     */
+    private static String overBudget(PlacementPlan live, ClusterShape shape) {
+        if (live.totalUnits() > shape.maxTotalUnits()) {
+            return live.totalUnits() + " units hosted, the budget allows " + shape.maxTotalUnits();
+        }
+        for (int s = 0; s < live.hosted().size(); s++) {
+            if (live.hosted().get(s).size() > shape.perServiceUnitCap()) {
+                return "service " + s + " hosts " + live.hosted().get(s).size() + " units, at most "
+                        + shape.perServiceUnitCap() + " per service";
+            }
+        }
+        return null;
     }
 
     /** Steps 1–3 of the class comment; returns how many endpoints changed. */
@@ -142,6 +163,9 @@ public final class PlacementRound {
         }
         routers.forEach(RouterPort::refresh);
         changed.forEach(v -> experts.releaseRetired(v.target()));
+        // once more, so the routers' views (which the next round reads) no longer list retiring units;
+        // the routing itself does not change
+        routers.forEach(RouterPort::refresh);
         return changed.size();
     }
 

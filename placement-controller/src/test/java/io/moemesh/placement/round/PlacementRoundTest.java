@@ -35,9 +35,11 @@ class PlacementRoundTest {
         assertThat(report.applied()).as(report.decision()).isTrue();
         assertThat(report.candidateScore().remoteCallsPerToken()).isLessThan(report.liveScore().remoteCallsPerToken());
         int refresh = mesh.log.indexOf("refresh");
+        int last = mesh.log.size() - 1;
         assertThat(refresh).isPositive();
         assertThat(mesh.log.subList(0, refresh)).allMatch(e -> e.startsWith("set "));
-        assertThat(mesh.log.subList(refresh + 1, mesh.log.size())).isNotEmpty().allMatch(e -> e.startsWith("release "));
+        assertThat(mesh.log.subList(refresh + 1, last)).isNotEmpty().allMatch(e -> e.startsWith("release "));
+        assertThat(mesh.log.get(last)).isEqualTo("refresh");
         // the hot pairs end up co-hosted: some endpoint of 0 or 1 hosts the other one's unit
         assertThat(mesh.endpoints.values()).anySatisfy(v -> assertThat(v.hosted()).contains(
                 new Unit(0, 0), new Unit(0, 1)));
@@ -157,6 +159,23 @@ class PlacementRoundTest {
 
         assertThat(observed.callsPerToken()).isEqualTo(1.5);
         assertThat(observed.bytesPerToken()).isEqualTo(20.0);
+    }
+
+    @Test
+    void aLivePlacementOverALoweredBudgetIsReplacedEvenThoughItCostsCalls() {
+        hotPairs();
+        new PlacementRound(List.of(mesh), mesh, new PlacementSettings(1.5, 0, 2.0, 4, 0.05, 10, false), CLOCK).run();
+        int before = mesh.endpoints.values().stream().mapToInt(v -> v.partners().size()).sum();
+        mesh.log.clear();
+
+        PlacementReport report = round(0.05, 10, false).run(); // budget 1.25: 2 partner units
+
+        assertThat(report.applied()).as(report.decision()).isTrue();
+        assertThat(report.decision()).contains("over budget: " + (8 + before) + " units hosted, the budget allows 10");
+        assertThat(mesh.endpoints.values().stream().mapToInt(v -> v.partners().size()).sum()).isEqualTo(2)
+                .isLessThan(before);
+        assertThat(mesh.log).anyMatch(e -> e.startsWith("release "));
+        assertThat(mesh.endpoints.values()).allSatisfy(v -> assertThat(v.retiring()).isEmpty());
     }
 
     @Test

@@ -47,6 +47,8 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
     private final LongAdder tokenLayers = new LongAdder();
     private final LongAdder bytesSent = new LongAdder();
     private final LongAdder bytesReceived = new LongAdder();
+    private final LongAdder layerSteps = new LongAdder();
+    private final StepTimes stepTimes = new StepTimes();
     private final LiveTopology live;
     private final int hiddenSize;
     private final DispatchProperties properties;
@@ -99,13 +101,16 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
      *                      step the dense part re-routes after {@link ExpertsUnavailableException} counts once
      * @param bytesSent     hidden-state payload bytes sent
      * @param bytesReceived partial-sum payload bytes received
+     * @param layerSteps    layer steps that completed ({@code calls / layerSteps}: endpoints touched per step)
+     * @param stepTimes     how long those steps took, per duration bucket
      */
-    public record Traffic(long calls, long tokenSends, long tokenLayers, long bytesSent, long bytesReceived) {
+    public record Traffic(long calls, long tokenSends, long tokenLayers, long bytesSent, long bytesReceived,
+            long layerSteps, StepTimes.Snapshot stepTimes) {
     }
 
     public Traffic traffic() {
         return new Traffic(callCount.sum(), tokenSends.sum(), tokenLayers.sum(), bytesSent.sum(),
-                bytesReceived.sum());
+                bytesReceived.sum(), layerSteps.sum(), stepTimes.snapshot());
     }
 
     @Override
@@ -120,9 +125,12 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
 
     @Override
     public void combine(int layer, float[] hidden, int tokens, GateDecision[] routes, float[] out) {
+        long start = System.nanoTime();
         try (LiveTopology.Step step = live.enter()) {
             dispatch(layer, step.topology().hosts(layer), hidden, tokens, routes, out);
         }
+        layerSteps.increment();
+        stepTimes.record(System.nanoTime() - start);
     }
 
     /** Both attempts plan over {@code hosts}, the topology the step started on. */

@@ -9,6 +9,7 @@ import io.moemesh.proto.internal.v1.LayerRoutingStats;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import io.moemesh.router.dispatch.RemoteExperts;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -41,6 +42,9 @@ public final class RoutingStatsGrpcService extends RoutingStatsGrpc.RoutingStats
     static DispatchTraffic toProto(RemoteExperts.Traffic t) {
         return DispatchTraffic.newBuilder().setExpertCalls(t.calls()).setTokenSends(t.tokenSends())
                 .setTokenLayers(t.tokenLayers()).setBytesSent(t.bytesSent()).setBytesReceived(t.bytesReceived())
+                .setLayerSteps(t.layerSteps())
+                .addAllStepMicrosBounds(Arrays.stream(t.stepTimes().boundsMicros()).boxed().toList())
+                .addAllStepMicrosCounts(Arrays.stream(t.stepTimes().counts()).boxed().toList())
                 .build();
     }
 

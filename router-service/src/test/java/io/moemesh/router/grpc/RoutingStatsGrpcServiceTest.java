@@ -13,11 +13,13 @@ import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import io.moemesh.router.dispatch.RemoteExperts;
+import io.moemesh.router.dispatch.StepTimes;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -51,12 +53,14 @@ class RoutingStatsGrpcServiceTest {
     void reportsTheDispatchCountersBesideTheLayerStatistics() throws IOException {
         window.record(0, new GateDecision(new int[] {1, 2}, new float[] {0.5f, 0.5f}));
 
-        RoutingStatsSnapshot snapshot = serve(() -> Optional.of(new RemoteExperts.Traffic(3, 5, 4, 640, 384)));
+        RoutingStatsSnapshot snapshot = serve(() -> Optional.of(new RemoteExperts.Traffic(3, 5, 4, 640, 384, 2,
+                new StepTimes.Snapshot(new long[] {100, 200}, new long[] {1, 0, 1}))));
 
         assertThat(snapshot.getLayers(0).getTokens()).isEqualTo(1);
         assertThat(snapshot.hasTraffic()).isTrue();
         assertThat(snapshot.getTraffic()).isEqualTo(DispatchTraffic.newBuilder().setExpertCalls(3).setTokenSends(5)
-                .setTokenLayers(4).setBytesSent(640).setBytesReceived(384).build());
+                .setTokenLayers(4).setBytesSent(640).setBytesReceived(384).setLayerSteps(2)
+                .addAllStepMicrosBounds(List.of(100L, 200L)).addAllStepMicrosCounts(List.of(1L, 0L, 1L)).build());
     }
 
     @Test
