@@ -27,11 +27,12 @@ import java.util.concurrent.Executors;
  * from other clients during a run is counted too.
  *
  * <pre>java -cp bench/target/benchmarks.jar io.moemesh.bench.harness.EndToEndHarness \
- *     GATEWAY(host:port) OUT.json [streams,...] [max_tokens] [--router=host:port]</pre>
+ *     GATEWAY(host:port) OUT.json [streams,...] [max_tokens] [--router=host:port] [--warmup-runs=N]</pre>
  */
 public final class EndToEndHarness {
 
     private static final String ROUTER_FLAG = "--router=";
+    private static final String WARMUP_FLAG = "--warmup-runs=";
     private static final List<String> PROMPTS = List.of("The meaning of life is ", "Der Mensch ist ", "El amor es ",
             "La vita è ", "Жизнь — это ", "Życie jest ", "Život je ", "A vida é ");
 
@@ -41,6 +42,9 @@ public final class EndToEndHarness {
         try (MoeMeshClient client = MoeMeshClient.builder().target(a.gateway()).defaultDeadline(Duration.ofMinutes(10))
                 .build(); DispatchTrafficClient traffic = DispatchTrafficClient.connect(a.router())) {
             run(client, 2, a.maxTokens()); // warm-up: JIT of router and experts
+            for (int i = 0; i < a.warmupRuns(); i++) {
+                run(client, 16, a.maxTokens());
+            }
             for (int streams : a.streams()) {
                 Optional<DispatchTraffic> before = traffic.read();
                 Map<String, Object> row = run(client, streams, a.maxTokens());
@@ -56,22 +60,30 @@ public final class EndToEndHarness {
         result.put("gateway", a.gateway());
         result.put("router", a.router());
         result.put("max_tokens", a.maxTokens());
+        result.put("warmup_runs", a.warmupRuns());
         result.put("machine", Measurements.machine());
         result.put("results", rows);
         Measurements.write(a.out(), result);
     }
 
-    /** {@code GATEWAY OUT.json [streams,...] [max_tokens]}, and {@code --router=host:port} anywhere. */
-    record Args(String gateway, Path out, int[] streams, int maxTokens, String router) {
+    /**
+     * {@code GATEWAY OUT.json [streams,...] [max_tokens]}, and anywhere {@code --router=host:port} and
+     * {@code --warmup-runs=N} (extra warm-up runs of 16 streams before measuring; default 0).
+     */
+    record Args(String gateway, Path out, int[] streams, int maxTokens, String router, int warmupRuns) {
 
         static Args parse(String[] args) {
             List<String> positional = new ArrayList<>();
             String router = "127.0.0.1:50052"; // moe up's default --router-port
+            int warmupRuns = 0;
             for (String arg : args) {
                 if (arg.startsWith(ROUTER_FLAG)) {
                     router = arg.substring(ROUTER_FLAG.length());
+                } else if (arg.startsWith(WARMUP_FLAG)) {
+                    warmupRuns = Integer.parseInt(arg.substring(WARMUP_FLAG.length()));
                 } else if (arg.startsWith("--")) {
-                    throw new IllegalArgumentException("unknown option " + arg + "; known: --router=HOST:PORT");
+                    throw new IllegalArgumentException("unknown option " + arg
+                            + "; known: --router=HOST:PORT, --warmup-runs=N");
                 } else {
                     positional.add(arg);
                 }
@@ -83,7 +95,7 @@ public final class EndToEndHarness {
             int[] streams = Arrays.stream((positional.size() > 2 ? positional.get(2) : "1,8,32").split(","))
                     .mapToInt(Integer::parseInt).toArray();
             int maxTokens = positional.size() > 3 ? Integer.parseInt(positional.get(3)) : 64;
-            return new Args(positional.get(0), Path.of(positional.get(1)), streams, maxTokens, router);
+            return new Args(positional.get(0), Path.of(positional.get(1)), streams, maxTokens, router, warmupRuns);
         }
     }
 
