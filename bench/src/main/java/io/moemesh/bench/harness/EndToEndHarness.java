@@ -33,21 +33,28 @@ public final class EndToEndHarness {
 
     private static final String ROUTER_FLAG = "--router=";
     private static final String WARMUP_FLAG = "--warmup-runs=";
+    private static final String PROMPTS_FLAG = "--prompts=";
+    /** Characters of a held-out document used as a prompt (cut back to a word boundary). */
+    private static final int PROMPT_CHARS = 96;
+    /** The split of the evaluation that wrote the plan files (docs/placement.md: --docs-per-lang=200). */
+    private static final int SPLIT_DOCS_PER_LANG = 200;
     private static final List<String> PROMPTS = List.of("The meaning of life is ", "Der Mensch ist ", "El amor es ",
             "La vita è ", "Жизнь — это ", "Życie jest ", "Život je ", "A vida é ");
 
     public static void main(String[] args) {
         Args a = Args.parse(args);
+        List<String> prompts = a.prompts() == null ? PROMPTS : heldOutPrompts(a.prompts());
+        int[] next = {0}; // successive runs continue through the prompts
         List<Map<String, Object>> rows = new ArrayList<>();
         try (MoeMeshClient client = MoeMeshClient.builder().target(a.gateway()).defaultDeadline(Duration.ofMinutes(10))
                 .build(); DispatchTrafficClient traffic = DispatchTrafficClient.connect(a.router())) {
-            run(client, 2, a.maxTokens()); // warm-up: JIT of router and experts
+            run(client, 2, a.maxTokens(), prompts, next); // warm-up: JIT of router and experts
             for (int i = 0; i < a.warmupRuns(); i++) {
-                run(client, 16, a.maxTokens());
+                run(client, 16, a.maxTokens(), prompts, next);
             }
             for (int streams : a.streams()) {
                 Optional<DispatchTraffic> before = traffic.read();
-                Map<String, Object> row = run(client, streams, a.maxTokens());
+                Map<String, Object> row = run(client, streams, a.maxTokens(), prompts, next);
                 before.ifPresent(b -> traffic.read().ifPresent(after -> row.putAll(
                         DispatchTrafficClient.between(b, after))));
                 rows.add(row);
@@ -61,6 +68,9 @@ public final class EndToEndHarness {
         result.put("router", a.router());
         result.put("max_tokens", a.maxTokens());
         result.put("warmup_runs", a.warmupRuns());
+        result.put("prompts", a.prompts() == null ? "built-in, 8 languages"
+                : a.prompts() + ": score half of PlacementEvaluation's split, first " + PROMPT_CHARS + " chars, "
+                        + prompts.size() + " prompts");
         result.put("machine", Measurements.machine());
         result.put("results", rows);
         Measurements.write(a.out(), result);
@@ -70,20 +80,23 @@ public final class EndToEndHarness {
      * {@code GATEWAY OUT.json [streams,...] [max_tokens]}, and anywhere {@code --router=host:port} and
      * {@code --warmup-runs=N} (extra warm-up runs of 16 streams before measuring; default 0).
      */
-    record Args(String gateway, Path out, int[] streams, int maxTokens, String router, int warmupRuns) {
+    record Args(String gateway, Path out, int[] streams, int maxTokens, String router, int warmupRuns, Path prompts) {
 
         static Args parse(String[] args) {
             List<String> positional = new ArrayList<>();
             String router = "127.0.0.1:50052"; // moe up's default --router-port
             int warmupRuns = 0;
+            Path prompts = null;
             for (String arg : args) {
                 if (arg.startsWith(ROUTER_FLAG)) {
                     router = arg.substring(ROUTER_FLAG.length());
                 } else if (arg.startsWith(WARMUP_FLAG)) {
                     warmupRuns = Integer.parseInt(arg.substring(WARMUP_FLAG.length()));
+                } else if (arg.startsWith(PROMPTS_FLAG)) {
+                    prompts = Path.of(arg.substring(PROMPTS_FLAG.length()));
                 } else if (arg.startsWith("--")) {
                     throw new IllegalArgumentException("unknown option " + arg
-                            + "; known: --router=HOST:PORT, --warmup-runs=N");
+                            + "; known: --router=HOST:PORT, --warmup-runs=N, --prompts=HELDOUT.jsonl");
                 } else {
                     positional.add(arg);
                 }
@@ -95,17 +108,51 @@ public final class EndToEndHarness {
             int[] streams = Arrays.stream((positional.size() > 2 ? positional.get(2) : "1,8,32").split(","))
                     .mapToInt(Integer::parseInt).toArray();
             int maxTokens = positional.size() > 3 ? Integer.parseInt(positional.get(3)) : 64;
-            return new Args(positional.get(0), Path.of(positional.get(1)), streams, maxTokens, router, warmupRuns);
+            return new Args(positional.get(0), Path.of(positional.get(1)), streams, maxTokens, router, warmupRuns,
+                    prompts);
         }
     }
 
-    private static Map<String, Object> run(MoeMeshClient client, int streams, int maxTokens) {
+    /**
+     * Prompts from the held-out corpus: the documents PlacementEvaluation scores on (not those its
+     * plans were made from), languages interleaved, each cut to its first words.
+     */
+    static List<String> heldOutPrompts(Path jsonl) {
+        List<PlacementEvaluation.Doc> docs = PlacementEvaluation.split(PlacementEvaluation.readJsonl(jsonl),
+                SPLIT_DOCS_PER_LANG).score();
+        Map<String, List<String>> byLang = new java.util.TreeMap<>();
+        for (PlacementEvaluation.Doc d : docs) {
+            byLang.computeIfAbsent(d.lang(), k -> new ArrayList<>()).add(opening(d.text()));
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; out.size() < docs.size(); i++) {
+            for (List<String> lang : byLang.values()) {
+                if (i < lang.size()) {
+                    out.add(lang.get(i));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The first {@link #PROMPT_CHARS} characters with whitespace collapsed, cut back to a word boundary. */
+    static String opening(String text) {
+        String flat = text.strip().replaceAll("\\s+", " ");
+        if (flat.length() <= PROMPT_CHARS) {
+            return flat;
+        }
+        int cut = flat.lastIndexOf(' ', PROMPT_CHARS);
+        return flat.substring(0, cut > 0 ? cut + 1 : PROMPT_CHARS);
+    }
+
+    private static Map<String, Object> run(MoeMeshClient client, int streams, int maxTokens, List<String> prompts,
+            int[] next) {
         ExecutorService pool = Executors.newFixedThreadPool(streams);
         try {
             long start = System.nanoTime();
             List<CompletableFuture<GenerationResult>> calls = new ArrayList<>();
             for (int i = 0; i < streams; i++) {
-                GenerateOptions options = GenerateOptions.builder().prompt(PROMPTS.get(i % PROMPTS.size()))
+                GenerateOptions options = GenerateOptions.builder().prompt(prompts.get(next[0]++ % prompts.size()))
                         .maxTokens(maxTokens).ignoreEos(true).temperature(0.8f).seed(i).build();
                 calls.add(CompletableFuture.supplyAsync(() -> client.generate(options), pool));
             }

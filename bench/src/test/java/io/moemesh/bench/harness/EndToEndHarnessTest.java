@@ -34,4 +34,14 @@ class EndToEndHarnessTest {
         assertThatThrownBy(() -> EndToEndHarness.Args.parse(new String[] {"gw:1", "out.json", "--routr=x"}))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown option --routr=x");
     }
+
+    @Test
+    void aHeldOutDocumentOpensWithItsFirstWordsWhitespaceCollapsed() {
+        String text = "  Der Mensch ist\n\n  ein Wesen, " + "das ".repeat(40);
+
+        String prompt = EndToEndHarness.opening(text);
+
+        assertThat(prompt).startsWith("Der Mensch ist ein Wesen, das ").endsWith("das ").hasSizeLessThanOrEqualTo(97);
+        assertThat(EndToEndHarness.opening("kurz\t da")).isEqualTo("kurz da");
+    }
 }

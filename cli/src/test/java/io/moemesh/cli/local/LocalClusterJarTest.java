@@ -83,6 +83,25 @@ class LocalClusterJarTest {
     }
 
     @Test
+    void onlyTheControllerServesHttpAndItGetsTheSettingsOfMoeUp() throws Exception {
+        file("placement-controller/target/placement-controller-exec.jar", BUILT);
+        LocalCluster.Controller controller = new LocalCluster.Controller(50053, 50054, java.time.Duration.ofSeconds(15),
+                2000, 0.05, 1.25, 1.25, true);
+
+        List<String> args = controller.arguments("127.0.0.1:50052");
+
+        assertThat(args).contains("--moemesh.controller.routers=127.0.0.1:50052", "--moemesh.controller.grpc-port=50053",
+                "--server.port=50054", "--moemesh.controller.interval=15000ms",
+                "--moemesh.controller.initial-delay=15000ms", "--moemesh.controller.min-window-tokens=2000",
+                "--moemesh.controller.min-gain=0.05", "--moemesh.controller.memory-budget=1.25",
+                "--moemesh.controller.dry-run=true");
+        assertThat(cluster().serviceCommand("placement-controller", null, args, true))
+                .doesNotContain("--spring.main.web-application-type=none");
+        assertThat(cluster().serviceCommand("placement-controller", null, args))
+                .contains("--spring.main.web-application-type=none");
+    }
+
+    @Test
     void refusesAPlanForAServiceTheModelDoesNotHave() {
         Path model = Path.of("../models/tiny-random");
         LocalCluster.Layout layout = new LocalCluster.Layout(1, 2, 3, 1, java.time.Duration.ofSeconds(1));

@@ -112,11 +112,14 @@ public final class PlacementRound {
                         false, stats, live, liveScore, candidate, candidateScore, baseline, observed);
             }
             applied = true;
+            double callsBefore = liveScore.remoteCallsPerToken();
+            live = reread(stats, live);
             decision = String.format("applied: %d endpoints re-placed; expected remote calls %.3f -> %.3f per"
-                    + " token per layer (%+.1f%%)%s", changed, liveScore.remoteCallsPerToken(),
+                    + " token per layer (%+.1f%%)%s", changed, callsBefore,
                     candidateScore.remoteCallsPerToken(), -100 * gain,
                     overBudget == null ? "" : "; the live placement was over budget: " + overBudget);
             LOG.info(decision);
+            liveScore = PlanScorer.score(live.plan(), stats, shape);
         }
         return new PlacementReport(now, cleanup + decision, applied, stats, live, liveScore, candidate,
                 candidateScore, baseline, observed);
@@ -181,6 +184,16 @@ public final class PlacementRound {
             return "released retiring units on " + leftover.size() + " endpoints; ";
         } catch (RuntimeException e) {
             return "could not release retiring units yet (" + e.getMessage() + "); ";
+        }
+    }
+
+    /** The live placement after a re-placement, as the routers now see it; the old one if they cannot tell. */
+    private LivePlacement reread(RoutingStats stats, LivePlacement fallback) {
+        try {
+            List<EndpointView> now = endpoints().stream().filter(v -> v.service().isPresent()).toList();
+            return LivePlacement.of(now, stats.numLayers(), stats.numExperts());
+        } catch (RuntimeException e) {
+            return fallback;
         }
     }
 
