@@ -4,9 +4,11 @@
 usage: bench/placement-live-table.py PREFIX [PREFIX ...]   (e.g. bench/results/placement-live-2026-11-28)
 A strategy's row comes from the first PREFIX that has its result file (a run that crossed midnight
 spans two dates). Plan files: --plans=PREFIX (default bench/results/placement-2026-11-28).
+--csv=FILE also writes the rows as CSV.
 Expert memory comes from the plan files (units hosted over layers x experts); the controller's from
 its `moe plan` capture.
 """
+import csv
 import json
 import re
 import sys
@@ -37,7 +39,9 @@ def memory(plans_prefix, suffix, prefix, strategy, layers=4, experts=16):
 
 
 def main():
-    prefixes = [a for a in sys.argv[1:] if not a.startswith("--plans=")]
+    prefixes = [a for a in sys.argv[1:] if not a.startswith("--")]
+    csv_file = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--csv=")), None)
+    rows = []
     plans = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--plans=")),
                  "bench/results/placement-2026-11-28")
     print("| strategy | expert memory | streams | remote calls / token / layer | bytes / token / layer "
@@ -50,10 +54,20 @@ def main():
         f = Path(f"{prefix}-{key}.json")
         mem = memory(plans, suffix, prefix, key)
         for r in json.loads(f.read_text())["results"]:
+            rows.append({"strategy": key, "expert_memory": round(mem, 4), "source": f.name,
+                         **{k: r[k] for k in ("streams", "remote_calls_per_token_per_layer",
+                                              "bytes_per_token_per_layer", "endpoints_per_layer_step",
+                                              "tokens_per_layer_step", "layer_step_p50_ms", "layer_step_p99_ms",
+                                              "decode_tokens_per_s", "ttft_p50_ms", "ttft_p99_ms", "degraded")}})
             print(f"| {name} | {mem:.3f}x | {r['streams']} | {r['remote_calls_per_token_per_layer']:.3f} "
                   f"| {r['bytes_per_token_per_layer']:,.0f} | {r['endpoints_per_layer_step']:.2f} "
                   f"| {r['tokens_per_layer_step']:.2f} | {r['layer_step_p50_ms']:.2f} | {r['layer_step_p99_ms']:.2f} "
                   f"| {r['decode_tokens_per_s']} | {r['degraded']} |")
+    if csv_file:
+        with open(csv_file, "w", newline="") as out:
+            w = csv.DictWriter(out, fieldnames=list(rows[0].keys()))
+            w.writeheader()
+            w.writerows(rows)
 
 
 if __name__ == "__main__":
