@@ -38,7 +38,13 @@ class ControllerConfiguration {
     PlacementLoop placementLoop(List<RouterClient> routers, ExpertClient experts, ControllerProperties properties) {
         List<RouterPort> ports = List.copyOf(routers);
         return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC()),
-                properties.initialDelay(), properties.interval());
+                properties.initialDelay(), properties.interval(), Clock.systemUTC());
+    }
+
+    /** Closes the router channels when the context stops. */
+    @Bean
+    org.springframework.beans.factory.DisposableBean routerChannels(List<RouterClient> routers) {
+        return () -> routers.forEach(RouterClient::close);
     }
 
     @Bean

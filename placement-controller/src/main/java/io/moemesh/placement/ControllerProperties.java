@@ -22,7 +22,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param dryRun           plan and report only
  * @param callTimeout      deadline of a call to a router or an expert endpoint (SetPartnerUnits loads
  *                         and warms units within it)
- * @param refreshTimeout   deadline of a router refresh, which waits for in-flight layer steps
+ * @param refreshTimeout   deadline of a router refresh, which waits for in-flight layer steps: give it more
+ *                         than the router's own bound (its Describe calls plus 2 x its expert call timeout
+ *                         + 1 s, 16 s with the router's defaults)
  */
 @ConfigurationProperties("moemesh.controller")
 public record ControllerProperties(
@@ -54,6 +56,10 @@ public record ControllerProperties(
         if (interval.isNegative() || interval.isZero() || initialDelay.isNegative()) {
             throw new IllegalArgumentException("moemesh.controller.interval must be > 0 and initial-delay >= 0, got "
                     + interval + " and " + initialDelay);
+        }
+        if (!callTimeout.isPositive() || !refreshTimeout.isPositive()) {
+            throw new IllegalArgumentException("moemesh.controller.call-timeout and refresh-timeout must be > 0, got "
+                    + callTimeout + " and " + refreshTimeout);
         }
         settings(memoryBudget, perServiceUnits, balanceBound, maxReplicas, minGain, minWindowTokens, dryRun);
     }

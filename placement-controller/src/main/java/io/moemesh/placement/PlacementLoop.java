@@ -28,11 +28,14 @@ public final class PlacementLoop implements SmartLifecycle {
     private final Duration initialDelay;
     private final Duration interval;
     private final AtomicReference<State> state = new AtomicReference<>(new State(null, 0, null));
-    private ScheduledExecutorService executor;
+    private final java.util.concurrent.locks.ReentrantLock roundLock = new java.util.concurrent.locks.ReentrantLock();
+    private final java.time.Clock clock;
+    private ScheduledExecutorService executor; // guarded by this (lifecycle only, never held during a round)
     private String lastKind = "";
 
-    public PlacementLoop(PlacementRound round, Duration initialDelay, Duration interval) {
+    public PlacementLoop(PlacementRound round, Duration initialDelay, Duration interval, java.time.Clock clock) {
         this.round = round;
+        this.clock = clock;
         this.initialDelay = initialDelay;
         this.interval = interval;
     }
@@ -45,9 +48,27 @@ public final class PlacementLoop implements SmartLifecycle {
         return round;
     }
 
-    /** One round now, on the caller's thread (tests, and the loop itself). */
-    public synchronized PlacementReport runOnce() {
-        PlacementReport report = round.run();
+    /** One round now, on the caller's thread (tests, and the loop itself); rounds never overlap. */
+    public PlacementReport runOnce() {
+        roundLock.lock();
+        try {
+            return record(runSafely());
+        } finally {
+            roundLock.unlock();
+        }
+    }
+
+    /** A round that throws still leaves a report, so the status never shows a stale decision. */
+    private PlacementReport runSafely() {
+        try {
+            return round.run();
+        } catch (RuntimeException e) {
+            LOG.error("placement round failed", e);
+            return PlacementReport.failed(clock.instant(), "round failed: " + e);
+        }
+    }
+
+    private PlacementReport record(PlacementReport report) {
         state.updateAndGet(s -> report.applied()
                 ? new State(report, s.plansApplied() + 1, report.at())
                 : new State(report, s.plansApplied(), s.lastApplied()));
@@ -72,12 +93,13 @@ public final class PlacementLoop implements SmartLifecycle {
         executor.scheduleWithFixedDelay(() -> {
             try {
                 runOnce();
-            } catch (RuntimeException e) {
+            } catch (Throwable e) { // an escaping throwable would cancel the schedule for good
                 LOG.error("placement round failed", e);
             }
         }, initialDelay.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Interrupts a round in progress (its blocking calls are cancelled) instead of waiting for it. */
     @Override
     public synchronized void stop() {
         if (executor != null) {

@@ -103,7 +103,13 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
 
     private void answerOffTransport(String method, StreamObserver<DescribeResponse> responses,
             Supplier<EndpointDescription> change) {
+        Context caller = Context.current();
         blocking.execute(() -> {
+            if (caller.isCancelled()) { // deadline passed or caller gone while queued: change nothing
+                responses.onError(Status.CANCELLED.withDescription(method + " not applied: the caller cancelled it"
+                        + " or its deadline passed before it started").asRuntimeException());
+                return;
+            }
             DescribeResponse response;
             try {
                 response = ExpertProtoMapper.toResponse(change.get());

@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.moemesh.core.placement.Unit;
 import io.moemesh.placement.round.EndpointView;
 import io.moemesh.placement.round.ExpertPort;
+import io.moemesh.proto.internal.v1.DescribeRequest;
 import io.moemesh.proto.internal.v1.ExpertGrpc;
 import io.moemesh.proto.internal.v1.ReleaseRetiredUnitsRequest;
 import io.moemesh.proto.internal.v1.SetPartnerUnitsRequest;
@@ -26,6 +27,15 @@ public final class ExpertClient implements ExpertPort, AutoCloseable {
     public ExpertClient(Function<String, ManagedChannel> channels, Duration timeout) {
         this.channels = channels;
         this.timeout = timeout;
+    }
+
+    @Override
+    public EndpointView describe(String target) {
+        try {
+            return ProtoMapping.endpoint(target, stub(target).describe(DescribeRequest.getDefaultInstance()));
+        } catch (StatusRuntimeException e) {
+            throw failure(target, "Describe", e);
+        }
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.moemesh.placement.round.EndpointView;
 import io.moemesh.placement.round.RouterPort;
 import io.moemesh.placement.round.Traffic;
 import io.moemesh.proto.internal.v1.ExpertEndpointState;
+import io.moemesh.proto.internal.v1.ExpertEndpointsState;
 import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
 import io.moemesh.proto.internal.v1.GetExpertEndpointsRequest;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
@@ -54,18 +55,21 @@ public final class RouterClient implements RouterPort, AutoCloseable {
 
     @Override
     public List<EndpointView> endpoints() {
-        return call("GetExpertEndpoints", () -> ExpertEndpointsGrpc.newBlockingStub(channel)
+        return call("GetExpertEndpoints", () -> views(ExpertEndpointsGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance()).getEndpointsList().stream()
-                .filter(ExpertEndpointState::hasDescription)
-                .map(e -> ProtoMapping.endpoint(e.getTarget(), e.getDescription())).toList());
+                .getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance())));
     }
 
     @Override
-    public void refresh() {
-        call("RefreshExpertEndpoints", () -> ExpertEndpointsGrpc.newBlockingStub(channel)
+    public List<EndpointView> refresh() {
+        return call("RefreshExpertEndpoints", () -> views(ExpertEndpointsGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(refreshTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                .refreshExpertEndpoints(RefreshExpertEndpointsRequest.getDefaultInstance()));
+                .refreshExpertEndpoints(RefreshExpertEndpointsRequest.getDefaultInstance())));
+    }
+
+    private static List<EndpointView> views(ExpertEndpointsState state) {
+        return state.getEndpointsList().stream().filter(ExpertEndpointState::hasDescription)
+                .map(e -> ProtoMapping.endpoint(e.getTarget(), e.getDescription())).toList();
     }
 
     private RoutingStatsGrpc.RoutingStatsBlockingStub statsStub() {

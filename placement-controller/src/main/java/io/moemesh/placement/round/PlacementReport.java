@@ -15,6 +15,10 @@ public record PlacementReport(Instant at, String decision, boolean applied, Rout
         LivePlacement live, PlanScore liveScore, PlacementPlan candidate, PlanScore candidateScore,
         PlanScore baselineScore, Traffic observed) {
 
+    public static PlacementReport failed(Instant at, String decision) {
+        return stopped(at, decision, Traffic.NONE);
+    }
+
     static PlacementReport stopped(Instant at, String decision, Traffic observed) {
         return new PlacementReport(at, decision, false, null, null, null, null, null, null, observed);
     }

@@ -21,21 +21,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One planning round: read the routers' statistics and endpoints, score the live placement, plan,
- * and apply the plan if it clears the hysteresis threshold, or if the live placement no longer fits
- * the memory budget (the budget was lowered). Applying is make-before-break:
+ * One planning round: read the routers' statistics and endpoints, ask every endpoint what it hosts,
+ * score the live placement, plan, and apply the plan if it clears the hysteresis threshold, or if
+ * the live placement no longer fits the memory budget (the budget was lowered). Applying is
+ * make-before-break:
  * <ol>
  *   <li>every endpoint whose units change gets its new partners (loaded and warmed before the call
  *       returns); partners it loses keep being computed (retiring);</li>
  *   <li>every router refreshes its view and returns once no step of the old routing runs;</li>
- *   <li>the endpoints release their retiring units (and the routers refresh once more, so that
- *       their views no longer list them).</li>
+ *   <li>an endpoint's retiring units are released only once every router's refreshed view of it
+ *       shows exactly what the endpoint now hosts — a router that could not re-describe it keeps
+ *       routing by its old description, so its retiring units stay until a later round sees the
+ *       router switched.</li>
  * </ol>
- * If step 1 fails, the endpoints already changed get their previous partners back and the routers
- * never switch; if step 2 fails, nothing is released (a later round finishes the job: retiring
- * units found at the start of a round are released after a successful refresh). No layer step can
- * therefore reach an endpoint that no longer computes what it was sent. Not thread-safe: one
- * round at a time.
+ * The live state is read every round from the endpoints themselves, not from the routers' views or
+ * the controller's memory (level-based): whatever interrupted a round — a failed step, a controller
+ * restart between steps, a call that timed out but took effect — the next round finds endpoints
+ * whose units differ from the routers' views or that hold retiring units, and finishes steps 2–3
+ * for them first. If step 1 fails, the endpoints already changed get their previous partners back
+ * (what they loaded meanwhile becomes retiring, released the same way). Not thread-safe: one round
+ * at a time.
  */
 public final class PlacementRound {
 
@@ -65,64 +70,171 @@ public final class PlacementRound {
         Instant now = clock.instant();
         Traffic observed = observeTraffic();
         List<RoutingStats> windows = new ArrayList<>();
-        List<EndpointView> endpoints;
+        List<Map<String, EndpointView>> views = new ArrayList<>();
         try {
-            routers.forEach(r -> windows.add(r.stats()));
-            endpoints = endpoints();
+            for (RouterPort r : routers) {
+                windows.add(r.stats());
+                views.add(byTarget(r.endpoints()));
+            }
         } catch (RuntimeException e) {
             return PlacementReport.stopped(now, "could not read the routers: " + e.getMessage(), observed);
         }
         RoutingStats stats = StatsMerge.sum(windows);
-        List<EndpointView> managed = endpoints.stream().filter(v -> v.service().isPresent()).toList();
+        List<EndpointView> managed = truth(views);
         if (managed.isEmpty()) {
             return PlacementReport.stopped(now, "nothing to place: no expert endpoint belongs to one expert service"
                     + " (a router running its experts in process has none)", observed);
         }
+        String sync = settings.dryRun() ? "" : synchronize(managed, views);
         ClusterShape shape = settings.shape(stats.numLayers(), stats.numExperts(), managed.getFirst().hiddenSize());
         LivePlacement live = LivePlacement.of(managed, stats.numLayers(), stats.numExperts());
         PlanScore liveScore = PlanScorer.score(live.plan(), stats, shape);
         PlanScore baseline = PlanScorer.score(PlacementBaselines.oneServicePerExpert(stats, shape), stats, shape);
-        String cleanup = releaseLeftovers(managed);
         long windowTokens = maxTokens(stats);
         if (windowTokens < settings.minWindowTokens()) {
-            return new PlacementReport(now, cleanup + "waiting for traffic: " + windowTokens
+            return new PlacementReport(now, sync + "waiting for traffic: " + windowTokens
                     + " tokens in the window, planning needs " + settings.minWindowTokens(), false, stats, live,
                     liveScore, null, null, baseline, observed);
         }
         PlacementPlan candidate = CoactivationPlanner.plan(stats, shape);
         PlanScore candidateScore = PlanScorer.score(candidate, stats, shape);
         double gain = relativeGain(liveScore, candidateScore);
-        String decision;
-        boolean applied = false;
         String overBudget = overBudget(live.plan(), shape);
         if (overBudget == null && !PlanChange.shouldApply(liveScore, candidateScore, settings.minGain())) {
-            decision = String.format("kept the live placement: the candidate would cut expected remote calls by"
-                    + " %.1f%%, below the %.1f%% threshold", 100 * gain, 100 * settings.minGain());
-        } else if (settings.dryRun()) {
-            decision = String.format("dry run: would apply a plan changing expected remote calls by %+.1f%%"
-                    + " (%.3f -> %.3f per token per layer)%s", -100 * gain, liveScore.remoteCallsPerToken(),
-                    candidateScore.remoteCallsPerToken(), overBudget == null ? "" : "; live over budget: " + overBudget);
-        } else {
-            int changed;
-            try {
-                changed = apply(candidate, managed);
-            } catch (RuntimeException e) {
-                LOG.warn("re-placement failed", e);
-                return new PlacementReport(now, cleanup + "re-placement failed, live placement kept: " + e.getMessage(),
-                        false, stats, live, liveScore, candidate, candidateScore, baseline, observed);
-            }
-            applied = true;
-            double callsBefore = liveScore.remoteCallsPerToken();
-            live = reread(stats, live);
-            decision = String.format("applied: %d endpoints re-placed; expected remote calls %.3f -> %.3f per"
-                    + " token per layer (%+.1f%%)%s", changed, callsBefore,
-                    candidateScore.remoteCallsPerToken(), -100 * gain,
-                    overBudget == null ? "" : "; the live placement was over budget: " + overBudget);
-            LOG.info(decision);
-            liveScore = PlanScorer.score(live.plan(), stats, shape);
+            return new PlacementReport(now, sync + String.format("kept the live placement: the candidate would cut"
+                    + " expected remote calls by %.1f%%, below the %.1f%% threshold", 100 * gain,
+                    100 * settings.minGain()), false, stats, live, liveScore, candidate, candidateScore, baseline,
+                    observed);
         }
-        return new PlacementReport(now, cleanup + decision, applied, stats, live, liveScore, candidate,
-                candidateScore, baseline, observed);
+        String change = String.format("expected remote calls %.3f -> %.3f per token per layer (%+.1f%%)%s",
+                liveScore.remoteCallsPerToken(), candidateScore.remoteCallsPerToken(), -100 * gain,
+                overBudget == null ? "" : "; the live placement was over budget: " + overBudget);
+        if (settings.dryRun()) {
+            return new PlacementReport(now, "dry run: would apply a plan: " + change, false, stats, live, liveScore,
+                    candidate, candidateScore, baseline, observed);
+        }
+        List<EndpointView> after;
+        try {
+            after = setPartners(candidate, managed);
+        } catch (RuntimeException e) {
+            LOG.warn("re-placement failed", e);
+            return new PlacementReport(now, sync + "re-placement failed, previous partners restored: "
+                    + e.getMessage(), false, stats, live, liveScore, candidate, candidateScore, baseline, observed);
+        }
+        String switched = synchronize(after, views);
+        int changed = (int) after.stream().filter(v -> !managed.contains(v)).count();
+        String decision = (sync + "applied: " + changed + " endpoints re-placed; " + change + "; " + switched)
+                .replaceAll(";\\s*$", "");
+        LOG.info(decision);
+        live = LivePlacement.of(after, stats.numLayers(), stats.numExperts());
+        return new PlacementReport(now, decision, true, stats, live,
+                PlanScorer.score(live.plan(), stats, shape), candidate, candidateScore, baseline, observed);
+    }
+
+    /**
+     * Step 1 for every endpoint whose partners differ from the plan's; returns every endpoint's state
+     * afterwards. An endpoint counts as changed before it is called, so one whose call failed or timed
+     * out (and may still take effect) is reverted too; reverting is idempotent.
+     */
+    private List<EndpointView> setPartners(PlacementPlan plan, List<EndpointView> endpoints) {
+        List<EndpointView> changed = new ArrayList<>();
+        List<EndpointView> after = new ArrayList<>();
+        try {
+            for (EndpointView v : endpoints) {
+                SortedSet<Unit> wanted = new TreeSet<>(plan.hosted().get(v.service().getAsInt()));
+                wanted.removeAll(v.base());
+                if (wanted.equals(v.partners())) {
+                    after.add(v);
+                } else {
+                    changed.add(v);
+                    after.add(experts.setPartners(v.target(), wanted));
+                }
+            }
+            return after;
+        } catch (RuntimeException e) {
+            for (EndpointView v : changed) {
+                try {
+                    experts.setPartners(v.target(), v.partners());
+                } catch (RuntimeException revert) {
+                    e.addSuppressed(revert);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Steps 2–3 for endpoints whose units a router does not know yet or that hold retiring units:
+     * refresh every router, then release the retiring units of each endpoint every router now sees
+     * as it is. Returns what it did, for the decision ("" when nothing was needed).
+     */
+    private String synchronize(List<EndpointView> endpoints, List<Map<String, EndpointView>> views) {
+        List<EndpointView> stale = endpoints.stream().filter(v -> !v.retiring().isEmpty() || !seenByAll(v, views))
+                .toList();
+        if (stale.isEmpty()) {
+            return "";
+        }
+        List<Map<String, EndpointView>> refreshed = new ArrayList<>();
+        try {
+            for (RouterPort r : routers) {
+                refreshed.add(byTarget(r.refresh()));
+            }
+        } catch (RuntimeException e) {
+            return "the routers have not switched yet, nothing released (" + e.getMessage() + "); ";
+        }
+        views.clear();
+        views.addAll(refreshed);
+        int released = 0;
+        int pending = 0;
+        for (EndpointView v : stale) {
+            if (v.retiring().isEmpty()) {
+                continue;
+            }
+            if (!seenByAll(v, refreshed)) {
+                pending++;
+                continue;
+            }
+            try {
+                experts.releaseRetired(v.target());
+                released++;
+            } catch (RuntimeException e) {
+                pending++;
+            }
+        }
+        return "routers switched" + (released == 0 ? "" : ", retiring units released on " + released + " endpoints")
+                + (pending == 0 ? "" : ", " + pending + " endpoints keep retiring units until every router has"
+                        + " re-described them") + "; ";
+    }
+
+    /** Every router routes by what the endpoint hosts now (its base and partner units, no more, no less). */
+    private static boolean seenByAll(EndpointView v, List<Map<String, EndpointView>> views) {
+        for (Map<String, EndpointView> view : views) {
+            EndpointView seen = view.get(v.target());
+            if (seen == null || !seen.hosted().equals(v.hosted())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Each managed endpoint (any router lists it) as it describes itself; the routers' view if it cannot be asked. */
+    private List<EndpointView> truth(List<Map<String, EndpointView>> views) {
+        Map<String, EndpointView> known = new LinkedHashMap<>();
+        views.forEach(view -> view.values().forEach(v -> known.putIfAbsent(v.target(), v)));
+        List<EndpointView> out = new ArrayList<>();
+        for (EndpointView seen : known.values()) {
+            if (seen.service().isEmpty()) {
+                continue;
+            }
+            try {
+                out.add(experts.describe(seen.target()));
+            } catch (RuntimeException e) {
+                LOG.debug("endpoint {} did not answer Describe ({}); using the routers' view", seen.target(),
+                        e.getMessage());
+                out.add(seen);
+            }
+        }
+        return out;
     }
 
     /**
@@ -142,68 +254,10 @@ public final class PlacementRound {
         return null;
     }
 
-    /** Steps 1–3 of the class comment; returns how many endpoints changed. */
-    private int apply(PlacementPlan plan, List<EndpointView> endpoints) {
-        List<EndpointView> changed = new ArrayList<>();
-        try {
-            for (EndpointView v : endpoints) {
-                SortedSet<Unit> wanted = new TreeSet<>(plan.hosted().get(v.service().getAsInt()));
-                wanted.removeAll(v.base());
-                if (!wanted.equals(v.partners())) {
-                    experts.setPartners(v.target(), wanted);
-                    changed.add(v);
-                }
-            }
-        } catch (RuntimeException e) {
-            for (EndpointView v : changed) {
-                try {
-                    experts.setPartners(v.target(), v.partners());
-                } catch (RuntimeException revert) {
-                    e.addSuppressed(revert);
-                }
-            }
-            throw e;
-        }
-        routers.forEach(RouterPort::refresh);
-        changed.forEach(v -> experts.releaseRetired(v.target()));
-        // once more, so the routers' views (which the next round reads) no longer list retiring units;
-        // the routing itself does not change
-        routers.forEach(RouterPort::refresh);
-        return changed.size();
-    }
-
-    /** Retiring units left by an interrupted round: refresh every router, then release them. */
-    private String releaseLeftovers(List<EndpointView> endpoints) {
-        List<EndpointView> leftover = endpoints.stream().filter(v -> !v.retiring().isEmpty()).toList();
-        if (leftover.isEmpty() || settings.dryRun()) {
-            return "";
-        }
-        try {
-            routers.forEach(RouterPort::refresh);
-            leftover.forEach(v -> experts.releaseRetired(v.target()));
-            return "released retiring units on " + leftover.size() + " endpoints; ";
-        } catch (RuntimeException e) {
-            return "could not release retiring units yet (" + e.getMessage() + "); ";
-        }
-    }
-
-    /** The live placement after a re-placement, as the routers now see it; the old one if they cannot tell. */
-    private LivePlacement reread(RoutingStats stats, LivePlacement fallback) {
-        try {
-            List<EndpointView> now = endpoints().stream().filter(v -> v.service().isPresent()).toList();
-            return LivePlacement.of(now, stats.numLayers(), stats.numExperts());
-        } catch (RuntimeException e) {
-            return fallback;
-        }
-    }
-
-    /** Endpoints of every router, each target once. */
-    private List<EndpointView> endpoints() {
-        Map<String, EndpointView> byTarget = new LinkedHashMap<>();
-        for (RouterPort r : routers) {
-            r.endpoints().forEach(v -> byTarget.putIfAbsent(v.target(), v));
-        }
-        return List.copyOf(byTarget.values());
+    private static Map<String, EndpointView> byTarget(List<EndpointView> endpoints) {
+        Map<String, EndpointView> map = new LinkedHashMap<>();
+        endpoints.forEach(v -> map.put(v.target(), v));
+        return map;
     }
 
     /** Traffic since the previous round, summed over the routers that answered both times. */

@@ -15,12 +15,13 @@ public interface RouterPort {
     /** The router's cumulative dispatch counters. */
     Traffic traffic();
 
-    /** The expert endpoints the router sends work to, as they last described themselves. */
+    /** The expert endpoints the router sends work to, as they last described themselves to it. */
     List<EndpointView> endpoints();
 
     /**
      * Makes the router ask its endpoints what they host and switch to that; returns once no layer
-     * step of the previous routing is still running.
+     * step of the previous routing is still running, with the router's view after the refresh (an
+     * endpoint that did not answer keeps its previous description there).
      */
-    void refresh();
+    List<EndpointView> refresh();
 }

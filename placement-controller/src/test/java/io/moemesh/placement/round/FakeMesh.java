@@ -13,12 +13,19 @@ import java.util.TreeSet;
 
 /**
  * One router and its expert endpoints in memory: the endpoints keep partner and retiring units as
- * the real service does, the router serves fixed statistics, and every call is logged in order.
+ * the real service does; the router keeps its own view of them, updated only by a refresh (and not
+ * for an endpoint whose Describe fails then), serves fixed statistics, and every call is logged.
  */
 final class FakeMesh implements RouterPort, ExpertPort {
 
     final List<String> log = new ArrayList<>();
+    /** What each endpoint really hosts. */
     final Map<String, EndpointView> endpoints = new LinkedHashMap<>();
+    /** What the router last saw of each endpoint. */
+    final Map<String, EndpointView> routerView = new LinkedHashMap<>();
+    /** Endpoints whose Describe fails during the router's next refreshes. */
+    final java.util.Set<String> describeFails = new java.util.HashSet<>();
+    boolean failRelease;
     RoutingStats stats;
     Traffic traffic = Traffic.NONE;
     /** The SetPartnerUnits call (1-based) that fails; 0 = none. */
@@ -36,6 +43,7 @@ final class FakeMesh implements RouterPort, ExpertPort {
                 String target = "expert-" + e + "-r" + r + ":1";
                 endpoints.put(target, new EndpointView(target, OptionalInt.of(e), base, new TreeSet<>(),
                         new TreeSet<>(), 64));
+                routerView.put(target, endpoints.get(target));
             }
         }
     }
@@ -78,15 +86,26 @@ final class FakeMesh implements RouterPort, ExpertPort {
 
     @Override
     public List<EndpointView> endpoints() {
-        return List.copyOf(endpoints.values());
+        return List.copyOf(routerView.values());
     }
 
     @Override
-    public void refresh() {
+    public List<EndpointView> refresh() {
         log.add("refresh");
         if (failRefresh) {
             throw new IllegalStateException("router router:1 RefreshExpertEndpoints: UNAVAILABLE");
         }
+        endpoints.forEach((target, v) -> {
+            if (!describeFails.contains(target)) {
+                routerView.put(target, v);
+            }
+        });
+        return endpoints();
+    }
+
+    @Override
+    public EndpointView describe(String target) {
+        return endpoints.get(target);
     }
 
     @Override
@@ -107,6 +126,9 @@ final class FakeMesh implements RouterPort, ExpertPort {
     @Override
     public EndpointView releaseRetired(String target) {
         log.add("release " + target);
+        if (failRelease) {
+            throw new IllegalStateException("expert endpoint " + target + " ReleaseRetiredUnits: UNAVAILABLE");
+        }
         EndpointView v = endpoints.get(target);
         EndpointView next = new EndpointView(target, v.service(), v.base(), v.partners(), new TreeSet<>(),
                 v.hiddenSize());

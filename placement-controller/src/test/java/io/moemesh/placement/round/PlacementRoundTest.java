@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 class PlacementRoundTest {
@@ -27,25 +28,83 @@ class PlacementRoundTest {
     }
 
     @Test
-    void appliesAPlanMakeBeforeBreakPartnersThenRefreshThenRelease() {
+    void appliesAPlanPartnersFirstThenTheRouterSwitches() {
         hotPairs();
 
         PlacementReport report = round(0.05, 10, false).run();
 
         assertThat(report.applied()).as(report.decision()).isTrue();
-        assertThat(report.decision()).contains("expected remote calls 2.000 -> 1.510");
+        assertThat(report.decision()).contains("expected remote calls 2.000 -> 1.510", "routers switched");
         // the report shows the placement as it is after the switch
         assertThat(report.liveScore()).isEqualTo(report.candidateScore());
         assertThat(report.live().plan().hosted()).isEqualTo(report.candidate().hosted());
         int refresh = mesh.log.indexOf("refresh");
-        int last = mesh.log.size() - 1;
         assertThat(refresh).isPositive();
         assertThat(mesh.log.subList(0, refresh)).allMatch(e -> e.startsWith("set "));
-        assertThat(mesh.log.subList(refresh + 1, last)).isNotEmpty().allMatch(e -> e.startsWith("release "));
-        assertThat(mesh.log.get(last)).isEqualTo("refresh");
+        assertThat(mesh.routerView).isEqualTo(mesh.endpoints);
         // the hot pairs end up co-hosted: some endpoint of 0 or 1 hosts the other one's unit
         assertThat(mesh.endpoints.values()).anySatisfy(v -> assertThat(v.hosted()).contains(
                 new Unit(0, 0), new Unit(0, 1)));
+    }
+
+    @Test
+    void partnersAPlanDropsAreReleasedOnlyAfterTheRouterHasSwitched() {
+        hotPairs();
+        PlacementRound round = round(0.05, 10, false);
+        round.run();
+        mesh.stats = FakeMesh.stats(LAYERS, EXPERTS, 100, new int[] {0, 2}, new int[] {1, 3});
+        mesh.log.clear();
+
+        PlacementReport report = round.run();
+
+        assertThat(report.applied()).as(report.decision()).isTrue();
+        int refresh = mesh.log.indexOf("refresh");
+        assertThat(mesh.log.subList(0, refresh)).isNotEmpty().allMatch(e -> e.startsWith("set "));
+        assertThat(mesh.log.subList(refresh + 1, mesh.log.size())).isNotEmpty().allMatch(e -> e.startsWith("release "));
+        assertThat(mesh.endpoints.values()).allSatisfy(v -> assertThat(v.retiring()).isEmpty());
+    }
+
+    @Test
+    void anEndpointTheRouterCouldNotReDescribeKeepsItsRetiringUnitsUntilTheRouterHasSeenIt() {
+        hotPairs();
+        PlacementRound round = round(0.05, 10, false);
+        round.run();
+        String holder = mesh.endpoints.values().stream().filter(v -> !v.partners().isEmpty()).findFirst()
+                .orElseThrow().target();
+        mesh.describeFails.add(holder); // the router keeps routing by its old description of it
+        mesh.stats = FakeMesh.stats(LAYERS, EXPERTS, 100, new int[] {0, 2}, new int[] {1, 3});
+
+        PlacementReport report = round.run();
+
+        assertThat(report.decision()).contains("keep retiring units until every router has re-described them");
+        assertThat(mesh.log).doesNotContain("release " + holder);
+        assertThat(mesh.endpoints.get(holder).retiring()).isNotEmpty();
+
+        mesh.describeFails.clear();
+        mesh.log.clear();
+        PlacementReport later = round.run();
+
+        assertThat(later.decision()).startsWith("routers switched, retiring units released on 1 endpoints");
+        assertThat(mesh.log.indexOf("refresh")).isLessThan(mesh.log.indexOf("release " + holder));
+        assertThat(mesh.endpoints.get(holder).retiring()).isEmpty();
+    }
+
+    @Test
+    void partnersChangedBehindTheRoutersBackAreSwitchedAndReleasedByTheNextRound() {
+        // a controller stopped between setting partners and switching the router: the endpoint
+        // already hosts (and retires) units the router does not know about
+        String target = "expert-0-r0:1";
+        mesh.setPartners(target, new TreeSet<>(List.of(new Unit(1, 1))));
+        mesh.setPartners(target, new TreeSet<>(List.of(new Unit(0, 3))));
+        mesh.log.clear();
+        mesh.stats = FakeMesh.stats(LAYERS, EXPERTS, 1, new int[] {0, 3}); // nothing worth re-planning
+
+        PlacementReport report = round(0.99, 10, false).run();
+
+        assertThat(report.decision()).startsWith("routers switched, retiring units released on 1 endpoints");
+        assertThat(mesh.log).containsExactly("refresh", "release " + target);
+        assertThat(mesh.routerView.get(target).partners()).containsExactly(new Unit(0, 3));
+        assertThat(report.live().plan().hosted().get(0)).contains(new Unit(0, 3));
     }
 
     @Test
@@ -102,39 +161,67 @@ class PlacementRoundTest {
     void whenAnEndpointRefusesItsPartnersTheOthersAreRevertedAndTheRouterNeverSwitches() {
         hotPairs();
         mesh.failSetPartnersCall = 2; // the plan changes two endpoints: the second one fails
+        PlacementRound round = round(0.05, 10, false);
 
-        PlacementReport report = round(0.05, 10, false).run();
+        PlacementReport report = round.run();
 
         assertThat(report.applied()).isFalse();
         assertThat(report.decision()).contains("re-placement failed").contains("SetPartnerUnits: UNAVAILABLE");
-        assertThat(mesh.log).filteredOn(e -> e.startsWith("set ")).hasSize(3); // change, failed change, revert
+        // change, failed change, then both reverted (the failed one may have taken effect after all)
+        assertThat(mesh.log).filteredOn(e -> e.startsWith("set ")).hasSize(4);
         assertThat(mesh.log).doesNotContain("refresh");
         assertThat(mesh.endpoints.values()).allSatisfy(v -> assertThat(v.partners()).isEmpty());
+
+        // what the reverted endpoint had loaded is retiring; the next round switches and releases it
+        mesh.log.clear();
+        PlacementReport next = round(0.99, 10, false).run();
+
+        assertThat(next.decision()).startsWith("routers switched, retiring units released on 1 endpoints");
+        assertThat(mesh.endpoints.values()).allSatisfy(v -> assertThat(v.retiring()).isEmpty());
     }
 
     @Test
-    void whenTheRouterCannotSwitchNothingIsReleasedUntilALaterRoundSwitchesIt() {
+    void whenTheRouterCannotSwitchThePlanIsAppliedButNothingIsReleasedUntilALaterRoundSwitchesIt() {
         hotPairs();
-        mesh.failRefresh = true;
         PlacementRound round = round(0.05, 10, false);
+        round.run();
+        mesh.stats = FakeMesh.stats(LAYERS, EXPERTS, 100, new int[] {0, 2}, new int[] {1, 3});
+        mesh.failRefresh = true;
+        mesh.log.clear();
 
         PlacementReport failed = round.run();
 
-        assertThat(failed.applied()).isFalse();
+        assertThat(failed.applied()).as("the endpoints host the plan's units").isTrue();
+        assertThat(failed.decision()).contains("the routers have not switched yet, nothing released");
         assertThat(mesh.log).noneMatch(e -> e.startsWith("release "));
+        assertThat(mesh.endpoints.values()).anySatisfy(v -> assertThat(v.retiring()).isNotEmpty());
+
         mesh.failRefresh = false;
         mesh.log.clear();
-        // a retiring unit exists only if the plan dropped a partner; force one by reverting a service by hand
-        String changed = mesh.endpoints.values().stream().filter(v -> !v.partners().isEmpty()).findFirst()
-                .orElseThrow().target();
-        mesh.setPartners(changed, new java.util.TreeSet<>());
-        mesh.log.clear();
-
         PlacementReport later = round.run();
 
-        assertThat(later.decision()).startsWith("released retiring units on 1 endpoints");
-        assertThat(mesh.log.indexOf("refresh")).isLessThan(mesh.log.indexOf("release " + changed));
-        assertThat(mesh.endpoints.get(changed).retiring()).isEmpty();
+        assertThat(later.decision()).startsWith("routers switched, retiring units released on");
+        assertThat(mesh.log.getFirst()).isEqualTo("refresh");
+        assertThat(mesh.endpoints.values()).allSatisfy(v -> assertThat(v.retiring()).isEmpty());
+        assertThat(mesh.endpoints.values()).allSatisfy(v ->
+                assertThat(mesh.routerView.get(v.target()).hosted()).isEqualTo(v.hosted()));
+    }
+
+    @Test
+    void aReleaseThatFailsIsRetriedByTheNextRound() {
+        hotPairs();
+        PlacementRound round = round(0.05, 10, false);
+        round.run();
+        mesh.stats = FakeMesh.stats(LAYERS, EXPERTS, 100, new int[] {0, 2}, new int[] {1, 3});
+        mesh.failRelease = true;
+
+        PlacementReport report = round.run();
+
+        assertThat(report.applied()).isTrue();
+        assertThat(report.decision()).contains("keep retiring units");
+        mesh.failRelease = false;
+        round.run();
+        assertThat(mesh.endpoints.values()).allSatisfy(v -> assertThat(v.retiring()).isEmpty());
     }
 
     @Test
@@ -184,8 +271,9 @@ class PlacementRoundTest {
     @Test
     void endpointsWithoutAServiceAreLeftAlone() {
         hotPairs();
-        mesh.endpoints.replaceAll((t, v) -> new EndpointView(t, java.util.OptionalInt.empty(), v.base(), new java.util.TreeSet<>(),
-                new java.util.TreeSet<>(), 64));
+        mesh.endpoints.replaceAll((t, v) -> new EndpointView(t, java.util.OptionalInt.empty(), v.base(),
+                new TreeSet<>(), new TreeSet<>(), 64));
+        mesh.routerView.putAll(mesh.endpoints);
 
         PlacementReport report = round(0.05, 10, false).run();
 

@@ -48,6 +48,7 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
     private final LongAdder bytesSent = new LongAdder();
     private final LongAdder bytesReceived = new LongAdder();
     private final LongAdder layerSteps = new LongAdder();
+    private final LongAdder failedCalls = new LongAdder();
     private final StepTimes stepTimes = new StepTimes();
     private final LiveTopology live;
     private final int hiddenSize;
@@ -103,14 +104,15 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
      * @param bytesReceived partial-sum payload bytes received
      * @param layerSteps    layer steps that completed ({@code calls / layerSteps}: endpoints touched per step)
      * @param stepTimes     how long those steps took, per duration bucket
+     * @param failedCalls   calls sent that failed (then retried elsewhere or routed around)
      */
     public record Traffic(long calls, long tokenSends, long tokenLayers, long bytesSent, long bytesReceived,
-            long layerSteps, StepTimes.Snapshot stepTimes) {
+            long layerSteps, StepTimes.Snapshot stepTimes, long failedCalls) {
     }
 
     public Traffic traffic() {
         return new Traffic(callCount.sum(), tokenSends.sum(), tokenLayers.sum(), bytesSent.sum(),
-                bytesReceived.sum(), layerSteps.sum(), stepTimes.snapshot());
+                bytesReceived.sum(), layerSteps.sum(), stepTimes.snapshot(), failedCalls.sum());
     }
 
     @Override
@@ -228,6 +230,7 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
         } catch (ExecutionException | RuntimeException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             rethrowIfCallerError(cause, client);
+            failedCalls.increment();
             client.failed(System.nanoTime() - start, cause);
             LOG.warn("layer {}: expert endpoint {} failed ({} tokens; breaker {}): {}", layer,
                     client.endpoint().id(), a.size(), client.breakerState(), cause.toString());

@@ -42,7 +42,7 @@ public final class RoutingStatsGrpcService extends RoutingStatsGrpc.RoutingStats
     static DispatchTraffic toProto(RemoteExperts.Traffic t) {
         return DispatchTraffic.newBuilder().setExpertCalls(t.calls()).setTokenSends(t.tokenSends())
                 .setTokenLayers(t.tokenLayers()).setBytesSent(t.bytesSent()).setBytesReceived(t.bytesReceived())
-                .setLayerSteps(t.layerSteps())
+                .setLayerSteps(t.layerSteps()).setFailedCalls(t.failedCalls())
                 .addAllStepMicrosBounds(Arrays.stream(t.stepTimes().boundsMicros()).boxed().toList())
                 .addAllStepMicrosCounts(Arrays.stream(t.stepTimes().counts()).boxed().toList())
                 .build();

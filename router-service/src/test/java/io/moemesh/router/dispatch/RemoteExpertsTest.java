@@ -185,7 +185,7 @@ class RemoteExpertsTest {
             long rowBytes = 4L * config.hiddenSize(); // F32 both ways
             RemoteExperts.Traffic traffic = experts.traffic();
             assertThat(traffic).usingRecursiveComparison().ignoringFields("stepTimes").isEqualTo(
-                    new RemoteExperts.Traffic(3, 1 + 2 + 2, 3, 5 * rowBytes, 5 * rowBytes, 1, null));
+                    new RemoteExperts.Traffic(3, 1 + 2 + 2, 3, 5 * rowBytes, 5 * rowBytes, 1, null, 0));
             assertThat(Arrays.stream(traffic.stepTimes().counts()).sum()).as("one layer step timed").isEqualTo(1);
         }
     }
@@ -200,7 +200,7 @@ class RemoteExpertsTest {
 
             long rowBytes = 4L * config.hiddenSize();
             assertThat(experts.traffic()).usingRecursiveComparison().ignoringFields("stepTimes").isEqualTo(
-                    new RemoteExperts.Traffic(2, 2, 1, 2 * rowBytes, rowBytes, 1, null));
+                    new RemoteExperts.Traffic(2, 2, 1, 2 * rowBytes, rowBytes, 1, null, 1));
         }
     }
 

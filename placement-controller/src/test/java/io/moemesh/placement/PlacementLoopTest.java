@@ -1,0 +1,86 @@
+package io.moemesh.placement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moemesh.core.placement.Unit;
+import io.moemesh.core.routing.RoutingStats;
+import io.moemesh.placement.round.EndpointView;
+import io.moemesh.placement.round.ExpertPort;
+import io.moemesh.placement.round.PlacementRound;
+import io.moemesh.placement.round.PlacementSettings;
+import io.moemesh.placement.round.RouterPort;
+import io.moemesh.placement.round.Traffic;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.SortedSet;
+import org.junit.jupiter.api.Test;
+
+class PlacementLoopTest {
+
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-29T01:00:00Z"), ZoneOffset.UTC);
+
+    /** A router serving a model of {@code layers} layers: two of different models make the round throw. */
+    private static RouterPort router(String name, int layers) {
+        return new RouterPort() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public RoutingStats stats() {
+                return RoutingStats.empty(layers, 4, Instant.EPOCH, Instant.EPOCH);
+            }
+
+            @Override
+            public Traffic traffic() {
+                return Traffic.NONE;
+            }
+
+            @Override
+            public List<EndpointView> endpoints() {
+                return List.of();
+            }
+
+            @Override
+            public List<EndpointView> refresh() {
+                return List.of();
+            }
+        };
+    }
+
+    private static final ExpertPort NO_EXPERTS = new ExpertPort() {
+        @Override
+        public EndpointView describe(String target) {
+            throw new IllegalStateException("no endpoint " + target);
+        }
+
+        @Override
+        public EndpointView setPartners(String target, SortedSet<Unit> partners) {
+            throw new IllegalStateException("no endpoint " + target);
+        }
+
+        @Override
+        public EndpointView releaseRetired(String target) {
+            throw new IllegalStateException("no endpoint " + target);
+        }
+    };
+
+    @Test
+    void aRoundThatThrowsStillLeavesAReportAndCountsNoPlan() {
+        PlacementLoop loop = new PlacementLoop(new PlacementRound(List.of(router("a:1", 2), router("b:1", 3)), NO_EXPERTS,
+                new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 10, false), CLOCK), Duration.ZERO, Duration.ofSeconds(1),
+                CLOCK);
+
+        loop.runOnce();
+
+        PlacementLoop.State state = loop.state();
+        assertThat(state.latest()).isNotNull();
+        assertThat(state.latest().decision()).startsWith("round failed").contains("routers serve different models");
+        assertThat(state.latest().at()).isEqualTo(CLOCK.instant());
+        assertThat(state.plansApplied()).isZero();
+    }
+}
