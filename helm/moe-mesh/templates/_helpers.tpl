@@ -1,0 +1,139 @@
+{{/*
+Names and labels. Every object carries the common labels; selectors use only the stable subset
+(moe-mesh.selectorLabels), since a Deployment's selector cannot change after creation.
+*/}}
+
+{{- define "moe-mesh.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* "<release>-moe-mesh", or the release name alone when it already holds the chart name. */}}
+{{- define "moe-mesh.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "moe-mesh.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* app.kubernetes.io/component of a role: expert, router, gateway, placement-controller. */}}
+{{- define "moe-mesh.component" -}}
+{{- if eq . "controller" }}placement-controller{{ else }}{{ . }}{{ end }}
+{{- end }}
+
+{{/*
+Name of a component's objects. Args: root, role (expert|router|gateway|controller), and for an
+expert's own objects its index (id). Without id, role expert names what all experts share (their
+ServiceAccount, their NetworkPolicy).
+*/}}
+{{- define "moe-mesh.componentName" -}}
+{{- $base := printf "%s-%s" (include "moe-mesh.fullname" .root) (include "moe-mesh.component" .role) }}
+{{- if hasKey . "id" }}
+{{- printf "%s-%v" $base .id | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $base | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels. Args: root, role, optional id (an expert's index). */}}
+{{- define "moe-mesh.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "moe-mesh.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ include "moe-mesh.component" .role }}
+moemesh.io/role: {{ .role }}
+{{- if hasKey . "id" }}
+moemesh.io/expert: {{ .id | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels plus the descriptive ones. Args as moe-mesh.selectorLabels. */}}
+{{- define "moe-mesh.labels" -}}
+{{ include "moe-mesh.selectorLabels" . }}
+app.kubernetes.io/part-of: moe-mesh
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ include "moe-mesh.chart" .root }}
+{{- end }}
+
+{{/* Labels that select every pod of one role of this release (NetworkPolicy peers). */}}
+{{- define "moe-mesh.roleSelector" -}}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+moemesh.io/role: {{ .role }}
+{{- end }}
+
+{{/* An image reference. Args: root, module (expert-service, ..., models). */}}
+{{- define "moe-mesh.image" -}}
+{{- $img := .root.Values.image }}
+{{- $repo := printf "%s/%s" $img.repository .module }}
+{{- if $img.registry }}{{ $repo = printf "%s/%s" $img.registry $repo }}{{ end }}
+{{- printf "%s:%s" $repo (default .root.Chart.AppVersion $img.tag) }}
+{{- end }}
+
+{{/* The expert indices, comma-separated: experts.list, or 0..experts.count-1. */}}
+{{- define "moe-mesh.expertIds" -}}
+{{- $ids := list }}
+{{- if .Values.experts.list }}
+{{- range .Values.experts.list }}{{ $ids = append $ids (int .) }}{{ end }}
+{{- else }}
+{{- $ids = until (int .Values.experts.count) }}
+{{- end }}
+{{- join "," $ids }}
+{{- end }}
+
+{{/*
+The settings of expert `id` (YAML): experts.* with experts.overrides."<id>" applied. An override
+replaces replicas, resources, nodeSelector, tolerations, affinity, runtimeClassName and
+podAnnotations whole, autoscaling and gpu field by field. The GPU count lands in resources.limits.
+*/}}
+{{- define "moe-mesh.expertConfig" -}}
+{{- $x := .root.Values.experts }}
+{{- $o := index $x.overrides (toString .id) | default dict }}
+{{- $cfg := dict }}
+{{- range $k := list "replicas" "resources" "nodeSelector" "tolerations" "affinity" "runtimeClassName" "podAnnotations" }}
+{{- $_ := set $cfg $k (ternary (index $o $k) (index $x $k) (hasKey $o $k)) }}
+{{- end }}
+{{- $autoscaling := deepCopy $x.autoscaling }}
+{{- range $k, $v := ($o.autoscaling | default dict) }}{{ $_ := set $autoscaling $k $v }}{{ end }}
+{{- $_ := set $cfg "autoscaling" $autoscaling }}
+{{- $gpu := deepCopy $x.gpu }}
+{{- range $k, $v := ($o.gpu | default dict) }}{{ $_ := set $gpu $k $v }}{{ end }}
+{{- $resources := deepCopy ($cfg.resources | default dict) }}
+{{- if gt (int $gpu.count) 0 }}
+{{- $limits := $resources.limits | default dict }}
+{{- $_ := set $limits $gpu.resourceName (int $gpu.count) }}
+{{- $_ := set $resources "limits" $limits }}
+{{- end }}
+{{- $_ := set $cfg "resources" $resources }}
+{{- toYaml $cfg }}
+{{- end }}
+
+{{/* Fails on settings the schema cannot check: min above max, overrides of absent experts. */}}
+{{- define "moe-mesh.validate" -}}
+{{- $ids := splitList "," (include "moe-mesh.expertIds" .) }}
+{{- range $key, $_ := .Values.experts.overrides }}
+{{- if not (has $key $ids) }}
+{{- fail (printf "experts.overrides.%s: there is no expert %s (experts are %s)" $key $key (join "," $ids)) }}
+{{- end }}
+{{- end }}
+{{- range $id := $ids }}
+{{- $cfg := include "moe-mesh.expertConfig" (dict "root" $ "id" $id) | fromYaml }}
+{{- if gt (int $cfg.autoscaling.minReplicas) (int $cfg.autoscaling.maxReplicas) }}
+{{- fail (printf "expert %s: autoscaling.minReplicas (%v) is above maxReplicas (%v)" $id $cfg.autoscaling.minReplicas $cfg.autoscaling.maxReplicas) }}
+{{- end }}
+{{- end }}
+{{- range $role := list "router" "gateway" }}
+{{- $as := (index $.Values $role).autoscaling }}
+{{- if gt (int $as.minReplicas) (int $as.maxReplicas) }}
+{{- fail (printf "%s.autoscaling.minReplicas (%v) is above maxReplicas (%v)" $role $as.minReplicas $as.maxReplicas) }}
+{{- end }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,138 @@
+package io.moemesh.helm;
+
+import static io.moemesh.helm.Manifests.arg;
+import static io.moemesh.helm.Manifests.expertName;
+import static io.moemesh.helm.Manifests.mainContainer;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1Deployment;
+import io.kubernetes.client.openapi.models.V1EnvVar;
+import io.kubernetes.client.openapi.models.V1Service;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The services' arguments name real properties and point each service at the right peers. */
+class ServiceArgumentsTest {
+
+    private static final Map<String, PropertyNames> RECORDS = Map.of(
+            "expert", PropertyNames.of("expert-service", "io/moemesh/expert/ExpertServiceProperties.java"),
+            "router", PropertyNames.of("router-service", "io/moemesh/router/RouterProperties.java"),
+            "gateway", PropertyNames.of("gateway-service", "io/moemesh/gateway/GatewayProperties.java"),
+            "controller", PropertyNames.of("placement-controller", "io/moemesh/placement/ControllerProperties.java"));
+    /** Spring Boot's own, beside the moemesh.* ones. */
+    private static final List<String> SPRING_PROPERTIES = List.of("server.port", "spring.main.web-application-type");
+
+    private static Manifests defaults;
+
+    @BeforeAll
+    static void render() {
+        defaults = Chart.withDefaults().render();
+    }
+
+    @Test
+    void readsThePropertyRecordsItChecksAgainst() {
+        assertThat(RECORDS.get("expert").prefix()).isEqualTo("moemesh.expert");
+        assertThat(RECORDS.get("expert").names()).contains("model-dir", "experts", "grpc-port");
+        assertThat(RECORDS.get("gateway").binds("moemesh.gateway.rate-limit.limit-for-period")).isTrue();
+        assertThat(RECORDS.get("router").binds("moemesh.router.model-directory")).isFalse();
+    }
+
+    @Test
+    void everyServiceArgumentIsAPropertyTheServiceBinds() {
+        for (var role : RECORDS.entrySet()) {
+            for (V1Deployment d : defaults.deployments(role.getKey())) {
+                List<String> properties = mainContainer(d).getArgs().stream()
+                        .map(a -> a.substring(2, a.indexOf('='))).toList();
+
+                assertThat(properties).as(d.getMetadata().getName())
+                        .allMatch(p -> role.getValue().binds(p) || SPRING_PROPERTIES.contains(p));
+            }
+        }
+    }
+
+    @Test
+    void routerIsGivenEveryExpertServiceAtItsGrpcPort() {
+        V1Container router = mainContainer(defaults.named(V1Deployment.class, Chart.RELEASE + "-router"));
+        List<String> expected = IntStream.range(0, 16).mapToObj(e -> expertName(e) + ":50061").toList();
+
+        assertThat(Arrays.asList(arg(router, "moemesh.router.experts").split(","))).containsExactlyElementsOf(expected);
+        for (int e = 0; e < 16; e++) {
+            assertThat(defaults.named(V1Service.class, expertName(e)).getSpec().getPorts())
+                    .anySatisfy(p -> assertThat(p.getPort()).isEqualTo(50061));
+        }
+    }
+
+    @Test
+    void routerAddressesFollowAnExplicitExpertListAndPort() {
+        Manifests listed = Chart.withDefaults().values("experts:\n  list: [2, 9]\n  grpcPort: 50070\n").render();
+        V1Container router = mainContainer(listed.named(V1Deployment.class, Chart.RELEASE + "-router"));
+
+        assertThat(arg(router, "moemesh.router.experts")).isEqualTo(expertName(2) + ":50070," + expertName(9) + ":50070");
+        assertThat(arg(mainContainer(listed.named(V1Deployment.class, expertName(9))), "moemesh.expert.grpc-port"))
+                .isEqualTo("50070");
+    }
+
+    @Test
+    void routerAndExpertsReadTheModelFromTheModelVolume() {
+        Manifests tiny = Chart.withDefaults().set("model.name", "tiny-random").render();
+
+        assertThat(arg(mainContainer(tiny.named(V1Deployment.class, Chart.RELEASE + "-router")), "moemesh.router.model-dir"))
+                .isEqualTo("/models/tiny-random");
+        assertThat(tiny.deployments("expert"))
+                .allSatisfy(d -> assertThat(arg(mainContainer(d), "moemesh.expert.model-dir")).isEqualTo("/models/tiny-random"));
+    }
+
+    @Test
+    void gatewayAndControllerCallTheRouterService() {
+        String routerAddress = Chart.RELEASE + "-router:50052";
+
+        assertThat(arg(mainContainer(defaults.deployments("gateway").getFirst()), "moemesh.gateway.routers"))
+                .isEqualTo(routerAddress);
+        V1Container controller = mainContainer(defaults.deployments("controller").getFirst());
+        assertThat(arg(controller, "moemesh.controller.routers")).isEqualTo(routerAddress);
+        assertThat(arg(controller, "moemesh.controller.dry-run")).isEqualTo("true");
+    }
+
+    @Test
+    void webOffStartsNoHttpServerAndExposesNoHttpPort() {
+        Manifests noWeb = Chart.withDefaults().set("router.web.enabled", false).render();
+        V1Deployment router = noWeb.named(V1Deployment.class, Chart.RELEASE + "-router");
+
+        assertThat(mainContainer(router).getArgs()).contains("--spring.main.web-application-type=none")
+                .noneMatch(a -> a.startsWith("--server.port="));
+        assertThat(mainContainer(router).getPorts()).extracting("name").containsExactly("grpc");
+        assertThat(arg(mainContainer(defaults.named(V1Deployment.class, Chart.RELEASE + "-router")), "server.port"))
+                .isEqualTo("8082");
+    }
+
+    @Test
+    void gatewayReadsApiKeysFromTheGivenSecret() {
+        Manifests keyed = Chart.withDefaults().set("gateway.apiKeys.existingSecret", "keys").render();
+
+        V1EnvVar keys = mainContainer(keyed.deployments("gateway").getFirst()).getEnv().stream()
+                .filter(e -> e.getName().equals("MOEMESH_API_KEYS")).findFirst().orElseThrow();
+        assertThat(keys.getValueFrom().getSecretKeyRef().getName()).isEqualTo("keys");
+        assertThat(keys.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("api-keys");
+        assertThat(mainContainer(defaults.deployments("gateway").getFirst()).getEnv())
+                .noneMatch(e -> e.getName().equals("MOEMESH_API_KEYS"));
+    }
+
+    @Test
+    void imagesAreRepositoryModuleAndAppVersionUnlessARegistryAndTagAreGiven() {
+        assertThat(mainContainer(defaults.named(V1Deployment.class, expertName(0))).getImage())
+                .isEqualTo("moemesh/expert-service:0.1.0");
+        assertThat(mainContainer(defaults.deployments("controller").getFirst()).getImage())
+                .isEqualTo("moemesh/placement-controller:0.1.0");
+
+        Manifests pinned = Chart.withDefaults().set("image.registry", "registry.local:5000").set("image.tag", "0.2.0-rc1")
+                .set("image.pullPolicy", "Always").render();
+        V1Deployment gateway = pinned.deployments("gateway").getFirst();
+        assertThat(mainContainer(gateway).getImage()).isEqualTo("registry.local:5000/moemesh/gateway-service:0.2.0-rc1");
+        assertThat(mainContainer(gateway).getImagePullPolicy()).isEqualTo("Always");
+    }
+}
