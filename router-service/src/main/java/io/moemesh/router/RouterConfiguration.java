@@ -15,7 +15,11 @@ import io.moemesh.core.routing.RoutingStatsWindow;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.router.batching.BatchScheduler;
-import io.moemesh.router.dispatch.ExpertDiscovery;
+import io.moemesh.router.discovery.ExpertDiscovery;
+import io.moemesh.router.discovery.ExpertEndpointsReconciler;
+import io.moemesh.router.discovery.kubernetes.KubernetesDiscoveryProperties;
+import io.moemesh.router.discovery.kubernetes.KubernetesExpertDiscovery;
+import io.moemesh.router.dispatch.DynamicExpertEndpoints;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.ExpertEndpoints;
 import io.moemesh.router.dispatch.RemoteExperts;
@@ -26,6 +30,8 @@ import io.moemesh.service.GrpcServerLifecycle;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -33,7 +39,7 @@ import org.springframework.context.annotation.Configuration;
 
 /** Wires the router: model → expert dispatch → scheduler → gRPC services → server lifecycle. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(RouterProperties.class)
+@EnableConfigurationProperties({RouterProperties.class, KubernetesDiscoveryProperties.class})
 class RouterConfiguration {
 
     /** An F32 answer for 512 tokens of hidden size 4096 is 8 MiB; gRPC's default limit is 4 MiB. */
@@ -64,25 +70,49 @@ class RouterConfiguration {
         return new DenseTransformer(config, DenseWeights.load(checkpoint, config), kernels, 0);
     }
 
-    /** Static endpoints from {@code moemesh.router.experts}; the Kubernetes issue brings EndpointSlice discovery. */
-    @Bean
-    ExpertDiscovery expertDiscovery(RouterProperties properties) {
-        return ExpertDiscovery.fixed(properties.experts());
-    }
-
-    /** Remote expert services when endpoints are known; otherwise every expert in this process. */
+    /**
+     * Remote expert services when endpoints are listed or discovered on Kubernetes; otherwise every
+     * expert in this process. Static endpoints are asked what they host before the router starts;
+     * Kubernetes ones arrive through {@link #expertDiscovery}, and until then every expert is
+     * unavailable (the router serves degraded).
+     */
     @Bean
     ExpertDispatch expertDispatch(RouterProperties properties, ModelConfig config, Checkpoint checkpoint,
-            Kernels kernels, ExpertDiscovery discovery) {
-        List<ExpertEndpoint> endpoints = discovery.endpoints();
-        if (endpoints.isEmpty()) {
+            Kernels kernels) {
+        if (!properties.remoteExperts()) {
             return LocalExperts.load(checkpoint, config, kernels);
         }
+        List<ExpertEndpoint> endpoints = properties.discovery() == RouterProperties.Discovery.STATIC
+                ? properties.experts().stream().map(t -> new ExpertEndpoint(t, t)).toList() : List.of();
         return RemoteExperts.connect(endpoints,
                 // responses only complete a future the step thread waits on: no executor hop needed
                 e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create()).directExecutor()
                         .maxInboundMessageSize(MAX_MESSAGE_BYTES).build(),
                 config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch());
+    }
+
+    /**
+     * Keeps remote endpoints in line with discovery: the static list (which changes nothing after
+     * start-up but re-asks endpoints that did not answer Describe), or the expert Services'
+     * EndpointSlices.
+     */
+    @Bean(destroyMethod = "close")
+    ExpertDiscovery.Subscription expertDiscovery(RouterProperties properties,
+            KubernetesDiscoveryProperties kubernetes, ExpertDispatch experts) {
+        if (!(experts instanceof DynamicExpertEndpoints endpoints)) {
+            return ExpertDiscovery.Subscription.NONE; // in-process experts: nothing to discover
+        }
+        ExpertDiscovery discovery = switch (properties.discovery()) {
+            case STATIC -> ExpertDiscovery.fixed(properties.experts());
+            case KUBERNETES -> KubernetesExpertDiscovery.of(kubernetes);
+        };
+        ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "expert-endpoints-reconciler");
+            t.setDaemon(true);
+            return t;
+        });
+        return new ExpertEndpointsReconciler(endpoints, properties.discoveryProperties(), Clock.systemUTC(), thread)
+                .follow(discovery);
     }
 
     @Bean

@@ -2,6 +2,7 @@ package io.moemesh.router;
 
 import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.router.batching.SchedulerProperties;
+import io.moemesh.router.discovery.DiscoveryProperties;
 import io.moemesh.router.dispatch.DispatchProperties;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,16 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * {@code moemesh.router.*}: the router's model, its expert endpoints and its limits.
  *
  * @param modelDir    model directory (config.json, safetensors, tokenizer.json); the router maps only the dense tensors
- * @param experts     expert endpoints as {@code host:port}; empty = run every expert in this process
+ * @param experts     expert endpoints as {@code host:port} ({@code discovery=static}); empty = run every expert in
+ *                    this process
+ * @param discovery   where the expert endpoints come from: {@code static} ({@code experts}) or {@code kubernetes}
+ *                    (the EndpointSlices of the expert Services, {@code moemesh.router.kubernetes.*}); with
+ *                    {@code kubernetes} the experts are always remote, and the router serves degraded while none is
+ *                    ready
+ * @param discoveryDebounce   a discovered change applies this long after it was first seen, with the newest set by then
+ * @param discoveryEmptyGrace how long discovery must report no endpoints before the router drops the ones it has
+ * @param discoveryResync     how often the router re-checks without news (endpoints that never answered Describe are
+ *                    asked again, a failed switch is retried)
  * @param grpcPort    port of the public MoeMesh API and the RoutingStats service (0 = any free port)
  * @param expertCallTimeout deadline of one Compute call to an expert endpoint (a retry on another replica gets
  *                    a fresh one)
@@ -27,6 +37,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 public record RouterProperties(
         Path modelDir,
         @DefaultValue List<String> experts,
+        @DefaultValue("static") Discovery discovery,
+        @DefaultValue("500ms") Duration discoveryDebounce,
+        @DefaultValue("30s") Duration discoveryEmptyGrace,
+        @DefaultValue("30s") Duration discoveryResync,
         @DefaultValue("50052") int grpcPort,
         @DefaultValue("best") String kernels,
         @DefaultValue("5s") Duration expertCallTimeout,
@@ -50,6 +64,16 @@ public record RouterProperties(
             throw new IllegalArgumentException("moemesh.router.model-dir " + modelDir.toAbsolutePath()
                     + " has no config.json: not a model directory");
         }
+        if (discovery == Discovery.KUBERNETES && !experts.isEmpty()) {
+            throw new IllegalArgumentException("moemesh.router.experts lists endpoints for discovery=static, but"
+                    + " moemesh.router.discovery is kubernetes: set one or the other");
+        }
+        if (discoveryDebounce.isNegative() || discoveryEmptyGrace.isNegative() || discoveryResync.isNegative()
+                || discoveryResync.isZero()) {
+            throw new IllegalArgumentException("moemesh.router.discovery-debounce and discovery-empty-grace must not be"
+                    + " negative and moemesh.router.discovery-resync must be positive, got " + discoveryDebounce + ", "
+                    + discoveryEmptyGrace + " and " + discoveryResync);
+        }
         for (String e : experts) {
             if (!e.matches("[^:\\s]+:\\d{1,5}")) {
                 throw new IllegalArgumentException("moemesh.router.experts entry '" + e + "' must be host:port");
@@ -59,6 +83,20 @@ public record RouterProperties(
             throw new IllegalArgumentException("moemesh.router.expert-max-concurrent-calls must be >= 1 (Compute calls"
                     + " in flight per expert endpoint), got " + expertMaxConcurrentCalls);
         }
+    }
+
+    /** Where the expert endpoints come from. */
+    public enum Discovery {
+        STATIC, KUBERNETES
+    }
+
+    /** Whether the experts run in other processes: Kubernetes discovery, or a static list of endpoints. */
+    boolean remoteExperts() {
+        return discovery == Discovery.KUBERNETES || !experts.isEmpty();
+    }
+
+    DiscoveryProperties discoveryProperties() {
+        return new DiscoveryProperties(discoveryDebounce, discoveryEmptyGrace, discoveryResync);
     }
 
     DispatchProperties dispatch() {

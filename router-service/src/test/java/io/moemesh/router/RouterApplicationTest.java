@@ -2,6 +2,7 @@ package io.moemesh.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -30,9 +31,11 @@ import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.ListModelsRequest;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import io.moemesh.proto.v1.TokenIds;
+import io.moemesh.router.discovery.kubernetes.ScriptedApiServer;
 import io.moemesh.router.dispatch.TcpExpertServers;
 import io.moemesh.service.GrpcServerLifecycle;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -50,6 +53,7 @@ class RouterApplicationTest {
     private ConfigurableApplicationContext context;
     private ManagedChannel channel;
     private TcpExpertServers experts;
+    private ScriptedApiServer api;
 
     @AfterEach
     void stop() {
@@ -61,6 +65,9 @@ class RouterApplicationTest {
         }
         if (experts != null) {
             experts.close();
+        }
+        if (api != null) {
+            api.close();
         }
     }
 
@@ -161,6 +168,40 @@ class RouterApplicationTest {
             assertThat(e.getDescription().getUnitsCount()).isEqualTo(2 * 4); // 2 layers x 4 experts
         });
         assertThat(refreshed).as("nothing changed: same version, same descriptions").isEqualTo(state);
+    }
+
+    /** An EndpointSlice of an expert Service whose one ready pod is {@code target} ("127.0.0.1:port"). */
+    private static String sliceOf(String service, String pod, String target) {
+        String[] hostPort = target.split(":");
+        return ScriptedApiServer.slice(service, "101", Integer.parseInt(hostPort[1]),
+                ScriptedApiServer.endpoint(pod, hostPort[0], true));
+    }
+
+    @Test
+    void startsWithoutReadyExpertsOnKubernetesAndRoutesToThemOnceTheirEndpointSlicesAppear() throws Exception {
+        experts = TcpExpertServers.start(MODEL, List.of(List.of(0, 1, 2, 3), List.of(4, 5, 6, 7)));
+        api = new ScriptedApiServer();
+        api.list("100"); // the expert pods are not ready yet
+        var stub = start("--moemesh.router.discovery=kubernetes", "--moemesh.router.kubernetes.namespace=moe",
+                "--moemesh.router.kubernetes.api-url=" + api.url());
+        var endpoints = ExpertEndpointsGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+
+        assertThat(endpoints.getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance()).getEndpointsCount())
+                .isZero();
+        assertThatThrownBy(() -> generatedIds(stub.generate(greedy("The quick brown fox", 2))))
+                .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("no expert is available");
+
+        api.watch(ScriptedApiServer.event("ADDED", sliceOf("expert-a", "expert-a-7f9c-x1", experts.targets().get(0))),
+                ScriptedApiServer.event("ADDED", sliceOf("expert-b", "expert-b-7f9c-y2", experts.targets().get(1))));
+        await().atMost(Duration.ofSeconds(30)).until(() -> endpoints.getExpertEndpoints(
+                GetExpertEndpointsRequest.getDefaultInstance()).getEndpointsCount() == 2);
+
+        ExpertEndpointsState state = endpoints.getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance());
+        assertThat(state.getEndpointsList()).extracting(ExpertEndpointState::getTarget)
+                .containsExactlyElementsOf(experts.targets());
+        assertThat(state.getEndpointsList()).allSatisfy(e -> assertThat(e.getDescription().getUnitsCount()).isEqualTo(8));
+        assertThat(generatedIds(stub.generate(greedy("The quick brown fox", 12))))
+                .isEqualTo(reference("The quick brown fox", 12));
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moemesh.proto.internal.v1.DType;
+import io.moemesh.router.discovery.DiscoveryProperties;
 import io.moemesh.router.dispatch.DispatchProperties;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,5 +49,37 @@ class RouterPropertiesTest {
         assertThatThrownBy(() -> new DispatchProperties(Duration.ofSeconds(5), DType.DTYPE_F32, 10, 50f,
                 Duration.ofSeconds(5), 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("maxConcurrentCalls must be >= 1, got 0");
+    }
+
+    @Test
+    void discoveryIsStaticByDefaultAndNoListedEndpointMeansExpertsInProcess() {
+        RouterProperties properties = bind(Map.of());
+
+        assertThat(properties.discovery()).isEqualTo(RouterProperties.Discovery.STATIC);
+        assertThat(properties.remoteExperts()).isFalse();
+    }
+
+    @Test
+    void kubernetesDiscoveryMeansRemoteExpertsBeforeAnyIsFound() {
+        RouterProperties properties = bind(Map.of("moemesh.router.discovery", "kubernetes"));
+
+        assertThat(properties.discovery()).isEqualTo(RouterProperties.Discovery.KUBERNETES);
+        assertThat(properties.remoteExperts()).isTrue();
+    }
+
+    @Test
+    void refusesAStaticEndpointListBesideKubernetesDiscovery() {
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.discovery", "kubernetes",
+                "moemesh.router.experts", "10.0.0.1:50061")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("moemesh.router.discovery is kubernetes");
+    }
+
+    @Test
+    void bindsTheDiscoveryTimingsWithSaneDefaults() {
+        assertThat(bind(Map.of()).discoveryProperties()).isEqualTo(new DiscoveryProperties(Duration.ofMillis(500),
+                Duration.ofSeconds(30), Duration.ofSeconds(30)));
+        assertThat(bind(Map.of("moemesh.router.discovery-empty-grace", "2m")).discoveryProperties().emptyGrace())
+                .isEqualTo(Duration.ofMinutes(2));
     }
 }

@@ -27,9 +27,10 @@ public interface ExpertEndpoints {
     State refresh() throws InterruptedException;
 
     /**
-     * @param topologyVersion 0 for the topology discovered at start-up, plus one for every refresh that
-     *                        changed which endpoints host which units
-     * @param endpoints       in the order the router was configured with
+     * @param topologyVersion 0 for the topology discovered at start-up, plus one for every refresh or
+     *                        endpoint switch that changed which endpoints host which units
+     * @param endpoints       in the order the router was configured with, or that discovery last gave
+     *                        ({@link DynamicExpertEndpoints#reconcile})
      */
     record State(long topologyVersion, List<EndpointState> endpoints) {
 

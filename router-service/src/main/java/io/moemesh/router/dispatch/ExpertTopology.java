@@ -58,6 +58,16 @@ public final class ExpertTopology {
     }
 
     /**
+     * The topology these descriptions make over other endpoints, for the same model: endpoint {@code i}
+     * of {@code endpointIds} hosts the units its description lists.
+     *
+     * @throws IncompatibleEndpointException when a description does not fit the model
+     */
+    ExpertTopology over(List<String> endpointIds, Map<String, DescribeResponse> descriptions) {
+        return of(endpointIds, descriptions, hosts.length, numExperts, hiddenSize);
+    }
+
+    /**
      * The topology these descriptions make: endpoint {@code i} of {@code endpointIds} hosts the units
      * its description lists.
      */
@@ -94,8 +104,12 @@ public final class ExpertTopology {
         return clients.stream().map(c -> c.endpoint().id()).toList();
     }
 
-    /** All Describe calls in flight at once, so endpoints that do not answer cost one call timeout, not one each. */
-    private static Map<String, DescribeResponse> describe(List<ExpertClient> clients,
+    /**
+     * Asks each client what it hosts, all Describe calls in flight at once, so endpoints that do not
+     * answer cost one call timeout, not one each. One that does not answer keeps its entry in
+     * {@code previous}, or is left out.
+     */
+    static Map<String, DescribeResponse> describe(List<ExpertClient> clients,
             Map<String, DescribeResponse> previous) {
         List<ListenableFuture<DescribeResponse>> calls = clients.stream().map(ExpertClient::describe).toList();
         Map<String, DescribeResponse> descriptions = new HashMap<>();
@@ -114,6 +128,11 @@ public final class ExpertTopology {
             }
         }
         return descriptions;
+    }
+
+    /** @throws IncompatibleEndpointException when endpoint {@code id} describes another model than this one's */
+    void checkCompatible(String id, DescribeResponse d) {
+        checkCompatible(id, d, hosts.length, numExperts, hiddenSize);
     }
 
     private static void checkCompatible(String id, DescribeResponse d, int numLayers, int numExperts,

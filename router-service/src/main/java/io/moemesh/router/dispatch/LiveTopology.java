@@ -12,8 +12,9 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.UnaryOperator;
 
 /**
- * The topology layer steps route by, replaced at run time make-before-break. A step reads the current
- * snapshot once, when it starts ({@link #enter}), and routes by it to its end, retry included;
+ * The routing layer steps use (the endpoints and what each hosts), replaced at run time
+ * make-before-break. A step reads the current snapshot once, when it starts ({@link #enter}), and
+ * routes by it to its end, retry included;
  * {@link #replace} installs the next snapshot for the steps that start from then on, and returns only
  * once every step that started on an earlier one has finished, so that after it returns nothing is
  * sent by the old routing.
@@ -34,27 +35,31 @@ final class LiveTopology {
     /**
      * @param drainTimeout how long {@link #replace} waits for steps on earlier snapshots to finish
      */
-    LiveTopology(ExpertTopology initial, Duration drainTimeout) {
+    LiveTopology(Routing initial, Duration drainTimeout) {
         this.current = new Snapshot(initial, 0);
         this.drainTimeout = drainTimeout;
     }
 
-    /** A topology and its version: 0 at start, plus one for every replacement that changed the routing. */
+    /** A routing and its version: 0 at start, plus one for every replacement that changed the routing. */
     static final class Snapshot {
 
-        private final ExpertTopology topology;
+        private final Routing routing;
         private final long version;
         private final AtomicInteger steps = new AtomicInteger();
         private final CompletableFuture<Void> drained = new CompletableFuture<>();
         private volatile boolean retired;
 
-        private Snapshot(ExpertTopology topology, long version) {
-            this.topology = topology;
+        private Snapshot(Routing routing, long version) {
+            this.routing = routing;
             this.version = version;
         }
 
         ExpertTopology topology() {
-            return topology;
+            return routing.topology();
+        }
+
+        List<ExpertClient> clients() {
+            return routing.clients();
         }
 
         long version() {
@@ -85,7 +90,12 @@ final class LiveTopology {
         }
 
         ExpertTopology topology() {
-            return snapshot.topology;
+            return snapshot.topology();
+        }
+
+        /** The endpoints of {@link #topology()}, by its endpoint indices. */
+        List<ExpertClient> clients() {
+            return snapshot.clients();
         }
 
         @Override
@@ -112,7 +122,7 @@ final class LiveTopology {
     }
 
     /**
-     * Installs {@code next.apply(current topology)} for the steps that start from now on, then waits
+     * Installs {@code next.apply(current routing)} for the steps that start from now on, then waits
      * until no step routes by an earlier snapshot. Replacements run one at a time.
      *
      * @return the installed snapshot; its version is one more than before if the routing changed
@@ -121,13 +131,13 @@ final class LiveTopology {
      *                                       waits for those steps again
      * @throws InterruptedException          while waiting; the new snapshot stays installed
      */
-    Snapshot replace(UnaryOperator<ExpertTopology> next) throws InterruptedException {
+    Snapshot replace(UnaryOperator<Routing> next) throws InterruptedException {
         replacing.lockInterruptibly();
         try {
             Snapshot old = current;
-            ExpertTopology topology = next.apply(old.topology);
-            long version = topology.routesLike(old.topology) ? old.version : old.version + 1;
-            Snapshot installed = new Snapshot(topology, version);
+            Routing routing = next.apply(old.routing);
+            long version = routing.routesLike(old.routing) ? old.version : old.version + 1;
+            Snapshot installed = new Snapshot(routing, version);
             current = installed;
             old.retire();
             draining.add(old);

@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -33,15 +34,18 @@ import org.slf4j.LoggerFactory;
  * routes around them. Partial sums are added per token in ascending order of their first expert,
  * which reproduces the in-process result bit for bit for top-2 routing (ADR 0001).
  *
- * <p>Which endpoint hosts which unit can change while the router runs ({@link #refresh}): a layer
- * step routes by the topology current when it started, both attempts, to its end.
+ * <p>Which endpoint hosts which unit can change while the router runs ({@link #refresh}), and so can
+ * the set of endpoints ({@link #reconcile}): a layer step routes by the endpoints and topology current
+ * when it started, both attempts, to its end. It reads them once, without a lock.
  */
-public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, AutoCloseable {
+public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoints, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RemoteExperts.class);
     private static final int ATTEMPTS = 2; // the call, and one retry on another replica
 
-    private final List<ExpertClient> clients;
+    private final Function<ExpertEndpoint, ManagedChannel> channels;
+    /** Clients of removed endpoints that steps may still use: closed after a later switch drains. */
+    private final Set<ExpertClient> retired = ConcurrentHashMap.newKeySet();
     private final LongAdder callCount = new LongAdder();
     private final LongAdder tokenSends = new LongAdder();
     private final LongAdder tokenLayers = new LongAdder();
@@ -54,21 +58,29 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
     private final int hiddenSize;
     private final DispatchProperties properties;
 
-    RemoteExperts(List<ExpertClient> clients, ExpertTopology topology, DispatchProperties properties) {
-        this.clients = clients;
+    private RemoteExperts(Routing routing, Function<ExpertEndpoint, ManagedChannel> channels,
+            DispatchProperties properties) {
+        this.channels = channels;
         // a step makes at most ATTEMPTS rounds of calls, each bounded by the call timeout
-        this.live = new LiveTopology(topology,
+        this.live = new LiveTopology(routing,
                 properties.callTimeout().multipliedBy(ATTEMPTS).plus(Duration.ofSeconds(1)));
-        this.hiddenSize = topology.hiddenSize();
+        this.hiddenSize = routing.topology().hiddenSize();
         this.properties = properties;
     }
 
-    /** Connects to the endpoints and asks each what it hosts ({@code Describe}). */
+    /**
+     * Connects to the endpoints and asks each what it hosts ({@code Describe}). With no endpoints every
+     * expert is unavailable (the dense part routes around them) until {@link #reconcile} brings some.
+     *
+     * @param channels opens the channel to an endpoint, now and for endpoints that {@link #reconcile} adds
+     */
     public static RemoteExperts connect(List<ExpertEndpoint> endpoints, Function<ExpertEndpoint, ManagedChannel> channels,
             int numLayers, int numExperts, int hiddenSize, DispatchProperties properties) {
+        EndpointSetChange.requireUniqueIds(endpoints);
         List<ExpertClient> clients = endpoints.stream()
                 .map(e -> new ExpertClient(e, channels.apply(e), properties)).toList();
-        return new RemoteExperts(clients, ExpertTopology.discover(clients, numLayers, numExperts, hiddenSize), properties);
+        Routing routing = new Routing(clients, ExpertTopology.discover(clients, numLayers, numExperts, hiddenSize));
+        return new RemoteExperts(routing, channels, properties);
     }
 
     /** The topology layer steps that start now route by. */
@@ -83,11 +95,48 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
 
     @Override
     public State refresh() throws InterruptedException {
-        return state(live.replace(current -> current.rediscover(clients)));
+        LiveTopology.Snapshot installed = live.replace(Routing::rediscover);
+        closeRetired();
+        return state(installed);
+    }
+
+    @Override
+    public Change reconcile(List<ExpertEndpoint> endpoints) throws InterruptedException {
+        EndpointSetChange.requireUniqueIds(endpoints);
+        EndpointSetChange change = new EndpointSetChange(endpoints, channels, properties);
+        LiveTopology.Snapshot installed;
+        try {
+            installed = live.replace(change::apply);
+        } catch (TopologyDrainTimeoutException | InterruptedException e) {
+            // installed, but steps may still call the removed endpoints: close their clients later
+            retired.addAll(change.removedClients());
+            change.closeUnused();
+            throw e;
+        } catch (RuntimeException e) {
+            change.closeOpened(); // nothing was installed
+            throw e;
+        }
+        change.closeUnused();
+        change.removedClients().forEach(ExpertClient::close);
+        closeRetired();
+        Change result = new Change(change.added(), change.removed(), change.rejected(), state(installed));
+        if (result.changedEndpoints() || !result.rejected().isEmpty()) {
+            LOG.info("expert endpoints now {} (topology version {}): {}", installed.clients().size(),
+                    installed.version(), change);
+        }
+        return result;
+    }
+
+    /** A successful switch waited for every step on earlier routings: nothing calls retired clients anymore. */
+    private void closeRetired() {
+        for (ExpertClient c : List.copyOf(retired)) {
+            c.close();
+            retired.remove(c);
+        }
     }
 
     private State state(LiveTopology.Snapshot snapshot) {
-        return new State(snapshot.version(), clients.stream().map(c -> new EndpointState(c.endpoint(),
+        return new State(snapshot.version(), snapshot.clients().stream().map(c -> new EndpointState(c.endpoint(),
                 snapshot.topology().description(c.endpoint().id()), c.accepting())).toList());
     }
 
@@ -117,8 +166,9 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
 
     @Override
     public boolean isAvailable(int layer, int expert) {
-        for (int endpoint : live.current().topology().hosts(layer)[expert]) {
-            if (clients.get(endpoint).accepting()) {
+        LiveTopology.Snapshot current = live.current();
+        for (int endpoint : current.topology().hosts(layer)[expert]) {
+            if (current.clients().get(endpoint).accepting()) {
                 return true;
             }
         }
@@ -129,14 +179,15 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
     public void combine(int layer, float[] hidden, int tokens, GateDecision[] routes, float[] out) {
         long start = System.nanoTime();
         try (LiveTopology.Step step = live.enter()) {
-            dispatch(layer, step.topology().hosts(layer), hidden, tokens, routes, out);
+            dispatch(layer, step.clients(), step.topology().hosts(layer), hidden, tokens, routes, out);
         }
         layerSteps.increment();
         stepTimes.record(System.nanoTime() - start);
     }
 
-    /** Both attempts plan over {@code hosts}, the topology the step started on. */
-    private void dispatch(int layer, int[][] hosts, float[] hidden, int tokens, GateDecision[] routes, float[] out) {
+    /** Both attempts plan over {@code clients} and {@code hosts}, the routing the step started on. */
+    private void dispatch(int layer, List<ExpertClient> clients, int[][] hosts, float[] hidden, int tokens,
+            GateDecision[] routes, float[] out) {
         Pending pending = Pending.of(routes, tokens);
         List<List<Partial>> partials = new ArrayList<>(tokens);
         for (int t = 0; t < tokens; t++) {
@@ -152,7 +203,7 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
             } catch (DispatchPlanner.UnservableExpertException e) {
                 break;
             }
-            lastError = send(layer, hidden, plan, pending, partials, failed);
+            lastError = send(layer, clients, hidden, plan, pending, partials, failed);
         }
         if (!pending.isEmpty()) {
             throw new ExpertsUnavailableException(layer, pending.expertSet(), lastError);
@@ -169,8 +220,8 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
      * (a caller error, an interrupt), the calls still in flight are cancelled, which frees their
      * bulkhead permits now instead of at their deadline.
      */
-    private Throwable send(int layer, float[] hidden, List<Assignment> plan, Pending pending,
-            List<List<Partial>> partials, boolean[] failed) {
+    private Throwable send(int layer, List<ExpertClient> clients, float[] hidden, List<Assignment> plan,
+            Pending pending, List<List<Partial>> partials, boolean[] failed) {
         List<ListenableFuture<ComputeResponse>> calls = new ArrayList<>(plan.size());
         long start = System.nanoTime();
         Throwable lastError = null;
@@ -189,8 +240,9 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
             }
             for (int i = 0; i < plan.size(); i++) {
                 Assignment a = plan.get(i);
-                Throwable error = calls.get(i) == null ? refused(layer, a)
-                        : collect(layer, a, calls.get(i), start, pending, partials);
+                ExpertClient client = clients.get(a.endpoint());
+                Throwable error = calls.get(i) == null ? refused(layer, client, a)
+                        : collect(layer, client, a, calls.get(i), start, pending, partials);
                 if (error != null) {
                     failed[a.endpoint()] = true;
                     lastError = error;
@@ -202,8 +254,7 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
         return lastError;
     }
 
-    private Throwable refused(int layer, Assignment a) {
-        ExpertClient client = clients.get(a.endpoint());
+    private Throwable refused(int layer, ExpertClient client, Assignment a) {
         String limits = client.limits();
         LOG.warn("layer {}: expert endpoint {} refused a call ({} tokens; {})", layer, client.endpoint().id(),
                 a.size(), limits);
@@ -212,10 +263,9 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
     }
 
     /** Waits for one call and records its partial sums; returns its error, or null when it succeeded. */
-    private Throwable collect(int layer, Assignment a, ListenableFuture<ComputeResponse> call, long start,
-            Pending pending, List<List<Partial>> partials) {
+    private Throwable collect(int layer, ExpertClient client, Assignment a, ListenableFuture<ComputeResponse> call,
+            long start, Pending pending, List<List<Partial>> partials) {
         int h = hiddenSize;
-        ExpertClient client = clients.get(a.endpoint());
         try {
             ComputeResponse response = call.get();
             bytesReceived.add(response.getOutput().getData().size());
@@ -342,6 +392,7 @@ public final class RemoteExperts implements ExpertDispatch, ExpertEndpoints, Aut
 
     @Override
     public void close() {
-        clients.forEach(ExpertClient::close);
+        live.current().clients().forEach(ExpertClient::close);
+        closeRetired();
     }
 }

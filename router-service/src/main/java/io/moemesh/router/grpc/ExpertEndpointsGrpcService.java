@@ -64,7 +64,8 @@ public final class ExpertEndpointsGrpcService extends ExpertEndpointsGrpc.Expert
 
     private static RuntimeException inProcess() {
         return Status.FAILED_PRECONDITION.withDescription("this router runs its experts in process"
-                + " (moemesh.router.experts is empty): it has no expert endpoints to describe or refresh")
+                + " (moemesh.router.discovery is static and moemesh.router.experts is empty): it has no expert endpoints"
+                + " to describe or refresh")
                 .asRuntimeException();
     }
 

@@ -38,6 +38,7 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
     final AtomicBoolean describeDown = new AtomicBoolean();
     final AtomicBoolean hold = new AtomicBoolean();
     final AtomicInteger computeCalls = new AtomicInteger();
+    final AtomicInteger describeCalls = new AtomicInteger();
     private final Queue<HeldCall> held = new ConcurrentLinkedQueue<>();
 
     private record HeldCall(ComputeRequest request, StreamObserver<ComputeResponse> response) {
@@ -59,6 +60,7 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
 
     @Override
     public void describe(DescribeRequest request, StreamObserver<DescribeResponse> response) {
+        describeCalls.incrementAndGet();
         if (describeDown.get()) {
             response.onError(Status.UNAVAILABLE.withDescription("test endpoint is down").asRuntimeException());
             return;

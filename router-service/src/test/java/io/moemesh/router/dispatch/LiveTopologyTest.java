@@ -45,6 +45,11 @@ class LiveTopologyTest {
         return ExpertTopology.of(List.of("a", "b"), Map.of("a", a.build(), "b", b.build()), 1, 2, 4);
     }
 
+    /** A topology on its own, without clients: these tests never call an endpoint. */
+    private static Routing routing(ExpertTopology topology) {
+        return new Routing(List.of(), topology);
+    }
+
     private static ExpertTopology split() {
         return topology("test", 0);
     }
@@ -57,9 +62,9 @@ class LiveTopologyTest {
     void aStepRoutesByTheTopologyItStartedOnWhileStepsStartedLaterRouteByTheNewOne() {
         ExpertTopology before = split();
         ExpertTopology after = paired();
-        LiveTopology live = new LiveTopology(before, LONG);
+        LiveTopology live = new LiveTopology(routing(before), LONG);
         LiveTopology.Step step = live.enter();
-        background.submit(() -> live.replace(t -> after));
+        background.submit(() -> live.replace(r -> routing(after)));
         await().atMost(Duration.ofSeconds(10)).until(() -> live.current().topology() == after);
 
         try (LiveTopology.Step later = live.enter()) {
@@ -71,10 +76,10 @@ class LiveTopologyTest {
 
     @Test
     void aReplacementReturnsOnlyOnceTheStepsOnTheOldTopologyHaveFinished() throws Exception {
-        LiveTopology live = new LiveTopology(split(), LONG);
+        LiveTopology live = new LiveTopology(routing(split()), LONG);
         LiveTopology.Step first = live.enter();
         LiveTopology.Step second = live.enter();
-        Future<LiveTopology.Snapshot> replaced = background.submit(() -> live.replace(t -> paired()));
+        Future<LiveTopology.Snapshot> replaced = background.submit(() -> live.replace(r -> routing(paired())));
         await().atMost(Duration.ofSeconds(10)).until(() -> live.current().version() == 1);
 
         first.close();
@@ -86,46 +91,46 @@ class LiveTopologyTest {
 
     @Test
     void aReplacementWithoutStepsInFlightReturnsAtOnce() throws Exception {
-        LiveTopology live = new LiveTopology(split(), LONG);
+        LiveTopology live = new LiveTopology(routing(split()), LONG);
         try (LiveTopology.Step done = live.enter()) {
             assertThat(done.topology().hostsOf(0, 1)).containsExactly(1);
         }
 
-        LiveTopology.Snapshot installed = live.replace(t -> paired());
+        LiveTopology.Snapshot installed = live.replace(r -> routing(paired()));
 
         assertThat(installed.topology().hostsOf(0, 1)).containsExactly(0);
     }
 
     @Test
     void theVersionGoesUpOnlyWhenTheRoutingChanges() throws Exception {
-        LiveTopology live = new LiveTopology(split(), LONG);
+        LiveTopology live = new LiveTopology(routing(split()), LONG);
 
-        assertThat(live.replace(t -> topology("other backend, same units", 0)).version()).isZero();
-        assertThat(live.replace(t -> paired()).version()).isEqualTo(1);
-        assertThat(live.replace(t -> paired()).version()).isEqualTo(1);
-        assertThat(live.replace(t -> split()).version()).isEqualTo(2);
+        assertThat(live.replace(r -> routing(topology("other backend, same units", 0))).version()).isZero();
+        assertThat(live.replace(r -> routing(paired())).version()).isEqualTo(1);
+        assertThat(live.replace(r -> routing(paired())).version()).isEqualTo(1);
+        assertThat(live.replace(r -> routing(split())).version()).isEqualTo(2);
     }
 
     @Test
     void aReplacementThatOutwaitsItsTimeoutKeepsTheNewTopologyAndTheNextOneWaitsForTheStragglerAgain()
             throws Exception {
-        LiveTopology live = new LiveTopology(split(), Duration.ofMillis(50));
+        LiveTopology live = new LiveTopology(routing(split()), Duration.ofMillis(50));
         ExpertTopology next = paired();
         LiveTopology.Step straggler = live.enter();
 
-        assertThatThrownBy(() -> live.replace(t -> next)).isInstanceOf(TopologyDrainTimeoutException.class)
+        assertThatThrownBy(() -> live.replace(r -> routing(next))).isInstanceOf(TopologyDrainTimeoutException.class)
                 .hasMessageContaining("1 layer step(s)").hasMessageContaining("version 1) is installed");
         assertThat(live.current().topology()).isSameAs(next);
-        assertThatThrownBy(() -> live.replace(t -> next)).isInstanceOf(TopologyDrainTimeoutException.class);
+        assertThatThrownBy(() -> live.replace(r -> routing(next))).isInstanceOf(TopologyDrainTimeoutException.class);
         straggler.close();
 
-        assertThat(live.replace(t -> next).version()).isEqualTo(1);
+        assertThat(live.replace(r -> routing(next)).version()).isEqualTo(1);
     }
 
     @Test
     void aFailedRediscoveryLeavesTheTopologyAsItWas() {
         ExpertTopology before = split();
-        LiveTopology live = new LiveTopology(before, LONG);
+        LiveTopology live = new LiveTopology(routing(before), LONG);
 
         assertThatThrownBy(() -> live.replace(t -> {
             throw new IncompatibleEndpointException("wrong model");
@@ -144,7 +149,7 @@ class LiveTopologyTest {
             generations.add(g % 2 == 0 ? split() : paired());
             generationOf.put(generations.get(g), g);
         }
-        LiveTopology live = new LiveTopology(generations.getFirst(), LONG);
+        LiveTopology live = new LiveTopology(routing(generations.getFirst()), LONG);
         AtomicIntegerArray open = new AtomicIntegerArray(replacements + 1);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong steps = new AtomicLong();
@@ -163,7 +168,7 @@ class LiveTopologyTest {
         int stillOpen = 0;
         for (int g = 1; g <= replacements; g++) {
             ExpertTopology next = generations.get(g);
-            live.replace(t -> next);
+            live.replace(r -> routing(next));
             for (int earlier = 0; earlier < g; earlier++) {
                 stillOpen += open.get(earlier);
             }
