@@ -1,0 +1,32 @@
+package io.moemesh.placement.kubernetes;
+
+import io.moemesh.core.placement.Unit;
+import java.util.List;
+import java.util.SortedSet;
+
+/**
+ * What the reconciler needs from Kubernetes; the adapter speaks the API, tests use a fake. The
+ * Deployment write carries the resource version read, so a concurrent change (or a deletion) is a
+ * {@link ConflictException}; the autoscaler write sets one field and the last writer wins.
+ */
+public interface ClusterPort {
+
+    /** The expert Deployments of this release (label {@code moemesh.io/role=expert}), with their autoscalers. */
+    List<ExpertWorkload> experts();
+
+    /** Writes the partner-units annotation of the Deployment's pod template (a rolling update follows). */
+    void setPartners(ExpertWorkload workload, SortedSet<Unit> partners);
+
+    /** Sets the autoscaler's minReplicas (or the Deployment's replicas when it has no autoscaler). */
+    void setMinReplicas(ExpertWorkload workload, int minReplicas);
+
+    /** Records a Kubernetes Event on the Deployment. */
+    void event(ExpertWorkload workload, String reason, String message);
+
+    /** The object changed since it was read. */
+    final class ConflictException extends RuntimeException {
+        public ConflictException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package io.moemesh.placement.kubernetes;
+
+import io.moemesh.core.placement.Unit;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+/**
+ * One expert service as the cluster runs it: its Deployment (whose pod template carries the
+ * service's partner units in the {@value #PARTNER_UNITS_ANNOTATION} annotation, which the expert
+ * container reads through the downward API), and its HorizontalPodAutoscaler's replica floor.
+ *
+ * @param hpa          the autoscaler's name, or null when the service has none
+ * @param minReplicas  the autoscaler's minReplicas (or the Deployment's replicas without one)
+ */
+public record ExpertWorkload(String deployment, int service, SortedSet<Unit> partners, String hpa, int minReplicas,
+        String resourceVersion) {
+
+    /** Pod template annotation holding the partner units, spelled {@code EXPERT:LAYER,...} (PlanFile.spell). */
+    public static final String PARTNER_UNITS_ANNOTATION = "moemesh.io/partner-units";
+    /** Label naming the expert a Deployment serves. */
+    public static final String EXPERT_LABEL = "moemesh.io/expert";
+
+    public ExpertWorkload {
+        partners = new TreeSet<>(partners);
+    }
+}
