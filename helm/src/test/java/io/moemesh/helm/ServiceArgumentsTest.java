@@ -22,6 +22,8 @@ class ServiceArgumentsTest {
     private static final Map<String, PropertyNames> RECORDS = Map.of(
             "expert", PropertyNames.of("expert-service", "io/moemesh/expert/ExpertServiceProperties.java"),
             "router", PropertyNames.of("router-service", "io/moemesh/router/RouterProperties.java"),
+            "router-kubernetes", PropertyNames.of("router-service",
+                    "io/moemesh/router/discovery/kubernetes/KubernetesDiscoveryProperties.java"),
             "gateway", PropertyNames.of("gateway-service", "io/moemesh/gateway/GatewayProperties.java"),
             "controller", PropertyNames.of("placement-controller", "io/moemesh/placement/ControllerProperties.java"));
     /** Spring Boot's own, beside the moemesh.* ones. */
@@ -50,31 +52,47 @@ class ServiceArgumentsTest {
                         .map(a -> a.substring(2, a.indexOf('='))).toList();
 
                 assertThat(properties).as(d.getMetadata().getName())
-                        .allMatch(p -> role.getValue().binds(p) || SPRING_PROPERTIES.contains(p));
+                        .allMatch(p -> role.getValue().binds(p) || SPRING_PROPERTIES.contains(p)
+                                || role.getKey().equals("router") && RECORDS.get("router-kubernetes").binds(p));
             }
         }
     }
 
     @Test
-    void routerIsGivenEveryExpertServiceAtItsGrpcPort() {
+    void routerDiscoversThePodsOfThisReleasesExpertServicesFromTheirEndpointSlices() {
         V1Container router = mainContainer(defaults.named(V1Deployment.class, Chart.RELEASE + "-router"));
-        List<String> expected = IntStream.range(0, 16).mapToObj(e -> expertName(e) + ":50061").toList();
 
-        assertThat(Arrays.asList(arg(router, "moemesh.router.experts").split(","))).containsExactlyElementsOf(expected);
+        assertThat(arg(router, "moemesh.router.discovery")).isEqualTo("kubernetes");
+        assertThat(arg(router, "moemesh.router.kubernetes.port-name")).isEqualTo("grpc");
+        assertThat(router.getArgs()).noneMatch(a -> a.startsWith("--moemesh.router.experts="));
+        Map<String, String> selector = new java.util.HashMap<>();
+        for (String term : arg(router, "moemesh.router.kubernetes.label-selector").split(",")) {
+            selector.put(term.substring(0, term.indexOf('=')), term.substring(term.indexOf('=') + 1));
+        }
+        assertThat(selector).containsEntry("moemesh.io/role", "expert").containsEntry("app.kubernetes.io/instance",
+                Chart.RELEASE);
+        // EndpointSlices carry their Service's labels: every expert Service (and no other) matches
+        for (V1Service service : defaults.all(V1Service.class)) {
+            boolean expert = service.getMetadata().getName().startsWith(expertName(0).replace("-0", "-"));
+            assertThat(service.getMetadata().getLabels().entrySet().containsAll(selector.entrySet()))
+                    .as(service.getMetadata().getName()).isEqualTo(expert);
+        }
         for (int e = 0; e < 16; e++) {
             assertThat(defaults.named(V1Service.class, expertName(e)).getSpec().getPorts())
-                    .anySatisfy(p -> assertThat(p.getPort()).isEqualTo(50061));
+                    .anySatisfy(p -> assertThat(p.getName()).isEqualTo("grpc"));
         }
     }
 
     @Test
-    void routerAddressesFollowAnExplicitExpertListAndPort() {
+    void anExplicitExpertListAndPortReachTheExpertsAndTheirServices() {
         Manifests listed = Chart.withDefaults().values("experts:\n  list: [2, 9]\n  grpcPort: 50070\n").render();
-        V1Container router = mainContainer(listed.named(V1Deployment.class, Chart.RELEASE + "-router"));
 
-        assertThat(arg(router, "moemesh.router.experts")).isEqualTo(expertName(2) + ":50070," + expertName(9) + ":50070");
         assertThat(arg(mainContainer(listed.named(V1Deployment.class, expertName(9))), "moemesh.expert.grpc-port"))
                 .isEqualTo("50070");
+        assertThat(listed.named(V1Service.class, expertName(2)).getSpec().getPorts()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo("grpc");
+            assertThat(p.getPort()).isEqualTo(50070);
+        });
     }
 
     @Test
