@@ -64,7 +64,8 @@ public record ExpertServiceProperties(
                     + "(config.json + model.safetensors), e.g. --moemesh.expert.model-dir=models/tiny-random");
         }
         experts = experts == null ? List.of() : List.copyOf(experts);
-        extraUnits = extraUnits == null ? List.of() : List.copyOf(extraUnits);
+        // blank entries are no units: Kubernetes passes "" for a pod annotation the controller has not written yet
+        extraUnits = extraUnits == null ? List.of() : extraUnits.stream().filter(u -> !u.isBlank()).toList();
         grpcPort = grpcPort == null ? 50061 : grpcPort;
         kernels = kernels == null ? KernelChoice.BEST : kernels;
         maxBatchTokens = maxBatchTokens == null ? 256 : maxBatchTokens;

@@ -61,6 +61,18 @@ class ExpertServicePropertiesTest {
     }
 
     @Test
+    void anEmptyPartnerListAsKubernetesPassesItForAMissingAnnotationMeansNoPartners() {
+        // the chart sets MOEMESH_EXPERT_EXTRAUNITS from the pod annotation moemesh.io/partner-units,
+        // which is "" until the placement controller writes one
+        ExpertServiceProperties none = bind(Map.of("model-dir", "m", "experts", "3", "extra-units", ""));
+        ExpertServiceProperties two = bind(Map.of("model-dir", "m", "experts", "3", "extra-units", "7:0,5:1"));
+
+        assertThat(none.extraUnits()).isEmpty();
+        assertThat(none.placement().extraUnits()).isEmpty();
+        assertThat(two.placement().extraUnits()).hasSize(2);
+    }
+
+    @Test
     void missingModelDirIsAStartupErrorSayingWhatToSet() {
         assertThat(bindingError(Map.of("experts", "3"))).hasMessageContaining("moemesh.expert.model-dir is required");
     }

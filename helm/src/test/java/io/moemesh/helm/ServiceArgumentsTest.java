@@ -84,6 +84,20 @@ class ServiceArgumentsTest {
     }
 
     @Test
+    void expertsTakeTheirPartnerUnitsFromTheAnnotationThePlacementControllerWritesAndTheChartLeavesAlone() {
+        for (int e = 0; e < 16; e++) {
+            V1Deployment d = defaults.named(V1Deployment.class, expertName(e));
+            assertThat(mainContainer(d).getEnv()).anySatisfy(env -> {
+                assertThat(env.getName()).isEqualTo("MOEMESH_EXPERT_EXTRAUNITS");
+                assertThat(env.getValueFrom().getFieldRef().getFieldPath())
+                        .isEqualTo("metadata.annotations['moemesh.io/partner-units']");
+            });
+            Map<String, String> annotations = d.getSpec().getTemplate().getMetadata().getAnnotations();
+            assertThat(annotations == null ? Map.of() : annotations).doesNotContainKey("moemesh.io/partner-units");
+        }
+    }
+
+    @Test
     void anExplicitExpertListAndPortReachTheExpertsAndTheirServices() {
         Manifests listed = Chart.withDefaults().values("experts:\n  list: [2, 9]\n  grpcPort: 50070\n").render();
 
