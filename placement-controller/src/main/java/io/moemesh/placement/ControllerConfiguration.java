@@ -8,9 +8,15 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.placement.grpc.ExpertClient;
 import io.moemesh.placement.grpc.PlacementGrpcService;
 import io.moemesh.placement.grpc.RouterClient;
+import io.moemesh.placement.leadership.LeaderElectionProperties;
+import io.moemesh.placement.leadership.LeaseLeadership;
+import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.RouterPort;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.kubernetes.client.util.ClientBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -20,7 +26,7 @@ import org.springframework.context.annotation.Configuration;
 
 /** Wires the controller: router and expert clients → planning round → loop → gRPC and HTTP status. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(ControllerProperties.class)
+@EnableConfigurationProperties({ControllerProperties.class, LeaderElectionProperties.class})
 class ControllerConfiguration {
 
     @Bean
@@ -34,11 +40,29 @@ class ControllerConfiguration {
         return new ExpertClient(ControllerConfiguration::channel, properties.callTimeout());
     }
 
+    /**
+     * A Lease decides which replica leads when leader election is on (the API client is the pod's
+     * service account in a cluster, else the kubeconfig); otherwise this replica always leads.
+     */
     @Bean
-    PlacementLoop placementLoop(List<RouterClient> routers, ExpertClient experts, ControllerProperties properties) {
+    Leadership leadership(LeaderElectionProperties election) {
+        if (!election.enabled()) {
+            return Leadership.always(election.identity());
+        }
+        try {
+            return new LeaseLeadership(ClientBuilder.standard().build(), election);
+        } catch (IOException e) {
+            throw new UncheckedIOException("moemesh.controller.leader-election.enabled=true but no Kubernetes API"
+                    + " client could be configured (no in-cluster service account and no kubeconfig)", e);
+        }
+    }
+
+    @Bean
+    PlacementLoop placementLoop(List<RouterClient> routers, ExpertClient experts, Leadership leadership,
+            ControllerProperties properties) {
         List<RouterPort> ports = List.copyOf(routers);
         return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC()),
-                properties.initialDelay(), properties.interval(), Clock.systemUTC());
+                leadership, properties.initialDelay(), properties.interval(), Clock.systemUTC());
     }
 
     /** Closes the router channels when the context stops. */

@@ -1,5 +1,6 @@
 package io.moemesh.placement;
 
+import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
 import java.time.Duration;
@@ -14,7 +15,8 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Runs a planning round every {@code interval} on one thread, so rounds never overlap, and keeps
- * the latest report and the count of plans applied for the status APIs.
+ * the latest report and the count of plans applied for the status APIs. Only the leader among the
+ * controller replicas runs rounds; a standby records why it does nothing.
  */
 public final class PlacementLoop implements SmartLifecycle {
 
@@ -25,6 +27,7 @@ public final class PlacementLoop implements SmartLifecycle {
     }
 
     private final PlacementRound round;
+    private final Leadership leadership;
     private final Duration initialDelay;
     private final Duration interval;
     private final AtomicReference<State> state = new AtomicReference<>(new State(null, 0, null));
@@ -33,8 +36,10 @@ public final class PlacementLoop implements SmartLifecycle {
     private ScheduledExecutorService executor; // guarded by this (lifecycle only, never held during a round)
     private String lastKind = "";
 
-    public PlacementLoop(PlacementRound round, Duration initialDelay, Duration interval, java.time.Clock clock) {
+    public PlacementLoop(PlacementRound round, Leadership leadership, Duration initialDelay, Duration interval,
+            java.time.Clock clock) {
         this.round = round;
+        this.leadership = leadership;
         this.clock = clock;
         this.initialDelay = initialDelay;
         this.interval = interval;
@@ -48,7 +53,7 @@ public final class PlacementLoop implements SmartLifecycle {
         return round;
     }
 
-    /** One round now, on the caller's thread (tests, and the loop itself); rounds never overlap. */
+    /** One round now if this replica leads, on the caller's thread (tests, and the loop itself); rounds never overlap. */
     public PlacementReport runOnce() {
         roundLock.lock();
         try {
@@ -60,6 +65,10 @@ public final class PlacementLoop implements SmartLifecycle {
 
     /** A round that throws still leaves a report, so the status never shows a stale decision. */
     private PlacementReport runSafely() {
+        if (!leadership.isLeader()) {
+            return PlacementReport.skipped(clock.instant(), "standby: "
+                    + leadership.leader().map(l -> l + " leads").orElse("no leader observed yet"));
+        }
         try {
             return round.run();
         } catch (RuntimeException e) {

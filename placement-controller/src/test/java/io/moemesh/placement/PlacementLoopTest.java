@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.core.placement.Unit;
 import io.moemesh.core.routing.RoutingStats;
+import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.round.EndpointView;
 import io.moemesh.placement.round.ExpertPort;
 import io.moemesh.placement.round.PlacementRound;
@@ -72,8 +73,8 @@ class PlacementLoopTest {
     @Test
     void aRoundThatThrowsStillLeavesAReportAndCountsNoPlan() {
         PlacementLoop loop = new PlacementLoop(new PlacementRound(List.of(router("a:1", 2), router("b:1", 3)), NO_EXPERTS,
-                new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 10, false), CLOCK), Duration.ZERO, Duration.ofSeconds(1),
-                CLOCK);
+                new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 10, false), CLOCK), Leadership.always("me"), Duration.ZERO,
+                Duration.ofSeconds(1), CLOCK);
 
         loop.runOnce();
 

@@ -19,6 +19,11 @@ public record PlacementReport(Instant at, String decision, boolean applied, Rout
         return stopped(at, decision, Traffic.NONE);
     }
 
+    /** A round that did not run (this controller replica stands by). */
+    public static PlacementReport skipped(Instant at, String decision) {
+        return stopped(at, decision, Traffic.NONE);
+    }
+
     static PlacementReport stopped(Instant at, String decision, Traffic observed) {
         return new PlacementReport(at, decision, false, null, null, null, null, null, null, observed);
     }
