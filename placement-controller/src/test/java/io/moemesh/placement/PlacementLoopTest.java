@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import java.util.SortedSet;
 import org.junit.jupiter.api.Test;
 
@@ -83,5 +84,55 @@ class PlacementLoopTest {
         assertThat(state.latest().decision()).startsWith("round failed").contains("routers serve different models");
         assertThat(state.latest().at()).isEqualTo(CLOCK.instant());
         assertThat(state.plansApplied()).isZero();
+    }
+
+    @Test
+    void aStandbyRunsNoRoundAndSaysWhoLeads() {
+        Leadership standby = new Leadership() {
+            @Override
+            public boolean isLeader() {
+                return false;
+            }
+
+            @Override
+            public Optional<String> leader() {
+                return Optional.of("controller-b");
+            }
+        };
+        RouterPort unreachable = new RouterPort() {
+            @Override
+            public String name() {
+                return "r:1";
+            }
+
+            @Override
+            public RoutingStats stats() {
+                throw new AssertionError("a standby read the router");
+            }
+
+            @Override
+            public Traffic traffic() {
+                throw new AssertionError("a standby read the router");
+            }
+
+            @Override
+            public List<EndpointView> endpoints() {
+                throw new AssertionError("a standby read the router");
+            }
+
+            @Override
+            public List<EndpointView> refresh() {
+                throw new AssertionError("a standby refreshed the router");
+            }
+        };
+        PlacementLoop loop = new PlacementLoop(new PlacementRound(List.of(unreachable), NO_EXPERTS,
+                new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 10, false), CLOCK), standby, Duration.ZERO,
+                Duration.ofSeconds(1), CLOCK);
+
+        loop.runOnce();
+
+        assertThat(loop.state().latest().decision()).isEqualTo("standby: controller-b leads");
+        assertThat(loop.state().latest().at()).isEqualTo(CLOCK.instant());
+        assertThat(loop.state().plansApplied()).isZero();
     }
 }
