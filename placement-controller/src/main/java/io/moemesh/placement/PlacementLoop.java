@@ -53,7 +53,7 @@ public final class PlacementLoop implements SmartLifecycle {
         return round;
     }
 
-    /** One round now if this replica leads, on the caller's thread (tests, and the loop itself); rounds never overlap. */
+    /** One round now if this replica leads, on the caller's thread (tests, the loop); rounds never overlap. */
     public PlacementReport runOnce() {
         roundLock.lock();
         try {

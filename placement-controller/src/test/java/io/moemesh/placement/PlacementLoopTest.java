@@ -73,9 +73,10 @@ class PlacementLoopTest {
 
     @Test
     void aRoundThatThrowsStillLeavesAReportAndCountsNoPlan() {
-        PlacementLoop loop = new PlacementLoop(new PlacementRound(List.of(router("a:1", 2), router("b:1", 3)), NO_EXPERTS,
-                new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 10, false), CLOCK), Leadership.always("me"), Duration.ZERO,
-                Duration.ofSeconds(1), CLOCK);
+        PlacementRound round = new PlacementRound(List.of(router("a:1", 2), router("b:1", 3)), NO_EXPERTS,
+                new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 10, false), CLOCK);
+        PlacementLoop loop = new PlacementLoop(round, Leadership.always("me"), Duration.ZERO, Duration.ofSeconds(1),
+                CLOCK);
 
         loop.runOnce();
 

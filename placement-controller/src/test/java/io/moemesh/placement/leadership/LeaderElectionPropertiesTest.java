@@ -31,10 +31,9 @@ class LeaderElectionPropertiesTest {
 
     @Test
     void bindsEveryKey() {
-        LeaderElectionProperties p = bind(Map.of("moemesh.controller.leader-election.enabled", "true",
-                "moemesh.controller.leader-election.lease-name", "lease", "moemesh.controller.leader-election.namespace",
-                "moe", "moemesh.controller.leader-election.identity", "pod-1",
-                "moemesh.controller.leader-election.lease-duration", "30s"));
+        String prefix = "moemesh.controller.leader-election.";
+        LeaderElectionProperties p = bind(Map.of(prefix + "enabled", "true", prefix + "lease-name", "lease",
+                prefix + "namespace", "moe", prefix + "identity", "pod-1", prefix + "lease-duration", "30s"));
 
         assertThat(p).isEqualTo(new LeaderElectionProperties(true, "lease", "moe", "pod-1", Duration.ofSeconds(30),
                 Duration.ofSeconds(10), Duration.ofSeconds(2)));
