@@ -28,6 +28,7 @@ final class LeaseEndpoint extends Dispatcher {
     private V1Lease lease; // guarded by this
     private long version; // guarded by this
     private final List<String> exchanges = new CopyOnWriteArrayList<>();
+    private volatile boolean down;
 
     static LeaseEndpoint empty() {
         return new LeaseEndpoint();
@@ -41,6 +42,11 @@ final class LeaseEndpoint extends Dispatcher {
                 .spec(new V1LeaseSpec().holderIdentity(holder).leaseDurationSeconds(15).acquireTime(now)
                         .renewTime(now).leaseTransitions(0)));
         return endpoint;
+    }
+
+    /** From now on every request gets 503, as from an API server that is unreachable behind its proxy. */
+    void goDown() {
+        down = true;
     }
 
     List<String> exchanges() {
@@ -61,7 +67,8 @@ final class LeaseEndpoint extends Dispatcher {
         String method = request.getMethod();
         V1Lease written = "GET".equals(method) ? null
                 : JSON.deserialize(request.getBody().readUtf8(), V1Lease.class);
-        MockResponse response = respond(method, request.getRequestUrl().encodedPath(), written);
+        MockResponse response = down ? status(503, "ServiceUnavailable")
+                : respond(method, request.getRequestUrl().encodedPath(), written);
         exchanges.add(method + " " + response.getStatus().split(" ")[1]
                 + (written == null ? "" : " " + written.getSpec().getHolderIdentity()));
         return response;

@@ -127,6 +127,22 @@ class LeaseLeadershipTest {
         assertThat(lease.holder()).isEqualTo("controller-b");
     }
 
+    @Test
+    void aLeaderThatCannotRenewStandsDownWithinTheRenewDeadline() throws Exception {
+        LeaseEndpoint lease = LeaseEndpoint.empty();
+        LeaseLeadership a = leadership(serve(lease), "controller-a", Duration.ofSeconds(3), Duration.ofSeconds(2));
+        AtomicInteger rounds = new AtomicInteger();
+        PlacementLoop loop = new PlacementLoop(countingRound(rounds), a, Duration.ZERO, Duration.ofSeconds(1),
+                Clock.systemUTC());
+        await().atMost(PATIENCE).until(a::isLeader);
+
+        lease.goDown();
+
+        await().atMost(Duration.ofSeconds(3)).until(() -> !a.isLeader());
+        assertThat(loop.runOnce().decision()).startsWith("standby: ");
+        assertThat(rounds).hasValue(0);
+    }
+
     private MockWebServer serve(LeaseEndpoint endpoint) throws IOException {
         MockWebServer server = new MockWebServer();
         server.setDispatcher(endpoint);
@@ -137,10 +153,13 @@ class LeaseLeadershipTest {
 
     /** Durations long enough that a busy test machine does not lose a lease, short enough to elect fast. */
     private LeaseLeadership leadership(MockWebServer server, String identity) {
+        return leadership(server, identity, Duration.ofSeconds(10), Duration.ofSeconds(5));
+    }
+
+    private LeaseLeadership leadership(MockWebServer server, String identity, Duration lease, Duration renew) {
         ApiClient client = new ApiClient().setBasePath(server.url("/").toString().replaceAll("/$", ""));
         LeaseLeadership leadership = new LeaseLeadership(client, new LeaderElectionProperties(true,
-                LeaseEndpoint.NAME, LeaseEndpoint.NAMESPACE, identity, Duration.ofSeconds(10), Duration.ofSeconds(5),
-                Duration.ofMillis(200)));
+                LeaseEndpoint.NAME, LeaseEndpoint.NAMESPACE, identity, lease, renew, Duration.ofMillis(200)));
         leadership.start();
         toClose.add(leadership::stop);
         return leadership;
