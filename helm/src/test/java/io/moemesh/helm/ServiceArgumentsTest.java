@@ -98,6 +98,31 @@ class ServiceArgumentsTest {
     }
 
     @Test
+    void theControllerReconcilesExactlyThisReleasesExpertDeploymentsAndAutoscalers() {
+        V1Container controller = mainContainer(defaults.named(V1Deployment.class,
+                Chart.RELEASE + "-placement-controller"));
+
+        assertThat(arg(controller, "moemesh.controller.mode")).isEqualTo("kubernetes");
+        Map<String, String> selector = new java.util.HashMap<>();
+        for (String term : arg(controller, "moemesh.controller.expert-selector").split(",")) {
+            selector.put(term.substring(0, term.indexOf('=')), term.substring(term.indexOf('=') + 1));
+        }
+        for (V1Deployment d : defaults.all(V1Deployment.class)) {
+            boolean expert = d.getMetadata().getName().startsWith(Chart.RELEASE + "-expert-");
+            assertThat(d.getMetadata().getLabels().entrySet().containsAll(selector.entrySet()))
+                    .as(d.getMetadata().getName()).isEqualTo(expert);
+            if (expert) {
+                assertThat(d.getMetadata().getLabels()).containsKey("moemesh.io/expert");
+            }
+        }
+        for (var hpa : defaults.all(io.kubernetes.client.openapi.models.V2HorizontalPodAutoscaler.class)) {
+            boolean expert = hpa.getSpec().getScaleTargetRef().getName().startsWith(Chart.RELEASE + "-expert-");
+            assertThat(hpa.getMetadata().getLabels().entrySet().containsAll(selector.entrySet()))
+                    .as(hpa.getMetadata().getName()).isEqualTo(expert);
+        }
+    }
+
+    @Test
     void anExplicitExpertListAndPortReachTheExpertsAndTheirServices() {
         Manifests listed = Chart.withDefaults().values("experts:\n  list: [2, 9]\n  grpcPort: 50070\n").render();
 

@@ -9,6 +9,8 @@ import io.moemesh.placement.grpc.ExpertClient;
 import io.moemesh.placement.grpc.PlacementGrpcService;
 import io.moemesh.placement.grpc.RouterClient;
 import io.moemesh.placement.leadership.LeaderElectionProperties;
+import io.moemesh.placement.kubernetes.KubernetesCluster;
+import io.moemesh.placement.kubernetes.PlacementReconciler;
 import io.moemesh.placement.leadership.LeaseLeadership;
 import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.round.PlacementRound;
@@ -61,8 +63,23 @@ class ControllerConfiguration {
     PlacementLoop placementLoop(List<RouterClient> routers, ExpertClient experts, Leadership leadership,
             ControllerProperties properties) {
         List<RouterPort> ports = List.copyOf(routers);
-        return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC()),
-                leadership, properties.initialDelay(), properties.interval(), Clock.systemUTC());
+        return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC(),
+                reconciler(properties)), leadership, properties.initialDelay(), properties.interval(),
+                Clock.systemUTC());
+    }
+
+    /** Kubernetes mode: plans go to the expert Deployments and HPAs through the API; local mode: none. */
+    private static PlacementReconciler reconciler(ControllerProperties properties) {
+        if (properties.mode() != ControllerProperties.Mode.KUBERNETES) {
+            return null;
+        }
+        try {
+            return new PlacementReconciler(new KubernetesCluster(ClientBuilder.standard().build(),
+                    properties.namespace(), properties.expertSelector(), Clock.systemUTC()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("moemesh.controller.mode=kubernetes but no Kubernetes API client could be"
+                    + " configured (no in-cluster service account and no kubeconfig)", e);
+        }
     }
 
     /** Closes the router channels when the context stops. */

@@ -22,6 +22,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param dryRun           plan and report only
  * @param callTimeout      deadline of a call to a router or an expert endpoint (SetPartnerUnits loads
  *                         and warms units within it)
+ * @param mode             {@code local}: apply plans in place on the running expert endpoints ({@code moe up});
+ *                         {@code kubernetes}: write them to the expert Deployments and HPAs of this namespace
+ *                         (partner-units annotation, minReplicas) and let the Deployments roll
+ * @param namespace        namespace of the expert Deployments in kubernetes mode; blank = the pod's own
+ * @param expertSelector   label selector of the expert Deployments and HPAs in kubernetes mode
  * @param refreshTimeout   deadline of a router refresh, which waits for in-flight layer steps: give it more
  *                         than the router's own bound (its Describe calls plus 2 x its expert call timeout
  *                         + 1 s, 16 s with the router's defaults)
@@ -40,7 +45,16 @@ public record ControllerProperties(
         @DefaultValue("2000") long minWindowTokens,
         @DefaultValue("false") boolean dryRun,
         @DefaultValue("30s") Duration callTimeout,
-        @DefaultValue("30s") Duration refreshTimeout) {
+        @DefaultValue("30s") Duration refreshTimeout,
+        @DefaultValue("local") Mode mode,
+        @DefaultValue("") String namespace,
+        @DefaultValue("moemesh.io/role=expert") String expertSelector) {
+
+    /** Where plans are applied. */
+    public enum Mode {
+        LOCAL,
+        KUBERNETES
+    }
 
     public ControllerProperties {
         if (routers == null || routers.isEmpty()) {
@@ -62,6 +76,12 @@ public record ControllerProperties(
                     + callTimeout + " and " + refreshTimeout);
         }
         settings(memoryBudget, perServiceUnits, balanceBound, maxReplicas, minGain, minWindowTokens, dryRun);
+        if (expertSelector == null || expertSelector.isBlank()) {
+            throw new IllegalArgumentException("moemesh.controller.expert-selector must not be blank, e.g."
+                    + " app.kubernetes.io/instance=moe-mesh,moemesh.io/role=expert");
+        }
+        namespace = namespace == null || namespace.isBlank()
+                ? io.moemesh.placement.leadership.LeaderElectionProperties.podNamespace() : namespace;
     }
 
     PlacementSettings settings() {

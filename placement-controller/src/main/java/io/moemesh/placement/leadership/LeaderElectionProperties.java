@@ -48,7 +48,8 @@ public record LeaderElectionProperties(
         identity = identity == null || identity.isBlank() ? hostname() : identity;
     }
 
-    private static String podNamespace() {
+    /** The pod's own namespace (its service-account namespace file), else {@code default}. */
+    public static String podNamespace() {
         try {
             return Files.isReadable(SERVICE_ACCOUNT_NAMESPACE)
                     ? Files.readString(SERVICE_ACCOUNT_NAMESPACE).strip() : "default";

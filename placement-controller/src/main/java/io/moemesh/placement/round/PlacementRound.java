@@ -9,6 +9,8 @@ import io.moemesh.core.placement.PlanScore;
 import io.moemesh.core.placement.PlanScorer;
 import io.moemesh.core.placement.Unit;
 import io.moemesh.core.routing.RoutingStats;
+import io.moemesh.placement.kubernetes.Change;
+import io.moemesh.placement.kubernetes.PlacementReconciler;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,8 +53,22 @@ public final class PlacementRound {
     private final PlacementSettings settings;
     private final Clock clock;
     private final Map<String, Traffic> lastTraffic = new LinkedHashMap<>();
+    private final PlacementReconciler kubernetes;
 
+    /** Local mode: plans are applied in place on the running endpoints (class comment). */
     public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock) {
+        this(routers, experts, settings, clock, null);
+    }
+
+    /**
+     * With {@code kubernetes} non-null, plans are applied to the cluster instead: the reconciler writes
+     * the expert Deployments' partner-units annotations and the HPAs' replica floors, the Deployments
+     * roll their pods (new pods start with their units), and the routers discover the new pods from
+     * their EndpointSlices; nothing is changed in place and there is nothing to switch or release.
+     */
+    public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock,
+            PlacementReconciler kubernetes) {
+        this.kubernetes = kubernetes;
         if (routers.isEmpty()) {
             throw new IllegalArgumentException("the controller needs at least one router to read statistics from");
         }
@@ -85,7 +101,7 @@ public final class PlacementRound {
             return PlacementReport.stopped(now, "nothing to place: no expert endpoint belongs to one expert service"
                     + " (a router running its experts in process has none)", observed);
         }
-        String sync = settings.dryRun() ? "" : synchronize(managed, views);
+        String sync = settings.dryRun() || kubernetes != null ? "" : synchronize(managed, views);
         ClusterShape shape = settings.shape(stats.numLayers(), stats.numExperts(), managed.getFirst().hiddenSize());
         LivePlacement live = LivePlacement.of(managed, stats.numLayers(), stats.numExperts());
         PlanScore liveScore = PlanScorer.score(live.plan(), stats, shape);
@@ -110,8 +126,12 @@ public final class PlacementRound {
                 liveScore.remoteCallsPerToken(), candidateScore.remoteCallsPerToken(), -100 * gain,
                 overBudget == null ? "" : "; the live placement was over budget: " + overBudget);
         if (settings.dryRun()) {
-            return new PlacementReport(now, "dry run: would apply a plan: " + change, false, stats, live, liveScore,
-                    candidate, candidateScore, baseline, observed);
+            String would = kubernetes == null ? "" : "; " + describe(kubernetes.reconcile(candidate, true));
+            return new PlacementReport(now, "dry run: would apply a plan: " + change + would, false, stats, live,
+                    liveScore, candidate, candidateScore, baseline, observed);
+        }
+        if (kubernetes != null) {
+            return reconcile(now, candidate, change, stats, live, liveScore, candidateScore, baseline, observed);
         }
         List<EndpointView> after;
         try {
@@ -129,6 +149,33 @@ public final class PlacementRound {
         live = LivePlacement.of(after, stats.numLayers(), stats.numExperts());
         return new PlacementReport(now, decision, true, stats, live,
                 PlanScorer.score(live.plan(), stats, shape), candidate, candidateScore, baseline, observed);
+    }
+
+    /** Kubernetes mode: the cluster converges by rolling the expert Deployments the reconciler changed. */
+    private PlacementReport reconcile(Instant now, PlacementPlan candidate, String change, RoutingStats stats,
+            LivePlacement live, PlanScore liveScore, PlanScore candidateScore, PlanScore baseline, Traffic observed) {
+        List<Change> changes;
+        try {
+            changes = kubernetes.reconcile(candidate, false);
+        } catch (RuntimeException e) {
+            LOG.warn("reconciling the cluster failed", e);
+            return new PlacementReport(now, "reconciling the cluster failed: " + e.getMessage(), false, stats, live,
+                    liveScore, candidate, candidateScore, baseline, observed);
+        }
+        String decision = changes.isEmpty()
+                ? "the cluster already asks for this plan; rollout in progress (" + change + ")"
+                : "applied through Kubernetes: " + describe(changes) + "; " + change
+                        + "; the expert Deployments roll and the routers discover the new pods";
+        if (!changes.isEmpty()) {
+            LOG.info(decision);
+        }
+        return new PlacementReport(now, decision, !changes.isEmpty(), stats, live, liveScore, candidate,
+                candidateScore, baseline, observed);
+    }
+
+    private static String describe(List<Change> changes) {
+        return changes.size() + " changes" + (changes.isEmpty() ? "" : " (" + String.join(", ",
+                changes.stream().map(Change::toString).toList()) + ")");
     }
 
     /**

@@ -16,9 +16,9 @@ import java.util.TreeSet;
  * the real service does; the router keeps its own view of them, updated only by a refresh (and not
  * for an endpoint whose Describe fails then), serves fixed statistics, and every call is logged.
  */
-final class FakeMesh implements RouterPort, ExpertPort {
+public final class FakeMesh implements RouterPort, ExpertPort {
 
-    final List<String> log = new ArrayList<>();
+    public final List<String> log = new ArrayList<>();
     /** What each endpoint really hosts. */
     final Map<String, EndpointView> endpoints = new LinkedHashMap<>();
     /** What the router last saw of each endpoint. */
@@ -26,14 +26,14 @@ final class FakeMesh implements RouterPort, ExpertPort {
     /** Endpoints whose Describe fails during the router's next refreshes. */
     final java.util.Set<String> describeFails = new java.util.HashSet<>();
     boolean failRelease;
-    RoutingStats stats;
+    public RoutingStats stats;
     Traffic traffic = Traffic.NONE;
     /** The SetPartnerUnits call (1-based) that fails; 0 = none. */
     int failSetPartnersCall;
     private int setPartnersCalls;
     boolean failRefresh;
 
-    FakeMesh(int layers, int experts, int replicas) {
+    public FakeMesh(int layers, int experts, int replicas) {
         for (int r = 0; r < replicas; r++) {
             for (int e = 0; e < experts; e++) {
                 SortedSet<Unit> base = new TreeSet<>();
@@ -49,7 +49,7 @@ final class FakeMesh implements RouterPort, ExpertPort {
     }
 
     /** Statistics where tokens pick {@code hot} pairs {@code hotCount} times each and every other pair once. */
-    static RoutingStats stats(int layers, int experts, long hotCount, int[]... hot) {
+    public static RoutingStats stats(int layers, int experts, long hotCount, int[]... hot) {
         RoutingStats s = RoutingStats.empty(layers, experts, Instant.EPOCH, Instant.EPOCH.plusSeconds(60));
         for (int l = 0; l < layers; l++) {
             for (int i = 0; i < experts; i++) {

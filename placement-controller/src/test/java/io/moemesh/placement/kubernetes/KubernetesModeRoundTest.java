@@ -1,0 +1,65 @@
+package io.moemesh.placement.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moemesh.placement.round.FakeMesh;
+import io.moemesh.placement.round.PlacementReport;
+import io.moemesh.placement.round.PlacementRound;
+import io.moemesh.placement.round.PlacementSettings;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A planning round in kubernetes mode: the plan goes to the Deployments, nothing is changed in place. */
+class KubernetesModeRoundTest {
+
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-29T01:00:00Z"), ZoneOffset.UTC);
+
+    private final FakeMesh mesh = new FakeMesh(2, 4, 1);
+    private final FakeCluster cluster = new FakeCluster(4);
+
+    private PlacementRound round(boolean dryRun) {
+        return new PlacementRound(List.of(mesh), mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, dryRun), CLOCK,
+                new PlacementReconciler(cluster));
+    }
+
+    @Test
+    void aPlanIsWrittenToTheExpertDeploymentsAndNoEndpointIsTouched() {
+        mesh.stats = FakeMesh.stats(2, 4, 100, new int[] {0, 1}, new int[] {2, 3});
+
+        PlacementReport report = round(false).run();
+
+        assertThat(report.applied()).as(report.decision()).isTrue();
+        assertThat(report.decision()).startsWith("applied through Kubernetes:").contains("partner-units");
+        assertThat(cluster.workloads.values()).anySatisfy(w -> assertThat(w.partners()).isNotEmpty());
+        assertThat(cluster.events).isNotEmpty();
+        assertThat(mesh.log).as("no SetPartnerUnits, refresh or release in kubernetes mode").isEmpty();
+    }
+
+    @Test
+    void whileThePodsRollTheSamePlanWritesNothingAndCountsAsNoNewPlan() {
+        mesh.stats = FakeMesh.stats(2, 4, 100, new int[] {0, 1}, new int[] {2, 3});
+        PlacementRound round = round(false);
+        round.run();
+        cluster.writes.clear();
+
+        PlacementReport again = round.run(); // the endpoints still host the old units: rollout in progress
+
+        assertThat(again.applied()).isFalse();
+        assertThat(again.decision()).startsWith("the cluster already asks for this plan; rollout in progress");
+        assertThat(cluster.writes).isEmpty();
+    }
+
+    @Test
+    void aDryRunListsTheChangesItWouldMake() {
+        mesh.stats = FakeMesh.stats(2, 4, 100, new int[] {0, 1}, new int[] {2, 3});
+
+        PlacementReport report = round(true).run();
+
+        assertThat(report.decision()).startsWith("dry run: would apply a plan").contains("partner-units: (none) ->");
+        assertThat(cluster.writes).isEmpty();
+        assertThat(cluster.workloads.values()).allSatisfy(w -> assertThat(w.partners()).isEmpty());
+    }
+}
