@@ -1,5 +1,6 @@
 package io.moemesh.placement.grpc;
 
+import io.moemesh.proto.codec.RoutingStatsCodec;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.moemesh.core.routing.RoutingStats;
@@ -43,7 +44,7 @@ public final class RouterClient implements RouterPort, AutoCloseable {
 
     @Override
     public RoutingStats stats() {
-        return call("GetRoutingStats", () -> ProtoMapping.stats(statsStub().getRoutingStats(
+        return call("GetRoutingStats", () -> RoutingStatsCodec.decode(statsStub().getRoutingStats(
                 GetRoutingStatsRequest.getDefaultInstance())));
     }
 

@@ -1,5 +1,6 @@
 package io.moemesh.placement.grpc;
 
+import io.moemesh.proto.codec.RoutingStatsCodec;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.placement.PlacementLoop;
 import io.moemesh.placement.round.PlacementReport;
@@ -27,7 +28,7 @@ public final class StatusMapper {
                 .setObservedCallsPerToken(r.observed().callsPerToken())
                 .setObservedBytesPerToken(r.observed().bytesPerToken());
         if (r.stats() != null) {
-            b.setStats(ProtoMapping.snapshot(r.stats()));
+            b.setStats(RoutingStatsCodec.encode(r.stats()));
         }
         if (r.live() != null) {
             PlacementPlan plan = r.live().plan();

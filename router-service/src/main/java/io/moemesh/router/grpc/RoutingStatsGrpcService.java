@@ -1,11 +1,10 @@
 package io.moemesh.router.grpc;
 
 import io.grpc.stub.StreamObserver;
-import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.core.routing.RoutingStatsWindow;
+import io.moemesh.proto.codec.RoutingStatsCodec;
 import io.moemesh.proto.internal.v1.DispatchTraffic;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
-import io.moemesh.proto.internal.v1.LayerRoutingStats;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import io.moemesh.router.dispatch.RemoteExperts;
@@ -33,7 +32,7 @@ public final class RoutingStatsGrpcService extends RoutingStatsGrpc.RoutingStats
 
     @Override
     public void getRoutingStats(GetRoutingStatsRequest request, StreamObserver<RoutingStatsSnapshot> response) {
-        RoutingStatsSnapshot.Builder snapshot = toProto(window.snapshot()).toBuilder();
+        RoutingStatsSnapshot.Builder snapshot = RoutingStatsCodec.encode(window.snapshot()).toBuilder();
         traffic.get().ifPresent(t -> snapshot.setTraffic(toProto(t)));
         response.onNext(snapshot.build());
         response.onCompleted();
@@ -46,24 +45,5 @@ public final class RoutingStatsGrpcService extends RoutingStatsGrpc.RoutingStats
                 .addAllStepMicrosBounds(Arrays.stream(t.stepTimes().boundsMicros()).boxed().toList())
                 .addAllStepMicrosCounts(Arrays.stream(t.stepTimes().counts()).boxed().toList())
                 .build();
-    }
-
-    static RoutingStatsSnapshot toProto(RoutingStats s) {
-        RoutingStatsSnapshot.Builder b = RoutingStatsSnapshot.newBuilder()
-                .setWindowStartUnixMillis(s.windowStart().toEpochMilli())
-                .setWindowEndUnixMillis(s.windowEnd().toEpochMilli())
-                .setNumLayers(s.numLayers())
-                .setNumExperts(s.numExperts());
-        for (int l = 0; l < s.numLayers(); l++) {
-            LayerRoutingStats.Builder layer = LayerRoutingStats.newBuilder().setLayer(l).setTokens(s.tokens()[l]);
-            for (long n : s.expertTokens()[l]) {
-                layer.addTokensPerExpert(n);
-            }
-            for (long n : s.coactivation()[l]) {
-                layer.addCoactivation(n);
-            }
-            b.addLayers(layer);
-        }
-        return b.build();
     }
 }
