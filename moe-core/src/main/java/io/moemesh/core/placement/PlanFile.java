@@ -50,6 +50,30 @@ public final class PlanFile {
         return units.stream().map(u -> u.expert() + ":" + u.layer()).collect(Collectors.joining(","));
     }
 
+    /**
+     * The inverse of {@link #spell}: {@code EXPERT:LAYER,...} (blank = none).
+     *
+     * @throws IllegalArgumentException naming the entry that is not {@code EXPERT:LAYER}
+     */
+    public static SortedSet<Unit> units(String spelled) {
+        SortedSet<Unit> units = new TreeSet<>();
+        if (spelled.isBlank()) {
+            return units;
+        }
+        for (String unit : spelled.split(",")) {
+            String[] parts = unit.strip().split(":");
+            try {
+                if (parts.length != 2) {
+                    throw new NumberFormatException();
+                }
+                units.add(new Unit(Integer.parseInt(parts[1].strip()), Integer.parseInt(parts[0].strip())));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + unit.strip() + "' is not EXPERT:LAYER (e.g. 7:1)");
+            }
+        }
+        return units;
+    }
+
     public static void write(Path file, PlacementPlan plan) {
         try {
             Files.writeString(file, format(plan));
@@ -74,15 +98,8 @@ public final class PlanFile {
             int eq = line.indexOf('=');
             try {
                 int service = Integer.parseInt(line.substring(0, Math.max(eq, 0)).strip());
-                SortedSet<Unit> units = partners.computeIfAbsent(service, s -> new TreeSet<>());
-                for (String unit : line.substring(eq + 1).split(",")) {
-                    String[] parts = unit.strip().split(":");
-                    if (parts.length != 2) {
-                        throw new NumberFormatException(unit);
-                    }
-                    units.add(new Unit(Integer.parseInt(parts[1].strip()), Integer.parseInt(parts[0].strip())));
-                }
-            } catch (NumberFormatException | IndexOutOfBoundsException e) {
+                partners.computeIfAbsent(service, s -> new TreeSet<>()).addAll(units(line.substring(eq + 1)));
+            } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 throw new IllegalArgumentException("plan line " + (n + 1) + " is '" + lines[n].strip()
                         + "'; expected SERVICE=EXPERT:LAYER,... (e.g. 3=7:1,9:2)");
             }

@@ -40,6 +40,15 @@ class PlanFileTest {
                 .hasMessageContaining("plan line 1");
     }
 
+    @Test
+    void unitsReadBackWhatSpellWrote() {
+        SortedSet<Unit> units = units(new Unit(0, 3), new Unit(2, 5));
+
+        assertThat(PlanFile.units(PlanFile.spell(units))).isEqualTo(units);
+        assertThat(PlanFile.units(" ")).isEmpty();
+        assertThatThrownBy(() -> PlanFile.units("3:0,5-2")).hasMessageContaining("'5-2' is not EXPERT:LAYER");
+    }
+
     private static SortedSet<Unit> units(Unit... units) {
         return new TreeSet<>(List.of(units));
     }

@@ -77,21 +77,11 @@ public final class KubernetesCluster implements ClusterPort {
         Map<String, String> annotations = d.getSpec().getTemplate().getMetadata() == null ? null
                 : d.getSpec().getTemplate().getMetadata().getAnnotations();
         String spelled = annotations == null ? null : annotations.get(ExpertWorkload.PARTNER_UNITS_ANNOTATION);
-        SortedSet<Unit> partners = spelled == null || spelled.isBlank() ? new TreeSet<>() : parse(spelled);
+        SortedSet<Unit> partners = spelled == null ? new TreeSet<>() : PlanFile.units(spelled);
         int min = hpa != null && hpa.getSpec().getMinReplicas() != null ? hpa.getSpec().getMinReplicas()
                 : d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
         return java.util.Optional.of(new ExpertWorkload(d.getMetadata().getName(), Integer.parseInt(expert), partners,
                 hpa == null ? null : hpa.getMetadata().getName(), min, d.getMetadata().getResourceVersion()));
-    }
-
-    /** {@code EXPERT:LAYER,...} as PlanFile spells it. */
-    static SortedSet<Unit> parse(String spelled) {
-        SortedSet<Unit> units = new TreeSet<>();
-        for (String part : spelled.split(",")) {
-            String[] el = part.strip().split(":");
-            units.add(new Unit(Integer.parseInt(el[1]), Integer.parseInt(el[0])));
-        }
-        return units;
     }
 
     @Override
