@@ -33,13 +33,8 @@ class PlacementLoopTest {
             }
 
             @Override
-            public RoutingStats stats() {
-                return RoutingStats.empty(layers, 4, Instant.EPOCH, Instant.EPOCH);
-            }
-
-            @Override
-            public Traffic traffic() {
-                return Traffic.NONE;
+            public Reading read() {
+                return new Reading(RoutingStats.empty(layers, 4, Instant.EPOCH, Instant.EPOCH), Traffic.NONE);
             }
 
             @Override
@@ -107,12 +102,7 @@ class PlacementLoopTest {
             }
 
             @Override
-            public RoutingStats stats() {
-                throw new AssertionError("a standby read the router");
-            }
-
-            @Override
-            public Traffic traffic() {
+            public Reading read() {
                 throw new AssertionError("a standby read the router");
             }
 

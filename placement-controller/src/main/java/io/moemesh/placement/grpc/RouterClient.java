@@ -3,10 +3,8 @@ package io.moemesh.placement.grpc;
 import io.moemesh.proto.codec.RoutingStatsCodec;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.placement.round.EndpointView;
 import io.moemesh.placement.round.RouterPort;
-import io.moemesh.placement.round.Traffic;
 import io.moemesh.proto.internal.v1.ExpertEndpointState;
 import io.moemesh.proto.internal.v1.ExpertEndpointsState;
 import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
@@ -14,6 +12,7 @@ import io.moemesh.proto.internal.v1.GetExpertEndpointsRequest;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.RefreshExpertEndpointsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
+import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -43,15 +42,11 @@ public final class RouterClient implements RouterPort, AutoCloseable {
     }
 
     @Override
-    public RoutingStats stats() {
-        return call("GetRoutingStats", () -> RoutingStatsCodec.decode(statsStub().getRoutingStats(
-                GetRoutingStatsRequest.getDefaultInstance())));
-    }
-
-    @Override
-    public Traffic traffic() {
-        return call("GetRoutingStats", () -> ProtoMapping.traffic(statsStub().getRoutingStats(
-                GetRoutingStatsRequest.getDefaultInstance()).getTraffic()));
+    public Reading read() {
+        return call("GetRoutingStats", () -> {
+            RoutingStatsSnapshot s = statsStub().getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
+            return new Reading(RoutingStatsCodec.decode(s), ProtoMapping.traffic(s.getTraffic()));
+        });
     }
 
     @Override

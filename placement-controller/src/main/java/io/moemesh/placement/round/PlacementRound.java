@@ -84,12 +84,14 @@ public final class PlacementRound {
 
     public PlacementReport run() {
         Instant now = clock.instant();
-        Traffic observed = observeTraffic();
         List<RoutingStats> windows = new ArrayList<>();
         List<Map<String, EndpointView>> views = new ArrayList<>();
+        Traffic observed = Traffic.NONE;
         try {
             for (RouterPort r : routers) {
-                windows.add(r.stats());
+                RouterPort.Reading reading = r.read();
+                windows.add(reading.stats());
+                observed = observed.plus(observeTraffic(r.name(), reading.traffic()));
                 views.add(byTarget(r.endpoints()));
             }
         } catch (RuntimeException e) {
@@ -307,21 +309,10 @@ public final class PlacementRound {
         return map;
     }
 
-    /** Traffic since the previous round, summed over the routers that answered both times. */
-    private Traffic observeTraffic() {
-        Traffic sum = Traffic.NONE;
-        for (RouterPort r : routers) {
-            try {
-                Traffic now = r.traffic();
-                Traffic before = lastTraffic.put(r.name(), now);
-                if (before != null && now.tokenLayers() >= before.tokenLayers()) {
-                    sum = sum.plus(now.minus(before));
-                }
-            } catch (RuntimeException e) {
-                lastTraffic.remove(r.name());
-            }
-        }
-        return sum;
+    /** A router's traffic since its previous reading (none at the first, or after its counters restarted). */
+    private Traffic observeTraffic(String router, Traffic now) {
+        Traffic before = lastTraffic.put(router, now);
+        return before != null && now.tokenLayers() >= before.tokenLayers() ? now.minus(before) : Traffic.NONE;
     }
 
     private static long maxTokens(RoutingStats stats) {

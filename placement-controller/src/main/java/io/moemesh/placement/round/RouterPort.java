@@ -9,11 +9,12 @@ public interface RouterPort {
     /** The router's address, for messages. */
     String name();
 
-    /** Routing statistics over the router's sliding window. */
-    RoutingStats stats();
+    /** What one GetRoutingStats call returns: the sliding window and the cumulative dispatch counters. */
+    record Reading(RoutingStats stats, Traffic traffic) {
+    }
 
-    /** The router's cumulative dispatch counters. */
-    Traffic traffic();
+    /** The router's routing statistics over its sliding window, and its dispatch counters. */
+    Reading read();
 
     /** The expert endpoints the router sends work to, as they last described themselves to it. */
     List<EndpointView> endpoints();

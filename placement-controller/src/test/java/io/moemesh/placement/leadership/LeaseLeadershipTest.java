@@ -182,14 +182,9 @@ class LeaseLeadershipTest {
             }
 
             @Override
-            public RoutingStats stats() {
+            public Reading read() {
                 rounds.incrementAndGet();
-                return RoutingStats.empty(2, 4, Instant.EPOCH, Instant.EPOCH);
-            }
-
-            @Override
-            public Traffic traffic() {
-                return Traffic.NONE;
+                return new Reading(RoutingStats.empty(2, 4, Instant.EPOCH, Instant.EPOCH), Traffic.NONE);
             }
 
             @Override

@@ -75,13 +75,8 @@ public final class FakeMesh implements RouterPort, ExpertPort {
     }
 
     @Override
-    public RoutingStats stats() {
-        return stats;
-    }
-
-    @Override
-    public Traffic traffic() {
-        return traffic;
+    public Reading read() {
+        return new Reading(stats, traffic);
     }
 
     @Override
