@@ -66,12 +66,14 @@ native_libs() {
 }
 
 # Every file `ldd` resolves for the runtime's executables and libraries and for the bundled ones.
-# Libraries that glibc loads with dlopen (name service modules) and that JNI code commonly needs
-# are added by name.
+# Libraries that glibc loads with dlopen (name service modules) and that the bundled native
+# libraries need (DJL tokenizers: libstdc++, libgcc_s, libm; Netty: librt, libdl, libpthread) are
+# added by name, so an image assembled without the jars (.ci/run, before the build) has them too.
 {
   find "$jre" -type f \( -name '*.so' -o -path '*/bin/*' \)
   if [ "${#jars[@]}" -gt 0 ]; then native_libs "${jars[@]}"; fi
-  for name in libnss_files.so.2 libnss_dns.so.2 libresolv.so.2 libgcc_s.so.1 libstdc++.so.6; do
+  for name in libnss_files.so.2 libnss_dns.so.2 libresolv.so.2 libgcc_s.so.1 libstdc++.so.6 \
+    libm.so.6 libdl.so.2 libpthread.so.0 librt.so.1; do
     if [ -e "/lib/x86_64-linux-gnu/$name" ]; then echo "/lib/x86_64-linux-gnu/$name"; fi
   done
 } | sort -u > "$work/elf-files"

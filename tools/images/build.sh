@@ -43,30 +43,6 @@ if [ -z "${JAVA_HOME:-}" ] || ! is_jdk25 "$JAVA_HOME"; then
 fi
 export JAVA_HOME
 
-# Debian's docker.io: its dockerd runs as root (docs/images.md, "Building without a registry").
-ensure_docker() {
-  if docker info >/dev/null 2>&1; then return; fi
-  if ! command -v dockerd >/dev/null 2>&1; then
-    if [ "$(id -u)" != 0 ]; then
-      log "no Docker engine answers and dockerd is not installed: install docker.io as root"
-      exit 1
-    fi
-    log "installing docker.io (apt-get)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
-  fi
-  if docker info >/dev/null 2>&1; then return; fi # the package may have started it
-  [ "$(id -u)" = 0 ] || { log "no Docker engine answers; start dockerd as root"; exit 1; }
-  local dockerd_log="${TMPDIR:-/tmp}/moemesh-dockerd.log"
-  log "starting dockerd (log: $dockerd_log)"
-  nohup dockerd >"$dockerd_log" 2>&1 &
-  for _ in $(seq 1 60); do
-    if docker info >/dev/null 2>&1; then return; fi
-    sleep 1
-  done
-  log "dockerd did not answer within 60 s; see $dockerd_log"
-  exit 1
-}
-
 # Sets base to the image to build on.
 resolve_base() {
   base="$BASE_IMAGE"
@@ -97,7 +73,7 @@ for m in "${modules[@]}"; do
   [ -f "$m/target/$m-exec.jar" ] || { log "$m/target/$m-exec.jar is missing: run without --skip-jars"; exit 1; }
 done
 
-ensure_docker
+"$root/tools/images/ensure-docker.sh"
 resolve_base
 for m in "${modules[@]}"; do
   log "building moemesh/$m:$VERSION on $base"

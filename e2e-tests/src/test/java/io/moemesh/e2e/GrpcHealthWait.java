@@ -1,0 +1,62 @@
+package io.moemesh.e2e;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.util.concurrent.TimeUnit;
+import org.testcontainers.containers.ContainerLaunchException;
+import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
+
+/**
+ * Ready once the service answers SERVING on the standard gRPC health service (what the Kubernetes
+ * probes ask), through its published port. The images have no shell, so Testcontainers' default
+ * port check, which runs one inside the container, cannot be used.
+ */
+final class GrpcHealthWait extends AbstractWaitStrategy {
+
+    private final int port;
+    private String lastAnswer = "no answer yet";
+
+    GrpcHealthWait(int port) {
+        this.port = port;
+    }
+
+    @Override
+    protected void waitUntilReady() {
+        String target = waitStrategyTarget.getHost() + ":" + waitStrategyTarget.getMappedPort(port);
+        long deadline = System.nanoTime() + startupTimeout.toNanos();
+        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        try {
+            while (System.nanoTime() < deadline) {
+                if (!waitStrategyTarget.isRunning()) {
+                    throw new ContainerLaunchException("the container exited before it answered SERVING on " + target);
+                }
+                try {
+                    HealthCheckResponse.ServingStatus status = HealthGrpc.newBlockingStub(channel)
+                            .withDeadlineAfter(2, TimeUnit.SECONDS)
+                            .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+                    if (status == HealthCheckResponse.ServingStatus.SERVING) {
+                        return;
+                    }
+                    lastAnswer = status.name();
+                } catch (StatusRuntimeException e) {
+                    lastAnswer = e.getStatus().toString();
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ContainerLaunchException("interrupted waiting for " + target);
+                }
+            }
+            throw new ContainerLaunchException("not SERVING on gRPC port " + port + " (" + target + ") after "
+                    + startupTimeout + "; last answer: " + lastAnswer);
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,174 @@
+package io.moemesh.e2e;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Volume;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.lifecycle.Startables;
+
+/**
+ * One deployment of the services' images on its own Docker network, each container run as a
+ * Kubernetes pod of the Helm chart runs it: as the image's non-root user, read-only root filesystem,
+ * {@code /tmp} a tmpfs (exec allowed: native libraries load from there), no capabilities, no new
+ * privileges, a memory limit, and the model mounted read-only at {@code /models}. Containers reach one
+ * another by network alias ({@code expert-3:50061}); the tests reach them through published ports.
+ * Closing writes every container's log to {@code moemesh.e2e.logs/<name>/<alias>.log} and removes them.
+ */
+final class Mesh implements AutoCloseable {
+
+    static final int EXPERT_GRPC = 50061;
+    static final int ROUTER_GRPC = 50052;
+    static final int GATEWAY_GRPC = 50051;
+    static final int CONTROLLER_GRPC = 50053;
+    static final int CONTROLLER_HTTP = 8083;
+    private static final long MEMORY_LIMIT = 768L << 20;
+    private static final Duration STARTUP = Duration.ofMinutes(5);
+
+    private final String name;
+    private final Path model;
+    private final Network network = Network.newNetwork();
+    private final Map<String, GenericContainer<?>> containers = new LinkedHashMap<>();
+
+    Mesh(String name, Path model) {
+        this.name = name;
+        this.model = model.toAbsolutePath().normalize();
+    }
+
+    /** An expert service hosting {@code experts} ("3" or "0,1,2,3") of every MoE layer, reachable as {@code alias}. */
+    GenericContainer<?> expert(String alias, String experts, String... args) {
+        return service(MeshImages.EXPERT, alias, EXPERT_GRPC, true,
+                concat(List.of("--moemesh.expert.experts=" + experts), args));
+    }
+
+    /** A router calling the expert services at {@code expertAliases} (port 50061). */
+    GenericContainer<?> router(String alias, Collection<String> expertAliases, String... args) {
+        String experts = String.join(",", expertAliases.stream().map(a -> a + ":" + EXPERT_GRPC).toList());
+        return service(MeshImages.ROUTER, alias, ROUTER_GRPC, true,
+                concat(List.of("--moemesh.router.experts=" + experts), args));
+    }
+
+    GenericContainer<?> gateway(String alias, String routerAlias, String... args) {
+        return service(MeshImages.GATEWAY, alias, GATEWAY_GRPC, false,
+                concat(List.of("--moemesh.gateway.routers=" + routerAlias + ":" + ROUTER_GRPC), args));
+    }
+
+    GenericContainer<?> controller(String alias, String routerAlias, String... args) {
+        GenericContainer<?> c = service(MeshImages.CONTROLLER, alias, CONTROLLER_GRPC, false,
+                concat(List.of("--moemesh.controller.routers=" + routerAlias + ":" + ROUTER_GRPC), args));
+        c.addExposedPort(CONTROLLER_HTTP);
+        return c;
+    }
+
+    private GenericContainer<?> service(String module, String alias, int grpcPort, boolean mountModel,
+            List<String> args) {
+        if (containers.containsKey(alias)) {
+            throw new IllegalArgumentException(alias + " is already part of mesh " + name);
+        }
+        GenericContainer<?> c = new GenericContainer<>(MeshImages.of(module))
+                .withNetwork(network)
+                .withNetworkAliases(alias)
+                .withExposedPorts(grpcPort)
+                .withCommand(args.toArray(String[]::new))
+                .withTmpFs(Map.of("/tmp", "rw,exec,nosuid,nodev,size=256m"))
+                .withLabel("io.moemesh.e2e", name)
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
+                        // a bind set here, not withFileSystemBind: that first checks file mounting with an
+                        // alpine container, which cannot be pulled where no registry is reachable
+                        .withBinds(mountModel ? List.of(new Bind(model.toString(), new Volume("/models"), AccessMode.ro))
+                                : List.of())
+                        .withReadonlyRootfs(true)
+                        .withCapDrop(Capability.ALL)
+                        .withSecurityOpts(List.of("no-new-privileges"))
+                        .withMemory(MEMORY_LIMIT)
+                        .withMemorySwap(MEMORY_LIMIT))
+                .waitingFor(new GrpcHealthWait(grpcPort).withStartupTimeout(STARTUP));
+        containers.put(alias, c);
+        return c;
+    }
+
+    /** Starts the containers at once and waits until each answers SERVING. */
+    void start(Collection<? extends GenericContainer<?>> toStart) {
+        Startables.deepStart(toStart.stream()).join();
+    }
+
+    void start(GenericContainer<?>... toStart) {
+        start(List.of(toStart));
+    }
+
+    /** {@code host:port} of a container's published gRPC port. */
+    static String target(GenericContainer<?> c) {
+        return c.getHost() + ":" + c.getMappedPort(c.getExposedPorts().getFirst());
+    }
+
+    static String target(GenericContainer<?> c, int port) {
+        return c.getHost() + ":" + c.getMappedPort(port);
+    }
+
+    /** {@code docker stop}: SIGTERM, the service drains, SIGKILL after 10 s. The container stays for its logs. */
+    static void stop(GenericContainer<?> c) {
+        docker().stopContainerCmd(c.getContainerId()).withTimeout(10).exec();
+    }
+
+    /** {@code docker kill}: SIGKILL, no draining. */
+    static void kill(GenericContainer<?> c) {
+        docker().killContainerCmd(c.getContainerId()).exec();
+    }
+
+    /** {@code docker pause}: the processes freeze; connections stay open and calls get no answer. */
+    static void pause(GenericContainer<?> c) {
+        docker().pauseContainerCmd(c.getContainerId()).exec();
+    }
+
+    static void unpause(GenericContainer<?> c) {
+        docker().unpauseContainerCmd(c.getContainerId()).exec();
+    }
+
+    private static DockerClient docker() {
+        return DockerClientFactory.instance().client();
+    }
+
+    @Override
+    public void close() {
+        Path logs = Path.of(System.getProperty("moemesh.e2e.logs", "target/e2e-logs")).resolve(name);
+        for (Map.Entry<String, GenericContainer<?>> e : containers.entrySet()) {
+            GenericContainer<?> c = e.getValue();
+            if (c.getContainerId() == null) {
+                continue; // never started
+            }
+            try {
+                if (Boolean.TRUE.equals(docker().inspectContainerCmd(c.getContainerId()).exec().getState().getPaused())) {
+                    unpause(c);
+                }
+                Files.createDirectories(logs);
+                Files.writeString(logs.resolve(e.getKey() + ".log"), c.getLogs());
+            } catch (IOException ex) {
+                throw new UncheckedIOException(ex);
+            } catch (RuntimeException ex) {
+                System.err.println("[e2e] no logs of " + e.getKey() + ": " + ex);
+            }
+        }
+        List<GenericContainer<?>> all = new ArrayList<>(containers.values());
+        all.parallelStream().forEach(GenericContainer::stop);
+        network.close();
+    }
+
+    private static List<String> concat(List<String> first, String... more) {
+        List<String> out = new ArrayList<>(first);
+        out.addAll(List.of(more));
+        return out;
+    }
+}

@@ -1,0 +1,291 @@
+package io.moemesh.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.ClientInterceptors;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.moemesh.client.GenerateOptions;
+import io.moemesh.client.GenerationResult;
+import io.moemesh.client.InvalidRequestException;
+import io.moemesh.client.MoeMeshClient;
+import io.moemesh.client.UnauthenticatedException;
+import io.moemesh.core.engine.SamplingParams;
+import io.moemesh.proto.internal.v1.DispatchTraffic;
+import io.moemesh.proto.internal.v1.GetPlacementRequest;
+import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
+import io.moemesh.proto.internal.v1.PlacementControllerGrpc;
+import io.moemesh.proto.internal.v1.PlacementStatus;
+import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
+import io.moemesh.proto.v1.GenerateRequest;
+import io.moemesh.proto.v1.GenerateResponse;
+import io.moemesh.proto.v1.MoeMeshGrpc;
+import io.moemesh.proto.v1.TokenIds;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.testcontainers.containers.GenericContainer;
+
+/**
+ * The shipped default model as a deployment runs it: one container per expert (16 for mesh-mini-16e),
+ * a router, a gateway that requires API keys, and later the placement controller. In order: PyTorch's
+ * greedy tokens through the containers; concurrent streams equal to the in-process engine; the
+ * gateway's documented refusals; placement converging on real traffic, cutting remote calls per
+ * token, without a failed request during the switch.
+ */
+@RequiresDocker
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ShippedModelE2E {
+
+    private static final Path MODEL = Reference.model("mesh-mini-16e");
+    private static final int EXPERTS = 16;
+    private static final String KEY = "e2e-key";
+    private static final String BURST_KEY = "e2e-burst-key";
+    private static final List<String> PROMPTS = List.of("The best way to predict the future is ", "Der Mensch ist ",
+            "La vie est ", "Życie jest ", "Жизнь — это ", "Once upon a time, ");
+    private static final int MAX_TOKENS = 24;
+
+    private Mesh mesh;
+    private GenericContainer<?> router;
+    private GenericContainer<?> gateway;
+    private MoeMeshClient client;
+    private ManagedChannel routerChannel;
+    private ManagedChannel gatewayChannel;
+    private Map<String, List<Integer>> expected;
+
+    @BeforeAll
+    void startMesh() {
+        expected = Reference.inProcess(MODEL, PROMPTS, MAX_TOKENS);
+        mesh = new Mesh("shipped-model", MODEL);
+        List<String> aliases = IntStream.range(0, EXPERTS).mapToObj(e -> "expert-" + e).toList();
+        mesh.start(aliases.stream().map(a -> mesh.expert(a, a.substring("expert-".length()))).toList());
+        router = mesh.router("router", aliases);
+        gateway = mesh.gateway("gateway", "router", "--moemesh.gateway.api-keys=" + KEY + "," + BURST_KEY);
+        mesh.start(router, gateway);
+        client = MoeMeshClient.builder().target(Mesh.target(gateway)).apiKey(KEY)
+                .defaultDeadline(Duration.ofMinutes(2)).build();
+        routerChannel = Grpc.newChannelBuilder(Mesh.target(router), InsecureChannelCredentials.create()).build();
+        gatewayChannel = Grpc.newChannelBuilder(Mesh.target(gateway), InsecureChannelCredentials.create()).build();
+    }
+
+    @AfterAll
+    void stopMesh() {
+        if (client != null) {
+            client.close();
+            routerChannel.shutdownNow();
+            gatewayChannel.shutdownNow();
+        }
+        if (mesh != null) {
+            mesh.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void everyGoldenPromptGivesPyTorchsGreedyTokensThroughTheContainers() {
+        List<Reference.GoldenCase> cases = Reference.golden(MODEL);
+        assertThat(cases).hasSizeGreaterThanOrEqualTo(4);
+        DispatchTraffic before = traffic();
+        for (Reference.GoldenCase c : cases) {
+            GenerationResult r = client.generate(GenerateOptions.builder().promptIds(c.inputIds())
+                    .maxTokens(c.greedy().size()).ignoreEos(true).build());
+            assertThat(r.tokenIds()).as(c.prompt()).isEqualTo(c.greedy());
+            assertThat(r.degraded()).isFalse();
+        }
+        // the router sent the expert work to the expert containers: one per expert, so two sends per token and layer
+        DispatchTraffic after = traffic();
+        assertThat(after.getTokenSends() - before.getTokenSends())
+                .isEqualTo(2 * (after.getTokenLayers() - before.getTokenLayers())).isPositive();
+    }
+
+    @Test
+    @Order(2)
+    void concurrentStreamsGetTheInProcessEnginesTokensGreedyAndSeededSampling() {
+        SamplingParams sampled = new SamplingParams(0.8f, 40, 0.95f, 1234, MAX_TOKENS, List.of(), true);
+        Map<String, List<Integer>> expectedSampled = Reference.inProcess(MODEL, PROMPTS.subList(0, 2), sampled);
+        ExecutorService pool = Executors.newFixedThreadPool(PROMPTS.size() + 2);
+        try {
+            List<CompletableFuture<GenerationResult>> greedy = PROMPTS.stream().map(p -> CompletableFuture.supplyAsync(
+                    () -> client.generate(GenerateOptions.builder().prompt(p).maxTokens(MAX_TOKENS).ignoreEos(true)
+                            .build()), pool)).toList();
+            List<CompletableFuture<GenerationResult>> seeded = PROMPTS.subList(0, 2).stream()
+                    .map(p -> CompletableFuture.supplyAsync(() -> client.generate(GenerateOptions.builder().prompt(p)
+                            .temperature(0.8f).topK(40).topP(0.95f).seed(1234).maxTokens(MAX_TOKENS).ignoreEos(true)
+                            .build()), pool)).toList();
+            for (int i = 0; i < PROMPTS.size(); i++) {
+                GenerationResult r = greedy.get(i).join();
+                assertThat(r.tokenIds()).as(PROMPTS.get(i)).isEqualTo(expected.get(PROMPTS.get(i)));
+                assertThat(r.degraded()).isFalse();
+            }
+            for (int i = 0; i < 2; i++) {
+                assertThat(seeded.get(i).join().tokenIds()).as("seeded " + PROMPTS.get(i))
+                        .isEqualTo(expectedSampled.get(PROMPTS.get(i)));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @Order(3)
+    void theGatewayRefusesMissingAndWrongKeysAndInvalidFieldsWithTheDocumentedStatuses() {
+        try (MoeMeshClient noKey = MoeMeshClient.builder().target(Mesh.target(gateway)).build();
+                MoeMeshClient wrongKey = MoeMeshClient.builder().target(Mesh.target(gateway)).apiKey("not-a-key").build()) {
+            for (MoeMeshClient c : List.of(noKey, wrongKey)) {
+                assertThatThrownBy(() -> c.generate(GenerateOptions.builder().prompt("Hello").maxTokens(4).build()))
+                        .isInstanceOf(UnauthenticatedException.class)
+                        .hasMessageContaining("missing or invalid API key");
+            }
+        }
+        // the SDK's exception for a refused field
+        assertThatThrownBy(() -> client.generate(GenerateOptions.builder().prompt("Hello").maxTokens(5000).build()))
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("sampling.max_tokens");
+
+        // fields the SDK would not send, straight on the wire
+        Function<GenerateRequest.Builder, Status> send = request -> statusOf(KEY, request.build());
+        io.moemesh.proto.v1.SamplingParams ok = io.moemesh.proto.v1.SamplingParams.newBuilder().setMaxTokens(4).build();
+        assertRefused(send.apply(GenerateRequest.newBuilder().setPrompt("Hello")
+                .setSampling(ok.toBuilder().setTopP(1.5f))), "sampling.top_p must be in [0, 1]");
+        assertRefused(send.apply(GenerateRequest.newBuilder().setPrompt("Hello")
+                .setSampling(ok.toBuilder().setTemperature(-1f))), "sampling.temperature");
+        assertRefused(send.apply(GenerateRequest.newBuilder().setSampling(ok)), "prompt");
+        assertRefused(send.apply(GenerateRequest.newBuilder().setPromptIds(TokenIds.newBuilder().addIds(-3))
+                .setSampling(ok)), "prompt_ids");
+        assertRefused(send.apply(GenerateRequest.newBuilder().setPrompt("Hello").setRequestId("has spaces")
+                .setSampling(ok)), "request_id");
+        assertRefused(send.apply(GenerateRequest.newBuilder().setPrompt("Hello")
+                .setSampling(ok.toBuilder().addStop(""))), "sampling.stop[0]");
+
+        // nothing was lost: the next valid request is served exactly
+        GenerationResult r = client.generate(GenerateOptions.builder().prompt(PROMPTS.getFirst()).maxTokens(MAX_TOKENS)
+                .ignoreEos(true).build());
+        assertThat(r.tokenIds()).isEqualTo(expected.get(PROMPTS.getFirst()));
+    }
+
+    @Test
+    @Order(4)
+    void aKeyOverItsRateIsRefusedWithResourceExhaustedAndTheRequestsItMayMakeComplete() {
+        GenerateRequest tiny = GenerateRequest.newBuilder().setPrompt("Hello")
+                .setSampling(io.moemesh.proto.v1.SamplingParams.newBuilder().setMaxTokens(1)).build();
+        ExecutorService pool = Executors.newFixedThreadPool(60);
+        List<Status> statuses = new ArrayList<>();
+        try {
+            // 60 at once against 20 per second: even spread over two periods, 20 are refused
+            List<CompletableFuture<Status>> calls = IntStream.range(0, 60)
+                    .mapToObj(i -> CompletableFuture.supplyAsync(() -> statusOf(BURST_KEY, tiny), pool)).toList();
+            calls.forEach(c -> statuses.add(c.join()));
+        } finally {
+            pool.shutdownNow();
+        }
+        List<Status> refused = statuses.stream().filter(s -> s.getCode() == Status.Code.RESOURCE_EXHAUSTED).toList();
+        assertThat(refused).isNotEmpty().allSatisfy(s -> assertThat(s.getDescription())
+                .contains("rate limit exceeded for this API key"));
+        // the rest were served: the key's 20 per period, none lost
+        assertThat(statuses).filteredOn(s -> s.getCode() != Status.Code.RESOURCE_EXHAUSTED)
+                .hasSizeGreaterThanOrEqualTo(20).allSatisfy(s -> assertThat(s.getCode()).isEqualTo(Status.Code.OK));
+    }
+
+    @Test
+    @Order(5)
+    void placementConvergesOnRealTrafficAndCutsRemoteCallsWithoutAFailedRequest() throws Exception {
+        Load load = new Load(client, expected, MAX_TOKENS);
+        double before = sendsPerTokenAndLayer(load);
+        assertThat(before).isEqualTo(2.0); // one container per expert: every token calls two endpoints per layer
+
+        GenericContainer<?> controller = mesh.controller("placement-controller", "router",
+                "--moemesh.controller.initial-delay=0s", "--moemesh.controller.interval=1s",
+                "--moemesh.controller.min-window-tokens=800");
+        mesh.start(controller);
+        ManagedChannel controllerChannel = Grpc.newChannelBuilder(Mesh.target(controller, Mesh.CONTROLLER_GRPC),
+                InsecureChannelCredentials.create()).build();
+        try {
+            Function<Void, PlacementStatus> status = v -> PlacementControllerGrpc.newBlockingStub(controllerChannel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS).getPlacement(GetPlacementRequest.getDefaultInstance());
+            long failedBefore = traffic().getFailedCalls();
+
+            Load.Outcome outcome = load.around(0, () -> { }, () -> status.apply(null).getPlansApplied() >= 1, 2,
+                    Duration.ofMinutes(4));
+
+            assertThat(outcome.problems()).isEmpty();
+            assertThat(traffic().getFailedCalls()).as("expert calls that failed and were retried")
+                    .isEqualTo(failedBefore);
+            PlacementStatus applied = status.apply(null);
+            assertThat(applied.getExpectedCallsPerToken()).as(applied.getLastDecision())
+                    .isLessThan(applied.getBaselineCallsPerToken());
+            // converged: later rounds on the same traffic keep the plan
+            long round = applied.getLastRoundUnixMillis();
+            await().atMost(Duration.ofSeconds(30)).until(() -> status.apply(null).getLastRoundUnixMillis() > round + 2500);
+            PlacementStatus later = status.apply(null);
+            assertThat(later.getPlansApplied()).as(later.getLastDecision()).isEqualTo(applied.getPlansApplied());
+
+            double after = sendsPerTokenAndLayer(load);
+            System.err.printf("[e2e] remote calls per token per layer: %.3f before placement, %.3f after (%s)%n",
+                    before, after, later.getLastDecision());
+            assertThat(after).isLessThan(before);
+        } finally {
+            controllerChannel.shutdownNow();
+        }
+    }
+
+    /** Sends per token per layer the router made for one exact pass over the prompts. */
+    private double sendsPerTokenAndLayer(Load load) {
+        DispatchTraffic before = traffic();
+        for (String prompt : PROMPTS) {
+            GenerationResult r = client.generate(load.greedy(prompt));
+            assertThat(r.tokenIds()).as(prompt).isEqualTo(expected.get(prompt));
+            assertThat(r.degraded()).isFalse();
+        }
+        DispatchTraffic after = traffic();
+        return (after.getTokenSends() - before.getTokenSends())
+                / (double) (after.getTokenLayers() - before.getTokenLayers());
+    }
+
+    private DispatchTraffic traffic() {
+        return RoutingStatsGrpc.newBlockingStub(routerChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance()).getTraffic();
+    }
+
+    /** Calls Generate with {@code key} and reads the stream to its end: OK or the status it failed with. */
+    private Status statusOf(String key, GenerateRequest request) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
+        MoeMeshGrpc.MoeMeshBlockingStub stub = MoeMeshGrpc.newBlockingStub(ClientInterceptors.intercept(gatewayChannel,
+                MetadataUtils.newAttachHeadersInterceptor(headers))).withDeadlineAfter(60, TimeUnit.SECONDS);
+        try {
+            Iterator<GenerateResponse> responses = stub.generate(request);
+            responses.forEachRemaining(r -> { });
+            return Status.OK;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus();
+        }
+    }
+
+    private static void assertRefused(Status status, String mentions) {
+        assertThat(status.getCode()).as(String.valueOf(status)).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(status.getDescription()).contains(mentions);
+    }
+}
