@@ -5,8 +5,9 @@
 # Env: DOCKERD_LOG (${TMPDIR:-/tmp}/moemesh-dockerd.log).
 set -euo pipefail
 log() { echo "docker: $*" >&2; }
+answers() { command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1; }
 
-if docker info >/dev/null 2>&1; then exit 0; fi
+if answers; then exit 0; fi
 if ! command -v dockerd >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then
     log "no Docker engine answers and dockerd is not installed: install docker.io as root"
@@ -14,15 +15,25 @@ if ! command -v dockerd >/dev/null 2>&1; then
   fi
   log "installing docker.io (apt-get)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  # without an init system the package may fail to start its service: starting dockerd is done below
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null \
+    || command -v dockerd >/dev/null 2>&1 \
+    || { log "apt-get could not install docker.io"; exit 1; }
 fi
-if docker info >/dev/null 2>&1; then exit 0; fi # the package may have started it
-[ "$(id -u)" = 0 ] || { log "no Docker engine answers; start dockerd as root"; exit 1; }
+if answers; then exit 0; fi # the package may have started it
+if [ "$(id -u)" != 0 ]; then
+  if [ -S /var/run/docker.sock ]; then
+    log "a Docker engine runs but does not answer this user: join the docker group, or run as root"
+  else
+    log "no Docker engine answers; start dockerd as root"
+  fi
+  exit 1
+fi
 dockerd_log="${DOCKERD_LOG:-${TMPDIR:-/tmp}/moemesh-dockerd.log}"
 log "starting dockerd (log: $dockerd_log)"
 nohup dockerd >"$dockerd_log" 2>&1 &
 for _ in $(seq 1 60); do
-  if docker info >/dev/null 2>&1; then
+  if answers; then
     log "engine $(docker version -f '{{.Server.Version}}') answers"
     exit 0
   fi

@@ -7,6 +7,10 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Volume;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,25 +37,33 @@ final class Mesh implements AutoCloseable {
     static final int EXPERT_GRPC = 50061;
     static final int ROUTER_GRPC = 50052;
     static final int GATEWAY_GRPC = 50051;
+    static final int EXPERT_HTTP = 8061;
     static final int CONTROLLER_GRPC = 50053;
-    static final int CONTROLLER_HTTP = 8083;
+    static final String LABEL = "io.moemesh.e2e";
     private static final long MEMORY_LIMIT = 768L << 20;
-    private static final Duration STARTUP = Duration.ofMinutes(5);
+    /** 16 expert JVMs starting at once on two cores answer SERVING after 75-120 s. */
+    private static final Duration STARTUP = Duration.ofMinutes(8);
 
     private final String name;
     private final Path model;
-    private final Network network = Network.newNetwork();
+    private final Network network;
     private final Map<String, GenericContainer<?>> containers = new LinkedHashMap<>();
 
     Mesh(String name, Path model) {
         this.name = name;
         this.model = model.toAbsolutePath().normalize();
+        this.network = Network.builder().createNetworkCmdModifier(cmd -> cmd.withLabels(Map.of(LABEL, name))).build();
     }
 
-    /** An expert service hosting {@code experts} ("3" or "0,1,2,3") of every MoE layer, reachable as {@code alias}. */
+    /**
+     * An expert service hosting {@code experts} ("3" or "0,1,2,3") of every MoE layer, reachable as {@code alias};
+     * its actuator (HTTP 8061) is published too.
+     */
     GenericContainer<?> expert(String alias, String experts, String... args) {
-        return service(MeshImages.EXPERT, alias, EXPERT_GRPC, true,
+        GenericContainer<?> c = service(MeshImages.EXPERT, alias, EXPERT_GRPC, true,
                 concat(List.of("--moemesh.expert.experts=" + experts), args));
+        c.addExposedPort(EXPERT_HTTP);
+        return c;
     }
 
     /** A router calling the expert services at {@code expertAliases} (port 50061). */
@@ -67,10 +79,8 @@ final class Mesh implements AutoCloseable {
     }
 
     GenericContainer<?> controller(String alias, String routerAlias, String... args) {
-        GenericContainer<?> c = service(MeshImages.CONTROLLER, alias, CONTROLLER_GRPC, false,
+        return service(MeshImages.CONTROLLER, alias, CONTROLLER_GRPC, false,
                 concat(List.of("--moemesh.controller.routers=" + routerAlias + ":" + ROUTER_GRPC), args));
-        c.addExposedPort(CONTROLLER_HTTP);
-        return c;
     }
 
     private GenericContainer<?> service(String module, String alias, int grpcPort, boolean mountModel,
@@ -84,7 +94,7 @@ final class Mesh implements AutoCloseable {
                 .withExposedPorts(grpcPort)
                 .withCommand(args.toArray(String[]::new))
                 .withTmpFs(Map.of("/tmp", "rw,exec,nosuid,nodev,size=256m"))
-                .withLabel("io.moemesh.e2e", name)
+                .withLabel(LABEL, name)
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
                         // a bind set here, not withFileSystemBind: that first checks file mounting with an
                         // alpine container, which cannot be pulled where no registry is reachable
@@ -118,6 +128,25 @@ final class Mesh implements AutoCloseable {
         return c.getHost() + ":" + c.getMappedPort(port);
     }
 
+    /**
+     * Tokens an expert container has computed so far, warm-up included: the sum of its
+     * {@code moemesh_expert_batch_tokens_sum} series on {@code /actuator/prometheus}.
+     */
+    static long tokensComputed(GenericContainer<?> expert) {
+        URI uri = URI.create("http://" + target(expert, EXPERT_HTTP) + "/actuator/prometheus");
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            String body = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            return (long) body.lines().filter(l -> l.startsWith("moemesh_expert_batch_tokens_sum"))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** {@code docker stop}: SIGTERM, the service drains, SIGKILL after 10 s. The container stays for its logs. */
     static void stop(GenericContainer<?> c) {
         docker().stopContainerCmd(c.getContainerId()).withTimeout(10).exec();
@@ -144,26 +173,36 @@ final class Mesh implements AutoCloseable {
     @Override
     public void close() {
         Path logs = Path.of(System.getProperty("moemesh.e2e.logs", "target/e2e-logs")).resolve(name);
-        for (Map.Entry<String, GenericContainer<?>> e : containers.entrySet()) {
-            GenericContainer<?> c = e.getValue();
-            if (c.getContainerId() == null) {
-                continue; // never started
-            }
+        try {
+            containers.forEach((alias, c) -> saveLog(alias, c, logs));
+        } finally {
             try {
-                if (Boolean.TRUE.equals(docker().inspectContainerCmd(c.getContainerId()).exec().getState().getPaused())) {
-                    unpause(c);
-                }
-                Files.createDirectories(logs);
-                Files.writeString(logs.resolve(e.getKey() + ".log"), c.getLogs());
-            } catch (IOException ex) {
-                throw new UncheckedIOException(ex);
-            } catch (RuntimeException ex) {
-                System.err.println("[e2e] no logs of " + e.getKey() + ": " + ex);
+                containers.values().parallelStream().forEach(c -> {
+                    try {
+                        c.stop();
+                    } catch (RuntimeException e) {
+                        System.err.println("[e2e] could not remove " + c.getContainerId() + ": " + e);
+                    }
+                });
+            } finally {
+                network.close();
             }
         }
-        List<GenericContainer<?>> all = new ArrayList<>(containers.values());
-        all.parallelStream().forEach(GenericContainer::stop);
-        network.close();
+    }
+
+    private static void saveLog(String alias, GenericContainer<?> c, Path logs) {
+        if (c.getContainerId() == null) {
+            return; // never started
+        }
+        try {
+            if (Boolean.TRUE.equals(docker().inspectContainerCmd(c.getContainerId()).exec().getState().getPaused())) {
+                unpause(c);
+            }
+            Files.createDirectories(logs);
+            Files.writeString(logs.resolve(alias + ".log"), c.getLogs());
+        } catch (IOException | RuntimeException e) {
+            System.err.println("[e2e] no log of " + alias + ": " + e);
+        }
     }
 
     private static List<String> concat(List<String> first, String... more) {

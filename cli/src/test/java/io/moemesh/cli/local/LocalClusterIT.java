@@ -7,24 +7,18 @@ import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.client.SkippedExpert;
-import io.moemesh.core.engine.InProcessEngine;
-import io.moemesh.core.engine.SamplingParams;
-import io.moemesh.core.engine.TokenListener;
-import io.moemesh.core.kernel.Kernels;
+import io.moemesh.testing.InProcessReference;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -59,7 +53,7 @@ class LocalClusterIT {
 
     @BeforeAll
     void startCluster() throws IOException {
-        reference = PROMPTS.stream().collect(Collectors.toMap(Function.identity(), LocalClusterIT::inProcess));
+        reference = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
         cluster = new LocalCluster(HOME, Files.createTempDirectory("moe-it"));
         List<String> experts = new ArrayList<>();
         for (int e = 0; e < 8; e++) {
@@ -165,14 +159,6 @@ class LocalClusterIT {
 
     private static GenerateOptions greedy(String prompt) {
         return GenerateOptions.builder().prompt(prompt).maxTokens(MAX_TOKENS).ignoreEos(true).build();
-    }
-
-    private static List<Integer> inProcess(String prompt) {
-        try (InProcessEngine engine = InProcessEngine.open(MODEL, Kernels.best(), 0)) {
-            int[] ids = engine.generate(prompt, new SamplingParams(0f, 0, 1f, 0, MAX_TOKENS, List.of(), true),
-                    TokenListener.NONE).tokenIds();
-            return Arrays.stream(ids).boxed().toList();
-        }
     }
 
     private static int freePort() throws IOException {

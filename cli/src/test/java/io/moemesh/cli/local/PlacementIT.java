@@ -9,10 +9,6 @@ import io.grpc.ManagedChannel;
 import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
-import io.moemesh.core.engine.InProcessEngine;
-import io.moemesh.core.engine.SamplingParams;
-import io.moemesh.core.engine.TokenListener;
-import io.moemesh.core.kernel.Kernels;
 import io.moemesh.proto.internal.v1.DescribeRequest;
 import io.moemesh.proto.internal.v1.DescribeResponse;
 import io.moemesh.proto.internal.v1.DispatchTraffic;
@@ -21,10 +17,11 @@ import io.moemesh.proto.internal.v1.ExpertEndpointState;
 import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
 import io.moemesh.proto.internal.v1.GetExpertEndpointsRequest;
 import io.moemesh.proto.internal.v1.GetPlacementRequest;
-import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.PlacementControllerGrpc;
 import io.moemesh.proto.internal.v1.PlacementStatus;
-import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
+import io.moemesh.testing.InProcessReference;
+import io.moemesh.testing.Load;
+import io.moemesh.testing.RouterTraffic;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,20 +32,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -88,7 +75,7 @@ class PlacementIT {
 
     @BeforeAll
     void startCluster() throws IOException {
-        reference = PROMPTS.stream().collect(Collectors.toMap(Function.identity(), PlacementIT::inProcess));
+        reference = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
         cluster = new LocalCluster(HOME, Files.createTempDirectory("moe-placement-it"));
         List<String> experts = new ArrayList<>();
         for (int e = 0; e < 8; e++) {
@@ -154,9 +141,7 @@ class PlacementIT {
             assertThat(r.tokenIds()).isEqualTo(reference.get(prompt));
         }
         DispatchTraffic after = traffic();
-        double sendsPerToken = (after.getTokenSends() - before.getTokenSends())
-                / (double) (after.getTokenLayers() - before.getTokenLayers());
-        assertThat(sendsPerToken).isLessThan(2.0);
+        assertThat(RouterTraffic.sendsPerTokenAndLayer(before, after)).isLessThan(2.0);
     }
 
     @Test
@@ -196,40 +181,8 @@ class PlacementIT {
      * Generates on one stream per prompt without pause until {@code done} holds and every stream has
      * finished two more requests; returns what went wrong (a failure, a degraded or inexact result).
      */
-    private List<String> underLoad(Callable<Boolean> done) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicInteger completed = new AtomicInteger();
-        Queue<String> problems = new ConcurrentLinkedQueue<>();
-        ExecutorService streams = Executors.newFixedThreadPool(PROMPTS.size());
-        List<Future<?>> running = new ArrayList<>();
-        for (String prompt : PROMPTS) {
-            running.add(streams.submit(() -> {
-                while (!stop.get()) {
-                    try {
-                        GenerationResult r = client.generate(greedy(prompt));
-                        if (r.degraded() || !r.tokenIds().equals(reference.get(prompt))) {
-                            problems.add(prompt + ": degraded=" + r.degraded() + " tokens " + r.tokenIds());
-                        }
-                        completed.incrementAndGet();
-                    } catch (RuntimeException e) {
-                        problems.add(prompt + ": " + e);
-                    }
-                }
-            }));
-        }
-        try {
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> done.call() || !problems.isEmpty());
-            int atSwitch = completed.get();
-            await().atMost(Duration.ofMinutes(2)).until(() -> completed.get() >= atSwitch + 2 * PROMPTS.size());
-        } finally {
-            stop.set(true);
-            for (Future<?> f : running) {
-                f.get(2, TimeUnit.MINUTES);
-            }
-            streams.shutdownNow();
-        }
-        return List.copyOf(problems);
+    private List<String> underLoad(Callable<Boolean> done) throws InterruptedException {
+        return new Load(client, reference, MAX_TOKENS).around(0, () -> { }, done, 2, Duration.ofMinutes(3)).problems();
     }
 
     private List<ExpertEndpointState> endpoints() {
@@ -265,20 +218,11 @@ class PlacementIT {
     }
 
     private DispatchTraffic traffic() {
-        return RoutingStatsGrpc.newBlockingStub(routerChannel).withDeadlineAfter(10, TimeUnit.SECONDS)
-                .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance()).getTraffic();
+        return RouterTraffic.read(routerChannel);
     }
 
     private static GenerateOptions greedy(String prompt) {
         return GenerateOptions.builder().prompt(prompt).maxTokens(MAX_TOKENS).ignoreEos(true).build();
-    }
-
-    private static List<Integer> inProcess(String prompt) {
-        try (InProcessEngine engine = InProcessEngine.open(MODEL, Kernels.best(), 0)) {
-            int[] ids = engine.generate(prompt, new SamplingParams(0f, 0, 1f, 0, MAX_TOKENS, List.of(), true),
-                    TokenListener.NONE).tokenIds();
-            return Arrays.stream(ids).boxed().toList();
-        }
     }
 
     private static int freePort() throws IOException {
