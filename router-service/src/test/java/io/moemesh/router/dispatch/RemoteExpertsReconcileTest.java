@@ -6,21 +6,16 @@ import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
 import io.moemesh.core.config.ModelConfig;
-import io.moemesh.core.gate.GateDecision;
-import io.moemesh.core.kernel.Kernels;
 import io.moemesh.core.model.ExpertDispatch;
 import io.moemesh.core.model.ExpertWeights;
 import io.moemesh.core.model.ExpertsUnavailableException;
-import io.moemesh.core.model.LocalExperts;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.proto.internal.v1.DType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -92,29 +87,12 @@ class RemoteExpertsReconcileTest {
         return channels.get(endpoint).getFirst();
     }
 
-    /** Layer 0 for one token per route (fixed seed), each route's experts weighted equally. */
     private static float[] combine(ExpertDispatch experts, int[][] routes) {
-        int h = config.hiddenSize();
-        float[] hidden = new float[routes.length * h];
-        Random random = new Random(42);
-        for (int i = 0; i < hidden.length; i++) {
-            hidden[i] = (float) random.nextGaussian();
-        }
-        GateDecision[] decisions = new GateDecision[routes.length];
-        for (int t = 0; t < routes.length; t++) {
-            float[] weights = new float[routes[t].length];
-            Arrays.fill(weights, 1f / weights.length);
-            decisions[t] = new GateDecision(routes[t], weights);
-        }
-        float[] out = new float[hidden.length];
-        experts.combine(0, hidden, routes.length, decisions, out);
-        return out;
+        return LayerZero.combine(experts, config.hiddenSize(), routes);
     }
 
     private static float[] inProcess(int[][] routes) {
-        try (Checkpoint checkpoint = Checkpoint.open(MODEL)) {
-            return combine(LocalExperts.load(checkpoint, config, Kernels.best()), routes);
-        }
+        return LayerZero.inProcess(MODEL, routes);
     }
 
     private CompletableFuture<DynamicExpertEndpoints.Change> reconcileInBackground(RemoteExperts experts,

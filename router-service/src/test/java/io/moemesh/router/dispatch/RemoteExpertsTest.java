@@ -89,19 +89,7 @@ class RemoteExpertsTest {
 
     /** Layer 0 for one token per route (fixed seed), each route's experts weighted equally. */
     private static void combine(ExpertDispatch experts, int[][] routes) {
-        int h = config.hiddenSize();
-        float[] hidden = new float[routes.length * h];
-        Random random = new Random(42);
-        for (int i = 0; i < hidden.length; i++) {
-            hidden[i] = (float) random.nextGaussian();
-        }
-        GateDecision[] decisions = new GateDecision[routes.length];
-        for (int t = 0; t < routes.length; t++) {
-            float[] weights = new float[routes[t].length];
-            Arrays.fill(weights, 1f / weights.length);
-            decisions[t] = new GateDecision(routes[t], weights);
-        }
-        experts.combine(0, hidden, routes.length, decisions, new float[hidden.length]);
+        LayerZero.combine(experts, config.hiddenSize(), routes);
     }
 
     private static float[] inProcess(int expert) {
