@@ -15,6 +15,7 @@ import io.moemesh.core.routing.RoutingStatsWindow;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.router.batching.SchedulerStats;
 import io.moemesh.router.discovery.ExpertDiscovery;
 import io.moemesh.router.discovery.ExpertEndpointsReconciler;
 import io.moemesh.router.discovery.kubernetes.KubernetesDiscoveryProperties;
@@ -26,8 +27,11 @@ import io.moemesh.router.dispatch.RemoteExperts;
 import io.moemesh.router.grpc.ExpertEndpointsGrpcService;
 import io.moemesh.router.grpc.RouterGrpcService;
 import io.moemesh.router.grpc.RoutingStatsGrpcService;
+import io.moemesh.router.health.SchedulerMetrics;
+import io.moemesh.router.health.SchedulerWatchdog;
 import io.moemesh.service.GrpcServerLifecycle;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -44,6 +48,9 @@ class RouterConfiguration {
 
     /** An F32 answer for 512 tokens of hidden size 4096 is 8 MiB; gRPC's default limit is 4 MiB. */
     private static final int MAX_MESSAGE_BYTES = 64 << 20;
+    /** EX_SOFTWARE of sysexits.h: the router stopped because of an internal failure. */
+    static final int SCHEDULER_FAILURE_EXIT_CODE = 70;
+    private static final Duration WATCHDOG_PERIOD = Duration.ofSeconds(1);
 
     @Bean
     ModelConfig modelConfig(RouterProperties properties) {
@@ -124,7 +131,30 @@ class RouterConfiguration {
     @Bean
     BatchScheduler batchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
             RouterProperties properties, RoutingStatsWindow stats) {
-        return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(), stats);
+        return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(), stats, new SchedulerStats(),
+                System::nanoTime);
+    }
+
+    @Bean
+    SchedulerMetrics schedulerMetrics(BatchScheduler scheduler) {
+        return new SchedulerMetrics(scheduler);
+    }
+
+    /**
+     * Health follows the scheduler's progress; a dead scheduler loop ends the process (status 70)
+     * unless {@code exit-on-scheduler-failure} is off, so that Kubernetes or {@code moe up}'s user
+     * sees it and restarts the router. The exit runs on its own thread: the shutdown it starts joins
+     * the scheduler's thread.
+     */
+    @Bean(destroyMethod = "close")
+    SchedulerWatchdog schedulerWatchdog(RouterProperties properties, BatchScheduler scheduler,
+            GrpcServerLifecycle server) {
+        Duration stall = properties.stallTimeout();
+        Runnable onFatal = properties.exitOnSchedulerFailure()
+                ? () -> Thread.ofPlatform().name("router-exit").start(() -> System.exit(SCHEDULER_FAILURE_EXIT_CODE))
+                : () -> { };
+        return new SchedulerWatchdog(() -> scheduler.health(stall), server::serving, onFatal)
+                .start(WATCHDOG_PERIOD);
     }
 
     @Bean
@@ -137,7 +167,8 @@ class RouterConfiguration {
         Optional<ExpertEndpoints> endpoints = experts instanceof ExpertEndpoints remote
                 ? Optional.of(remote) : Optional.empty();
         List<ServerServiceDefinition> services = List.of(
-                new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler).bindService(),
+                new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler,
+                        properties.maxStreamBacklog()).bindService(),
                 new RoutingStatsGrpcService(stats, traffic).bindService(),
                 new ExpertEndpointsGrpcService(endpoints).bindService());
         return new GrpcServerLifecycle("router",

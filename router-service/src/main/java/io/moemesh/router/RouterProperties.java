@@ -32,6 +32,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                    a call over the limit is refused at once, never queued: its tokens are retried on another
  *                    replica, or routed around (degraded) when no replica has room. A refusal does not count
  *                    against the endpoint's circuit breaker
+ * @param maxStreamBacklog responses one Generate stream may hold for a client that does not read them (gRPC flow
+ *                    control says it is not ready); one more ends that stream with RESOURCE_EXHAUSTED and drops its
+ *                    request from the batch
+ * @param stallTimeout how long the batch scheduler may go without finishing a step while work waits before the
+ *                    router's health turns NOT_SERVING (it turns back when steps finish again); longer than the
+ *                    slowest step the deployment expects (expert call timeouts included)
+ * @param exitOnSchedulerFailure whether the process exits (status 70) when the scheduler's loop dies, so that a
+ *                    supervisor (Kubernetes, systemd) restarts it; health is NOT_SERVING either way
  */
 @ConfigurationProperties("moemesh.router")
 public record RouterProperties(
@@ -54,7 +62,10 @@ public record RouterProperties(
         @DefaultValue("2048") int maxPrefillTokens,
         @DefaultValue("10m") Duration statsWindow,
         @DefaultValue("10") int statsBuckets,
-        @DefaultValue("30s") Duration drainTimeout) {
+        @DefaultValue("30s") Duration drainTimeout,
+        @DefaultValue("256") int maxStreamBacklog,
+        @DefaultValue("30s") Duration stallTimeout,
+        @DefaultValue("true") boolean exitOnSchedulerFailure) {
 
     public RouterProperties {
         if (modelDir == null) {
@@ -78,6 +89,10 @@ public record RouterProperties(
             if (!e.matches("[^:\\s]+:\\d{1,5}")) {
                 throw new IllegalArgumentException("moemesh.router.experts entry '" + e + "' must be host:port");
             }
+        }
+        if (maxStreamBacklog < 1 || !stallTimeout.isPositive()) {
+            throw new IllegalArgumentException("moemesh.router.max-stream-backlog must be >= 1 and"
+                    + " moemesh.router.stall-timeout positive, got " + maxStreamBacklog + " and " + stallTimeout);
         }
         if (expertMaxConcurrentCalls < 1) {
             throw new IllegalArgumentException("moemesh.router.expert-max-concurrent-calls must be >= 1 (Compute calls"

@@ -81,6 +81,19 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
         LOG.info("{} gRPC server listening on port {}", name, server.getPort());
     }
 
+    /**
+     * Sets what health reports for the whole server and each of its services, e.g. NOT_SERVING while
+     * a service's work loop makes no progress. Ignored before start and once the server drains.
+     */
+    public void serving(boolean serving) {
+        if (server == null) {
+            return;
+        }
+        ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+        services.forEach(s -> health.setStatus(s.getServiceDescriptor().getName(), status));
+    }
+
     @Override
     public synchronized void stop() {
         Server running = server;

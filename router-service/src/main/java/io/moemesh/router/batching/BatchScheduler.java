@@ -10,49 +10,78 @@ import io.moemesh.core.model.ExpertDispatch;
 import io.moemesh.core.model.KvCache;
 import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.tokenizer.TextTokenizer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Continuous (iteration-level) batching, as in Orca (Yu et al., OSDI 2022): every step runs the
  * prompts of newly admitted requests together with one decode token of every running request, and
  * requests leave the batch the step they finish. One thread drives the steps; submission is
  * thread-safe and bounded.
+ *
+ * <p>What one request's failure does: whatever its admission, its sink (the client's stream), the
+ * sampler or the tokenizer throws ends that request with an error and nothing else. A forward step
+ * that throws is re-run one request at a time (the KV cache is written by position, so re-running a
+ * step is safe), so only the requests that fail alone are failed. A cancelled request leaves the
+ * batch before the next step. Only an {@link Error} stops the loop: then every request gets an
+ * error, new ones are refused, and {@link #health} reports it as fatal, so the router can turn its
+ * health NOT_SERVING and exit for a supervisor to restart it.
  */
 public final class BatchScheduler implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
+    private static final long IDLE_POLL_MILLIS = 50;
 
     private final DenseTransformer dense;
     private final ExpertDispatch experts;
     private final TextTokenizer tokenizer;
     private final SchedulerProperties limits;
     private final RoutingObserver statistics;
+    private final SchedulerStats stats;
+    private final LongSupplier nanoTime;
     private final BlockingQueue<Queued> queue;
     private final List<RunningRequest> running = new ArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile boolean accepting = true;
     private volatile int runningCount; // published copy of running.size() for other threads
-    private Thread loop;
+    private volatile long lastProgressNanos;
+    private volatile Throwable loopFailure;
+    private volatile Thread loop;
 
     private record Queued(int[] promptIds, SamplingParams params, GenerationSink sink) {
     }
 
     public BatchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
             SchedulerProperties limits, RoutingObserver statistics) {
+        this(dense, experts, tokenizer, limits, statistics, new SchedulerStats(), System::nanoTime);
+    }
+
+    /** @param nanoTime the clock of the progress watchdog ({@link #health}); tests move it */
+    public BatchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
+            SchedulerProperties limits, RoutingObserver statistics, SchedulerStats stats, LongSupplier nanoTime) {
         this.dense = dense;
         this.experts = experts;
         this.tokenizer = tokenizer;
         this.limits = limits;
         this.statistics = statistics;
+        this.stats = stats;
+        this.nanoTime = nanoTime;
         this.queue = new ArrayBlockingQueue<>(limits.maxQueuedRequests());
+        this.lastProgressNanos = nanoTime.getAsLong();
     }
 
     /** Starts the stepping thread. */
     public synchronized void start() {
         if (loop == null) {
+            progressed();
             loop = Thread.ofPlatform().name("router-batch-scheduler").daemon().start(this::run);
         }
     }
@@ -60,8 +89,9 @@ public final class BatchScheduler implements AutoCloseable {
     /**
      * Queues a request to join the batch.
      *
-     * @throws IllegalArgumentException when the prompt cannot fit the model's context
-     * @throws OverloadedException      when the queue is full or the scheduler is shutting down
+     * @throws IllegalArgumentException  when the prompt cannot fit the model's context
+     * @throws OverloadedException       when the queue is full
+     * @throws SchedulerStoppedException when the scheduler is shutting down or its loop died
      */
     public void submit(int[] promptIds, SamplingParams params, GenerationSink sink) {
         ModelConfig config = dense.config();
@@ -72,10 +102,16 @@ public final class BatchScheduler implements AutoCloseable {
             throw new IllegalArgumentException("prompt of " + promptIds.length + " tokens leaves no room in the "
                     + "model's context of " + config.maxPositionEmbeddings() + " tokens");
         }
-        if (!accepting || !queue.offer(new Queued(promptIds, params, sink))) {
-            throw new OverloadedException(accepting
-                    ? "router queue is full (" + limits.maxQueuedRequests() + " requests waiting); retry later"
-                    : "router is shutting down");
+        if (loopFailure != null) {
+            throw new SchedulerStoppedException("the router's batch scheduler stopped (" + loopFailure
+                    + "); the router is restarting, retry on another router");
+        }
+        if (!accepting) {
+            throw new SchedulerStoppedException("router is shutting down; retry on another router");
+        }
+        if (!queue.offer(new Queued(promptIds, params, sink))) {
+            throw new OverloadedException("router queue is full (" + limits.maxQueuedRequests()
+                    + " requests waiting); retry later");
         }
     }
 
@@ -84,52 +120,111 @@ public final class BatchScheduler implements AutoCloseable {
         return queue.size() + runningCount;
     }
 
+    public SchedulerStats stats() {
+        return stats;
+    }
+
+    /** Whether the loop is alive and, while work waits, has finished a step within {@code stallTimeout}. */
+    public SchedulerHealth health(Duration stallTimeout) {
+        Throwable failure = loopFailure;
+        if (failure != null) {
+            return SchedulerHealth.dead("the batch scheduler's loop died: " + failure);
+        }
+        Thread t = loop;
+        if (t != null && !t.isAlive() && accepting) {
+            return SchedulerHealth.dead("the batch scheduler's thread is not running");
+        }
+        long quietNanos = nanoTime.getAsLong() - lastProgressNanos;
+        int load = load();
+        if (load > 0 && quietNanos > stallTimeout.toNanos()) {
+            return SchedulerHealth.stalled("no batch step finished for " + quietNanos / 1_000_000 + " ms while "
+                    + load + " requests wait or run (stall timeout " + stallTimeout.toMillis() + " ms)");
+        }
+        return SchedulerHealth.OK;
+    }
+
     private void run() {
-        while (accepting || !running.isEmpty() || !queue.isEmpty()) {
-            try {
+        try {
+            while (accepting || !running.isEmpty() || !queue.isEmpty()) {
                 if (running.isEmpty()) {
-                    Queued first = queue.poll(50, TimeUnit.MILLISECONDS);
+                    Queued first = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                    progressed(); // idle: nothing is waiting
                     if (first == null) {
                         continue;
                     }
                     admit(first);
                 }
                 step();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failEverything(new SchedulerStoppedException("the router stopped before the request finished"));
+        } catch (Throwable t) {
+            died(t);
         }
     }
 
     /** Admits queued requests, runs one forward step, and hands every request its next token. */
     void step() {
-        running.removeIf(r -> r.sink.isCancelled());
+        running.removeIf(this::leftByItsClient);
         admitQueued();
         runningCount = running.size();
-        if (running.isEmpty()) {
-            return;
+        if (!running.isEmpty()) {
+            forwardAndSample(List.copyOf(running));
+            runningCount = running.size();
+            stats.stepped();
         }
-        List<RunningRequest> inStep = List.copyOf(running);
-        StepBatch step = StepBatch.of(inStep.stream().map(r -> r.sequence).toList());
+        progressed();
+    }
+
+    private boolean leftByItsClient(RunningRequest r) {
+        if (!isCancelled(r.sink)) {
+            return false;
+        }
+        stats.cancelled(r.tokensAfterCancel);
+        return true;
+    }
+
+    /**
+     * One forward pass for {@code batch}, then one token for each request. A pass that throws is
+     * run again for each request alone, so that one request's failure does not fail the others.
+     */
+    private void forwardAndSample(List<RunningRequest> batch) {
         float[] logits;
         try {
-            logits = dense.forward(step.batch(), experts, observer(inStep, step.owner()));
-        } catch (RuntimeException e) {
-            inStep.forEach(r -> r.sink.onError(e));
-            running.removeAll(inStep);
+            StepBatch step = StepBatch.of(batch.stream().map(r -> r.sequence).toList());
+            logits = dense.forward(step.batch(), experts, observer(batch, step.owner()));
+        } catch (Exception e) {
+            if (batch.size() == 1) {
+                fail(batch.getFirst(), e);
+                return;
+            }
+            LOG.warn("a step of {} requests failed ({}); running each alone to fail only the ones that fail",
+                    batch.size(), e.toString());
+            batch.forEach(r -> forwardAndSample(List.of(r)));
             return;
         }
         int vocab = dense.config().vocabSize();
-        for (int i = 0; i < inStep.size(); i++) {
-            RunningRequest r = inStep.get(i);
-            r.sequence.accept(logits, i * vocab, vocab, (request, token, text) -> r.sink.onToken(token, text));
-            if (r.sequence.finished()) {
-                r.sink.onComplete(r.sequence.result(), r.skipped());
-                running.remove(r);
+        for (int i = 0; i < batch.size(); i++) {
+            RunningRequest r = batch.get(i);
+            try {
+                r.sequence.accept(logits, i * vocab, vocab, (request, token, text) -> deliver(r, token, text));
+                if (r.sequence.finished()) {
+                    running.remove(r);
+                    stats.completed();
+                    r.sink.onComplete(r.sequence.result(), r.skipped());
+                }
+            } catch (Exception e) {
+                fail(r, e);
             }
         }
-        runningCount = running.size();
+    }
+
+    private void deliver(RunningRequest r, int token, String text) {
+        if (isCancelled(r.sink)) {
+            r.tokensAfterCancel++;
+        }
+        r.sink.onToken(token, text);
     }
 
     private void admitQueued() {
@@ -146,14 +241,78 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void admit(Queued q) {
-        if (q.sink().isCancelled()) {
+        if (isCancelled(q.sink())) {
+            stats.cancelled(0);
             return;
         }
-        ModelConfig config = dense.config();
-        int capacity = Math.min(config.maxPositionEmbeddings(), q.promptIds().length + q.params().maxTokens());
-        ActiveSequence sequence = new ActiveSequence(ids.incrementAndGet(), q.promptIds(), q.params(),
-                new KvCache(config, capacity), tokenizer, config.eosTokenId());
-        running.add(new RunningRequest(sequence, q.sink()));
+        try {
+            ModelConfig config = dense.config();
+            int capacity = capacity(q.promptIds().length, q.params().maxTokens(), config.maxPositionEmbeddings());
+            ActiveSequence sequence = new ActiveSequence(ids.incrementAndGet(), q.promptIds(), q.params(),
+                    new KvCache(config, capacity), tokenizer, config.eosTokenId());
+            running.add(new RunningRequest(sequence, q.sink()));
+        } catch (Exception e) {
+            stats.failed();
+            LOG.warn("a request could not join the batch: {}", e.toString());
+            tellError(q.sink(), e);
+        }
+    }
+
+    /** KV positions a sequence needs: its prompt and what it may generate, within the model's context. */
+    static int capacity(int promptTokens, int maxTokens, int context) {
+        return (int) Math.min(context, (long) promptTokens + maxTokens);
+    }
+
+    private void fail(RunningRequest r, Exception e) {
+        running.remove(r);
+        stats.failed();
+        LOG.warn("request {} failed and left the batch: {}", r.sequence.request(), e.toString());
+        tellError(r.sink, e);
+    }
+
+    private static void tellError(GenerationSink sink, Throwable error) {
+        try {
+            sink.onError(error);
+        } catch (Exception e) {
+            LOG.warn("could not report a failure to its client: {}", e.toString());
+        }
+    }
+
+    private static boolean isCancelled(GenerationSink sink) {
+        try {
+            return sink.isCancelled();
+        } catch (Exception e) {
+            return true; // a sink that cannot answer cannot take tokens either
+        }
+    }
+
+    private void died(Throwable t) {
+        loopFailure = t;
+        accepting = false;
+        LOG.error("the batch scheduler's loop died; failing its {} requests, the router must restart", load(), t);
+        failEverything(new SchedulerStoppedException("the router's batch scheduler stopped (" + t
+                + "); the request did not finish"));
+    }
+
+    private void failEverything(RuntimeException reason) {
+        List<GenerationSink> sinks = new ArrayList<>();
+        running.forEach(r -> sinks.add(r.sink));
+        running.clear();
+        for (Queued q; (q = queue.poll()) != null; ) {
+            sinks.add(q.sink());
+        }
+        runningCount = 0;
+        for (GenerationSink sink : sinks) {
+            try {
+                sink.onError(reason);
+            } catch (Throwable e) {
+                LOG.warn("could not report the scheduler's failure to a client: {}", e.toString());
+            }
+        }
+    }
+
+    private void progressed() {
+        lastProgressNanos = nanoTime.getAsLong();
     }
 
     private RoutingObserver observer(List<RunningRequest> requests, int[] owner) {
@@ -174,10 +333,7 @@ public final class BatchScheduler implements AutoCloseable {
     @Override
     public void close() {
         accepting = false;
-        Thread t;
-        synchronized (this) {
-            t = loop;
-        }
+        Thread t = loop;
         if (t != null) {
             try {
                 t.join();

@@ -12,6 +12,7 @@ final class RunningRequest {
     final ActiveSequence sequence;
     final GenerationSink sink;
     private final Map<Long, Integer> skipped = new TreeMap<>(); // layer << 32 | expert -> token count
+    int tokensAfterCancel; // tokens handed to the sink after its client had gone
 
     RunningRequest(ActiveSequence sequence, GenerationSink sink) {
         this.sequence = sequence;

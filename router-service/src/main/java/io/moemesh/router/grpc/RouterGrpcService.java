@@ -15,24 +15,32 @@ import io.moemesh.proto.v1.ModelInfo;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.batching.OverloadedException;
+import io.moemesh.router.batching.SchedulerStoppedException;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The public MoeMesh API as the router serves it: requests join the continuous batch. */
 public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RouterGrpcService.class);
 
     private final String modelName;
     private final ModelConfig config;
     private final int topK;
     private final TextTokenizer tokenizer;
     private final BatchScheduler scheduler;
+    private final int maxStreamBacklog;
 
+    /** @param maxStreamBacklog responses one stream may hold for a client that does not read, before it is ended */
     public RouterGrpcService(String modelName, ModelConfig config, int topK, TextTokenizer tokenizer,
-            BatchScheduler scheduler) {
+            BatchScheduler scheduler, int maxStreamBacklog) {
         this.modelName = modelName;
         this.config = config;
         this.topK = topK;
         this.tokenizer = tokenizer;
         this.scheduler = scheduler;
+        this.maxStreamBacklog = maxStreamBacklog;
     }
 
     @Override
@@ -47,13 +55,20 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
             SamplingParams params = GenerateRequests.sampling(request);
             String requestId = request.getRequestId().isEmpty() ? UUID.randomUUID().toString() : request.getRequestId();
             var call = (ServerCallStreamObserver<GenerateResponse>) response;
-            scheduler.submit(ids, params, new GrpcGenerationSink(call, requestId, start));
+            scheduler.submit(ids, params, new GrpcGenerationSink(call, requestId, start, maxStreamBacklog,
+                    scheduler.stats()));
         } catch (StatusRuntimeException e) {
             response.onError(e);
         } catch (OverloadedException e) {
             response.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+        } catch (SchedulerStoppedException e) {
+            response.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
         } catch (IllegalArgumentException e) {
             response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        } catch (RuntimeException e) {
+            LOG.error("Generate failed before the request joined the batch", e);
+            response.onError(Status.INTERNAL.withDescription("the router failed to admit the request (" + e
+                    + "); see the router log").withCause(e).asRuntimeException());
         }
     }
 

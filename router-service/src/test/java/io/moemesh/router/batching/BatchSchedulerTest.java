@@ -23,7 +23,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,7 +58,7 @@ class BatchSchedulerTest {
     }
 
     /** Collects one request's output. */
-    static final class Collector implements GenerationSink {
+    static class Collector implements GenerationSink {
         final CompletableFuture<Generation> done = new CompletableFuture<>();
         final List<Integer> tokens = new CopyOnWriteArrayList<>();
         volatile List<SkippedExpert> skipped;
@@ -198,6 +202,182 @@ class BatchSchedulerTest {
             assertThat(collectors.get(i).done.join().tokenIds()).containsExactly(reference(prompts.get(i)));
         }
         assertThatThrownBy(() -> s.submit(new int[] {1}, GREEDY_12, new Collector()))
-                .isInstanceOf(OverloadedException.class).hasMessageContaining("shutting down");
+                .isInstanceOf(SchedulerStoppedException.class).hasMessageContaining("shutting down");
+    }
+
+    /** A sink that throws on its second token, as a gRPC stream whose client cancelled used to. */
+    static final class ThrowingCollector extends Collector {
+        @Override
+        public void onToken(int tokenId, String text) {
+            super.onToken(tokenId, text);
+            if (tokens.size() == 2) {
+                throw new IllegalStateException("CANCELLED: call already cancelled");
+            }
+        }
+    }
+
+    @Test
+    void aSinkThatThrowsEndsOnlyItsOwnRequestAndTheLoopGoesOn() {
+        BatchScheduler s = scheduler(local, SchedulerProperties.defaults());
+        s.start();
+        Collector broken = new ThrowingCollector();
+        Collector ok = new Collector();
+        s.submit(tokenizer.encode("The quick brown fox"), GREEDY_12, broken);
+        s.submit(tokenizer.encode("Zürich"), GREEDY_12, ok);
+        await().atMost(Duration.ofSeconds(10)).until(() -> broken.done.isDone() && ok.done.isDone());
+        Collector after = new Collector();
+        s.submit(tokenizer.encode("Hello"), GREEDY_12, after);
+
+        assertThat(broken.done).isCompletedExceptionally();
+        assertThat(broken.tokens).hasSize(2);
+        assertThat(ok.done.join().tokenIds()).containsExactly(reference("Zürich"));
+        assertThat(after.done.orTimeout(10, TimeUnit.SECONDS).join().tokenIds()).containsExactly(reference("Hello"));
+        assertThat(s.stats().failedRequests()).isEqualTo(1);
+        assertThat(s.health(Duration.ofSeconds(30)).serving()).isTrue();
+        s.close();
+    }
+
+    @Test
+    void aFailingForwardFailsOnlyTheRequestThatFailsAlone() {
+        int poisonedPromptLength = 7; // the dispatch fails every step that carries 7 or more tokens
+        ExpertDispatch poisoned = (layer, hidden, tokens, routes, out) -> {
+            if (tokens >= poisonedPromptLength) {
+                throw new IllegalStateException("expert backend cannot take " + tokens + " tokens");
+            }
+            local.combine(layer, hidden, tokens, routes, out);
+        };
+        BatchScheduler s = scheduler(poisoned, SchedulerProperties.defaults());
+        Collector healthy = new Collector();
+        Collector bad = new Collector();
+        int[] shortPrompt = tokenizer.encode("Hello");
+        assertThat(shortPrompt.length).isLessThan(poisonedPromptLength);
+        s.submit(shortPrompt, GREEDY_12, healthy);
+        s.step();
+        s.submit(new int[] {1, 2, 3, 4, 5, 6, 7}, GREEDY_12, bad); // joins: this step carries 8 tokens
+        for (int i = 0; i < 12; i++) {
+            s.step();
+        }
+
+        assertThat(bad.done).isCompletedExceptionally();
+        assertThat(healthy.done.join().tokenIds()).containsExactly(reference("Hello"));
+    }
+
+    @Test
+    void maxTokensNearIntMaxIsCappedByTheContextInsteadOfOverflowing() {
+        assertThat(BatchScheduler.capacity(10, Integer.MAX_VALUE, 512)).isEqualTo(512);
+        assertThat(BatchScheduler.capacity(10, 20, 512)).isEqualTo(30);
+        BatchScheduler s = scheduler(local, SchedulerProperties.defaults());
+        Collector c = new Collector();
+        s.submit(new int[] {'a'}, new SamplingParams(0f, 0, 1f, 0, Integer.MAX_VALUE, List.of(), true), c);
+        int context = dense.config().maxPositionEmbeddings();
+        for (int i = 0; i < context && !c.done.isDone(); i++) {
+            s.step();
+        }
+
+        assertThat(c.done.join().tokenIds()).hasSize(context - 1);
+    }
+
+    @Test
+    void aClientThatLeavesMidStepCostsAtMostThatStepsToken() {
+        Collector leaving = new Collector();
+        AtomicInteger forwards = new AtomicInteger();
+        ExpertDispatch counting = (layer, hidden, tokens, routes, out) -> {
+            if (layer == 0 && forwards.incrementAndGet() == 3) {
+                leaving.cancelled.set(true); // the client cancels while step 3 is in flight
+            }
+            local.combine(layer, hidden, tokens, routes, out);
+        };
+        BatchScheduler s = scheduler(counting, SchedulerProperties.defaults());
+        s.submit(new int[] {'a', 'b'}, GREEDY_12, leaving);
+        for (int i = 0; i < 6; i++) {
+            s.step();
+        }
+
+        assertThat(leaving.tokens).hasSize(3);
+        assertThat(leaving.done).isNotDone();
+        assertThat(s.stats().cancelledRequests()).isEqualTo(1);
+        assertThat(s.stats().tokensAfterCancel()).isEqualTo(1);
+        assertThat(s.stats().maxTokensAfterCancel()).isEqualTo(1);
+        assertThat(s.load()).isZero();
+    }
+
+    @Test
+    void anErrorStopsTheLoopFailsEveryRequestRefusesNewOnesAndIsFatal() {
+        AtomicBoolean outOfMemory = new AtomicBoolean();
+        CountDownLatch bothQueued = new CountDownLatch(1);
+        ExpertDispatch dying = (layer, hidden, tokens, routes, out) -> {
+            awaitQuietly(bothQueued);
+            if (outOfMemory.get()) {
+                throw new OutOfMemoryError("Java heap space (simulated)");
+            }
+            local.combine(layer, hidden, tokens, routes, out);
+        };
+        BatchScheduler s = scheduler(dying, SchedulerProperties.defaults());
+        outOfMemory.set(true);
+        s.start();
+        Collector first = new Collector();
+        Collector second = new Collector();
+        s.submit(new int[] {'a'}, GREEDY_12, first);
+        s.submit(new int[] {'b'}, GREEDY_12, second);
+        bothQueued.countDown();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> first.done.isDone() && second.done.isDone());
+        assertThat(first.done).isCompletedExceptionally();
+        assertThat(second.done).isCompletedExceptionally();
+        SchedulerHealth health = s.health(Duration.ofSeconds(30));
+        assertThat(health.serving()).isFalse();
+        assertThat(health.fatal()).isTrue();
+        assertThat(health.reason()).contains("OutOfMemoryError");
+        assertThatThrownBy(() -> s.submit(new int[] {'c'}, GREEDY_12, new Collector()))
+                .isInstanceOf(SchedulerStoppedException.class).hasMessageContaining("stopped");
+    }
+
+    @Test
+    void healthTurnsFalseWhileAStepHangsWithWorkWaitingAndRecovers() {
+        AtomicLong clock = new AtomicLong();
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch entered = new CountDownLatch(1);
+        ExpertDispatch hanging = (layer, hidden, tokens, routes, out) -> {
+            entered.countDown();
+            awaitQuietly(release);
+            local.combine(layer, hidden, tokens, routes, out);
+        };
+        BatchScheduler s = new BatchScheduler(dense, hanging, tokenizer, SchedulerProperties.defaults(),
+                RoutingObserver.NONE, new SchedulerStats(), clock::get);
+        Duration stall = Duration.ofSeconds(30);
+        s.start();
+        assertThat(s.health(stall).serving()).isTrue();
+        Collector c = new Collector();
+        s.submit(new int[] {'a'}, GREEDY_12, c);
+        awaitQuietly(entered);
+
+        clock.addAndGet(Duration.ofSeconds(31).toNanos());
+        SchedulerHealth stalled = s.health(stall);
+        release.countDown();
+
+        assertThat(stalled.serving()).isFalse();
+        assertThat(stalled.fatal()).isFalse();
+        assertThat(stalled.reason()).contains("no batch step finished");
+        await().atMost(Duration.ofSeconds(10)).until(() -> c.done.isDone());
+        await().atMost(Duration.ofSeconds(10)).until(() -> s.health(stall).serving());
+        s.close();
+    }
+
+    @Test
+    void anIdleSchedulerIsHealthyHoweverLongItWaits() {
+        AtomicLong clock = new AtomicLong();
+        BatchScheduler s = new BatchScheduler(dense, local, tokenizer, SchedulerProperties.defaults(),
+                RoutingObserver.NONE, new SchedulerStats(), clock::get);
+        clock.addAndGet(Duration.ofHours(1).toNanos());
+
+        assertThat(s.health(Duration.ofSeconds(30)).serving()).isTrue();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

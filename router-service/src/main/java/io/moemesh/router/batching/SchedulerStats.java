@@ -1,0 +1,74 @@
+package io.moemesh.router.batching;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What the scheduler counts about requests that did not end normally. The router publishes these
+ * as metrics; the process-level tests read them to prove that a client that leaves costs at most
+ * one step's worth of tokens.
+ */
+public final class SchedulerStats {
+
+    private final LongAdder steps = new LongAdder();
+    private final LongAdder completed = new LongAdder();
+    private final LongAdder cancelled = new LongAdder();
+    private final LongAdder failed = new LongAdder();
+    private final LongAdder abandonedStreams = new LongAdder();
+    private final LongAdder tokensAfterCancel = new LongAdder();
+    private final AtomicLong maxTokensAfterCancel = new AtomicLong();
+
+    void stepped() {
+        steps.increment();
+    }
+
+    void completed() {
+        completed.increment();
+    }
+
+    /** A request left the batch because its client cancelled, after {@code wastedTokens} tokens nobody read. */
+    void cancelled(int wastedTokens) {
+        cancelled.increment();
+        tokensAfterCancel.add(wastedTokens);
+        maxTokensAfterCancel.accumulateAndGet(wastedTokens, Math::max);
+    }
+
+    void failed() {
+        failed.increment();
+    }
+
+    /** A stream ended because its client did not read (see the gRPC sink's backlog limit). */
+    public void abandoned() {
+        abandonedStreams.increment();
+    }
+
+    public long steps() {
+        return steps.sum();
+    }
+
+    public long completedRequests() {
+        return completed.sum();
+    }
+
+    public long cancelledRequests() {
+        return cancelled.sum();
+    }
+
+    public long failedRequests() {
+        return failed.sum();
+    }
+
+    public long abandonedStreams() {
+        return abandonedStreams.sum();
+    }
+
+    /** Tokens computed for requests whose client had already gone, summed over those requests. */
+    public long tokensAfterCancel() {
+        return tokensAfterCancel.sum();
+    }
+
+    /** The most tokens one cancelled request received after its client had gone. */
+    public long maxTokensAfterCancel() {
+        return maxTokensAfterCancel.get();
+    }
+}

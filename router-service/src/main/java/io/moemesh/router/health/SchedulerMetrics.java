@@ -1,0 +1,46 @@
+package io.moemesh.router.health;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.router.batching.SchedulerStats;
+import java.util.function.ToDoubleFunction;
+
+/** The batch scheduler's counters as Micrometer meters ({@code /actuator/prometheus}). */
+public final class SchedulerMetrics implements MeterBinder {
+
+    private final BatchScheduler scheduler;
+
+    public SchedulerMetrics(BatchScheduler scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        SchedulerStats stats = scheduler.stats();
+        counter(registry, "moemesh.router.scheduler.steps", "forward steps the batch scheduler finished",
+                stats, SchedulerStats::steps);
+        counter(registry, "moemesh.router.requests.completed", "requests that finished normally",
+                stats, SchedulerStats::completedRequests);
+        counter(registry, "moemesh.router.requests.cancelled", "requests whose client cancelled or left",
+                stats, SchedulerStats::cancelledRequests);
+        counter(registry, "moemesh.router.requests.failed", "requests that ended with an error",
+                stats, SchedulerStats::failedRequests);
+        counter(registry, "moemesh.router.streams.abandoned", "streams ended because the client did not read",
+                stats, SchedulerStats::abandonedStreams);
+        counter(registry, "moemesh.router.tokens.after.cancel", "tokens computed for requests whose client had gone",
+                stats, SchedulerStats::tokensAfterCancel);
+        Gauge.builder("moemesh.router.tokens.after.cancel.max", stats, SchedulerStats::maxTokensAfterCancel)
+                .description("the most tokens one cancelled request received after its client had gone")
+                .register(registry);
+        Gauge.builder("moemesh.router.scheduler.load", scheduler, BatchScheduler::load)
+                .description("requests waiting to join the batch plus requests running").register(registry);
+    }
+
+    private static void counter(MeterRegistry registry, String name, String description, SchedulerStats stats,
+            ToDoubleFunction<SchedulerStats> value) {
+        FunctionCounter.builder(name, stats, value).description(description).register(registry);
+    }
+}
