@@ -165,6 +165,16 @@ public final class LocalCluster {
                 "--moemesh.router.experts=" + String.join(",", experts)));
     }
 
+    /**
+     * The same, with the router's HTTP port on too: {@code /actuator/prometheus} (the scheduler's
+     * counters, heap and threads) and {@code /actuator/health}.
+     */
+    public ServiceProcess launchRouter(Path model, int port, int httpPort, List<String> experts) {
+        return launch("router", "router", port, "router-service", List.of(
+                "--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.router.grpc-port=" + port,
+                "--moemesh.router.experts=" + String.join(",", experts), "--server.port=" + httpPort), true);
+    }
+
     /** Starts a placement controller that plans from, and switches, the router at {@code router}. */
     public ServiceProcess launchController(Controller controller, String router) {
         return launch("placement", "controller", controller.grpcPort(), "placement-controller",

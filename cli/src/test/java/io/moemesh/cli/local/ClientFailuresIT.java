@@ -1,0 +1,328 @@
+package io.moemesh.cli.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.moemesh.client.DeadlineExceededException;
+import io.moemesh.client.GenerateOptions;
+import io.moemesh.client.GenerationListener;
+import io.moemesh.client.GenerationResult;
+import io.moemesh.client.MoeMeshClient;
+import io.moemesh.client.MoeMeshException;
+import io.moemesh.client.StreamingCall;
+import io.moemesh.client.TextChunk;
+import io.moemesh.proto.v1.GenerateRequest;
+import io.moemesh.proto.v1.GenerateResponse;
+import io.moemesh.proto.v1.MoeMeshGrpc;
+import io.moemesh.proto.v1.SamplingParams;
+import io.moemesh.testing.InProcessReference;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Clients that fail, against the whole system as processes on loopback (8 expert services, a
+ * router, a gateway): streams cancelled mid-generation, client processes killed mid-stream, a
+ * client that never reads, deadlines that expire mid-generation, calls dropped right after they
+ * were sent. After each, normal requests get the in-process engine's exact greedy tokens; at the
+ * end the router's heap and threads are back near where they started, and health answered
+ * SERVING throughout, for the router and the gateway.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClientFailuresIT {
+
+    private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
+    private static final Path HOME = Path.of(System.getProperty("moemesh.home", ".."));
+    private static final List<String> PROMPTS = List.of("Hello, world!", "Zürich — Ελληνικά", "The quick brown fox");
+    private static final int MAX_TOKENS = 24;
+    /** Long enough that every abandoned generation is still running when its client goes. */
+    private static final int LONG = 400;
+    private static final long HEAP_GROWTH_BOUND = 64L << 20;
+    private static final long THREAD_GROWTH_BOUND = 16;
+
+    private final List<ServiceProcess> processes = new ArrayList<>();
+    private final List<String> healthFailures = new CopyOnWriteArrayList<>();
+    private MoeMeshClient client;
+    private Map<String, List<Integer>> reference;
+    private ServiceProcess router;
+    private ServiceProcess gateway;
+    private RouterProbe routerProbe;
+    private Thread healthWatch;
+    private long baselineHeap;
+    private long baselineThreads;
+
+    @BeforeAll
+    void startCluster() throws IOException {
+        reference = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
+        LocalCluster cluster = new LocalCluster(HOME, Files.createTempDirectory("moe-client-failures"));
+        List<String> experts = new ArrayList<>();
+        for (int e = 0; e < 8; e++) {
+            ServiceProcess p = cluster.launchExpert(MODEL, e, 0, freePort());
+            processes.add(p);
+            experts.add(p.target());
+        }
+        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        int routerHttp = freePort();
+        router = cluster.launchRouter(MODEL, freePort(), routerHttp, experts);
+        gateway = cluster.launchGateway(freePort(), List.of(router.target()));
+        processes.add(router);
+        processes.add(gateway);
+        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        routerProbe = new RouterProbe(router.pid(), routerHttp);
+        client = MoeMeshClient.builder().target(gateway.target()).defaultDeadline(Duration.ofMinutes(2)).build();
+        assertExactTokens(); // warm-up
+        baselineHeap = routerProbe.heapAfterGc();
+        baselineThreads = routerProbe.liveThreads();
+        healthWatch = Thread.ofPlatform().daemon().name("health-watch").start(this::watchHealth);
+    }
+
+    @AfterAll
+    void stopCluster() {
+        if (healthWatch != null) {
+            healthWatch.interrupt();
+        }
+        if (client != null) {
+            client.close();
+        }
+        LocalCluster.stop(processes, Duration.ofSeconds(20));
+    }
+
+    @Test
+    @Order(1)
+    void twoHundredStreamsCancelledMidStreamCostAtMostOneStepEachAndChangeNoToken() {
+        double cancelledBefore = routerProbe.metric("moemesh_router_requests_cancelled_total", "");
+        List<CompletableFuture<MoeMeshException>> ends = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            ends.add(cancelAfterFirstChunk("Once upon a time, " + i));
+        }
+        for (CompletableFuture<MoeMeshException> end : ends) {
+            assertThat(end.orTimeout(2, TimeUnit.MINUTES).join().code()).isEqualTo(io.grpc.Status.Code.CANCELLED);
+        }
+
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                routerProbe.metric("moemesh_router_requests_cancelled_total", "") - cancelledBefore >= 200);
+        assertThat(routerProbe.metric("moemesh_router_tokens_after_cancel_max", "")).isLessThanOrEqualTo(1);
+        awaitRouterIdle();
+        assertExactTokens();
+    }
+
+    @Test
+    @Order(2)
+    void fiftyClientsKilledMidStreamEndOnlyTheirOwnRequests() throws Exception {
+        List<Process> clients = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            clients.add(new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+                    System.getProperty("java.class.path"), AbandoningClient.class.getName(), gateway.target(), "10",
+                    Integer.toString(LONG)).redirectErrorStream(true).start());
+        }
+        for (Process p : clients) {
+            awaitLine(p, "STREAMING");
+        }
+        assertThat(routerProbe.metric("moemesh_router_scheduler_load", "")).isPositive();
+        clients.forEach(Process::destroyForcibly);
+
+        awaitRouterIdle();
+        assertExactTokens();
+    }
+
+    @Test
+    @Order(3)
+    void aClientThatNeverReadsHoldsNobodyUp() {
+        ManagedChannel channel = Grpc.newChannelBuilder(gateway.target(), InsecureChannelCredentials.create()).build();
+        AtomicReference<ClientCallStreamObserver<GenerateRequest>> stuck = new AtomicReference<>();
+        try {
+            MoeMeshGrpc.newStub(channel).generate(longRequest("Never read me"), new ClientResponseObserver<
+                    GenerateRequest, GenerateResponse>() {
+                @Override
+                public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
+                    call.disableAutoRequestWithInitial(0);
+                    stuck.set(call);
+                }
+
+                @Override
+                public void onNext(GenerateResponse value) {
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            });
+
+            assertExactTokens();
+            awaitRouterIdle(); // its generation finished or was ended; it does not hold a batch slot
+        } finally {
+            stuck.get().cancel("test over", null);
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    @Order(4)
+    void deadlinesThatExpireMidGenerationEndOnlyTheirRequests() {
+        List<CompletableFuture<GenerationResult>> hurried = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            GenerateOptions options = GenerateOptions.builder().prompt("In a hurry " + i).maxTokens(LONG)
+                    .ignoreEos(true).deadline(Duration.ofMillis(300)).build();
+            hurried.add(CompletableFuture.supplyAsync(() -> client.generate(options)));
+        }
+        for (CompletableFuture<GenerationResult> h : hurried) {
+            assertThatThrownBy(h::join).hasCauseInstanceOf(DeadlineExceededException.class);
+        }
+
+        awaitRouterIdle();
+        assertExactTokens();
+    }
+
+    @Test
+    @Order(5)
+    void callsDroppedRightAfterTheyWereSentLeaveNothingBehind() {
+        for (int i = 0; i < 50; i++) {
+            ManagedChannel channel = Grpc.newChannelBuilder(gateway.target(), InsecureChannelCredentials.create())
+                    .build();
+            MoeMeshGrpc.newStub(channel).generate(longRequest("Gone at once " + i), new io.grpc.stub.StreamObserver<>() {
+                @Override
+                public void onNext(GenerateResponse value) {
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            });
+            channel.shutdownNow();
+        }
+
+        awaitRouterIdle();
+        assertExactTokens();
+    }
+
+    @Test
+    @Order(6)
+    void theRouterKeptItsHeapAndThreadsAndHealthSaidServingThroughout() {
+        long heap = routerProbe.heapAfterGc();
+        long threads = routerProbe.liveThreads();
+
+        assertThat(heap).as("router heap after GC, baseline %d", baselineHeap)
+                .isLessThan(baselineHeap + HEAP_GROWTH_BOUND);
+        assertThat(threads).as("router live threads, baseline %d", baselineThreads)
+                .isLessThanOrEqualTo(baselineThreads + THREAD_GROWTH_BOUND);
+        assertThat(healthFailures).isEmpty();
+        assertThat(routerProbe.metric("moemesh_router_requests_failed_total", "")).isZero();
+    }
+
+    private CompletableFuture<MoeMeshException> cancelAfterFirstChunk(String prompt) {
+        CompletableFuture<MoeMeshException> end = new CompletableFuture<>();
+        AtomicReference<StreamingCall> call = new AtomicReference<>();
+        call.set(client.stream(GenerateOptions.builder().prompt(prompt).maxTokens(LONG).ignoreEos(true).build(),
+                new GenerationListener() {
+                    @Override
+                    public void onChunk(TextChunk chunk) {
+                        StreamingCall c = call.get();
+                        if (c != null) {
+                            c.cancel();
+                        }
+                    }
+
+                    @Override
+                    public void onComplete(GenerationResult result) {
+                        end.completeExceptionally(new AssertionError("finished although cancelled: " + prompt));
+                    }
+
+                    @Override
+                    public void onError(MoeMeshException error) {
+                        end.complete(error);
+                    }
+                }));
+        return end;
+    }
+
+    private static GenerateRequest longRequest(String prompt) {
+        return GenerateRequest.newBuilder().setPrompt(prompt)
+                .setSampling(SamplingParams.newBuilder().setMaxTokens(LONG).setIgnoreEos(true)).build();
+    }
+
+    private void assertExactTokens() {
+        for (String prompt : PROMPTS) {
+            GenerationResult r = client.generate(GenerateOptions.builder().prompt(prompt).maxTokens(MAX_TOKENS)
+                    .ignoreEos(true).build());
+            assertThat(r.tokenIds()).as(prompt).isEqualTo(reference.get(prompt));
+            assertThat(r.degraded()).isFalse();
+        }
+    }
+
+    private void awaitRouterIdle() {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> routerProbe.metric("moemesh_router_scheduler_load", "") == 0);
+    }
+
+    private void watchHealth() {
+        while (!Thread.currentThread().isInterrupted()) {
+            for (ServiceProcess p : List.of(router, gateway)) {
+                if (!HealthProbe.serving(p.target())) {
+                    healthFailures.add(p.name() + " not SERVING at " + java.time.Instant.now());
+                }
+            }
+            try {
+                Thread.sleep(250); // a probe's period, as Kubernetes would poll
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private static void awaitLine(Process p, String expected) throws IOException {
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+            try {
+                for (String l; (l = out.readLine()) != null; ) {
+                    if (l.equals(expected)) {
+                        return l;
+                    }
+                }
+                return "exited";
+            } catch (IOException e) {
+                return e.toString();
+            }
+        });
+        assertThat(line.orTimeout(2, TimeUnit.MINUTES).join()).isEqualTo(expected);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
