@@ -20,8 +20,11 @@ public interface ClusterPort {
     /** Sets the autoscaler's minReplicas (or the Deployment's replicas when it has no autoscaler). */
     void setMinReplicas(ExpertWorkload workload, int minReplicas);
 
-    /** Records a Kubernetes Event on the Deployment. */
+    /** Records a Kubernetes Event of type Normal on the Deployment: a change the controller made. */
     void event(ExpertWorkload workload, String reason, String message);
+
+    /** Records a Kubernetes Event of type Warning on the Deployment: something a person should look at. */
+    void warning(ExpertWorkload workload, String reason, String message);
 
     /** The object changed since it was read. */
     final class ConflictException extends RuntimeException {

@@ -31,6 +31,10 @@ import java.util.TreeSet;
  * Deployments and HorizontalPodAutoscalers by label, writes with JSON merge patches (the Deployment
  * patch carries the resource version read, so the API server refuses it with 409 if the object
  * changed), and records core/v1 Events on the Deployments.
+ *
+ * <p>Each Deployment is read on its own: one whose partner-units annotation does not parse (edited
+ * by hand) is listed with the annotation marked {@link ExpertWorkload#unreadable() unreadable}, so
+ * the reconciler can report it and overwrite it, and the other Deployments are read as usual.
  */
 public final class KubernetesCluster implements ClusterPort {
 
@@ -77,11 +81,17 @@ public final class KubernetesCluster implements ClusterPort {
         Map<String, String> annotations = d.getSpec().getTemplate().getMetadata() == null ? null
                 : d.getSpec().getTemplate().getMetadata().getAnnotations();
         String spelled = annotations == null ? null : annotations.get(ExpertWorkload.PARTNER_UNITS_ANNOTATION);
-        SortedSet<Unit> partners = spelled == null ? new TreeSet<>() : PlanFile.units(spelled);
+        SortedSet<Unit> partners = new TreeSet<>();
+        ExpertWorkload.UnreadableAnnotation unreadable = null;
+        try {
+            partners = spelled == null ? partners : PlanFile.units(spelled);
+        } catch (IllegalArgumentException e) {
+            unreadable = new ExpertWorkload.UnreadableAnnotation(spelled, e.getMessage());
+        }
         int min = hpa != null && hpa.getSpec().getMinReplicas() != null ? hpa.getSpec().getMinReplicas()
                 : d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
         return java.util.Optional.of(new ExpertWorkload(d.getMetadata().getName(), Integer.parseInt(expert), partners,
-                hpa == null ? null : hpa.getMetadata().getName(), min, d.getMetadata().getResourceVersion()));
+                hpa == null ? null : hpa.getMetadata().getName(), min, d.getMetadata().getResourceVersion(), unreadable));
     }
 
     @Override
@@ -127,12 +137,21 @@ public final class KubernetesCluster implements ClusterPort {
 
     @Override
     public void event(ExpertWorkload w, String reason, String message) {
+        record(w, "Normal", reason, message);
+    }
+
+    @Override
+    public void warning(ExpertWorkload w, String reason, String message) {
+        record(w, "Warning", reason, message);
+    }
+
+    private void record(ExpertWorkload w, String type, String reason, String message) {
         OffsetDateTime now = OffsetDateTime.now(clock.withZone(ZoneOffset.UTC));
         CoreV1Event event = new CoreV1Event().apiVersion("v1").kind("Event")
                 .metadata(new V1ObjectMeta().generateName(w.deployment() + ".").namespace(namespace))
                 .involvedObject(new V1ObjectReference().apiVersion("apps/v1").kind("Deployment")
                         .name(w.deployment()).namespace(namespace))
-                .reason(reason).message(message).type("Normal").count(1).firstTimestamp(now).lastTimestamp(now)
+                .reason(reason).message(message).type(type).count(1).firstTimestamp(now).lastTimestamp(now)
                 .source(new V1EventSource().component(COMPONENT));
         try {
             new CoreV1Api(client).createNamespacedEvent(namespace, event).execute();

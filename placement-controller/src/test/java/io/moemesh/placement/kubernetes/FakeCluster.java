@@ -13,6 +13,7 @@ final class FakeCluster implements ClusterPort {
 
     final Map<String, ExpertWorkload> workloads = new LinkedHashMap<>();
     final List<String> events = new ArrayList<>();
+    final List<String> warnings = new ArrayList<>();
     final List<String> writes = new ArrayList<>();
     /** Deployments whose next write conflicts (someone else changed them first). */
     final List<String> conflictOnce = new ArrayList<>();
@@ -26,7 +27,7 @@ final class FakeCluster implements ClusterPort {
 
     void put(ExpertWorkload w) {
         workloads.put(w.deployment(), new ExpertWorkload(w.deployment(), w.service(), w.partners(), w.hpa(),
-                w.minReplicas(), String.valueOf(version++)));
+                w.minReplicas(), String.valueOf(version++), w.unreadable()));
     }
 
     @Override
@@ -46,12 +47,17 @@ final class FakeCluster implements ClusterPort {
         ExpertWorkload now = workloads.get(w.deployment()); // the autoscaler: one field, last writer wins
         writes.add(w.deployment() + " minReplicas " + minReplicas);
         workloads.put(w.deployment(), new ExpertWorkload(now.deployment(), now.service(), now.partners(), now.hpa(),
-                minReplicas, now.resourceVersion()));
+                minReplicas, now.resourceVersion(), now.unreadable()));
     }
 
     @Override
     public void event(ExpertWorkload w, String reason, String message) {
         events.add(w.deployment() + " " + reason + ": " + message);
+    }
+
+    @Override
+    public void warning(ExpertWorkload w, String reason, String message) {
+        warnings.add(w.deployment() + " " + reason + ": " + message);
     }
 
     private ExpertWorkload current(ExpertWorkload read) {

@@ -160,6 +160,49 @@ class KubernetesClusterTest {
         assertThat(fixtures.v1().events().inNamespace(NS).list().getItems()).hasSize(3);
     }
 
+    private void handEdit(int expert, String partnerUnits) {
+        fixtures.apps().deployments().inNamespace(NS).withName("moe-mesh-expert-" + expert).edit(d -> {
+            d.getSpec().getTemplate().getMetadata().setAnnotations(Map.of(ExpertWorkload.PARTNER_UNITS_ANNOTATION,
+                    partnerUnits));
+            return d;
+        });
+    }
+
+    @Test
+    void readsEveryDeploymentWhenOneAnnotationCannotBeReadAndMarksThatOne() {
+        handEdit(2, "1;0");
+
+        List<ExpertWorkload> experts = cluster.experts();
+
+        assertThat(experts).hasSize(3);
+        assertThat(workload(1).partners()).containsExactly(new Unit(1, 0));
+        assertThat(workload(1).unreadable()).isNull();
+        assertThat(workload(2).partners()).isEmpty();
+        assertThat(workload(2).unreadable()).isEqualTo(new ExpertWorkload.UnreadableAnnotation("1;0",
+                "'1;0' is not EXPERT:LAYER (e.g. 7:1)"));
+    }
+
+    @Test
+    void aReconcileWithOneUnreadableAnnotationAppliesTheOthersAndRecordsAWarningEventOnThatDeployment() {
+        handEdit(2, "1;0");
+        List<SortedSet<Unit>> hosted = new ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            hosted.add(new TreeSet<>(List.of(new Unit(0, s), new Unit(1, s))));
+        }
+        hosted.get(0).add(new Unit(1, 2));
+
+        new PlacementReconciler(cluster).reconcile(new PlacementPlan(hosted, List.of(1, 1, 2)), false);
+
+        assertThat(workload(0).partners()).as("the good Deployment is applied").containsExactly(new Unit(1, 2));
+        assertThat(workload(2).unreadable()).as("the unreadable one is overwritten with the plan's").isNull();
+        assertThat(fixtures.v1().events().inNamespace(NS).list().getItems())
+                .filteredOn(e -> "Warning".equals(e.getType())).singleElement().satisfies(e -> {
+                    assertThat(e.getReason()).isEqualTo("PartnerUnitsUnreadable");
+                    assertThat(e.getInvolvedObject().getName()).isEqualTo("moe-mesh-expert-2");
+                    assertThat(e.getMessage()).contains("'1;0'", "not EXPERT:LAYER");
+                });
+    }
+
     private ExpertWorkload workload(int service) {
         return cluster.experts().stream().filter(w -> w.service() == service).findFirst().orElseThrow();
     }

@@ -102,6 +102,11 @@ class PlacementReconcilerTest {
             public void event(ExpertWorkload w, String reason, String message) {
                 cluster.event(w, reason, message);
             }
+
+            @Override
+            public void warning(ExpertWorkload w, String reason, String message) {
+                cluster.warning(w, reason, message);
+            }
         };
 
         List<Change> changes = new PlacementReconciler(vanishing).reconcile(plan(), false);
@@ -125,6 +130,59 @@ class PlacementReconcilerTest {
         assertThat(changes).extracting(Change::toString).containsExactly(
                 "moe-mesh-expert-0 partner-units: 1:1 -> (none)", "moe-mesh-expert-2 partner-units: 3:0 -> (none)");
         assertThat(cluster.workloads.values()).allSatisfy(w -> assertThat(w.partners()).isEmpty());
+    }
+
+    private void handEdited(String deployment, String annotation) {
+        ExpertWorkload w = cluster.workloads.get(deployment);
+        cluster.put(new ExpertWorkload(w.deployment(), w.service(), new TreeSet<>(), w.hpa(), w.minReplicas(), "",
+                new ExpertWorkload.UnreadableAnnotation(annotation, "'" + annotation + "' is not EXPERT:LAYER")));
+    }
+
+    @Test
+    void anUnreadableAnnotationIsOverwrittenWithThePlansPartnersAndTheOtherDeploymentsStillConverge() {
+        handEdited("moe-mesh-expert-0", "1/1");
+
+        List<Change> changes = reconciler.reconcile(plan(), false);
+
+        assertThat(changes).extracting(Change::toString).contains(
+                "moe-mesh-expert-0 partner-units: unreadable '1/1' -> 1:1",
+                "moe-mesh-expert-2 partner-units: (none) -> 3:0");
+        assertThat(cluster.workloads.get("moe-mesh-expert-0").unreadable()).isNull();
+        assertThat(cluster.workloads.get("moe-mesh-expert-0").partners()).containsExactly(new Unit(1, 1));
+        assertThat(cluster.workloads.get("moe-mesh-expert-2").partners()).containsExactly(new Unit(0, 3));
+    }
+
+    @Test
+    void anUnreadableAnnotationIsRecordedAsAWarningEventQuotingItOnItsDeploymentOnly() {
+        handEdited("moe-mesh-expert-0", "1/1");
+
+        reconciler.reconcile(plan(), false);
+
+        assertThat(cluster.warnings).singleElement().asString()
+                .startsWith("moe-mesh-expert-0 " + PlacementReconciler.UNREADABLE_REASON + ": ")
+                .contains("moemesh.io/partner-units is '1/1'", "'1/1' is not EXPERT:LAYER", "partner units 1:1");
+    }
+
+    @Test
+    void anUnreadableAnnotationEvenWhereThePlanWantsNoPartnersIsOverwritten() {
+        handEdited("moe-mesh-expert-1", "garbage");
+
+        List<Change> changes = reconciler.reconcile(plan(), false);
+
+        assertThat(changes).extracting(Change::toString)
+                .contains("moe-mesh-expert-1 partner-units: unreadable 'garbage' -> (none)");
+        assertThat(cluster.writes).contains("moe-mesh-expert-1 partners []");
+    }
+
+    @Test
+    void aDryRunListsTheOverwriteOfAnUnreadableAnnotationAndRecordsNoEvent() {
+        handEdited("moe-mesh-expert-0", "1/1");
+
+        List<Change> changes = reconciler.reconcile(plan(), true);
+
+        assertThat(changes).extracting(Change::toString).contains("moe-mesh-expert-0 partner-units: unreadable '1/1' -> 1:1");
+        assertThat(cluster.writes).isEmpty();
+        assertThat(cluster.warnings).isEmpty();
     }
 
     @Test

@@ -32,6 +32,10 @@ import org.slf4j.LoggerFactory;
  *       unavailable and the router serves degraded, as it would with endpoints that no longer answer.
  *   <li>Every {@code resync} it looks again, so that an endpoint that did not answer Describe is asked
  *       again and a switch that failed is retried.
+ *   <li>A look that fails (the switch throws, an Error included) is logged at WARN — with its cause the
+ *       first time, then with the count of failures in a row — and ends nothing: the next report or
+ *       resync looks again. Nothing escapes to the executor, where it would cancel the periodic resync
+ *       without a trace.
  * </ul>
  */
 public final class ExpertEndpointsReconciler implements ExpertDiscovery.Listener, AutoCloseable {
@@ -47,6 +51,7 @@ public final class ExpertEndpointsReconciler implements ExpertDiscovery.Listener
     private Instant dueAt; // when the reported change may be applied; null: nothing waiting
     private Instant emptySince; // when the reported set became empty; null while it is not
     private boolean holdLogged;
+    private int failures; // confined to the executor's thread: looks that failed in a row
 
     /**
      * @param executor runs every reconcile, one at a time (a single thread); the reconciler shuts it down
@@ -156,13 +161,24 @@ public final class ExpertEndpointsReconciler implements ExpertDiscovery.Listener
     private void tick() {
         try {
             reconcileOnce().ifPresent(at -> run(this::tick, Duration.between(clock.instant(), at)));
+            if (failures > 0) {
+                LOG.info("the router's expert endpoints follow discovery again after {} failed attempt(s)", failures);
+                failures = 0;
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (TopologyDrainTimeoutException e) {
             LOG.warn("switched to the discovered expert endpoints, but layer steps on the previous ones are still in"
                     + " flight; their clients close after a later switch: {}", e.getMessage());
-        } catch (RuntimeException e) {
-            LOG.warn("could not switch to the discovered expert endpoints; retrying within {}", properties.resync(), e);
+        } catch (Throwable e) { // an Error too: escaping a periodic task cancels the resync for good
+            failures++;
+            String what = "could not switch to the discovered expert endpoints ({} failure(s) in a row); retrying"
+                    + " within {}";
+            if (failures == 1) {
+                LOG.warn(what, failures, properties.resync(), e);
+            } else {
+                LOG.warn(what + ": {}", failures, properties.resync(), e.toString());
+            }
         }
     }
 

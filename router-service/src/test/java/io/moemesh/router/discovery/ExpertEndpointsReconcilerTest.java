@@ -241,6 +241,22 @@ class ExpertEndpointsReconcilerTest {
     }
 
     @Test
+    void aSwitchThatThrowsAnErrorDoesNotEndThePeriodicResync() {
+        FakeExpertEndpoints endpoints = new FakeExpertEndpoints(List.of());
+        // the look the report triggers fails, then the first resync's: only a later resync can succeed
+        endpoints.failNextReconciles(2, new AssertionError("an invariant of the new topology does not hold"));
+        reconciler = new ExpertEndpointsReconciler(endpoints, new DiscoveryProperties(Duration.ZERO, GRACE,
+                Duration.ofMillis(50)), Clock.systemUTC(), Executors.newSingleThreadScheduledExecutor());
+        ScriptedDiscovery discovery = new ScriptedDiscovery();
+        reconciler.follow(discovery);
+
+        discovery.listener.get().onEndpoints(List.of(A));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> endpoints.current().equals(List.of(A)));
+        assertThat(endpoints.reconciles).containsExactly(List.of(A));
+    }
+
+    @Test
     void closingTheSubscriptionStopsDiscoveryAndTheReconcilersThread() {
         FakeExpertEndpoints endpoints = new FakeExpertEndpoints(List.of());
         ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor();

@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -19,14 +21,21 @@ final class FakeExpertEndpoints implements DynamicExpertEndpoints {
     final List<List<ExpertEndpoint>> reconciles = new CopyOnWriteArrayList<>();
     final Set<String> silent = ConcurrentHashMap.newKeySet(); // ids that do not answer Describe
     private volatile List<ExpertEndpoint> current;
-    private volatile RuntimeException failNext;
+    private final Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
 
     FakeExpertEndpoints(List<ExpertEndpoint> initial) {
         current = List.copyOf(initial);
     }
 
     void failNextReconcile(RuntimeException failure) {
-        failNext = failure;
+        failures.add(failure);
+    }
+
+    /** The next {@code times} reconciles throw {@code failure}, as a broken invariant would. */
+    void failNextReconciles(int times, Error failure) {
+        for (int i = 0; i < times; i++) {
+            failures.add(failure);
+        }
     }
 
     @Override
@@ -42,10 +51,12 @@ final class FakeExpertEndpoints implements DynamicExpertEndpoints {
 
     @Override
     public Change reconcile(List<ExpertEndpoint> endpoints) {
-        RuntimeException failure = failNext;
-        if (failure != null) {
-            failNext = null;
-            throw failure;
+        switch (failures.poll()) {
+            case null -> {
+            }
+            case RuntimeException e -> throw e;
+            case Error e -> throw e;
+            default -> throw new AssertionError("only unchecked failures can be scripted");
         }
         List<ExpertEndpoint> before = current;
         reconciles.add(List.copyOf(endpoints));

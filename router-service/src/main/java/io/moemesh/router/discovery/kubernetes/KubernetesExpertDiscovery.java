@@ -31,6 +31,12 @@ import org.slf4j.LoggerFactory;
  * ({@link EndpointSliceTargets}) when they differ from its last report: level-based, like a
  * reconciler, so a missed or reordered event cannot leave it behind.
  *
+ * <p>A report that fails (the listener throws, or the cache cannot be read) is logged at WARN with its
+ * cause and tried again from the cache after 1 s, then after twice as long each time it fails again,
+ * up to 30 s, counting the failures in a row in the log. A set the listener did not take does not
+ * count as reported, so the retry delivers it even if nothing changed since; a change meanwhile is
+ * reported at once, as usual.
+ *
  * <p>Needs {@code get}, {@code list} and {@code watch} on {@code endpointslices.discovery.k8s.io} in
  * that namespace.
  */
@@ -39,6 +45,8 @@ public final class KubernetesExpertDiscovery implements ExpertDiscovery {
     private static final Logger LOG = LoggerFactory.getLogger(KubernetesExpertDiscovery.class);
     /** How often the reporter looks whether the first list is in; it stops looking then. */
     private static final Duration SYNC_POLL = Duration.ofMillis(50);
+    private static final Duration RETRY_FIRST = Duration.ofSeconds(1);
+    private static final Duration RETRY_MAX = Duration.ofSeconds(30);
 
     private final ApiClient client;
     private final String namespace;
@@ -101,7 +109,9 @@ public final class KubernetesExpertDiscovery implements ExpertDiscovery {
         private volatile ScheduledFuture<?> syncPoll;
         // confined to the reporter thread
         private boolean synced;
-        private List<ExpertEndpoint> last;
+        private List<ExpertEndpoint> last; // the last set the listener took
+        private int failures; // reports that failed in a row
+        private boolean retryPending;
         private volatile String lastFailure;
         private volatile boolean closing;
 
@@ -118,7 +128,7 @@ public final class KubernetesExpertDiscovery implements ExpertDiscovery {
                     if (syncPoll != null) { // null only if the first look already found it synced
                         syncPoll.cancel(false);
                     }
-                    report();
+                    reportOrRetry();
                 }
             }, 0, SYNC_POLL.toMillis(), TimeUnit.MILLISECONDS);
         }
@@ -142,11 +152,59 @@ public final class KubernetesExpertDiscovery implements ExpertDiscovery {
             try {
                 thread.execute(() -> {
                     if (synced) {
-                        report();
+                        reportOrRetry();
                     }
                 });
             } catch (RejectedExecutionException e) {
                 // closed: the informer may still deliver while it stops
+            }
+        }
+
+        /**
+         * Reports, and on failure schedules a retry instead of throwing: an exception escaping a task of
+         * the executor would only complete its future (and end the sync poll), unseen.
+         */
+        private void reportOrRetry() {
+            try {
+                report();
+                if (failures > 0) {
+                    LOG.info("reported the discovered expert endpoints after {} failed attempt(s)", failures);
+                    failures = 0;
+                }
+            } catch (Throwable e) { // an Error too: the router must not stop hearing of its experts
+                if (closing) {
+                    return;
+                }
+                failures++;
+                Duration retry = retryDelay(failures);
+                String what = "could not report the discovered expert endpoints ({} failure(s) in a row); the router"
+                        + " keeps its endpoints; trying again in {}";
+                if (failures == 1) {
+                    LOG.warn(what, failures, retry, e);
+                } else {
+                    LOG.warn(what + ": {}", failures, retry, e.toString());
+                }
+                retryIn(retry);
+            }
+        }
+
+        private static Duration retryDelay(int failures) {
+            Duration delay = RETRY_FIRST.multipliedBy(1L << Math.min(failures - 1, 10));
+            return delay.compareTo(RETRY_MAX) < 0 ? delay : RETRY_MAX;
+        }
+
+        private void retryIn(Duration delay) {
+            if (retryPending) {
+                return;
+            }
+            retryPending = true;
+            try {
+                thread.schedule(() -> {
+                    retryPending = false;
+                    reportOrRetry();
+                }, delay.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // closed
             }
         }
 
@@ -155,15 +213,15 @@ public final class KubernetesExpertDiscovery implements ExpertDiscovery {
             if (targets.endpoints().equals(last)) {
                 return;
             }
-            last = targets.endpoints();
             lastFailure = null;
-            LOG.info("discovered {} ready expert endpoint(s) in namespace {}: {}", last.size(), namespace,
-                    last.stream().map(e -> e.id() + "@" + e.target()).toList());
+            LOG.info("discovered {} ready expert endpoint(s) in namespace {}: {}", targets.endpoints().size(),
+                    namespace, targets.endpoints().stream().map(e -> e.id() + "@" + e.target()).toList());
             if (!targets.slicesWithoutPort().isEmpty()) {
                 LOG.warn("EndpointSlices {} have no port named {} (moemesh.router.kubernetes.port-name): their"
                         + " endpoints are left out", targets.slicesWithoutPort(), portName);
             }
-            listener.onEndpoints(last);
+            listener.onEndpoints(targets.endpoints());
+            last = targets.endpoints(); // only once taken: a failed report is delivered again
         }
 
         /** The informer lists again after a failure (every second): say so once per distinct failure. */

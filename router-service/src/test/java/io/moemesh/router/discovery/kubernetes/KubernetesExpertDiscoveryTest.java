@@ -12,6 +12,7 @@ import io.moemesh.router.dispatch.ExpertEndpoint;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.mockwebserver.RecordedRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,9 +42,13 @@ class KubernetesExpertDiscoveryTest {
     }
 
     private void start() {
+        start(reports::add);
+    }
+
+    private void start(ExpertDiscovery.Listener listener) {
         ExpertDiscovery discovery = KubernetesExpertDiscovery.of(
                 new KubernetesDiscoveryProperties("moe", "moemesh.io/role=expert", "grpc", api.url()));
-        subscription = discovery.subscribe(reports::add);
+        subscription = discovery.subscribe(listener);
     }
 
     private void awaitReports(int count) {
@@ -143,6 +148,23 @@ class KubernetesExpertDiscoveryTest {
 
         assertThat(reports).containsExactly(List.of(POD_0, POD_1), List.of(POD_0));
         assertThat(api.lists()).hasSize(2);
+    }
+
+    @Test
+    void aReportTheListenerFailedToTakeIsDeliveredAgainWithoutNewsFromTheApiServer() {
+        api.list("100", pod0("100", true)); // and no watch event: nothing changes from here on
+        AtomicInteger calls = new AtomicInteger();
+        start(endpoints -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new IllegalStateException("the router could not take the endpoints");
+            }
+            reports.add(endpoints);
+        });
+
+        awaitReports(1);
+
+        assertThat(reports).containsExactly(List.of(POD_0));
+        assertThat(calls).hasValue(2);
     }
 
     @Test
