@@ -79,13 +79,13 @@ class ExpertServiceConfiguration {
 
     @Bean
     GrpcServerLifecycle grpcServer(ExpertServiceProperties properties, ExpertGrpcService expert,
-            HealthStatusManager health, EndpointIdentity endpoint, HostedUnits units) {
+            HealthStatusManager health, EndpointIdentity endpoint, HostedUnits units, MicroBatcher batcher) {
         // Handlers never block (Compute decodes, validates and queues; the batcher's worker answers),
         // so they run on the transport thread: one thread hand-off less per call.
         ServerBuilder<?> builder = Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
                 .directExecutor()
                 .maxInboundMessageSize((int) properties.maxMessageSize().toBytes());
-        return new GrpcServerLifecycle("expert", builder, List.of(expert.bindService()), health,
+        GrpcServerLifecycle server = new GrpcServerLifecycle("expert", builder, List.of(expert.bindService()), health,
                 properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override
                     public void started(int port) {
@@ -94,6 +94,9 @@ class ExpertServiceConfiguration {
                                 properties.loopbackWarmup()); // before SERVING: the router sees a warm JVM
                     }
                 });
+        // A worker that died of an Error: NOT_SERVING, so that the supervisor restarts the process.
+        batcher.onFatalFailure(server::markNotServing);
+        return server;
     }
 
     /** The pod name in Kubernetes, else the host name. */

@@ -50,6 +50,8 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
     private final Duration drainTimeout;
     private final Hooks hooks;
     private volatile Server server;
+    /** Why the service cannot serve any more; null while it can. */
+    private volatile String notServing;
 
     public GrpcServerLifecycle(String name, ServerBuilder<?> builder, List<ServerServiceDefinition> services,
             HealthStatusManager health, Duration drainTimeout, Hooks hooks) {
@@ -79,6 +81,27 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         services.forEach(s -> health.setStatus(s.getServiceDescriptor().getName(), ServingStatus.SERVING));
         LOG.info("{} gRPC server listening on port {}", name, server.getPort());
+        if (notServing != null) { // marked while starting: SERVING above must not hide it
+            setAll(ServingStatus.NOT_SERVING);
+        }
+    }
+
+    /**
+     * Something the service needs stopped working (e.g. a worker died of an Error): health answers
+     * NOT_SERVING from now on, before and after {@link #start()}, so that a supervisor restarts the
+     * process. Calls are still accepted; stopping stays the supervisor's decision. Safe from any thread.
+     */
+    public void markNotServing(String reason) {
+        if (notServing == null) {
+            notServing = reason;
+            LOG.error("{} is NOT_SERVING from now on, restart it: {}", name, reason);
+        }
+        setAll(ServingStatus.NOT_SERVING);
+    }
+
+    private void setAll(ServingStatus status) {
+        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
+        services.forEach(s -> health.setStatus(s.getServiceDescriptor().getName(), status));
     }
 
     /**

@@ -56,4 +56,46 @@ class GrpcServerLifecycleTest {
             channel.shutdownNow();
         }
     }
+
+    @Test
+    void markedNotServingWhileRunningAnswersNotServing() {
+        String name = InProcessServerBuilder.generateName();
+        GrpcServerLifecycle lifecycle = new GrpcServerLifecycle("test", InProcessServerBuilder.forName(name),
+                List.<ServerServiceDefinition>of(), new HealthStatusManager(), Duration.ofSeconds(1), hooks);
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+        try {
+            lifecycle.start();
+
+            lifecycle.markNotServing("worker died");
+
+            assertThat(health(channel)).isEqualTo(ServingStatus.NOT_SERVING);
+            assertThat(lifecycle.isRunning()).isTrue();
+        } finally {
+            lifecycle.stop();
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void markedNotServingBeforeStartIsNotHiddenByStart() {
+        String name = InProcessServerBuilder.generateName();
+        GrpcServerLifecycle lifecycle = new GrpcServerLifecycle("test", InProcessServerBuilder.forName(name),
+                List.<ServerServiceDefinition>of(), new HealthStatusManager(), Duration.ofSeconds(1), hooks);
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+        try {
+            lifecycle.markNotServing("worker died during warm-up");
+
+            lifecycle.start();
+
+            assertThat(health(channel)).isEqualTo(ServingStatus.NOT_SERVING);
+        } finally {
+            lifecycle.stop();
+            channel.shutdownNow();
+        }
+    }
+
+    private static ServingStatus health(ManagedChannel channel) {
+        return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(Duration.ofSeconds(5))
+                .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+    }
 }

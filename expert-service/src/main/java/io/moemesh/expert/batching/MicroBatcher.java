@@ -15,6 +15,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Per-unit micro-batching over a fixed pool of workers: concurrent requests for the same unit are
@@ -24,6 +25,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Units are added and released at run time (re-placement). The queues are an immutable map
  * replaced on each change (copy on write), so {@link #submit} reads it without a lock. A released
  * queue takes no new work but finishes what it holds on the shared workers.
+ *
+ * <p>A batch that fails fails only its own requests (see {@link UnitQueue}); a batch that fails with
+ * an {@link Error} also marks the batcher unhealthy for good ({@link #healthy()},
+ * {@link #onFatalFailure}), so that the service stops reporting SERVING and gets restarted.
  */
 public final class MicroBatcher implements AutoCloseable {
 
@@ -36,6 +41,7 @@ public final class MicroBatcher implements AutoCloseable {
     private final Ticker ticker;
     private final WorkerContext context;
     private final MeterRegistry registry;
+    private final WorkerHealth health = new WorkerHealth();
     private volatile Map<UnitId, UnitQueue> queues = Map.of();
     /** Released queues that may still hold work, so that {@link #close()} can fail what they hold. */
     private final Set<UnitQueue> released = ConcurrentHashMap.newKeySet();
@@ -47,7 +53,7 @@ public final class MicroBatcher implements AutoCloseable {
         this.executor = new ScheduledThreadPoolExecutor(policy.workers(), workerThreads());
         // A unit cancels its max-queue-delay timer whenever its queue empties; do not keep them queued.
         executor.setRemoveOnCancelPolicy(true);
-        this.context = new WorkerContext(runner, policy, ticker, executor);
+        this.context = new WorkerContext(runner, policy, ticker, executor, health);
         this.registry = registry;
         host(units);
     }
@@ -122,6 +128,19 @@ public final class MicroBatcher implements AutoCloseable {
 
     public Ticker ticker() {
         return ticker;
+    }
+
+    /** False once a batch failed with an {@link Error}: the workers can no longer be trusted. */
+    public boolean healthy() {
+        return health.failure().isEmpty();
+    }
+
+    /**
+     * {@code listener} is told, once, why the batcher became unhealthy: when it does, or at once if
+     * it already is. It runs on the worker that failed, so it must be quick and must not block.
+     */
+    public void onFatalFailure(Consumer<String> listener) {
+        health.onFatal(listener);
     }
 
     /**

@@ -31,6 +31,13 @@ import org.slf4j.LoggerFactory;
  *
  * Every state change happens under this object's lock, and every change re-checks the queue, so work
  * that arrives as a batch completes is dispatched by one or the other, never stranded.
+ *
+ * <p>When a batch fails, whatever threw (the forward pass, gathering or scattering rows, the meters,
+ * the clock), every request of that batch that has no answer yet fails with {@code FAILED} naming the
+ * cause, the failure is logged at ERROR, and the unit goes on with its next batch: one bad batch
+ * costs its own requests and nothing else. Rows already computed are handed out before the meters
+ * are updated, so a failing meter does not fail them. A batch that fails with an {@link Error} also
+ * marks the workers unhealthy ({@link WorkerHealth}): the process should be restarted.
  */
 final class UnitQueue {
 
@@ -217,7 +224,27 @@ final class UnitQueue {
         return batch;
     }
 
+    /** Runs one batch; answers every request of it, whatever throws (see the class comment). */
     private void run(List<QueuedWork> batch) {
+        try {
+            compute(batch);
+        } catch (RuntimeException e) {
+            LOG.error("{}: a batch of {} requests failed; failing those not answered yet, the next batch runs as "
+                    + "usual", unit, batch.size(), e);
+            fail(batch, e);
+        } catch (Error e) {
+            LOG.error("{}: a batch of {} requests failed with an Error; reporting the expert service unhealthy "
+                    + "and failing those not answered yet", unit, batch.size(), e);
+            try {
+                context.health().fatal(unit + " batch failed with " + e); // unhealthy before its callers hear
+            } finally {
+                fail(batch, e);
+            }
+            throw e;
+        }
+    }
+
+    private void compute(List<QueuedWork> batch) {
         List<QueuedWork> live = liveWork(batch);
         if (live.isEmpty()) {
             return;
@@ -226,25 +253,25 @@ final class UnitQueue {
         float[] x = live.size() == 1 ? live.getFirst().rows : gather(live, tokens);
         float[] out = new float[tokens * hidden];
         long start = context.ticker().nanos();
-        try {
-            context.runner().forward(weights, x, tokens, out);
-        } catch (RuntimeException e) {
-            LOG.error("{}: forward pass over {} tokens failed", unit, tokens, e);
-            fail(live, e);
-            return;
-        } catch (Error e) {
-            fail(live, e);
-            throw e;
-        }
-        metrics.batch(tokens, context.ticker().nanos() - start);
+        context.runner().forward(weights, x, tokens, out);
+        long elapsed = context.ticker().nanos() - start;
         scatter(live, out);
+        metrics.batch(tokens, elapsed);
     }
 
-    private void fail(List<QueuedWork> live, Throwable cause) {
+    /** Fails the work still unanswered (answered or dropped work keeps its result), then counts it. */
+    private void fail(List<QueuedWork> batch, Throwable cause) {
         RejectedWorkException failure = new RejectedWorkException(Reason.FAILED,
-                unit + " forward pass failed (" + cause + "); see the expert service log", cause);
-        live.forEach(work -> work.result.completeExceptionally(failure));
-        metrics.rejected(Reason.FAILED);
+                unit + " batch failed (" + cause + "); see the expert service log", cause);
+        int failed = 0;
+        for (QueuedWork work : batch) {
+            if (work.result.completeExceptionally(failure)) {
+                failed++;
+            }
+        }
+        for (int i = 0; i < failed; i++) {
+            metrics.rejected(Reason.FAILED);
+        }
     }
 
     /** Drops work whose deadline passed while it was queued, and skips work already dropped. */

@@ -2,6 +2,7 @@ package io.moemesh.expert.batching;
 
 import java.util.concurrent.ScheduledExecutorService;
 
-/** What every unit queue shares: the FFN, the policy, the clock and the worker pool. */
-record WorkerContext(FfnRunner runner, BatchingPolicy policy, Ticker ticker, ScheduledExecutorService executor) {
+/** What every unit queue shares: the FFN, the policy, the clock, the worker pool and its health. */
+record WorkerContext(FfnRunner runner, BatchingPolicy policy, Ticker ticker, ScheduledExecutorService executor,
+        WorkerHealth health) {
 }

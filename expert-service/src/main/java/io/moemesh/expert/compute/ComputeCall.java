@@ -8,12 +8,17 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A request whose work is queued: completes with the combined output once every unit has answered,
- * or fails as soon as one unit's work fails (and drops the rest).
+ * or fails as soon as one unit's work fails (and drops the rest). It always completes: a failure
+ * while combining the outputs fails it with INTERNAL instead of vanishing into a future nobody reads.
  */
 public final class ComputeCall {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ComputeCall.class);
 
     private final int tokens;
     private final int hiddenSize;
@@ -32,7 +37,7 @@ public final class ComputeCall {
         this.remaining = new AtomicInteger(groups.size());
         for (int i = 0; i < work.size(); i++) {
             int part = i;
-            work.get(i).result().whenComplete((rows, error) -> onPartDone(part, rows, error));
+            work.get(i).result().whenComplete((rows, error) -> completeWith(part, rows, error));
         }
     }
 
@@ -51,20 +56,33 @@ public final class ComputeCall {
         work.forEach(queued -> queued.drop(reason, message));
     }
 
+    private void completeWith(int part, float[] rows, Throwable error) {
+        try {
+            onPartDone(part, rows, error);
+        } catch (RuntimeException | Error e) {
+            LOG.error("combining the experts' outputs of a request failed", e);
+            fail(new ComputeException(ComputeException.Kind.INTERNAL, "combining the experts' outputs failed: " + e
+                    + "; see the expert service log"));
+        }
+    }
+
     private void onPartDone(int part, float[] rows, Throwable error) {
         if (error != null) {
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            ComputeException failure = cause instanceof RejectedWorkException rejected
+            fail(cause instanceof RejectedWorkException rejected
                     ? ComputeException.from(rejected)
-                    : new ComputeException(ComputeException.Kind.INTERNAL, "expert compute failed: " + cause);
-            if (result.completeExceptionally(failure)) {
-                work.forEach(queued -> queued.drop(Reason.CANCELLED, "another unit of the request failed"));
-            }
+                    : new ComputeException(ComputeException.Kind.INTERNAL, "expert compute failed: " + cause));
             return;
         }
         outputs[part] = rows;
         if (remaining.decrementAndGet() == 0) {
             result.complete(combine());
+        }
+    }
+
+    private void fail(ComputeException failure) {
+        if (result.completeExceptionally(failure)) {
+            work.forEach(queued -> queued.drop(Reason.CANCELLED, "another unit of the request failed"));
         }
     }
 

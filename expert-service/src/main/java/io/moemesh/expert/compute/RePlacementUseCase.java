@@ -38,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * Calls are serialized: one re-placement at a time. They block for the load and warm-up, so callers
  * run them off the gRPC transport threads. Compute never waits for them: it reads the published
  * {@link UnitRoster}.
+ *
+ * <p>A {@link #setPartnerUnits} that fails, whatever throws (an {@link Error} from a mapped weight
+ * page included), changes nothing: the new roster is not published and the queues it added are
+ * released again, so the same call can simply be retried.
  */
 public final class RePlacementUseCase {
 
@@ -81,12 +85,30 @@ public final class RePlacementUseCase {
             long start = System.nanoTime();
             SortedMap<UnitId, ExpertWeights> loaded = loadAndWarm(fresh);
             batcher.host(loaded); // queues first: a published unit must find its queue
-            UnitRoster next = units.setPartners(wanted, loaded);
-            LOG.info("partner units now {}: loaded and warmed {} in {} ms; retiring {}", next.partners(),
-                    fresh, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), next.retiring());
-            return describe.describe(next);
+            EndpointDescription answer = publish(current, wanted, loaded);
+            LOG.info("partner units now {}: loaded and warmed {} in {} ms; retiring {}", answer.partnerUnits(),
+                    fresh, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), answer.retiringUnits());
+            return answer;
         } finally {
             oneAtATime.unlock();
+        }
+    }
+
+    /**
+     * Describes the roster with {@code wanted} as partners, then publishes it; nothing is published
+     * unless the description succeeded. On any failure the queues just hosted for {@code loaded} are
+     * released again (no call can have reached them: their units were never published).
+     */
+    private EndpointDescription publish(UnitRoster current, SortedSet<UnitId> wanted,
+            SortedMap<UnitId, ExpertWeights> loaded) {
+        try {
+            EndpointDescription answer = describe.describe(current.withPartners(wanted, loaded));
+            units.setPartners(wanted, loaded);
+            return answer;
+        } catch (RuntimeException | Error e) {
+            batcher.release(loaded.keySet());
+            throw new RePlacementException(Kind.INTERNAL, "publishing partner units " + wanted + " failed: " + e
+                    + "; nothing was changed, retry the call; see the expert service log", e);
         }
     }
 
@@ -145,10 +167,13 @@ public final class RePlacementUseCase {
         } catch (UnitLoadException e) {
             throw new RePlacementException(Kind.INTERNAL, "cannot load partner units " + fresh + ": "
                     + e.getMessage() + "; nothing was changed", e);
+        } catch (Error e) { // e.g. OutOfMemoryError, or InternalError from a fault in a mapped page
+            throw new RePlacementException(Kind.INTERNAL, "loading partner units " + fresh + " failed: " + e
+                    + "; nothing was changed, see the expert service log", e);
         }
         try {
             ExpertWarmup.run(loaded, warmupRunner, warmupBudget);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // the first touch of the mapped weights: where a bad page faults
             throw new RePlacementException(Kind.INTERNAL, "warming up partner units " + fresh + " failed: " + e
                     + "; nothing was changed, see the expert service log", e);
         }

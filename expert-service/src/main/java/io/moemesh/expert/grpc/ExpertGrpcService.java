@@ -36,6 +36,11 @@ import org.slf4j.LoggerFactory;
  * The caller's deadline travels with the work, and a cancelled call drops whatever is still queued.
  * Re-placement calls block (they load and warm weights), so they run on the {@code blocking}
  * executor, never on the transport thread.
+ *
+ * <p>Every call is answered exactly once, from code that cannot throw past it: a response, or a
+ * status with a description. Answering runs in completion callbacks, whose exceptions would vanish
+ * into futures nobody reads and leave the call open, so it catches everything and closes the call
+ * with INTERNAL instead. A cancelled call is not answered: the cancellation already closed it.
  */
 public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
 
@@ -74,14 +79,30 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
             return;
         }
         call.setOnCancelHandler(() -> pending.cancel(isExpired(context.getDeadline())));
-        pending.result().whenComplete((output, error) -> {
-            if (error != null) {
-                call.onError(toStatus(request, error).asRuntimeException());
+        pending.result().whenComplete((output, error) -> answer(call, request, output, error));
+    }
+
+    private void answer(ServerCallStreamObserver<ComputeResponse> call, ComputeRequest request, float[] output,
+            Throwable error) {
+        if (call.isCancelled()) {
+            return;
+        }
+        Status failure;
+        if (error == null) {
+            try {
+                call.onNext(ExpertProtoMapper.toResponse(output, request.getRoutesCount(), compute.hiddenSize()));
+                call.onCompleted();
                 return;
+            } catch (RuntimeException | Error e) {
+                LOG.error("request {} layer {}: sending the response failed", request.getRequestId(),
+                        request.getLayer(), e);
+                failure = Status.INTERNAL.withDescription("expert service could not send the response to request "
+                        + request.getRequestId() + ": " + e + "; see the expert service log").withCause(e);
             }
-            call.onNext(ExpertProtoMapper.toResponse(output, request.getRoutesCount(), compute.hiddenSize()));
-            call.onCompleted();
-        });
+        } else {
+            failure = toStatus(request, error);
+        }
+        closeWith(call, failure, "request " + request.getRequestId());
     }
 
     @Override
@@ -113,13 +134,28 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
             DescribeResponse response;
             try {
                 response = ExpertProtoMapper.toResponse(change.get());
-            } catch (RuntimeException e) {
-                responses.onError(toStatus(method, e).asRuntimeException());
+            } catch (RuntimeException | Error e) {
+                closeWith(responses, toStatus(method, e), method);
                 return;
             }
-            responses.onNext(response);
-            responses.onCompleted();
+            try {
+                responses.onNext(response);
+                responses.onCompleted();
+            } catch (RuntimeException e) {
+                LOG.error("{}: applied, but sending the answer failed", method, e);
+                closeWith(responses, Status.INTERNAL.withDescription(method + " was applied but its answer could "
+                        + "not be sent: " + e + "; call Describe to see the result").withCause(e), method);
+            }
         });
+    }
+
+    /** The last resort: closes the call with {@code status}; if even that fails, the call is gone and it is logged. */
+    private static void closeWith(StreamObserver<?> call, Status status, String what) {
+        try {
+            call.onError(status.asRuntimeException());
+        } catch (RuntimeException e) {
+            LOG.warn("{}: could not close the call with {}: {}", what, status.getCode(), e.toString());
+        }
     }
 
     private long deadlineNanos(Context context) {
@@ -144,7 +180,7 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
                 + cause + "; see the expert service log").withCause(cause);
     }
 
-    private static Status toStatus(String method, RuntimeException error) {
+    private static Status toStatus(String method, Throwable error) {
         if (error instanceof RePlacementException refused) {
             if (refused.kind() == RePlacementException.Kind.INVALID_ARGUMENT) {
                 LOG.debug("{}: {}", method, refused.getMessage());

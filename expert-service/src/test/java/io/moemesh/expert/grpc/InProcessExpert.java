@@ -1,14 +1,16 @@
 package io.moemesh.expert.grpc;
 
 import io.grpc.ManagedChannel;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.moemesh.core.kernel.Kernels;
 import io.moemesh.expert.TinyModel;
 import io.moemesh.expert.batching.BatchingPolicy;
-import io.moemesh.expert.batching.ExpertFfnRunner;
 import io.moemesh.expert.batching.FfnRunner;
 import io.moemesh.expert.batching.MicroBatcher;
 import io.moemesh.expert.batching.Ticker;
@@ -17,7 +19,6 @@ import io.moemesh.expert.compute.DescribeUseCase;
 import io.moemesh.expert.compute.RePlacementUseCase;
 import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.expert.unit.HostedUnits;
-import io.moemesh.expert.unit.UnitId;
 import io.moemesh.expert.unit.UnitPlacement;
 import io.moemesh.proto.internal.v1.ExpertGrpc;
 import java.time.Duration;
@@ -32,22 +33,24 @@ final class InProcessExpert implements AutoCloseable {
 
     final HostedUnits units;
     final MicroBatcher batcher;
-    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    final SimpleMeterRegistry registry;
     final GrpcServerLifecycle server;
     private final ManagedChannel channel;
 
-    private InProcessExpert(UnitPlacement placement, BatchingPolicy policy, FfnRunner runner, Duration drainTimeout) {
-        units = HostedUnits.load(TinyModel.dir(), placement);
-        batcher = new MicroBatcher(units.weights(), runner, policy, Ticker.system(), registry);
-        DescribeUseCase describe = new DescribeUseCase(units, "cpu-scalar", () -> "test-endpoint");
-        // Warm-up through its own runner: a gated test runner must see only the test's calls.
+    private InProcessExpert(ExpertSetup setup) {
+        registry = setup.registry();
+        units = HostedUnits.load(TinyModel.dir(), setup.placement());
+        batcher = new MicroBatcher(units.weights(), setup.runner(), setup.policy(), Ticker.system(), registry);
+        DescribeUseCase describe = new DescribeUseCase(units, "cpu-scalar", setup.endpointId());
         RePlacementUseCase rePlacement = new RePlacementUseCase(units, batcher, describe,
-                new ExpertFfnRunner(Kernels.best()), PARTNER_WARMUP);
+                setup.partnerWarmupRunner(), PARTNER_WARMUP);
         ExpertGrpcService service = new ExpertGrpcService(new ComputeUseCase(units, batcher), describe, rePlacement,
                 task -> Thread.ofVirtual().start(task), Ticker.system());
         String name = InProcessServerBuilder.generateName();
-        server = new GrpcServerLifecycle("expert", InProcessServerBuilder.forName(name), List.of(service.bindService()),
-                new HealthStatusManager(), drainTimeout, new GrpcServerLifecycle.Hooks() { });
+        server = new GrpcServerLifecycle("expert", InProcessServerBuilder.forName(name),
+                List.of(ServerInterceptors.intercept(service.bindService(), setup.interceptors())),
+                new HealthStatusManager(), setup.drainTimeout(), new GrpcServerLifecycle.Hooks() { });
+        batcher.onFatalFailure(server::markNotServing); // as ExpertServiceConfiguration wires it
         server.start();
         channel = InProcessChannelBuilder.forName(name).build();
     }
@@ -58,7 +61,7 @@ final class InProcessExpert implements AutoCloseable {
      * computed earlier or later in the run (the Vector API's EXP can differ by an ulp between tiers).
      */
     static InProcessExpert start() {
-        return start(DEFAULT_POLICY, new ExpertFfnRunner(Kernels.best()));
+        return start(ExpertSetup.defaults());
     }
 
     static InProcessExpert start(BatchingPolicy policy, FfnRunner runner) {
@@ -66,12 +69,17 @@ final class InProcessExpert implements AutoCloseable {
     }
 
     static InProcessExpert start(BatchingPolicy policy, FfnRunner runner, Duration drainTimeout) {
-        return start(new UnitPlacement(List.of(3, 5), List.of(new UnitId(1, 7))), policy, runner, drainTimeout);
+        return start(ExpertSetup.defaults().withPolicy(policy).withRunner(runner).withDrainTimeout(drainTimeout));
     }
 
     static InProcessExpert start(UnitPlacement placement, BatchingPolicy policy, FfnRunner runner,
             Duration drainTimeout) {
-        return new InProcessExpert(placement, policy, runner, drainTimeout);
+        return start(ExpertSetup.defaults().withPlacement(placement).withPolicy(policy).withRunner(runner)
+                .withDrainTimeout(drainTimeout));
+    }
+
+    static InProcessExpert start(ExpertSetup setup) {
+        return new InProcessExpert(setup);
     }
 
     ExpertGrpc.ExpertBlockingStub blocking() {
@@ -84,6 +92,12 @@ final class InProcessExpert implements AutoCloseable {
 
     ExpertGrpc.ExpertFutureStub future(Duration deadline) {
         return ExpertGrpc.newFutureStub(channel).withDeadlineAfter(deadline);
+    }
+
+    /** What the standard gRPC health service answers for the whole server. */
+    ServingStatus health() {
+        return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(Duration.ofSeconds(10))
+                .check(HealthCheckRequest.getDefaultInstance()).getStatus();
     }
 
     double meter(String name, String reason) {
