@@ -150,9 +150,12 @@ class RouterConfiguration {
     SchedulerWatchdog schedulerWatchdog(RouterProperties properties, BatchScheduler scheduler,
             GrpcServerLifecycle server) {
         Duration stall = properties.stallTimeout();
-        Runnable onFatal = properties.exitOnSchedulerFailure()
-                ? () -> Thread.ofPlatform().name("router-exit").start(() -> System.exit(SCHEDULER_FAILURE_EXIT_CODE))
-                : () -> { };
+        Runnable onFatal = () -> {
+            server.markNotServing("the batch scheduler's loop died (see the error above)");
+            if (properties.exitOnSchedulerFailure()) {
+                Thread.ofPlatform().name("router-exit").start(() -> System.exit(SCHEDULER_FAILURE_EXIT_CODE));
+            }
+        };
         return new SchedulerWatchdog(() -> scheduler.health(stall), server::serving, onFatal)
                 .start(WATCHDOG_PERIOD);
     }

@@ -105,16 +105,15 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
     }
 
     /**
-     * Sets what health reports for the whole server and each of its services, e.g. NOT_SERVING while
-     * a service's work loop makes no progress. Ignored before start and once the server drains.
+     * A passing condition, unlike {@link #markNotServing}: NOT_SERVING while a service's work loop
+     * makes no progress, SERVING again once it does. Ignored before start, once the server drains,
+     * and after {@link #markNotServing} (that one is for good).
      */
     public void serving(boolean serving) {
-        if (server == null) {
+        if (server == null || notServing != null) {
             return;
         }
-        ServingStatus status = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
-        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, status);
-        services.forEach(s -> health.setStatus(s.getServiceDescriptor().getName(), status));
+        setAll(serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
     }
 
     @Override

@@ -94,6 +94,30 @@ class GrpcServerLifecycleTest {
         }
     }
 
+    @Test
+    void aPassingConditionTurnsHealthOffAndOnButCannotUndoAMarkForGood() {
+        String name = InProcessServerBuilder.generateName();
+        GrpcServerLifecycle lifecycle = new GrpcServerLifecycle("test", InProcessServerBuilder.forName(name),
+                List.<ServerServiceDefinition>of(), new HealthStatusManager(), Duration.ofSeconds(1), hooks);
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+        try {
+            lifecycle.start();
+            lifecycle.serving(false);
+            ServingStatus stalled = health(channel);
+            lifecycle.serving(true);
+            ServingStatus recovered = health(channel);
+            lifecycle.markNotServing("loop died");
+            lifecycle.serving(true);
+
+            assertThat(stalled).isEqualTo(ServingStatus.NOT_SERVING);
+            assertThat(recovered).isEqualTo(ServingStatus.SERVING);
+            assertThat(health(channel)).isEqualTo(ServingStatus.NOT_SERVING);
+        } finally {
+            lifecycle.stop();
+            channel.shutdownNow();
+        }
+    }
+
     private static ServingStatus health(ManagedChannel channel) {
         return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(Duration.ofSeconds(5))
                 .check(HealthCheckRequest.getDefaultInstance()).getStatus();
