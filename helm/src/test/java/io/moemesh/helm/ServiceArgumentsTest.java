@@ -192,4 +192,13 @@ class ServiceArgumentsTest {
         assertThat(mainContainer(gateway).getImage()).isEqualTo("registry.local:5000/moemesh/gateway-service:0.2.0-rc1");
         assertThat(mainContainer(gateway).getImagePullPolicy()).isEqualTo("Always");
     }
+
+    @Test
+    void theRouterGetsItsStallTimeoutAndStreamBacklogFromValues() {
+        V1Container router = mainContainer(Chart.withDefaults().set("router.stallTimeout", "45s")
+                .set("router.maxStreamBacklog", 64).render().deployments("router").getFirst());
+
+        assertThat(arg(router, "moemesh.router.stall-timeout")).isEqualTo("45s");
+        assertThat(arg(router, "moemesh.router.max-stream-backlog")).isEqualTo("64");
+    }
 }
