@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "moe-mesh 0.1.0",
         description = "Serve Mixture-of-Experts models as one service per expert.",
-        subcommands = {GenerateCommand.class, RoutesCommand.class, UpCommand.class, DownCommand.class, PlanCommand.class,
+        subcommands = {GenerateCommand.class, RoutesCommand.class, UpCommand.class, DownCommand.class, StatusCommand.class,
+                PlanCommand.class,
                 DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class MoeCommand {

@@ -16,12 +16,18 @@ final class HealthProbe {
     }
 
     static boolean serving(String target) {
+        return "SERVING".equals(status(target));
+    }
+
+    /** SERVING, NOT_SERVING (or another health status), or why the health service did not answer. */
+    static String status(String target) {
         ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
         try {
-            return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
-                    .check(HealthCheckRequest.getDefaultInstance()).getStatus() == ServingStatus.SERVING;
+            ServingStatus status = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(1, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+            return status.name();
         } catch (StatusRuntimeException e) {
-            return false;
+            return "no answer (" + e.getStatus().getCode() + ")";
         } finally {
             channel.shutdownNow();
         }

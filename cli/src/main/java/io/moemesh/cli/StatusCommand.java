@@ -1,0 +1,48 @@
+package io.moemesh.cli;
+
+import io.moemesh.cli.local.ClusterState;
+import io.moemesh.cli.local.ProcessStatus;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code moe status}: each process of the local cluster, alive or not, and its gRPC health. {@code moe up}
+ * supervises nothing after it returns: a service that exited stays down until {@code moe down && moe up}.
+ */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show whether each process of the local cluster runs and answers SERVING; exit 3 if one does not.")
+final class StatusCommand implements Callable<Integer> {
+
+    static final int UNHEALTHY = 3;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--state-dir", defaultValue = ".moe", description = "State directory of `moe up` (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        ClusterState state = ClusterState.read(stateDir);
+        List<ProcessStatus> statuses = ProcessStatus.of(state);
+        for (ProcessStatus s : statuses) {
+            out.printf("  %-10s %-10s %-16s pid %-8d %s%n", s.process().name(), s.process().role(), s.process().target(),
+                    s.process().pid(), s.alive() ? s.health() : "EXITED (log: " + s.process().log() + ")");
+        }
+        long unhealthy = statuses.stream().filter(s -> !s.healthy()).count();
+        if (unhealthy == 0) {
+            out.printf("all %d processes run and answer SERVING%n", statuses.size());
+            return 0;
+        }
+        out.printf("%d of %d processes are not serving; see their logs. `moe up` restarts nothing: "
+                + "`moe down && moe up` starts the cluster again%n", unhealthy, statuses.size());
+        return UNHEALTHY;
+    }
+}
