@@ -56,6 +56,11 @@ public final class ActiveSequence {
         return count > 0;
     }
 
+    /** Tokens generated so far (EOS, which is not kept, excluded). */
+    public int generatedTokens() {
+        return count;
+    }
+
     public int lastToken() {
         return generated[count - 1];
     }

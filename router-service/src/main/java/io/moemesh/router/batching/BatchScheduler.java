@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
  * sampler or the tokenizer throws ends that request with an error and nothing else. A forward step
  * that throws is re-run one request at a time (the KV cache is written by position, so re-running a
  * step is safe), so only the requests that fail alone are failed. A cancelled request leaves the
- * batch before the next step. Only an {@link Error} stops the loop: then every request gets an
- * error, new ones are refused, and {@link #health} reports it as fatal, so the router can turn its
- * health NOT_SERVING and exit for a supervisor to restart it.
+ * batch before the next step. Only an {@link Error}, or an exception from the scheduler's own
+ * bookkeeping (a bug, after which its state cannot be trusted), stops the loop: then every request
+ * gets an error, new ones are refused, and {@link #health} reports it as fatal, so the router turns
+ * its health NOT_SERVING and exits for a supervisor to restart it.
  */
 public final class BatchScheduler implements AutoCloseable {
 
@@ -181,7 +182,7 @@ public final class BatchScheduler implements AutoCloseable {
         if (!isCancelled(r.sink)) {
             return false;
         }
-        stats.cancelled(r.tokensAfterCancel);
+        stats.cancelled(r.sequence.generatedTokens(), r.tokensAfterCancel);
         return true;
     }
 
@@ -242,7 +243,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void admit(Queued q) {
         if (isCancelled(q.sink())) {
-            stats.cancelled(0);
+            stats.cancelled(0, 0);
             return;
         }
         try {

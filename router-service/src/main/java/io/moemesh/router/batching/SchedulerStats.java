@@ -16,6 +16,7 @@ public final class SchedulerStats {
     private final LongAdder failed = new LongAdder();
     private final LongAdder abandonedStreams = new LongAdder();
     private final LongAdder tokensAfterCancel = new LongAdder();
+    private final LongAdder tokensOfCancelled = new LongAdder();
     private final AtomicLong maxTokensAfterCancel = new AtomicLong();
 
     void stepped() {
@@ -26,9 +27,13 @@ public final class SchedulerStats {
         completed.increment();
     }
 
-    /** A request left the batch because its client cancelled, after {@code wastedTokens} tokens nobody read. */
-    void cancelled(int wastedTokens) {
+    /**
+     * A request left the batch because its client cancelled: it had generated {@code generated}
+     * tokens, the last {@code wastedTokens} of them after the router learnt that its client had gone.
+     */
+    void cancelled(int generated, int wastedTokens) {
         cancelled.increment();
+        tokensOfCancelled.add(generated);
         tokensAfterCancel.add(wastedTokens);
         maxTokensAfterCancel.accumulateAndGet(wastedTokens, Math::max);
     }
@@ -65,6 +70,14 @@ public final class SchedulerStats {
     /** Tokens computed for requests whose client had already gone, summed over those requests. */
     public long tokensAfterCancel() {
         return tokensAfterCancel.sum();
+    }
+
+    /**
+     * Every token generated for requests that were then cancelled; minus the tokens their clients
+     * received, it is what clients that left cost, the gateway-to-router propagation included.
+     */
+    public long tokensOfCancelledRequests() {
+        return tokensOfCancelled.sum();
     }
 
     /** The most tokens one cancelled request received after its client had gone. */

@@ -32,6 +32,8 @@ public final class SchedulerMetrics implements MeterBinder {
                 stats, SchedulerStats::abandonedStreams);
         counter(registry, "moemesh.router.tokens.after.cancel", "tokens computed for requests whose client had gone",
                 stats, SchedulerStats::tokensAfterCancel);
+        counter(registry, "moemesh.router.tokens.cancelled.requests", "tokens generated for requests then cancelled",
+                stats, SchedulerStats::tokensOfCancelledRequests);
         Gauge.builder("moemesh.router.tokens.after.cancel.max", stats, SchedulerStats::maxTokensAfterCancel)
                 .description("the most tokens one cancelled request received after its client had gone")
                 .register(registry);

@@ -298,6 +298,7 @@ class BatchSchedulerTest {
         assertThat(s.stats().cancelledRequests()).isEqualTo(1);
         assertThat(s.stats().tokensAfterCancel()).isEqualTo(1);
         assertThat(s.stats().maxTokensAfterCancel()).isEqualTo(1);
+        assertThat(s.stats().tokensOfCancelledRequests()).isEqualTo(3);
         assertThat(s.load()).isZero();
     }
 
