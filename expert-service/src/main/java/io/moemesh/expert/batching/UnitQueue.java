@@ -255,8 +255,17 @@ final class UnitQueue {
         long start = context.ticker().nanos();
         context.runner().forward(weights, x, tokens, out);
         long elapsed = context.ticker().nanos() - start;
+        record(tokens, elapsed); // before the answers, so that a caller that got one sees it counted
         scatter(live, out);
-        metrics.batch(tokens, elapsed);
+    }
+
+    /** Counts a computed batch; a meter that fails is logged and costs no answer. */
+    private void record(int tokens, long elapsedNanos) {
+        try {
+            metrics.batch(tokens, elapsedNanos);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: could not record a batch of {} tokens in its meters: {}", unit, tokens, e.toString());
+        }
     }
 
     /** Fails the work still unanswered (answered or dropped work keeps its result), then counts it. */
