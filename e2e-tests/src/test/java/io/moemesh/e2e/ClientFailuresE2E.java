@@ -12,19 +12,13 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.moemesh.client.DeadlineExceededException;
 import io.moemesh.client.GenerateOptions;
-import io.moemesh.client.GenerationListener;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.client.MoeMeshException;
-import io.moemesh.client.StreamingCall;
-import io.moemesh.client.TextChunk;
 import io.moemesh.proto.v1.GenerateRequest;
-import io.moemesh.proto.v1.GenerateResponse;
-import io.moemesh.proto.v1.MoeMeshGrpc;
-import io.moemesh.proto.v1.SamplingParams;
+import io.moemesh.testing.FailingClients;
 import io.moemesh.testing.InProcessReference;
 import io.moemesh.testing.PrometheusMetrics;
 import java.nio.file.Path;
@@ -35,7 +29,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -112,7 +106,8 @@ class ClientFailuresE2E {
     void streamsCancelledAfterTheirFirstChunkLeaveTheRouterExact() {
         List<CompletableFuture<MoeMeshException>> ends = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            ends.add(cancelAfterFirstChunk("Once upon a time, " + i));
+            ends.add(FailingClients.cancelAfterFirstChunk(client, GenerateOptions.builder().prompt("Once upon a time, " + i)
+                    .maxTokens(LONG).ignoreEos(true).build(), new AtomicLong()));
         }
         for (CompletableFuture<MoeMeshException> end : ends) {
             assertThat(end.orTimeout(2, TimeUnit.MINUTES).join().code()).isEqualTo(Status.Code.CANCELLED);
@@ -145,25 +140,16 @@ class ClientFailuresE2E {
     void aClientThatNeverReadsAndCallsDroppedAtOnceHoldNobodyUp() {
         ManagedChannel stuckChannel = Grpc.newChannelBuilder(gatewayTarget, InsecureChannelCredentials.create())
                 .build();
-        AtomicReference<ClientCallStreamObserver<GenerateRequest>> stuck = new AtomicReference<>();
+        ClientCallStreamObserver<GenerateRequest> stuck = FailingClients.neverReading(stuckChannel,
+                FailingClients.request("Never read me", LONG));
         try {
-            MoeMeshGrpc.newStub(stuckChannel).generate(longRequest("Never read me"), new Ignoring() {
-                @Override
-                public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
-                    call.disableAutoRequestWithInitial(0);
-                    stuck.set(call);
-                }
-            });
             for (int i = 0; i < 20; i++) {
-                ManagedChannel channel = Grpc.newChannelBuilder(gatewayTarget, InsecureChannelCredentials.create())
-                        .build();
-                MoeMeshGrpc.newStub(channel).generate(longRequest("Gone at once " + i), new Ignoring());
-                channel.shutdownNow();
+                FailingClients.sendAndDisconnect(gatewayTarget, FailingClients.request("Gone at once " + i, LONG));
             }
 
             awaitRouterIdleAndExact();
         } finally {
-            stuck.get().cancel("test over", null);
+            stuck.cancel("test over", null);
             stuckChannel.shutdownNow();
         }
     }
@@ -177,32 +163,6 @@ class ClientFailuresE2E {
         assertThat(routerMetrics.sum("moemesh_router_requests_failed_total", "")).isZero();
     }
 
-    private CompletableFuture<MoeMeshException> cancelAfterFirstChunk(String prompt) {
-        CompletableFuture<MoeMeshException> end = new CompletableFuture<>();
-        AtomicReference<StreamingCall> call = new AtomicReference<>();
-        call.set(client.stream(GenerateOptions.builder().prompt(prompt).maxTokens(LONG).ignoreEos(true).build(),
-                new GenerationListener() {
-                    @Override
-                    public void onChunk(TextChunk chunk) {
-                        StreamingCall c = call.get();
-                        if (c != null) {
-                            c.cancel();
-                        }
-                    }
-
-                    @Override
-                    public void onComplete(GenerationResult result) {
-                        end.completeExceptionally(new AssertionError("finished although cancelled: " + prompt));
-                    }
-
-                    @Override
-                    public void onError(MoeMeshException error) {
-                        end.complete(error);
-                    }
-                }));
-        return end;
-    }
-
     private void awaitRouterIdleAndExact() {
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                 .until(() -> routerMetrics.sum("moemesh_router_scheduler_load", "") == 0);
@@ -211,11 +171,6 @@ class ClientFailuresE2E {
                     .ignoreEos(true).build());
             assertThat(r.tokenIds()).as(prompt).isEqualTo(expected.get(prompt));
         }
-    }
-
-    private static GenerateRequest longRequest(String prompt) {
-        return GenerateRequest.newBuilder().setPrompt(prompt)
-                .setSampling(SamplingParams.newBuilder().setMaxTokens(LONG).setIgnoreEos(true)).build();
     }
 
     private void watchRouterHealth() {
@@ -238,25 +193,6 @@ class ClientFailuresE2E {
             Thread.currentThread().interrupt();
         } finally {
             channel.shutdownNow();
-        }
-    }
-
-    /** Reads nothing it is sent. */
-    private static class Ignoring implements ClientResponseObserver<GenerateRequest, GenerateResponse> {
-        @Override
-        public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
-        }
-
-        @Override
-        public void onNext(GenerateResponse value) {
-        }
-
-        @Override
-        public void onError(Throwable t) {
-        }
-
-        @Override
-        public void onCompleted() {
         }
     }
 }

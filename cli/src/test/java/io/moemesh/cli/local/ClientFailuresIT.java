@@ -8,19 +8,13 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import io.moemesh.client.DeadlineExceededException;
 import io.moemesh.client.GenerateOptions;
-import io.moemesh.client.GenerationListener;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.client.MoeMeshException;
-import io.moemesh.client.StreamingCall;
-import io.moemesh.client.TextChunk;
 import io.moemesh.proto.v1.GenerateRequest;
-import io.moemesh.proto.v1.GenerateResponse;
-import io.moemesh.proto.v1.MoeMeshGrpc;
-import io.moemesh.proto.v1.SamplingParams;
+import io.moemesh.testing.FailingClients;
 import io.moemesh.testing.InProcessReference;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -37,7 +31,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -122,7 +115,8 @@ class ClientFailuresIT {
         AtomicLong received = new AtomicLong();
         List<CompletableFuture<MoeMeshException>> ends = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
-            ends.add(cancelAfterFirstChunk("Once upon a time, " + i, received));
+            ends.add(FailingClients.cancelAfterFirstChunk(client, GenerateOptions.builder().prompt("Once upon a time, " + i)
+                    .maxTokens(LONG).ignoreEos(true).build(), received));
         }
         for (CompletableFuture<MoeMeshException> end : ends) {
             assertThat(end.orTimeout(2, TimeUnit.MINUTES).join().code()).isEqualTo(io.grpc.Status.Code.CANCELLED);
@@ -164,33 +158,13 @@ class ClientFailuresIT {
     @Order(3)
     void aClientThatNeverReadsHoldsNobodyUp() {
         ManagedChannel channel = Grpc.newChannelBuilder(gateway.target(), InsecureChannelCredentials.create()).build();
-        AtomicReference<ClientCallStreamObserver<GenerateRequest>> stuck = new AtomicReference<>();
+        ClientCallStreamObserver<GenerateRequest> stuck = FailingClients.neverReading(channel,
+                FailingClients.request("Never read me", LONG));
         try {
-            MoeMeshGrpc.newStub(channel).generate(longRequest("Never read me"), new ClientResponseObserver<
-                    GenerateRequest, GenerateResponse>() {
-                @Override
-                public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
-                    call.disableAutoRequestWithInitial(0);
-                    stuck.set(call);
-                }
-
-                @Override
-                public void onNext(GenerateResponse value) {
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                }
-
-                @Override
-                public void onCompleted() {
-                }
-            });
-
             assertExactTokens();
             awaitRouterIdle(); // its generation finished or was ended; it does not hold a batch slot
         } finally {
-            stuck.get().cancel("test over", null);
+            stuck.cancel("test over", null);
             channel.shutdownNow();
         }
     }
@@ -216,22 +190,7 @@ class ClientFailuresIT {
     @Order(5)
     void callsDroppedRightAfterTheyWereSentLeaveNothingBehind() {
         for (int i = 0; i < 50; i++) {
-            ManagedChannel channel = Grpc.newChannelBuilder(gateway.target(), InsecureChannelCredentials.create())
-                    .build();
-            MoeMeshGrpc.newStub(channel).generate(longRequest("Gone at once " + i), new io.grpc.stub.StreamObserver<>() {
-                @Override
-                public void onNext(GenerateResponse value) {
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                }
-
-                @Override
-                public void onCompleted() {
-                }
-            });
-            channel.shutdownNow();
+            FailingClients.sendAndDisconnect(gateway.target(), FailingClients.request("Gone at once " + i, LONG));
         }
 
         awaitRouterIdle();
@@ -250,38 +209,6 @@ class ClientFailuresIT {
                 .isLessThanOrEqualTo(baselineThreads + THREAD_GROWTH_BOUND);
         assertThat(healthFailures).isEmpty();
         assertThat(routerProbe.metric("moemesh_router_requests_failed_total", "")).isZero();
-    }
-
-    private CompletableFuture<MoeMeshException> cancelAfterFirstChunk(String prompt, AtomicLong received) {
-        CompletableFuture<MoeMeshException> end = new CompletableFuture<>();
-        AtomicReference<StreamingCall> call = new AtomicReference<>();
-        call.set(client.stream(GenerateOptions.builder().prompt(prompt).maxTokens(LONG).ignoreEos(true).build(),
-                new GenerationListener() {
-                    @Override
-                    public void onChunk(TextChunk chunk) {
-                        received.addAndGet(chunk.tokenIds().size());
-                        StreamingCall c = call.get();
-                        if (c != null) {
-                            c.cancel();
-                        }
-                    }
-
-                    @Override
-                    public void onComplete(GenerationResult result) {
-                        end.completeExceptionally(new AssertionError("finished although cancelled: " + prompt));
-                    }
-
-                    @Override
-                    public void onError(MoeMeshException error) {
-                        end.complete(error);
-                    }
-                }));
-        return end;
-    }
-
-    private static GenerateRequest longRequest(String prompt) {
-        return GenerateRequest.newBuilder().setPrompt(prompt)
-                .setSampling(SamplingParams.newBuilder().setMaxTokens(LONG).setIgnoreEos(true)).build();
     }
 
     private void assertExactTokens() {
