@@ -35,7 +35,7 @@ final class ConfigReader {
                     headDim,
                     positiveInt("num_local_experts"),
                     positiveInt("num_experts_per_tok"),
-                    (float) positiveNumber("rms_norm_eps"),
+                    positiveFloat("rms_norm_eps"),
                     positiveNumber("rope_theta"),
                     positiveInt("vocab_size"),
                     positiveInt("max_position_embeddings"),
@@ -83,10 +83,19 @@ final class ConfigReader {
 
     private double positiveNumber(String field) {
         JsonNode node = required(field);
-        if (!node.isNumber() || !(node.doubleValue() > 0)) {
-            throw error("field '" + field + "' must be a positive number, got " + node);
+        if (!node.isNumber() || !(node.doubleValue() > 0) || Double.isInfinite(node.doubleValue())) {
+            throw error("field '" + field + "' must be a positive finite number, got " + node);
         }
         return node.doubleValue();
+    }
+
+    /** Positive after narrowing too: 1e-50 is a positive double but float 0, and an epsilon of 0 divides by 0. */
+    private float positiveFloat(String field) {
+        float value = (float) positiveNumber(field);
+        if (!(value > 0) || Float.isInfinite(value)) {
+            throw error("field '" + field + "' must be a positive number a float can hold, got " + root.get(field));
+        }
+        return value;
     }
 
     private boolean bool(String field) {
@@ -107,7 +116,7 @@ final class ConfigReader {
             return OptionalInt.empty();
         }
         JsonNode id = node.isArray() && !node.isEmpty() ? node.get(0) : node;
-        if (!id.isIntegralNumber() || id.intValue() < 0) {
+        if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0) {
             throw error("field '" + field + "' must be a token id, got " + node);
         }
         return OptionalInt.of(id.intValue());
