@@ -49,10 +49,13 @@ final class ConfigReader {
 
     private void checkArchitecture() {
         JsonNode architectures = root.get("architectures");
-        String modelType = root.path("model_type").asString("");
+        // Jackson 3's asString() throws on an array or object: check the node type first.
+        JsonNode type = root.path("model_type");
+        String modelType = type.isString() ? type.stringValue()
+                : type.isMissingNode() || type.isNull() ? "" : type.toString();
         if (architectures != null && architectures.isArray()) {
             for (JsonNode a : architectures) {
-                if (ARCHITECTURE.equals(a.asString())) {
+                if (a.isString() && ARCHITECTURE.equals(a.stringValue())) {
                     return;
                 }
             }
