@@ -35,7 +35,7 @@ final class ConfigReader {
                     headDim,
                     positiveInt("num_local_experts"),
                     positiveInt("num_experts_per_tok"),
-                    (float) positiveNumber("rms_norm_eps"),
+                    positiveFloat("rms_norm_eps"),
                     positiveNumber("rope_theta"),
                     positiveInt("vocab_size"),
                     positiveInt("max_position_embeddings"),
@@ -49,10 +49,13 @@ final class ConfigReader {
 
     private void checkArchitecture() {
         JsonNode architectures = root.get("architectures");
-        String modelType = root.path("model_type").asString("");
+        // Jackson 3's asString() throws on an array or object: check the node type first.
+        JsonNode type = root.path("model_type");
+        String modelType = type.isString() ? type.stringValue()
+                : type.isMissingNode() || type.isNull() ? "" : type.toString();
         if (architectures != null && architectures.isArray()) {
             for (JsonNode a : architectures) {
-                if (ARCHITECTURE.equals(a.asString())) {
+                if (a.isString() && ARCHITECTURE.equals(a.stringValue())) {
                     return;
                 }
             }
@@ -83,10 +86,19 @@ final class ConfigReader {
 
     private double positiveNumber(String field) {
         JsonNode node = required(field);
-        if (!node.isNumber() || !(node.doubleValue() > 0)) {
-            throw error("field '" + field + "' must be a positive number, got " + node);
+        if (!node.isNumber() || !(node.doubleValue() > 0) || Double.isInfinite(node.doubleValue())) {
+            throw error("field '" + field + "' must be a positive finite number, got " + node);
         }
         return node.doubleValue();
+    }
+
+    /** Positive after narrowing too: 1e-50 is a positive double but float 0, and an epsilon of 0 divides by 0. */
+    private float positiveFloat(String field) {
+        float value = (float) positiveNumber(field);
+        if (!(value > 0) || Float.isInfinite(value)) {
+            throw error("field '" + field + "' must be a positive number a float can hold, got " + root.get(field));
+        }
+        return value;
     }
 
     private boolean bool(String field) {
@@ -107,7 +119,7 @@ final class ConfigReader {
             return OptionalInt.empty();
         }
         JsonNode id = node.isArray() && !node.isEmpty() ? node.get(0) : node;
-        if (!id.isIntegralNumber() || id.intValue() < 0) {
+        if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0) {
             throw error("field '" + field + "' must be a token id, got " + node);
         }
         return OptionalInt.of(id.intValue());

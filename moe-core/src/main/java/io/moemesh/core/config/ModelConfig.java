@@ -37,6 +37,8 @@ public record ModelConfig(
         require(expertsPerToken >= 1 && expertsPerToken <= numExperts, "num_experts_per_tok (" + expertsPerToken
                 + ") must be between 1 and num_local_experts (" + numExperts + ")");
         require(headDim % 2 == 0, "head dimension " + headDim + " must be even for rotary embeddings");
+        require((long) numHeads * headDim <= Integer.MAX_VALUE, "num_attention_heads (" + numHeads
+                + ") × head dimension (" + headDim + ") is past the largest array Java can allocate");
     }
 
     /** Reads {@code config.json} from a model directory (or the file itself). */

@@ -60,18 +60,27 @@ public final class PlanFile {
         if (spelled.isBlank()) {
             return units;
         }
-        for (String unit : spelled.split(",")) {
-            String[] parts = unit.strip().split(":");
+        for (String unit : spelled.split(",", -1)) { // -1: an empty entry ("7:1,") is an error, not nothing
+            String[] parts = unit.strip().split(":", -1);
             try {
                 if (parts.length != 2) {
                     throw new NumberFormatException();
                 }
-                units.add(new Unit(Integer.parseInt(parts[1].strip()), Integer.parseInt(parts[0].strip())));
+                units.add(new Unit(index(parts[1]), index(parts[0])));
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("'" + unit.strip() + "' is not EXPERT:LAYER (e.g. 7:1)");
             }
         }
         return units;
+    }
+
+    /** A service, expert or layer index: ASCII digits only ({@code parseInt} alone takes "-1", "+1", "١"). */
+    private static int index(String text) {
+        String digits = text.strip();
+        if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new NumberFormatException("not a non-negative integer: '" + digits + "'");
+        }
+        return Integer.parseInt(digits);
     }
 
     public static void write(Path file, PlacementPlan plan) {
@@ -97,7 +106,7 @@ public final class PlanFile {
             }
             int eq = line.indexOf('=');
             try {
-                int service = Integer.parseInt(line.substring(0, Math.max(eq, 0)).strip());
+                int service = index(line.substring(0, Math.max(eq, 0)));
                 partners.computeIfAbsent(service, s -> new TreeSet<>()).addAll(units(line.substring(eq + 1)));
             } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
                 throw new IllegalArgumentException("plan line " + (n + 1) + " is '" + lines[n].strip()

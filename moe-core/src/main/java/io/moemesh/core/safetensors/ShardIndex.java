@@ -2,6 +2,7 @@ package io.moemesh.core.safetensors;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -58,7 +59,13 @@ final class ShardIndex {
     }
 
     private static Path shardPath(Path indexFile, Path dir, String tensor, String shardName) {
-        Path shard = dir.resolve(shardName).normalize();
+        Path shard;
+        try {
+            shard = dir.resolve(shardName).normalize();
+        } catch (InvalidPathException e) {
+            throw new SafetensorsException(indexFile, tensor, "shard '" + shardName + "' is not a file name: "
+                    + e.getReason(), e);
+        }
         if (!shard.getParent().equals(dir.normalize())) {
             throw new SafetensorsException(indexFile, tensor, "shard '" + shardName
                     + "' is not a file name in the checkpoint directory");

@@ -50,11 +50,17 @@ public final class WireTensors {
             throw new InvalidTensorException(field + ".shape[1] (hidden size) is " + tensor.getShape(1)
                     + " but the model's hidden size is " + expectedCols);
         }
-        int n = expectedRows * expectedCols;
+        // In long: an int product of two dimensions can wrap around to a small positive count.
+        long elements = (long) expectedRows * expectedCols;
+        if (expectedRows < 0 || expectedCols < 0 || elements > Integer.MAX_VALUE) {
+            throw new InvalidTensorException(field + ".shape " + tensor.getShapeList()
+                    + " cannot be decoded: dimensions must be >= 0 and hold at most " + Integer.MAX_VALUE + " elements");
+        }
+        int n = (int) elements;
         int bytes = bytesPerElement(tensor.getDtype());
-        if (tensor.getData().size() != (long) n * bytes) {
+        if (tensor.getData().size() != elements * bytes) {
             throw new InvalidTensorException(field + ".data has " + tensor.getData().size() + " bytes; shape "
-                    + tensor.getShapeList() + " of " + tensor.getDtype() + " needs " + (long) n * bytes);
+                    + tensor.getShapeList() + " of " + tensor.getDtype() + " needs " + elements * bytes);
         }
         float[] values = new float[n];
         ByteBuffer buffer = tensor.getData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
