@@ -31,6 +31,10 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--router-port", defaultValue = "50052", description = "Router gRPC port (default: ${DEFAULT-VALUE}).")
     int routerPort;
 
+    @Option(names = "--router-http-port", defaultValue = "50055", description = "Router HTTP port: Prometheus metrics "
+            + "at /actuator/prometheus, health at /actuator/health (default: ${DEFAULT-VALUE}).")
+    int routerHttpPort;
+
     @Option(names = "--expert-port", defaultValue = "50060",
             description = "Port of expert 0; expert e listens on this + e (default: ${DEFAULT-VALUE}).")
     int firstExpertPort;
@@ -86,17 +90,22 @@ final class UpCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
         LocalCluster cluster = new LocalCluster(MoeCommand.home(), stateDir);
-        ClusterState state = cluster.up(model, new LocalCluster.Layout(gatewayPort, routerPort, firstExpertPort, replicas,
-                duration(timeout)), plan == null ? Map.of() : PlanFile.read(plan), controller());
+        ClusterState state = cluster.up(model, layout(), plan == null ? Map.of() : PlanFile.read(plan), controller());
         out.printf("moe-mesh is up in %.1f s, serving %s%n", (System.nanoTime() - start) / 1e9, state.model());
         for (ServiceProcess p : state.processes()) {
             out.printf("  %-10s %-8s %s  pid %d%n", p.name(), p.role(), p.target(), p.pid());
         }
         out.printf("gateway: %s   (stop with: moe down)%n", state.gateway());
+        out.printf("router metrics: GET %s%n", state.routerMetricsUrl());
         if (state.placementUrl() != null) {
             out.printf("placement: moe plan   (or GET %s)%n", state.placementUrl());
         }
         return 0;
+    }
+
+    LocalCluster.Layout layout() {
+        return new LocalCluster.Layout(gatewayPort, routerPort, routerHttpPort, firstExpertPort, replicas,
+                duration(timeout));
     }
 
     private LocalCluster.Controller controller() {

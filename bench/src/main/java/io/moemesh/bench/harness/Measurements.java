@@ -10,20 +10,20 @@ import java.util.Map;
 import tools.jackson.databind.json.JsonMapper;
 
 /** Latency samples and the machine description that goes with every result file. */
-final class Measurements {
+public final class Measurements {
 
     private Measurements() {
     }
 
     /** The {@code q}-quantile (0..1) of the samples, nearest rank. */
-    static double quantile(long[] nanos, double q) {
+    public static double quantile(long[] nanos, double q) {
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
         int rank = (int) Math.ceil(q * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, rank))];
     }
 
-    static Map<String, Object> machine() {
+    public static Map<String, Object> machine() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("cpus", Runtime.getRuntime().availableProcessors());
         m.put("cpu", cpuModel());
@@ -33,7 +33,7 @@ final class Measurements {
         return m;
     }
 
-    static void write(Path file, Map<String, Object> result) {
+    public static void write(Path file, Map<String, Object> result) {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             Files.writeString(file, JsonMapper.builder().build().writerWithDefaultPrettyPrinter()

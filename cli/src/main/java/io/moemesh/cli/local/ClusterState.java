@@ -9,11 +9,12 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What {@code moe up} started, written to {@code <state-dir>/cluster.json} so that {@code moe down},
- * {@code moe generate} and {@code moe plan} find it. {@code controller} (gRPC) and
- * {@code placementUrl} (JSON over HTTP) are null when no placement controller runs.
+ * {@code moe generate}, {@code moe plan} and the soak harness (which samples the processes) find it.
+ * {@code controller} (gRPC) and {@code placementUrl} (JSON over HTTP) are null when no placement
+ * controller runs; {@code routerMetricsUrl} (Prometheus text) is null when the router serves no HTTP.
  */
 public record ClusterState(String model, String gateway, String router, String controller, String placementUrl,
-        List<ServiceProcess> processes) {
+        String routerMetricsUrl, List<ServiceProcess> processes) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String FILE = "cluster.json";

@@ -26,14 +26,30 @@ public final class LocalCluster {
 
     /**
      * Ports and sizes of a local cluster: replica r of expert e listens on
-     * {@code firstExpertPort + r * numExperts + e}.
+     * {@code firstExpertPort + r * numExperts + e}; the router serves its metrics and health over HTTP
+     * on {@code routerHttpPort}, or not at all with {@link #NO_HTTP}.
      */
-    public record Layout(int gatewayPort, int routerPort, int firstExpertPort, int replicas, Duration readyTimeout) {
+    public record Layout(int gatewayPort, int routerPort, int routerHttpPort, int firstExpertPort, int replicas,
+            Duration readyTimeout) {
+
+        /** A {@code routerHttpPort} that turns the router's HTTP server off (gRPC only). */
+        public static final int NO_HTTP = -1;
 
         public Layout {
             if (replicas < 1) {
                 throw new IllegalArgumentException("replicas must be >= 1, got " + replicas);
             }
+        }
+
+        /** A layout whose router serves gRPC only. */
+        public Layout(int gatewayPort, int routerPort, int firstExpertPort, int replicas, Duration readyTimeout) {
+            this(gatewayPort, routerPort, NO_HTTP, firstExpertPort, replicas, readyTimeout);
+        }
+
+        /** The router's Prometheus endpoint, or null when it serves no HTTP. */
+        String routerMetricsUrl() {
+            return routerHttpPort == NO_HTTP ? null
+                    : "http://127.0.0.1:" + routerHttpPort + "/actuator/prometheus";
         }
 
         int expertPort(int expert, int replica, int numExperts) {
@@ -113,7 +129,9 @@ public final class LocalCluster {
                 }
             }
             awaitServing(started, layout.readyTimeout());
-            ServiceProcess router = launchRouter(model, layout.routerPort(), experts);
+            ServiceProcess router = layout.routerHttpPort() == Layout.NO_HTTP
+                    ? launchRouter(model, layout.routerPort(), experts)
+                    : launchRouter(model, layout.routerPort(), layout.routerHttpPort(), experts);
             started.add(router);
             started.add(gateway);
             ServiceProcess placement = null;
@@ -125,7 +143,7 @@ public final class LocalCluster {
             ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(),
                     placement == null ? null : placement.target(),
                     placement == null ? null : "http://127.0.0.1:" + controller.httpPort() + "/placement",
-                    List.copyOf(started));
+                    layout.routerMetricsUrl(), List.copyOf(started));
             state.write(stateDir);
             return state;
         } catch (RuntimeException e) {
@@ -170,9 +188,13 @@ public final class LocalCluster {
      * counters, heap and threads) and {@code /actuator/health}.
      */
     public ServiceProcess launchRouter(Path model, int port, int httpPort, List<String> experts) {
-        return launch("router", "router", port, "router-service", List.of(
-                "--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.router.grpc-port=" + port,
-                "--moemesh.router.experts=" + String.join(",", experts), "--server.port=" + httpPort), true);
+        return launch("router", "router", port, "router-service", routerArguments(model, port, httpPort, experts), true);
+    }
+
+    static List<String> routerArguments(Path model, int port, int httpPort, List<String> experts) {
+        return List.of("--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(),
+                "--moemesh.router.grpc-port=" + port, "--moemesh.router.experts=" + String.join(",", experts),
+                "--server.port=" + httpPort);
     }
 
     /** Starts a placement controller that plans from, and switches, the router at {@code router}. */

@@ -102,6 +102,20 @@ class LocalClusterJarTest {
     }
 
     @Test
+    void theRoutersHttpPortServesItsMetrics() throws Exception {
+        file("router-service/target/router-service-exec.jar", BUILT);
+
+        List<String> args = LocalCluster.routerArguments(Path.of("models/m"), 50052, 50055, List.of("127.0.0.1:50060"));
+
+        assertThat(args).contains("--moemesh.router.grpc-port=50052", "--server.port=50055",
+                "--moemesh.router.experts=127.0.0.1:50060");
+        assertThat(cluster().serviceCommand("router-service", null, args, true))
+                .doesNotContain("--spring.main.web-application-type=none");
+        assertThat(new LocalCluster.Layout(1, 2, 50055, 3, 1, java.time.Duration.ofSeconds(1)).routerMetricsUrl())
+                .isEqualTo("http://127.0.0.1:50055/actuator/prometheus");
+    }
+
+    @Test
     void refusesAPlanForAServiceTheModelDoesNotHave() {
         Path model = Path.of("../models/tiny-random");
         LocalCluster.Layout layout = new LocalCluster.Layout(1, 2, 3, 1, java.time.Duration.ofSeconds(1));
