@@ -112,6 +112,7 @@ public final class SoakHarness {
             traffic(work, timer);
             summary.calmed(awaitCallsEnded(), awaitRouterIdle(router));
             summary.exact("final", check(work.exactCheck("final")));
+            stop(timer); // no periodic sample may write once the series close
             tick(sampler, router, channels, series);
             summary.after(sampler.sampleAfterGc(), router.read(), ledger.inFlight());
             histograms("end");
@@ -151,6 +152,15 @@ public final class SoakHarness {
         }
         summary.trafficEnded(ledger.now());
         log("traffic over: " + ledger.totals());
+    }
+
+    private static void stop(ScheduledExecutorService timer) {
+        timer.shutdown();
+        try {
+            timer.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The top of the router's and the gateway's class histograms, next to the series. */
