@@ -55,6 +55,16 @@ class GatewayFailoverTest {
     }
 
     @Test
+    void aSingleRouterThatCannotBeReachedIsNamedInTheStatus() {
+        gateway = InProcessGateway.withKeys((FakeRouter) null);
+
+        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, this::generate);
+
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(error.getStatus().getDescription()).startsWith("no router could take the request; tried ");
+    }
+
+    @Test
     void unavailableFromBothRoutersIsUnavailableNamingBoth() {
         first.script = FakeRouter.failing(Status.UNAVAILABLE.withDescription("draining"));
         second.script = FakeRouter.failing(Status.UNAVAILABLE.withDescription("restarting"));

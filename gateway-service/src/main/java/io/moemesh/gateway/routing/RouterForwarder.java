@@ -127,10 +127,12 @@ public final class RouterForwarder {
             if (callerGone) {
                 return;
             }
-            if (status.getCode() == Status.Code.UNAVAILABLE && !failures.isEmpty()) {
+            if (status.getCode() == Status.Code.UNAVAILABLE && !relayedAny) {
+                // the channel's own text ("io exception") names no router: say which were tried
                 failures.add(router.target() + ": " + status.getDescription());
                 status = Status.UNAVAILABLE.withCause(status.getCause()).withDescription(
                         "no router could take the request; tried " + String.join("; ", failures));
+                LOG.warn("{}", status.getDescription());
             }
             Metadata trailers = Status.trailersFromThrowable(error);
             caller.onError(status.asRuntimeException(trailers == null ? new Metadata() : trailers));
