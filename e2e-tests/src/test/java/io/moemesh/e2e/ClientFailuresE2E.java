@@ -80,7 +80,7 @@ class ClientFailuresE2E {
                 "--moemesh.gateway.rate-limit.limit-for-period=100000");
         mesh.start(router, gateway);
         gatewayTarget = Mesh.target(gateway);
-        routerMetrics = new PrometheusMetrics("http://" + router.getHost() + ":" + router.getMappedPort(ROUTER_HTTP));
+        routerMetrics = PrometheusMetrics.ofService("http://" + router.getHost() + ":" + router.getMappedPort(ROUTER_HTTP));
         client = MoeMeshClient.builder().target(gatewayTarget).defaultDeadline(Duration.ofMinutes(2)).build();
         healthWatch = Thread.ofPlatform().daemon().name("router-health-watch").start(this::watchRouterHealth);
     }

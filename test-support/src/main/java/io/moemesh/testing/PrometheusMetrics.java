@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.OptionalDouble;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,9 +17,14 @@ public final class PrometheusMetrics {
 
     private final URI endpoint;
 
-    /** @param baseUrl e.g. {@code http://127.0.0.1:8082} */
-    public PrometheusMetrics(String baseUrl) {
-        this.endpoint = URI.create(baseUrl + "/actuator/prometheus");
+    /** @param endpointUrl the exposition itself, e.g. {@code http://127.0.0.1:8082/actuator/prometheus} */
+    public PrometheusMetrics(String endpointUrl) {
+        this.endpoint = URI.create(endpointUrl);
+    }
+
+    /** A Spring Boot service's endpoint: {@code baseUrl} (e.g. {@code http://127.0.0.1:8082}) + /actuator/prometheus. */
+    public static PrometheusMetrics ofService(String baseUrl) {
+        return new PrometheusMetrics(baseUrl + "/actuator/prometheus");
     }
 
     /** The sum of every sample of {@code metric} whose labels contain {@code labelFilter} ("" for all). */
@@ -28,6 +34,12 @@ public final class PrometheusMetrics {
 
     /** The same, from a scrape already read. */
     public static double sum(String exposition, String metric, String labelFilter) {
+        return find(exposition, metric, labelFilter).orElseThrow(() -> new IllegalStateException("metric " + metric
+                + (labelFilter.isEmpty() ? "" : " with " + labelFilter) + " is not published"));
+    }
+
+    /** The sum of the matching samples in {@code exposition}, or empty when there is none. */
+    public static OptionalDouble find(String exposition, String metric, String labelFilter) {
         Pattern line = Pattern.compile("^" + Pattern.quote(metric) + "(\\{[^}]*})?\\s+(\\S+)$", Pattern.MULTILINE);
         Matcher m = line.matcher(exposition);
         double sum = 0;
@@ -38,13 +50,10 @@ public final class PrometheusMetrics {
                 found = true;
             }
         }
-        if (!found) {
-            throw new IllegalStateException("metric " + metric + (labelFilter.isEmpty() ? "" : " with " + labelFilter)
-                    + " is not published");
-        }
-        return sum;
+        return found ? OptionalDouble.of(sum) : OptionalDouble.empty();
     }
 
+    /** The exposition text; IllegalStateException when the endpoint does not answer. */
     public String scrape() {
         HttpRequest request = HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(5)).build();
         try {

@@ -129,9 +129,7 @@ public final class LocalCluster {
                 }
             }
             awaitServing(started, layout.readyTimeout());
-            ServiceProcess router = layout.routerHttpPort() == Layout.NO_HTTP
-                    ? launchRouter(model, layout.routerPort(), experts)
-                    : launchRouter(model, layout.routerPort(), layout.routerHttpPort(), experts);
+            ServiceProcess router = launchRouter(model, layout.routerPort(), layout.routerHttpPort(), experts);
             started.add(router);
             started.add(gateway);
             ServiceProcess placement = null;
@@ -178,23 +176,25 @@ public final class LocalCluster {
 
     /** Starts a router for {@code model} that sends expert work to {@code experts} ({@code host:port}). */
     public ServiceProcess launchRouter(Path model, int port, List<String> experts) {
-        return launch("router", "router", port, "router-service", List.of(
-                "--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.router.grpc-port=" + port,
-                "--moemesh.router.experts=" + String.join(",", experts)));
+        return launchRouter(model, port, Layout.NO_HTTP, experts);
     }
 
     /**
-     * The same, with the router's HTTP port on too: {@code /actuator/prometheus} (the scheduler's
-     * counters, heap and threads) and {@code /actuator/health}.
+     * The same, with the router's HTTP port on too unless it is {@link Layout#NO_HTTP}:
+     * {@code /actuator/prometheus} (the scheduler's counters, heap and threads) and {@code /actuator/health}.
      */
     public ServiceProcess launchRouter(Path model, int port, int httpPort, List<String> experts) {
-        return launch("router", "router", port, "router-service", routerArguments(model, port, httpPort, experts), true);
+        return launch("router", "router", port, "router-service", routerArguments(model, port, httpPort, experts),
+                httpPort != Layout.NO_HTTP);
     }
 
     static List<String> routerArguments(Path model, int port, int httpPort, List<String> experts) {
-        return List.of("--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(),
-                "--moemesh.router.grpc-port=" + port, "--moemesh.router.experts=" + String.join(",", experts),
-                "--server.port=" + httpPort);
+        List<String> args = new ArrayList<>(List.of("--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(),
+                "--moemesh.router.grpc-port=" + port, "--moemesh.router.experts=" + String.join(",", experts)));
+        if (httpPort != Layout.NO_HTTP) {
+            args.add("--server.port=" + httpPort);
+        }
+        return args;
     }
 
     /** Starts a placement controller that plans from, and switches, the router at {@code router}. */

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 record RouterProbe(long pid, PrometheusMetrics metrics) {
 
     RouterProbe(long pid, int httpPort) {
-        this(pid, new PrometheusMetrics("http://127.0.0.1:" + httpPort));
+        this(pid, PrometheusMetrics.ofService("http://127.0.0.1:" + httpPort));
     }
 
     double metric(String metric, String labelFilter) {

@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * <p>When a batch fails, whatever threw (the forward pass, gathering or scattering rows, the meters,
  * the clock), every request of that batch that has no answer yet fails with {@code FAILED} naming the
  * cause, the failure is logged at ERROR, and the unit goes on with its next batch: one bad batch
- * costs its own requests and nothing else. Rows already computed are handed out before the meters
- * are updated, so a failing meter does not fail them. A batch that fails with an {@link Error} also
+ * costs its own requests and nothing else. A computed batch is counted before its rows are handed
+ * out, and a meter that fails there is only logged, so it fails no answer. A batch that fails with an {@link Error} also
  * marks the workers unhealthy ({@link WorkerHealth}): the process should be restarted.
  */
 final class UnitQueue {

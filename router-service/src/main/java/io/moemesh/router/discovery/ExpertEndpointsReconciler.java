@@ -51,7 +51,7 @@ public final class ExpertEndpointsReconciler implements ExpertDiscovery.Listener
     private Instant dueAt; // when the reported change may be applied; null: nothing waiting
     private Instant emptySince; // when the reported set became empty; null while it is not
     private boolean holdLogged;
-    private int failures; // confined to the executor's thread: looks that failed in a row
+    private final FailureStreak failures = new FailureStreak(LOG, "could not switch to the discovered expert endpoints");
 
     /**
      * @param executor runs every reconcile, one at a time (a single thread); the reconciler shuts it down
@@ -161,24 +161,14 @@ public final class ExpertEndpointsReconciler implements ExpertDiscovery.Listener
     private void tick() {
         try {
             reconcileOnce().ifPresent(at -> run(this::tick, Duration.between(clock.instant(), at)));
-            if (failures > 0) {
-                LOG.info("the router's expert endpoints follow discovery again after {} failed attempt(s)", failures);
-                failures = 0;
-            }
+            failures.succeeded("the router's expert endpoints follow discovery again");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (TopologyDrainTimeoutException e) {
             LOG.warn("switched to the discovered expert endpoints, but layer steps on the previous ones are still in"
                     + " flight; their clients close after a later switch: {}", e.getMessage());
         } catch (Throwable e) { // an Error too: escaping a periodic task cancels the resync for good
-            failures++;
-            String what = "could not switch to the discovered expert endpoints ({} failure(s) in a row); retrying"
-                    + " within {}";
-            if (failures == 1) {
-                LOG.warn(what, failures, properties.resync(), e);
-            } else {
-                LOG.warn(what + ": {}", failures, properties.resync(), e.toString());
-            }
+            failures.failed(e, "retrying within " + properties.resync());
         }
     }
 

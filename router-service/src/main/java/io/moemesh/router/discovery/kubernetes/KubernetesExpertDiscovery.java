@@ -10,6 +10,7 @@ import io.kubernetes.client.openapi.models.V1EndpointSlice;
 import io.kubernetes.client.openapi.models.V1EndpointSliceList;
 import io.kubernetes.client.util.ClientBuilder;
 import io.moemesh.router.discovery.ExpertDiscovery;
+import io.moemesh.router.discovery.FailureStreak;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -110,7 +111,7 @@ public final class KubernetesExpertDiscovery implements ExpertDiscovery {
         // confined to the reporter thread
         private boolean synced;
         private List<ExpertEndpoint> last; // the last set the listener took
-        private int failures; // reports that failed in a row
+        private final FailureStreak failures = new FailureStreak(LOG, "could not report the discovered expert endpoints");
         private boolean retryPending;
         private volatile String lastFailure;
         private volatile boolean closing;
@@ -167,23 +168,13 @@ public final class KubernetesExpertDiscovery implements ExpertDiscovery {
         private void reportOrRetry() {
             try {
                 report();
-                if (failures > 0) {
-                    LOG.info("reported the discovered expert endpoints after {} failed attempt(s)", failures);
-                    failures = 0;
-                }
+                failures.succeeded("reported the discovered expert endpoints");
             } catch (Throwable e) { // an Error too: the router must not stop hearing of its experts
                 if (closing) {
                     return;
                 }
-                failures++;
-                Duration retry = retryDelay(failures);
-                String what = "could not report the discovered expert endpoints ({} failure(s) in a row); the router"
-                        + " keeps its endpoints; trying again in {}";
-                if (failures == 1) {
-                    LOG.warn(what, failures, retry, e);
-                } else {
-                    LOG.warn(what + ": {}", failures, retry, e.toString());
-                }
+                Duration retry = retryDelay(failures.inARow() + 1);
+                failures.failed(e, "the router keeps its endpoints; trying again in " + retry);
                 retryIn(retry);
             }
         }
