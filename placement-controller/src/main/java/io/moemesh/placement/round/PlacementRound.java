@@ -95,6 +95,7 @@ public final class PlacementRound {
                 views.add(byTarget(r.endpoints()));
             }
         } catch (RuntimeException e) {
+            LOG.warn("could not read the routers: {}", e.getMessage());
             return PlacementReport.stopped(now, "could not read the routers: " + e.getMessage(), observed);
         }
         RoutingStats stats;
