@@ -196,6 +196,24 @@ class SecurityValuesTest {
     }
 
     @Test
+    void withGatewayTlsAndMtlsTheGatewaysOneIdentityIsItsTlsCertificate() {
+        Manifests both = Chart.withDefaults().values("""
+                security:
+                  mtls:
+                    enabled: true
+                    certManager:
+                      issuerRef: {name: mesh-ca, kind: Issuer}
+                gateway:
+                  tls:
+                    secretName: gateway-cert
+                """).render();
+
+        assertThat(volume(both.deployments("gateway").getFirst(), "tls").getSecret().getSecretName()).isEqualTo("gateway-cert");
+        assertThat(both.custom("Certificate")).extracting(c -> c.getMetadata().getName())
+                .doesNotContain(Chart.RELEASE + "-gateway-mtls").contains(Chart.RELEASE + "-router-mtls");
+    }
+
+    @Test
     void givenMtlsSecretsAndControllerIdentityAreUsed() {
         Manifests mtls = Chart.withDefaults().values("""
                 security:
