@@ -76,8 +76,9 @@ class ClientFailuresE2E {
         mesh.start(low, high);
         router = mesh.router("router", List.of("experts-0-3", "experts-4-7"));
         router.addExposedPort(ROUTER_HTTP);
-        GenericContainer<?> gateway = mesh.gateway("gateway", "router",
-                "--moemesh.gateway.rate-limit.limit-for-period=100000");
+        GenericContainer<?> gateway = mesh.gateway("gateway", "router", "--moemesh.gateway.allow-unauthenticated=true",
+                "--moemesh.gateway.rate-limit.limit-for-period=100000",
+                "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
         mesh.start(router, gateway);
         gatewayTarget = Mesh.target(gateway);
         routerMetrics = PrometheusMetrics.ofService("http://" + router.getHost() + ":" + router.getMappedPort(ROUTER_HTTP));

@@ -65,8 +65,9 @@ class ShippedModelE2E {
 
     private static final Path MODEL = Golden.model("mesh-mini-16e");
     private static final int EXPERTS = 16;
-    private static final String KEY = "e2e-key";
-    private static final String BURST_KEY = "e2e-burst-key";
+    /** API keys are at least 32 characters. */
+    private static final String KEY = "e2e-key-0123456789abcdef0123456789abcdef";
+    private static final String BURST_KEY = "e2e-burst-key-0123456789abcdef0123456789";
     private static final List<String> PROMPTS = List.of("The best way to predict the future is ", "Der Mensch ist ",
             "La vie est ", "Życie jest ", "Жизнь — это ", "Once upon a time, ");
     private static final List<String> SAMPLED = PROMPTS.subList(0, 2);
@@ -87,9 +88,11 @@ class ShippedModelE2E {
         List<String> aliases = IntStream.range(0, EXPERTS).mapToObj(e -> "expert-" + e).toList();
         mesh.start(aliases.stream().map(a -> mesh.expert(a, a.substring("expert-".length()))).toList());
         router = mesh.router("router", aliases);
-        // rate limit raised so that the load streams never meet it; a second gateway below keeps the default
+        // rate and token limits raised so that the load streams never meet them; a second gateway below keeps
+        // the default rate
         gateway = mesh.gateway("gateway", "router", "--moemesh.gateway.api-keys=" + KEY,
-                "--moemesh.gateway.rate-limit.limit-for-period=100000");
+                "--moemesh.gateway.rate-limit.limit-for-period=100000",
+                "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
         mesh.start(router, gateway);
         client = MoeMeshClient.builder().target(Mesh.target(gateway)).apiKey(KEY)
                 .defaultDeadline(Duration.ofMinutes(2)).build();
@@ -201,9 +204,10 @@ class ShippedModelE2E {
     @Test
     @Order(4)
     void aKeyOverItsRateIsRefusedWithResourceExhaustedAndTheRequestsItMayMakeComplete() {
-        // a second gateway on the same router, with the default limit: 20 requests per second per key
+        // a second gateway on the same router, with the default limit: 20 requests per second per key (the
+        // concurrency cap raised above the 60 calls, so that only the rate refuses them)
         GenericContainer<?> strict = mesh.gateway("gateway-default-limits", "router",
-                "--moemesh.gateway.api-keys=" + BURST_KEY);
+                "--moemesh.gateway.api-keys=" + BURST_KEY, "--moemesh.gateway.caller-limits.max-concurrent-requests=100");
         mesh.start(strict);
         ManagedChannel channel = Grpc.newChannelBuilder(Mesh.target(strict), InsecureChannelCredentials.create()).build();
         GenerateRequest tiny = GenerateRequest.newBuilder().setPrompt("Hello")
