@@ -10,7 +10,7 @@ public final class LimitExceededException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    private final transient Status.Code code;
+    private final Status.Code code;
 
     public LimitExceededException(Status.Code code, String message) {
         super(message, null, false, false);
