@@ -6,8 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.moemesh.gateway.access.ApiKeys;
 import io.moemesh.service.GrpcServerLifecycle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -49,6 +53,28 @@ class GatewayStartupTest {
             });
         } finally {
             System.clearProperty(LOGGING_SYSTEM);
+            log.detachAppender(logged);
+        }
+    }
+
+    @Test
+    void startsWithKeysFromTheFileSetting(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("api-keys"), "# mounted Secret\n" + InProcessGateway.KEY + "\n");
+        System.setProperty(LOGGING_SYSTEM, "none");
+        Logger log = (Logger) LoggerFactory.getLogger(GatewayAssembly.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        log.addAppender(logged);
+        log.setLevel(ch.qos.logback.classic.Level.INFO);
+        try (ConfigurableApplicationContext context = SpringApplication.run(GatewayApplication.class,
+                with("--moemesh.gateway.api-keys-file=" + file))) {
+            assertThat(context.getBean(GrpcServerLifecycle.class).isRunning()).isTrue();
+            assertThat(logged.list).anySatisfy(event -> assertThat(event.getFormattedMessage())
+                    .contains("API keys in use: [" + ApiKeys.fingerprint(InProcessGateway.KEY) + "]")
+                    .contains("reloading " + file));
+        } finally {
+            System.clearProperty(LOGGING_SYSTEM);
+            log.setLevel(null);
             log.detachAppender(logged);
         }
     }
