@@ -8,7 +8,22 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.moemesh.gateway.access.CallerLimiters;
+import io.moemesh.gateway.generate.CallDeadlines;
+import io.moemesh.gateway.generate.GenerateRequestValidator;
+import io.moemesh.gateway.generate.GenerateUseCase;
+import io.moemesh.gateway.generate.ListModelsUseCase;
+import io.moemesh.gateway.grpc.GatewayGrpcService;
+import io.moemesh.gateway.routing.RouterClient;
 import io.moemesh.gateway.routing.RouterForwarder;
+import io.moemesh.gateway.routing.RouterPool;
+import io.moemesh.proto.v1.MoeMeshGrpc;
+import java.time.Duration;
+import java.util.List;
 import io.moemesh.proto.v1.GenerateRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -58,6 +73,45 @@ class GatewayInternalErrorTest {
 
         assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(error.getStatus().getDescription()).isEqualTo("admission queue full (256)");
+    }
+
+    /** A failure inside the gateway itself, before forwarding: here the request-id generator throws. */
+    @Test
+    void gatewaysOwnExceptionTextIsLoggedNotRelayed() throws Exception {
+        Logger serviceLog = (Logger) LoggerFactory.getLogger(GatewayGrpcService.class);
+        serviceLog.addAppender(logged);
+        String name = InProcessServerBuilder.generateName();
+        RouterPool pool = new RouterPool(List.of(new RouterClient("unused", InProcessChannelBuilder.forName(name
+                + "-router").build())));
+        GatewayProperties properties = new TestProperties().build();
+        GenerateRequestValidator failing = new GenerateRequestValidator(properties.requestLimits(), () -> {
+            throw new IllegalStateException(DETAIL);
+        });
+        CallDeadlines deadlines = new CallDeadlines(Duration.ofSeconds(5));
+        RouterForwarder forwarder = new RouterForwarder(pool, (from, to, reason) -> { });
+        GatewayGrpcService service = new GatewayGrpcService(new GenerateUseCase(failing, deadlines,
+                new CallerLimiters(properties.callerQuotas(), System::nanoTime), forwarder),
+                new ListModelsUseCase(deadlines, forwarder));
+        Server server = InProcessServerBuilder.forName(name).directExecutor().addService(service).build().start();
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+        try {
+            StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, () -> MoeMeshGrpc
+                    .newBlockingStub(channel).generate(GenerateRequest.newBuilder().setPrompt("hi").build())
+                    .forEachRemaining(response -> { }));
+
+            assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+            assertThat(error.getStatus().getDescription()).matches("internal error; request id [0-9a-f-]{36}");
+            String requestId = error.getStatus().getDescription().substring("internal error; request id ".length());
+            assertThat(logged.list).anySatisfy(event -> {
+                assertThat(event.getFormattedMessage()).contains(requestId);
+                assertThat(event.getThrowableProxy().getMessage()).isEqualTo(DETAIL);
+            });
+        } finally {
+            serviceLog.detachAppender(logged);
+            channel.shutdownNow();
+            server.shutdownNow();
+            pool.close();
+        }
     }
 
     private StatusRuntimeException generateFails(String requestId) {
