@@ -207,7 +207,8 @@ class ShippedModelE2E {
         // a second gateway on the same router, with the default limit: 20 requests per second per key (the
         // concurrency cap raised above the 60 calls, so that only the rate refuses them)
         GenericContainer<?> strict = mesh.gateway("gateway-default-limits", "router",
-                "--moemesh.gateway.api-keys=" + BURST_KEY, "--moemesh.gateway.caller-limits.max-concurrent-requests=100");
+                "--moemesh.gateway.api-keys=" + BURST_KEY,
+                "--moemesh.gateway.caller-limits.max-concurrent-requests=100");
         mesh.start(strict);
         ManagedChannel channel = Grpc.newChannelBuilder(Mesh.target(strict), InsecureChannelCredentials.create()).build();
         GenerateRequest tiny = GenerateRequest.newBuilder().setPrompt("Hello")

@@ -28,7 +28,8 @@ public final class ApiKeyInterceptor implements ServerInterceptor {
         void authenticationFailed(boolean throttled);
     }
 
-    static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     private static final Logger LOG = LoggerFactory.getLogger(ApiKeyInterceptor.class);
     private static final int LOG_LINES_PER_MINUTE = 60;
 
@@ -70,9 +71,10 @@ public final class ApiKeyInterceptor implements ServerInterceptor {
         long leftOut = logBudget.tryLog();
         if (leftOut >= 0) {
             String presented = ApiKeys.presentedKey(authorization);
-            LOG.warn("failed authentication from {}: {} ({} in this peer's window){}", peer,
-                    presented == null ? "no bearer key" : "unknown key with fingerprint " + ApiKeys.fingerprint(presented),
-                    failuresInWindow, leftOut > 0 ? "; " + leftOut + " such lines left out before this one" : "");
+            String key = presented == null ? "no bearer key"
+                    : "unknown key with fingerprint " + ApiKeys.fingerprint(presented);
+            LOG.warn("failed authentication from {}: {} ({} in this peer's window){}", peer, key, failuresInWindow,
+                    leftOut > 0 ? "; " + leftOut + " such lines left out before this one" : "");
         }
         return refuse(call, "missing or invalid API key: send 'authorization: Bearer <key>'");
     }
