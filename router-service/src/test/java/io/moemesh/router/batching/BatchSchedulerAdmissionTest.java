@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.kernel.Kernels;
@@ -184,14 +185,13 @@ class BatchSchedulerAdmissionTest {
     }
 
     @Test
-    void reservedAndBudgetBytesArePublishedAsGauges() {
+    void reservedAndBudgetBytesArePublishedAsPrometheusGauges() {
         BatchScheduler s = scheduler(local, 32, GIB);
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new SchedulerMetrics(s).bindTo(registry);
         s.submit(new int[] {'a'}, GREEDY_12, new Collector());
 
-        assertThat(registry.get("moemesh.router.kv.cache.reserved").gauge().value())
-                .isEqualTo((double) oneTokenRequestBytes());
-        assertThat(registry.get("moemesh.router.kv.cache.budget").gauge().value()).isEqualTo((double) GIB);
+        assertThat(registry.scrape()).contains("moemesh_router_kv_cache_reserved_bytes " + oneTokenRequestBytes() + ".0")
+                .contains("moemesh_router_kv_cache_budget_bytes 1.073741824E9");
     }
 }
