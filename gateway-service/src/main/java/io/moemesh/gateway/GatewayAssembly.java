@@ -8,7 +8,7 @@ import io.moemesh.gateway.access.ApiKeys;
 import io.moemesh.gateway.access.CallerRateLimits;
 import io.moemesh.gateway.access.RateLimitInterceptor;
 import io.moemesh.gateway.generate.CallDeadlines;
-import io.moemesh.gateway.generate.GenerateRequestValidator;
+import io.moemesh.proto.validation.GenerateRequestValidator;
 import io.moemesh.gateway.generate.GenerateUseCase;
 import io.moemesh.gateway.generate.ListModelsUseCase;
 import io.moemesh.gateway.grpc.GatewayGrpcService;

@@ -1,6 +1,6 @@
 package io.moemesh.gateway;
 
-import io.moemesh.gateway.generate.RequestLimits;
+import io.moemesh.proto.validation.RequestLimits;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;

@@ -17,7 +17,7 @@ class GatewayPropertiesTest {
         assertThat(properties.apiKeys()).isEmpty();
         assertThat(properties.rateLimit()).isEqualTo(new GatewayProperties.RateLimit(20, Duration.ofSeconds(1)));
         assertThat(properties.requestLimits())
-                .isEqualTo(new io.moemesh.gateway.generate.RequestLimits(32_768, 8_192, 2_048, 256, 8));
+                .isEqualTo(new io.moemesh.proto.validation.RequestLimits(32_768, 8_192, 2_048, 256, 8));
         assertThat(properties.defaultDeadline()).isEqualTo(Duration.ofSeconds(60));
     }
 

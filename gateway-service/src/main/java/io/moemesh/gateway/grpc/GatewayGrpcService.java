@@ -10,7 +10,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.moemesh.gateway.generate.GenerateUseCase;
-import io.moemesh.gateway.generate.InvalidRequestException;
+import io.moemesh.proto.validation.InvalidRequestException;
 import io.moemesh.gateway.generate.ListModelsUseCase;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
