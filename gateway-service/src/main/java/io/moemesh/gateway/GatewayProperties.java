@@ -2,7 +2,7 @@ package io.moemesh.gateway;
 
 import io.moemesh.gateway.access.ApiKeys;
 import io.moemesh.gateway.access.CallerQuotas;
-import io.moemesh.gateway.generate.RequestLimits;
+import io.moemesh.proto.validation.RequestLimits;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

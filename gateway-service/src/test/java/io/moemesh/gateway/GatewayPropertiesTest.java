@@ -27,7 +27,7 @@ class GatewayPropertiesTest {
         assertThat(properties.callerLimits()).isEqualTo(new GatewayProperties.CallerLimits(16, 120_000));
         assertThat(properties.limitShare()).isEqualTo(1);
         assertThat(properties.requestLimits())
-                .isEqualTo(new io.moemesh.gateway.generate.RequestLimits(32_768, 8_192, 2_048, 256, 8));
+                .isEqualTo(new io.moemesh.proto.validation.RequestLimits(32_768, 8_192, 2_048, 256, 8));
         assertThat(properties.defaultDeadline()).isEqualTo(Duration.ofSeconds(60));
     }
 

@@ -9,6 +9,8 @@ import io.moemesh.gateway.routing.RouterForwarder;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.MoeMeshGrpc;
+import io.moemesh.proto.validation.GenerateRequestValidator;
+import io.moemesh.proto.validation.InvalidRequestException;
 import java.nio.charset.StandardCharsets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
