@@ -4,7 +4,12 @@ import io.grpc.CallCredentials;
 import io.grpc.Metadata;
 import io.grpc.SecurityLevel;
 import io.grpc.Status;
+import java.io.IOException;
 import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Executor;
 
@@ -46,6 +51,27 @@ public final class ApiKeyCredentials extends CallCredentials {
             throw new IllegalArgumentException("apiKey must be printable ASCII without spaces");
         }
         return new ApiKeyCredentials("Bearer " + apiKey, Plaintext.REFUSE);
+    }
+
+    /** The first key in {@code file}, sent over TLS only; see {@link #readKeyFile(Path)}. */
+    public static ApiKeyCredentials fromFile(Path file) {
+        return of(readKeyFile(file));
+    }
+
+    /**
+     * The first key in a key file, in the gateway's format ({@code moemesh.gateway.api-keys-file}): one
+     * key per line, blank lines and {@code #} comments ignored. {@code moe up} writes its key so.
+     */
+    public static String readKeyFile(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the API key file " + file + ": " + e, e);
+        }
+        return lines.stream().map(String::strip).filter(line -> !line.isEmpty() && !line.startsWith("#")).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no API key in " + file
+                        + " (one key per line; blank lines and # comments are ignored)"));
     }
 
     /**
@@ -92,7 +118,8 @@ public final class ApiKeyCredentials extends CallCredentials {
         }
         return refused + "Connect with TLS (MoeMeshClient.Builder.tls(true), or tls(caFile) for a private CA; "
                 + "moe generate --tls / --ca-cert FILE), or, for a gateway on this machine, allow plaintext to "
-                + "loopback addresses with MoeMeshClient.Builder.allowKeyOverPlaintext()";
+                + "loopback addresses with MoeMeshClient.Builder.allowKeyOverPlaintext() (moe generate "
+                + "--allow-key-over-plaintext)";
     }
 
     /** Whether the host of a {@code host:port} authority is a loopback name or address; no DNS lookup. */

@@ -227,6 +227,12 @@ public final class MoeMeshClient implements AutoCloseable {
             return this;
         }
 
+        /** {@link #apiKey(String)} with the first key in this file ({@link ApiKeyCredentials#readKeyFile}). */
+        public Builder apiKeyFile(Path file) {
+            this.apiKey = ApiKeyCredentials.readKeyFile(file);
+            return this;
+        }
+
         /**
          * Lets the API key go over a plaintext connection when the target is a loopback address
          * ({@code localhost}, 127.0.0.0/8, {@code ::1}) — for a gateway on this machine, such as
