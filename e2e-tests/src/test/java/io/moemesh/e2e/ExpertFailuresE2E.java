@@ -80,7 +80,7 @@ class ExpertFailuresE2E {
         GenericContainer<?> gateway = mesh.gateway("gateway", "router",
                 "--moemesh.gateway.rate-limit.limit-for-period=100000");
         mesh.start(router, gateway);
-        client = MoeMeshClient.builder().target(Mesh.target(gateway)).defaultDeadline(Duration.ofMinutes(2)).build();
+        client = GatewayAccess.of(gateway, null).client().defaultDeadline(Duration.ofMinutes(2)).build();
         routerChannel = Grpc.newChannelBuilder(Mesh.target(router), InsecureChannelCredentials.create()).build();
         load = new Load(client, expected, MAX_TOKENS);
     }
