@@ -34,6 +34,10 @@ final class GatewayOptions {
             description = "Speak TLS, trusting the CA certificates in this PEM file (a private CA); implies --tls.")
     Path caCert;
 
+    @Option(names = "--server-name", paramLabel = "NAME", description = "Host name the gateway's certificate must "
+            + "carry when it differs from --gateway's, e.g. through kubectl port-forward.")
+    String serverName;
+
     @Option(names = "--client-cert", paramLabel = "FILE",
             description = "Client certificate chain (PEM) for a gateway that requires one; with --client-key; implies --tls.")
     Path clientCert;
@@ -79,6 +83,9 @@ final class GatewayOptions {
         }
         if (clientCert != null) {
             client.clientCertificate(clientCert, clientKey);
+        }
+        if (serverName != null) {
+            client.serverName(serverName);
         }
         if (key != null) {
             client.apiKey(key);

@@ -160,6 +160,22 @@ class GatewayTlsTest {
     }
 
     @Test
+    void serverNameChecksTheCertificateAgainstANameOtherThanTheTargetsHost() throws IOException {
+        TestPki.Issued cert = pki.issue("gateway", "moe-mesh-gateway.moe.svc"); // as behind kubectl port-forward
+        start(TlsServerCredentials.create(cert.certFile().toFile(), cert.keyFile().toFile()));
+
+        GatewayGenerateTest.Run withName = GatewayGenerateTest.run("generate", "--gateway", "localhost:" + gateway.getPort(),
+                "--ca-cert", pki.caCertFile().toString(), "--server-name", "moe-mesh-gateway.moe.svc", "--prompt", "Hi");
+        GatewayGenerateTest.Run withoutName = GatewayGenerateTest.run("generate", "--gateway",
+                "localhost:" + gateway.getPort(), "--ca-cert", pki.caCertFile().toString(), "--prompt", "Hi");
+
+        assertThat(withName.code()).as(withName.err()).isZero();
+        assertThat(withoutName.code()).isEqualTo(1);
+        assertThat(withoutName.err()).contains("host name you connect to is in the certificate");
+        assertThat(received).hasSize(1);
+    }
+
+    @Test
     void moeGenerateWithTlsToAPrivateCaSaysToPassCaCert() throws IOException {
         start(serverTls());
 

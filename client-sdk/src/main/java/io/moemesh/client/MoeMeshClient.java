@@ -206,6 +206,7 @@ public final class MoeMeshClient implements AutoCloseable {
         private Path clientCertFile;
         private Path clientKeyFile;
         private ChannelCredentials channelCredentials;
+        private String serverName;
         private Duration defaultDeadline = Duration.ofSeconds(60);
         private ManagedChannel channel;
 
@@ -285,6 +286,16 @@ public final class MoeMeshClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The host name the server's TLS certificate must carry (and the {@code :authority} of every
+         * call) when it differs from the target's host: for example {@code moe-mesh-gateway.moe.svc}
+         * reached through {@code kubectl port-forward} at {@code localhost:50051}.
+         */
+        public Builder serverName(String serverName) {
+            this.serverName = serverName;
+            return this;
+        }
+
         /** Deadline of calls that do not set their own (default 60 s). */
         public Builder defaultDeadline(Duration defaultDeadline) {
             this.defaultDeadline = defaultDeadline;
@@ -313,8 +324,16 @@ public final class MoeMeshClient implements AutoCloseable {
                         + "use one or the other");
             }
             CallCredentials key = apiKey == null ? null : keyCredentials();
-            ManagedChannel owned = channel == null ? Grpc.newChannelBuilder(target, credentials()).build() : null;
+            ManagedChannel owned = channel == null ? openChannel() : null;
             return new MoeMeshClient(owned, owned != null ? owned : channel, key, defaultDeadline);
+        }
+
+        private ManagedChannel openChannel() {
+            var builder = Grpc.newChannelBuilder(target, credentials());
+            if (serverName != null) {
+                builder.overrideAuthority(serverName);
+            }
+            return builder.build();
         }
 
         private CallCredentials keyCredentials() {
