@@ -96,6 +96,8 @@ final class UpCommand implements Callable<Integer> {
             out.printf("  %-10s %-8s %s  pid %d%n", p.name(), p.role(), p.target(), p.pid());
         }
         out.printf("gateway: %s   (stop with: moe down)%n", state.gateway());
+        out.printf("API key: %s   (readable by you only; moe generate reads it; other clients: "
+                + "MOEMESH_API_KEY=$(cat %s))%n", state.apiKeyFile(), state.apiKeyFile());
         out.printf("router metrics: GET %s%n", state.routerMetricsUrl());
         if (state.placementUrl() != null) {
             out.printf("placement: moe plan   (or GET %s)%n", state.placementUrl());

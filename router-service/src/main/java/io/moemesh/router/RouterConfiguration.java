@@ -1,5 +1,6 @@
 package io.moemesh.router;
 
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -24,6 +25,7 @@ import io.moemesh.router.dispatch.DynamicExpertEndpoints;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.ExpertEndpoints;
 import io.moemesh.router.dispatch.RemoteExperts;
+import io.moemesh.router.grpc.CallerInterceptor;
 import io.moemesh.router.grpc.ExpertEndpointsGrpcService;
 import io.moemesh.router.grpc.RouterGrpcService;
 import io.moemesh.router.grpc.RoutingStatsGrpcService;
@@ -43,7 +45,7 @@ import org.springframework.context.annotation.Configuration;
 
 /** Wires the router: model → expert dispatch → scheduler → gRPC services → server lifecycle. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({RouterProperties.class, KubernetesDiscoveryProperties.class})
+@EnableConfigurationProperties({RouterProperties.class, AdmissionProperties.class, KubernetesDiscoveryProperties.class})
 class RouterConfiguration {
 
     /** An F32 answer for 512 tokens of hidden size 4096 is 8 MiB; gRPC's default limit is 4 MiB. */
@@ -130,9 +132,9 @@ class RouterConfiguration {
 
     @Bean
     BatchScheduler batchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
-            RouterProperties properties, RoutingStatsWindow stats) {
-        return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(), stats, new SchedulerStats(),
-                System::nanoTime);
+            RouterProperties properties, AdmissionProperties admission, RoutingStatsWindow stats) {
+        return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(admission), stats,
+                new SchedulerStats(), System::nanoTime);
     }
 
     @Bean
@@ -161,8 +163,9 @@ class RouterConfiguration {
     }
 
     @Bean
-    GrpcServerLifecycle grpcServer(RouterProperties properties, ModelConfig config, DenseTransformer dense,
-            TextTokenizer tokenizer, BatchScheduler scheduler, RoutingStatsWindow stats, ExpertDispatch experts) {
+    GrpcServerLifecycle grpcServer(RouterProperties properties, AdmissionProperties admission, ModelConfig config,
+            DenseTransformer dense, TextTokenizer tokenizer, BatchScheduler scheduler, RoutingStatsWindow stats,
+            ExpertDispatch experts) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
         // in-process experts send nothing over the network: no traffic to report
         Supplier<Optional<RemoteExperts.Traffic>> traffic = experts instanceof RemoteExperts remote
@@ -170,8 +173,8 @@ class RouterConfiguration {
         Optional<ExpertEndpoints> endpoints = experts instanceof ExpertEndpoints remote
                 ? Optional.of(remote) : Optional.empty();
         List<ServerServiceDefinition> services = List.of(
-                new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler,
-                        properties.maxStreamBacklog()).bindService(),
+                ServerInterceptors.intercept(new RouterGrpcService(modelName, config, dense.topK(), tokenizer,
+                        scheduler, properties.maxStreamBacklog(), admission.requestLimits()), new CallerInterceptor()),
                 new RoutingStatsGrpcService(stats, traffic).bindService(),
                 new ExpertEndpointsGrpcService(endpoints).bindService());
         return new GrpcServerLifecycle("router",

@@ -124,7 +124,8 @@ public record RouterProperties(
                 expertMaxConcurrentCalls);
     }
 
-    SchedulerProperties scheduler() {
-        return new SchedulerProperties(maxQueuedRequests, maxRunningSequences, maxPrefillTokens);
+    SchedulerProperties scheduler(AdmissionProperties admission) {
+        return new SchedulerProperties(maxQueuedRequests, maxRunningSequences, maxPrefillTokens,
+                admission.maxQueuedPerCaller(), admission.kvCacheBudget().toBytes());
     }
 }

@@ -76,7 +76,9 @@ class PlacementIT {
     @BeforeAll
     void startCluster() throws IOException {
         reference = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
-        cluster = new LocalCluster(HOME, Files.createTempDirectory("moe-placement-it"));
+        Path stateDir = Files.createTempDirectory("moe-placement-it");
+        cluster = new LocalCluster(HOME, stateDir);
+        Path apiKeyFile = ApiKeyFile.create(stateDir);
         List<String> experts = new ArrayList<>();
         for (int e = 0; e < 8; e++) {
             ServiceProcess p = cluster.launchExpert(MODEL, e, 0, freePort());
@@ -85,10 +87,11 @@ class PlacementIT {
         }
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
         router = cluster.launchRouter(MODEL, freePort(), experts);
-        ServiceProcess gateway = cluster.launchGateway(freePort(), List.of(router.target()));
+        ServiceProcess gateway = cluster.launchGateway(freePort(), List.of(router.target()), apiKeyFile);
         processes.addAll(List.of(router, gateway));
         startController(1.25);
-        client = MoeMeshClient.builder().target(gateway.target()).defaultDeadline(Duration.ofMinutes(2)).build();
+        client = MoeMeshClient.builder().target(gateway.target()).apiKeyFile(apiKeyFile).allowKeyOverPlaintext()
+                .defaultDeadline(Duration.ofMinutes(2)).build();
         routerChannel = Grpc.newChannelBuilder(router.target(), InsecureChannelCredentials.create()).build();
     }
 
