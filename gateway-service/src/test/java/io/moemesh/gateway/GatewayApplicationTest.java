@@ -55,7 +55,7 @@ class GatewayApplicationTest {
 
     @Test
     void generatesThroughTheGatewayWithTheClientSdk() {
-        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey(K2)
+        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey(K2).allowKeyOverPlaintext()
                 .defaultDeadline(Duration.ofSeconds(10)).build()) {
             GenerationResult result = client.generate(GenerateOptions.builder().prompt("hello").requestId("tcp-1").build());
 
@@ -81,7 +81,7 @@ class GatewayApplicationTest {
 
     @Test
     void refusesAnUnknownApiKeyWithTypedException() {
-        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey("nope").build()) {
+        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey("nope").allowKeyOverPlaintext().build()) {
             assertThat(catchThrowableOfType(UnauthenticatedException.class,
                     () -> client.generate(GenerateOptions.ofPrompt("hello"))))
                     .hasMessageContaining("authorization: Bearer <key>");
@@ -90,7 +90,7 @@ class GatewayApplicationTest {
 
     @Test
     void refusesAnInvalidRequestWithTypedException() {
-        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey(K1).build()) {
+        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey(K1).allowKeyOverPlaintext().build()) {
             assertThat(catchThrowableOfType(InvalidRequestException.class,
                     () -> client.generate(GenerateOptions.builder().prompt("hello").topP(2f).build())))
                     .hasMessageContaining("sampling.top_p");
@@ -99,7 +99,7 @@ class GatewayApplicationTest {
 
     @Test
     void exposesGatewayMetricsForPrometheus() throws Exception {
-        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey(K1).build()) {
+        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey(K1).allowKeyOverPlaintext().build()) {
             client.generate(GenerateOptions.ofPrompt("hello"));
         }
 
