@@ -89,6 +89,18 @@ class GatewayInternalErrorTest {
                 .contains("remote_addr=router-0/10.1.2.3:50052"));
     }
 
+    /** A router forced down mid-call resets its streams: the call may be retried, it was not the caller's doing. */
+    @Test
+    void aRouterThatCancelsTheCallIsUnavailableForTheCaller() {
+        router.script = FakeRouter.failing(Status.CANCELLED.withDescription("RST_STREAM closed stream. HTTP/2 error code:"
+                + " CANCEL (router-0/10.1.2.3:50052)"));
+
+        StatusRuntimeException error = generateFails("req-46");
+
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(error.getStatus().getDescription()).doesNotContain("10.1.2.3").endsWith("request id req-46");
+    }
+
     /** The router refusing the gateway's own credentials is not the caller's fault, nor its API key's. */
     @ParameterizedTest
     @EnumSource(value = Status.Code.class, names = {"UNAUTHENTICATED", "PERMISSION_DENIED", "UNIMPLEMENTED"})
