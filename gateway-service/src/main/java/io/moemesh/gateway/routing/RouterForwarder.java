@@ -160,6 +160,11 @@ public final class RouterForwarder {
                     yield Status.UNAVAILABLE.withDescription("no router could take the request (" + failures.size()
                             + " tried); retry later; request id " + id);
                 }
+                case CANCELLED -> {
+                    // not the caller's cancel (that ends the relay before here): a router forced down resets its streams
+                    LOG.warn("request {}: {} cancelled the call: {}", id, router, status.getDescription());
+                    yield Status.UNAVAILABLE.withDescription("the router stopped the call; retry later; request id " + id);
+                }
                 case DEADLINE_EXCEEDED -> {
                     LOG.warn("request {}: {} ran past the call's deadline: {}", id, router, status.getDescription());
                     yield Status.DEADLINE_EXCEEDED.withDescription("the router did not finish before the call's"
