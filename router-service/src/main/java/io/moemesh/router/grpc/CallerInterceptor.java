@@ -58,7 +58,7 @@ public final class CallerInterceptor implements ServerInterceptor {
     }
 
     /** The IP address alone: a caller's connections come from many ports. */
-    private static String peerAddress(SocketAddress address) {
+    static String peerAddress(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {
             return inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
         }
