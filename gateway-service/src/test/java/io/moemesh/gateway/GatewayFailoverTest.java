@@ -3,14 +3,19 @@ package io.moemesh.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.moemesh.gateway.routing.RouterForwarder;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Two routers; an idle pool sends the first request to the first router. */
 class GatewayFailoverTest {
@@ -55,25 +60,37 @@ class GatewayFailoverTest {
     }
 
     @Test
-    void aSingleRouterThatCannotBeReachedIsNamedInTheStatus() {
+    void aSingleRouterThatCannotBeReachedIsCountedNotNamedInTheStatus() {
         gateway = InProcessGateway.withKeys((FakeRouter) null);
 
-        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, this::generate);
+        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, () -> generate("req-7"));
 
         assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-        assertThat(error.getStatus().getDescription()).startsWith("no router could take the request; tried ");
+        assertThat(error.getStatus().getDescription())
+                .isEqualTo("no router could take the request (1 tried); retry later; request id req-7");
     }
 
+    /** Router addresses and their failures are the deployment's inside: the log has them, the caller a count. */
     @Test
-    void unavailableFromBothRoutersIsUnavailableNamingBoth() {
+    void unavailableFromBothRoutersIsUnavailableNamingBothInTheLogOnly() {
+        Logger log = (Logger) LoggerFactory.getLogger(RouterForwarder.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        log.addAppender(logged);
         first.script = FakeRouter.failing(Status.UNAVAILABLE.withDescription("draining"));
         second.script = FakeRouter.failing(Status.UNAVAILABLE.withDescription("restarting"));
         gateway = InProcessGateway.withKeys(first, second);
+        try {
+            StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, () -> generate("req-8"));
 
-        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, this::generate);
-
-        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-        assertThat(error.getStatus().getDescription()).contains("draining").contains("restarting");
+            assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(error.getStatus().getDescription())
+                    .isEqualTo("no router could take the request (2 tried); retry later; request id req-8");
+            assertThat(logged.list).anySatisfy(event -> assertThat(event.getFormattedMessage()).contains("req-8")
+                    .contains("draining").contains("restarting"));
+        } finally {
+            log.detachAppender(logged);
+        }
     }
 
     @Test
@@ -105,8 +122,13 @@ class GatewayFailoverTest {
     }
 
     private List<GenerateResponse> generate() {
+        return generate("");
+    }
+
+    private List<GenerateResponse> generate(String requestId) {
         List<GenerateResponse> responses = new ArrayList<>();
-        gateway.stub().generate(GenerateRequest.newBuilder().setPrompt("hi").build()).forEachRemaining(responses::add);
+        gateway.stub().generate(GenerateRequest.newBuilder().setPrompt("hi").setRequestId(requestId).build())
+                .forEachRemaining(responses::add);
         return responses;
     }
 }

@@ -75,6 +75,46 @@ class GatewayInternalErrorTest {
         assertThat(error.getStatus().getDescription()).isEqualTo("admission queue full (256)");
     }
 
+    /** grpc-java's own text for a router call past its deadline names the router's address. */
+    @Test
+    void aRouterCallPastItsDeadlineReachesTheCallerWithoutTheRoutersAddress() {
+        router.script = FakeRouter.failing(Status.DEADLINE_EXCEEDED.withDescription("deadline exceeded after 59.9s."
+                + " [closed=[], open=[[buffered_nanos=1234, remote_addr=router-0/10.1.2.3:50052]]]"));
+
+        StatusRuntimeException error = generateFails("req-44");
+
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(error.getStatus().getDescription()).doesNotContain("10.1.2.3").endsWith("request id req-44");
+        assertThat(logged.list).anySatisfy(event -> assertThat(event.getFormattedMessage()).contains("req-44")
+                .contains("remote_addr=router-0/10.1.2.3:50052"));
+    }
+
+    /** A router forced down mid-call resets its streams: the call may be retried, it was not the caller's doing. */
+    @Test
+    void aRouterThatCancelsTheCallIsUnavailableForTheCaller() {
+        router.script = FakeRouter.failing(Status.CANCELLED.withDescription("RST_STREAM closed stream. HTTP/2 error code:"
+                + " CANCEL (router-0/10.1.2.3:50052)"));
+
+        StatusRuntimeException error = generateFails("req-46");
+
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        assertThat(error.getStatus().getDescription()).doesNotContain("10.1.2.3").endsWith("request id req-46");
+    }
+
+    /** The router refusing the gateway's own credentials is not the caller's fault, nor its API key's. */
+    @ParameterizedTest
+    @EnumSource(value = Status.Code.class, names = {"UNAUTHENTICATED", "PERMISSION_DENIED", "UNIMPLEMENTED"})
+    void aRouterRefusingTheGatewayItselfIsAnInternalErrorForTheCaller(Status.Code code) {
+        router.script = FakeRouter.failing(Status.fromCode(code).withDescription("internal token refused from 10.9.8.7"));
+
+        StatusRuntimeException error = generateFails("req-45");
+
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
+        assertThat(error.getStatus().getDescription()).isEqualTo("internal error; request id req-45");
+        assertThat(logged.list).anySatisfy(event -> assertThat(event.getFormattedMessage()).contains("req-45")
+                .contains("internal token refused from 10.9.8.7"));
+    }
+
     /** A failure inside the gateway itself, before forwarding: here the request-id generator throws. */
     @Test
     void gatewaysOwnExceptionTextIsLoggedNotRelayed() throws Exception {

@@ -135,21 +135,47 @@ public final class RouterForwarder {
             if (callerGone) {
                 return;
             }
-            if (status.getCode() == Status.Code.UNAVAILABLE && !relayedAny) {
-                // the channel's own text ("io exception") names no router: say which were tried
-                failures.add(router.target() + ": " + status.getDescription());
-                status = Status.UNAVAILABLE.withCause(status.getCause()).withDescription(
-                        "no router could take the request; tried " + String.join("; ", failures));
-                LOG.warn("{}", status.getDescription());
-            }
-            if (status.getCode() == Status.Code.INTERNAL || status.getCode() == Status.Code.UNKNOWN) {
-                LOG.error("request {}: {} failed with {}: {}", forwarded.requestId(), router, status.getCode(),
-                        status.getDescription(), status.getCause());
-                caller.onError(internalError(forwarded.requestId()).asRuntimeException());
-                return;
-            }
-            Metadata trailers = Status.trailersFromThrowable(error);
-            caller.onError(status.asRuntimeException(trailers == null ? new Metadata() : trailers));
+            Status relayed = toCaller(router, status);
+            // trailers go with a refusal relayed as the router sent it, never with a rewritten status
+            Metadata trailers = relayed == status ? Status.trailersFromThrowable(error) : null;
+            caller.onError(relayed.asRuntimeException(trailers == null ? new Metadata() : trailers));
+        }
+
+        /**
+         * The status the caller gets. Refusals a router writes for the caller are relayed as they are;
+         * a status from the router call itself (the channel, the deadline, the router's view of the
+         * gateway's own credentials) names internal addresses or is not the caller's to act on: it is
+         * logged under the request id, and the caller gets a generic text with that id.
+         */
+        private Status toCaller(RouterClient router, Status status) {
+            String id = forwarded.requestId();
+            return switch (status.getCode()) {
+                case INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED, FAILED_PRECONDITION, OUT_OF_RANGE -> status;
+                case UNAVAILABLE -> {
+                    if (relayedAny) {
+                        yield status; // the router's own words mid-generation; it cannot fail over
+                    }
+                    failures.add(router.target() + ": " + status.getDescription());
+                    LOG.warn("request {}: no router could take the request; tried {}", id, String.join("; ", failures));
+                    yield Status.UNAVAILABLE.withDescription("no router could take the request (" + failures.size()
+                            + " tried); retry later; request id " + id);
+                }
+                case CANCELLED -> {
+                    // not the caller's cancel (that ends the relay before here): a router forced down resets its streams
+                    LOG.warn("request {}: {} cancelled the call: {}", id, router, status.getDescription());
+                    yield Status.UNAVAILABLE.withDescription("the router stopped the call; retry later; request id " + id);
+                }
+                case DEADLINE_EXCEEDED -> {
+                    LOG.warn("request {}: {} ran past the call's deadline: {}", id, router, status.getDescription());
+                    yield Status.DEADLINE_EXCEEDED.withDescription("the router did not finish before the call's"
+                            + " deadline; request id " + id);
+                }
+                default -> {
+                    LOG.error("request {}: {} failed with {}: {}", id, router, status.getCode(), status.getDescription(),
+                            status.getCause());
+                    yield internalError(id);
+                }
+            };
         }
 
         /** One router call; gRPC delivers its callbacks one at a time. */

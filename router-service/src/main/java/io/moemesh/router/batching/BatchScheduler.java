@@ -119,8 +119,9 @@ public final class BatchScheduler implements AutoCloseable {
                     + "model's context of " + config.maxPositionEmbeddings() + " tokens");
         }
         if (loopFailure != null) {
-            throw new SchedulerStoppedException("the router's batch scheduler stopped (" + loopFailure
-                    + "); the router is restarting, retry on another router");
+            // what killed the loop is in the log and health: clients (via the gateway) get no exception text
+            throw new SchedulerStoppedException("the router's batch scheduler stopped; the router is restarting, retry"
+                    + " on another router");
         }
         if (!accepting) {
             throw new SchedulerStoppedException("router is shutting down; retry on another router");
@@ -326,8 +327,8 @@ public final class BatchScheduler implements AutoCloseable {
         loopFailure = t;
         accepting = false;
         LOG.error("the batch scheduler's loop died; failing its {} requests, the router must restart", load(), t);
-        failEverything(new SchedulerStoppedException("the router's batch scheduler stopped (" + t
-                + "); the request did not finish"));
+        failEverything(new SchedulerStoppedException("the router's batch scheduler stopped; the request did not"
+                + " finish"));
     }
 
     private void failEverything(RuntimeException reason) {

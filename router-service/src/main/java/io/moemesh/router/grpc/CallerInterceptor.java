@@ -9,13 +9,17 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.moemesh.router.batching.BatchScheduler;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
 
 /**
  * Who a Generate call is for, as the router's fair queueing counts it: the {@code moemesh-caller}
  * header that the gateway sets to its caller's API-key fingerprint, or, without it, the peer's IP
- * address (every connection from one host is one caller).
+ * address, an IPv6 one by its /64 (every connection from one host is one caller).
  *
  * <p>The header is taken on trust. Only authenticated internal callers (the internal token or
  * mTLS, {@code moemesh.auth.*}) reach the router's public port, and they are the gateways, which
@@ -57,10 +61,24 @@ public final class CallerInterceptor implements ServerInterceptor {
         return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
     }
 
-    /** The IP address alone: a caller's connections come from many ports. */
-    private static String peerAddress(SocketAddress address) {
+    /**
+     * The IP address alone, a caller's connections coming from many ports; for IPv6 its /64 prefix,
+     * as the gateway counts peers: one host usually owns a whole /64, and one address per connection
+     * would give it a fresh share of the queue each time.
+     */
+    static String peerAddress(SocketAddress address) {
         if (address instanceof InetSocketAddress inet) {
-            return inet.getAddress() != null ? inet.getAddress().getHostAddress() : inet.getHostString();
+            InetAddress ip = inet.getAddress();
+            if (ip instanceof Inet6Address) {
+                byte[] prefix = Arrays.copyOf(ip.getAddress(), 16);
+                Arrays.fill(prefix, 8, 16, (byte) 0);
+                try {
+                    return InetAddress.getByAddress(prefix).getHostAddress() + "/64";
+                } catch (UnknownHostException e) {
+                    throw new IllegalStateException("16 bytes are an IPv6 address", e);
+                }
+            }
+            return ip != null ? ip.getHostAddress() : inet.getHostString();
         }
         return String.valueOf(address); // in-process and Unix-socket transports
     }

@@ -333,6 +333,26 @@ class BatchSchedulerTest {
                 .isInstanceOf(SchedulerStoppedException.class).hasMessageContaining("stopped");
     }
 
+    /** Clients (through the gateway, which relays UNAVAILABLE) must not read the router's exception text. */
+    @Test
+    void whatKilledTheLoopIsInHealthNotInWhatClientsAreTold() {
+        ExpertDispatch dying = (layer, hidden, tokens, routes, out) -> {
+            throw new OutOfMemoryError("Java heap space (simulated)");
+        };
+        BatchScheduler s = scheduler(dying, SchedulerProperties.defaults());
+        Collector running = new Collector();
+        s.submit(new int[] {'a'}, GREEDY_12, running);
+        s.start();
+
+        await().atMost(Duration.ofSeconds(10)).until(running.done::isDone);
+        assertThat(s.health(Duration.ofSeconds(30)).reason()).contains("Java heap space (simulated)");
+        assertThatThrownBy(running.done::join).cause().isInstanceOf(SchedulerStoppedException.class)
+                .message().doesNotContain("OutOfMemoryError").doesNotContain("Java heap space");
+        assertThatThrownBy(() -> s.submit(new int[] {'b'}, GREEDY_12, new Collector()))
+                .isInstanceOf(SchedulerStoppedException.class)
+                .hasMessage("the router's batch scheduler stopped; the router is restarting, retry on another router");
+    }
+
     @Test
     void healthTurnsFalseWhileAStepHangsWithWorkWaitingAndRecovers() {
         AtomicLong clock = new AtomicLong();

@@ -45,7 +45,10 @@ final class TinyRouter implements AutoCloseable {
                 scheduling, RoutingObserver.NONE);
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).addService(ServerInterceptors.intercept(
-                new RouterGrpcService("tiny-random", config, 2, tokenizer, scheduler, 256, limits),
+                // a backlog of a whole context: a test thread slowed by a busy machine must not have its
+                // stream ended for not reading (the backlog has its own tests, RouterStreamsTest)
+                new RouterGrpcService("tiny-random", config, 2, tokenizer, scheduler, config.maxPositionEmbeddings(),
+                        limits),
                 new CallerInterceptor())).build().start();
         channel = InProcessChannelBuilder.forName(name).build();
     }
