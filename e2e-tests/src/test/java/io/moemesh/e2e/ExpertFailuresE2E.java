@@ -81,7 +81,8 @@ class ExpertFailuresE2E {
                 "--moemesh.gateway.rate-limit.limit-for-period=100000");
         mesh.start(router, gateway);
         client = MoeMeshClient.builder().target(Mesh.target(gateway)).defaultDeadline(Duration.ofMinutes(2)).build();
-        routerChannel = Grpc.newChannelBuilder(Mesh.target(router), InsecureChannelCredentials.create()).build();
+        routerChannel = Grpc.newChannelBuilder(Mesh.internalTarget(router), InsecureChannelCredentials.create())
+                .build();
         load = new Load(client, expected, MAX_TOKENS);
     }
 

@@ -93,7 +93,8 @@ class ShippedModelE2E {
         mesh.start(router, gateway);
         client = MoeMeshClient.builder().target(Mesh.target(gateway)).apiKey(KEY)
                 .defaultDeadline(Duration.ofMinutes(2)).build();
-        routerChannel = Grpc.newChannelBuilder(Mesh.target(router), InsecureChannelCredentials.create()).build();
+        routerChannel = Grpc.newChannelBuilder(Mesh.internalTarget(router), InsecureChannelCredentials.create())
+                .build();
         gatewayChannel = Grpc.newChannelBuilder(Mesh.target(gateway), InsecureChannelCredentials.create()).build();
     }
 

@@ -66,7 +66,7 @@ class LocalClusterIT {
         processes.add(victimReplica);
         experts.add(victimReplica.target());
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
-        ServiceProcess router = cluster.launchRouter(MODEL, freePort(), experts);
+        ServiceProcess router = cluster.launchRouter(MODEL, LocalCluster.RouterPorts.grpcOnly(freePort(), freePort()), experts);
         ServiceProcess gateway = cluster.launchGateway(freePort(), List.of(router.target()));
         processes.add(router);
         processes.add(gateway);
