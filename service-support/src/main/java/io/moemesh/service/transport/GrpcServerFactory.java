@@ -66,6 +66,9 @@ public final class GrpcServerFactory {
             }
         }
         token.ifPresent(t -> builder.intercept(new InternalTokenInterceptor(t)));
+        if (tls.properties().mutualTls()) {
+            builder.intercept(new InternalCaller.FromCertificate()); // outermost: handlers see who called
+        }
         return builder;
     }
 

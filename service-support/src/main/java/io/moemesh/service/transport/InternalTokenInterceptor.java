@@ -1,5 +1,7 @@
 package io.moemesh.service.transport;
 
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -39,7 +41,11 @@ public final class InternalTokenInterceptor implements ServerInterceptor {
             return refuse(call, "internal token not accepted: caller and server must read the same"
                     + " moemesh.auth.internal-token-file");
         }
-        return next.startCall(call, headers);
+        if (InternalCaller.AUTHENTICATED_AS.get() != null) {
+            return next.startCall(call, headers); // a client certificate said more about the caller
+        }
+        return Contexts.interceptCall(Context.current().withValue(InternalCaller.AUTHENTICATED_AS, "internal-token"),
+                call, headers, next);
     }
 
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String why) {

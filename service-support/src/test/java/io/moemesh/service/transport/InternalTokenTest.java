@@ -88,6 +88,7 @@ class InternalTokenTest {
                 .builder("127.0.0.1:" + server.getPort()).build();
         try {
             assertThat(TestService.call(internal, TestService.COMPUTE, "x")).isEqualTo("computed x");
+            assertThat(TestService.call(internal, TestService.WHOAMI, "")).isEqualTo("internal-token");
         } finally {
             internal.shutdownNow();
         }

@@ -26,6 +26,8 @@ final class TestService {
     static final MethodDescriptor<String, String> COMPUTE = method("Compute");
     static final MethodDescriptor<String, String> SET_PARTNER_UNITS = method("SetPartnerUnits");
     static final MethodDescriptor<String, String> HOLD = method("Hold");
+    /** Answers how the caller was authenticated ({@link InternalCaller}), or "none". */
+    static final MethodDescriptor<String, String> WHOAMI = method("Whoami");
 
     final AtomicInteger running = new AtomicInteger();
     final AtomicInteger maxRunning = new AtomicInteger();
@@ -39,6 +41,10 @@ final class TestService {
                 }))
                 .addMethod(SET_PARTNER_UNITS, ServerCalls.asyncUnaryCall((request, response) -> {
                     response.onNext("set " + request);
+                    response.onCompleted();
+                }))
+                .addMethod(WHOAMI, ServerCalls.asyncUnaryCall((request, response) -> {
+                    response.onNext(InternalCaller.authenticatedAs().orElse("none"));
                     response.onCompleted();
                 }))
                 .addMethod(HOLD, ServerCalls.asyncUnaryCall((request, response) -> {

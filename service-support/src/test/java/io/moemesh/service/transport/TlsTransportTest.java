@@ -58,6 +58,8 @@ class TlsTransportTest {
 
         assertThat(TestService.call(channel(port, pki.caCertFile(), null), TestService.COMPUTE, "x"))
                 .isEqualTo("computed x");
+        assertThat(TestService.call(channel(port, pki.caCertFile(), null), TestService.WHOAMI, ""))
+                .as("allow-unauthenticated, no client certificate").isEqualTo("none");
     }
 
     @Test
@@ -114,6 +116,7 @@ class TlsTransportTest {
         ManagedChannel router = channel(port, pki.caCertFile(), pki.issue("router", "router.moe"));
 
         assertThat(TestService.call(router, TestService.COMPUTE, "x")).isEqualTo("computed x");
+        assertThat(TestService.call(router, TestService.WHOAMI, "")).isEqualTo("certificate router.moe");
         assertThatThrownBy(() -> TestService.call(router, TestService.SET_PARTNER_UNITS, "7:1"))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
