@@ -73,21 +73,26 @@ expert_tokens() { # tokens each expert container has computed so far (its warm-u
 [ -f cli/target/moe.jar ] || ./moe --help >/dev/null # builds the CLI
 docker network create "$net" >/dev/null
 
+# The internal services run without the internal token or mTLS on this private Docker network
+# (docs/security.md); they refuse to start unless told so.
+unauthenticated=(-e MOEMESH_AUTH_ALLOW_UNAUTHENTICATED=true)
 log "starting $experts expert containers on network $net"
 expert_targets=()
 for e in $(seq 0 $((experts - 1))); do
-  run "expert-$e" -v "$model_dir:/models:ro" "moemesh/expert-service:$VERSION" --moemesh.expert.experts="$e"
+  run "expert-$e" -v "$model_dir:/models:ro" "${unauthenticated[@]}" "moemesh/expert-service:$VERSION" \
+    --moemesh.expert.experts="$e"
   expert_targets+=("expert-$e:50061")
 done
 await_serving "${expert_targets[@]}"
 
 log "starting router and gateway (settings from the environment: Spring relaxed binding)"
-run router -v "$model_dir:/models:ro" -e MOEMESH_ROUTER_EXPERTS="$(IFS=,; echo "${expert_targets[*]}")" \
+run router -v "$model_dir:/models:ro" "${unauthenticated[@]}" -e MOEMESH_ROUTER_EXPERTS="$(IFS=,; echo "${expert_targets[*]}")" \
   "moemesh/router-service:$VERSION"
 run gateway -p "127.0.0.1:$GATEWAY_PORT:50051" -e MOEMESH_GATEWAY_ROUTERS=router:50052 \
   "moemesh/gateway-service:$VERSION"
 log "starting the placement controller (dry run) on the router"
-run placement-controller -e MOEMESH_CONTROLLER_ROUTERS=router:50052 -e MOEMESH_CONTROLLER_DRY_RUN=true \
+run placement-controller "${unauthenticated[@]}" -e MOEMESH_CONTROLLER_ROUTERS=router:50056 \
+  -e MOEMESH_CONTROLLER_DRY_RUN=true \
   "moemesh/placement-controller:$VERSION"
 await_serving router:50052 gateway:50051 placement-controller:50053
 
