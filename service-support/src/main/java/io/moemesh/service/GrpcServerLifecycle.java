@@ -80,7 +80,7 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
         hooks.started(server.getPort());
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         services.forEach(s -> health.setStatus(s.getServiceDescriptor().getName(), ServingStatus.SERVING));
-        LOG.info("{} gRPC server listening on port {}", name, server.getPort());
+        LOG.info("{} gRPC server listening on {}", name, server.getListenSockets());
         if (notServing != null) { // marked while starting: SERVING above must not hide it
             setAll(ServingStatus.NOT_SERVING);
         }
