@@ -12,6 +12,9 @@
 #   --rebuild-base  assemble LOCAL_BASE_IMAGE again (after a JDK update)
 # Env: BASE_IMAGE (eclipse-temurin:25-jre), LOCAL_BASE_IMAGE (moemesh/jre:25), VERSION (0.1.0),
 #      JAVA_HOME (found under /usr/lib/jvm if it is not a JDK 25).
+#      BASE_IMAGE may be pinned by digest, NAME[:TAG]@sha256:<64 hex> (docs/images.md): then it is
+#      used only if that exact image is present or can be pulled, never replaced by the local base.
+# Each image is labelled with the base it was built on (org.opencontainers.image.base.name/.digest).
 set -euo pipefail
 shopt -s inherit_errexit
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -43,6 +46,13 @@ if [ -z "${JAVA_HOME:-}" ] || ! is_jdk25 "$JAVA_HOME"; then
 fi
 export JAVA_HOME
 
+# NAME[:TAG]@sha256:<64 hex digits>: a reference that names one image, whatever its tag points to now.
+is_digest_pinned() { [[ "$1" =~ @sha256:[0-9a-f]{64}$ ]]; }
+if [[ "$BASE_IMAGE" == *@* ]] && ! is_digest_pinned "$BASE_IMAGE"; then
+  log "BASE_IMAGE=$BASE_IMAGE: a pinned reference is NAME[:TAG]@sha256:<64 lowercase hex digits>"
+  exit 2
+fi
+
 # Sets base to the image to build on.
 resolve_base() {
   base="$BASE_IMAGE"
@@ -53,6 +63,11 @@ resolve_base() {
       && timeout 300 docker pull -q "$BASE_IMAGE" >/dev/null 2>&1; then
     log "pulled $BASE_IMAGE"
     return
+  fi
+  if is_digest_pinned "$BASE_IMAGE"; then
+    # the caller asked for exactly this image: building on another one would defeat the pin
+    log "$BASE_IMAGE is neither present nor pullable; a digest-pinned base is never replaced by $LOCAL_BASE_IMAGE"
+    exit 1
   fi
   if [ "$rebuild_base" = 1 ] || ! docker image inspect "$LOCAL_BASE_IMAGE" >/dev/null 2>&1; then
     log "$BASE_IMAGE cannot be pulled: assembling $LOCAL_BASE_IMAGE from $JAVA_HOME"
@@ -75,9 +90,14 @@ done
 
 "$root/tools/images/ensure-docker.sh"
 resolve_base
+# The base's content address: its registry digest when it came from a registry, else (an imported
+# local base has none) its image ID, the sha256 of its configuration.
+base_digest="$(docker image inspect -f '{{if .RepoDigests}}{{index .RepoDigests 0}}{{else}}{{.Id}}{{end}}' "$base")"
+log "base image $base = $base_digest"
 for m in "${modules[@]}"; do
   log "building moemesh/$m:$VERSION on $base"
   docker build -q --build-arg BASE_IMAGE="$base" --build-arg VERSION="$VERSION" \
+    --label org.opencontainers.image.base.name="$base" --label org.opencontainers.image.base.digest="${base_digest##*@}" \
     -t "moemesh/$m:$VERSION" -t "moemesh/$m:latest" "$m" >/dev/null
 done
 

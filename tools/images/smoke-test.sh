@@ -6,7 +6,9 @@
 # answers SERVING on the standard gRPC health service, reads their actuator /actuator/health, then
 # generates through the gateway's published port and compares the text with the in-process
 # engine's (`moe generate --model`): they must be equal, and the expert containers must have
-# computed tokens.
+# computed tokens. Every service runs as the chart runs it: the gateway with an API key from a
+# mounted file, the internal services with an internal token from a mounted file (fail closed: none
+# of them starts without), the placement controller on the router's internal port.
 # Needs the images (tools/images/build.sh) and a Docker engine; stops what it started.
 # Env: MODEL (models/tiny-random), PROMPT (Hello), MAX_TOKENS (16), VERSION (0.1.0),
 #      GATEWAY_PORT (15051, published on 127.0.0.1), KEEP=1 leaves the containers running.
@@ -37,13 +39,21 @@ cleanup() {
 trap cleanup EXIT
 log() { echo "smoke: $*" >&2; }
 
+# The mounted secrets: an API key for the gateway and the internal token every service presents.
+secrets="$work/secrets"
+mkdir -p "$secrets"
+head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$secrets/api-keys"
+head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$secrets/internal-token"
+chmod 0755 "$secrets" && chmod 0644 "$secrets"/* # read by the containers' uid 10001
+
 # What Kubernetes gives a pod with readOnlyRootFilesystem, runAsNonRoot, drop ALL and an emptyDir
 # at /tmp. Docker mounts --tmpfs noexec unless told: the JVM's libraries load native code from /tmp.
 run() {
   local name="$1"; shift
   docker run -d --name "$prefix-$name" --network "$net" --network-alias "$name" \
     --read-only --tmpfs /tmp:rw,exec,nosuid,nodev,size=256m --cap-drop ALL \
-    --security-opt no-new-privileges --memory 768m "$@" >/dev/null
+    --security-opt no-new-privileges --memory 768m -v "$secrets:/etc/moemesh:ro" \
+    -e MOEMESH_AUTH_INTERNAL_TOKEN_FILE=/etc/moemesh/internal-token "$@" >/dev/null
   containers+=("$prefix-$name")
 }
 ip() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$prefix-$1"; }
@@ -73,26 +83,22 @@ expert_tokens() { # tokens each expert container has computed so far (its warm-u
 [ -f cli/target/moe.jar ] || ./moe --help >/dev/null # builds the CLI
 docker network create "$net" >/dev/null
 
-# The internal services run without the internal token or mTLS on this private Docker network
-# (docs/security.md); they refuse to start unless told so.
-unauthenticated=(-e MOEMESH_AUTH_ALLOW_UNAUTHENTICATED=true)
 log "starting $experts expert containers on network $net"
 expert_targets=()
 for e in $(seq 0 $((experts - 1))); do
-  run "expert-$e" -v "$model_dir:/models:ro" "${unauthenticated[@]}" "moemesh/expert-service:$VERSION" \
-    --moemesh.expert.experts="$e"
+  run "expert-$e" -v "$model_dir:/models:ro" "moemesh/expert-service:$VERSION" --moemesh.expert.experts="$e"
   expert_targets+=("expert-$e:50061")
 done
 await_serving "${expert_targets[@]}"
 
 log "starting router and gateway (settings from the environment: Spring relaxed binding)"
-run router -v "$model_dir:/models:ro" "${unauthenticated[@]}" -e MOEMESH_ROUTER_EXPERTS="$(IFS=,; echo "${expert_targets[*]}")" \
+run router -v "$model_dir:/models:ro" -e MOEMESH_ROUTER_EXPERTS="$(IFS=,; echo "${expert_targets[*]}")" \
   "moemesh/router-service:$VERSION"
 run gateway -p "127.0.0.1:$GATEWAY_PORT:50051" -e MOEMESH_GATEWAY_ROUTERS=router:50052 \
+  -e MOEMESH_GATEWAY_API_KEYS_FILE=/etc/moemesh/api-keys \
   "moemesh/gateway-service:$VERSION"
 log "starting the placement controller (dry run) on the router"
-run placement-controller "${unauthenticated[@]}" -e MOEMESH_CONTROLLER_ROUTERS=router:50056 \
-  -e MOEMESH_CONTROLLER_DRY_RUN=true \
+run placement-controller -e MOEMESH_CONTROLLER_ROUTERS=router:50056 -e MOEMESH_CONTROLLER_DRY_RUN=true \
   "moemesh/placement-controller:$VERSION"
 await_serving router:50052 gateway:50051 placement-controller:50053
 
@@ -110,7 +116,7 @@ done
 
 log "generating through the gateway at 127.0.0.1:$GATEWAY_PORT and in process"
 before="$(expert_tokens)"
-./moe generate --gateway "127.0.0.1:$GATEWAY_PORT" --prompt "$PROMPT" --max-tokens "$MAX_TOKENS" \
+./moe generate --gateway "127.0.0.1:$GATEWAY_PORT" --api-key-file "$secrets/api-keys" --allow-key-over-plaintext --prompt "$PROMPT" --max-tokens "$MAX_TOKENS" \
   >"$work/distributed.txt" 2>"$work/distributed.err"
 ./moe generate --model "$MODEL" --prompt "$PROMPT" --max-tokens "$MAX_TOKENS" \
   >"$work/inprocess.txt" 2>"$work/inprocess.err"

@@ -16,9 +16,10 @@
       protocol: TCP
 {{- end }}
 
-{{/* The actuator port, from the metrics peers; nothing when web is off. Args: web, from. */}}
+{{/* The actuator port, from the given peers; nothing when web is off or no peer is given
+(an ingress rule without `from` would admit everyone). Args: web, from. */}}
 {{- define "moe-mesh.metricsIngress" -}}
-{{- if .web.enabled -}}
+{{- if and .web.enabled .from -}}
 - from:
     {{- toYaml .from | nindent 4 }}
   ports:
@@ -27,18 +28,16 @@
 {{- end }}
 {{- end }}
 
-{{/* The Kubernetes API server: its ports, to the given CIDRs or any address. Arg: networkPolicy.apiServer. */}}
+{{/* The Kubernetes API server: its ports, at the given CIDRs only (required: moe-mesh.validateSecurity). Arg: networkPolicy.apiServer. */}}
 {{- define "moe-mesh.apiServerEgress" -}}
 - ports:
     {{- range .ports }}
     - port: {{ . }}
       protocol: TCP
     {{- end }}
-  {{- with .cidrs }}
   to:
-    {{- range . }}
+    {{- range (required "networkPolicy.apiServer.cidrs is required" .cidrs) }}
     - ipBlock:
         cidr: {{ . }}
     {{- end }}
-  {{- end }}
 {{- end }}

@@ -71,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("up in %.1f s: gateway %s, router %s, %d expert processes (logs in %s)%n%n",
                     (System.nanoTime() - start) / 1e9, state.gateway(), state.router(), state.processes().size() - 2,
                     stateDir.resolve("logs"));
-            generate(state.gateway(), out);
+            generate(state, out);
             printRoutingSummary(state.routerInternal(), out);
         } finally {
             cluster.down(Duration.ofSeconds(30));
@@ -80,8 +80,8 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void generate(String gateway, PrintWriter out) {
-        try (MoeMeshClient client = RemoteGeneration.connect(gateway, null)) {
+    private void generate(ClusterState cluster, PrintWriter out) {
+        try (MoeMeshClient client = RemoteGeneration.connect(cluster)) {
             for (String prompt : prompts != null ? prompts : PROMPTS) {
                 out.print("> " + prompt);
                 GenerationResult r = RemoteGeneration.stream(client,

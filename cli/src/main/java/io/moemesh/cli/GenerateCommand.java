@@ -1,6 +1,5 @@
 package io.moemesh.cli;
 
-import io.moemesh.cli.local.ClusterState;
 import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
@@ -15,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,7 +25,8 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Continue prompts, streaming text to stdout: in process with --model, or through the "
-                + "gateway of `moe up` (or --gateway HOST:PORT).")
+                + "gateway of `moe up` (or --gateway HOST:PORT, with --tls or --ca-cert FILE and the key in $MOEMESH_API_KEY "
+                + "or --api-key-file FILE).")
 final class GenerateCommand implements Callable<Integer> {
 
     @Spec
@@ -34,11 +35,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Run in process on this model directory (config.json, *.safetensors, tokenizer.json).")
     Path model;
 
-    @Option(names = "--gateway", description = "Gateway address HOST:PORT (default: the cluster of `moe up`).")
-    String gateway;
-
-    @Option(names = "--api-key", defaultValue = "${env:MOEMESH_API_KEY}", description = "API key for the gateway.")
-    String apiKey;
+    @Mixin
+    GatewayOptions gateway;
 
     @Option(names = "--state-dir", defaultValue = ".moe", description = "State directory of `moe up` (default: ${DEFAULT-VALUE}).")
     Path stateDir;
@@ -116,10 +114,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** Each prompt through the gateway with the SDK, one after another, streamed. */
     private int callGateway() {
-        String target = gateway != null ? gateway : ClusterState.read(stateDir).gateway();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (MoeMeshClient client = RemoteGeneration.connect(target, apiKey)) {
+        try (MoeMeshClient client = gateway.connect(stateDir, err)) {
             for (String prompt : prompts) {
                 GenerateOptions options = GenerateOptions.builder().prompt(prompt).maxTokens(maxTokens)
                         .temperature(temperature).topK(topK).topP(topP).seed(seed).stop(stop).ignoreEos(ignoreEos)

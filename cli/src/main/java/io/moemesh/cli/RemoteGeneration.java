@@ -1,5 +1,6 @@
 package io.moemesh.cli;
 
+import io.moemesh.cli.local.ClusterState;
 import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.GenerationStream;
@@ -23,11 +24,12 @@ final class RemoteGeneration {
         }
     }
 
-    static MoeMeshClient connect(String target, String apiKey) {
-        MoeMeshClient.Builder builder = MoeMeshClient.builder().target(target).defaultDeadline(Duration.ofMinutes(5));
-        if (apiKey != null && !apiKey.isBlank()) {
-            builder.apiKey(apiKey);
-        }
-        return builder.build();
+    /**
+     * A client of the gateway of a local cluster, with its key; over plaintext, which the SDK allows
+     * because that gateway listens on 127.0.0.1 (to any other address it would refuse to send the key).
+     */
+    static MoeMeshClient connect(ClusterState cluster) {
+        return MoeMeshClient.builder().target(cluster.gateway()).apiKey(cluster.readApiKey()).allowKeyOverPlaintext()
+                .defaultDeadline(Duration.ofMinutes(5)).build();
     }
 }

@@ -105,6 +105,8 @@ final class UpCommand implements Callable<Integer> {
         out.printf("every service listens on %s only; the internal services (router, experts, placement controller)"
                 + " run with moemesh.auth.allow-unauthenticated=true: no internal token or mTLS in local mode%n",
                 LocalCluster.BIND_ADDRESS);
+        out.printf("API key: %s   (readable by you only; moe generate reads it; other clients: "
+                + "MOEMESH_API_KEY=$(cat %s))%n", state.apiKeyFile(), state.apiKeyFile());
         out.printf("router metrics: GET %s%n", state.routerMetricsUrl());
         if (state.placementUrl() != null) {
             out.printf("placement: moe plan   (or GET %s)%n", state.placementUrl());

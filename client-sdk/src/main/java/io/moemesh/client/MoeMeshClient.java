@@ -1,8 +1,8 @@
 package io.moemesh.client;
 
+import io.grpc.CallCredentials;
 import io.grpc.Channel;
 import io.grpc.ChannelCredentials;
-import io.grpc.ClientInterceptors;
 import io.grpc.Context;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -12,7 +12,6 @@ import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import io.moemesh.client.internal.ApiKeyInterceptor;
 import io.moemesh.client.internal.GenerationAssembler;
 import io.moemesh.client.internal.ProtoMapper;
 import io.moemesh.proto.v1.GenerateRequest;
@@ -20,7 +19,6 @@ import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.ListModelsRequest;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,10 +30,14 @@ import java.util.concurrent.TimeUnit;
  * Client for a moe-mesh gateway (or a router: both serve the public {@code moemesh.v1.MoeMesh} API).
  *
  * <pre>{@code
- * try (MoeMeshClient client = MoeMeshClient.builder().target("localhost:50051").apiKey(key).build()) {
+ * try (MoeMeshClient client = MoeMeshClient.builder().target("gateway.example.com:443").tls(true).apiKey(key).build()) {
  *     GenerationResult result = client.generate(GenerateOptions.builder().prompt("Hello").maxTokens(32).build());
  * }
  * }</pre>
+ *
+ * <p>The API key goes only over TLS (or an in-process channel); over plaintext a call fails with
+ * {@link UnauthenticatedException} before anything is sent, unless
+ * {@link Builder#allowKeyOverPlaintext()} allows it to a gateway on this machine.
  *
  * <p>Every call carries a deadline: {@link GenerateOptions#deadline()} or the client's default.
  *
@@ -53,11 +55,14 @@ public final class MoeMeshClient implements AutoCloseable {
 
     private final ManagedChannel ownedChannel;
     private final Channel channel;
+    private final CallCredentials apiKey;
     private final Duration defaultDeadline;
 
-    private MoeMeshClient(ManagedChannel ownedChannel, Channel channel, Duration defaultDeadline) {
+    private MoeMeshClient(ManagedChannel ownedChannel, Channel channel, CallCredentials apiKey,
+            Duration defaultDeadline) {
         this.ownedChannel = ownedChannel;
         this.channel = channel;
+        this.apiKey = apiKey;
         this.defaultDeadline = defaultDeadline;
     }
 
@@ -100,7 +105,7 @@ public final class MoeMeshClient implements AutoCloseable {
     /** The models the deployment serves. */
     public List<ModelInfo> listModels() {
         try {
-            return MoeMeshGrpc.newBlockingStub(channel)
+            return authorized(MoeMeshGrpc.newBlockingStub(channel))
                     .withDeadlineAfter(defaultDeadline.toNanos(), TimeUnit.NANOSECONDS)
                     .listModels(ListModelsRequest.getDefaultInstance())
                     .getModelsList().stream().map(ProtoMapper::model).toList();
@@ -128,7 +133,11 @@ public final class MoeMeshClient implements AutoCloseable {
 
     private <S extends AbstractStub<S>> S withDeadline(S stub, GenerateOptions options) {
         Duration deadline = options.deadline() != null ? options.deadline() : defaultDeadline;
-        return stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
+        return authorized(stub).withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private <S extends AbstractStub<S>> S authorized(S stub) {
+        return apiKey == null ? stub : stub.withCallCredentials(apiKey);
     }
 
     /** Feeds one call's responses to a listener. gRPC calls these methods one at a time. */
@@ -191,8 +200,13 @@ public final class MoeMeshClient implements AutoCloseable {
     public static final class Builder {
         private String target;
         private String apiKey;
+        private ApiKeyCredentials.Plaintext keyOverPlaintext = ApiKeyCredentials.Plaintext.REFUSE;
         private boolean tls;
         private Path trustCertFile;
+        private Path clientCertFile;
+        private Path clientKeyFile;
+        private ChannelCredentials channelCredentials;
+        private String serverName;
         private Duration defaultDeadline = Duration.ofSeconds(60);
         private ManagedChannel channel;
 
@@ -205,9 +219,37 @@ public final class MoeMeshClient implements AutoCloseable {
             return this;
         }
 
-        /** Sent as {@code authorization: Bearer <key>} on every call; omit when the gateway has auth off. */
+        /**
+         * Sent as {@code authorization: Bearer <key>} on every call, over TLS only (see
+         * {@link #allowKeyOverPlaintext()}); omit when the gateway runs without keys.
+         */
         public Builder apiKey(String apiKey) {
             this.apiKey = apiKey;
+            return this;
+        }
+
+        /** {@link #apiKey(String)} with the first key in this file ({@link ApiKeyCredentials#readKeyFile}). */
+        public Builder apiKeyFile(Path file) {
+            this.apiKey = ApiKeyCredentials.readKeyFile(file);
+            return this;
+        }
+
+        /**
+         * Lets the API key go over a plaintext connection when the target is a loopback address
+         * ({@code localhost}, 127.0.0.0/8, {@code ::1}) — for a gateway on this machine, such as
+         * {@code moe up}'s. To any other host the key still goes over TLS only.
+         */
+        public Builder allowKeyOverPlaintext() {
+            this.keyOverPlaintext = ApiKeyCredentials.Plaintext.LOOPBACK;
+            return this;
+        }
+
+        /**
+         * Lets the API key go over a plaintext connection to any host. Anyone on the path can read it:
+         * only for connections encrypted outside gRPC (a service-mesh sidecar, a VPN, an SSH tunnel).
+         */
+        public Builder allowKeyOverPlaintextToAnyHost() {
+            this.keyOverPlaintext = ApiKeyCredentials.Plaintext.ANY_HOST;
             return this;
         }
 
@@ -217,10 +259,40 @@ public final class MoeMeshClient implements AutoCloseable {
             return this;
         }
 
-        /** TLS trusting the CA certificates in this PEM file (for a private CA or a self-signed gateway). */
+        /** TLS trusting (only) the CA certificates in this PEM file (a private CA, or a self-signed gateway). */
         public Builder tls(Path trustCertFile) {
             this.tls = true;
             this.trustCertFile = trustCertFile;
+            return this;
+        }
+
+        /**
+         * TLS, presenting this client certificate (PEM chain and PKCS#8 PEM private key) to a server that
+         * asks for one (mutual TLS). Trusts the JVM's CAs unless {@link #tls(Path)} names a CA file.
+         */
+        public Builder clientCertificate(Path certChainFile, Path privateKeyFile) {
+            this.tls = true;
+            this.clientCertFile = certChainFile;
+            this.clientKeyFile = privateKeyFile;
+            return this;
+        }
+
+        /**
+         * The channel's credentials as gRPC builds them (for example {@code TlsChannelCredentials} with
+         * your own trust or key managers); replaces {@link #tls} and {@link #clientCertificate}.
+         */
+        public Builder channelCredentials(ChannelCredentials channelCredentials) {
+            this.channelCredentials = channelCredentials;
+            return this;
+        }
+
+        /**
+         * The host name the server's TLS certificate must carry (and the {@code :authority} of every
+         * call) when it differs from the target's host: for example {@code moe-mesh-gateway.moe.svc}
+         * reached through {@code kubectl port-forward} at {@code localhost:50051}.
+         */
+        public Builder serverName(String serverName) {
+            this.serverName = serverName;
             return this;
         }
 
@@ -232,7 +304,8 @@ public final class MoeMeshClient implements AutoCloseable {
 
         /**
          * Uses an existing channel instead of opening one (tests, or a channel shared with other
-         * stubs). The client does not close it; target and TLS settings are ignored.
+         * stubs). The client does not close it; target and TLS settings are ignored, and the API key
+         * goes only over the channel's secure connections, as with a channel of its own.
          */
         public Builder channel(ManagedChannel channel) {
             this.channel = channel;
@@ -246,26 +319,65 @@ public final class MoeMeshClient implements AutoCloseable {
             if (channel == null && (target == null || target.isBlank())) {
                 throw new IllegalArgumentException("target is required (host:port of the gateway), or pass a channel");
             }
-            ManagedChannel owned = channel == null ? Grpc.newChannelBuilder(target, credentials()).build() : null;
-            Channel base = owned != null ? owned : channel;
-            Channel intercepted = apiKey == null ? base : ClientInterceptors.intercept(base, new ApiKeyInterceptor(apiKey));
-            return new MoeMeshClient(owned, intercepted, defaultDeadline);
+            if (channelCredentials != null && (tls || trustCertFile != null || clientCertFile != null)) {
+                throw new IllegalArgumentException("channelCredentials replaces tls(...) and clientCertificate(...): "
+                        + "use one or the other");
+            }
+            CallCredentials key = apiKey == null ? null : keyCredentials();
+            ManagedChannel owned = channel == null ? openChannel() : null;
+            return new MoeMeshClient(owned, owned != null ? owned : channel, key, defaultDeadline);
+        }
+
+        private ManagedChannel openChannel() {
+            var builder = Grpc.newChannelBuilder(target, credentials());
+            if (serverName != null) {
+                builder.overrideAuthority(serverName);
+            }
+            return builder.build();
+        }
+
+        private CallCredentials keyCredentials() {
+            ApiKeyCredentials key = ApiKeyCredentials.of(apiKey);
+            return switch (keyOverPlaintext) {
+                case REFUSE -> key;
+                case LOOPBACK -> key.allowingPlaintextToLoopback();
+                case ANY_HOST -> key.allowingPlaintextToAnyHost();
+            };
         }
 
         private ChannelCredentials credentials() {
+            if (channelCredentials != null) {
+                return channelCredentials;
+            }
             if (!tls) {
                 return InsecureChannelCredentials.create();
             }
-            if (trustCertFile == null) {
-                return TlsChannelCredentials.create();
+            if (trustCertFile != null) {
+                requireReadable(trustCertFile, "TLS trust certificate file");
             }
-            if (!Files.isReadable(trustCertFile)) {
-                throw new IllegalArgumentException("TLS trust certificate file is not readable: " + trustCertFile);
+            if (clientCertFile != null) {
+                requireReadable(clientCertFile, "client certificate file");
+                requireReadable(clientKeyFile, "client private key file");
             }
+            TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
             try {
-                return TlsChannelCredentials.newBuilder().trustManager(trustCertFile.toFile()).build();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read TLS trust certificates from " + trustCertFile, e);
+                if (trustCertFile != null) {
+                    credentials.trustManager(trustCertFile.toFile());
+                }
+                if (clientCertFile != null) {
+                    credentials.keyManager(clientCertFile.toFile(), clientKeyFile.toFile());
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                throw new IllegalArgumentException("cannot load TLS files (CA " + trustCertFile + ", client certificate "
+                        + clientCertFile + ", key " + clientKeyFile + "): " + e.getMessage()
+                        + " (PEM expected; the private key in PKCS#8)", e);
+            }
+            return credentials.build();
+        }
+
+        private static void requireReadable(Path file, String what) {
+            if (file == null || !Files.isReadable(file)) {
+                throw new IllegalArgumentException(what + " is not readable: " + file);
             }
         }
     }

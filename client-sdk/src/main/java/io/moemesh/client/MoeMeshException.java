@@ -3,6 +3,7 @@ package io.moemesh.client;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import io.moemesh.client.internal.TlsFailures;
 
 /**
  * A call to moe-mesh failed. The message is the status code followed by the server's description,
@@ -36,7 +37,8 @@ public class MoeMeshException extends RuntimeException {
 
     /** The exception for a status: the subclass that names the failure, or this base class. */
     public static MoeMeshException of(Status status) {
-        String description = status.getDescription();
+        String tlsFailure = TlsFailures.describe(status);
+        String description = tlsFailure != null ? tlsFailure : status.getDescription();
         Throwable cause = status.getCause();
         return switch (status.getCode()) {
             case INVALID_ARGUMENT -> new InvalidRequestException(description, cause);

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.grpc.ManagedChannel;
-import io.moemesh.client.internal.ApiKeyInterceptor;
 import io.moemesh.proto.v1.Completion;
 import io.moemesh.proto.v1.FinishReason;
 import io.moemesh.proto.v1.GenerateRequest;
@@ -106,7 +105,7 @@ class MoeMeshClientTest {
 
         client.generate(GenerateOptions.ofPrompt("hi"));
 
-        assertThat(server.headers.getFirst().get(ApiKeyInterceptor.AUTHORIZATION)).isEqualTo("Bearer k-123");
+        assertThat(server.headers.getFirst().get(ApiKeyCredentials.AUTHORIZATION)).isEqualTo("Bearer k-123");
     }
 
     @Test
@@ -116,7 +115,7 @@ class MoeMeshClientTest {
             anonymous.generate(GenerateOptions.ofPrompt("hi"));
         }
 
-        assertThat(server.headers.getFirst().containsKey(ApiKeyInterceptor.AUTHORIZATION)).isFalse();
+        assertThat(server.headers.getFirst().containsKey(ApiKeyCredentials.AUTHORIZATION)).isFalse();
     }
 
     @Test

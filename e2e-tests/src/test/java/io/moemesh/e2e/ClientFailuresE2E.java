@@ -60,6 +60,7 @@ class ClientFailuresE2E {
 
     private Mesh mesh;
     private GenericContainer<?> router;
+    private GatewayAccess access;
     private MoeMeshClient client;
     private String gatewayTarget;
     private PrometheusMetrics routerMetrics;
@@ -76,12 +77,14 @@ class ClientFailuresE2E {
         mesh.start(low, high);
         router = mesh.router("router", List.of("experts-0-3", "experts-4-7"));
         router.addExposedPort(ROUTER_HTTP);
-        GenericContainer<?> gateway = mesh.gateway("gateway", "router",
-                "--moemesh.gateway.rate-limit.limit-for-period=100000");
+        GenericContainer<?> gateway = mesh.gateway("gateway", "router", "--moemesh.gateway.allow-unauthenticated=true",
+                "--moemesh.gateway.rate-limit.limit-for-period=100000",
+                "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
         mesh.start(router, gateway);
-        gatewayTarget = Mesh.target(gateway);
+        access = GatewayAccess.of(gateway, null); // the gateway runs without keys
+        gatewayTarget = access.target();
         routerMetrics = PrometheusMetrics.ofService("http://" + router.getHost() + ":" + router.getMappedPort(ROUTER_HTTP));
-        client = MoeMeshClient.builder().target(gatewayTarget).defaultDeadline(Duration.ofMinutes(2)).build();
+        client = access.client().defaultDeadline(Duration.ofMinutes(2)).build();
         healthWatch = Thread.ofPlatform().daemon().name("router-health-watch").start(this::watchRouterHealth);
     }
 
@@ -138,13 +141,12 @@ class ClientFailuresE2E {
     @Test
     @Order(3)
     void aClientThatNeverReadsAndCallsDroppedAtOnceHoldNobodyUp() {
-        ManagedChannel stuckChannel = Grpc.newChannelBuilder(gatewayTarget, InsecureChannelCredentials.create())
-                .build();
-        ClientCallStreamObserver<GenerateRequest> stuck = FailingClients.neverReading(stuckChannel,
+        ManagedChannel stuckChannel = access.channel();
+        ClientCallStreamObserver<GenerateRequest> stuck = FailingClients.neverReading(stuckChannel, access.credentials(),
                 FailingClients.request("Never read me", LONG));
         try {
             for (int i = 0; i < 20; i++) {
-                FailingClients.sendAndDisconnect(gatewayTarget, FailingClients.request("Gone at once " + i, LONG));
+                FailingClients.sendAndDisconnect(gatewayTarget, access.credentials(), FailingClients.request("Gone at once " + i, LONG));
             }
 
             awaitRouterIdleAndExact();

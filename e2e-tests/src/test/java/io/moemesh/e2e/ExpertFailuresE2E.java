@@ -76,11 +76,12 @@ class ExpertFailuresE2E {
                 List.of(UNREPLICATED, "experts-4-7-a", "experts-4-7-b", "experts-4-7-c"),
                 "--moemesh.router.expert-call-timeout=" + EXPERT_CALL_TIMEOUT.toSeconds() + "s",
                 "--moemesh.router.breaker-open-for=20s");
-        // no API keys: every caller shares one rate limit, raised so that the load streams never meet it
-        GenericContainer<?> gateway = mesh.gateway("gateway", "router",
-                "--moemesh.gateway.rate-limit.limit-for-period=100000");
+        // no API keys (allowed explicitly): limits per peer address, raised so that the load streams never meet them
+        GenericContainer<?> gateway = mesh.gateway("gateway", "router", "--moemesh.gateway.allow-unauthenticated=true",
+                "--moemesh.gateway.rate-limit.limit-for-period=100000",
+                "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
         mesh.start(router, gateway);
-        client = MoeMeshClient.builder().target(Mesh.target(gateway)).defaultDeadline(Duration.ofMinutes(2)).build();
+        client = GatewayAccess.of(gateway, null).client().defaultDeadline(Duration.ofMinutes(2)).build();
         routerChannel = Grpc.newChannelBuilder(Mesh.internalTarget(router), InsecureChannelCredentials.create())
                 .build();
         load = new Load(client, expected, MAX_TOKENS);

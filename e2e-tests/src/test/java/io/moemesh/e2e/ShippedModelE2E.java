@@ -4,14 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.grpc.ClientInterceptors;
+import io.grpc.CallCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.MetadataUtils;
 import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.InvalidRequestException;
@@ -65,8 +63,9 @@ class ShippedModelE2E {
 
     private static final Path MODEL = Golden.model("mesh-mini-16e");
     private static final int EXPERTS = 16;
-    private static final String KEY = "e2e-key";
-    private static final String BURST_KEY = "e2e-burst-key";
+    /** API keys are at least 32 characters. */
+    private static final String KEY = "e2e-key-0123456789abcdef0123456789abcdef";
+    private static final String BURST_KEY = "e2e-burst-key-0123456789abcdef0123456789";
     private static final List<String> PROMPTS = List.of("The best way to predict the future is ", "Der Mensch ist ",
             "La vie est ", "Życie jest ", "Жизнь — это ", "Once upon a time, ");
     private static final List<String> SAMPLED = PROMPTS.subList(0, 2);
@@ -75,6 +74,7 @@ class ShippedModelE2E {
     private Mesh mesh;
     private GenericContainer<?> router;
     private GenericContainer<?> gateway;
+    private GatewayAccess access;
     private MoeMeshClient client;
     private ManagedChannel routerChannel;
     private ManagedChannel gatewayChannel;
@@ -87,15 +87,17 @@ class ShippedModelE2E {
         List<String> aliases = IntStream.range(0, EXPERTS).mapToObj(e -> "expert-" + e).toList();
         mesh.start(aliases.stream().map(a -> mesh.expert(a, a.substring("expert-".length()))).toList());
         router = mesh.router("router", aliases);
-        // rate limit raised so that the load streams never meet it; a second gateway below keeps the default
+        // rate and token limits raised so that the load streams never meet them; a second gateway below keeps
+        // the default rate
         gateway = mesh.gateway("gateway", "router", "--moemesh.gateway.api-keys=" + KEY,
-                "--moemesh.gateway.rate-limit.limit-for-period=100000");
+                "--moemesh.gateway.rate-limit.limit-for-period=100000",
+                "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
         mesh.start(router, gateway);
-        client = MoeMeshClient.builder().target(Mesh.target(gateway)).apiKey(KEY)
-                .defaultDeadline(Duration.ofMinutes(2)).build();
+        access = GatewayAccess.of(gateway, KEY);
+        client = access.client().defaultDeadline(Duration.ofMinutes(2)).build();
         routerChannel = Grpc.newChannelBuilder(Mesh.internalTarget(router), InsecureChannelCredentials.create())
                 .build();
-        gatewayChannel = Grpc.newChannelBuilder(Mesh.target(gateway), InsecureChannelCredentials.create()).build();
+        gatewayChannel = access.channel();
     }
 
     @AfterAll
@@ -166,8 +168,8 @@ class ShippedModelE2E {
     @Test
     @Order(3)
     void theGatewayRefusesMissingAndWrongKeysAndInvalidFieldsWithTheDocumentedStatuses() {
-        try (MoeMeshClient noKey = MoeMeshClient.builder().target(Mesh.target(gateway)).build();
-                MoeMeshClient wrongKey = MoeMeshClient.builder().target(Mesh.target(gateway)).apiKey("not-a-key").build()) {
+        try (MoeMeshClient noKey = access.withKey(null).client().build();
+                MoeMeshClient wrongKey = access.withKey("not-a-key").client().build()) {
             for (MoeMeshClient c : List.of(noKey, wrongKey)) {
                 assertThatThrownBy(() -> c.generate(GenerateOptions.builder().prompt("Hello").maxTokens(4).build()))
                         .isInstanceOf(UnauthenticatedException.class)
@@ -179,7 +181,7 @@ class ShippedModelE2E {
                 .isInstanceOf(InvalidRequestException.class).hasMessageContaining("sampling.max_tokens");
 
         // fields the SDK would not send, straight on the wire
-        Function<GenerateRequest.Builder, Status> send = request -> statusOf(gatewayChannel, KEY, request.build());
+        Function<GenerateRequest.Builder, Status> send = request -> statusOf(gatewayChannel, access.credentials(), request.build());
         io.moemesh.proto.v1.SamplingParams ok = io.moemesh.proto.v1.SamplingParams.newBuilder().setMaxTokens(4).build();
         assertRefused(send.apply(GenerateRequest.newBuilder().setPrompt("Hello")
                 .setSampling(ok.toBuilder().setTopP(1.5f))), "sampling.top_p must be in [0, 1]");
@@ -202,11 +204,14 @@ class ShippedModelE2E {
     @Test
     @Order(4)
     void aKeyOverItsRateIsRefusedWithResourceExhaustedAndTheRequestsItMayMakeComplete() {
-        // a second gateway on the same router, with the default limit: 20 requests per second per key
+        // a second gateway on the same router, with the default limit: 20 requests per second per key (the
+        // concurrency cap raised above the 60 calls, so that only the rate refuses them)
         GenericContainer<?> strict = mesh.gateway("gateway-default-limits", "router",
-                "--moemesh.gateway.api-keys=" + BURST_KEY);
+                "--moemesh.gateway.api-keys=" + BURST_KEY,
+                "--moemesh.gateway.caller-limits.max-concurrent-requests=100");
         mesh.start(strict);
-        ManagedChannel channel = Grpc.newChannelBuilder(Mesh.target(strict), InsecureChannelCredentials.create()).build();
+        GatewayAccess strictAccess = GatewayAccess.of(strict, BURST_KEY);
+        ManagedChannel channel = strictAccess.channel();
         GenerateRequest tiny = GenerateRequest.newBuilder().setPrompt("Hello")
                 .setSampling(io.moemesh.proto.v1.SamplingParams.newBuilder().setMaxTokens(1)).build();
         ExecutorService pool = Executors.newFixedThreadPool(60);
@@ -214,7 +219,7 @@ class ShippedModelE2E {
         try {
             // 60 at once against 20 per second: unless they straddle two refreshes, at least 20 are refused
             List<CompletableFuture<Status>> calls = IntStream.range(0, 60)
-                    .mapToObj(i -> CompletableFuture.supplyAsync(() -> statusOf(channel, BURST_KEY, tiny), pool)).toList();
+                    .mapToObj(i -> CompletableFuture.supplyAsync(() -> statusOf(channel, strictAccess.credentials(), tiny), pool)).toList();
             calls.forEach(c -> statuses.add(c.join()));
         } finally {
             pool.shutdownNow();
@@ -285,11 +290,9 @@ class ShippedModelE2E {
     }
 
     /** Calls Generate with {@code key} and reads the stream to its end: OK or the status it failed with. */
-    private static Status statusOf(ManagedChannel gateway, String key, GenerateRequest request) {
-        Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
-        MoeMeshGrpc.MoeMeshBlockingStub stub = MoeMeshGrpc.newBlockingStub(ClientInterceptors.intercept(gateway,
-                MetadataUtils.newAttachHeadersInterceptor(headers))).withDeadlineAfter(60, TimeUnit.SECONDS);
+    private static Status statusOf(ManagedChannel gateway, CallCredentials key, GenerateRequest request) {
+        MoeMeshGrpc.MoeMeshBlockingStub stub = MoeMeshGrpc.newBlockingStub(gateway).withCallCredentials(key)
+                .withDeadlineAfter(60, TimeUnit.SECONDS);
         try {
             Iterator<GenerateResponse> responses = stub.generate(request);
             responses.forEachRemaining(r -> { });

@@ -3,29 +3,33 @@ package io.moemesh.gateway;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.gateway.access.ApiKeyInterceptor;
-import io.moemesh.gateway.access.ApiKeys;
-import io.moemesh.gateway.access.CallerRateLimits;
+import io.moemesh.gateway.access.ApiKeyStore;
+import io.moemesh.gateway.access.AuthFailureThrottle;
+import io.moemesh.gateway.access.CallerLimiters;
+import io.moemesh.gateway.access.ConcurrencyLimitInterceptor;
 import io.moemesh.gateway.access.RateLimitInterceptor;
 import io.moemesh.gateway.generate.CallDeadlines;
-import io.moemesh.gateway.generate.GenerateRequestValidator;
 import io.moemesh.gateway.generate.GenerateUseCase;
 import io.moemesh.gateway.generate.ListModelsUseCase;
 import io.moemesh.gateway.grpc.GatewayGrpcService;
-import io.grpc.protobuf.services.HealthStatusManager;
-import io.moemesh.service.GrpcServerLifecycle;
-import java.util.List;
 import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.metrics.MetricsInterceptor;
 import io.moemesh.gateway.routing.RouterForwarder;
 import io.moemesh.gateway.routing.RouterPool;
+import io.moemesh.proto.validation.GenerateRequestValidator;
+import io.moemesh.service.GrpcServerLifecycle;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Wires the gateway from its properties, in one place for the application and for in-process tests:
- * metrics (outermost, so refused calls count) → API key → rate limit → {@link GatewayGrpcService}.
+ * metrics (outermost, so refused calls count) → API key (with the failed-authentication throttle) →
+ * request rate → concurrency cap → {@link GatewayGrpcService} (validation, token budget, forwarding).
  */
 public final class GatewayAssembly {
 
@@ -34,30 +38,62 @@ public final class GatewayAssembly {
     private GatewayAssembly() {
     }
 
+    /**
+     * The gateway's server. Throws {@link IllegalStateException}, stopping start-up, when the API keys
+     * cannot be read or there are none without {@code allow-unauthenticated}.
+     */
     public static GrpcServerLifecycle server(ServerBuilder<?> builder, GatewayProperties properties, RouterPool routers,
             GatewayMetrics metrics) {
-        return new GrpcServerLifecycle("gateway", builder, List.of(service(properties, routers, metrics)),
-                new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() { });
+        return server(builder, properties, routers, metrics, System::nanoTime);
     }
 
-    static ServerServiceDefinition service(GatewayProperties properties, RouterPool routers, GatewayMetrics metrics) {
+    /** As above, with the clock of every limit and window ({@code System::nanoTime} outside tests). */
+    public static GrpcServerLifecycle server(ServerBuilder<?> builder, GatewayProperties properties, RouterPool routers,
+            GatewayMetrics metrics, LongSupplier nanoTime) {
+        ApiKeyStore keys = ApiKeyStore.load(properties.apiKeys(), properties.apiKeysFile(),
+                properties.allowUnauthenticated());
+        if (!keys.current().enabled()) {
+            LOG.warn("authentication is OFF (moemesh.gateway.allow-unauthenticated=true and no API keys): anyone who "
+                    + "reaches port {} can generate; limits apply per peer address{}", properties.grpcPort(),
+                    properties.apiKeysFile() == null ? "" : "; keys added to " + properties.apiKeysFile()
+                            + " turn authentication on");
+        } else {
+            LOG.info("API keys in use: {} (fingerprints){}", keys.current().fingerprints(),
+                    properties.apiKeysFile() == null ? "" : "; reloading " + properties.apiKeysFile() + " every "
+                            + properties.apiKeysReloadInterval());
+        }
+        ServerServiceDefinition service = service(properties, routers, metrics, keys, nanoTime);
+        return new GrpcServerLifecycle("gateway", builder, List.of(service), new HealthStatusManager(),
+                properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
+                    @Override
+                    public void beforeStart() {
+                        keys.startPolling(properties.apiKeysReloadInterval());
+                    }
+
+                    @Override
+                    public void draining() {
+                        keys.close();
+                    }
+                });
+    }
+
+    private static ServerServiceDefinition service(GatewayProperties properties, RouterPool routers,
+            GatewayMetrics metrics, ApiKeyStore keys, LongSupplier nanoTime) {
         routers.routers().forEach(metrics::watch);
         RouterForwarder forwarder = new RouterForwarder(routers, metrics);
         CallDeadlines deadlines = new CallDeadlines(properties.defaultDeadline());
         GenerateRequestValidator validator =
                 new GenerateRequestValidator(properties.requestLimits(), () -> UUID.randomUUID().toString());
-        GatewayGrpcService service = new GatewayGrpcService(new GenerateUseCase(validator, deadlines, forwarder),
+        CallerLimiters limiters = new CallerLimiters(properties.callerQuotas(), nanoTime);
+        GatewayGrpcService grpc = new GatewayGrpcService(new GenerateUseCase(validator, deadlines, limiters, forwarder),
                 new ListModelsUseCase(deadlines, forwarder));
 
-        ApiKeys keys = new ApiKeys(properties.apiKeys());
-        if (!keys.enabled()) {
-            LOG.warn("authentication is OFF: moemesh.gateway.api-keys (env MOEMESH_API_KEYS) is empty, so anyone who "
-                    + "reaches port {} can generate; all callers share one rate limit", properties.grpcPort());
-        }
-        CallerRateLimits rateLimits = new CallerRateLimits(properties.rateLimit().limitForPeriod(),
-                properties.rateLimit().limitRefreshPeriod());
+        GatewayProperties.AuthFailures failures = properties.authFailures();
+        AuthFailureThrottle throttle = new AuthFailureThrottle(failures.maxPerWindow(), failures.window(),
+                failures.maxTrackedPeers(), nanoTime);
         // The last interceptor given runs first.
-        return ServerInterceptors.intercept(service.bindService(), new RateLimitInterceptor(rateLimits),
-                new ApiKeyInterceptor(keys), new MetricsInterceptor(metrics));
+        return ServerInterceptors.intercept(grpc.bindService(), new ConcurrencyLimitInterceptor(limiters),
+                new RateLimitInterceptor(limiters), new ApiKeyInterceptor(keys, throttle, metrics, nanoTime),
+                new MetricsInterceptor(metrics));
     }
 }

@@ -1,6 +1,9 @@
 package io.moemesh.gateway;
 
-import io.moemesh.gateway.generate.RequestLimits;
+import io.moemesh.gateway.access.ApiKeys;
+import io.moemesh.gateway.access.CallerQuotas;
+import io.moemesh.proto.validation.RequestLimits;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -12,9 +15,14 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *
  * @param grpcPort        port of the public gRPC API; 0 picks a free one
  * @param routers         router addresses, {@code host:port}; at least one
- * @param apiKeys         accepted API keys (also from {@code MOEMESH_API_KEYS}, comma-separated);
- *                        empty turns authentication off
+ * @param apiKeys         accepted API keys inline (also from {@code MOEMESH_API_KEYS}, comma-separated)
+ * @param apiKeysFile     a file with one accepted key per line (a mounted Secret), reloaded when it changes
+ * @param apiKeysReloadInterval how often {@code apiKeysFile} is read for changes
+ * @param allowUnauthenticated start without any key and serve anyone; without it, no keys stops start-up
+ * @param authFailures    throttle on failed authentications per peer address
  * @param rateLimit       per-key request rate
+ * @param callerLimits    per-key concurrency cap and token budget
+ * @param limitShare      gateway replicas sharing the per-key limits: each enforces ceil(limit / share)
  * @param maxPromptBytes  largest prompt text, in UTF-8 bytes
  * @param maxPromptTokens most token ids in a pre-tokenized prompt
  * @param maxTokensLimit  largest {@code sampling.max_tokens} a caller may ask for
@@ -28,7 +36,13 @@ public record GatewayProperties(
         Integer grpcPort,
         List<String> routers,
         List<String> apiKeys,
+        Path apiKeysFile,
+        Duration apiKeysReloadInterval,
+        Boolean allowUnauthenticated,
+        AuthFailures authFailures,
         RateLimit rateLimit,
+        CallerLimits callerLimits,
+        Integer limitShare,
         Integer maxPromptBytes,
         Integer maxPromptTokens,
         Integer maxTokensLimit,
@@ -52,12 +66,52 @@ public record GatewayProperties(
         }
     }
 
+    /**
+     * Failed authentications counted per peer address (IPv6: per /64) in a fixed window: after
+     * {@code maxPerWindow} failures, the peer's calls are refused without looking at the key until
+     * the window ends. At most {@code maxTrackedPeers} peers are remembered (the oldest go first).
+     */
+    public record AuthFailures(Integer maxPerWindow, Duration window, Integer maxTrackedPeers) {
+
+        public AuthFailures {
+            maxPerWindow = maxPerWindow == null ? 10 : maxPerWindow;
+            window = window == null ? Duration.ofMinutes(1) : window;
+            maxTrackedPeers = maxTrackedPeers == null ? 10_000 : maxTrackedPeers;
+            require(maxPerWindow > 0, "moemesh.gateway.auth-failures.max-per-window must be > 0, got " + maxPerWindow);
+            require(positive(window), "moemesh.gateway.auth-failures.window must be positive, got " + window);
+            require(maxTrackedPeers > 0,
+                    "moemesh.gateway.auth-failures.max-tracked-peers must be > 0, got " + maxTrackedPeers);
+        }
+    }
+
+    /**
+     * Per-key abuse limits beside the request rate: requests in flight at once (a Resilience4j
+     * {@code Bulkhead}, no waiting) and tokens per minute (prompt + {@code max_tokens}, reserved at
+     * admission from a Resilience4j {@code RateLimiter}).
+     */
+    public record CallerLimits(Integer maxConcurrentRequests, Integer tokensPerMinute) {
+
+        public CallerLimits {
+            maxConcurrentRequests = maxConcurrentRequests == null ? 16 : maxConcurrentRequests;
+            tokensPerMinute = tokensPerMinute == null ? 120_000 : tokensPerMinute;
+            require(maxConcurrentRequests > 0, "moemesh.gateway.caller-limits.max-concurrent-requests must be > 0, got "
+                    + maxConcurrentRequests);
+            require(tokensPerMinute > 0,
+                    "moemesh.gateway.caller-limits.tokens-per-minute must be > 0, got " + tokensPerMinute);
+        }
+    }
+
     public GatewayProperties {
         grpcPort = grpcPort == null ? 50051 : grpcPort;
         routers = routers == null ? List.of() : routers.stream().map(String::strip).filter(r -> !r.isEmpty()).toList();
         apiKeys = apiKeys == null ? List.of()
                 : apiKeys.stream().map(String::strip).filter(k -> !k.isEmpty()).distinct().toList();
+        apiKeysReloadInterval = apiKeysReloadInterval == null ? Duration.ofSeconds(10) : apiKeysReloadInterval;
+        allowUnauthenticated = allowUnauthenticated != null && allowUnauthenticated;
+        authFailures = authFailures == null ? new AuthFailures(null, null, null) : authFailures;
         rateLimit = rateLimit == null ? new RateLimit(null, null) : rateLimit;
+        callerLimits = callerLimits == null ? new CallerLimits(null, null) : callerLimits;
+        limitShare = limitShare == null ? 1 : limitShare;
         maxPromptBytes = maxPromptBytes == null ? 32_768 : maxPromptBytes;
         maxPromptTokens = maxPromptTokens == null ? 8_192 : maxPromptTokens;
         maxTokensLimit = maxTokensLimit == null ? 2_048 : maxTokensLimit;
@@ -70,8 +124,18 @@ public record GatewayProperties(
         require(!routers.isEmpty(), "moemesh.gateway.routers is required: the routers' host:port addresses, "
                 + "e.g. --moemesh.gateway.routers=localhost:50071");
         routers.forEach(GatewayProperties::requireHostPort);
-        apiKeys.forEach(key -> require(key.chars().allMatch(c -> c > 0x20 && c < 0x7f),
-                "moemesh.gateway.api-keys must be printable ASCII without spaces or commas"));
+        apiKeys.forEach(key -> {
+            String problem = ApiKeys.problemWith(key);
+            require(problem == null, "moemesh.gateway.api-keys (MOEMESH_API_KEYS): " + problem);
+        });
+        require(!apiKeys.isEmpty() || apiKeysFile != null || allowUnauthenticated, "no API keys configured: set "
+                + "moemesh.gateway.api-keys-file (a file with one key per line, e.g. a mounted Secret) or "
+                + "moemesh.gateway.api-keys (env MOEMESH_API_KEYS), or moemesh.gateway.allow-unauthenticated=true "
+                + "to serve anyone who can reach the port");
+        require(positive(apiKeysReloadInterval),
+                "moemesh.gateway.api-keys-reload-interval must be positive, got " + apiKeysReloadInterval);
+        require(limitShare > 0, "moemesh.gateway.limit-share must be > 0 (the number of gateway replicas), got "
+                + limitShare);
         require(maxPromptBytes > 0, "moemesh.gateway.max-prompt-bytes must be > 0, got " + maxPromptBytes);
         require(maxPromptTokens > 0, "moemesh.gateway.max-prompt-tokens must be > 0, got " + maxPromptTokens);
         require(maxTokensLimit > 0, "moemesh.gateway.max-tokens-limit must be > 0, got " + maxTokensLimit);
@@ -82,9 +146,16 @@ public record GatewayProperties(
         require(!drainTimeout.isNegative(), "moemesh.gateway.drain-timeout must not be negative, got " + drainTimeout);
     }
 
-    /** Properties with every default and these routers. */
-    public static GatewayProperties withRouters(List<String> routers) {
-        return new GatewayProperties(null, routers, null, null, null, null, null, null, null, null, null);
+    /** Properties with every default, these routers and these keys. */
+    public static GatewayProperties withRouters(List<String> routers, List<String> apiKeys) {
+        return new GatewayProperties(null, routers, apiKeys, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null);
+    }
+
+    /** The per-caller limits as configured; each gateway enforces ceil(limit / limit-share) of them. */
+    public CallerQuotas callerQuotas() {
+        return new CallerQuotas(rateLimit.limitForPeriod(), rateLimit.limitRefreshPeriod(),
+                callerLimits.maxConcurrentRequests(), callerLimits.tokensPerMinute(), limitShare);
     }
 
     public RequestLimits requestLimits() {

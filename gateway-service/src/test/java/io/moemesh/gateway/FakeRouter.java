@@ -2,6 +2,12 @@ package io.moemesh.gateway;
 
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -28,11 +34,25 @@ public final class FakeRouter extends MoeMeshGrpc.MoeMeshImplBase {
     public final String name;
     public final List<GenerateRequest> requests = new CopyOnWriteArrayList<>();
     public final List<Deadline> deadlines = new CopyOnWriteArrayList<>();
+    /** The headers of every call, Generate and ListModels. */
+    public final List<Metadata> headers = new CopyOnWriteArrayList<>();
     public final CountDownLatch cancelled = new CountDownLatch(1);
     public volatile Script script = echo(3);
 
     public FakeRouter(String name) {
         this.name = name;
+    }
+
+    /** This router's service, recording each call's headers in {@link #headers}. */
+    public ServerServiceDefinition recordingHeaders() {
+        return ServerInterceptors.intercept(this, new ServerInterceptor() {
+            @Override
+            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata metadata,
+                    ServerCallHandler<Q, R> next) {
+                headers.add(metadata);
+                return next.startCall(call, metadata);
+            }
+        });
     }
 
     /** Streams {@code chunks} chunks "t0", "t1", … with token ids 0, 1, …, then a completion echoing the request id. */

@@ -30,6 +30,8 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 class GatewayApplicationTest {
 
+    private static final String K1 = InProcessGateway.KEY;
+    private static final String K2 = InProcessGateway.OTHER_KEY;
     private static final FakeRouter ROUTER = new FakeRouter("tcp");
     private static Server routerServer;
     private static ConfigurableApplicationContext context;
@@ -40,7 +42,7 @@ class GatewayApplicationTest {
         routerServer = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()).addService(ROUTER).build()
                 .start();
         context = SpringApplication.run(GatewayApplication.class, "--moemesh.gateway.grpc-port=0",
-                "--moemesh.gateway.routers=localhost:" + routerServer.getPort(), "--MOEMESH_API_KEYS=k1,k2",
+                "--moemesh.gateway.routers=localhost:" + routerServer.getPort(), "--MOEMESH_API_KEYS=" + K1 + "," + K2,
                 "--server.port=0");
         target = "localhost:" + context.getBean(GrpcServerLifecycle.class).port();
     }
@@ -53,7 +55,7 @@ class GatewayApplicationTest {
 
     @Test
     void generatesThroughTheGatewayWithTheClientSdk() {
-        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey("k2")
+        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey(K2).allowKeyOverPlaintext()
                 .defaultDeadline(Duration.ofSeconds(10)).build()) {
             GenerationResult result = client.generate(GenerateOptions.builder().prompt("hello").requestId("tcp-1").build());
 
@@ -79,7 +81,7 @@ class GatewayApplicationTest {
 
     @Test
     void refusesAnUnknownApiKeyWithTypedException() {
-        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey("nope").build()) {
+        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey("nope").allowKeyOverPlaintext().build()) {
             assertThat(catchThrowableOfType(UnauthenticatedException.class,
                     () -> client.generate(GenerateOptions.ofPrompt("hello"))))
                     .hasMessageContaining("authorization: Bearer <key>");
@@ -88,7 +90,7 @@ class GatewayApplicationTest {
 
     @Test
     void refusesAnInvalidRequestWithTypedException() {
-        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey("k1").build()) {
+        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey(K1).allowKeyOverPlaintext().build()) {
             assertThat(catchThrowableOfType(InvalidRequestException.class,
                     () -> client.generate(GenerateOptions.builder().prompt("hello").topP(2f).build())))
                     .hasMessageContaining("sampling.top_p");
@@ -97,7 +99,7 @@ class GatewayApplicationTest {
 
     @Test
     void exposesGatewayMetricsForPrometheus() throws Exception {
-        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey("k1").build()) {
+        try (MoeMeshClient client = MoeMeshClient.builder().target(target).apiKey(K1).allowKeyOverPlaintext().build()) {
             client.generate(GenerateOptions.ofPrompt("hello"));
         }
 

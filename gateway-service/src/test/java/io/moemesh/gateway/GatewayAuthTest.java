@@ -1,6 +1,7 @@
 package io.moemesh.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.grpc.Status;
@@ -9,10 +10,13 @@ import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.ListModelsRequest;
 import io.moemesh.proto.v1.MoeMeshGrpc;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class GatewayAuthTest {
 
@@ -64,11 +68,45 @@ class GatewayAuthTest {
     }
 
     @Test
-    void everyCallerIsServedWhenNoApiKeysAreConfigured() {
+    void everyCallerIsServedWhenAllowUnauthenticatedAndNoKeys() {
         gateway.close();
-        gateway = new InProcessGateway(InProcessGateway.properties(List.of(), null), router);
+        gateway = new InProcessGateway(new TestProperties().apiKeys().allowUnauthenticated().build(), router);
 
         assertThat(generate(gateway.stub(null))).hasSize(4);
+    }
+
+    @Test
+    void keysStillApplyWhenAllowUnauthenticatedIsSetBesideThem() {
+        gateway.close();
+        gateway = new InProcessGateway(new TestProperties().allowUnauthenticated().build(), router);
+
+        assertThat(generateFails(gateway.stub(null)).getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    }
+
+    @Test
+    void gatewayWithoutKeysDoesNotStart() {
+        assertThatThrownBy(() -> new TestProperties().apiKeys().build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no API keys configured")
+                .hasMessageContaining("moemesh.gateway.api-keys-file")
+                .hasMessageContaining("moemesh.gateway.allow-unauthenticated=true");
+    }
+
+    @Test
+    void gatewayWithAnEmptyKeyFileDoesNotStart(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("api-keys"), "# no keys yet\n\n");
+
+        assertThatThrownBy(() -> new InProcessGateway(new TestProperties().apiKeys().apiKeysFile(file, null).build(),
+                router)).isInstanceOf(IllegalStateException.class).hasMessageContaining("has no keys")
+                .hasMessageContaining("moemesh.gateway.allow-unauthenticated=true");
+    }
+
+    @Test
+    void gatewayWithAShortKeyDoesNotStartAndDoesNotShowTheKey() {
+        assertThatThrownBy(() -> new TestProperties().apiKeys("short-key-1234").build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("14 characters; keys must be at least 32")
+                .hasMessageNotContaining("short-key-1234");
     }
 
     private static List<GenerateResponse> generate(MoeMeshGrpc.MoeMeshBlockingStub stub) {

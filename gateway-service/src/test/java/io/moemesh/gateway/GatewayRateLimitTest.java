@@ -8,7 +8,6 @@ import io.grpc.StatusRuntimeException;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -16,9 +15,8 @@ import org.junit.jupiter.api.Test;
 class GatewayRateLimitTest {
 
     private final FakeRouter router = new FakeRouter("r0");
-    private final InProcessGateway gateway = new InProcessGateway(InProcessGateway.properties(
-            List.of(InProcessGateway.KEY, InProcessGateway.OTHER_KEY),
-            new GatewayProperties.RateLimit(2, Duration.ofHours(1))), router);
+    private final InProcessGateway gateway = new InProcessGateway(
+            new TestProperties().rateLimit(2, Duration.ofHours(1)).build(), router);
 
     @AfterEach
     void stop() {
@@ -45,6 +43,23 @@ class GatewayRateLimitTest {
         generate(gateway.stub(InProcessGateway.OTHER_KEY));
 
         assertThat(router.requests).hasSize(3);
+    }
+
+    @Test
+    void limitShareDividesTheRateRoundingUp() {
+        gateway.close();
+        try (InProcessGateway shared = new InProcessGateway(
+                new TestProperties().rateLimit(3, Duration.ofHours(1)).limitShare(2).build(), router)) {
+            generate(shared.stub());
+            generate(shared.stub());
+
+            StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> generate(shared.stub()));
+
+            assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(error.getStatus().getDescription())
+                    .contains("at most 2 on this gateway (3 shared by 2 gateways, moemesh.gateway.limit-share)");
+        }
     }
 
     private static void generate(MoeMeshGrpc.MoeMeshBlockingStub stub) {

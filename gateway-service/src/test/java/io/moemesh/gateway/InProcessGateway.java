@@ -1,8 +1,14 @@
 package io.moemesh.gateway;
 
+import io.grpc.Attributes;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
@@ -14,18 +20,23 @@ import io.moemesh.gateway.routing.RouterPool;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Duration;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * The gateway as {@link GatewayAssembly} wires it, served in process, in front of in-process fake
- * routers. A router given as null stands for an address nobody serves.
+ * routers. A router given as null stands for an address nobody serves. In process every caller has
+ * the same address; a call with the header {@link #TEST_PEER} comes from that IP address instead.
  */
 final class InProcessGateway implements AutoCloseable {
 
-    static final String KEY = "test-key-1";
-    static final String OTHER_KEY = "test-key-2";
+    static final String KEY = "test-key-1-0123456789abcdef0123456789abcdef";
+    static final String OTHER_KEY = "test-key-2-0123456789abcdef0123456789abcdef";
+    static final Metadata.Key<String> TEST_PEER = Metadata.Key.of("test-peer", Metadata.ASCII_STRING_MARSHALLER);
 
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private final List<Server> routerServers = new ArrayList<>();
@@ -34,30 +45,30 @@ final class InProcessGateway implements AutoCloseable {
     private final ManagedChannel channel;
 
     InProcessGateway(GatewayProperties properties, FakeRouter... routers) {
+        this(properties, System::nanoTime, routers);
+    }
+
+    InProcessGateway(GatewayProperties properties, LongSupplier nanoTime, FakeRouter... routers) {
         List<RouterClient> clients = new ArrayList<>();
         for (FakeRouter router : routers) {
             String name = InProcessServerBuilder.generateName();
             if (router != null) {
-                routerServers.add(start(InProcessServerBuilder.forName(name).directExecutor().addService(router).build()));
+                routerServers.add(start(InProcessServerBuilder.forName(name).directExecutor()
+                        .addService(router.recordingHeaders()).build()));
             }
             clients.add(new RouterClient(name, InProcessChannelBuilder.forName(name).build()));
         }
         pool = new RouterPool(clients);
         String gatewayName = InProcessServerBuilder.generateName();
-        gateway = GatewayAssembly.server(InProcessServerBuilder.forName(gatewayName), properties, pool,
-                new GatewayMetrics(meters));
+        gateway = GatewayAssembly.server(InProcessServerBuilder.forName(gatewayName).intercept(new PeerFromHeader()),
+                properties, pool, new GatewayMetrics(meters), nanoTime);
         gateway.start();
         channel = InProcessChannelBuilder.forName(gatewayName).build();
     }
 
     /** A gateway with keys {@link #KEY} and {@link #OTHER_KEY} and otherwise default properties. */
     static InProcessGateway withKeys(FakeRouter... routers) {
-        return new InProcessGateway(properties(List.of(KEY, OTHER_KEY), null), routers);
-    }
-
-    static GatewayProperties properties(List<String> apiKeys, GatewayProperties.RateLimit rateLimit) {
-        return new GatewayProperties(null, List.of("in-process:1"), apiKeys, rateLimit, null, null, null, null, null,
-                null, Duration.ofSeconds(1));
+        return new InProcessGateway(new TestProperties().build(), routers);
     }
 
     ManagedChannel channel() {
@@ -69,13 +80,30 @@ final class InProcessGateway implements AutoCloseable {
     }
 
     MoeMeshGrpc.MoeMeshBlockingStub stub(String apiKey) {
-        MoeMeshGrpc.MoeMeshBlockingStub stub = MoeMeshGrpc.newBlockingStub(channel);
-        if (apiKey == null) {
-            return stub;
-        }
+        return MoeMeshGrpc.newBlockingStub(channel).withInterceptors(
+                MetadataUtils.newAttachHeadersInterceptor(headers(apiKey, null)));
+    }
+
+    /** A stub whose calls come from {@code peerIp}. */
+    MoeMeshGrpc.MoeMeshBlockingStub stub(String apiKey, String peerIp) {
+        return MoeMeshGrpc.newBlockingStub(channel).withInterceptors(
+                MetadataUtils.newAttachHeadersInterceptor(headers(apiKey, peerIp)));
+    }
+
+    MoeMeshGrpc.MoeMeshStub asyncStub(String apiKey, String peerIp) {
+        return MoeMeshGrpc.newStub(channel).withInterceptors(
+                MetadataUtils.newAttachHeadersInterceptor(headers(apiKey, peerIp)));
+    }
+
+    private static Metadata headers(String apiKey, String peerIp) {
         Metadata headers = new Metadata();
-        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey);
-        return stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        if (apiKey != null) {
+            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + apiKey);
+        }
+        if (peerIp != null) {
+            headers.put(TEST_PEER, peerIp);
+        }
+        return headers;
     }
 
     @Override
@@ -91,6 +119,34 @@ final class InProcessGateway implements AutoCloseable {
             return server.start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Runs before the gateway's own interceptors: sets the remote address a call claims in {@link #TEST_PEER}. */
+    private static final class PeerFromHeader implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                ServerCallHandler<Q, R> next) {
+            String peer = headers.get(TEST_PEER);
+            if (peer == null) {
+                return next.startCall(call, headers);
+            }
+            Attributes attributes = call.getAttributes().toBuilder()
+                    .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress(literal(peer), 40_000)).build();
+            return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                @Override
+                public Attributes getAttributes() {
+                    return attributes;
+                }
+            }, headers);
+        }
+
+        private static InetAddress literal(String ip) {
+            try {
+                return InetAddress.getByName(ip);
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException("not an IP literal: " + ip, e);
+            }
         }
     }
 }

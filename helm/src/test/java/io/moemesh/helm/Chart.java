@@ -11,12 +11,21 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * The chart in {@code helm/moe-mesh}, linted and rendered by the real Helm library (helm-java, Helm
  * 3 compiled into a native library): the same template engine and values-schema check as {@code helm
  * template}, without a cluster or a helm binary. One render is one {@code helm template moe-mesh
  * helm/moe-mesh --namespace moe} with the given values files and {@code --set}s, in that order.
+ *
+ * <p>The chart refuses to render without the settings an operator must choose (API-key and
+ * internal-token Secrets, the API server's address): {@link #withDefaults()} starts from the
+ * chart's defaults plus {@link #REQUIRED}, {@link #unconfigured()} from the chart's defaults alone.
  */
 final class Chart {
 
@@ -24,6 +33,21 @@ final class Chart {
     static final Path EXAMPLES = Path.of("examples");
     static final String RELEASE = "moe-mesh";
     static final String NAMESPACE = "moe";
+    static final String API_KEYS_SECRET = "moe-api-keys";
+    static final String TOKEN_SECRET = "moe-internal-token";
+    static final String API_SERVER = "10.96.0.1/32";
+    /** The values an install must give: what docs/kubernetes.md's install command sets. */
+    static final String REQUIRED = """
+            gateway:
+              apiKeys:
+                existingSecret: %s
+            security:
+              internalToken:
+                existingSecret: %s
+            networkPolicy:
+              apiServer:
+                cidrs: [%s]
+            """.formatted(API_KEYS_SECRET, TOKEN_SECRET, API_SERVER);
 
     private final List<Path> valuesFiles = new ArrayList<>();
     private final Map<String, Object> sets = new LinkedHashMap<>();
@@ -31,7 +55,13 @@ final class Chart {
     private Chart() {
     }
 
+    /** The chart's defaults plus {@link #REQUIRED}; later values and sets override both. */
     static Chart withDefaults() {
+        return new Chart().values(REQUIRED);
+    }
+
+    /** The chart's defaults alone, which it refuses to render. */
+    static Chart unconfigured() {
         return new Chart();
     }
 
@@ -76,8 +106,50 @@ final class Chart {
         throw new AssertionError("helm template rendered values " + valuesFiles + " " + sets + " that it should refuse");
     }
 
+    /**
+     * {@code helm lint --strict} of the chart with {@link #REQUIRED} merged into its values.yaml
+     * (helm-java's lint takes no values files, and lint renders the templates, whose checks
+     * refuse the bare defaults): a copy of the chart, linted in a temporary directory.
+     */
     static LintResult lintStrict() {
-        return new Helm(DIR).lint().strict().call();
+        try {
+            Path copy = Files.createTempDirectory("moe-mesh-lint").resolve(DIR.getFileName());
+            try (Stream<Path> files = Files.walk(DIR)) {
+                for (Path file : files.toList()) {
+                    Path target = copy.resolve(DIR.relativize(file).toString());
+                    if (Files.isDirectory(file)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.copy(file, target);
+                    }
+                }
+            }
+            Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()), new org.yaml.snakeyaml.representer.Representer(
+                    new DumperOptions()), blockStyle());
+            Map<String, Object> values = yaml.load(Files.readString(DIR.resolve("values.yaml")));
+            merge(values, yaml.load(REQUIRED));
+            Files.writeString(copy.resolve("values.yaml"), yaml.dump(values));
+            return new Helm(copy).lint().strict().call();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static DumperOptions blockStyle() {
+        DumperOptions options = new DumperOptions();
+        options.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+        return options;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void merge(Map<String, Object> into, Map<String, Object> from) {
+        from.forEach((key, value) -> {
+            if (value instanceof Map<?, ?> nested && into.get(key) instanceof Map<?, ?> existing) {
+                merge((Map<String, Object>) existing, (Map<String, Object>) nested);
+            } else {
+                into.put(key, value);
+            }
+        });
     }
 
     private TemplateCommand template() {

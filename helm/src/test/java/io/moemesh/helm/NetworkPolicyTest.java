@@ -37,9 +37,12 @@ class NetworkPolicyTest {
     }
 
     @Test
-    void onlyGatewaysAndTheControllerReachTheRoutersGrpcPort() {
-        assertThat(callers(pod("router"), 50052)).containsExactlyInAnyOrder("gateway", "controller");
+    void onlyGatewaysReachTheRoutersPublicPortAndOnlyTheControllerItsInternalPort() {
+        assertThat(callers(pod("router"), 50052)).containsExactly("gateway");
+        assertThat(callers(pod("router"), 50056)).containsExactly("controller");
         assertThat(check.allows(OUTSIDE, pod("router"), 50052)).isFalse();
+        assertThat(check.allows(OUTSIDE, pod("router"), 50056)).isFalse();
+        assertThat(check.allows(STRANGER, pod("router"), 50056)).isFalse();
     }
 
     @Test
@@ -71,8 +74,10 @@ class NetworkPolicyTest {
     void routersAndTheControllerMayCallWhatTheirPeersAdmit() {
         assertThat(check.allows(pod("router"), pod("expert"), 50061)).isTrue();
         assertThat(check.allows(pod("controller"), pod("expert"), 50061)).isTrue();
-        assertThat(check.allows(pod("controller"), pod("router"), 50052)).isTrue();
+        assertThat(check.allows(pod("controller"), pod("router"), 50056)).isTrue();
+        assertThat(check.allows(pod("controller"), pod("router"), 50052)).isFalse();
         assertThat(check.allows(pod("gateway"), pod("router"), 50052)).isTrue();
+        assertThat(check.allows(pod("gateway"), pod("router"), 50056)).isFalse();
     }
 
     @Test
@@ -91,12 +96,75 @@ class NetworkPolicyTest {
     }
 
     @Test
-    void prometheusMayScrapeTheActuatorPorts() {
+    void apiServerEgressGoesToTheGivenAddressesOnly() {
+        for (String role : List.of("router", "controller")) {
+            assertThat(defaults.named(V1NetworkPolicy.class, name(role)).getSpec().getEgress())
+                    .filteredOn(rule -> rule.getPorts() != null && rule.getPorts().stream()
+                            .anyMatch(p -> p.getPort().getIntValue() == 6443))
+                    .singleElement().satisfies(rule -> assertThat(rule.getTo()).extracting(p -> p.getIpBlock().getCidr())
+                            .containsExactly(Chart.API_SERVER));
+        }
+    }
+
+    @Test
+    void refusesToRenderWithoutTheApiServersAddress() {
+        assertThat(Chart.withDefaults().values("networkPolicy:\n  apiServer:\n    cidrs: []\n").refusal())
+                .contains("networkPolicy.apiServer.cidrs is empty").contains("kubectl get endpoints kubernetes");
+        assertThat(Chart.withDefaults().values("networkPolicy:\n  enabled: false\n  apiServer:\n    cidrs: []\n")
+                .render().all(V1NetworkPolicy.class)).isEmpty();
+    }
+
+    @Test
+    void actuatorAndStatusPortsAreClosedToEveryoneByDefault() {
         Pod prometheus = new Pod(Map.of("app.kubernetes.io/name", "prometheus"));
 
-        assertThat(check.ingressAllowed(prometheus, pod("router"), 8082)).isTrue();
-        assertThat(check.ingressAllowed(prometheus, pod("expert"), 8061)).isTrue();
-        assertThat(check.ingressAllowed(prometheus, pod("expert"), 50061)).isFalse();
+        for (var port : Map.of("router", 8082, "expert", 8061, "gateway", 8051, "controller", 8083).entrySet()) {
+            assertThat(check.ingressAllowed(prometheus, pod(port.getKey()), port.getValue())).as(port.getKey()).isFalse();
+            assertThat(callers(pod(port.getKey()), port.getValue())).as(port.getKey()).isEmpty();
+        }
+        assertThat(check.ingressAllowed(STRANGER, pod("controller"), 50053)).isFalse();
+    }
+
+    @Test
+    void prometheusScrapesTheActuatorPortsWhenNamedInMetricsFrom() {
+        Manifests open = Chart.withDefaults().values("""
+                networkPolicy:
+                  metrics:
+                    from:
+                      - podSelector: {matchLabels: {app.kubernetes.io/name: prometheus}}
+                """).render();
+        PolicyCheck opened = new PolicyCheck(open.all(V1NetworkPolicy.class));
+        Pod prometheus = new Pod(Map.of("app.kubernetes.io/name", "prometheus"));
+
+        assertThat(opened.ingressAllowed(prometheus, pod("router"), 8082)).isTrue();
+        assertThat(opened.ingressAllowed(prometheus, pod("expert"), 8061)).isTrue();
+        assertThat(opened.ingressAllowed(prometheus, pod("controller"), 8083)).isTrue();
+        assertThat(opened.ingressAllowed(prometheus, pod("expert"), 50061)).isFalse();
+        assertThat(opened.ingressAllowed(prometheus, pod("controller"), 50053)).isFalse();
+        assertThat(opened.ingressAllowed(STRANGER, pod("router"), 8082)).isFalse();
+    }
+
+    @Test
+    void theControllersApiOpensToThePeersNamedInControllerFrom() {
+        Manifests open = Chart.withDefaults().values("""
+                networkPolicy:
+                  controller:
+                    from:
+                      - podSelector: {matchLabels: {app: ops-console}}
+                """).render();
+        PolicyCheck opened = new PolicyCheck(open.all(V1NetworkPolicy.class));
+        Pod console = new Pod(Map.of("app", "ops-console"));
+
+        assertThat(opened.ingressAllowed(console, pod("controller"), 50053)).isTrue();
+        assertThat(opened.ingressAllowed(console, pod("controller"), 8083)).isTrue();
+        assertThat(opened.ingressAllowed(console, pod("router"), 8082)).isFalse();
+        assertThat(opened.ingressAllowed(STRANGER, pod("controller"), 50053)).isFalse();
+    }
+
+    @Test
+    void aServiceMonitorNeedsThePrometheusPeersNamed() {
+        assertThat(Chart.withDefaults().set("metrics.serviceMonitor.enabled", true).refusal())
+                .contains("networkPolicy.metrics.from is empty");
     }
 
     @Test
@@ -118,6 +186,10 @@ class NetworkPolicyTest {
     /** Roles the target's ingress admits on the port (its egress policy aside: the target's own guard). */
     private static Set<String> callers(Pod target, int port) {
         return ROLES.stream().filter(role -> check.ingressAllowed(pod(role), target, port)).collect(Collectors.toSet());
+    }
+
+    private static String name(String role) {
+        return Chart.RELEASE + "-" + (role.equals("controller") ? "placement-controller" : role);
     }
 
     private static Pod pod(String role) {

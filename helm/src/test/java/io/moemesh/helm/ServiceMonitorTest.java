@@ -23,7 +23,7 @@ class ServiceMonitorTest {
 
     @Test
     void scrapesTheActuatorOfRoutersGatewaysAndExperts() {
-        Manifests manifests = Chart.withDefaults().set("metrics.serviceMonitor.enabled", true).render();
+        Manifests manifests = monitored().render();
         JsonObject spec = serviceMonitor(manifests).getRaw().getAsJsonObject("spec");
 
         JsonObject endpoint = spec.getAsJsonArray("endpoints").get(0).getAsJsonObject();
@@ -40,11 +40,21 @@ class ServiceMonitorTest {
 
     @Test
     void leavesOutRolesWhoseHttpServerIsOff() {
-        Manifests manifests = Chart.withDefaults().set("metrics.serviceMonitor.enabled", true)
+        Manifests manifests = monitored()
                 .set("experts.web.enabled", false).render();
 
         assertThat(scrapedRoles(serviceMonitor(manifests).getRaw().getAsJsonObject("spec")))
                 .containsExactlyInAnyOrder("router", "gateway");
+    }
+
+    /** A ServiceMonitor, with Prometheus's namespace admitted to the actuator ports (required with it). */
+    private static Chart monitored() {
+        return Chart.withDefaults().set("metrics.serviceMonitor.enabled", true).values("""
+                networkPolicy:
+                  metrics:
+                    from:
+                      - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
+                """);
     }
 
     private static DynamicKubernetesObject serviceMonitor(Manifests manifests) {

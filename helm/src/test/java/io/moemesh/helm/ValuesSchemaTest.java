@@ -24,6 +24,12 @@ class ValuesSchemaTest {
             experts.resources.requests.cpu        | lots         | experts.resources.requests.cpu: Must validate one and only one schema
             placementController.interval          | soon         | placementController.interval: Does not match pattern
             experts.extraArgs[0]                  | -Xmx1g       | experts.extraArgs.0: Does not match pattern
+            networkPolicy.metricsFrom[0].podSelector.x | y        | Additional property metricsFrom is not allowed
+            security.allowUnauthenticated         | yes          | security.allowUnauthenticated: Invalid type. Expected: boolean, given: string
+            security.mtls.secrets.proxy           | proxy-tls    | Additional property proxy is not allowed
+            gateway.tls.certManager.issuerRef.kind | CA          | gateway.tls.certManager.issuerRef.kind: gateway.tls.certManager.issuerRef.kind must be one of the following
+            router.internalGrpcPort               | 0            | router.internalGrpcPort: Must be greater than or equal to 1
+            gateway.apiKeys.key                   | a/b          | gateway.apiKeys.key: Does not match pattern
             """)
     void refusesValueOutsideTheSchema(String key, String value, String message) {
         String refusal = Chart.withDefaults().set(key, value).refusal();
@@ -61,6 +67,12 @@ class ValuesSchemaTest {
                 .contains("expert 2: autoscaling.minReplicas (6) is above maxReplicas (4)");
         assertThat(Chart.withDefaults().set("router.autoscaling.minReplicas", 5).refusal())
                 .contains("router.autoscaling.minReplicas (5) is above maxReplicas (3)");
+    }
+
+    @Test
+    void refusesTheSameRouterPortTwice() {
+        assertThat(Chart.withDefaults().set("router.internalGrpcPort", 50052).refusal())
+                .contains("router.internalGrpcPort (50052) must differ from router.grpcPort");
     }
 
     @Test

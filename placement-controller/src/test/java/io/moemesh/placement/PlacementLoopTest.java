@@ -68,8 +68,24 @@ class PlacementLoopTest {
 
     @Test
     void aRoundThatThrowsStillLeavesAReportAndCountsNoPlan() {
-        PlacementRound round = new PlacementRound(List.of(router("a:1", 2), router("b:1", 3)), NO_EXPERTS,
-                new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 10, false), CLOCK);
+        Clock broken = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                throw new IllegalStateException("the round's clock broke");
+            }
+        };
+        PlacementRound round = new PlacementRound(List.of(router("a:1", 2)), NO_EXPERTS,
+                new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 10, false), broken);
         PlacementLoop loop = new PlacementLoop(round, Leadership.always("me"), Duration.ZERO, Duration.ofSeconds(1),
                 CLOCK);
 
@@ -77,9 +93,23 @@ class PlacementLoopTest {
 
         PlacementLoop.State state = loop.state();
         assertThat(state.latest()).isNotNull();
-        assertThat(state.latest().decision()).startsWith("round failed").contains("routers serve different models");
+        assertThat(state.latest().decision()).startsWith("round failed").contains("the round's clock broke");
         assertThat(state.latest().at()).isEqualTo(CLOCK.instant());
         assertThat(state.plansApplied()).isZero();
+    }
+
+    @Test
+    void routersOfDifferentModelsAreRefusedWithTheReasonInsteadOfFailingTheRound() {
+        PlacementRound round = new PlacementRound(List.of(router("a:1", 2), router("b:1", 3)), NO_EXPERTS,
+                new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 10, false), CLOCK);
+        PlacementLoop loop = new PlacementLoop(round, Leadership.always("me"), Duration.ZERO, Duration.ofSeconds(1),
+                CLOCK);
+
+        loop.runOnce();
+
+        assertThat(loop.state().latest().decision()).startsWith("refused the routers' statistics")
+                .contains("routers serve different models");
+        assertThat(loop.state().plansApplied()).isZero();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.moemesh.router;
 
+import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.kernel.Kernels;
@@ -21,6 +22,7 @@ import io.moemesh.router.dispatch.DynamicExpertEndpoints;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.ExpertEndpoints;
 import io.moemesh.router.dispatch.RemoteExperts;
+import io.moemesh.router.grpc.CallerInterceptor;
 import io.moemesh.router.grpc.ExpertEndpointsGrpcService;
 import io.moemesh.router.grpc.RouterGrpcService;
 import io.moemesh.router.grpc.RoutingStatsGrpcService;
@@ -51,7 +53,7 @@ import org.springframework.context.annotation.Primary;
  * that a network policy can open one without the other.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({RouterProperties.class, KubernetesDiscoveryProperties.class})
+@EnableConfigurationProperties({RouterProperties.class, AdmissionProperties.class, KubernetesDiscoveryProperties.class})
 @Import(TransportConfiguration.class)
 class RouterConfiguration {
 
@@ -141,9 +143,9 @@ class RouterConfiguration {
 
     @Bean
     BatchScheduler batchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
-            RouterProperties properties, RoutingStatsWindow stats) {
-        return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(), stats, new SchedulerStats(),
-                System::nanoTime);
+            RouterProperties properties, AdmissionProperties admission, RoutingStatsWindow stats) {
+        return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(admission), stats,
+                new SchedulerStats(), System::nanoTime);
     }
 
     @Bean
@@ -174,14 +176,14 @@ class RouterConfiguration {
     /** The public API: Generate and ListModels, called by gateways; its life starts and drains the scheduler. */
     @Bean
     @Primary
-    GrpcServerLifecycle grpcServer(RouterProperties properties, ModelConfig config, DenseTransformer dense,
-            TextTokenizer tokenizer, BatchScheduler scheduler, GrpcServerFactory servers) {
+    GrpcServerLifecycle grpcServer(RouterProperties properties, AdmissionProperties admission, ModelConfig config,
+            DenseTransformer dense, TextTokenizer tokenizer, BatchScheduler scheduler, GrpcServerFactory servers) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
         return new GrpcServerLifecycle("router",
                 servers.internalServer("router", properties.grpcPort(), PUBLIC_MAX_INBOUND_BYTES,
                         properties.drainTimeout(), Set.of()),
-                List.of(new RouterGrpcService(modelName, config, dense.topK(), tokenizer, scheduler,
-                        properties.maxStreamBacklog()).bindService()),
+                List.of(ServerInterceptors.intercept(new RouterGrpcService(modelName, config, dense.topK(), tokenizer,
+                        scheduler, properties.maxStreamBacklog(), admission.requestLimits()), new CallerInterceptor())),
                 new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override
                     public void beforeStart() {

@@ -142,7 +142,8 @@ public record RouterProperties(
         return (int) Math.min(Integer.MAX_VALUE, bytes);
     }
 
-    SchedulerProperties scheduler() {
-        return new SchedulerProperties(maxQueuedRequests, maxRunningSequences, maxPrefillTokens);
+    SchedulerProperties scheduler(AdmissionProperties admission) {
+        return new SchedulerProperties(maxQueuedRequests, maxRunningSequences, maxPrefillTokens,
+                admission.maxQueuedPerCaller(), admission.kvCacheBudget().toBytes());
     }
 }

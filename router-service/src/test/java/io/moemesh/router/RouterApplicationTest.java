@@ -233,7 +233,7 @@ class RouterApplicationTest {
                 Status.Code.INVALID_ARGUMENT, "prompt_ids[1] = 9999 is outside the vocabulary");
         assertStatus(() -> generatedIds(stub.generate(greedy("x", 4).toBuilder()
                         .setSampling(io.moemesh.proto.v1.SamplingParams.newBuilder().setTopP(1.5f)).build())),
-                Status.Code.INVALID_ARGUMENT, "sampling.top_p must be in (0, 1]");
+                Status.Code.INVALID_ARGUMENT, "sampling.top_p must be in [0, 1]");
         assertStatus(() -> generatedIds(stub.generate(greedy("x", 4).toBuilder().setModel("gpt-5").build())),
                 Status.Code.NOT_FOUND, "model 'gpt-5' is not served here");
 

@@ -1,5 +1,6 @@
 package io.moemesh.testing;
 
+import io.grpc.CallCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -64,11 +65,14 @@ public final class FailingClients {
         return end;
     }
 
-    /** Starts {@code request} on {@code channel} and never asks for a response; cancel the returned call to end it. */
-    public static ClientCallStreamObserver<GenerateRequest> neverReading(ManagedChannel channel,
+    /**
+     * Starts {@code request} on {@code channel} with the API key {@code key} (null: none) and never asks
+     * for a response; cancel the returned call to end it.
+     */
+    public static ClientCallStreamObserver<GenerateRequest> neverReading(ManagedChannel channel, CallCredentials key,
             GenerateRequest request) {
         AtomicReference<ClientCallStreamObserver<GenerateRequest>> call = new AtomicReference<>();
-        MoeMeshGrpc.newStub(channel).generate(request, new Ignoring() {
+        MoeMeshGrpc.newStub(channel).withCallCredentials(key).generate(request, new Ignoring() {
             @Override
             public void beforeStart(ClientCallStreamObserver<GenerateRequest> requestStream) {
                 requestStream.disableAutoRequestWithInitial(0);
@@ -78,10 +82,13 @@ public final class FailingClients {
         return call.get();
     }
 
-    /** Sends {@code request} to {@code target} on a connection of its own and closes that connection at once. */
-    public static void sendAndDisconnect(String target, GenerateRequest request) {
+    /**
+     * Sends {@code request} with the API key {@code key} (null: none) to {@code target} on a plaintext
+     * connection of its own and closes that connection at once.
+     */
+    public static void sendAndDisconnect(String target, CallCredentials key, GenerateRequest request) {
         ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
-        MoeMeshGrpc.newStub(channel).generate(request, new Ignoring());
+        MoeMeshGrpc.newStub(channel).withCallCredentials(key).generate(request, new Ignoring());
         channel.shutdownNow();
     }
 

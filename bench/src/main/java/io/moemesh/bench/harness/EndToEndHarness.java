@@ -4,6 +4,7 @@ import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.proto.internal.v1.DispatchTraffic;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,13 +28,22 @@ import java.util.concurrent.Executors;
  * from other clients during a run is counted too.
  *
  * <pre>java -cp bench/target/benchmarks.jar io.moemesh.bench.harness.EndToEndHarness \
- *     GATEWAY(host:port) OUT.json [streams,...] [max_tokens] [--router=host:port] [--warmup-runs=N]</pre>
+ *     GATEWAY(host:port) OUT.json [streams,...] [max_tokens] [--router=host:port] [--warmup-runs=N]
+ *     [--api-key-file=FILE] [--ca-cert=FILE]</pre>
+ *
+ * <p>The API key comes from {@code --api-key-file}, by default {@code .moe/api-key} (the key of the
+ * cluster {@code moe up} started in this directory) when it exists; it goes over plaintext to a
+ * loopback gateway only, and over TLS with {@code --ca-cert} (the CA that issued the gateway's certificate).
  */
 public final class EndToEndHarness {
 
     private static final String ROUTER_FLAG = "--router=";
     private static final String WARMUP_FLAG = "--warmup-runs=";
     private static final String PROMPTS_FLAG = "--prompts=";
+    private static final String API_KEY_FILE_FLAG = "--api-key-file=";
+    private static final String CA_CERT_FLAG = "--ca-cert=";
+    /** Where {@code moe up} (default {@code --state-dir}) writes its gateway's key. */
+    private static final Path MOE_UP_KEY = Path.of(".moe", "api-key");
     /** Characters of a held-out document used as a prompt (cut back to a word boundary). */
     private static final int PROMPT_CHARS = 96;
     /** The split of the evaluation that wrote the plan files (docs/placement.md: --docs-per-lang=200). */
@@ -46,8 +56,7 @@ public final class EndToEndHarness {
         List<String> prompts = a.prompts() == null ? PROMPTS : heldOutPrompts(a.prompts());
         int[] next = {0}; // successive runs continue through the prompts
         List<Map<String, Object>> rows = new ArrayList<>();
-        try (MoeMeshClient client = MoeMeshClient.builder().target(a.gateway()).defaultDeadline(Duration.ofMinutes(10))
-                .build(); DispatchTrafficClient traffic = DispatchTrafficClient.connect(a.router())) {
+        try (MoeMeshClient client = a.client(); DispatchTrafficClient traffic = DispatchTrafficClient.connect(a.router())) {
             run(client, 2, a.maxTokens(), prompts, next); // warm-up: JIT of router and experts
             for (int i = 0; i < a.warmupRuns(); i++) {
                 run(client, 16, a.maxTokens(), prompts, next);
@@ -80,13 +89,28 @@ public final class EndToEndHarness {
      * {@code GATEWAY OUT.json [streams,...] [max_tokens]}, and anywhere {@code --router=host:port} and
      * {@code --warmup-runs=N} (extra warm-up runs of 16 streams before measuring; default 0).
      */
-    record Args(String gateway, Path out, int[] streams, int maxTokens, String router, int warmupRuns, Path prompts) {
+    record Args(String gateway, Path out, int[] streams, int maxTokens, String router, int warmupRuns, Path prompts,
+            Path apiKeyFile, Path caCert) {
+
+        MoeMeshClient client() {
+            MoeMeshClient.Builder client = MoeMeshClient.builder().target(gateway).allowKeyOverPlaintext()
+                    .defaultDeadline(Duration.ofMinutes(10));
+            if (apiKeyFile != null) {
+                client.apiKeyFile(apiKeyFile);
+            }
+            if (caCert != null) {
+                client.tls(caCert);
+            }
+            return client.build();
+        }
 
         static Args parse(String[] args) {
             List<String> positional = new ArrayList<>();
             String router = "127.0.0.1:50056"; // moe up's default --router-internal-port (RoutingStats)
             int warmupRuns = 0;
             Path prompts = null;
+            Path apiKeyFile = Files.isRegularFile(MOE_UP_KEY) ? MOE_UP_KEY : null;
+            Path caCert = null;
             for (String arg : args) {
                 if (arg.startsWith(ROUTER_FLAG)) {
                     router = arg.substring(ROUTER_FLAG.length());
@@ -94,9 +118,13 @@ public final class EndToEndHarness {
                     warmupRuns = Integer.parseInt(arg.substring(WARMUP_FLAG.length()));
                 } else if (arg.startsWith(PROMPTS_FLAG)) {
                     prompts = Path.of(arg.substring(PROMPTS_FLAG.length()));
+                } else if (arg.startsWith(API_KEY_FILE_FLAG)) {
+                    apiKeyFile = Path.of(arg.substring(API_KEY_FILE_FLAG.length()));
+                } else if (arg.startsWith(CA_CERT_FLAG)) {
+                    caCert = Path.of(arg.substring(CA_CERT_FLAG.length()));
                 } else if (arg.startsWith("--")) {
-                    throw new IllegalArgumentException("unknown option " + arg
-                            + "; known: --router=HOST:PORT, --warmup-runs=N, --prompts=HELDOUT.jsonl");
+                    throw new IllegalArgumentException("unknown option " + arg + "; known: --router=HOST:PORT, "
+                            + "--warmup-runs=N, --prompts=HELDOUT.jsonl, --api-key-file=FILE, --ca-cert=FILE");
                 } else {
                     positional.add(arg);
                 }
@@ -109,7 +137,7 @@ public final class EndToEndHarness {
                     .mapToInt(Integer::parseInt).toArray();
             int maxTokens = positional.size() > 3 ? Integer.parseInt(positional.get(3)) : 64;
             return new Args(positional.get(0), Path.of(positional.get(1)), streams, maxTokens, router, warmupRuns,
-                    prompts);
+                    prompts, apiKeyFile, caCert);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.moemesh.bench.soak;
 
+import io.grpc.CallCredentials;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.MethodDescriptor;
@@ -52,12 +53,16 @@ final class Calls {
 
     private final MoeMeshClient client;
     private final Channel channel;
+    private final CallCredentials apiKey;
     private final ScheduledExecutorService timer;
     private final CallLedger ledger;
 
-    Calls(MoeMeshClient client, Channel channel, ScheduledExecutorService timer, CallLedger ledger) {
+    /** {@code channel} carries the raw calls, with {@code apiKey} (null: none) as the SDK's client sends it. */
+    Calls(MoeMeshClient client, Channel channel, CallCredentials apiKey, ScheduledExecutorService timer,
+            CallLedger ledger) {
         this.client = client;
         this.channel = channel;
+        this.apiKey = apiKey;
         this.timer = timer;
         this.ledger = ledger;
     }
@@ -182,8 +187,8 @@ final class Calls {
         return ended;
     }
 
-    private static CallOptions options(Duration deadline) {
-        return CallOptions.DEFAULT.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
+    private CallOptions options(Duration deadline) {
+        return CallOptions.DEFAULT.withCallCredentials(apiKey).withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private void end(CallLedger.Call call, CompletableFuture<Void> ended, String outcome, String detail) {

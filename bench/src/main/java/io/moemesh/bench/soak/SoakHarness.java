@@ -7,6 +7,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import io.moemesh.client.ApiKeyCredentials;
 import io.moemesh.client.MoeMeshClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -48,9 +49,12 @@ public final class SoakHarness {
     private static final int BURST_LAUNCHERS = 8;
     private static final int HISTOGRAM_LINES = 33;
 
-    /** What {@code moe up} wrote to {@code <state-dir>/cluster.json}. */
+    /**
+     * What {@code moe up} wrote to {@code <state-dir>/cluster.json}; {@code apiKeyFile} holds the gateway's
+     * key, which goes over plaintext because a local cluster's gateway listens on 127.0.0.1.
+     */
     record Cluster(Path model, String gateway, String router, String routerMetricsUrl,
-            List<ProcessSampler.Target> processes) {
+            List<ProcessSampler.Target> processes, Path apiKeyFile) {
 
         static Cluster read(Path stateDir) {
             JsonNode json;
@@ -66,8 +70,12 @@ public final class SoakHarness {
             List<ProcessSampler.Target> targets = new ArrayList<>();
             json.path("processes").forEach(p -> targets.add(new ProcessSampler.Target(p.path("name").asString(),
                     p.path("role").asString(), p.path("pid").asLong())));
+            if (json.path("apiKeyFile").isNull() || json.path("apiKeyFile").isMissingNode()) {
+                throw new IllegalStateException("this cluster has no API key (an older moe up): restart it");
+            }
             return new Cluster(Path.of(json.path("model").asString()), json.path("gateway").asString(),
-                    json.path("router").asString(), json.path("routerMetricsUrl").asString(), targets);
+                    json.path("router").asString(), json.path("routerMetricsUrl").asString(), targets,
+                    Path.of(json.path("apiKeyFile").asString()));
         }
     }
 
@@ -98,10 +106,12 @@ public final class SoakHarness {
                 .name("soak-timer").unstarted(r));
         try (ProcessSampler sampler = ProcessSampler.attach(cluster.processes());
                 MoeMeshClient client = MoeMeshClient.builder().target(cluster.gateway())
+                        .apiKeyFile(cluster.apiKeyFile()).allowKeyOverPlaintext()
                         .defaultDeadline(Workload.NORMAL_DEADLINE).build();
                 Channels channels = new Channels(cluster);
                 SoakSeries series = new SoakSeries(options.out())) {
-            Workload work = new Workload(new Calls(client, channels.gateway, timer, ledger), refs);
+            Workload work = new Workload(new Calls(client, channels.gateway,
+                    ApiKeyCredentials.fromFile(cluster.apiKeyFile()).allowingPlaintextToLoopback(), timer, ledger), refs);
             RouterMetrics router = new RouterMetrics(cluster.routerMetricsUrl());
             summary.exact("warmup", check(work.exactCheck("warmup")) && check(work.exactCheck("initial")));
             summary.before(sampler.sampleAfterGc(), router.read());

@@ -30,6 +30,15 @@ class EndToEndHarnessTest {
     }
 
     @Test
+    void takesTheApiKeyFileAndTheCaCertificate() {
+        EndToEndHarness.Args args = EndToEndHarness.Args.parse(
+                new String[] {"gw:443", "out.json", "--api-key-file=/run/key", "--ca-cert=/run/ca.crt"});
+
+        assertThat(args.apiKeyFile()).isEqualTo(Path.of("/run/key"));
+        assertThat(args.caCert()).isEqualTo(Path.of("/run/ca.crt"));
+    }
+
+    @Test
     void rejectsAnUnknownOption() {
         assertThatThrownBy(() -> EndToEndHarness.Args.parse(new String[] {"gw:1", "out.json", "--routr=x"}))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown option --routr=x");

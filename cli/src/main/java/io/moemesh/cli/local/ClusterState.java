@@ -1,5 +1,6 @@
 package io.moemesh.cli.local;
 
+import io.moemesh.client.ApiKeyCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,10 +15,10 @@ import tools.jackson.databind.json.JsonMapper;
  * (RoutingStats, ExpertEndpoints).
  * {@code controller} (gRPC) and {@code placementUrl} (JSON over HTTP) are null when no placement
  * controller runs; {@code routerMetricsUrl} (Prometheus text) is null when the router serves no HTTP.
+ * {@code apiKeyFile} holds the gateway's API key (mode 0600; null in the state of an older {@code moe up}).
  */
 public record ClusterState(String model, String gateway, String router, String routerInternal, String controller,
-        String placementUrl,
-        String routerMetricsUrl, List<ServiceProcess> processes) {
+        String placementUrl, String routerMetricsUrl, List<ServiceProcess> processes, String apiKeyFile) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String FILE = "cluster.json";
@@ -32,6 +33,15 @@ public record ClusterState(String model, String gateway, String router, String r
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The gateway's API key, read from {@link #apiKeyFile()}. */
+    public String readApiKey() {
+        if (apiKeyFile == null) {
+            throw new IllegalStateException("this local cluster was started without an API key (by an older `moe up`): "
+                    + "restart it with `moe down` and `moe up`");
+        }
+        return ApiKeyCredentials.readKeyFile(Path.of(apiKeyFile));
     }
 
     public void write(Path stateDir) {

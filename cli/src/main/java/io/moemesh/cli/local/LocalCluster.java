@@ -142,9 +142,10 @@ public final class LocalCluster {
         List<ServiceProcess> started = new ArrayList<>(); // in stop order, reversed: gateway, router, experts
         ServiceProcess gateway = null;
         try {
+            Path apiKeyFile = ApiKeyFile.create(stateDir);
             // the gateway needs nothing at start but the router's address, so it starts with the experts;
             // the router asks every expert what it hosts when it starts, so it starts once they serve
-            gateway = launchGateway(layout.gatewayPort(), List.of("127.0.0.1:" + layout.routerPort()));
+            gateway = launchGateway(layout.gatewayPort(), List.of("127.0.0.1:" + layout.routerPort()), apiKeyFile);
             List<String> experts = new ArrayList<>();
             for (int r = 0; r < layout.replicas(); r++) {
                 for (int e = 0; e < config.numExperts(); e++) {
@@ -168,7 +169,7 @@ public final class LocalCluster {
             ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(), routerInternal,
                     placement == null ? null : placement.target(),
                     placement == null ? null : "http://127.0.0.1:" + controller.httpPort() + "/placement",
-                    layout.routerMetricsUrl(), List.copyOf(started));
+                    layout.routerMetricsUrl(), List.copyOf(started), apiKeyFile.toAbsolutePath().toString());
             state.write(stateDir);
             return state;
         } catch (RuntimeException e) {
@@ -231,13 +232,22 @@ public final class LocalCluster {
     }
 
     /**
-     * Starts a gateway in front of {@code routers}. Local mode has one user and no API keys; its
-     * rate limit is raised from the per-key production default (20/s) so benchmarks are not refused.
+     * Starts a gateway in front of {@code routers} that accepts the key in {@code apiKeyFile}
+     * ({@link ApiKeyFile#create}). Local mode has one user, so everything comes with that one key: its
+     * per-key limits are raised from the production defaults (20 requests/s, 16 concurrent, 120,000
+     * tokens/minute), which guard a shared gateway against other callers, so that benchmarks running
+     * 32 streams are not refused.
      */
-    public ServiceProcess launchGateway(int port, List<String> routers) {
-        return launch("gateway", "gateway", port, "gateway-service", List.of(
-                "--moemesh.gateway.grpc-port=" + port, "--moemesh.gateway.routers=" + String.join(",", routers),
-                "--moemesh.gateway.rate-limit.limit-for-period=1000"));
+    public ServiceProcess launchGateway(int port, List<String> routers, Path apiKeyFile) {
+        return launch("gateway", "gateway", port, "gateway-service", gatewayArguments(port, routers, apiKeyFile));
+    }
+
+    static List<String> gatewayArguments(int port, List<String> routers, Path apiKeyFile) {
+        return List.of("--moemesh.gateway.grpc-port=" + port, "--moemesh.gateway.routers=" + String.join(",", routers),
+                "--moemesh.gateway.api-keys-file=" + apiKeyFile.toAbsolutePath(),
+                "--moemesh.gateway.rate-limit.limit-for-period=1000",
+                "--moemesh.gateway.caller-limits.max-concurrent-requests=256",
+                "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
     }
 
     /**
@@ -275,6 +285,7 @@ public final class LocalCluster {
         ClusterState state = ClusterState.read(stateDir);
         stop(state.processes(), grace);
         ClusterState.delete(stateDir);
+        ApiKeyFile.delete(stateDir);
         return state;
     }
 

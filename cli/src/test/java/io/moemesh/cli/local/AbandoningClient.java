@@ -4,16 +4,18 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
+import io.moemesh.client.ApiKeyCredentials;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import io.moemesh.proto.v1.SamplingParams;
+import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * A client process for {@link ClientFailuresIT}: opens {@code streams} Generate calls to a gateway,
  * each on a connection of its own, prints {@code STREAMING} once every call has received a chunk,
- * then waits to be killed mid-stream. Arguments: gateway target, streams, max tokens.
+ * then waits to be killed mid-stream. Arguments: gateway target, API key file, streams, max tokens.
  */
 public final class AbandoningClient {
 
@@ -22,14 +24,15 @@ public final class AbandoningClient {
 
     public static void main(String[] args) throws InterruptedException {
         String target = args[0];
-        int streams = Integer.parseInt(args[1]);
-        int maxTokens = Integer.parseInt(args[2]);
+        ApiKeyCredentials key = ApiKeyCredentials.fromFile(Path.of(args[1])).allowingPlaintextToLoopback();
+        int streams = Integer.parseInt(args[2]);
+        int maxTokens = Integer.parseInt(args[3]);
         CountDownLatch firstChunks = new CountDownLatch(streams);
         for (int i = 0; i < streams; i++) {
             ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
             GenerateRequest request = GenerateRequest.newBuilder().setPrompt("Once upon a time, client " + i)
                     .setSampling(SamplingParams.newBuilder().setMaxTokens(maxTokens).setIgnoreEos(true)).build();
-            MoeMeshGrpc.newStub(channel).generate(request, new StreamObserver<>() {
+            MoeMeshGrpc.newStub(channel).withCallCredentials(key).generate(request, new StreamObserver<>() {
                 private boolean first = true;
 
                 @Override

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.Grpc;
+import io.grpc.CallCredentials;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.moemesh.client.DeadlineExceededException;
 import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
+import io.moemesh.client.ApiKeyCredentials;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.client.MoeMeshException;
 import io.moemesh.proto.v1.GenerateRequest;
@@ -63,6 +65,8 @@ class ClientFailuresIT {
     private final List<ServiceProcess> processes = new ArrayList<>();
     private final List<String> healthFailures = new CopyOnWriteArrayList<>();
     private MoeMeshClient client;
+    private Path apiKeyFile;
+    private CallCredentials key;
     private Map<String, List<Integer>> reference;
     private ServiceProcess router;
     private ServiceProcess gateway;
@@ -74,7 +78,10 @@ class ClientFailuresIT {
     @BeforeAll
     void startCluster() throws IOException {
         reference = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
-        LocalCluster cluster = new LocalCluster(HOME, Files.createTempDirectory("moe-client-failures"));
+        Path stateDir = Files.createTempDirectory("moe-client-failures");
+        LocalCluster cluster = new LocalCluster(HOME, stateDir);
+        apiKeyFile = ApiKeyFile.create(stateDir);
+        key = ApiKeyCredentials.fromFile(apiKeyFile).allowingPlaintextToLoopback();
         List<String> experts = new ArrayList<>();
         for (int e = 0; e < 8; e++) {
             ServiceProcess p = cluster.launchExpert(MODEL, e, 0, freePort());
@@ -84,12 +91,13 @@ class ClientFailuresIT {
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
         int routerHttp = freePort();
         router = cluster.launchRouter(MODEL, new LocalCluster.RouterPorts(freePort(), freePort(), routerHttp), experts);
-        gateway = cluster.launchGateway(freePort(), List.of(router.target()));
+        gateway = cluster.launchGateway(freePort(), List.of(router.target()), apiKeyFile);
         processes.add(router);
         processes.add(gateway);
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
         routerProbe = new RouterProbe(router.pid(), routerHttp);
-        client = MoeMeshClient.builder().target(gateway.target()).defaultDeadline(Duration.ofMinutes(2)).build();
+        client = MoeMeshClient.builder().target(gateway.target()).apiKeyFile(apiKeyFile).allowKeyOverPlaintext()
+                .defaultDeadline(Duration.ofMinutes(2)).build();
         assertExactTokens(); // warm-up
         baselineHeap = routerProbe.heapAfterGc();
         baselineThreads = routerProbe.liveThreads();
@@ -141,7 +149,7 @@ class ClientFailuresIT {
         List<Process> clients = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             clients.add(new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
-                    System.getProperty("java.class.path"), AbandoningClient.class.getName(), gateway.target(), "10",
+                    System.getProperty("java.class.path"), AbandoningClient.class.getName(), gateway.target(), apiKeyFile.toString(), "10",
                     Integer.toString(LONG)).redirectErrorStream(true).start());
         }
         for (Process p : clients) {
@@ -158,7 +166,7 @@ class ClientFailuresIT {
     @Order(3)
     void aClientThatNeverReadsHoldsNobodyUp() {
         ManagedChannel channel = Grpc.newChannelBuilder(gateway.target(), InsecureChannelCredentials.create()).build();
-        ClientCallStreamObserver<GenerateRequest> stuck = FailingClients.neverReading(channel,
+        ClientCallStreamObserver<GenerateRequest> stuck = FailingClients.neverReading(channel, key,
                 FailingClients.request("Never read me", LONG));
         try {
             assertExactTokens();
@@ -190,7 +198,7 @@ class ClientFailuresIT {
     @Order(5)
     void callsDroppedRightAfterTheyWereSentLeaveNothingBehind() {
         for (int i = 0; i < 50; i++) {
-            FailingClients.sendAndDisconnect(gateway.target(), FailingClients.request("Gone at once " + i, LONG));
+            FailingClients.sendAndDisconnect(gateway.target(), key, FailingClients.request("Gone at once " + i, LONG));
         }
 
         awaitRouterIdle();

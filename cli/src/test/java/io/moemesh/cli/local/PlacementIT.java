@@ -78,7 +78,9 @@ class PlacementIT {
     @BeforeAll
     void startCluster() throws IOException {
         reference = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
-        cluster = new LocalCluster(HOME, Files.createTempDirectory("moe-placement-it"));
+        Path stateDir = Files.createTempDirectory("moe-placement-it");
+        cluster = new LocalCluster(HOME, stateDir);
+        Path apiKeyFile = ApiKeyFile.create(stateDir);
         List<String> experts = new ArrayList<>();
         for (int e = 0; e < 8; e++) {
             ServiceProcess p = cluster.launchExpert(MODEL, e, 0, freePort());
@@ -89,10 +91,11 @@ class PlacementIT {
         int internalPort = freePort();
         routerInternal = LocalCluster.BIND_ADDRESS + ":" + internalPort;
         router = cluster.launchRouter(MODEL, LocalCluster.RouterPorts.grpcOnly(freePort(), internalPort), experts);
-        ServiceProcess gateway = cluster.launchGateway(freePort(), List.of(router.target()));
+        ServiceProcess gateway = cluster.launchGateway(freePort(), List.of(router.target()), apiKeyFile);
         processes.addAll(List.of(router, gateway));
         startController(1.25);
-        client = MoeMeshClient.builder().target(gateway.target()).defaultDeadline(Duration.ofMinutes(2)).build();
+        client = MoeMeshClient.builder().target(gateway.target()).apiKeyFile(apiKeyFile).allowKeyOverPlaintext()
+                .defaultDeadline(Duration.ofMinutes(2)).build();
         routerChannel = Grpc.newChannelBuilder(routerInternal, InsecureChannelCredentials.create()).build();
     }
 

@@ -3,13 +3,30 @@ package io.moemesh.gateway.access;
 import io.grpc.Context;
 
 /**
- * Who is calling: an API key, known by a fingerprint of it (never the key itself, which must not
- * reach logs or metrics), or {@link #ANONYMOUS} when authentication is off.
+ * Who is calling, as the gateway tells the router in {@code moemesh-caller} and keys its per-caller
+ * limits: an API key, known by its fingerprint (never the key itself, which must not reach logs,
+ * metrics or other services), or, when authentication is off, {@code anonymous:<peer address>}, so
+ * that anonymous callers do not share one limit.
  */
 public record Caller(String id) {
 
-    public static final Caller ANONYMOUS = new Caller("anonymous");
-
     /** Set by {@link ApiKeyInterceptor} for the rest of the call. */
-    public static final Context.Key<Caller> CURRENT = Context.keyWithDefault("moemesh-caller", ANONYMOUS);
+    public static final Context.Key<Caller> CURRENT = Context.keyWithDefault("moemesh-caller", anonymous("unknown"));
+
+    public static Caller ofKey(String fingerprint) {
+        return new Caller(fingerprint);
+    }
+
+    public static Caller anonymous(String peer) {
+        return new Caller("anonymous:" + peer);
+    }
+
+    public boolean isAnonymous() {
+        return id.startsWith("anonymous:");
+    }
+
+    /** How refusals name the caller: "this API key" or "anonymous callers from <peer>". */
+    public String describe() {
+        return isAnonymous() ? "anonymous callers from " + id.substring("anonymous:".length()) : "this API key";
+    }
 }

@@ -4,23 +4,23 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.Status;
 
 /** Refuses a call with RESOURCE_EXHAUSTED when its caller has spent its rate; runs after {@link ApiKeyInterceptor}. */
 public final class RateLimitInterceptor implements ServerInterceptor {
 
-    private final CallerRateLimits limits;
+    private final CallerLimiters limits;
 
-    public RateLimitInterceptor(CallerRateLimits limits) {
+    public RateLimitInterceptor(CallerLimiters limits) {
         this.limits = limits;
     }
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
             ServerCallHandler<Q, R> next) {
-        if (!limits.tryAcquire(Caller.CURRENT.get())) {
-            call.close(Status.RESOURCE_EXHAUSTED.withDescription("rate limit exceeded for this API key: at most "
-                    + limits.describe() + "; retry after backing off"), new Metadata());
+        try {
+            limits.acquireRequest(Caller.CURRENT.get());
+        } catch (LimitExceededException e) {
+            call.close(e.toStatus(), new Metadata());
             return new ServerCall.Listener<>() { };
         }
         return next.startCall(call, headers);

@@ -9,14 +9,19 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
+import io.moemesh.gateway.access.Caller;
+import io.moemesh.gateway.access.LimitExceededException;
 import io.moemesh.gateway.generate.GenerateUseCase;
-import io.moemesh.gateway.generate.InvalidRequestException;
 import io.moemesh.gateway.generate.ListModelsUseCase;
+import io.moemesh.gateway.routing.RouterForwarder;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.ListModelsRequest;
 import io.moemesh.proto.v1.ListModelsResponse;
 import io.moemesh.proto.v1.MoeMeshGrpc;
+import io.moemesh.proto.validation.InvalidRequestException;
+import io.moemesh.proto.validation.RequestLimits;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * The public {@code moemesh.v1.MoeMesh} API. Authentication and rate limits run before it (server
  * interceptors); here requests are read, handed to the use cases, and their failures turned into
  * statuses. It binds Generate with {@link GenerateRequestMarshaller}, so even a request protobuf
- * cannot parse is answered with INVALID_ARGUMENT.
+ * cannot parse is answered with INVALID_ARGUMENT. An unexpected exception reaches the caller only as
+ * "internal error; request id <id>"; its text goes to the log under the same id.
  */
 public final class GatewayGrpcService implements MoeMeshGrpc.AsyncService, BindableService {
 
@@ -41,20 +47,36 @@ public final class GatewayGrpcService implements MoeMeshGrpc.AsyncService, Binda
     @Override
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> responses) {
         try {
-            generate.generate(request, Context.current().getDeadline(),
+            generate.generate(request, Caller.CURRENT.get(), Context.current().getDeadline(),
                     (ServerCallStreamObserver<GenerateResponse>) responses);
         } catch (InvalidRequestException e) {
             responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        } catch (LimitExceededException e) {
+            responses.onError(e.toStatus().asRuntimeException());
         } catch (RuntimeException e) {
-            LOG.error("Generate failed before it reached a router", e);
-            responses.onError(Status.INTERNAL.withDescription("the gateway failed before forwarding the request ("
-                    + e.getClass().getSimpleName() + "); see the gateway log").withCause(e).asRuntimeException());
+            String requestId = loggableRequestId(request.getRequestId());
+            LOG.error("request {}: Generate failed before it reached a router", requestId, e);
+            responses.onError(RouterForwarder.internalError(requestId).asRuntimeException());
         }
     }
 
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
-        listModels.listModels(Context.current().getDeadline(), (ServerCallStreamObserver<ListModelsResponse>) responses);
+        try {
+            listModels.listModels(Caller.CURRENT.get(), Context.current().getDeadline(),
+                    (ServerCallStreamObserver<ListModelsResponse>) responses);
+        } catch (RuntimeException e) {
+            String requestId = UUID.randomUUID().toString();
+            LOG.error("request {}: ListModels failed before it reached a router", requestId, e);
+            responses.onError(RouterForwarder.internalError(requestId).asRuntimeException());
+        }
+    }
+
+    /** The caller's request id when it is safe to log and echo (the validator's rule), else a new one. */
+    private static String loggableRequestId(String requested) {
+        boolean usable = !requested.isEmpty() && requested.length() <= RequestLimits.MAX_ID_LENGTH
+                && requested.chars().allMatch(c -> c > 0x20 && c < 0x7f);
+        return usable ? requested : UUID.randomUUID().toString();
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.moemesh.gateway.access.ApiKeyInterceptor;
 import io.moemesh.gateway.routing.RouterClient;
 import io.moemesh.gateway.routing.RouterForwarder;
 import java.time.Duration;
@@ -21,10 +22,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       duration, for a generation the whole stream;</li>
  *   <li>{@code moemesh.gateway.router.failovers} [moemesh_gateway_router_failovers_total] by router
  *       that failed;</li>
- *   <li>{@code moemesh.gateway.router.in.flight} [moemesh_gateway_router_in_flight] by router.</li>
+ *   <li>{@code moemesh.gateway.router.in.flight} [moemesh_gateway_router_in_flight] by router;</li>
+ *   <li>{@code moemesh.gateway.auth.failures} [moemesh_gateway_auth_failures_total] by outcome:
+ *       {@code rejected} (missing or unknown key) or {@code throttled} (refused for earlier failures).</li>
  * </ul>
  */
-public final class GatewayMetrics implements RouterForwarder.FailoverListener {
+public final class GatewayMetrics implements RouterForwarder.FailoverListener, ApiKeyInterceptor.FailureListener {
 
     private final MeterRegistry registry;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -60,6 +63,13 @@ public final class GatewayMetrics implements RouterForwarder.FailoverListener {
         Counter.builder("moemesh.gateway.router.failovers")
                 .description("calls moved to another router after UNAVAILABLE before the first response")
                 .tag("router", from.target()).register(registry).increment();
+    }
+
+    @Override
+    public void authenticationFailed(boolean throttled) {
+        Counter.builder("moemesh.gateway.auth.failures")
+                .description("refused authentications: rejected (missing or unknown key) or throttled (too many failures)")
+                .tag("outcome", throttled ? "throttled" : "rejected").register(registry).increment();
     }
 
     public void watch(RouterClient router) {

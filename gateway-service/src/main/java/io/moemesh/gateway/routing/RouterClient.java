@@ -1,12 +1,15 @@
 package io.moemesh.gateway.routing;
 
 import io.grpc.CallOptions;
-import io.grpc.Deadline;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -14,6 +17,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** Outbound calls to one router over one channel, counting the calls in flight for load balancing. */
 public final class RouterClient implements AutoCloseable {
+
+    /**
+     * The caller's identity, for the router's per-caller fairness: an API key's fingerprint or
+     * {@code anonymous:<peer>}. Routers trust it only from authenticated internal callers.
+     */
+    public static final Metadata.Key<String> CALLER = Metadata.Key.of("moemesh-caller", Metadata.ASCII_STRING_MARSHALLER);
 
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
@@ -36,14 +45,18 @@ public final class RouterClient implements AutoCloseable {
 
     /**
      * Starts a call whose responses go to {@code observer}; unary methods work too (one response).
-     * The call runs outside the caller's gRPC context: its deadline and cancellation are explicit.
+     * The call runs outside the caller's gRPC context: its deadline, cancellation and caller header
+     * are explicit.
      */
-    <Q, R> void call(MethodDescriptor<Q, R> method, Q request, Deadline deadline, ClientResponseObserver<Q, R> observer) {
+    <Q, R> void call(MethodDescriptor<Q, R> method, Q request, RouterCall call, ClientResponseObserver<Q, R> observer) {
         inFlight.incrementAndGet();
         CountingObserver<Q, R> counting = new CountingObserver<>(observer, inFlight);
         try {
-            ClientCalls.asyncServerStreamingCall(channel.newCall(method, CallOptions.DEFAULT.withDeadline(deadline)),
-                    request, counting);
+            Metadata headers = new Metadata();
+            headers.put(CALLER, call.caller());
+            Channel withCaller = ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
+            ClientCalls.asyncServerStreamingCall(
+                    withCaller.newCall(method, CallOptions.DEFAULT.withDeadline(call.deadline())), request, counting);
         } catch (RuntimeException e) {
             counting.onError(e);
         }

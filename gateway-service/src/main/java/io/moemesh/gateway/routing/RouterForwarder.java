@@ -1,6 +1,5 @@
 package io.moemesh.gateway.routing;
 
-import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -43,16 +42,25 @@ public final class RouterForwarder {
         this.failovers = failovers;
     }
 
-    /** Starts relaying; the caller's observer gets the router's responses and its final status. */
-    public <Q, R> void forward(MethodDescriptor<Q, R> method, Q request, Deadline deadline,
+    /**
+     * Starts relaying; the caller's observer gets the router's responses and its final status. A
+     * router's INTERNAL or UNKNOWN status reaches the caller as "internal error; request id <id>",
+     * its description only the gateway's log: it may carry exception text from inside the deployment.
+     */
+    public <Q, R> void forward(MethodDescriptor<Q, R> method, Q request, RouterCall call,
             ServerCallStreamObserver<R> caller) {
-        new Relay<>(method, request, deadline, caller).start();
+        new Relay<>(method, request, call, caller).start();
+    }
+
+    /** What a caller sees of an internal failure: a generic text and the id the log line carries. */
+    public static Status internalError(String requestId) {
+        return Status.INTERNAL.withDescription("internal error; request id " + requestId);
     }
 
     private final class Relay<Q, R> {
         private final MethodDescriptor<Q, R> method;
         private final Q request;
-        private final Deadline deadline;
+        private final RouterCall forwarded;
         private final ServerCallStreamObserver<R> caller;
         private final List<RouterClient> tried = new ArrayList<>(MAX_ATTEMPTS);
         private final List<String> failures = new ArrayList<>(MAX_ATTEMPTS);
@@ -61,10 +69,10 @@ public final class RouterForwarder {
         private volatile boolean callerGone;
         private volatile boolean relayedAny;
 
-        Relay(MethodDescriptor<Q, R> method, Q request, Deadline deadline, ServerCallStreamObserver<R> caller) {
+        Relay(MethodDescriptor<Q, R> method, Q request, RouterCall forwarded, ServerCallStreamObserver<R> caller) {
             this.method = method;
             this.request = request;
-            this.deadline = deadline;
+            this.forwarded = forwarded;
             this.caller = caller;
         }
 
@@ -79,7 +87,7 @@ public final class RouterForwarder {
             if (callerGone) {
                 return;
             }
-            router.call(method, request, deadline, new Attempt(router));
+            router.call(method, request, forwarded, new Attempt(router));
             if (callerGone) {
                 callerCancelled();
             }
@@ -133,6 +141,12 @@ public final class RouterForwarder {
                 status = Status.UNAVAILABLE.withCause(status.getCause()).withDescription(
                         "no router could take the request; tried " + String.join("; ", failures));
                 LOG.warn("{}", status.getDescription());
+            }
+            if (status.getCode() == Status.Code.INTERNAL || status.getCode() == Status.Code.UNKNOWN) {
+                LOG.error("request {}: {} failed with {}: {}", forwarded.requestId(), router, status.getCode(),
+                        status.getDescription(), status.getCause());
+                caller.onError(internalError(forwarded.requestId()).asRuntimeException());
+                return;
             }
             Metadata trailers = Status.trailersFromThrowable(error);
             caller.onError(status.asRuntimeException(trailers == null ? new Metadata() : trailers));

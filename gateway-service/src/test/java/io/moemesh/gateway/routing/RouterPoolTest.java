@@ -94,7 +94,8 @@ class RouterPoolTest {
     private void startCalls(RouterClient router, int count) {
         for (int i = 0; i < count; i++) {
             router.call(MoeMeshGrpc.getGenerateMethod(), GenerateRequest.getDefaultInstance(),
-                    Deadline.after(1, TimeUnit.MINUTES), new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
+                    new RouterCall(Deadline.after(1, TimeUnit.MINUTES), "caller", "request"),
+                    new ClientResponseObserver<GenerateRequest, GenerateResponse>() {
                         @Override
                         public void beforeStart(ClientCallStreamObserver<GenerateRequest> requestStream) {
                             calls.add(requestStream);

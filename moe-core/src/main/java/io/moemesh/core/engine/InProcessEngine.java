@@ -125,7 +125,7 @@ public final class InProcessEngine implements AutoCloseable {
             throw new IllegalArgumentException("request " + request + ": prompt of " + promptIds.length
                     + " tokens leaves no room in the model's context of " + context + " tokens");
         }
-        int capacity = Math.min(context, promptIds.length + params.maxTokens());
+        int capacity = (int) Math.min(context, (long) promptIds.length + params.maxTokens()); // no int overflow
         return new ActiveSequence(request, promptIds, params, new KvCache(config(), capacity), tokenizer,
                 config().eosTokenId());
     }

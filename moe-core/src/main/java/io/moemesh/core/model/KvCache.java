@@ -20,8 +20,14 @@ public final class KvCache {
         }
         this.capacity = capacity;
         this.kvDim = config.kvDim();
-        this.keys = new float[config.numLayers()][capacity * kvDim];
-        this.values = new float[config.numLayers()][capacity * kvDim];
+        // positions are indexed as position * kvDim in an int: the whole product must fit one
+        long floats = (long) capacity * kvDim;
+        if (floats > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("sequence length " + capacity + " × KV dimension " + kvDim + " = "
+                    + floats + " floats per layer is past the largest array Java can allocate");
+        }
+        this.keys = new float[config.numLayers()][(int) floats];
+        this.values = new float[config.numLayers()][(int) floats];
     }
 
     public int capacity() {

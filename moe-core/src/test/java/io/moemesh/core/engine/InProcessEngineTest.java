@@ -53,6 +53,14 @@ class InProcessEngineTest {
     }
 
     @Test
+    void maxTokensOfIntegerMaxValueStopsAtTheContextInsteadOfOverflowing() {
+        Generation g = engine.generate("ab", greedy(Integer.MAX_VALUE, List.of()), TokenListener.NONE);
+
+        assertThat(g.tokenIds()).hasSize(engine.config().maxPositionEmbeddings() - g.promptIds().length);
+        assertThat(g.finishReason()).isEqualTo(FinishReason.LENGTH);
+    }
+
+    @Test
     void theSameSeedGivesTheSameSampledText() {
         SamplingParams hot = new SamplingParams(1.2f, 50, 0.95f, 1234, 20, List.of(), true);
 

@@ -17,8 +17,16 @@ final class ProtoMapping {
     private ProtoMapping() {
     }
 
+    /** @throws IllegalStateException for a negative counter or byte counts whose sum overflows */
     static Traffic traffic(DispatchTraffic t) {
-        return new Traffic(t.getTokenSends(), t.getTokenLayers(), t.getBytesSent() + t.getBytesReceived());
+        if (t.getTokenSends() < 0 || t.getTokenLayers() < 0 || t.getBytesSent() < 0 || t.getBytesReceived() < 0) {
+            throw new IllegalStateException("dispatch counters must not be negative: " + t.toString().replace('\n', ' '));
+        }
+        try {
+            return new Traffic(t.getTokenSends(), t.getTokenLayers(), Math.addExact(t.getBytesSent(), t.getBytesReceived()));
+        } catch (ArithmeticException overflow) {
+            throw new IllegalStateException("dispatch byte counters overflow when added", overflow);
+        }
     }
 
     static EndpointView endpoint(String target, DescribeResponse d) {

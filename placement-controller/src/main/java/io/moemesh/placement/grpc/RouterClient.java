@@ -45,7 +45,13 @@ public final class RouterClient implements RouterPort, AutoCloseable {
     public Reading read() {
         return call("GetRoutingStats", () -> {
             RoutingStatsSnapshot s = statsStub().getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
-            return new Reading(RoutingStatsCodec.decode(s), ProtoMapping.traffic(s.getTraffic()));
+            try {
+                return new Reading(RoutingStatsCodec.decode(s), ProtoMapping.traffic(s.getTraffic()));
+            } catch (IllegalStateException refused) {
+                // a peer's malformed or out-of-bounds snapshot: refused whole, naming the router
+                throw new IllegalStateException("router " + target + " sent statistics the controller refuses: "
+                        + refused.getMessage(), refused);
+            }
         });
     }
 

@@ -95,13 +95,25 @@ public final class PlacementRound {
                 views.add(byTarget(r.endpoints()));
             }
         } catch (RuntimeException e) {
+            LOG.warn("could not read the routers: {}", e.getMessage());
             return PlacementReport.stopped(now, "could not read the routers: " + e.getMessage(), observed);
         }
-        RoutingStats stats = StatsMerge.sum(windows);
+        RoutingStats stats;
+        try {
+            stats = StatsMerge.sum(windows);
+        } catch (StatsMerge.RefusedStatsException e) {
+            LOG.warn("refused the routers' statistics: {}", e.getMessage());
+            return PlacementReport.stopped(now, "refused the routers' statistics: " + e.getMessage(), observed);
+        }
         List<EndpointView> managed = truth(views);
         if (managed.isEmpty()) {
             return PlacementReport.stopped(now, "nothing to place: no expert endpoint belongs to one expert service"
                     + " (a router running its experts in process has none)", observed);
+        }
+        String outside = unitOutside(managed, stats);
+        if (outside != null) {
+            LOG.warn("refused the routers' statistics: {}", outside);
+            return PlacementReport.stopped(now, "refused the routers' statistics: " + outside, observed);
         }
         String sync = settings.dryRun() || kubernetes != null ? "" : synchronize(managed, views);
         ClusterShape shape = settings.shape(stats.numLayers(), stats.numExperts(), managed.getFirst().hiddenSize());
@@ -267,6 +279,25 @@ public final class PlacementRound {
     }
 
     /** Each managed endpoint (any router lists it) as it describes itself; the routers' view if it cannot be asked. */
+    /**
+     * The statistics must describe the model the experts serve: a unit (layer, expert) an endpoint
+     * hosts outside the statistics' shape means they disagree (a router of another model, or one
+     * lying), and planning from them would index past their arrays. Null when all fit.
+     */
+    private static String unitOutside(List<EndpointView> endpoints, RoutingStats stats) {
+        for (EndpointView endpoint : endpoints) {
+            for (var unit : endpoint.hosted()) {
+                if (unit.layer() < 0 || unit.layer() >= stats.numLayers() || unit.expert() < 0
+                        || unit.expert() >= stats.numExperts()) {
+                    return "they describe " + stats.numLayers() + " layers x " + stats.numExperts()
+                            + " experts, but " + endpoint.target() + " hosts layer " + unit.layer() + " expert "
+                            + unit.expert();
+                }
+            }
+        }
+        return null;
+    }
+
     private List<EndpointView> truth(List<Map<String, EndpointView>> views) {
         Map<String, EndpointView> known = new LinkedHashMap<>();
         views.forEach(view -> view.values().forEach(v -> known.putIfAbsent(v.target(), v)));

@@ -4,8 +4,19 @@ import io.moemesh.core.routing.RoutingStats;
 import java.time.Instant;
 import java.util.List;
 
-/** Several routers' windows as one: counts add up, the window spans them all. */
+/**
+ * Several routers' windows as one: counts add up, the window spans them all. The windows come from
+ * peers: a window that does not fit the others (another model) or the arrays it claims, or sums that
+ * would overflow, is refused with the reason instead of failing somewhere inside planning.
+ */
 final class StatsMerge {
+
+    /** Routers' statistics that cannot be planned from; the message says why. */
+    static final class RefusedStatsException extends IllegalArgumentException {
+        RefusedStatsException(String message) {
+            super(message);
+        }
+    }
 
     private StatsMerge() {
     }
@@ -19,21 +30,52 @@ final class StatsMerge {
         RoutingStats sum = RoutingStats.empty(layers, experts, start, end);
         for (RoutingStats w : windows) {
             if (w.numLayers() != layers || w.numExperts() != experts) {
-                throw new IllegalStateException("routers serve different models: " + layers + "x" + experts
+                throw new RefusedStatsException("routers serve different models: " + layers + "x" + experts
                         + " and " + w.numLayers() + "x" + w.numExperts() + " (layers x experts)");
             }
+            checkShape(w);
             start = w.windowStart().isBefore(start) ? w.windowStart() : start;
             end = w.windowEnd().isAfter(end) ? w.windowEnd() : end;
             for (int l = 0; l < layers; l++) {
-                sum.tokens()[l] += w.tokens()[l];
+                sum.tokens()[l] = add(sum.tokens()[l], w.tokens()[l], l);
                 for (int e = 0; e < experts; e++) {
-                    sum.expertTokens()[l][e] += w.expertTokens()[l][e];
+                    sum.expertTokens()[l][e] = add(sum.expertTokens()[l][e], w.expertTokens()[l][e], l);
                 }
                 for (int i = 0; i < experts * experts; i++) {
-                    sum.coactivation()[l][i] += w.coactivation()[l][i];
+                    sum.coactivation()[l][i] = add(sum.coactivation()[l][i], w.coactivation()[l][i], l);
                 }
             }
         }
         return new RoutingStats(layers, experts, start, end, sum.tokens(), sum.expertTokens(), sum.coactivation());
+    }
+
+    /** The arrays hold what the shape says, with no negative count. */
+    private static void checkShape(RoutingStats w) {
+        int layers = w.numLayers();
+        int experts = w.numExperts();
+        if (w.tokens().length != layers || w.expertTokens().length != layers || w.coactivation().length != layers) {
+            throw new RefusedStatsException("routing statistics for " + layers + " layers hold arrays for "
+                    + w.tokens().length + "/" + w.expertTokens().length + "/" + w.coactivation().length);
+        }
+        for (int l = 0; l < layers; l++) {
+            if (w.expertTokens()[l] == null || w.expertTokens()[l].length != experts
+                    || w.coactivation()[l] == null || w.coactivation()[l].length != experts * experts) {
+                throw new RefusedStatsException("routing statistics for layer " + l + " do not hold " + experts
+                        + " expert counts and " + experts + "x" + experts + " co-activation counts");
+            }
+            if (w.tokens()[l] < 0 || java.util.Arrays.stream(w.expertTokens()[l]).anyMatch(n -> n < 0)
+                    || java.util.Arrays.stream(w.coactivation()[l]).anyMatch(n -> n < 0)) {
+                throw new RefusedStatsException("routing statistics for layer " + l + " hold a negative count");
+            }
+        }
+    }
+
+    private static long add(long a, long b, int layer) {
+        try {
+            return Math.addExact(a, b);
+        } catch (ArithmeticException overflow) {
+            throw new RefusedStatsException("the routers' counts for layer " + layer + " overflow when summed (" + a
+                    + " + " + b + ")");
+        }
     }
 }

@@ -280,4 +280,30 @@ class PlacementRoundTest {
         assertThat(report.decision()).startsWith("nothing to place");
         assertThat(mesh.log).isEmpty();
     }
+
+    @Test
+    void statisticsThatOverflowWhenSummedStopTheRoundWithTheReasonAndChangeNothing() {
+        hotPairs();
+        mesh.stats.tokens()[0] = Long.MAX_VALUE;
+        PlacementRound twoRouters = new PlacementRound(List.of(mesh, mesh), mesh,
+                new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, false), CLOCK);
+
+        PlacementReport report = twoRouters.run();
+
+        assertThat(report.applied()).isFalse();
+        assertThat(report.decision()).startsWith("refused the routers' statistics").contains("overflow");
+        assertThat(mesh.log).isEmpty();
+    }
+
+    @Test
+    void statisticsOfFewerExpertsThanTheEndpointsHostStopTheRound() {
+        mesh.stats = FakeMesh.stats(LAYERS, EXPERTS - 1, 100, new int[] {0, 1});
+
+        PlacementReport report = round(0.05, 10, false).run();
+
+        assertThat(report.applied()).isFalse();
+        assertThat(report.decision()).startsWith("refused the routers' statistics")
+                .contains("2 layers x 3 experts").contains("hosts layer 0 expert 3");
+        assertThat(mesh.log).isEmpty();
+    }
 }

@@ -34,27 +34,66 @@ public final class RoutingStatsCodec {
         return b.build();
     }
 
-    /** @throws IllegalStateException naming what does not match the snapshot's own shape */
+    /**
+     * Largest model shape a snapshot may describe: experts per layer, layers, and co-activation
+     * cells in all ({@code layers × experts²}, 8 bytes each: 64 MiB at the limit). Far above any
+     * model the mesh serves; they bound what a peer can make the controller allocate.
+     */
+    public static final int MAX_EXPERTS = 1024;
+    public static final int MAX_LAYERS = 1024;
+    public static final long MAX_COACTIVATION_CELLS = 8L << 20;
+
+    /**
+     * @throws IllegalStateException naming what does not match the snapshot's own shape, or what
+     *     is out of bounds: a shape over the limits above, a layer listed twice or missing, a
+     *     negative count, an end before the start
+     */
     public static RoutingStats decode(RoutingStatsSnapshot s) {
         int layers = s.getNumLayers();
         int experts = s.getNumExperts();
+        if (layers < 1 || layers > MAX_LAYERS || experts < 1 || experts > MAX_EXPERTS
+                || (long) layers * experts * experts > MAX_COACTIVATION_CELLS) {
+            throw new IllegalStateException("routing statistics describe " + layers + " layers x " + experts
+                    + " experts; the controller accepts 1.." + MAX_LAYERS + " layers, 1.." + MAX_EXPERTS
+                    + " experts and at most " + MAX_COACTIVATION_CELLS + " co-activation cells");
+        }
         if (s.getLayersCount() != layers) {
             throw new IllegalStateException("routing statistics list " + s.getLayersCount() + " layers but say the"
                     + " model has " + layers);
+        }
+        if (s.getWindowEndUnixMillis() < s.getWindowStartUnixMillis()) {
+            throw new IllegalStateException("routing statistics window ends (" + s.getWindowEndUnixMillis()
+                    + ") before it starts (" + s.getWindowStartUnixMillis() + ")");
         }
         long[] tokens = new long[layers];
         long[][] perExpert = new long[layers][];
         long[][] pairs = new long[layers][];
         for (LayerRoutingStats l : s.getLayersList()) {
-            if (l.getLayer() < 0 || l.getLayer() >= layers || l.getTokensPerExpertCount() != experts
+            int layer = l.getLayer();
+            if (layer < 0 || layer >= layers || l.getTokensPerExpertCount() != experts
                     || l.getCoactivationCount() != experts * experts) {
-                throw new IllegalStateException("malformed routing statistics for layer " + l.getLayer());
+                throw new IllegalStateException("malformed routing statistics for layer " + layer + ": "
+                        + l.getTokensPerExpertCount() + " expert counts and " + l.getCoactivationCount()
+                        + " co-activation counts for " + experts + " experts");
             }
-            tokens[l.getLayer()] = l.getTokens();
-            perExpert[l.getLayer()] = l.getTokensPerExpertList().stream().mapToLong(Long::longValue).toArray();
-            pairs[l.getLayer()] = l.getCoactivationList().stream().mapToLong(Long::longValue).toArray();
+            if (perExpert[layer] != null) {
+                throw new IllegalStateException("routing statistics list layer " + layer + " twice");
+            }
+            tokens[layer] = nonNegative(l.getTokens(), layer, "tokens");
+            perExpert[layer] = l.getTokensPerExpertList().stream().mapToLong(n -> nonNegative(n, layer, "tokens per expert"))
+                    .toArray();
+            pairs[layer] = l.getCoactivationList().stream().mapToLong(n -> nonNegative(n, layer, "co-activation"))
+                    .toArray();
         }
         return new RoutingStats(layers, experts, Instant.ofEpochMilli(s.getWindowStartUnixMillis()),
                 Instant.ofEpochMilli(s.getWindowEndUnixMillis()), tokens, perExpert, pairs);
+    }
+
+    private static long nonNegative(long count, int layer, String what) {
+        if (count < 0) {
+            throw new IllegalStateException("routing statistics for layer " + layer + " hold a negative " + what
+                    + " count (" + count + ")");
+        }
+        return count;
     }
 }

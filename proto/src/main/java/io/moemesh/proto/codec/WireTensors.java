@@ -16,9 +16,19 @@ public final class WireTensors {
     private WireTensors() {
     }
 
+    /**
+     * Encodes the first {@code rows × cols} values.
+     *
+     * @throws IllegalArgumentException when a dimension is negative, {@code values} is shorter than
+     *     the shape, or the shape's bytes do not fit one array (an int product would wrap around)
+     */
     public static Tensor encode(float[] values, int rows, int cols, DType dtype) {
-        int n = rows * cols;
-        ByteBuffer buffer = ByteBuffer.allocate(n * bytesPerElement(dtype)).order(ByteOrder.LITTLE_ENDIAN);
+        int size = byteSize(rows, cols, bytesPerElement(dtype), "shape [" + rows + ", " + cols + "] of " + dtype);
+        int n = rows * cols; // fits: size, a multiple of it, did
+        if (values.length < n) {
+            throw new IllegalArgumentException("shape [" + rows + ", " + cols + "] needs " + n + " values, got " + values.length);
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
         if (dtype == DType.DTYPE_F32) {
             buffer.asFloatBuffer().put(values, 0, n);
         } else {
@@ -58,6 +68,10 @@ public final class WireTensors {
         }
         int n = (int) elements;
         int bytes = bytesPerElement(tensor.getDtype());
+        if (elements * bytes > Integer.MAX_VALUE) {
+            throw new InvalidTensorException(field + ".shape " + tensor.getShapeList() + " of " + tensor.getDtype()
+                    + " needs " + elements * bytes + " bytes, more than one message can carry (" + Integer.MAX_VALUE + ")");
+        }
         if (tensor.getData().size() != elements * bytes) {
             throw new InvalidTensorException(field + ".data has " + tensor.getData().size() + " bytes; shape "
                     + tensor.getShapeList() + " of " + tensor.getDtype() + " needs " + elements * bytes);
@@ -78,6 +92,22 @@ public final class WireTensors {
             }
         }
         return values;
+    }
+
+    /**
+     * {@code rows × cols × elementBytes} as an int, checked: each product in exact arithmetic, so a
+     * shape whose size wraps around int is refused rather than allocating a small buffer.
+     */
+    static int byteSize(int rows, int cols, int elementBytes, String what) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException(what + ": dimensions must be >= 0");
+        }
+        try {
+            return Math.multiplyExact(Math.multiplyExact(rows, cols), elementBytes);
+        } catch (ArithmeticException overflow) {
+            throw new IllegalArgumentException(what + " needs " + (long) rows * cols * elementBytes
+                    + " bytes, more than an array holds (" + Integer.MAX_VALUE + ")", overflow);
+        }
     }
 
     public static int bytesPerElement(DType dtype) {

@@ -36,4 +36,48 @@ class RoutingStatsCodecTest {
         assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setNumExperts(4).build()))
                 .hasMessageContaining("malformed routing statistics for layer 0");
     }
+
+    @Test
+    void aShapeOutsideTheBoundsIsRefusedBeforeAnythingIsAllocated() {
+        RoutingStatsSnapshot s = RoutingStatsCodec.encode(RoutingStats.empty(1, 2, Instant.EPOCH, Instant.EPOCH));
+
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setNumExperts(1_000_000).build()))
+                .hasMessageContaining("1 layers x 1000000 experts");
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setNumLayers(-1).build()))
+                .hasMessageContaining("-1 layers");
+        // within each limit, but layers x experts^2 is not
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setNumLayers(1024).setNumExperts(1024).build()))
+                .hasMessageContaining("co-activation cells");
+        // experts^2 wraps around int at 65536: refused by the bound before any product is taken
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setNumExperts(65_536).build()))
+                .hasMessageContaining("65536 experts");
+    }
+
+    @Test
+    void negativeCountsAreRefused() {
+        RoutingStatsSnapshot s = RoutingStatsCodec.encode(RoutingStats.empty(2, 2, Instant.EPOCH, Instant.EPOCH));
+
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setLayers(1, s.getLayers(1).toBuilder()
+                .setTokensPerExpert(0, -5)).build())).hasMessageContaining("layer 1 hold a negative tokens per expert count (-5)");
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setLayers(0, s.getLayers(0).toBuilder()
+                .setTokens(Long.MIN_VALUE)).build())).hasMessageContaining("negative tokens count");
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setLayers(0, s.getLayers(0).toBuilder()
+                .setCoactivation(1, -1)).build())).hasMessageContaining("negative co-activation count");
+    }
+
+    @Test
+    void aLayerListedTwiceIsRefused() {
+        RoutingStatsSnapshot s = RoutingStatsCodec.encode(RoutingStats.empty(2, 2, Instant.EPOCH, Instant.EPOCH));
+
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setLayers(1, s.getLayers(0)).build()))
+                .hasMessageContaining("list layer 0 twice");
+    }
+
+    @Test
+    void aWindowEndingBeforeItStartsIsRefused() {
+        RoutingStatsSnapshot s = RoutingStatsCodec.encode(RoutingStats.empty(1, 2, Instant.ofEpochMilli(5_000),
+                Instant.ofEpochMilli(1_000)));
+
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s)).hasMessageContaining("ends (1000) before it starts (5000)");
+    }
 }

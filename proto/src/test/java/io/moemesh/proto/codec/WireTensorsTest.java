@@ -64,4 +64,46 @@ class WireTensorsTest {
 
         assertThatThrownBy(() -> WireTensors.decode(t, "hidden", 2, 3)).hasMessageContaining("hidden.dtype");
     }
+
+    @Test
+    void refusesToEncodeAShapeWhoseSizeWrapsAroundInt() {
+        // 65536 × 65536 is 2^32: as an int product 0, which would allocate an empty buffer
+        assertThatThrownBy(() -> WireTensors.encode(new float[0], 65_536, 65_536, DType.DTYPE_F32))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("shape [65536, 65536]")
+                .hasMessageContaining("17179869184 bytes");
+    }
+
+    @Test
+    void refusesToEncodeAShapeWhoseBytesOverflowEvenThoughItsElementsFit() {
+        // 2^29 elements fit an int; × 4 bytes of F32 does not
+        assertThatThrownBy(() -> WireTensors.encode(new float[0], 1 << 15, 1 << 14, DType.DTYPE_F32))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("of DTYPE_F32 needs 2147483648 bytes");
+    }
+
+    @Test
+    void refusesToEncodeFewerValuesThanTheShapeOrANegativeDimension() {
+        assertThatThrownBy(() -> WireTensors.encode(VALUES, 3, 3, DType.DTYPE_BF16))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs 9 values, got 6");
+        assertThatThrownBy(() -> WireTensors.encode(VALUES, -1, 3, DType.DTYPE_BF16))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("dimensions must be >= 0");
+    }
+
+    @Test
+    void decodeNamesAShapeWhoseBytesDoNotFitAMessage() {
+        Tensor huge = Tensor.newBuilder().setDtype(DType.DTYPE_F32).addShape(1 << 15).addShape(1 << 14)
+                .setData(ByteString.copyFrom(new byte[16])).build();
+
+        assertThatThrownBy(() -> WireTensors.decode(huge, "hidden", 1 << 15, 1 << 14))
+                .isInstanceOf(WireTensors.InvalidTensorException.class)
+                .hasMessageContaining("hidden.shape").hasMessageContaining("2147483648 bytes");
+    }
+
+    @Test
+    void decodeNamesADimensionProductThatWrapsAroundInt() {
+        Tensor wrapped = Tensor.newBuilder().setDtype(DType.DTYPE_BF16).addShape(65_536).addShape(65_536).build();
+
+        assertThatThrownBy(() -> WireTensors.decode(wrapped, "hidden", 65_536, 65_536))
+                .isInstanceOf(WireTensors.InvalidTensorException.class).hasMessageContaining("hidden.shape");
+    }
 }

@@ -13,8 +13,6 @@ import io.moemesh.core.tokenizer.TextTokenizer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -35,8 +33,15 @@ import org.slf4j.LoggerFactory;
  * bookkeeping (a bug, after which its state cannot be trusted), stops the loop: then every request
  * gets an error, new ones are refused, and {@link #health} reports it as fatal, so the router turns
  * its health NOT_SERVING and exits for a supervisor to restart it.
+ *
+ * <p>Admission is per caller and memory-aware: the queue is a {@link CallerQueue} (round-robin
+ * across callers, a share per caller), and every accepted request holds a {@link KvCacheBudget}
+ * reservation of its whole KV cache from {@link #submit} until it leaves the batch, however it leaves.
  */
 public final class BatchScheduler implements AutoCloseable {
+
+    /** The caller of requests submitted without one: in-process users, tests. */
+    public static final String UNIDENTIFIED_CALLER = "unidentified";
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
     private static final long IDLE_POLL_MILLIS = 50;
@@ -48,7 +53,8 @@ public final class BatchScheduler implements AutoCloseable {
     private final RoutingObserver statistics;
     private final SchedulerStats stats;
     private final LongSupplier nanoTime;
-    private final BlockingQueue<Queued> queue;
+    private final CallerQueue<Queued> queue;
+    private final KvCacheBudget kvCache;
     private final List<RunningRequest> running = new ArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile boolean accepting = true;
@@ -57,7 +63,8 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile Throwable loopFailure;
     private volatile Thread loop;
 
-    private record Queued(int[] promptIds, SamplingParams params, GenerationSink sink) {
+    private record Queued(int[] promptIds, SamplingParams params, int capacity, KvCacheBudget.Reservation kv,
+            GenerationSink sink) {
     }
 
     public BatchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
@@ -75,7 +82,8 @@ public final class BatchScheduler implements AutoCloseable {
         this.statistics = statistics;
         this.stats = stats;
         this.nanoTime = nanoTime;
-        this.queue = new ArrayBlockingQueue<>(limits.maxQueuedRequests());
+        this.queue = new CallerQueue<>(limits.maxQueuedRequests(), limits.maxQueuedPerCaller());
+        this.kvCache = new KvCacheBudget(limits.kvCacheBudgetBytes());
         this.lastProgressNanos = nanoTime.getAsLong();
     }
 
@@ -87,14 +95,21 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
+    /** Queues a request of {@link #UNIDENTIFIED_CALLER}; see {@link #submit(String, int[], SamplingParams, GenerationSink)}. */
+    public void submit(int[] promptIds, SamplingParams params, GenerationSink sink) {
+        submit(UNIDENTIFIED_CALLER, promptIds, params, sink);
+    }
+
     /**
-     * Queues a request to join the batch.
+     * Queues a request of {@code caller} to join the batch, reserving its KV cache.
      *
-     * @throws IllegalArgumentException  when the prompt cannot fit the model's context
-     * @throws OverloadedException       when the queue is full
+     * @throws IllegalArgumentException  when the prompt cannot fit the model's context, or its KV cache the whole
+     *                                   KV cache budget
+     * @throws OverloadedException       when the queue or the caller's share of it is full, or the KV cache budget
+     *                                   has too little left
      * @throws SchedulerStoppedException when the scheduler is shutting down or its loop died
      */
-    public void submit(int[] promptIds, SamplingParams params, GenerationSink sink) {
+    public void submit(String caller, int[] promptIds, SamplingParams params, GenerationSink sink) {
         ModelConfig config = dense.config();
         if (promptIds.length == 0) {
             throw new IllegalArgumentException("the prompt is empty");
@@ -110,9 +125,16 @@ public final class BatchScheduler implements AutoCloseable {
         if (!accepting) {
             throw new SchedulerStoppedException("router is shutting down; retry on another router");
         }
-        if (!queue.offer(new Queued(promptIds, params, sink))) {
-            throw new OverloadedException("router queue is full (" + limits.maxQueuedRequests()
-                    + " requests waiting); retry later");
+        // long arithmetic: max_tokens may be anything up to Integer.MAX_VALUE here
+        int capacity = capacity(promptIds.length, params.maxTokens(), config.maxPositionEmbeddings());
+        KvCacheBudget.Reservation kv = kvCache.reserve(KvCacheBudget.bytesFor(config, capacity));
+        CallerQueue.Offer offer = queue.offer(caller, new Queued(promptIds, params, capacity, kv, sink));
+        if (offer != CallerQueue.Offer.ACCEPTED) {
+            kv.release();
+            throw new OverloadedException(offer == CallerQueue.Offer.QUEUE_FULL
+                    ? "router queue is full (" + limits.maxQueuedRequests() + " requests waiting); retry later"
+                    : "this caller already has " + limits.maxQueuedPerCaller() + " requests waiting to join the"
+                            + " batch (moemesh.router.max-queued-per-caller); retry when some have started");
         }
     }
 
@@ -123,6 +145,11 @@ public final class BatchScheduler implements AutoCloseable {
 
     public SchedulerStats stats() {
         return stats;
+    }
+
+    /** The KV cache budget and what queued and running requests hold of it. */
+    public KvCacheBudget kvCache() {
+        return kvCache;
     }
 
     /** Whether the loop is alive and, while work waits, has finished a step within {@code stallTimeout}. */
@@ -182,6 +209,7 @@ public final class BatchScheduler implements AutoCloseable {
         if (!isCancelled(r.sink)) {
             return false;
         }
+        r.kv.release(); // removeIf takes it out of the batch
         stats.cancelled(r.sequence.generatedTokens(), r.tokensAfterCancel);
         return true;
     }
@@ -211,7 +239,7 @@ public final class BatchScheduler implements AutoCloseable {
             try {
                 r.sequence.accept(logits, i * vocab, vocab, (request, token, text) -> deliver(r, token, text));
                 if (r.sequence.finished()) {
-                    running.remove(r);
+                    leave(r);
                     stats.completed();
                     r.sink.onComplete(r.sequence.result(), r.skipped());
                 }
@@ -243,16 +271,17 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void admit(Queued q) {
         if (isCancelled(q.sink())) {
+            q.kv().release();
             stats.cancelled(0, 0);
             return;
         }
         try {
             ModelConfig config = dense.config();
-            int capacity = capacity(q.promptIds().length, q.params().maxTokens(), config.maxPositionEmbeddings());
             ActiveSequence sequence = new ActiveSequence(ids.incrementAndGet(), q.promptIds(), q.params(),
-                    new KvCache(config, capacity), tokenizer, config.eosTokenId());
-            running.add(new RunningRequest(sequence, q.sink()));
+                    new KvCache(config, q.capacity()), tokenizer, config.eosTokenId());
+            running.add(new RunningRequest(sequence, q.sink(), q.kv()));
         } catch (Exception e) {
+            q.kv().release();
             stats.failed();
             LOG.warn("a request could not join the batch: {}", e.toString());
             tellError(q.sink(), e);
@@ -264,8 +293,14 @@ public final class BatchScheduler implements AutoCloseable {
         return (int) Math.min(context, (long) promptTokens + maxTokens);
     }
 
-    private void fail(RunningRequest r, Exception e) {
+    /** Takes a request out of the batch and gives its KV cache bytes back. */
+    private void leave(RunningRequest r) {
         running.remove(r);
+        r.kv.release();
+    }
+
+    private void fail(RunningRequest r, Exception e) {
+        leave(r);
         stats.failed();
         LOG.warn("request {} failed and left the batch: {}", r.sequence.request(), e.toString());
         tellError(r.sink, e);
@@ -297,9 +332,13 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void failEverything(RuntimeException reason) {
         List<GenerationSink> sinks = new ArrayList<>();
-        running.forEach(r -> sinks.add(r.sink));
+        running.forEach(r -> {
+            r.kv.release();
+            sinks.add(r.sink);
+        });
         running.clear();
-        for (Queued q; (q = queue.poll()) != null; ) {
+        for (Queued q : queue.drain()) {
+            q.kv().release();
             sinks.add(q.sink());
         }
         runningCount = 0;

@@ -11,12 +11,14 @@ final class RunningRequest {
 
     final ActiveSequence sequence;
     final GenerationSink sink;
+    final KvCacheBudget.Reservation kv; // released when the request leaves the batch
     private final Map<Long, Integer> skipped = new TreeMap<>(); // layer << 32 | expert -> token count
     int tokensAfterCancel; // tokens handed to the sink after its client had gone
 
-    RunningRequest(ActiveSequence sequence, GenerationSink sink) {
+    RunningRequest(ActiveSequence sequence, GenerationSink sink, KvCacheBudget.Reservation kv) {
         this.sequence = sequence;
         this.sink = sink;
+        this.kv = kv;
     }
 
     void skip(int layer, int expert) {

@@ -5,32 +5,60 @@ import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.proto.v1.GenerateRequest;
+import io.moemesh.proto.validation.GenerateRequestValidator;
+import io.moemesh.proto.validation.InvalidRequestException;
+import io.moemesh.proto.validation.RequestLimits;
 import java.util.List;
+import java.util.UUID;
 
-/** Maps a public {@code GenerateRequest} to engine input, answering bad fields with INVALID_ARGUMENT. */
+/**
+ * Maps a public {@code GenerateRequest} to engine input, answering bad fields with INVALID_ARGUMENT.
+ * Fields are checked with the gateway's validator and limits first (the router's public port is
+ * reached without a gateway too), then what only the router knows: the vocabulary, and the
+ * prompt's length in tokens against {@code max-prompt-tokens} and the model's context.
+ */
 final class GenerateRequests {
 
-    static final int DEFAULT_MAX_TOKENS = 256;
+    private final GenerateRequestValidator validator;
+    private final int maxPromptTokens;
+    private final TextTokenizer tokenizer;
+    private final ModelConfig config;
 
-    private GenerateRequests() {
+    GenerateRequests(RequestLimits limits, TextTokenizer tokenizer, ModelConfig config) {
+        this.validator = new GenerateRequestValidator(limits, () -> UUID.randomUUID().toString());
+        this.maxPromptTokens = limits.maxPromptTokens();
+        this.tokenizer = tokenizer;
+        this.config = config;
     }
 
-    static int[] promptIds(GenerateRequest request, TextTokenizer tokenizer, ModelConfig config) {
-        int[] ids = switch (request.getInputCase()) {
-            case PROMPT -> {
-                if (request.getPrompt().isEmpty()) {
-                    throw invalid("prompt is empty");
-                }
-                yield tokenizer.encode(request.getPrompt());
-            }
-            case PROMPT_IDS -> request.getPromptIds().getIdsList().stream().mapToInt(Integer::intValue).toArray();
-            case INPUT_NOT_SET -> throw invalid("set prompt or prompt_ids");
-        };
+    /** The request with its fields checked and defaults (max_tokens, top_p, request_id) filled in. */
+    GenerateRequest validated(GenerateRequest request) {
+        try {
+            return validator.validated(request);
+        } catch (InvalidRequestException e) {
+            throw invalid(e.getMessage());
+        }
+    }
+
+    /** The prompt's token ids, tokenized if it is text; {@code request} is {@link #validated}. */
+    int[] promptIds(GenerateRequest request) {
+        boolean text = request.getInputCase() == GenerateRequest.InputCase.PROMPT;
+        int[] ids = text ? tokenizer.encode(request.getPrompt())
+                : request.getPromptIds().getIdsList().stream().mapToInt(Integer::intValue).toArray();
+        String what = text ? "prompt is " + ids.length + " tokens after tokenization"
+                : "prompt_ids has " + ids.length + " tokens";
         if (ids.length == 0) {
-            throw invalid("prompt_ids is empty");
+            throw invalid("prompt is empty after tokenization: send text the tokenizer keeps, or prompt_ids");
+        }
+        if (ids.length > maxPromptTokens) {
+            throw invalid(what + "; the limit is " + maxPromptTokens + " (moemesh.router.max-prompt-tokens)");
+        }
+        if (ids.length >= config.maxPositionEmbeddings()) {
+            throw invalid(what + ", which leaves no room in the model's context of " + config.maxPositionEmbeddings()
+                    + " tokens");
         }
         for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
+            if (ids[i] >= config.vocabSize()) { // negative ids were refused by the validator
                 throw invalid("prompt_ids[" + i + "] = " + ids[i] + " is outside the vocabulary [0, "
                         + config.vocabSize() + ")");
             }
@@ -38,12 +66,11 @@ final class GenerateRequests {
         return ids;
     }
 
+    /** The engine's sampling parameters of a {@link #validated} request. */
     static SamplingParams sampling(GenerateRequest request) {
         var p = request.getSampling();
-        float topP = p.getTopP() == 0f ? 1f : p.getTopP();
-        int maxTokens = p.getMaxTokens() == 0 ? DEFAULT_MAX_TOKENS : p.getMaxTokens();
         try {
-            return new SamplingParams(p.getTemperature(), p.getTopK(), topP, p.getSeed(), maxTokens,
+            return new SamplingParams(p.getTemperature(), p.getTopK(), p.getTopP(), p.getSeed(), p.getMaxTokens(),
                     List.copyOf(p.getStopList()), p.getIgnoreEos());
         } catch (IllegalArgumentException e) {
             throw invalid("sampling." + e.getMessage());

@@ -13,14 +13,18 @@ import io.moemesh.proto.v1.ListModelsRequest;
 import io.moemesh.proto.v1.ListModelsResponse;
 import io.moemesh.proto.v1.ModelInfo;
 import io.moemesh.proto.v1.MoeMeshGrpc;
+import io.moemesh.proto.validation.RequestLimits;
 import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.batching.OverloadedException;
 import io.moemesh.router.batching.SchedulerStoppedException;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The public MoeMesh API as the router serves it: requests join the continuous batch. */
+/**
+ * The public MoeMesh API as the router serves it: requests are checked as strictly as the gateway
+ * checks them and join the continuous batch under their caller ({@link CallerInterceptor}, which
+ * must wrap this service for per-caller fairness; without it every call is one caller).
+ */
 public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouterGrpcService.class);
@@ -28,17 +32,20 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
     private final String modelName;
     private final ModelConfig config;
     private final int topK;
-    private final TextTokenizer tokenizer;
+    private final GenerateRequests requests;
     private final BatchScheduler scheduler;
     private final int maxStreamBacklog;
 
-    /** @param maxStreamBacklog responses one stream may hold for a client that does not read, before it is ended */
+    /**
+     * @param maxStreamBacklog responses one stream may hold for a client that does not read, before it is ended
+     * @param limits           what one request may ask for (the gateway's limits, {@code moemesh.router.*})
+     */
     public RouterGrpcService(String modelName, ModelConfig config, int topK, TextTokenizer tokenizer,
-            BatchScheduler scheduler, int maxStreamBacklog) {
+            BatchScheduler scheduler, int maxStreamBacklog, RequestLimits limits) {
         this.modelName = modelName;
         this.config = config;
         this.topK = topK;
-        this.tokenizer = tokenizer;
+        this.requests = new GenerateRequests(limits, tokenizer, config);
         this.scheduler = scheduler;
         this.maxStreamBacklog = maxStreamBacklog;
     }
@@ -47,16 +54,16 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
     public void generate(GenerateRequest request, StreamObserver<GenerateResponse> response) {
         long start = System.nanoTime();
         try {
-            if (!request.getModel().isEmpty() && !request.getModel().equals(modelName)) {
-                throw Status.NOT_FOUND.withDescription("model '" + request.getModel() + "' is not served here; this "
+            GenerateRequest valid = requests.validated(request);
+            if (!valid.getModel().isEmpty() && !valid.getModel().equals(modelName)) {
+                throw Status.NOT_FOUND.withDescription("model '" + valid.getModel() + "' is not served here; this "
                         + "router serves '" + modelName + "'").asRuntimeException();
             }
-            int[] ids = GenerateRequests.promptIds(request, tokenizer, config);
-            SamplingParams params = GenerateRequests.sampling(request);
-            String requestId = request.getRequestId().isEmpty() ? UUID.randomUUID().toString() : request.getRequestId();
+            int[] ids = requests.promptIds(valid);
+            SamplingParams params = GenerateRequests.sampling(valid);
             var call = (ServerCallStreamObserver<GenerateResponse>) response;
-            scheduler.submit(ids, params, new GrpcGenerationSink(call, requestId, start, maxStreamBacklog,
-                    scheduler.stats()));
+            scheduler.submit(CallerInterceptor.caller(), ids, params, new GrpcGenerationSink(call,
+                    valid.getRequestId(), start, maxStreamBacklog, scheduler.stats()));
         } catch (StatusRuntimeException e) {
             response.onError(e);
         } catch (OverloadedException e) {

@@ -4,7 +4,9 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.binder.BaseUnits;
 import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.router.batching.KvCacheBudget;
 import io.moemesh.router.batching.SchedulerStats;
 import java.util.function.ToDoubleFunction;
 
@@ -39,6 +41,14 @@ public final class SchedulerMetrics implements MeterBinder {
                 .register(registry);
         Gauge.builder("moemesh.router.scheduler.load", scheduler, BatchScheduler::load)
                 .description("requests waiting to join the batch plus requests running").register(registry);
+        KvCacheBudget kvCache = scheduler.kvCache();
+        Gauge.builder("moemesh.router.kv.cache.reserved", kvCache, KvCacheBudget::reservedBytes)
+                .baseUnit(BaseUnits.BYTES)
+                .description("KV cache bytes reserved by queued and running requests").register(registry);
+        Gauge.builder("moemesh.router.kv.cache.budget", kvCache, KvCacheBudget::budgetBytes)
+                .baseUnit(BaseUnits.BYTES)
+                .description("KV cache bytes queued and running requests may reserve (moemesh.router.kv-cache-budget)")
+                .register(registry);
     }
 
     private static void counter(MeterRegistry registry, String name, String description, SchedulerStats stats,

@@ -25,6 +25,7 @@ import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 
+import io.moemesh.router.AdmissionProperties;
 import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.batching.SchedulerProperties;
 import java.nio.file.Path;
@@ -62,12 +63,17 @@ class RouterStreamsTest {
         checkpoint = Checkpoint.open(MODEL);
         tokenizer = TextTokenizer.load(MODEL);
         DenseTransformer dense = new DenseTransformer(config, DenseWeights.load(checkpoint, config), Kernels.best(), 0);
+        // every call here is one caller (no caller interceptor): give it the whole queue, fairness is not tested here
+        SchedulerProperties limits = SchedulerProperties.defaults();
         scheduler = new BatchScheduler(dense, LocalExperts.load(checkpoint, config, Kernels.best()), tokenizer,
-                SchedulerProperties.defaults(), RoutingObserver.NONE);
+                new SchedulerProperties(limits.maxQueuedRequests(), limits.maxRunningSequences(),
+                        limits.maxPrefillTokens(), limits.maxQueuedRequests(), limits.kvCacheBudgetBytes()),
+                RoutingObserver.NONE);
         scheduler.start();
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name)
-                .addService(new RouterGrpcService("tiny-random", config, 2, tokenizer, scheduler, BACKLOG))
+                .addService(new RouterGrpcService("tiny-random", config, 2, tokenizer, scheduler, BACKLOG,
+                        AdmissionProperties.defaults().requestLimits()))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).build();
     }

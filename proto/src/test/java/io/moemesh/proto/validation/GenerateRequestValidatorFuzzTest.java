@@ -1,4 +1,4 @@
-package io.moemesh.gateway.generate;
+package io.moemesh.proto.validation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.moemesh.gateway.generate;
+package io.moemesh.proto.validation;
 
 /**
  * What one Generate request may ask for, and the defaults filled in for zero values.

@@ -1,4 +1,4 @@
-package io.moemesh.gateway.generate;
+package io.moemesh.proto.validation;
 
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.SamplingParams;
@@ -10,6 +10,10 @@ import java.util.function.Supplier;
  * Checks every field of a Generate request against {@link RequestLimits} and fills the defaults the
  * router should see: {@code max_tokens}, {@code top_p} and {@code request_id}. Field names in the
  * messages are the protocol's ({@code sampling.top_p}), so a caller of any SDK can find them.
+ *
+ * <p>Shared by the gateway (the public edge) and the router (whose public port internal callers
+ * reach without a gateway), so that both refuse the same requests with the same words. Pure
+ * protobuf: no framework, the limits come in through the constructor.
  */
 public final class GenerateRequestValidator {
 
@@ -113,7 +117,7 @@ public final class GenerateRequestValidator {
         }
         if (!value.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             throw invalid(field + " must be printable ASCII without spaces" + (emptyMeansGenerated
-                    ? " (or empty, and the gateway generates one)" : ""));
+                    ? " (or empty, and one is generated)" : ""));
         }
     }
 

@@ -1,0 +1,68 @@
+package io.moemesh.router;
+
+import io.moemesh.proto.validation.RequestLimits;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * {@code moemesh.router.*}: what a Generate request may ask of the router and what the router admits.
+ * The router's public port is reachable without a gateway (by internal callers), so it checks
+ * requests with the gateway's validator and the gateway's defaults; set both sides alike. Bound
+ * beside {@link RouterProperties}, same prefix.
+ *
+ * @param maxPromptBytes    largest prompt text, in UTF-8 bytes
+ * @param maxPromptTokens   most prompt tokens: token ids as sent, or text after tokenization (also capped by the
+ *                          model's context)
+ * @param maxTokensLimit    largest {@code sampling.max_tokens}
+ * @param defaultMaxTokens  {@code sampling.max_tokens} when the caller sends 0
+ * @param maxStopStrings    most stop strings in one request
+ * @param kvCacheBudget     bytes of KV cache that queued and running requests may reserve together; a request
+ *                          reserves its whole cache (F32 keys and values, prompt + max_tokens positions within the
+ *                          context) when it is queued. Unset: a quarter of the JVM's maximum heap
+ * @param maxQueuedPerCaller requests one caller ({@code moemesh-caller} header, else the peer's address) may have
+ *                          waiting to join the batch; the queue admits callers round-robin
+ */
+@ConfigurationProperties("moemesh.router")
+public record AdmissionProperties(
+        @DefaultValue("32768") int maxPromptBytes,
+        @DefaultValue("8192") int maxPromptTokens,
+        @DefaultValue("2048") int maxTokensLimit,
+        @DefaultValue("256") int defaultMaxTokens,
+        @DefaultValue("8") int maxStopStrings,
+        DataSize kvCacheBudget,
+        @DefaultValue("32") int maxQueuedPerCaller) {
+
+    /** Share of the maximum heap the KV caches may take when {@code kv-cache-budget} is unset. */
+    static final int DEFAULT_BUDGET_HEAP_PERCENT = 25;
+
+    public AdmissionProperties {
+        kvCacheBudget = kvCacheBudget == null
+                ? DataSize.ofBytes(Runtime.getRuntime().maxMemory() / 100 * DEFAULT_BUDGET_HEAP_PERCENT)
+                : kvCacheBudget;
+        require(maxPromptBytes > 0, "moemesh.router.max-prompt-bytes must be > 0, got " + maxPromptBytes);
+        require(maxPromptTokens > 0, "moemesh.router.max-prompt-tokens must be > 0, got " + maxPromptTokens);
+        require(maxTokensLimit > 0, "moemesh.router.max-tokens-limit must be > 0, got " + maxTokensLimit);
+        require(defaultMaxTokens > 0 && defaultMaxTokens <= maxTokensLimit, "moemesh.router.default-max-tokens must"
+                + " be in 1..max-tokens-limit (" + maxTokensLimit + "), got " + defaultMaxTokens);
+        require(maxStopStrings >= 0, "moemesh.router.max-stop-strings must be >= 0, got " + maxStopStrings);
+        require(kvCacheBudget.toBytes() > 0, "moemesh.router.kv-cache-budget must be positive, got " + kvCacheBudget);
+        require(maxQueuedPerCaller > 0, "moemesh.router.max-queued-per-caller must be > 0, got "
+                + maxQueuedPerCaller);
+    }
+
+    /** Every default, as a router started without these settings has them. */
+    public static AdmissionProperties defaults() {
+        return new AdmissionProperties(32_768, 8_192, 2_048, 256, 8, null, 32);
+    }
+
+    public RequestLimits requestLimits() {
+        return new RequestLimits(maxPromptBytes, maxPromptTokens, maxTokensLimit, defaultMaxTokens, maxStopStrings);
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package io.moemesh.router.batching;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The admission queue: one FIFO per caller, served round-robin (each caller with work waiting gets
+ * one request admitted per turn), with a bound on the whole queue and one per caller. One caller
+ * sending as fast as it can therefore fills at most its own share, and every other caller's next
+ * request is at most one turn away, however many requests the busy one has waiting.
+ *
+ * <p>Thread-safe; many producers, one consumer (the scheduler thread: {@link #peek} then
+ * {@link #poll} returns the same element, because producers only append).
+ */
+final class CallerQueue<T> {
+
+    /** What {@link #offer} did. */
+    enum Offer {
+        ACCEPTED, QUEUE_FULL, CALLER_FULL
+    }
+
+    private final int capacity;
+    private final int perCaller;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notEmpty = lock.newCondition();
+    private final Map<String, ArrayDeque<T>> waiting = new HashMap<>(); // only callers with work waiting
+    private final ArrayDeque<String> turns = new ArrayDeque<>();        // those callers, the next one first
+    private int size;
+
+    CallerQueue(int capacity, int perCaller) {
+        this.capacity = capacity;
+        this.perCaller = perCaller;
+    }
+
+    Offer offer(String caller, T element) {
+        lock.lock();
+        try {
+            if (size >= capacity) {
+                return Offer.QUEUE_FULL;
+            }
+            ArrayDeque<T> own = waiting.get(caller);
+            if (own == null) {
+                own = new ArrayDeque<>();
+                waiting.put(caller, own);
+                turns.addLast(caller); // a new caller waits for at most one turn of every other
+            } else if (own.size() >= perCaller) {
+                return Offer.CALLER_FULL;
+            }
+            own.addLast(element);
+            size++;
+            notEmpty.signal();
+            return Offer.ACCEPTED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The element whose turn it is, left in the queue; null when empty. */
+    T peek() {
+        lock.lock();
+        try {
+            String next = turns.peekFirst();
+            return next == null ? null : waiting.get(next).peekFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes the element whose turn it is and passes the turn to the next caller; null when empty. */
+    T poll() {
+        lock.lock();
+        try {
+            String caller = turns.pollFirst();
+            if (caller == null) {
+                return null;
+            }
+            ArrayDeque<T> own = waiting.get(caller);
+            T element = own.pollFirst();
+            size--;
+            if (own.isEmpty()) {
+                waiting.remove(caller);
+            } else {
+                turns.addLast(caller);
+            }
+            return element;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** As {@link #poll()}, waiting up to {@code timeout} for an element. */
+    T poll(long timeout, TimeUnit unit) throws InterruptedException {
+        long nanos = unit.toNanos(timeout);
+        lock.lockInterruptibly();
+        try {
+            while (size == 0) {
+                if (nanos <= 0) {
+                    return null;
+                }
+                nanos = notEmpty.awaitNanos(nanos);
+            }
+            return poll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int size() {
+        lock.lock();
+        try {
+            return size;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean isEmpty() {
+        return size() == 0;
+    }
+
+    /** Removes every element, in turn order. */
+    List<T> drain() {
+        lock.lock();
+        try {
+            List<T> all = new ArrayList<>(size);
+            for (T e; (e = poll()) != null; ) {
+                all.add(e);
+            }
+            return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

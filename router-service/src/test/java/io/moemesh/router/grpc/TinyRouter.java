@@ -1,0 +1,66 @@
+package io.moemesh.router.grpc;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.moemesh.core.config.ModelConfig;
+import io.moemesh.core.kernel.Kernels;
+import io.moemesh.core.model.DenseTransformer;
+import io.moemesh.core.model.DenseWeights;
+import io.moemesh.core.model.LocalExperts;
+import io.moemesh.core.model.RoutingObserver;
+import io.moemesh.core.safetensors.Checkpoint;
+import io.moemesh.core.tokenizer.TextTokenizer;
+import io.moemesh.proto.validation.RequestLimits;
+import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.router.batching.SchedulerProperties;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The router's public service over the tiny-random model, in process, wrapped in the
+ * {@link CallerInterceptor} as the router serves it. The scheduler runs only once started, so
+ * that tests can hold requests in its queue.
+ */
+final class TinyRouter implements AutoCloseable {
+
+    static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
+
+    final ModelConfig config;
+    final TextTokenizer tokenizer;
+    final BatchScheduler scheduler;
+    final ManagedChannel channel;
+    private final Checkpoint checkpoint;
+    private final Server server;
+
+    TinyRouter(RequestLimits limits, SchedulerProperties scheduling) throws IOException {
+        config = ModelConfig.load(MODEL);
+        checkpoint = Checkpoint.open(MODEL);
+        tokenizer = TextTokenizer.load(MODEL);
+        DenseTransformer dense = new DenseTransformer(config, DenseWeights.load(checkpoint, config), Kernels.best(), 0);
+        scheduler = new BatchScheduler(dense, LocalExperts.load(checkpoint, config, Kernels.best()), tokenizer,
+                scheduling, RoutingObserver.NONE);
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).addService(ServerInterceptors.intercept(
+                new RouterGrpcService("tiny-random", config, 2, tokenizer, scheduler, 256, limits),
+                new CallerInterceptor())).build().start();
+        channel = InProcessChannelBuilder.forName(name).build();
+    }
+
+    TinyRouter start() {
+        scheduler.start();
+        return this;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        channel.shutdownNow();
+        server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        scheduler.close();
+        tokenizer.close();
+        checkpoint.close();
+    }
+}
