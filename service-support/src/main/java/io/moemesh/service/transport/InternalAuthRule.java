@@ -23,9 +23,8 @@ public final class InternalAuthRule {
             return;
         }
         if (auth.allowUnauthenticated()) {
-            LOG.warn("{}: moemesh.auth.allow-unauthenticated=true: internal gRPC services accept calls from anyone"
-                    + " who can reach {} (no internal token, no mTLS); use it only on loopback or a closed network",
-                    service, "its port");
+            LOG.warn("{}: moemesh.auth.allow-unauthenticated=true: its gRPC services accept calls from anyone who can"
+                    + " reach them (no internal token, no mTLS); use it only on loopback or a closed network", service);
             return;
         }
         throw new IllegalStateException(service + " refuses to start without authentication of internal callers: set"
