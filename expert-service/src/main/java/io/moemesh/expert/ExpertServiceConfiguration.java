@@ -119,6 +119,7 @@ class ExpertServiceConfiguration {
                                 properties.loopbackWarmup());
                     }
                 });
+        servers.healthServer().ifPresent(server::plaintextHealth); // probes that cannot speak TLS
         // A worker that died of an Error: NOT_SERVING, so that the supervisor restarts the process.
         batcher.onFatalFailure(server::markNotServing);
         return server;

@@ -88,7 +88,8 @@ class ExpertServiceSecurityTest {
         TestPki.Issued expert = pki.issue("expert-3", "localhost", "127.0.0.1");
         ConfigurableApplicationContext context = start("--moemesh.tls.cert-file=" + expert.certFile(),
                 "--moemesh.tls.key-file=" + expert.keyFile(), "--moemesh.tls.ca-file=" + pki.caCertFile(),
-                "--moemesh.tls.client-auth=require", "--moemesh.auth.mutating-peers=controller.moe");
+                "--moemesh.tls.client-auth=require", "--moemesh.auth.mutating-peers=controller.moe",
+                "--moemesh.transport.health-port=0");
         ExpertGrpc.ExpertBlockingStub router = stub(pki, pki.issue("router", "router.moe"), grpcPort(context));
         ExpertGrpc.ExpertBlockingStub controller = stub(pki, pki.issue("controller", "controller.moe"),
                 grpcPort(context));
@@ -105,6 +106,12 @@ class ExpertServiceSecurityTest {
                 });
         assertThat(controller.withDeadlineAfter(Duration.ofSeconds(30)).setPartnerUnits(partners)
                 .getPartnerUnitsList()).containsExactly(unit(1, 7));
+        ManagedChannel probe = Grpc.newChannelBuilderForAddress("127.0.0.1",
+                context.getBean(GrpcServerLifecycle.class).healthPort(), InsecureChannelCredentials.create()).build();
+        open.add(probe::shutdownNow);
+        assertThat(HealthGrpc.newBlockingStub(probe).withDeadlineAfter(Duration.ofSeconds(5))
+                .check(HealthCheckRequest.getDefaultInstance()).getStatus())
+                .as("a kubelet grpc probe (no TLS) on moemesh.transport.health-port").isEqualTo(ServingStatus.SERVING);
     }
 
     @Test

@@ -44,7 +44,10 @@ class GatewayConfiguration {
 
     @Bean
     GrpcServerLifecycle gatewayServer(ServerBuilder<?> gatewayServerBuilder, GatewayProperties properties,
-            RouterPool routerPool, GatewayMetrics gatewayMetrics) {
-        return GatewayAssembly.server(gatewayServerBuilder, properties, routerPool, gatewayMetrics);
+            RouterPool routerPool, GatewayMetrics gatewayMetrics, GrpcServerFactory servers) {
+        GrpcServerLifecycle server = GatewayAssembly.server(gatewayServerBuilder, properties, routerPool,
+                gatewayMetrics);
+        servers.healthServer().ifPresent(server::plaintextHealth); // probes that cannot speak TLS
+        return server;
     }
 }

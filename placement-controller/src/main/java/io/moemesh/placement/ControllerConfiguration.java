@@ -97,10 +97,12 @@ class ControllerConfiguration {
 
     @Bean
     GrpcServerLifecycle grpcServer(ControllerProperties properties, PlacementLoop loop, GrpcServerFactory servers) {
-        return new GrpcServerLifecycle("placement-controller",
+        GrpcServerLifecycle server = new GrpcServerLifecycle("placement-controller",
                 servers.internalServer("placement-controller", properties.grpcPort(), MAX_INBOUND_BYTES,
                         DRAIN_TIMEOUT, Set.of()),
                 List.of(new PlacementGrpcService(loop).bindService()), new HealthStatusManager(), DRAIN_TIMEOUT,
                 new GrpcServerLifecycle.Hooks() { });
+        servers.healthServer().ifPresent(server::plaintextHealth); // probes that cannot speak TLS
+        return server;
     }
 }

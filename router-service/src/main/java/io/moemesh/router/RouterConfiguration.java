@@ -179,7 +179,7 @@ class RouterConfiguration {
     GrpcServerLifecycle grpcServer(RouterProperties properties, AdmissionProperties admission, ModelConfig config,
             DenseTransformer dense, TextTokenizer tokenizer, BatchScheduler scheduler, GrpcServerFactory servers) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
-        return new GrpcServerLifecycle("router",
+        GrpcServerLifecycle server = new GrpcServerLifecycle("router",
                 servers.internalServer("router", properties.grpcPort(), PUBLIC_MAX_INBOUND_BYTES,
                         properties.drainTimeout(), Set.of()),
                 List.of(ServerInterceptors.intercept(new RouterGrpcService(modelName, config, dense.topK(), tokenizer,
@@ -195,6 +195,9 @@ class RouterConfiguration {
                         scheduler.close(); // finish admitted requests before in-flight calls are awaited
                     }
                 });
+        // probes without TLS (moemesh.transport.health-port) see the scheduler's health, as on this port
+        servers.healthServer().ifPresent(server::plaintextHealth);
+        return server;
     }
 
     /**

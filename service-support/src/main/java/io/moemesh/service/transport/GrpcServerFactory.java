@@ -21,6 +21,8 @@ import org.slf4j.LoggerFactory;
 public final class GrpcServerFactory {
 
     private static final Logger LOG = LoggerFactory.getLogger(GrpcServerFactory.class);
+    /** A HealthCheckRequest is a service name. */
+    private static final int HEALTH_MAX_INBOUND_BYTES = 16 << 10;
 
     private final TransportProperties transport;
     private final TlsMaterial tls;
@@ -70,6 +72,20 @@ public final class GrpcServerFactory {
             builder.intercept(new InternalCaller.FromCertificate()); // outermost: handlers see who called
         }
         return builder;
+    }
+
+    /**
+     * The plaintext health-only server of {@code moemesh.transport.health-port}, if set: give it to
+     * the service's {@link io.moemesh.service.GrpcServerLifecycle#plaintextHealth}. It carries no
+     * credentials and serves nothing but {@code grpc.health.v1}, so probes that cannot speak TLS
+     * (kubelet's grpc probe) still see the service's health.
+     */
+    public Optional<NettyServerBuilder> healthServer() {
+        if (transport.healthPort() == null) {
+            return Optional.empty();
+        }
+        return Optional.of(limits(NettyServerBuilder.forAddress(address(transport.healthPort()),
+                InsecureServerCredentials.create()), HEALTH_MAX_INBOUND_BYTES, java.time.Duration.ZERO));
     }
 
     /** The address servers bind, for a port. */

@@ -21,6 +21,9 @@ import org.springframework.util.unit.DataSize;
  * @param maxRstFramesPerWindow          HTTP/2 rapid-reset guard: RST_STREAM frames a connection may send per
  *                                       {@code rstWindow} before it is closed (0 = off)
  * @param rstWindow                      the window of that count, whole seconds
+ * @param healthPort                     a plaintext port serving only {@code grpc.health.v1} (unset = none): for
+ *                                       probes that cannot speak TLS (Kubernetes' grpc probes) when the service's
+ *                                       servers do
  */
 @ConfigurationProperties("moemesh.transport")
 public record TransportProperties(
@@ -31,7 +34,8 @@ public record TransportProperties(
         @DefaultValue("0") Duration maxConnectionAge,
         @DefaultValue("20s") Duration permitKeepAliveTime,
         @DefaultValue("200") int maxRstFramesPerWindow,
-        @DefaultValue("10s") Duration rstWindow) {
+        @DefaultValue("10s") Duration rstWindow,
+        Integer healthPort) {
 
     public TransportProperties {
         if (bindAddress == null || bindAddress.isBlank()) {
@@ -53,6 +57,9 @@ public record TransportProperties(
                     + " positive and max-connection-age not negative, got " + maxConnectionIdle + ", "
                     + permitKeepAliveTime + " and " + maxConnectionAge);
         }
+        if (healthPort != null && (healthPort < 0 || healthPort > 65535)) {
+            throw new IllegalArgumentException("moemesh.transport.health-port must be 0..65535, got " + healthPort);
+        }
         if (maxRstFramesPerWindow < 0 || rstWindow.toSeconds() < 1) {
             throw new IllegalArgumentException("moemesh.transport.max-rst-frames-per-window must be >= 0 and rst-window"
                     + " at least 1s, got " + maxRstFramesPerWindow + " and " + rstWindow);
@@ -62,7 +69,7 @@ public record TransportProperties(
     /** Defaults everywhere, bound to {@code bindAddress}: for tests and tools outside Spring. */
     public static TransportProperties defaults(String bindAddress) {
         return new TransportProperties(bindAddress, null, 128, Duration.ofMinutes(15), Duration.ZERO,
-                Duration.ofSeconds(20), 200, Duration.ofSeconds(10));
+                Duration.ofSeconds(20), 200, Duration.ofSeconds(10), null);
     }
 
     /** The configured inbound limit, else {@code serviceDefault}. */
