@@ -39,6 +39,7 @@ mkdir -p "$out"
 echo "soak: $duration of traffic; results in $out"
 ./moe up --model "$model" --state-dir "$state" --gateway-port $((base + 1)) --router-port $((base + 2)) \
   --controller-port $((base + 3)) --controller-http-port $((base + 4)) --router-http-port $((base + 5)) \
+  --router-internal-port $((base + 6)) \
   --expert-port $((base + 10)) --timeout 300s | tee "$out/moe-up.txt"
 trap './moe down --state-dir "$state" >/dev/null 2>&1 || true' EXIT
 

@@ -52,6 +52,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--router-port", defaultValue = "50052")
     int routerPort;
 
+    @Option(names = "--router-internal-port", defaultValue = "50056")
+    int routerInternalPort;
+
     @Option(names = "--expert-port", defaultValue = "50060")
     int firstExpertPort;
 
@@ -61,14 +64,15 @@ final class DemoCommand implements Callable<Integer> {
         Path stateDir = Files.createTempDirectory("moe-demo");
         LocalCluster cluster = new LocalCluster(MoeCommand.home(), stateDir);
         long start = System.nanoTime();
-        ClusterState state = cluster.up(model, new LocalCluster.Layout(gatewayPort, routerPort, firstExpertPort, 1,
+        ClusterState state = cluster.up(model, new LocalCluster.Layout(gatewayPort,
+                LocalCluster.RouterPorts.grpcOnly(routerPort, routerInternalPort), firstExpertPort, 1,
                 Duration.ofMinutes(3)));
         try {
             out.printf("up in %.1f s: gateway %s, router %s, %d expert processes (logs in %s)%n%n",
                     (System.nanoTime() - start) / 1e9, state.gateway(), state.router(), state.processes().size() - 2,
                     stateDir.resolve("logs"));
             generate(state, out);
-            printRoutingSummary(state.router(), out);
+            printRoutingSummary(state.routerInternal(), out);
         } finally {
             cluster.down(Duration.ofSeconds(30));
             out.println("stopped.");
@@ -95,6 +99,7 @@ final class DemoCommand implements Callable<Integer> {
      * Per layer: the busiest experts and the pairs most often chosen together (what placement co-locates);
      * then what crossing the network cost per token per layer, which co-locating those pairs lowers.
      */
+    /** @param router the router's internal port ({@code host:port}), where RoutingStats is served */
     static void printRoutingSummary(String router, PrintWriter out) {
         ManagedChannel channel = Grpc.newChannelBuilder(router, InsecureChannelCredentials.create()).build();
         try {

@@ -28,8 +28,13 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--gateway-port", defaultValue = "50051", description = "Public gRPC port (default: ${DEFAULT-VALUE}).")
     int gatewayPort;
 
-    @Option(names = "--router-port", defaultValue = "50052", description = "Router gRPC port (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--router-port", defaultValue = "50052", description = "Router gRPC port, its public API "
+            + "(default: ${DEFAULT-VALUE}).")
     int routerPort;
+
+    @Option(names = "--router-internal-port", defaultValue = "50056", description = "Router internal gRPC port: "
+            + "RoutingStats and ExpertEndpoints, for the placement controller (default: ${DEFAULT-VALUE}).")
+    int routerInternalPort;
 
     @Option(names = "--router-http-port", defaultValue = "50055", description = "Router HTTP port: Prometheus metrics "
             + "at /actuator/prometheus, health at /actuator/health (default: ${DEFAULT-VALUE}).")
@@ -96,6 +101,10 @@ final class UpCommand implements Callable<Integer> {
             out.printf("  %-10s %-8s %s  pid %d%n", p.name(), p.role(), p.target(), p.pid());
         }
         out.printf("gateway: %s   (stop with: moe down)%n", state.gateway());
+        out.printf("router internal services: %s%n", state.routerInternal());
+        out.printf("every service listens on %s only; the internal services (router, experts, placement controller)"
+                + " run with moemesh.auth.allow-unauthenticated=true: no internal token or mTLS in local mode%n",
+                LocalCluster.BIND_ADDRESS);
         out.printf("API key: %s   (readable by you only; moe generate reads it; other clients: "
                 + "MOEMESH_API_KEY=$(cat %s))%n", state.apiKeyFile(), state.apiKeyFile());
         out.printf("router metrics: GET %s%n", state.routerMetricsUrl());
@@ -106,7 +115,8 @@ final class UpCommand implements Callable<Integer> {
     }
 
     LocalCluster.Layout layout() {
-        return new LocalCluster.Layout(gatewayPort, routerPort, routerHttpPort, firstExpertPort, replicas,
+        return new LocalCluster.Layout(gatewayPort,
+                new LocalCluster.RouterPorts(routerPort, routerInternalPort, routerHttpPort), firstExpertPort, replicas,
                 duration(timeout));
     }
 

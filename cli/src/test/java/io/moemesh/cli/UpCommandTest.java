@@ -25,9 +25,18 @@ class UpCommandTest {
 
     @Test
     void aLayoutWithoutARouterHttpPortLeavesTheRouterGrpcOnly() {
-        LocalCluster.Layout layout = new LocalCluster.Layout(1, 2, 3, 1, java.time.Duration.ofSeconds(1));
+        LocalCluster.Layout layout = new LocalCluster.Layout(1, LocalCluster.RouterPorts.grpcOnly(2, 4), 3, 1,
+                java.time.Duration.ofSeconds(1));
 
         assertThat(layout.routerHttpPort()).isEqualTo(LocalCluster.Layout.NO_HTTP);
         assertThat(layout.firstExpertPort()).isEqualTo(3);
+    }
+
+    @Test
+    void theRoutersInternalPortIsPartOfTheLayout() {
+        assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m").layout().routerInternalPort())
+                .isEqualTo(50056);
+        assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m", "--router-internal-port",
+                "51056").layout().routerInternalPort()).isEqualTo(51056);
     }
 }

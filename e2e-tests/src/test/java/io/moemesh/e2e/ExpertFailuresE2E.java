@@ -82,7 +82,8 @@ class ExpertFailuresE2E {
                 "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
         mesh.start(router, gateway);
         client = GatewayAccess.of(gateway, null).client().defaultDeadline(Duration.ofMinutes(2)).build();
-        routerChannel = Grpc.newChannelBuilder(Mesh.target(router), InsecureChannelCredentials.create()).build();
+        routerChannel = Grpc.newChannelBuilder(Mesh.internalTarget(router), InsecureChannelCredentials.create())
+                .build();
         load = new Load(client, expected, MAX_TOKENS);
     }
 

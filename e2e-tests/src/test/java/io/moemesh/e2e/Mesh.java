@@ -36,6 +36,13 @@ final class Mesh implements AutoCloseable {
 
     static final int EXPERT_GRPC = 50061;
     static final int ROUTER_GRPC = 50052;
+    /** The router's internal services: RoutingStats, ExpertEndpoints (the placement controller's). */
+    static final int ROUTER_INTERNAL_GRPC = 50056;
+    /**
+     * The internal services run without the internal token or mTLS here: the test network is
+     * closed, and what is tested is the mesh's behaviour (the transport security has its own tests).
+     */
+    static final String UNAUTHENTICATED = "--moemesh.auth.allow-unauthenticated=true";
     static final int GATEWAY_GRPC = 50051;
     static final int EXPERT_HTTP = 8061;
     static final int CONTROLLER_GRPC = 50053;
@@ -61,7 +68,7 @@ final class Mesh implements AutoCloseable {
      */
     GenericContainer<?> expert(String alias, String experts, String... args) {
         GenericContainer<?> c = service(MeshImages.EXPERT, alias, EXPERT_GRPC, true,
-                concat(List.of("--moemesh.expert.experts=" + experts), args));
+                concat(List.of("--moemesh.expert.experts=" + experts, UNAUTHENTICATED), args));
         c.addExposedPort(EXPERT_HTTP);
         return c;
     }
@@ -69,8 +76,10 @@ final class Mesh implements AutoCloseable {
     /** A router calling the expert services at {@code expertAliases} (port 50061). */
     GenericContainer<?> router(String alias, Collection<String> expertAliases, String... args) {
         String experts = String.join(",", expertAliases.stream().map(a -> a + ":" + EXPERT_GRPC).toList());
-        return service(MeshImages.ROUTER, alias, ROUTER_GRPC, true,
-                concat(List.of("--moemesh.router.experts=" + experts), args));
+        GenericContainer<?> c = service(MeshImages.ROUTER, alias, ROUTER_GRPC, true,
+                concat(List.of("--moemesh.router.experts=" + experts, UNAUTHENTICATED), args));
+        c.addExposedPort(ROUTER_INTERNAL_GRPC);
+        return c;
     }
 
     GenericContainer<?> gateway(String alias, String routerAlias, String... args) {
@@ -80,7 +89,8 @@ final class Mesh implements AutoCloseable {
 
     GenericContainer<?> controller(String alias, String routerAlias, String... args) {
         return service(MeshImages.CONTROLLER, alias, CONTROLLER_GRPC, false,
-                concat(List.of("--moemesh.controller.routers=" + routerAlias + ":" + ROUTER_GRPC), args));
+                concat(List.of("--moemesh.controller.routers=" + routerAlias + ":" + ROUTER_INTERNAL_GRPC,
+                        UNAUTHENTICATED), args));
     }
 
     private GenericContainer<?> service(String module, String alias, int grpcPort, boolean mountModel,
@@ -122,6 +132,11 @@ final class Mesh implements AutoCloseable {
     /** {@code host:port} of a container's published gRPC port. */
     static String target(GenericContainer<?> c) {
         return c.getHost() + ":" + c.getMappedPort(c.getExposedPorts().getFirst());
+    }
+
+    /** Where the tests reach a router's internal services (RoutingStats, ExpertEndpoints). */
+    static String internalTarget(GenericContainer<?> router) {
+        return target(router, ROUTER_INTERNAL_GRPC);
     }
 
     static String target(GenericContainer<?> c, int port) {

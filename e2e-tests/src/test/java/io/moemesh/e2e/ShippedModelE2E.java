@@ -95,7 +95,8 @@ class ShippedModelE2E {
         mesh.start(router, gateway);
         access = GatewayAccess.of(gateway, KEY);
         client = access.client().defaultDeadline(Duration.ofMinutes(2)).build();
-        routerChannel = Grpc.newChannelBuilder(Mesh.target(router), InsecureChannelCredentials.create()).build();
+        routerChannel = Grpc.newChannelBuilder(Mesh.internalTarget(router), InsecureChannelCredentials.create())
+                .build();
         gatewayChannel = access.channel();
     }
 

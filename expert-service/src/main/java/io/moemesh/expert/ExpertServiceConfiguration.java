@@ -1,10 +1,9 @@
 package io.moemesh.expert;
 
-import io.grpc.Grpc;
-import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.kernel.Kernels;
 import io.moemesh.expert.batching.ExpertFfnRunner;
 import io.moemesh.expert.batching.ExpertWarmup;
@@ -18,19 +17,42 @@ import io.moemesh.expert.grpc.EndpointIdentity;
 import io.moemesh.expert.grpc.ExpertGrpcService;
 import io.moemesh.expert.grpc.LoopbackWarmup;
 import io.moemesh.expert.unit.HostedUnits;
+import io.moemesh.proto.internal.v1.ExpertGrpc;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.service.transport.GrpcServerFactory;
+import io.moemesh.service.transport.InternalChannelFactory;
+import io.moemesh.service.transport.TransportConfiguration;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 
 /** Wires the expert service: weights → batcher → use cases → gRPC adapter → server lifecycle. */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(ExpertServiceProperties.class)
+@Import(TransportConfiguration.class)
 class ExpertServiceConfiguration {
+
+    /**
+     * Tokens of the largest Compute call a router sends: one step's tokens routed to one endpoint,
+     * at most the router's prefill budget (default 2048) or one prompt (bounded by the context),
+     * plus a decode token per running sequence (router default 32; 256 leaves room to raise it).
+     */
+    static final int ROUTER_STEP_PREFILL_TOKENS = 2048;
+    static final int ROUTER_STEP_DECODE_TOKENS = 256;
+    /** Per token: its TokenRoute (expert ids and gate weights) and field framing, generously. */
+    private static final int ROUTE_BYTES_PER_TOKEN = 64;
+    private static final int REQUEST_OVERHEAD_BYTES = 64 << 10;
+
+    /** Re-placement (which units this endpoint serves) is for the placement controller only under mTLS. */
+    static final Set<String> MUTATING_METHODS = Set.of(
+            ExpertGrpc.getSetPartnerUnitsMethod().getFullMethodName(),
+            ExpertGrpc.getReleaseRetiredUnitsMethod().getFullMethodName());
 
     @Bean(destroyMethod = "close")
     HostedUnits hostedUnits(ExpertServiceProperties properties) {
@@ -79,24 +101,41 @@ class ExpertServiceConfiguration {
 
     @Bean
     GrpcServerLifecycle grpcServer(ExpertServiceProperties properties, ExpertGrpcService expert,
-            HealthStatusManager health, EndpointIdentity endpoint, HostedUnits units, MicroBatcher batcher) {
+            HealthStatusManager health, EndpointIdentity endpoint, HostedUnits units, MicroBatcher batcher,
+            GrpcServerFactory servers, InternalChannelFactory channels) {
         // Handlers never block (Compute decodes, validates and queues; the batcher's worker answers),
         // so they run on the transport thread: one thread hand-off less per call.
-        ServerBuilder<?> builder = Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
-                .directExecutor()
-                .maxInboundMessageSize((int) properties.maxMessageSize().toBytes());
+        ServerBuilder<?> builder = servers.internalServer("expert", properties.grpcPort(),
+                maxComputeRequestBytes(units.config(), properties.maxBatchTokens()), properties.drainTimeout(),
+                MUTATING_METHODS).directExecutor();
         GrpcServerLifecycle server = new GrpcServerLifecycle("expert", builder, List.of(expert.bindService()), health,
                 properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override
                     public void started(int port) {
                         endpoint.bound(port); // Describe reports host:port, which is known only now for port 0
-                        LoopbackWarmup.run(port, List.copyOf(units.weights().keySet()), units.config().hiddenSize(),
-                                properties.loopbackWarmup()); // before SERVING: the router sees a warm JVM
+                        // before SERVING: the router sees a warm JVM; same TLS and token as any caller
+                        LoopbackWarmup.run(() -> channels.loopbackBuilder(servers.loopbackTarget(port)), port,
+                                List.copyOf(units.weights().keySet()), units.config().hiddenSize(),
+                                properties.loopbackWarmup());
                     }
                 });
+        servers.healthServer().ifPresent(server::plaintextHealth); // probes that cannot speak TLS
         // A worker that died of an Error: NOT_SERVING, so that the supervisor restarts the process.
         batcher.onFatalFailure(server::markNotServing);
         return server;
+    }
+
+    /**
+     * The inbound message limit: the largest Compute request, F32 rows (the widest wire type) for
+     * the router's largest step or this endpoint's batch, whichever is larger, with its routes. A
+     * router whose {@code max-prefill-tokens} is raised beyond the default needs
+     * {@code moemesh.transport.max-inbound-message-size} raised with it.
+     */
+    static int maxComputeRequestBytes(ModelConfig config, int maxBatchTokens) {
+        long tokens = Math.max((long) Math.max(ROUTER_STEP_PREFILL_TOKENS, config.maxPositionEmbeddings())
+                + ROUTER_STEP_DECODE_TOKENS, maxBatchTokens);
+        long bytes = tokens * ((long) config.hiddenSize() * Float.BYTES + ROUTE_BYTES_PER_TOKEN) + REQUEST_OVERHEAD_BYTES;
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
     }
 
     /** The pod name in Kubernetes, else the host name. */

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.util.unit.DataSize;
 
 /**
  * {@code moemesh.expert.*}: what this endpoint hosts and how it serves it. Every option but the
@@ -26,7 +25,6 @@ import org.springframework.util.unit.DataSize;
  * @param workers        forward-pass threads shared by all units; 0 means one per available processor
  * @param drainTimeout   how long shutdown lets in-flight calls finish
  * @param endpointId     id reported by Describe; empty means host:port
- * @param maxMessageSize largest inbound gRPC message
  * @param warmup         how long to run the hosted units on zeros before reporting SERVING, so the
  *                       first real calls do not wait for the JIT; 0 turns it off
  * @param loopbackWarmup how long the service calls its own Compute over loopback before reporting
@@ -47,7 +45,6 @@ public record ExpertServiceProperties(
         Integer workers,
         Duration drainTimeout,
         String endpointId,
-        DataSize maxMessageSize,
         Duration warmup,
         Duration loopbackWarmup,
         Duration partnerWarmup) {
@@ -74,7 +71,6 @@ public record ExpertServiceProperties(
         workers = workers == null || workers == 0 ? Runtime.getRuntime().availableProcessors() : workers;
         drainTimeout = drainTimeout == null ? Duration.ofSeconds(10) : drainTimeout;
         endpointId = endpointId == null ? "" : endpointId.strip();
-        maxMessageSize = maxMessageSize == null ? DataSize.ofMegabytes(64) : maxMessageSize;
         warmup = warmup == null ? Duration.ofSeconds(1) : warmup;
         require(!warmup.isNegative(), "moemesh.expert.warmup must not be negative, got " + warmup);
         loopbackWarmup = loopbackWarmup == null ? Duration.ofSeconds(5) : loopbackWarmup;
@@ -85,8 +81,6 @@ public record ExpertServiceProperties(
                 "moemesh.expert.partner-warmup must not be negative, got " + partnerWarmup);
         require(grpcPort >= 0 && grpcPort <= 65535, "moemesh.expert.grpc-port must be 0..65535, got " + grpcPort);
         require(!drainTimeout.isNegative(), "moemesh.expert.drain-timeout must not be negative, got " + drainTimeout);
-        require(maxMessageSize.toBytes() > 0 && maxMessageSize.toBytes() <= Integer.MAX_VALUE,
-                "moemesh.expert.max-message-size must be between 1B and 2GB, got " + maxMessageSize);
         for (int expert : experts) {
             require(expert >= 0, "moemesh.expert.experts must hold expert indices >= 0, got " + expert);
         }

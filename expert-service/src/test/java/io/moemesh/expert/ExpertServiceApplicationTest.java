@@ -40,9 +40,10 @@ class ExpertServiceApplicationTest {
                 "--moemesh.expert.model-dir=" + TinyModel.dir(), "--moemesh.expert.experts=3",
                 "--moemesh.expert.extra-units=7:1", "--moemesh.expert.grpc-port=0", "--moemesh.expert.workers=1",
                 "--moemesh.expert.loopback-warmup=0s", // its calls would show in the metrics checked below
-                "--server.port=0");
+                "--server.port=0", "--moemesh.transport.bind-address=127.0.0.1",
+                "--moemesh.auth.allow-unauthenticated=true");
         int port = context.getBean(GrpcServerLifecycle.class).port();
-        ManagedChannel channel = Grpc.newChannelBuilderForAddress("localhost", port, InsecureChannelCredentials.create())
+        ManagedChannel channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create())
                 .build();
         try {
             ExpertGrpc.ExpertBlockingStub expert = ExpertGrpc.newBlockingStub(channel);
@@ -85,7 +86,7 @@ class ExpertServiceApplicationTest {
         String httpPort = context.getEnvironment().getProperty("local.server.port");
         try (HttpClient http = HttpClient.newHttpClient()) {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                    URI.create("http://localhost:" + httpPort + "/actuator/prometheus")).build(),
+                    URI.create("http://127.0.0.1:" + httpPort + "/actuator/prometheus")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(response.statusCode()).isEqualTo(200);
             return response.body();

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
-import org.springframework.util.unit.DataSize;
 
 /** {@code moemesh.expert.*} as Spring binds it: defaults, list syntax, and start-up errors a person can act on. */
 class ExpertServicePropertiesTest {
@@ -30,7 +29,6 @@ class ExpertServicePropertiesTest {
                 Runtime.getRuntime().availableProcessors()));
         assertThat(properties.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(properties.endpointId()).isEmpty();
-        assertThat(properties.maxMessageSize()).isEqualTo(DataSize.ofMegabytes(64));
         assertThat(properties.warmup()).isEqualTo(Duration.ofSeconds(1));
         assertThat(properties.loopbackWarmup()).isEqualTo(Duration.ofSeconds(5));
         assertThat(properties.partnerWarmup()).isEqualTo(Duration.ofMillis(200));

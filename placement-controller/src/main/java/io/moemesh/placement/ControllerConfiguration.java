@@ -1,9 +1,5 @@
 package io.moemesh.placement;
 
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.InsecureServerCredentials;
-import io.grpc.ManagedChannel;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.placement.grpc.ExpertClient;
 import io.moemesh.placement.grpc.PlacementGrpcService;
@@ -16,30 +12,41 @@ import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.RouterPort;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.service.transport.GrpcServerFactory;
+import io.moemesh.service.transport.InternalChannelFactory;
+import io.moemesh.service.transport.TransportConfiguration;
 import io.kubernetes.client.util.ClientBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 
 /** Wires the controller: router and expert clients → planning round → loop → gRPC and HTTP status. */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({ControllerProperties.class, LeaderElectionProperties.class})
+@Import(TransportConfiguration.class)
 class ControllerConfiguration {
 
+    /** Its one request (GetPlacement) is empty: 4 MiB, gRPC's own default, is plenty. */
+    static final int MAX_INBOUND_BYTES = 4 << 20;
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(5);
+
+    /** Channels to the routers' internal port (RoutingStats, ExpertEndpoints), with the internal TLS and token. */
     @Bean
-    List<RouterClient> routerClients(ControllerProperties properties) {
-        return properties.routers().stream().map(r -> new RouterClient(r, channel(r), properties.callTimeout(),
-                properties.refreshTimeout())).toList();
+    List<RouterClient> routerClients(ControllerProperties properties, InternalChannelFactory channels) {
+        return properties.routers().stream().map(r -> new RouterClient(r, channels.builder(r).build(),
+                properties.callTimeout(), properties.refreshTimeout())).toList();
     }
 
     @Bean(destroyMethod = "close")
-    ExpertClient expertClient(ControllerProperties properties) {
-        return new ExpertClient(ControllerConfiguration::channel, properties.callTimeout());
+    ExpertClient expertClient(ControllerProperties properties, InternalChannelFactory channels) {
+        return new ExpertClient(target -> channels.builder(target).build(), properties.callTimeout());
     }
 
     /**
@@ -89,14 +96,13 @@ class ControllerConfiguration {
     }
 
     @Bean
-    GrpcServerLifecycle grpcServer(ControllerProperties properties, PlacementLoop loop) {
-        return new GrpcServerLifecycle("placement-controller",
-                Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create()),
-                List.of(new PlacementGrpcService(loop).bindService()), new HealthStatusManager(), Duration.ofSeconds(5),
+    GrpcServerLifecycle grpcServer(ControllerProperties properties, PlacementLoop loop, GrpcServerFactory servers) {
+        GrpcServerLifecycle server = new GrpcServerLifecycle("placement-controller",
+                servers.internalServer("placement-controller", properties.grpcPort(), MAX_INBOUND_BYTES,
+                        DRAIN_TIMEOUT, Set.of()),
+                List.of(new PlacementGrpcService(loop).bindService()), new HealthStatusManager(), DRAIN_TIMEOUT,
                 new GrpcServerLifecycle.Hooks() { });
-    }
-
-    private static ManagedChannel channel(String target) {
-        return Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        servers.healthServer().ifPresent(server::plaintextHealth); // probes that cannot speak TLS
+        return server;
     }
 }

@@ -9,7 +9,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 /**
  * {@code moemesh.controller.*}: which routers to read, how often to plan, and the plan's limits.
  *
- * @param routers          routers as {@code host:port} (their gRPC port); required
+ * @param routers          routers as {@code host:port} (their internal gRPC port, the router's
+ *                         {@code moemesh.router.internal-grpc-port}, default 50056); required
  * @param grpcPort         port of the PlacementController gRPC service (0 = any free port)
  * @param initialDelay     wait before the first round
  * @param interval         pause between the end of a round and the start of the next

@@ -1,10 +1,6 @@
 package io.moemesh.router;
 
 import io.grpc.ServerInterceptors;
-import io.grpc.ServerServiceDefinition;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
-import io.grpc.InsecureServerCredentials;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.kernel.Kernels;
@@ -15,6 +11,7 @@ import io.moemesh.core.model.LocalExperts;
 import io.moemesh.core.routing.RoutingStatsWindow;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
+import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
 import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.batching.SchedulerStats;
 import io.moemesh.router.discovery.ExpertDiscovery;
@@ -32,24 +29,38 @@ import io.moemesh.router.grpc.RoutingStatsGrpcService;
 import io.moemesh.router.health.SchedulerMetrics;
 import io.moemesh.router.health.SchedulerWatchdog;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.service.transport.GrpcServerFactory;
+import io.moemesh.service.transport.InternalChannelFactory;
+import io.moemesh.service.transport.TransportConfiguration;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.Primary;
 
-/** Wires the router: model → expert dispatch → scheduler → gRPC services → server lifecycle. */
+/**
+ * Wires the router: model → expert dispatch → scheduler → gRPC services → two servers: the public
+ * API (Generate, ListModels) for gateways on {@code grpc-port}, and the internal services
+ * (RoutingStats, ExpertEndpoints) for the placement controller on {@code internal-grpc-port}, so
+ * that a network policy can open one without the other.
+ */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({RouterProperties.class, AdmissionProperties.class, KubernetesDiscoveryProperties.class})
+@Import(TransportConfiguration.class)
 class RouterConfiguration {
 
-    /** An F32 answer for 512 tokens of hidden size 4096 is 8 MiB; gRPC's default limit is 4 MiB. */
-    private static final int MAX_MESSAGE_BYTES = 64 << 20;
+    /** A Generate request is a prompt of at most 32 KiB plus sampling parameters and stop strings. */
+    static final int PUBLIC_MAX_INBOUND_BYTES = 1 << 20;
+    /** Internal requests are small (stats and endpoint queries); 4 MiB is gRPC's own default. */
+    static final int INTERNAL_MAX_INBOUND_BYTES = 4 << 20;
     /** EX_SOFTWARE of sysexits.h: the router stopped because of an internal failure. */
     static final int SCHEDULER_FAILURE_EXIT_CODE = 70;
     private static final Duration WATCHDOG_PERIOD = Duration.ofSeconds(1);
@@ -87,7 +98,7 @@ class RouterConfiguration {
      */
     @Bean
     ExpertDispatch expertDispatch(RouterProperties properties, ModelConfig config, Checkpoint checkpoint,
-            Kernels kernels) {
+            Kernels kernels, InternalChannelFactory channels) {
         if (!properties.remoteExperts()) {
             return LocalExperts.load(checkpoint, config, kernels);
         }
@@ -95,8 +106,8 @@ class RouterConfiguration {
                 ? properties.experts().stream().map(t -> new ExpertEndpoint(t, t)).toList() : List.of();
         return RemoteExperts.connect(endpoints,
                 // responses only complete a future the step thread waits on: no executor hop needed
-                e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create()).directExecutor()
-                        .maxInboundMessageSize(MAX_MESSAGE_BYTES).build(),
+                e -> channels.builder(e.target()).directExecutor()
+                        .maxInboundMessageSize(properties.maxExpertResponseBytes(config)).build(),
                 config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch());
     }
 
@@ -162,25 +173,18 @@ class RouterConfiguration {
                 .start(WATCHDOG_PERIOD);
     }
 
+    /** The public API: Generate and ListModels, called by gateways; its life starts and drains the scheduler. */
     @Bean
+    @Primary
     GrpcServerLifecycle grpcServer(RouterProperties properties, AdmissionProperties admission, ModelConfig config,
-            DenseTransformer dense, TextTokenizer tokenizer, BatchScheduler scheduler, RoutingStatsWindow stats,
-            ExpertDispatch experts) {
+            DenseTransformer dense, TextTokenizer tokenizer, BatchScheduler scheduler, GrpcServerFactory servers) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
-        // in-process experts send nothing over the network: no traffic to report
-        Supplier<Optional<RemoteExperts.Traffic>> traffic = experts instanceof RemoteExperts remote
-                ? () -> Optional.of(remote.traffic()) : Optional::empty;
-        Optional<ExpertEndpoints> endpoints = experts instanceof ExpertEndpoints remote
-                ? Optional.of(remote) : Optional.empty();
-        List<ServerServiceDefinition> services = List.of(
-                ServerInterceptors.intercept(new RouterGrpcService(modelName, config, dense.topK(), tokenizer,
-                        scheduler, properties.maxStreamBacklog(), admission.requestLimits()), new CallerInterceptor()),
-                new RoutingStatsGrpcService(stats, traffic).bindService(),
-                new ExpertEndpointsGrpcService(endpoints).bindService());
-        return new GrpcServerLifecycle("router",
-                Grpc.newServerBuilderForPort(properties.grpcPort(), InsecureServerCredentials.create())
-                        .maxInboundMessageSize(MAX_MESSAGE_BYTES),
-                services, new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
+        GrpcServerLifecycle server = new GrpcServerLifecycle("router",
+                servers.internalServer("router", properties.grpcPort(), PUBLIC_MAX_INBOUND_BYTES,
+                        properties.drainTimeout(), Set.of()),
+                List.of(ServerInterceptors.intercept(new RouterGrpcService(modelName, config, dense.topK(), tokenizer,
+                        scheduler, properties.maxStreamBacklog(), admission.requestLimits()), new CallerInterceptor())),
+                new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override
                     public void beforeStart() {
                         scheduler.start();
@@ -191,5 +195,29 @@ class RouterConfiguration {
                         scheduler.close(); // finish admitted requests before in-flight calls are awaited
                     }
                 });
+        // probes without TLS (moemesh.transport.health-port) see the scheduler's health, as on this port
+        servers.healthServer().ifPresent(server::plaintextHealth);
+        return server;
+    }
+
+    /**
+     * The internal services, called by the placement controller: routing statistics and the expert
+     * endpoints (whose refresh is the mutating call that mTLS limits to {@code moemesh.auth.mutating-peers}).
+     */
+    @Bean
+    GrpcServerLifecycle internalGrpcServer(RouterProperties properties, RoutingStatsWindow stats,
+            ExpertDispatch experts, GrpcServerFactory servers) {
+        // in-process experts send nothing over the network: no traffic to report
+        Supplier<Optional<RemoteExperts.Traffic>> traffic = experts instanceof RemoteExperts remote
+                ? () -> Optional.of(remote.traffic()) : Optional::empty;
+        Optional<ExpertEndpoints> endpoints = experts instanceof ExpertEndpoints remote
+                ? Optional.of(remote) : Optional.empty();
+        return new GrpcServerLifecycle("router-internal",
+                servers.internalServer("router", properties.internalGrpcPort(), INTERNAL_MAX_INBOUND_BYTES,
+                        properties.drainTimeout(),
+                        Set.of(ExpertEndpointsGrpc.getRefreshExpertEndpointsMethod().getFullMethodName())),
+                List.of(new RoutingStatsGrpcService(stats, traffic).bindService(),
+                        new ExpertEndpointsGrpcService(endpoints).bindService()),
+                new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() { });
     }
 }

@@ -25,7 +25,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param discoveryEmptyGrace how long discovery must report no endpoints before the router drops the ones it has
  * @param discoveryResync     how often the router re-checks without news (endpoints that never answered Describe are
  *                    asked again, a failed switch is retried)
- * @param grpcPort    port of the public MoeMesh API and the RoutingStats service (0 = any free port)
+ * @param grpcPort    port of the public MoeMesh API (Generate, ListModels), called by gateways (0 = any free port)
+ * @param internalGrpcPort port of the internal services (RoutingStats, ExpertEndpoints), called by the placement
+ *                    controller (0 = any free port)
  * @param expertCallTimeout deadline of one Compute call to an expert endpoint (a retry on another replica gets
  *                    a fresh one)
  * @param expertMaxConcurrentCalls Compute calls one expert endpoint may have in flight (its bulkhead, default 64);
@@ -50,6 +52,7 @@ public record RouterProperties(
         @DefaultValue("30s") Duration discoveryEmptyGrace,
         @DefaultValue("30s") Duration discoveryResync,
         @DefaultValue("50052") int grpcPort,
+        @DefaultValue("50056") int internalGrpcPort,
         @DefaultValue("best") String kernels,
         @DefaultValue("5s") Duration expertCallTimeout,
         @DefaultValue("F32") String wireDtype,
@@ -94,6 +97,10 @@ public record RouterProperties(
             throw new IllegalArgumentException("moemesh.router.max-stream-backlog must be >= 1 and"
                     + " moemesh.router.stall-timeout positive, got " + maxStreamBacklog + " and " + stallTimeout);
         }
+        if (grpcPort != 0 && grpcPort == internalGrpcPort) {
+            throw new IllegalArgumentException("moemesh.router.grpc-port and moemesh.router.internal-grpc-port must"
+                    + " differ (public and internal services listen apart), both are " + grpcPort);
+        }
         if (expertMaxConcurrentCalls < 1) {
             throw new IllegalArgumentException("moemesh.router.expert-max-concurrent-calls must be >= 1 (Compute calls"
                     + " in flight per expert endpoint), got " + expertMaxConcurrentCalls);
@@ -122,6 +129,17 @@ public record RouterProperties(
         };
         return new DispatchProperties(expertCallTimeout, dtype, breakerWindow, breakerFailureRate, breakerOpenFor,
                 expertMaxConcurrentCalls);
+    }
+
+    /**
+     * The largest Compute answer an expert endpoint sends back: one row of F32 hidden state per
+     * token of a step, and a step holds at most the prefill budget (or one prompt, which the context
+     * bounds) plus the running sequences' decode tokens; 64 KiB for the message's own framing.
+     */
+    int maxExpertResponseBytes(io.moemesh.core.config.ModelConfig config) {
+        long tokens = (long) Math.max(maxPrefillTokens, config.maxPositionEmbeddings()) + maxRunningSequences;
+        long bytes = tokens * config.hiddenSize() * Float.BYTES + (64 << 10);
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
     }
 
     SchedulerProperties scheduler(AdmissionProperties admission) {

@@ -52,6 +52,8 @@ class RouterApplicationTest {
 
     private ConfigurableApplicationContext context;
     private ManagedChannel channel;
+    /** To the internal port: RoutingStats and ExpertEndpoints. */
+    private ManagedChannel internal;
     private TcpExpertServers experts;
     private ScriptedApiServer api;
 
@@ -59,6 +61,7 @@ class RouterApplicationTest {
     void stop() {
         if (channel != null) {
             channel.shutdownNow();
+            internal.shutdownNow();
         }
         if (context != null) {
             context.close();
@@ -73,11 +76,15 @@ class RouterApplicationTest {
 
     private MoeMeshGrpc.MoeMeshBlockingStub start(String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("--moemesh.router.model-dir=" + MODEL, "--moemesh.router.grpc-port=0",
-                "--server.port=0"));
+                "--moemesh.router.internal-grpc-port=0", "--server.port=0",
+                "--moemesh.transport.bind-address=127.0.0.1", "--moemesh.auth.allow-unauthenticated=true"));
         args.addAll(List.of(extraArgs));
         context = SpringApplication.run(RouterApplication.class, args.toArray(String[]::new));
         int port = context.getBean(GrpcServerLifecycle.class).port();
         channel = Grpc.newChannelBuilderForAddress("127.0.0.1", port, InsecureChannelCredentials.create()).build();
+        int internalPort = context.getBean("internalGrpcServer", GrpcServerLifecycle.class).port();
+        internal = Grpc.newChannelBuilderForAddress("127.0.0.1", internalPort, InsecureChannelCredentials.create())
+                .build();
         return MoeMeshGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 
@@ -115,7 +122,7 @@ class RouterApplicationTest {
 
         assertThat(generatedIds(stub.generate(greedy("Hello, world!", 10)))).isEqualTo(reference("Hello, world!", 10));
         assertThat(stub.listModels(ListModelsRequest.getDefaultInstance()).getModels(0).getNumExperts()).isEqualTo(8);
-        RoutingStatsSnapshot stats = RoutingStatsGrpc.newBlockingStub(channel)
+        RoutingStatsSnapshot stats = RoutingStatsGrpc.newBlockingStub(internal)
                 .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
         assertThat(stats.hasTraffic()).as("experts in process: nothing crosses the network").isFalse();
     }
@@ -127,7 +134,7 @@ class RouterApplicationTest {
 
         assertThat(generatedIds(stub.generate(greedy("The quick brown fox", 12))))
                 .isEqualTo(reference("The quick brown fox", 12));
-        RoutingStatsSnapshot stats = RoutingStatsGrpc.newBlockingStub(channel)
+        RoutingStatsSnapshot stats = RoutingStatsGrpc.newBlockingStub(internal)
                 .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
         assertThat(stats.getLayersList()).hasSize(2);
         assertThat(stats.getLayers(0).getTokens()).isEqualTo(19 + 11); // prompt tokens, then one per decode step
@@ -154,7 +161,7 @@ class RouterApplicationTest {
     void servesItsExpertEndpointsAndWhatEachHostsOverTcp() throws Exception {
         experts = TcpExpertServers.start(MODEL, List.of(List.of(0, 1, 2, 3), List.of(4, 5, 6, 7)));
         start("--moemesh.router.experts=" + String.join(",", experts.targets()));
-        var endpoints = ExpertEndpointsGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        var endpoints = ExpertEndpointsGrpc.newBlockingStub(internal).withDeadlineAfter(30, TimeUnit.SECONDS);
 
         ExpertEndpointsState state = endpoints.getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance());
         ExpertEndpointsState refreshed = endpoints.refreshExpertEndpoints(
@@ -184,7 +191,7 @@ class RouterApplicationTest {
         api.list("100"); // the expert pods are not ready yet
         var stub = start("--moemesh.router.discovery=kubernetes", "--moemesh.router.kubernetes.namespace=moe",
                 "--moemesh.router.kubernetes.api-url=" + api.url());
-        var endpoints = ExpertEndpointsGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        var endpoints = ExpertEndpointsGrpc.newBlockingStub(internal).withDeadlineAfter(30, TimeUnit.SECONDS);
 
         assertThat(endpoints.getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance()).getEndpointsCount())
                 .isZero();
@@ -207,7 +214,7 @@ class RouterApplicationTest {
     @Test
     void answersExpertEndpointsWithFailedPreconditionWhenTheExpertsRunInProcess() {
         start();
-        var endpoints = ExpertEndpointsGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        var endpoints = ExpertEndpointsGrpc.newBlockingStub(internal).withDeadlineAfter(30, TimeUnit.SECONDS);
 
         assertStatus(() -> endpoints.getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance()),
                 Status.Code.FAILED_PRECONDITION, "runs its experts in process");
@@ -231,6 +238,28 @@ class RouterApplicationTest {
                 Status.Code.NOT_FOUND, "model 'gpt-5' is not served here");
 
         assertThat(generatedIds(stub.generate(greedy("still up", 3)))).hasSize(3);
+    }
+
+    @Test
+    void servesInternalServicesOnlyOnTheInternalPort() {
+        var stub = start();
+
+        assertThat(stub.listModels(ListModelsRequest.getDefaultInstance()).getModelsCount()).isEqualTo(1);
+        assertStatus(() -> RoutingStatsGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance()), Status.Code.UNIMPLEMENTED, "");
+        assertStatus(() -> MoeMeshGrpc.newBlockingStub(internal).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .listModels(ListModelsRequest.getDefaultInstance()), Status.Code.UNIMPLEMENTED, "");
+        assertThat(RoutingStatsGrpc.newBlockingStub(internal).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance()).getLayersCount()).isEqualTo(2);
+    }
+
+    @Test
+    void refusesToStartWithoutInternalAuthentication() {
+        assertThatThrownBy(() -> SpringApplication.run(RouterApplication.class, "--moemesh.router.model-dir=" + MODEL,
+                "--moemesh.router.grpc-port=0", "--moemesh.router.internal-grpc-port=0", "--server.port=0",
+                "--moemesh.transport.bind-address=127.0.0.1"))
+                .rootCause().hasMessageContainingAll("router refuses to start", "moemesh.auth.internal-token-file",
+                        "moemesh.tls.client-auth=require", "moemesh.auth.allow-unauthenticated=true");
     }
 
     private static void assertStatus(Runnable call, Status.Code code, String description) {

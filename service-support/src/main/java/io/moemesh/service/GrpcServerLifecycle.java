@@ -50,6 +50,8 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
     private final Duration drainTimeout;
     private final Hooks hooks;
     private volatile Server server;
+    private ServerBuilder<?> healthOnlyBuilder;
+    private volatile Server healthOnly;
     /** Why the service cannot serve any more; null while it can. */
     private volatile String notServing;
 
@@ -61,6 +63,15 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
         this.health = health;
         this.drainTimeout = drainTimeout;
         this.hooks = hooks;
+    }
+
+    /**
+     * Also serve the health service alone, in plaintext, from {@code builder} (a second port, for
+     * probes that cannot speak the main server's TLS). Call before {@link #start()}.
+     */
+    public GrpcServerLifecycle plaintextHealth(ServerBuilder<?> builder) {
+        this.healthOnlyBuilder = builder;
+        return this;
     }
 
     @Override
@@ -77,10 +88,20 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
             throw new UncheckedIOException(name + " gRPC server could not start (is its port in use?): "
                     + e.getMessage(), e);
         }
+        if (healthOnlyBuilder != null) {
+            try {
+                healthOnly = healthOnlyBuilder.addService(health.getHealthService()).build().start();
+            } catch (IOException e) {
+                server.shutdownNow();
+                throw new UncheckedIOException(name + " plaintext health server could not start (is its port in use?): "
+                        + e.getMessage(), e);
+            }
+            LOG.info("{} plaintext health server listening on {}", name, healthOnly.getListenSockets());
+        }
         hooks.started(server.getPort());
         health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
         services.forEach(s -> health.setStatus(s.getServiceDescriptor().getName(), ServingStatus.SERVING));
-        LOG.info("{} gRPC server listening on port {}", name, server.getPort());
+        LOG.info("{} gRPC server listening on {}", name, server.getListenSockets());
         if (notServing != null) { // marked while starting: SERVING above must not hide it
             setAll(ServingStatus.NOT_SERVING);
         }
@@ -134,6 +155,9 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
             running.shutdownNow();
             Thread.currentThread().interrupt();
         }
+        if (healthOnly != null) {
+            healthOnly.shutdownNow();
+        }
         LOG.info("{} gRPC server stopped", name);
     }
 
@@ -143,7 +167,13 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
         return running != null && !running.isShutdown();
     }
 
-    /** The bound port (the OS's choice for port 0); -1 in process or before start. */
+    /** The plaintext health server's bound port; -1 without one or before start. */
+    public int healthPort() {
+        Server running = healthOnly;
+        return running == null ? -1 : running.getPort();
+    }
+
+        /** The bound port (the OS's choice for port 0); -1 in process or before start. */
     public int port() {
         Server running = server;
         return running == null ? -1 : running.getPort();

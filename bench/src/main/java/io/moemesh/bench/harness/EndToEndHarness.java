@@ -22,8 +22,8 @@ import java.util.concurrent.Executors;
  * Decode throughput and time to first token through a running gateway (e.g. {@code moe up}) with
  * 1, 8 and 32 concurrent streams. Time to first token is the server's own measurement (router
  * admission to first token), so it excludes the client's channel set-up. Around each run it reads
- * the router's cumulative dispatch traffic (the routing-statistics RPC, {@code --router}, default
- * {@code moe up}'s router port) and adds the run's remote calls and bytes per token per layer; a
+ * the router's cumulative dispatch traffic (the routing-statistics RPC on the router's internal port,
+ * {@code --router}, default {@code moe up}'s router internal port) and adds the run's remote calls and bytes per token per layer; a
  * router that cannot be asked leaves those columns out. The counters are the router's, so traffic
  * from other clients during a run is counted too.
  *
@@ -106,7 +106,7 @@ public final class EndToEndHarness {
 
         static Args parse(String[] args) {
             List<String> positional = new ArrayList<>();
-            String router = "127.0.0.1:50052"; // moe up's default --router-port
+            String router = "127.0.0.1:50056"; // moe up's default --router-internal-port (RoutingStats)
             int warmupRuns = 0;
             Path prompts = null;
             Path apiKeyFile = Files.isRegularFile(MOE_UP_KEY) ? MOE_UP_KEY : null;

@@ -9,10 +9,10 @@ import org.junit.jupiter.api.Test;
 class EndToEndHarnessTest {
 
     @Test
-    void asksMoeUpsRouterPortUnlessToldOtherwise() {
+    void asksMoeUpsRouterInternalPortUnlessToldOtherwise() {
         EndToEndHarness.Args args = EndToEndHarness.Args.parse(new String[] {"127.0.0.1:50051", "out.json"});
 
-        assertThat(args.router()).isEqualTo("127.0.0.1:50052");
+        assertThat(args.router()).isEqualTo("127.0.0.1:50056");
         assertThat(args.streams()).containsExactly(1, 8, 32);
         assertThat(args.maxTokens()).isEqualTo(64);
     }

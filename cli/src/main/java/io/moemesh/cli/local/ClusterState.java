@@ -11,12 +11,14 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * What {@code moe up} started, written to {@code <state-dir>/cluster.json} so that {@code moe down},
  * {@code moe generate}, {@code moe plan} and the soak harness (which samples the processes) find it.
+ * {@code router} is the router's public API (Generate), {@code routerInternal} its internal services
+ * (RoutingStats, ExpertEndpoints).
  * {@code controller} (gRPC) and {@code placementUrl} (JSON over HTTP) are null when no placement
  * controller runs; {@code routerMetricsUrl} (Prometheus text) is null when the router serves no HTTP.
  * {@code apiKeyFile} holds the gateway's API key (mode 0600; null in the state of an older {@code moe up}).
  */
-public record ClusterState(String model, String gateway, String router, String controller, String placementUrl,
-        String routerMetricsUrl, List<ServiceProcess> processes, String apiKeyFile) {
+public record ClusterState(String model, String gateway, String router, String routerInternal, String controller,
+        String placementUrl, String routerMetricsUrl, List<ServiceProcess> processes, String apiKeyFile) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String FILE = "cluster.json";

@@ -17,19 +17,26 @@ import java.util.Map;
  * Starts and stops the services of one model as separate processes on 127.0.0.1: one expert
  * service per expert (each hosting that expert of every layer), a router, a gateway and, when
  * asked, the placement controller: the topology of a Kubernetes deployment, with loopback for the
- * network.
+ * network. Every process binds 127.0.0.1 only (gRPC and HTTP), and the internal services run
+ * without internal authentication ({@code moemesh.auth.allow-unauthenticated}): nothing off this
+ * machine can reach them.
  */
 public final class LocalCluster {
 
     /** Extra JVM options for every service process, e.g. for profiling: {@code MOEMESH_SERVICE_JVM_OPTS="-Xmx1g"}. */
     static final String EXTRA_JVM_OPTIONS = "MOEMESH_SERVICE_JVM_OPTS";
 
+    /** Where every local process listens: loopback only. */
+    public static final String BIND_ADDRESS = "127.0.0.1";
+
     /**
      * Ports and sizes of a local cluster: replica r of expert e listens on
-     * {@code firstExpertPort + r * numExperts + e}; the router serves its metrics and health over HTTP
-     * on {@code routerHttpPort}, or not at all with {@link #NO_HTTP}.
+     * {@code firstExpertPort + r * numExperts + e}; the router serves its public API on
+     * {@code routerPort}, its internal services (RoutingStats, ExpertEndpoints) on
+     * {@code routerInternalPort}, its metrics and health over HTTP on {@code routerHttpPort}, or not
+     * at all with {@link #NO_HTTP}.
      */
-    public record Layout(int gatewayPort, int routerPort, int routerHttpPort, int firstExpertPort, int replicas,
+    public record Layout(int gatewayPort, RouterPorts router, int firstExpertPort, int replicas,
             Duration readyTimeout) {
 
         /** A {@code routerHttpPort} that turns the router's HTTP server off (gRPC only). */
@@ -41,19 +48,38 @@ public final class LocalCluster {
             }
         }
 
-        /** A layout whose router serves gRPC only. */
-        public Layout(int gatewayPort, int routerPort, int firstExpertPort, int replicas, Duration readyTimeout) {
-            this(gatewayPort, routerPort, NO_HTTP, firstExpertPort, replicas, readyTimeout);
+        public int routerPort() {
+            return router.grpc();
+        }
+
+        public int routerInternalPort() {
+            return router.internal();
+        }
+
+        public int routerHttpPort() {
+            return router.http();
         }
 
         /** The router's Prometheus endpoint, or null when it serves no HTTP. */
         String routerMetricsUrl() {
-            return routerHttpPort == NO_HTTP ? null
-                    : "http://127.0.0.1:" + routerHttpPort + "/actuator/prometheus";
+            return routerHttpPort() == NO_HTTP ? null
+                    : "http://127.0.0.1:" + routerHttpPort() + "/actuator/prometheus";
         }
 
         int expertPort(int expert, int replica, int numExperts) {
             return firstExpertPort + replica * numExperts + expert;
+        }
+    }
+
+    /**
+     * A router's ports: the public API (Generate, ListModels), the internal services (RoutingStats,
+     * ExpertEndpoints) and HTTP (metrics, health; {@link Layout#NO_HTTP} = off).
+     */
+    public record RouterPorts(int grpc, int internal, int http) {
+
+        /** A router without HTTP. */
+        public static RouterPorts grpcOnly(int grpc, int internal) {
+            return new RouterPorts(grpc, internal, Layout.NO_HTTP);
         }
     }
 
@@ -130,16 +156,17 @@ public final class LocalCluster {
                 }
             }
             awaitServing(started, layout.readyTimeout());
-            ServiceProcess router = launchRouter(model, layout.routerPort(), layout.routerHttpPort(), experts);
+            ServiceProcess router = launchRouter(model, layout.router(), experts);
             started.add(router);
             started.add(gateway);
+            String routerInternal = BIND_ADDRESS + ":" + layout.routerInternalPort();
             ServiceProcess placement = null;
             if (controller != null) {
-                placement = launchController(controller, router.target());
+                placement = launchController(controller, routerInternal);
                 started.add(placement); // stopped first: it must not re-place while the experts go down
             }
             awaitServing(started, layout.readyTimeout());
-            ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(),
+            ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(), routerInternal,
                     placement == null ? null : placement.target(),
                     placement == null ? null : "http://127.0.0.1:" + controller.httpPort() + "/placement",
                     layout.routerMetricsUrl(), List.copyOf(started), apiKeyFile.toAbsolutePath().toString());
@@ -175,30 +202,30 @@ public final class LocalCluster {
         return args;
     }
 
-    /** Starts a router for {@code model} that sends expert work to {@code experts} ({@code host:port}). */
-    public ServiceProcess launchRouter(Path model, int port, List<String> experts) {
-        return launchRouter(model, port, Layout.NO_HTTP, experts);
-    }
-
     /**
-     * The same, with the router's HTTP port on too unless it is {@link Layout#NO_HTTP}:
-     * {@code /actuator/prometheus} (the scheduler's counters, heap and threads) and {@code /actuator/health}.
+     * Starts a router for {@code model} that sends expert work to {@code experts} ({@code host:port}),
+     * with its HTTP port on too unless it is {@link Layout#NO_HTTP}: {@code /actuator/prometheus}
+     * (the scheduler's counters, heap and threads) and {@code /actuator/health}.
      */
-    public ServiceProcess launchRouter(Path model, int port, int httpPort, List<String> experts) {
-        return launch("router", "router", port, "router-service", routerArguments(model, port, httpPort, experts),
-                httpPort != Layout.NO_HTTP);
+    public ServiceProcess launchRouter(Path model, RouterPorts ports, List<String> experts) {
+        return launch("router", "router", ports.grpc(), "router-service", routerArguments(model, ports, experts),
+                ports.http() != Layout.NO_HTTP);
     }
 
-    static List<String> routerArguments(Path model, int port, int httpPort, List<String> experts) {
+    static List<String> routerArguments(Path model, RouterPorts ports, List<String> experts) {
         List<String> args = new ArrayList<>(List.of("--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(),
-                "--moemesh.router.grpc-port=" + port, "--moemesh.router.experts=" + String.join(",", experts)));
-        if (httpPort != Layout.NO_HTTP) {
-            args.add("--server.port=" + httpPort);
+                "--moemesh.router.grpc-port=" + ports.grpc(), "--moemesh.router.internal-grpc-port=" + ports.internal(),
+                "--moemesh.router.experts=" + String.join(",", experts)));
+        if (ports.http() != Layout.NO_HTTP) {
+            args.add("--server.port=" + ports.http());
         }
         return args;
     }
 
-    /** Starts a placement controller that plans from, and switches, the router at {@code router}. */
+    /**
+     * Starts a placement controller that plans from, and switches, the router whose internal
+     * services listen at {@code router} ({@code host:port} of its internal port).
+     */
     public ServiceProcess launchController(Controller controller, String router) {
         return launch("placement", "controller", controller.grpcPort(), "placement-controller",
                 controller.arguments(router), true);
@@ -221,6 +248,20 @@ public final class LocalCluster {
                 "--moemesh.gateway.rate-limit.limit-for-period=1000",
                 "--moemesh.gateway.caller-limits.max-concurrent-requests=256",
                 "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
+    }
+
+    /**
+     * What local mode adds for every service: gRPC and HTTP bound to loopback; for the internal
+     * services (everything but the gateway) no internal token or mTLS, which they refuse to start
+     * without unless told so — loopback is the boundary here.
+     */
+    static List<String> localModeArguments(String role) {
+        List<String> args = new ArrayList<>(List.of("--moemesh.transport.bind-address=" + BIND_ADDRESS,
+                "--server.address=" + BIND_ADDRESS));
+        if (!role.equals("gateway")) {
+            args.add("--moemesh.auth.allow-unauthenticated=true");
+        }
+        return args;
     }
 
     /** Waits until every process answers SERVING on its gRPC health endpoint. */
@@ -255,7 +296,9 @@ public final class LocalCluster {
     /** @param web whether the service serves HTTP too (the controller's JSON status); the others need only gRPC */
     private ServiceProcess launch(String name, String role, int port, String module, List<String> args, boolean web) {
         Path log = stateDir.resolve("logs").resolve(name + ".log");
-        List<String> command = serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), args, web);
+        List<String> all = new ArrayList<>(localModeArguments(role));
+        all.addAll(args);
+        List<String> command = serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), all, web);
         try {
             Files.createDirectories(log.getParent());
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

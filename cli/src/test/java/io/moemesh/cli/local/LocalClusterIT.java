@@ -72,7 +72,8 @@ class LocalClusterIT {
         processes.add(victimReplica);
         experts.add(victimReplica.target());
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
-        ServiceProcess router = cluster.launchRouter(MODEL, freePort(), experts);
+        ServiceProcess router = cluster.launchRouter(MODEL, LocalCluster.RouterPorts.grpcOnly(freePort(), freePort()),
+                experts);
         gateway = cluster.launchGateway(freePort(), List.of(router.target()), apiKeyFile);
         processes.add(router);
         processes.add(gateway);

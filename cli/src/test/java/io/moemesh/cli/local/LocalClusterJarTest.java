@@ -105,20 +105,34 @@ class LocalClusterJarTest {
     void theRoutersHttpPortServesItsMetrics() throws Exception {
         file("router-service/target/router-service-exec.jar", BUILT);
 
-        List<String> args = LocalCluster.routerArguments(Path.of("models/m"), 50052, 50055, List.of("127.0.0.1:50060"));
+        List<String> args = LocalCluster.routerArguments(Path.of("models/m"),
+                new LocalCluster.RouterPorts(50052, 50056, 50055), List.of("127.0.0.1:50060"));
 
-        assertThat(args).contains("--moemesh.router.grpc-port=50052", "--server.port=50055",
-                "--moemesh.router.experts=127.0.0.1:50060");
+        assertThat(args).contains("--moemesh.router.grpc-port=50052", "--moemesh.router.internal-grpc-port=50056",
+                "--server.port=50055", "--moemesh.router.experts=127.0.0.1:50060");
         assertThat(cluster().serviceCommand("router-service", null, args, true))
                 .doesNotContain("--spring.main.web-application-type=none");
-        assertThat(new LocalCluster.Layout(1, 2, 50055, 3, 1, java.time.Duration.ofSeconds(1)).routerMetricsUrl())
+        assertThat(new LocalCluster.Layout(1, new LocalCluster.RouterPorts(2, 4, 50055), 3, 1,
+                java.time.Duration.ofSeconds(1)).routerMetricsUrl())
                 .isEqualTo("http://127.0.0.1:50055/actuator/prometheus");
+    }
+
+    @Test
+    void everyServiceBindsLoopbackAndOnlyTheInternalOnesRunUnauthenticated() {
+        for (String role : List.of("expert", "router", "controller")) {
+            assertThat(LocalCluster.localModeArguments(role)).as(role).containsExactlyInAnyOrder(
+                    "--moemesh.transport.bind-address=127.0.0.1", "--server.address=127.0.0.1",
+                    "--moemesh.auth.allow-unauthenticated=true");
+        }
+        assertThat(LocalCluster.localModeArguments("gateway")).containsExactlyInAnyOrder(
+                "--moemesh.transport.bind-address=127.0.0.1", "--server.address=127.0.0.1");
     }
 
     @Test
     void refusesAPlanForAServiceTheModelDoesNotHave() {
         Path model = Path.of("../models/tiny-random");
-        LocalCluster.Layout layout = new LocalCluster.Layout(1, 2, 3, 1, java.time.Duration.ofSeconds(1));
+        LocalCluster.Layout layout = new LocalCluster.Layout(1, LocalCluster.RouterPorts.grpcOnly(2, 4), 3, 1,
+                java.time.Duration.ofSeconds(1));
 
         assertThatThrownBy(() -> cluster().up(model, layout, java.util.Map.of(99, List.of(new Unit(0, 1)))))
                 .isInstanceOf(IllegalArgumentException.class)

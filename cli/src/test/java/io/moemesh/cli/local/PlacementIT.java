@@ -66,7 +66,9 @@ class PlacementIT {
     private final List<ServiceProcess> processes = new ArrayList<>();
     private Map<String, List<Integer>> reference;
     private MoeMeshClient client;
+    /** To the router's internal port: RoutingStats and ExpertEndpoints. */
     private ManagedChannel routerChannel;
+    private String routerInternal;
     private LocalCluster cluster;
     private ServiceProcess router;
     private ServiceProcess controller;
@@ -86,20 +88,22 @@ class PlacementIT {
             experts.add(p.target());
         }
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
-        router = cluster.launchRouter(MODEL, freePort(), experts);
+        int internalPort = freePort();
+        routerInternal = LocalCluster.BIND_ADDRESS + ":" + internalPort;
+        router = cluster.launchRouter(MODEL, LocalCluster.RouterPorts.grpcOnly(freePort(), internalPort), experts);
         ServiceProcess gateway = cluster.launchGateway(freePort(), List.of(router.target()), apiKeyFile);
         processes.addAll(List.of(router, gateway));
         startController(1.25);
         client = MoeMeshClient.builder().target(gateway.target()).apiKeyFile(apiKeyFile).allowKeyOverPlaintext()
                 .defaultDeadline(Duration.ofMinutes(2)).build();
-        routerChannel = Grpc.newChannelBuilder(router.target(), InsecureChannelCredentials.create()).build();
+        routerChannel = Grpc.newChannelBuilder(routerInternal, InsecureChannelCredentials.create()).build();
     }
 
     /** A controller planning every second once the window holds 150 tokens; any gain is worth applying here. */
     private void startController(double memoryBudget) throws IOException {
         controllerHttpPort = freePort();
         controller = cluster.launchController(new LocalCluster.Controller(freePort(), controllerHttpPort,
-                Duration.ofSeconds(1), 150, 0.01, memoryBudget, 4.0, false), router.target());
+                Duration.ofSeconds(1), 150, 0.01, memoryBudget, 4.0, false), routerInternal);
         processes.add(controller);
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
         if (controllerChannel != null) {

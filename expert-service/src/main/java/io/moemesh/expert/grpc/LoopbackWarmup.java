@@ -3,6 +3,7 @@ package io.moemesh.expert.grpc;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.moemesh.expert.unit.UnitId;
 import io.moemesh.proto.codec.WireTensors;
@@ -13,6 +14,7 @@ import io.moemesh.proto.internal.v1.TokenRoute;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,20 +41,37 @@ public final class LoopbackWarmup {
     private LoopbackWarmup() {
     }
 
-    /** Calls {@code 127.0.0.1:port} until {@code budget} is spent; returns how many calls succeeded. */
+    /** Calls {@code 127.0.0.1:port} in plaintext until {@code budget} is spent; returns how many calls succeeded. */
     public static int run(int port, List<UnitId> units, int hiddenSize, Duration budget) {
-        return run(port, units, hiddenSize, budget, Integer.MAX_VALUE);
+        return run(plaintext(port), port, units, hiddenSize, budget, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Calls the server on {@code port} through channels from {@code channel} (the service's own TLS
+     * and internal token: it is a caller like any other) until {@code budget} is spent.
+     */
+    public static int run(Supplier<ManagedChannelBuilder<?>> channel, int port, List<UnitId> units, int hiddenSize,
+            Duration budget) {
+        return run(channel, port, units, hiddenSize, budget, Integer.MAX_VALUE);
     }
 
     /** As {@link #run(int, List, int, Duration)}, stopping after {@code calls} calls at most. */
     static int run(int port, List<UnitId> units, int hiddenSize, Duration budget, int calls) {
+        return run(plaintext(port), port, units, hiddenSize, budget, calls);
+    }
+
+    private static Supplier<ManagedChannelBuilder<?>> plaintext(int port) {
+        return () -> Grpc.newChannelBuilder("127.0.0.1:" + port, InsecureChannelCredentials.create());
+    }
+
+    private static int run(Supplier<ManagedChannelBuilder<?>> channelBuilder, int port, List<UnitId> units,
+            int hiddenSize, Duration budget, int calls) {
         if (calls <= 0 || budget.isZero() || budget.isNegative() || units.isEmpty() || port <= 0) {
             return 0;
         }
         long start = System.nanoTime();
         long deadline = start + budget.toNanos();
-        ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + port, InsecureChannelCredentials.create())
-                .directExecutor().build();
+        ManagedChannel channel = channelBuilder.get().directExecutor().build();
         int done = 0;
         try {
             ExpertGrpc.ExpertBlockingStub stub = ExpertGrpc.newBlockingStub(channel);

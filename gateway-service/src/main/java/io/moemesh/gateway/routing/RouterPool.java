@@ -1,10 +1,10 @@
 package io.moemesh.gateway.routing;
 
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * The routers this gateway forwards to. Picks the one with the fewest calls in flight; among equals
@@ -23,13 +23,12 @@ public final class RouterPool implements AutoCloseable {
     }
 
     /**
-     * One plaintext channel per {@code host:port}: routers sit inside the deployment, reachable only
-     * from gateways (NetworkPolicy); TLS terminates at the gateway's public port.
+     * One channel per router {@code host:port}, made by {@code channels}: the gateway calls routers
+     * as an internal client (service-support's InternalChannelFactory: TLS verified against
+     * {@code moemesh.tls.ca-file} when set, the internal token when configured).
      */
-    public static RouterPool connect(List<String> targets) {
-        return new RouterPool(targets.stream()
-                .map(target -> new RouterClient(target,
-                        Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build()))
+    public static RouterPool connect(List<String> targets, Function<String, ManagedChannel> channels) {
+        return new RouterPool(targets.stream().map(target -> new RouterClient(target, channels.apply(target)))
                 .toList());
     }
 

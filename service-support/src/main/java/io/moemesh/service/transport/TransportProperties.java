@@ -1,0 +1,79 @@
+package io.moemesh.service.transport;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * {@code moemesh.transport.*}: where every gRPC server of a service listens and the HTTP/2 limits
+ * that keep one client from holding its resources (issue 16, items 2 and 5).
+ *
+ * @param bindAddress                    address every gRPC server binds ({@code 0.0.0.0} = all interfaces;
+ *                                       Spring's {@code server.address} follows it unless set)
+ * @param maxInboundMessageSize          largest inbound message; unset = the service's own default, sized
+ *                                       from what it legitimately receives
+ * @param maxConcurrentCallsPerConnection HTTP/2 concurrent streams one connection may open
+ * @param maxConnectionIdle              a connection without calls this long is closed (GOAWAY)
+ * @param maxConnectionAge               connections older than this are closed gracefully (0 = never); the
+ *                                       grace is the service's drain timeout
+ * @param permitKeepAliveTime            clients pinging more often are sent ENHANCE_YOUR_CALM and closed
+ * @param maxRstFramesPerWindow          HTTP/2 rapid-reset guard: RST_STREAM frames a connection may send per
+ *                                       {@code rstWindow} before it is closed (0 = off)
+ * @param rstWindow                      the window of that count, whole seconds
+ * @param healthPort                     a plaintext port serving only {@code grpc.health.v1} (unset = none): for
+ *                                       probes that cannot speak TLS (Kubernetes' grpc probes) when the service's
+ *                                       servers do
+ */
+@ConfigurationProperties("moemesh.transport")
+public record TransportProperties(
+        @DefaultValue("0.0.0.0") String bindAddress,
+        DataSize maxInboundMessageSize,
+        @DefaultValue("128") int maxConcurrentCallsPerConnection,
+        @DefaultValue("15m") Duration maxConnectionIdle,
+        @DefaultValue("0") Duration maxConnectionAge,
+        @DefaultValue("20s") Duration permitKeepAliveTime,
+        @DefaultValue("200") int maxRstFramesPerWindow,
+        @DefaultValue("10s") Duration rstWindow,
+        Integer healthPort) {
+
+    public TransportProperties {
+        if (bindAddress == null || bindAddress.isBlank()) {
+            throw new IllegalArgumentException("moemesh.transport.bind-address must name an address, e.g. 127.0.0.1"
+                    + " or 0.0.0.0");
+        }
+        bindAddress = bindAddress.strip();
+        if (maxInboundMessageSize != null
+                && (maxInboundMessageSize.toBytes() < 1 || maxInboundMessageSize.toBytes() > Integer.MAX_VALUE)) {
+            throw new IllegalArgumentException("moemesh.transport.max-inbound-message-size must be between 1B and 2GB,"
+                    + " got " + maxInboundMessageSize);
+        }
+        if (maxConcurrentCallsPerConnection < 1) {
+            throw new IllegalArgumentException("moemesh.transport.max-concurrent-calls-per-connection must be >= 1, got "
+                    + maxConcurrentCallsPerConnection);
+        }
+        if (!maxConnectionIdle.isPositive() || maxConnectionAge.isNegative() || !permitKeepAliveTime.isPositive()) {
+            throw new IllegalArgumentException("moemesh.transport.max-connection-idle and permit-keep-alive-time must be"
+                    + " positive and max-connection-age not negative, got " + maxConnectionIdle + ", "
+                    + permitKeepAliveTime + " and " + maxConnectionAge);
+        }
+        if (healthPort != null && (healthPort < 0 || healthPort > 65535)) {
+            throw new IllegalArgumentException("moemesh.transport.health-port must be 0..65535, got " + healthPort);
+        }
+        if (maxRstFramesPerWindow < 0 || rstWindow.toSeconds() < 1) {
+            throw new IllegalArgumentException("moemesh.transport.max-rst-frames-per-window must be >= 0 and rst-window"
+                    + " at least 1s, got " + maxRstFramesPerWindow + " and " + rstWindow);
+        }
+    }
+
+    /** Defaults everywhere, bound to {@code bindAddress}: for tests and tools outside Spring. */
+    public static TransportProperties defaults(String bindAddress) {
+        return new TransportProperties(bindAddress, null, 128, Duration.ofMinutes(15), Duration.ZERO,
+                Duration.ofSeconds(20), 200, Duration.ofSeconds(10), null);
+    }
+
+    /** The configured inbound limit, else {@code serviceDefault}. */
+    public int maxInboundMessageBytes(int serviceDefault) {
+        return maxInboundMessageSize == null ? serviceDefault : (int) maxInboundMessageSize.toBytes();
+    }
+}
