@@ -75,11 +75,15 @@ class ClientFailuresE2E {
         GenericContainer<?> low = mesh.expert("experts-0-3", "0,1,2,3");
         GenericContainer<?> high = mesh.expert("experts-4-7", "4,5,6,7");
         mesh.start(low, high);
-        router = mesh.router("router", List.of("experts-0-3", "experts-4-7"));
+        // the test is one caller sending 100 streams at once: its per-caller limits (the gateway's 16
+        // concurrent requests, the router's 32-request queue share) are raised to the whole queue
+        router = mesh.router("router", List.of("experts-0-3", "experts-4-7"),
+                "--moemesh.router.max-queued-per-caller=256");
         router.addExposedPort(ROUTER_HTTP);
         GenericContainer<?> gateway = mesh.gateway("gateway", "router", "--moemesh.gateway.allow-unauthenticated=true",
                 "--moemesh.gateway.rate-limit.limit-for-period=100000",
-                "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
+                "--moemesh.gateway.caller-limits.tokens-per-minute=100000000",
+                "--moemesh.gateway.caller-limits.max-concurrent-requests=256");
         mesh.start(router, gateway);
         access = GatewayAccess.of(gateway, null); // the gateway runs without keys
         gatewayTarget = access.target();

@@ -71,6 +71,7 @@ class ShippedModelE2E {
     private static final List<String> SAMPLED = PROMPTS.subList(0, 2);
     private static final int MAX_TOKENS = 24;
 
+    private MeshSecrets secrets;
     private Mesh mesh;
     private GenericContainer<?> router;
     private GenericContainer<?> gateway;
@@ -83,20 +84,20 @@ class ShippedModelE2E {
     @BeforeAll
     void startMesh() {
         expected = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
-        mesh = new Mesh("shipped-model", MODEL);
+        // deployed as the chart deploys it: internal token, the gateway's keys from a file, TLS to the gateway
+        secrets = MeshSecrets.create(List.of(KEY));
+        mesh = new Mesh("shipped-model", MODEL, secrets);
         List<String> aliases = IntStream.range(0, EXPERTS).mapToObj(e -> "expert-" + e).toList();
         mesh.start(aliases.stream().map(a -> mesh.expert(a, a.substring("expert-".length()))).toList());
         router = mesh.router("router", aliases);
         // rate and token limits raised so that the load streams never meet them; a second gateway below keeps
         // the default rate
-        gateway = mesh.gateway("gateway", "router", "--moemesh.gateway.api-keys=" + KEY,
-                "--moemesh.gateway.rate-limit.limit-for-period=100000",
+        gateway = mesh.gateway("gateway", "router", "--moemesh.gateway.rate-limit.limit-for-period=100000",
                 "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
         mesh.start(router, gateway);
-        access = GatewayAccess.of(gateway, KEY);
+        access = GatewayAccess.of(gateway, KEY).withTls(secrets.caFile());
         client = access.client().defaultDeadline(Duration.ofMinutes(2)).build();
-        routerChannel = Grpc.newChannelBuilder(Mesh.internalTarget(router), InsecureChannelCredentials.create())
-                .build();
+        routerChannel = mesh.internalChannel(Mesh.internalTarget(router));
         gatewayChannel = access.channel();
     }
 
@@ -210,7 +211,7 @@ class ShippedModelE2E {
                 "--moemesh.gateway.api-keys=" + BURST_KEY,
                 "--moemesh.gateway.caller-limits.max-concurrent-requests=100");
         mesh.start(strict);
-        GatewayAccess strictAccess = GatewayAccess.of(strict, BURST_KEY);
+        GatewayAccess strictAccess = GatewayAccess.of(strict, BURST_KEY).withTls(secrets.caFile());
         ManagedChannel channel = strictAccess.channel();
         GenerateRequest tiny = GenerateRequest.newBuilder().setPrompt("Hello")
                 .setSampling(io.moemesh.proto.v1.SamplingParams.newBuilder().setMaxTokens(1)).build();
@@ -250,8 +251,7 @@ class ShippedModelE2E {
                         "--moemesh.controller.initial-delay=0s", "--moemesh.controller.interval=1s",
                         "--moemesh.controller.min-window-tokens=800");
                 mesh.start(controller);
-                controllerChannel[0] = Grpc.newChannelBuilder(Mesh.target(controller),
-                        InsecureChannelCredentials.create()).build();
+                controllerChannel[0] = mesh.internalChannel(Mesh.target(controller));
             }, () -> status.get().getPlansApplied() >= 1, 2, Duration.ofMinutes(4));
 
             assertThat(outcome.problems()).isEmpty();
@@ -276,6 +276,40 @@ class ShippedModelE2E {
                 controllerChannel[0].shutdownNow();
             }
         }
+    }
+
+    @Test
+    @Order(6)
+    void callersWithoutTlsOrTheInternalTokenAreRefusedAtEveryPort() {
+        GenerateRequest hello = GenerateRequest.newBuilder().setPrompt("Hello")
+                .setSampling(io.moemesh.proto.v1.SamplingParams.newBuilder().setMaxTokens(2)).build();
+        // the gateway's public port speaks TLS only: a plaintext client, even with a valid key, gets no answer
+        ManagedChannel plaintext = Grpc.newChannelBuilder(access.target(), InsecureChannelCredentials.create()).build();
+        ManagedChannel routerPublic = Grpc.newChannelBuilder(Mesh.target(router), InsecureChannelCredentials.create())
+                .build();
+        ManagedChannel expert = Grpc.newChannelBuilder(Mesh.target(mesh.container("expert-0")),
+                InsecureChannelCredentials.create()).build();
+        try {
+            Status overPlaintext = statusOf(plaintext,
+                    io.moemesh.client.ApiKeyCredentials.of(KEY).allowingPlaintextToAnyHost(), hello);
+            assertThat(overPlaintext.getCode()).as(overPlaintext.toString()).isEqualTo(Status.Code.UNAVAILABLE);
+            // the router and the experts answer only callers with the internal token
+            Status router = statusOf(routerPublic, null, hello);
+            assertThat(router.getCode()).as(router.toString()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThatThrownBy(() -> io.moemesh.proto.internal.v1.ExpertGrpc.newBlockingStub(expert)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .releaseRetiredUnits(io.moemesh.proto.internal.v1.ReleaseRetiredUnitsRequest.getDefaultInstance()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+        } finally {
+            plaintext.shutdownNow();
+            routerPublic.shutdownNow();
+            expert.shutdownNow();
+        }
+        // and the mesh still serves its callers exactly
+        GenerationResult r = client.generate(GenerateOptions.builder().prompt(PROMPTS.getFirst()).maxTokens(MAX_TOKENS)
+                .ignoreEos(true).build());
+        assertThat(r.tokenIds()).isEqualTo(expected.get(PROMPTS.getFirst()));
     }
 
     /** Sends per token per layer the router made for one exact pass over the prompts. */

@@ -28,6 +28,8 @@ public final class LocalCluster {
 
     /** Where every local process listens: loopback only. */
     public static final String BIND_ADDRESS = "127.0.0.1";
+    /** The router's queue size (moemesh.router.max-queued-requests default): one local caller may fill it. */
+    static final int LOCAL_QUEUE_SHARE = 256;
 
     /**
      * Ports and sizes of a local cluster: replica r of expert e listens on
@@ -212,10 +214,16 @@ public final class LocalCluster {
                 ports.http() != Layout.NO_HTTP);
     }
 
+    /**
+     * Local mode has one user and one key, so the gateway's calls all come as one caller: the
+     * router's per-caller share of its admission queue is raised to the whole queue (256), as the
+     * gateway's per-key limits are.
+     */
     static List<String> routerArguments(Path model, RouterPorts ports, List<String> experts) {
         List<String> args = new ArrayList<>(List.of("--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(),
                 "--moemesh.router.grpc-port=" + ports.grpc(), "--moemesh.router.internal-grpc-port=" + ports.internal(),
-                "--moemesh.router.experts=" + String.join(",", experts)));
+                "--moemesh.router.experts=" + String.join(",", experts),
+                "--moemesh.router.max-queued-per-caller=" + LOCAL_QUEUE_SHARE));
         if (ports.http() != Layout.NO_HTTP) {
             args.add("--server.port=" + ports.http());
         }
