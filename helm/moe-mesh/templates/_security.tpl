@@ -29,6 +29,15 @@ the files, so rotating keys, tokens and certificates needs no rollout.
 {{- if include "moe-mesh.identitySecret" . }}true{{ end }}
 {{- end }}
 
+{{/*
+The name the experts' certificate carries (the rendered expert Certificate adds it), which routers
+and the placement controller verify when they call an expert: they reach experts at pod IPs
+(EndpointSlices), and no certificate names a pod's address.
+*/}}
+{{- define "moe-mesh.expertServerName" -}}
+{{- default (printf "%s.%s.svc" (include "moe-mesh.componentName" (dict "root" . "role" "expert")) .Release.Namespace) .Values.security.mtls.expertServerName }}
+{{- end }}
+
 {{/* The DNS name routers and experts accept on their mutating RPCs (the controller's certificate). */}}
 {{- define "moe-mesh.controllerIdentity" -}}
 {{- default (include "moe-mesh.componentName" (dict "root" . "role" "controller")) .Values.security.mtls.controllerIdentity }}
@@ -57,6 +66,12 @@ the files, so rotating keys, tokens and certificates needs no rollout.
 {{- if or (eq .role "router") (eq .role "expert") }}
 - --moemesh.auth.mutating-peers={{ include "moe-mesh.controllerIdentity" $root }}
 {{- end }}
+{{- if or (eq .role "router") (eq .role "controller") }}
+- --moemesh.tls.expert-server-name={{ include "moe-mesh.expertServerName" $root }}
+{{- end }}
+{{- end }}
+{{- if include "moe-mesh.tlsOn" . }}
+- --moemesh.transport.health-port={{ $sec.healthPort }}
 {{- end }}
 {{- if $sec.internalToken.existingSecret }}
 - --moemesh.auth.internal-token-file={{ include "moe-mesh.tokenFile" . }}
@@ -119,30 +134,20 @@ the files, so rotating keys, tokens and certificates needs no rollout.
 {{- end }}
 
 {{/*
-Probes. Kubelet's gRPC probes speak plaintext only, so a component whose gRPC servers speak TLS
-is probed on its actuator's /actuator/health instead (its web must be on; moe-mesh.validateSecurity).
-Args: root, role, grpcPort, web.
+Probes: kubelet's gRPC probes against grpc.health.v1. They speak plaintext only, so a component
+whose gRPC servers speak TLS runs a plaintext health-only server on security.healthPort
+(moemesh.transport.health-port) and is probed there. Args: root, role, grpcPort.
 */}}
 {{- define "moe-mesh.probes" -}}
+{{- include "moe-mesh.grpcProbes" (ternary .root.Values.security.healthPort .grpcPort (eq (include "moe-mesh.tlsOn" .) "true")) }}
+{{- end }}
+
+{{/* The container port of the plaintext health server, when the component speaks TLS. Args: root, role. */}}
+{{- define "moe-mesh.healthContainerPort" -}}
 {{- if include "moe-mesh.tlsOn" . }}
-{{- $get := dict "httpGet" (dict "path" "/actuator/health" "port" "http") }}
-startupProbe:
-  {{- toYaml $get | nindent 2 }}
-  periodSeconds: 5
-  timeoutSeconds: 3
-  failureThreshold: 60
-readinessProbe:
-  {{- toYaml $get | nindent 2 }}
-  periodSeconds: 5
-  timeoutSeconds: 3
-  failureThreshold: 2
-livenessProbe:
-  {{- toYaml $get | nindent 2 }}
-  periodSeconds: 10
-  timeoutSeconds: 5
-  failureThreshold: 3
-{{- else }}
-{{- include "moe-mesh.grpcProbes" .grpcPort }}
+- name: grpc-health
+  containerPort: {{ .root.Values.security.healthPort }}
+  protocol: TCP
 {{- end }}
 {{- end }}
 
@@ -158,10 +163,14 @@ livenessProbe:
 {{- if and .Values.gateway.tls.certManager.issuerRef (not .Values.gateway.tls.secretName) }}
 {{- fail "gateway.tls.certManager.issuerRef is set but gateway.tls.secretName is empty: name the Secret the Certificate should write (and the gateway read)" }}
 {{- end }}
-{{- $webs := dict "gateway" .Values.gateway.web "router" .Values.router.web "expert" .Values.experts.web "controller" .Values.placementController.web }}
+{{- $components := dict "gateway" .Values.gateway "router" .Values.router "expert" .Values.experts "controller" .Values.placementController }}
 {{- range $role := list "gateway" "router" "expert" "controller" }}
-{{- if and (include "moe-mesh.tlsOn" (dict "root" $ "role" $role)) (not (index $webs $role).enabled) }}
-{{- fail (printf "%s speaks TLS (gateway.tls or security.mtls) but its web (actuator) is off: Kubernetes' gRPC probes cannot speak TLS, so the chart probes /actuator/health; turn the %s web on" $role $role) }}
+{{- $c := index $components $role }}
+{{- $ports := list $c.grpcPort (ternary $c.web.port 0 $c.web.enabled) ($c.internalGrpcPort | default 0) }}
+{{- range $port := $ports }}
+{{- if and (include "moe-mesh.tlsOn" (dict "root" $ "role" $role)) (eq (int $port) (int $sec.healthPort)) }}
+{{- fail (printf "security.healthPort (%v) is also a port of the %s: the plaintext health server of a TLS component needs a port of its own" $sec.healthPort $role) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- if and (eq (int .Values.router.grpcPort) (int .Values.router.internalGrpcPort)) }}

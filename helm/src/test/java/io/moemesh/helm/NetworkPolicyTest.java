@@ -178,6 +178,25 @@ class NetworkPolicyTest {
         });
     }
 
+    /**
+     * Kubelet probes come from the node, which NetworkPolicy does not restrict toward its own pods
+     * (the existing gRPC probes pass policies that admit only mesh peers): the plaintext health
+     * port of a TLS component needs no rule, and gets none, so no pod can reach it.
+     */
+    @Test
+    void thePlaintextHealthPortOfTlsComponentsIsOpenedToNoPeer() {
+        PolicyCheck mtls = new PolicyCheck(Chart.withDefaults().set("security.mtls.enabled", true).render()
+                .all(V1NetworkPolicy.class));
+
+        for (String role : ROLES) {
+            for (String caller : ROLES) {
+                assertThat(mtls.ingressAllowed(pod(caller), pod(role), 50059)).as(caller + " -> " + role).isFalse();
+            }
+            assertThat(mtls.ingressAllowed(STRANGER, pod(role), 50059)).as(role).isFalse();
+        }
+        assertThat(mtls.ingressAllowed(pod("router"), pod("expert"), 50061)).as("the TLS port itself").isTrue();
+    }
+
     @Test
     void noPoliciesWhenTurnedOff() {
         assertThat(Chart.withDefaults().set("networkPolicy.enabled", false).render().all(V1NetworkPolicy.class)).isEmpty();

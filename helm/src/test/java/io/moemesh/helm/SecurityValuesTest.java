@@ -22,6 +22,8 @@ class SecurityValuesTest {
 
     private static final List<String> INTERNAL = List.of("router", "expert", "controller");
     private static final List<String> ALL = List.of("gateway", "router", "expert", "controller");
+    /** The default name of the experts' certificate: the name their shared objects carry, as a Service's DNS name. */
+    private static final String EXPERT_SERVER_NAME = Chart.RELEASE + "-expert." + Chart.NAMESPACE + ".svc";
 
     @Test
     void refusesToRenderTheBareDefaults() {
@@ -100,7 +102,7 @@ class SecurityValuesTest {
     }
 
     @Test
-    void gatewayTlsComesFromTheCertificateSecretAndIsProbedOverHttp() {
+    void gatewayTlsComesFromTheCertificateSecretAndIsProbedOnThePlaintextHealthPort() {
         V1Deployment gateway = Chart.withDefaults().set("gateway.tls.secretName", "gateway-cert").render()
                 .deployments("gateway").getFirst();
         V1Container container = mainContainer(gateway);
@@ -112,11 +114,54 @@ class SecurityValuesTest {
         // no mTLS: routers speak plaintext, so no CA toward them and no client-auth on the public port
         assertThat(container.getArgs()).noneMatch(a -> a.startsWith("--moemesh.tls.ca-file="))
                 .noneMatch(a -> a.startsWith("--moemesh.tls.client-auth="));
-        // kubelet's gRPC probes cannot speak TLS
-        assertThat(container.getReadinessProbe().getGrpc()).isNull();
-        assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health");
-        assertThat(mainContainer(Chart.withDefaults().render().deployments("gateway").getFirst())
-                .getReadinessProbe().getGrpc().getPort()).isEqualTo(50051);
+        assertProbedOnTheHealthPort(container, 50059);
+    }
+
+    @Test
+    void withoutTlsTheGrpcPortItselfIsProbedAndNoHealthServerRuns() {
+        Manifests plain = Chart.withDefaults().render();
+
+        for (String role : ALL) {
+            V1Container c = container(plain, role);
+            assertThat(c.getArgs()).as(role).noneMatch(a -> a.startsWith("--moemesh.transport.health-port="));
+            assertThat(c.getPorts()).as(role).noneMatch(p -> p.getName().equals("grpc-health"));
+        }
+        assertThat(container(plain, "gateway").getReadinessProbe().getGrpc().getPort()).isEqualTo(50051);
+        assertThat(container(plain, "router").getLivenessProbe().getGrpc().getPort()).isEqualTo(50052);
+        assertThat(container(plain, "expert").getStartupProbe().getGrpc().getPort()).isEqualTo(50061);
+    }
+
+    /** kubelet's gRPC probes speak plaintext only: under mTLS every component is probed on its health-only port. */
+    @Test
+    void mtlsComponentsAreProbedOnTheirHealthPortEvenWithTheirActuatorOff() {
+        Manifests mtls = Chart.withDefaults().set("security.mtls.enabled", true).set("security.healthPort", 50070)
+                .set("experts.web.enabled", false).set("router.web.enabled", false).render();
+
+        for (String role : ALL) {
+            assertProbedOnTheHealthPort(container(mtls, role), 50070);
+        }
+    }
+
+    @Test
+    void refusesAHealthPortThatIsAlsoAnotherPortOfATlsComponent() {
+        assertThat(Chart.withDefaults().set("security.mtls.enabled", true).set("security.healthPort", 50056).refusal())
+                .contains("security.healthPort (50056) is also a port of the router");
+        assertThat(Chart.withDefaults().set("gateway.tls.secretName", "gateway-cert").set("security.healthPort", 8051)
+                .refusal()).contains("is also a port of the gateway");
+        // the same port is fine where nothing speaks TLS: no health server runs
+        assertThat(Chart.withDefaults().set("security.healthPort", 50056).render().deployments("router")).hasSize(1);
+    }
+
+    private static void assertProbedOnTheHealthPort(V1Container c, int healthPort) {
+        assertThat(arg(c, "moemesh.transport.health-port")).as(c.getName()).isEqualTo(String.valueOf(healthPort));
+        assertThat(c.getPorts()).as(c.getName()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo("grpc-health");
+            assertThat(p.getContainerPort()).isEqualTo(healthPort);
+        });
+        for (var probe : List.of(c.getStartupProbe(), c.getReadinessProbe(), c.getLivenessProbe())) {
+            assertThat(probe.getHttpGet()).as(c.getName()).isNull();
+            assertThat(probe.getGrpc().getPort()).as(c.getName()).isEqualTo(healthPort);
+        }
     }
 
     @Test
@@ -164,6 +209,11 @@ class SecurityValuesTest {
         assertThat(arg(container(mtls, "router"), "moemesh.auth.mutating-peers")).isEqualTo(Chart.RELEASE + "-placement-controller");
         assertThat(arg(container(mtls, "expert"), "moemesh.auth.mutating-peers")).isEqualTo(Chart.RELEASE + "-placement-controller");
         assertThat(container(mtls, "controller").getArgs()).noneMatch(a -> a.startsWith("--moemesh.auth.mutating-peers="));
+        // routers and the controller reach experts at pod IPs: they verify the name the experts' certificate carries
+        assertThat(arg(container(mtls, "router"), "moemesh.tls.expert-server-name")).isEqualTo(EXPERT_SERVER_NAME);
+        assertThat(arg(container(mtls, "controller"), "moemesh.tls.expert-server-name")).isEqualTo(EXPERT_SERVER_NAME);
+        assertThat(container(mtls, "gateway").getArgs()).noneMatch(a -> a.contains("expert-server-name"));
+        assertThat(container(mtls, "expert").getArgs()).noneMatch(a -> a.contains("expert-server-name"));
         // the gateway presents its certificate to the routers and verifies them, but its public port asks for none
         V1Container gateway = container(mtls, "gateway");
         assertThat(arg(gateway, "moemesh.tls.ca-file")).endsWith("/ca.crt");
@@ -192,7 +242,8 @@ class SecurityValuesTest {
         var experts = certificates.stream().filter(c -> c.getMetadata().getName().contains("expert"))
                 .findFirst().orElseThrow().getRaw().getAsJsonObject("spec");
         assertThat(experts.getAsJsonArray("dnsNames").asList()).extracting(e -> e.getAsString())
-                .contains(Manifests.expertName(0), Manifests.expertName(15) + ".moe.svc");
+                .contains(Manifests.expertName(0), Manifests.expertName(15) + ".moe.svc", EXPERT_SERVER_NAME)
+                .contains(arg(container(mtls, "router"), "moemesh.tls.expert-server-name"));
     }
 
     @Test
@@ -225,13 +276,10 @@ class SecurityValuesTest {
 
         assertThat(volume(mtls.deployments("router").getFirst(), "tls").getSecret().getSecretName()).isEqualTo("router-cert");
         assertThat(arg(container(mtls, "expert"), "moemesh.auth.mutating-peers")).isEqualTo("placement.mesh.internal");
+        assertThat(arg(container(Chart.withDefaults().set("security.mtls.enabled", true)
+                .set("security.mtls.expertServerName", "experts.mesh.internal").render(), "router"),
+                "moemesh.tls.expert-server-name")).isEqualTo("experts.mesh.internal");
         assertThat(mtls.custom("Certificate")).isEmpty();
-    }
-
-    @Test
-    void refusesTlsOnAComponentWhoseActuatorIsOff() {
-        assertThat(Chart.withDefaults().set("security.mtls.enabled", true).set("experts.web.enabled", false).refusal())
-                .contains("expert speaks TLS").contains("turn the expert web on");
     }
 
     @Test

@@ -27,15 +27,11 @@ class ServiceArgumentsTest {
             "controller", PropertyNames.of("placement-controller", "io/moemesh/placement/ControllerProperties.java"));
     /** Spring Boot's own, beside the moemesh.* ones. */
     private static final List<String> SPRING_PROPERTIES = List.of("server.port", "spring.main.web-application-type");
-    /**
-     * Settings of issue 16's configuration contract (docs/security.md) that the chart passes but
-     * whose records are written on another branch: the shared moemesh.transport/tls/auth ones (bound
-     * in service-support) and the router's internal port. Once those records are merged, read them
-     * with PropertyNames instead and drop this list.
-     */
-    private static final List<String> CONTRACT_PREFIXES = List.of("moemesh.transport.", "moemesh.tls.", "moemesh.auth.");
-    private static final Map<String, List<String>> CONTRACT_PROPERTIES = Map.of(
-            "router", List.of("moemesh.router.internal-grpc-port"));
+    /** service-support's records, bound by every service: moemesh.transport.*, moemesh.tls.*, moemesh.auth.*. */
+    private static final List<PropertyNames> SHARED = List.of(
+            PropertyNames.of("service-support", "io/moemesh/service/transport/TransportProperties.java"),
+            PropertyNames.of("service-support", "io/moemesh/service/transport/TlsProperties.java"),
+            PropertyNames.of("service-support", "io/moemesh/service/transport/AuthProperties.java"));
 
     private static final PropertyNames LEADER_ELECTION = PropertyNames.of("placement-controller",
             "io/moemesh/placement/leadership/LeaderElectionProperties.java");
@@ -54,12 +50,28 @@ class ServiceArgumentsTest {
         assertThat(RECORDS.get("gateway").binds("moemesh.gateway.rate-limit.limit-for-period")).isTrue();
         assertThat(RECORDS.get("gateway").names()).contains("api-keys-file", "allow-unauthenticated", "limit-share");
         assertThat(RECORDS.get("router").binds("moemesh.router.model-directory")).isFalse();
+        assertThat(RECORDS.get("router").names()).contains("internal-grpc-port");
+        assertThat(SHARED).extracting(PropertyNames::prefix)
+                .containsExactly("moemesh.transport", "moemesh.tls", "moemesh.auth");
+        assertThat(SHARED.get(0).names()).contains("bind-address", "health-port", "max-rst-frames-per-window");
+        assertThat(SHARED.get(1).names()).contains("cert-file", "ca-file", "client-auth", "expert-server-name");
+        assertThat(SHARED.get(2).names()).contains("internal-token-file", "allow-unauthenticated", "mutating-peers");
+        assertThat(SHARED).noneMatch(shared -> shared.binds("moemesh.tls.server-name"));
     }
 
     @Test
     void everyServiceArgumentIsAPropertyTheServiceBinds() {
         Manifests everything = Chart.withDefaults().set("security.mtls.enabled", true)
-                .set("transport.maxConcurrentCallsPerConnection", 64).render();
+                .set("gateway.tls.secretName", "gateway-cert").values("""
+                        transport:
+                          maxInboundMessageSize: 2097152
+                          maxConcurrentCallsPerConnection: 64
+                          maxConnectionIdle: 5m
+                          maxConnectionAge: 1h
+                          permitKeepAliveTime: 30s
+                          maxRstFramesPerWindow: 100
+                          rstWindow: 20s
+                        """).render();
         for (var role : RECORDS.entrySet()) {
             for (V1Deployment d : everything.deployments(role.getKey())) {
                 List<String> properties = mainContainer(d).getArgs().stream()
@@ -69,8 +81,7 @@ class ServiceArgumentsTest {
                         .allMatch(p -> role.getValue().binds(p) || SPRING_PROPERTIES.contains(p)
                                 || role.getKey().equals("router") && RECORDS.get("router-kubernetes").binds(p)
                                 || role.getKey().equals("controller") && LEADER_ELECTION.binds(p)
-                                || CONTRACT_PREFIXES.stream().anyMatch(p::startsWith)
-                                || CONTRACT_PROPERTIES.getOrDefault(role.getKey(), List.of()).contains(p));
+                                || SHARED.stream().anyMatch(shared -> shared.binds(p)));
             }
         }
     }

@@ -46,7 +46,7 @@ class ControllerConfiguration {
 
     @Bean(destroyMethod = "close")
     ExpertClient expertClient(ControllerProperties properties, InternalChannelFactory channels) {
-        return new ExpertClient(target -> channels.builder(target).build(), properties.callTimeout());
+        return new ExpertClient(target -> channels.expertBuilder(target).build(), properties.callTimeout());
     }
 
     /**

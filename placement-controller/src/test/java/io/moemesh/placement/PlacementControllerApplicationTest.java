@@ -3,14 +3,26 @@ package io.moemesh.placement;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpc.Grpc;
+import io.grpc.Server;
+import io.grpc.TlsServerCredentials;
+import io.grpc.stub.StreamObserver;
+import io.moemesh.placement.grpc.ExpertClient;
+import io.moemesh.proto.internal.v1.DescribeRequest;
+import io.moemesh.proto.internal.v1.DescribeResponse;
+import io.moemesh.proto.internal.v1.ExpertGrpc;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.testing.TestPki;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
-/** The controller application's start-up: where it binds and when it refuses to start. */
+/** The controller application's start-up: where it binds, when it refuses to start, how it calls experts. */
 class PlacementControllerApplicationTest {
 
     private static final String[] BASE = {"--moemesh.controller.routers=127.0.0.1:1",
@@ -40,6 +52,33 @@ class PlacementControllerApplicationTest {
                 .rootCause().hasMessageContainingAll("placement-controller refuses to start",
                         "moemesh.auth.internal-token-file", "moemesh.tls.client-auth=require",
                         "moemesh.auth.allow-unauthenticated=true");
+    }
+
+    /** Experts are called at the addresses routers report (pod IPs): their certificate names only expert.moe.svc. */
+    @Test
+    void callsExpertsByAddressVerifyingTheExpertServerName(@TempDir Path dir) throws Exception {
+        TestPki pki = TestPki.create(dir);
+        TestPki.Issued cert = pki.issue("expert", "expert.moe.svc");
+        Server expert = Grpc.newServerBuilderForPort(0, TlsServerCredentials.create(cert.certFile().toFile(),
+                cert.keyFile().toFile())).addService(new DescribingExpert()).build().start();
+        String target = "127.0.0.1:" + expert.getPort();
+        try (ConfigurableApplicationContext context = SpringApplication.run(PlacementControllerApplication.class,
+                with("--moemesh.auth.allow-unauthenticated=true", "--moemesh.tls.ca-file=" + pki.caCertFile(),
+                        "--moemesh.tls.expert-server-name=expert.moe.svc"))) {
+
+            assertThat(context.getBean(ExpertClient.class).describe(target).hiddenSize()).isEqualTo(192);
+        } finally {
+            expert.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static final class DescribingExpert extends ExpertGrpc.ExpertImplBase {
+
+        @Override
+        public void describe(DescribeRequest request, StreamObserver<DescribeResponse> response) {
+            response.onNext(DescribeResponse.newBuilder().setModel("tiny-random").setHiddenSize(192).build());
+            response.onCompleted();
+        }
     }
 
     private static String[] with(String... more) {

@@ -106,7 +106,7 @@ class RouterConfiguration {
                 ? properties.experts().stream().map(t -> new ExpertEndpoint(t, t)).toList() : List.of();
         return RemoteExperts.connect(endpoints,
                 // responses only complete a future the step thread waits on: no executor hop needed
-                e -> channels.builder(e.target()).directExecutor()
+                e -> channels.expertBuilder(e.target()).directExecutor()
                         .maxInboundMessageSize(properties.maxExpertResponseBytes(config)).build(),
                 config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch());
     }
@@ -179,11 +179,14 @@ class RouterConfiguration {
     GrpcServerLifecycle grpcServer(RouterProperties properties, AdmissionProperties admission, ModelConfig config,
             DenseTransformer dense, TextTokenizer tokenizer, BatchScheduler scheduler, GrpcServerFactory servers) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
+        // the server's token/certificate interceptors run before the service's CallerInterceptor,
+        // which believes moemesh-caller only from callers they authenticated
         GrpcServerLifecycle server = new GrpcServerLifecycle("router",
                 servers.internalServer("router", properties.grpcPort(), PUBLIC_MAX_INBOUND_BYTES,
                         properties.drainTimeout(), Set.of()),
                 List.of(ServerInterceptors.intercept(new RouterGrpcService(modelName, config, dense.topK(), tokenizer,
-                        scheduler, properties.maxStreamBacklog(), admission.requestLimits()), new CallerInterceptor())),
+                        scheduler, properties.maxStreamBacklog(), admission.requestLimits()),
+                        CallerInterceptor.forServer(servers))),
                 new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override
                     public void beforeStart() {

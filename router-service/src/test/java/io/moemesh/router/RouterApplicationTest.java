@@ -11,6 +11,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsServerCredentials;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.InProcessEngine;
 import io.moemesh.core.engine.SamplingParams;
@@ -34,6 +35,7 @@ import io.moemesh.proto.v1.TokenIds;
 import io.moemesh.router.discovery.kubernetes.ScriptedApiServer;
 import io.moemesh.router.dispatch.TcpExpertServers;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.testing.TestPki;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +44,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -155,6 +158,25 @@ class RouterApplicationTest {
         assertThat(traffic.getExpertCalls()).isPositive().isLessThanOrEqualTo(traffic.getTokenSends());
         assertThat(traffic.getBytesSent()).isEqualTo(traffic.getTokenSends() * rowBytes);
         assertThat(traffic.getBytesReceived()).isEqualTo(traffic.getTokenSends() * rowBytes);
+    }
+
+    /**
+     * Static targets here, pod IPs from EndpointSlices on Kubernetes: addresses no certificate names.
+     * The experts' certificate names only {@code expert.moe.svc}, which the router verifies instead.
+     */
+    @Test
+    void reachesTlsExpertsByAddressVerifyingTheExpertServerName(@TempDir Path pkiDir) throws Exception {
+        TestPki pki = TestPki.create(pkiDir);
+        TestPki.Issued expertCert = pki.issue("expert", "expert.moe.svc");
+        experts = TcpExpertServers.start(MODEL, List.of(List.of(0, 1, 2, 3), List.of(4, 5, 6, 7)),
+                TlsServerCredentials.create(expertCert.certFile().toFile(), expertCert.keyFile().toFile()));
+        var stub = start("--moemesh.router.experts=" + String.join(",", experts.targets()),
+                "--moemesh.tls.ca-file=" + pki.caCertFile(), "--moemesh.tls.expert-server-name=expert.moe.svc");
+
+        assertThat(generatedIds(stub.generate(greedy("The quick brown fox", 6))))
+                .isEqualTo(reference("The quick brown fox", 6));
+        assertThat(RoutingStatsGrpc.newBlockingStub(internal).getRoutingStats(GetRoutingStatsRequest.getDefaultInstance())
+                .getTraffic().getExpertCalls()).as("the experts were called over TLS, not served in process").isPositive();
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.moemesh.router.dispatch;
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.model.ExpertWeights;
 import io.moemesh.core.safetensors.Checkpoint;
@@ -24,6 +25,12 @@ public final class TcpExpertServers implements AutoCloseable {
     }
 
     public static TcpExpertServers start(Path model, List<List<Integer>> placement) throws IOException {
+        return start(model, placement, InsecureServerCredentials.create());
+    }
+
+    /** As {@link #start(Path, List)}, the servers speaking {@code credentials} (TLS, for instance). */
+    public static TcpExpertServers start(Path model, List<List<Integer>> placement, ServerCredentials credentials)
+            throws IOException {
         ModelConfig config = ModelConfig.load(model);
         TcpExpertServers s = new TcpExpertServers(Checkpoint.open(model));
         for (List<Integer> experts : placement) {
@@ -33,7 +40,7 @@ public final class TcpExpertServers implements AutoCloseable {
                     units.put(FakeExpertService.key(layer, e), ExpertWeights.load(s.checkpoint, config, layer, e));
                 }
             }
-            s.servers.add(Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+            s.servers.add(Grpc.newServerBuilderForPort(0, credentials)
                     .addService(new FakeExpertService(units, config.hiddenSize())).build().start());
         }
         return s;

@@ -123,7 +123,7 @@ class RouterAdmissionTest {
                         InsecureServerCredentials.create())
                 .addService(ServerInterceptors.intercept(new RouterGrpcService("tiny-random", router.config, 2,
                         router.tokenizer, router.scheduler, 256, AdmissionProperties.defaults().requestLimits()),
-                        new CallerInterceptor()))
+                        CallerInterceptor.trustingEveryCaller()))
                 .build().start();
         ManagedChannel first = tcpChannel();
         ManagedChannel second = tcpChannel(); // its own connection, from another port

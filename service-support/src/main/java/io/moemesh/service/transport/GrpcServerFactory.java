@@ -75,6 +75,15 @@ public final class GrpcServerFactory {
     }
 
     /**
+     * Whether internal servers authenticate every caller (the internal token, or mTLS), so that
+     * {@link InternalCaller} names the caller of each of their calls; false only in
+     * {@code moemesh.auth.allow-unauthenticated} mode.
+     */
+    public boolean authenticatesInternalCallers() {
+        return token.isPresent() || tls.properties().mutualTls();
+    }
+
+    /**
      * The plaintext health-only server of {@code moemesh.transport.health-port}, if set: give it to
      * the service's {@link io.moemesh.service.GrpcServerLifecycle#plaintextHealth}. It carries no
      * credentials and serves nothing but {@code grpc.health.v1}, so probes that cannot speak TLS

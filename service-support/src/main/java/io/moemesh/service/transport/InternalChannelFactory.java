@@ -42,6 +42,17 @@ public final class InternalChannelFactory {
     }
 
     /**
+     * A channel builder for an expert at {@code target}, usually a pod IP from discovery: under TLS
+     * the server is verified as {@code moemesh.tls.expert-server-name} when that is set (the name the
+     * experts' certificate carries), since no certificate names a pod's address.
+     */
+    public ManagedChannelBuilder<?> expertBuilder(String target) {
+        ManagedChannelBuilder<?> builder = builder(target);
+        String name = tls.properties().expertServerName();
+        return tls() && name != null ? builder.overrideAuthority(name) : builder;
+    }
+
+    /**
      * A channel builder for this process's own server ({@link GrpcServerFactory#loopbackTarget}):
      * the certificate chain is verified, not the host name (the certificate names the Service, the
      * target is loopback); without a CA the server's own certificate is not checked at all, since

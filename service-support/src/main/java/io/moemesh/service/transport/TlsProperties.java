@@ -3,6 +3,7 @@ package io.moemesh.service.transport;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
@@ -17,6 +18,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                       {@code clientAuth=require} the internal servers verify callers against them
  * @param clientAuth     {@code none} or {@code require} (mTLS on the service's internal servers)
  * @param reloadInterval how often the files are checked for rotation
+ * @param expertServerName the name the experts' certificate carries, verified instead of the address when an
+ *                       expert is called (unset: the address's host). Routers and the placement controller reach
+ *                       experts at pod IPs (EndpointSlices), which no certificate names
  */
 @ConfigurationProperties("moemesh.tls")
 public record TlsProperties(
@@ -24,14 +28,17 @@ public record TlsProperties(
         Path keyFile,
         Path caFile,
         @DefaultValue("none") ClientAuth clientAuth,
-        @DefaultValue("1m") Duration reloadInterval) {
+        @DefaultValue("1m") Duration reloadInterval,
+        String expertServerName) {
 
     /** Whether internal servers ask callers for a certificate. */
     public enum ClientAuth {
         NONE, REQUIRE
     }
 
+    @ConstructorBinding
     public TlsProperties {
+        expertServerName = expertServerName == null || expertServerName.isBlank() ? null : expertServerName.strip();
         clientAuth = clientAuth == null ? ClientAuth.NONE : clientAuth;
         reloadInterval = reloadInterval == null ? Duration.ofMinutes(1) : reloadInterval;
         if ((certFile == null) != (keyFile == null)) {
@@ -47,9 +54,14 @@ public record TlsProperties(
         }
     }
 
+    /** Without an expert server name: for tests and tools that call no expert by address. */
+    public TlsProperties(Path certFile, Path keyFile, Path caFile, ClientAuth clientAuth, Duration reloadInterval) {
+        this(certFile, keyFile, caFile, clientAuth, reloadInterval, null);
+    }
+
     /** No TLS: plaintext servers and channels. */
     public static TlsProperties none() {
-        return new TlsProperties(null, null, null, ClientAuth.NONE, Duration.ofMinutes(1));
+        return new TlsProperties(null, null, null, ClientAuth.NONE, Duration.ofMinutes(1), null);
     }
 
     /** Whether the service's servers speak TLS. */

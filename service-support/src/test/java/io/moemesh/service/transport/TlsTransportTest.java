@@ -152,6 +152,62 @@ class TlsTransportTest {
         assertThat(TestService.call(loopback, TestService.COMPUTE, "warm")).isEqualTo("computed warm");
     }
 
+    /** Discovery gives pod IPs, which no certificate names: the expert is verified by the name its certificate carries. */
+    @Test
+    void expertReachedByAddressIsVerifiedAsTheExpertServerName() throws IOException {
+        serverCert = pki.issue("expert-by-name", "expert.moe.svc");
+        int port = start(ClientAuth.REQUIRE, List.of());
+        TestPki.Issued router = pki.issue("router", "router.moe.svc");
+
+        ManagedChannel named = expertChannel(port, router, "expert.moe.svc");
+        assertThat(TestService.call(named, TestService.COMPUTE, "x")).isEqualTo("computed x");
+
+        ManagedChannel unnamed = expertChannel(port, router, null);
+        assertThatThrownBy(() -> TestService.call(unnamed, TestService.COMPUTE, "x"))
+                .as("127.0.0.1 is not a name of the certificate")
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+        ManagedChannel otherName = expertChannel(port, router, "router.moe.svc");
+        assertThatThrownBy(() -> TestService.call(otherName, TestService.COMPUTE, "x"))
+                .isInstanceOf(StatusRuntimeException.class);
+    }
+
+    @Test
+    void expertServerNameIsNotUsedForOtherPeers() throws IOException {
+        serverCert = pki.issue("router-by-name", "router.moe.svc");
+        int port = start(ClientAuth.NONE, List.of());
+        TlsMaterial tls = material(new TlsProperties(null, null, pki.caCertFile(), ClientAuth.NONE, RELOAD,
+                "expert.moe.svc"));
+        ManagedChannel router = new InternalChannelFactory(tls, Optional.empty()).builder("127.0.0.1:" + port)
+                .overrideAuthority("router.moe.svc").build();
+        open.add(router::shutdownNow);
+
+        assertThat(TestService.call(router, TestService.COMPUTE, "x")).isEqualTo("computed x");
+    }
+
+    @Test
+    void expertServerNameBindsFromItsSetting() {
+        var source = new org.springframework.boot.context.properties.source.MapConfigurationPropertySource(
+                java.util.Map.of("moemesh.tls.ca-file", "/etc/moemesh/tls/ca.crt",
+                        "moemesh.tls.expert-server-name", "expert.moe.svc"));
+
+        TlsProperties bound = new org.springframework.boot.context.properties.bind.Binder(source)
+                .bindOrCreate("moemesh.tls", TlsProperties.class);
+
+        assertThat(bound.expertServerName()).isEqualTo("expert.moe.svc");
+        assertThat(bound.reloadInterval()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(TlsProperties.none().expertServerName()).isNull();
+    }
+
+    private ManagedChannel expertChannel(int port, TestPki.Issued clientCert, String expertServerName) {
+        TlsMaterial tls = material(new TlsProperties(clientCert.certFile(), clientCert.keyFile(), pki.caCertFile(),
+                ClientAuth.NONE, RELOAD, expertServerName));
+        ManagedChannel channel = new InternalChannelFactory(tls, Optional.empty()).expertBuilder("127.0.0.1:" + port)
+                .build();
+        open.add(channel::shutdownNow);
+        return channel;
+    }
+
     private int start(ClientAuth clientAuth, List<String> mutatingPeers) throws IOException {
         TlsMaterial tls = material(new TlsProperties(serverCert.certFile(), serverCert.keyFile(), pki.caCertFile(),
                 clientAuth, RELOAD));
