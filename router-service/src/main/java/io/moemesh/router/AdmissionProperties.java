@@ -1,6 +1,7 @@
 package io.moemesh.router;
 
 import io.moemesh.proto.validation.RequestLimits;
+import io.moemesh.router.batching.KvCacheBudget;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -33,12 +34,9 @@ public record AdmissionProperties(
         DataSize kvCacheBudget,
         @DefaultValue("32") int maxQueuedPerCaller) {
 
-    /** Share of the maximum heap the KV caches may take when {@code kv-cache-budget} is unset. */
-    static final int DEFAULT_BUDGET_HEAP_PERCENT = 25;
-
     public AdmissionProperties {
         kvCacheBudget = kvCacheBudget == null
-                ? DataSize.ofBytes(Runtime.getRuntime().maxMemory() / 100 * DEFAULT_BUDGET_HEAP_PERCENT)
+                ? DataSize.ofBytes(KvCacheBudget.defaultBudgetBytes())
                 : kvCacheBudget;
         require(maxPromptBytes > 0, "moemesh.router.max-prompt-bytes must be > 0, got " + maxPromptBytes);
         require(maxPromptTokens > 0, "moemesh.router.max-prompt-tokens must be > 0, got " + maxPromptTokens);

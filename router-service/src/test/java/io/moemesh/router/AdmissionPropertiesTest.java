@@ -27,9 +27,15 @@ class AdmissionPropertiesTest {
         AdmissionProperties defaults = bind(Map.of());
 
         assertThat(defaults.requestLimits()).isEqualTo(new RequestLimits(32_768, 8_192, 2_048, 256, 8));
-        assertThat(defaults.kvCacheBudget().toBytes()).isEqualTo(Runtime.getRuntime().maxMemory() / 100 * 25);
+        assertThat(defaults.kvCacheBudget().toBytes()).isEqualTo(Runtime.getRuntime().maxMemory() / 4);
         assertThat(defaults.maxQueuedPerCaller()).isEqualTo(32);
         assertThat(AdmissionProperties.defaults()).isEqualTo(defaults);
+    }
+
+    @Test
+    void theDefaultBudgetIsTheSchedulersDefaultBudget() {
+        assertThat(bind(Map.of()).kvCacheBudget().toBytes())
+                .isEqualTo(SchedulerProperties.defaults().kvCacheBudgetBytes());
     }
 
     @Test

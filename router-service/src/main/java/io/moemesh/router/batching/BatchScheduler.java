@@ -241,8 +241,8 @@ public final class BatchScheduler implements AutoCloseable {
                 r.sequence.accept(logits, i * vocab, vocab, (request, token, text) -> deliver(r, token, text));
                 if (r.sequence.finished()) {
                     leave(r);
-                    stats.completed();
                     r.sink.onComplete(r.sequence.result(), r.skipped());
+                    stats.completed(); // after: a completion its sink cannot take is counted failed, once
                 }
             } catch (Exception e) {
                 fail(r, e);

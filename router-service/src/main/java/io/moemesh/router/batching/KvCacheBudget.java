@@ -24,6 +24,11 @@ public final class KvCacheBudget {
         this.budgetBytes = budgetBytes;
     }
 
+    /** The budget when {@code moemesh.router.kv-cache-budget} is unset: a quarter of the JVM's maximum heap. */
+    public static long defaultBudgetBytes() {
+        return Runtime.getRuntime().maxMemory() / 4;
+    }
+
     /**
      * Bytes of the {@code KvCache} of a sequence of {@code positions}: for every layer, keys and
      * values of {@code positions × kvDim} floats. In long, checked: a model with a long context and
@@ -50,7 +55,7 @@ public final class KvCacheBudget {
         long held;
         do {
             held = reserved.get();
-            if (held + bytes > budgetBytes) {
+            if (bytes > budgetBytes - held) { // not held + bytes: a budget near Long.MAX_VALUE would wrap around
                 throw new OverloadedException("KV cache budget " + format(budgetBytes) + ": " + format(held)
                         + " reserved by queued and running requests, this request needs " + format(bytes)
                         + "; retry later or lower max_tokens");

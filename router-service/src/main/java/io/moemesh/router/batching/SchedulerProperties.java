@@ -30,7 +30,7 @@ public record SchedulerProperties(int maxQueuedRequests, int maxRunningSequences
     /** These limits, 32 queued per caller and a KV-cache budget of a quarter of the maximum heap. */
     public SchedulerProperties(int maxQueuedRequests, int maxRunningSequences, int maxPrefillTokens) {
         this(maxQueuedRequests, maxRunningSequences, maxPrefillTokens, DEFAULT_MAX_QUEUED_PER_CALLER,
-                Runtime.getRuntime().maxMemory() / 4);
+                KvCacheBudget.defaultBudgetBytes());
     }
 
     public static SchedulerProperties defaults() {

@@ -238,6 +238,26 @@ class BatchSchedulerTest {
     }
 
     @Test
+    void aSinkThatCannotTakeItsCompletionIsCountedFailedNotAlsoCompleted() {
+        BatchScheduler s = scheduler(local, SchedulerProperties.defaults());
+        Collector broken = new Collector() {
+            @Override
+            public void onComplete(Generation generation, List<SkippedExpert> skipped) {
+                throw new IllegalStateException("CANCELLED: call already cancelled");
+            }
+        };
+        s.submit(new int[] {'a'}, GREEDY_12, broken);
+        for (int i = 0; i < 12 && !broken.done.isDone(); i++) {
+            s.step();
+        }
+
+        assertThat(broken.done).isCompletedExceptionally();
+        assertThat(s.stats().failedRequests()).isEqualTo(1);
+        assertThat(s.stats().completedRequests()).isZero();
+        assertThat(s.load()).isZero();
+    }
+
+    @Test
     void aFailingForwardFailsOnlyTheRequestThatFailsAlone() {
         int poisonedPromptLength = 7; // the dispatch fails every step that carries 7 or more tokens
         ExpertDispatch poisoned = (layer, hidden, tokens, routes, out) -> {

@@ -49,6 +49,15 @@ class KvCacheBudgetTest {
     }
 
     @Test
+    void aBudgetNearLongMaxRefusesWhatDoesNotFitInsteadOfWrappingAround() {
+        KvCacheBudget budget = new KvCacheBudget(Long.MAX_VALUE);
+        budget.reserve(Long.MAX_VALUE - 10);
+
+        assertThatThrownBy(() -> budget.reserve(100)).isInstanceOf(OverloadedException.class);
+        assertThat(budget.reservedBytes()).isEqualTo(Long.MAX_VALUE - 10);
+    }
+
+    @Test
     void aReservationIsReleasedOnceHoweverOftenItIsReleased() {
         KvCacheBudget budget = new KvCacheBudget(1000);
         KvCacheBudget.Reservation first = budget.reserve(400);
