@@ -122,26 +122,33 @@ public final class BatchScheduler implements AutoCloseable {
             throw new IllegalArgumentException("prompt of " + promptIds.length + " tokens leaves no room in the "
                     + "model's context of " + config.maxPositionEmbeddings() + " tokens");
         }
-        if (loopFailure != null) {
-            // what killed the loop is in the log and health: clients (via the gateway) get no exception text
-            throw new SchedulerStoppedException("the router's batch scheduler stopped; the router is restarting, retry"
-                    + " on another router");
-        }
-        if (!accepting) {
-            throw new SchedulerStoppedException("router is shutting down; retry on another router");
+        if (loopFailure != null || !accepting) {
+            throw stopped();
         }
         // long arithmetic: max_tokens may be anything up to Integer.MAX_VALUE here
         int capacity = capacity(promptIds.length, params.maxTokens(), config.maxPositionEmbeddings());
         long kvBytes = KvCacheBudget.bytesFor(config, capacity);
         kvCache.requireWithinBudget(kvBytes);
         Queued request = new Queued(caller, promptIds, params, capacity, kvBytes, nanoTime.getAsLong(), sink);
-        CallerQueue.Offer offer = queue.offer(caller, request);
-        if (offer != CallerQueue.Offer.ACCEPTED) {
-            throw new OverloadedException(offer == CallerQueue.Offer.QUEUE_FULL
-                    ? "router queue is full (" + limits.maxQueuedRequests() + " requests waiting); retry later"
-                    : "this caller already has " + limits.maxQueuedPerCaller() + " requests waiting to join the"
-                            + " batch (moemesh.router.max-queued-per-caller); retry when some have started");
+        // the checks above are a fast path only: the loop may end between them and the offer, so the
+        // queue itself refuses once the loop has taken its last element (CLOSED)
+        switch (queue.offer(caller, request)) {
+            case ACCEPTED -> {
+            }
+            case CLOSED -> throw stopped();
+            case QUEUE_FULL -> throw new OverloadedException("router queue is full (" + limits.maxQueuedRequests()
+                    + " requests waiting); retry later");
+            case CALLER_FULL -> throw new OverloadedException("this caller already has " + limits.maxQueuedPerCaller()
+                    + " requests waiting to join the batch (moemesh.router.max-queued-per-caller); retry when some"
+                    + " have started");
         }
+    }
+
+    private SchedulerStoppedException stopped() {
+        // what killed the loop is in the log and health: clients (via the gateway) get no exception text
+        return new SchedulerStoppedException(loopFailure != null
+                ? "the router's batch scheduler stopped; the router is restarting, retry on another router"
+                : "router is shutting down; retry on another router");
     }
 
     /** Requests waiting to join plus requests running. */
@@ -179,7 +186,8 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void run() {
         try {
-            while (accepting || !running.isEmpty() || !queue.isEmpty()) {
+            // closeIfEmpty, not isEmpty: a submit that passed its checks may still be about to offer
+            while (accepting || !running.isEmpty() || !queue.closeIfEmpty()) {
                 if (running.isEmpty()) {
                     boolean work = queue.awaitNotEmpty(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
                     progressed(); // idle: nothing is waiting
@@ -375,7 +383,7 @@ public final class BatchScheduler implements AutoCloseable {
             sinks.add(r.sink);
         });
         running.clear();
-        for (Queued q : queue.drain()) {
+        for (Queued q : queue.closeAndDrain()) {
             sinks.add(q.sink());
         }
         runningCount = 0;
@@ -406,17 +414,25 @@ public final class BatchScheduler implements AutoCloseable {
         };
     }
 
-    /** Stops admitting, lets queued and running requests finish, and waits for the stepping thread. */
+    /**
+     * Stops admitting, lets queued and running requests finish, and waits for the stepping thread; a
+     * scheduler that never started fails what it queued (UNAVAILABLE).
+     */
     @Override
     public void close() {
-        accepting = false;
-        Thread t = loop;
-        if (t != null) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        Thread t;
+        synchronized (this) {
+            accepting = false;
+            t = loop;
+            if (t == null) { // never started: nothing else will answer what waits
+                failEverything(new SchedulerStoppedException("router is shutting down; retry on another router"));
+                return;
             }
+        }
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -29,7 +29,9 @@ final class CallerQueue<T> {
 
     /** What {@link #offer} did. */
     enum Offer {
-        ACCEPTED, QUEUE_FULL, CALLER_FULL
+        ACCEPTED, QUEUE_FULL, CALLER_FULL,
+        /** The consumer has gone ({@link #closeIfEmpty}, {@link #closeAndDrain}): nobody would take the element. */
+        CLOSED
     }
 
     private final int capacity;
@@ -39,6 +41,7 @@ final class CallerQueue<T> {
     private final Map<String, ArrayDeque<T>> waiting = new HashMap<>(); // only callers with work waiting
     private final ArrayDeque<String> turns = new ArrayDeque<>();        // those callers, the next one first
     private int size;
+    private boolean closed;
 
     CallerQueue(int capacity, int perCaller) {
         this.capacity = capacity;
@@ -48,6 +51,9 @@ final class CallerQueue<T> {
     Offer offer(String caller, T element) {
         lock.lock();
         try {
+            if (closed) {
+                return Offer.CLOSED;
+            }
             if (size >= capacity) {
                 return Offer.QUEUE_FULL;
             }
@@ -224,6 +230,35 @@ final class CallerQueue<T> {
 
     boolean isEmpty() {
         return size() == 0;
+    }
+
+    /**
+     * Closes the queue if nothing waits in it, atomically with respect to {@link #offer}: after it
+     * returns true every offer is {@link Offer#CLOSED}, so the consumer may stop without leaving an
+     * element behind. False when something waits: the consumer must take it first.
+     */
+    boolean closeIfEmpty() {
+        lock.lock();
+        try {
+            if (size > 0) {
+                return false;
+            }
+            closed = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes the queue (every later offer is {@link Offer#CLOSED}) and removes every element, in turn order. */
+    List<T> closeAndDrain() {
+        lock.lock();
+        try {
+            closed = true;
+            return drain();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Removes every element, in turn order. */

@@ -123,4 +123,17 @@ class CallerQueueTest {
         assertThat(queue.offer("b", "b2")).isEqualTo(CallerQueue.Offer.ACCEPTED);
         assertThat(queue.poll()).isEqualTo("b2");
     }
+
+    @Test
+    void closesOnlyWhenEmptyAndThenRefusesEveryOffer() {
+        CallerQueue<String> queue = new CallerQueue<>(100, 10);
+        queue.offer("a", "a1");
+
+        assertThat(queue.closeIfEmpty()).isFalse(); // a1 still needs its consumer
+        assertThat(queue.offer("b", "b1")).isEqualTo(CallerQueue.Offer.ACCEPTED);
+        assertThat(queue.closeAndDrain()).containsExactly("a1", "b1");
+        assertThat(queue.offer("c", "c1")).isEqualTo(CallerQueue.Offer.CLOSED);
+        assertThat(queue.closeIfEmpty()).isTrue();
+        assertThat(queue.isEmpty()).isTrue();
+    }
 }
