@@ -191,6 +191,7 @@ class RouterAdmissionTest {
         GenerateRequest wholeContext = request().toBuilder()
                 .setSampling(SamplingParams.newBuilder().setMaxTokens(2_048).setIgnoreEos(true)).build();
         CompletableFuture<Status> first = call(asCaller(router.channel, "a"), wholeContext);
+        await().atMost(Duration.ofSeconds(10)).until(() -> router.scheduler.load() == 1); // queued first: joins first
         CompletableFuture<Status> second = call(asCaller(router.channel, "b"), wholeContext);
         await().atMost(Duration.ofSeconds(10)).until(() -> router.scheduler.load() == 2);
         router.start();
