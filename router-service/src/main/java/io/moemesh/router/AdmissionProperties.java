@@ -1,6 +1,8 @@
 package io.moemesh.router;
 
 import io.moemesh.proto.validation.RequestLimits;
+import io.moemesh.router.batching.KvCacheBudget;
+import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -17,11 +19,15 @@ import org.springframework.util.unit.DataSize;
  * @param maxTokensLimit    largest {@code sampling.max_tokens}
  * @param defaultMaxTokens  {@code sampling.max_tokens} when the caller sends 0
  * @param maxStopStrings    most stop strings in one request
- * @param kvCacheBudget     bytes of KV cache that queued and running requests may reserve together; a request
- *                          reserves its whole cache (F32 keys and values, prompt + max_tokens positions within the
- *                          context) when it is queued. Unset: a quarter of the JVM's maximum heap
+ * @param kvCacheBudget     bytes of KV cache that running requests may reserve together; a request reserves its
+ *                          whole cache (F32 keys and values, prompt + max_tokens positions within the context) when
+ *                          it joins the batch, and waits in the queue while too little is left. Unset: a quarter of
+ *                          the JVM's maximum heap
  * @param maxQueuedPerCaller requests one caller ({@code moemesh-caller} header, else the peer's address) may have
- *                          waiting to join the batch; the queue admits callers round-robin
+ *                          waiting to join the batch; the queue admits callers round-robin, the caller whose
+ *                          running requests hold least KV cache first
+ * @param maxKvCacheWait    a request queued longer than this whose KV cache still does not fit what is left of the
+ *                          budget is refused (RESOURCE_EXHAUSTED naming the budget)
  */
 @ConfigurationProperties("moemesh.router")
 public record AdmissionProperties(
@@ -31,14 +37,12 @@ public record AdmissionProperties(
         @DefaultValue("256") int defaultMaxTokens,
         @DefaultValue("8") int maxStopStrings,
         DataSize kvCacheBudget,
-        @DefaultValue("32") int maxQueuedPerCaller) {
-
-    /** Share of the maximum heap the KV caches may take when {@code kv-cache-budget} is unset. */
-    static final int DEFAULT_BUDGET_HEAP_PERCENT = 25;
+        @DefaultValue("32") int maxQueuedPerCaller,
+        @DefaultValue("30s") Duration maxKvCacheWait) {
 
     public AdmissionProperties {
         kvCacheBudget = kvCacheBudget == null
-                ? DataSize.ofBytes(Runtime.getRuntime().maxMemory() / 100 * DEFAULT_BUDGET_HEAP_PERCENT)
+                ? DataSize.ofBytes(KvCacheBudget.defaultBudgetBytes())
                 : kvCacheBudget;
         require(maxPromptBytes > 0, "moemesh.router.max-prompt-bytes must be > 0, got " + maxPromptBytes);
         require(maxPromptTokens > 0, "moemesh.router.max-prompt-tokens must be > 0, got " + maxPromptTokens);
@@ -47,13 +51,15 @@ public record AdmissionProperties(
                 + " be in 1..max-tokens-limit (" + maxTokensLimit + "), got " + defaultMaxTokens);
         require(maxStopStrings >= 0, "moemesh.router.max-stop-strings must be >= 0, got " + maxStopStrings);
         require(kvCacheBudget.toBytes() > 0, "moemesh.router.kv-cache-budget must be positive, got " + kvCacheBudget);
+        require(maxKvCacheWait.isPositive(), "moemesh.router.max-kv-cache-wait must be positive, got "
+                + maxKvCacheWait);
         require(maxQueuedPerCaller > 0, "moemesh.router.max-queued-per-caller must be > 0, got "
                 + maxQueuedPerCaller);
     }
 
     /** Every default, as a router started without these settings has them. */
     public static AdmissionProperties defaults() {
-        return new AdmissionProperties(32_768, 8_192, 2_048, 256, 8, null, 32);
+        return new AdmissionProperties(32_768, 8_192, 2_048, 256, 8, null, 32, Duration.ofSeconds(30));
     }
 
     public RequestLimits requestLimits() {

@@ -144,6 +144,6 @@ public record RouterProperties(
 
     SchedulerProperties scheduler(AdmissionProperties admission) {
         return new SchedulerProperties(maxQueuedRequests, maxRunningSequences, maxPrefillTokens,
-                admission.maxQueuedPerCaller(), admission.kvCacheBudget().toBytes());
+                admission.maxQueuedPerCaller(), admission.kvCacheBudget().toBytes(), admission.maxKvCacheWait());
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.moemesh.proto.validation.RequestLimits;
 import io.moemesh.router.batching.SchedulerProperties;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -27,9 +28,15 @@ class AdmissionPropertiesTest {
         AdmissionProperties defaults = bind(Map.of());
 
         assertThat(defaults.requestLimits()).isEqualTo(new RequestLimits(32_768, 8_192, 2_048, 256, 8));
-        assertThat(defaults.kvCacheBudget().toBytes()).isEqualTo(Runtime.getRuntime().maxMemory() / 100 * 25);
+        assertThat(defaults.kvCacheBudget().toBytes()).isEqualTo(Runtime.getRuntime().maxMemory() / 4);
         assertThat(defaults.maxQueuedPerCaller()).isEqualTo(32);
         assertThat(AdmissionProperties.defaults()).isEqualTo(defaults);
+    }
+
+    @Test
+    void theDefaultBudgetIsTheSchedulersDefaultBudget() {
+        assertThat(bind(Map.of()).kvCacheBudget().toBytes())
+                .isEqualTo(SchedulerProperties.defaults().kvCacheBudgetBytes());
     }
 
     @Test
@@ -41,11 +48,13 @@ class AdmissionPropertiesTest {
                 "moemesh.router.default-max-tokens", "10",
                 "moemesh.router.max-stop-strings", "2",
                 "moemesh.router.kv-cache-budget", "512MB",
-                "moemesh.router.max-queued-per-caller", "4"));
+                "moemesh.router.max-queued-per-caller", "4",
+                "moemesh.router.max-kv-cache-wait", "5s"));
 
         assertThat(bound.requestLimits()).isEqualTo(new RequestLimits(1000, 100, 50, 10, 2));
         assertThat(bound.kvCacheBudget().toBytes()).isEqualTo(512L << 20);
         assertThat(bound.maxQueuedPerCaller()).isEqualTo(4);
+        assertThat(bound.maxKvCacheWait()).isEqualTo(Duration.ofSeconds(5));
     }
 
     @Test
@@ -60,6 +69,7 @@ class AdmissionPropertiesTest {
 
         assertThat(scheduler.maxQueuedPerCaller()).isEqualTo(8);
         assertThat(scheduler.kvCacheBudgetBytes()).isEqualTo(64L << 20);
+        assertThat(scheduler.maxKvCacheWait()).isEqualTo(Duration.ofSeconds(30));
         assertThat(scheduler.maxQueuedRequests()).isEqualTo(256);
     }
 
@@ -69,6 +79,8 @@ class AdmissionPropertiesTest {
                 .rootCause().hasMessageContaining("moemesh.router.default-max-tokens must be in 1..max-tokens-limit");
         assertThatThrownBy(() -> bind(Map.of("moemesh.router.kv-cache-budget", "0B")))
                 .rootCause().hasMessageContaining("moemesh.router.kv-cache-budget must be positive");
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.max-kv-cache-wait", "0s")))
+                .rootCause().hasMessageContaining("moemesh.router.max-kv-cache-wait must be positive");
         assertThatThrownBy(() -> bind(Map.of("moemesh.router.max-queued-per-caller", "0")))
                 .rootCause().hasMessageContaining("moemesh.router.max-queued-per-caller must be > 0");
         assertThatThrownBy(() -> bind(Map.of("moemesh.router.max-prompt-tokens", "-1")))

@@ -34,9 +34,14 @@ import org.slf4j.LoggerFactory;
  * gets an error, new ones are refused, and {@link #health} reports it as fatal, so the router turns
  * its health NOT_SERVING and exits for a supervisor to restart it.
  *
- * <p>Admission is per caller and memory-aware: the queue is a {@link CallerQueue} (round-robin
- * across callers, a share per caller), and every accepted request holds a {@link KvCacheBudget}
- * reservation of its whole KV cache from {@link #submit} until it leaves the batch, however it leaves.
+ * <p>Admission is per caller and memory-aware: the queue is a {@link CallerQueue} (a share per
+ * caller, round-robin across callers, the caller whose running requests hold least KV cache first),
+ * and a request reserves its whole KV cache from the {@link KvCacheBudget} when it joins the batch,
+ * until it leaves, however it leaves. The request whose turn it is waits while the budget has too
+ * little left for it (as it waits while the step's prefill is full), so a caller that holds the
+ * budget gets none of what frees up before the callers waiting behind it. Only a request larger
+ * than the whole budget is refused at once; one that waits longer than {@code maxKvCacheWait} and
+ * still does not fit is refused then, naming the budget.
  */
 public final class BatchScheduler implements AutoCloseable {
 
@@ -63,8 +68,8 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile Throwable loopFailure;
     private volatile Thread loop;
 
-    private record Queued(int[] promptIds, SamplingParams params, int capacity, KvCacheBudget.Reservation kv,
-            GenerationSink sink) {
+    private record Queued(String caller, int[] promptIds, SamplingParams params, int capacity, long kvBytes,
+            long queuedAtNanos, GenerationSink sink) {
     }
 
     public BatchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
@@ -101,12 +106,11 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     /**
-     * Queues a request of {@code caller} to join the batch, reserving its KV cache.
+     * Queues a request of {@code caller} to join the batch; it reserves its KV cache when it joins.
      *
      * @throws IllegalArgumentException  when the prompt cannot fit the model's context, or its KV cache the whole
      *                                   KV cache budget
-     * @throws OverloadedException       when the queue or the caller's share of it is full, or the KV cache budget
-     *                                   has too little left
+     * @throws OverloadedException       when the queue or the caller's share of it is full
      * @throws SchedulerStoppedException when the scheduler is shutting down or its loop died
      */
     public void submit(String caller, int[] promptIds, SamplingParams params, GenerationSink sink) {
@@ -118,25 +122,33 @@ public final class BatchScheduler implements AutoCloseable {
             throw new IllegalArgumentException("prompt of " + promptIds.length + " tokens leaves no room in the "
                     + "model's context of " + config.maxPositionEmbeddings() + " tokens");
         }
-        if (loopFailure != null) {
-            // what killed the loop is in the log and health: clients (via the gateway) get no exception text
-            throw new SchedulerStoppedException("the router's batch scheduler stopped; the router is restarting, retry"
-                    + " on another router");
-        }
-        if (!accepting) {
-            throw new SchedulerStoppedException("router is shutting down; retry on another router");
+        if (loopFailure != null || !accepting) {
+            throw stopped();
         }
         // long arithmetic: max_tokens may be anything up to Integer.MAX_VALUE here
         int capacity = capacity(promptIds.length, params.maxTokens(), config.maxPositionEmbeddings());
-        KvCacheBudget.Reservation kv = kvCache.reserve(KvCacheBudget.bytesFor(config, capacity));
-        CallerQueue.Offer offer = queue.offer(caller, new Queued(promptIds, params, capacity, kv, sink));
-        if (offer != CallerQueue.Offer.ACCEPTED) {
-            kv.release();
-            throw new OverloadedException(offer == CallerQueue.Offer.QUEUE_FULL
-                    ? "router queue is full (" + limits.maxQueuedRequests() + " requests waiting); retry later"
-                    : "this caller already has " + limits.maxQueuedPerCaller() + " requests waiting to join the"
-                            + " batch (moemesh.router.max-queued-per-caller); retry when some have started");
+        long kvBytes = KvCacheBudget.bytesFor(config, capacity);
+        kvCache.requireWithinBudget(kvBytes);
+        Queued request = new Queued(caller, promptIds, params, capacity, kvBytes, nanoTime.getAsLong(), sink);
+        // the checks above are a fast path only: the loop may end between them and the offer, so the
+        // queue itself refuses once the loop has taken its last element (CLOSED)
+        switch (queue.offer(caller, request)) {
+            case ACCEPTED -> {
+            }
+            case CLOSED -> throw stopped();
+            case QUEUE_FULL -> throw new OverloadedException("router queue is full (" + limits.maxQueuedRequests()
+                    + " requests waiting); retry later");
+            case CALLER_FULL -> throw new OverloadedException("this caller already has " + limits.maxQueuedPerCaller()
+                    + " requests waiting to join the batch (moemesh.router.max-queued-per-caller); retry when some"
+                    + " have started");
         }
+    }
+
+    private SchedulerStoppedException stopped() {
+        // what killed the loop is in the log and health: clients (via the gateway) get no exception text
+        return new SchedulerStoppedException(loopFailure != null
+                ? "the router's batch scheduler stopped; the router is restarting, retry on another router"
+                : "router is shutting down; retry on another router");
     }
 
     /** Requests waiting to join plus requests running. */
@@ -148,7 +160,7 @@ public final class BatchScheduler implements AutoCloseable {
         return stats;
     }
 
-    /** The KV cache budget and what queued and running requests hold of it. */
+    /** The KV cache budget and what running requests hold of it. */
     public KvCacheBudget kvCache() {
         return kvCache;
     }
@@ -174,14 +186,14 @@ public final class BatchScheduler implements AutoCloseable {
 
     private void run() {
         try {
-            while (accepting || !running.isEmpty() || !queue.isEmpty()) {
+            // closeIfEmpty, not isEmpty: a submit that passed its checks may still be about to offer
+            while (accepting || !running.isEmpty() || !queue.closeIfEmpty()) {
                 if (running.isEmpty()) {
-                    Queued first = queue.poll(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                    boolean work = queue.awaitNotEmpty(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
                     progressed(); // idle: nothing is waiting
-                    if (first == null) {
+                    if (!work) {
                         continue;
                     }
-                    admit(first);
                 }
                 step();
             }
@@ -195,6 +207,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** Admits queued requests, runs one forward step, and hands every request its next token. */
     void step() {
+        leaveQueue();
         running.removeIf(this::leftByItsClient);
         admitQueued();
         runningCount = running.size();
@@ -241,8 +254,8 @@ public final class BatchScheduler implements AutoCloseable {
                 r.sequence.accept(logits, i * vocab, vocab, (request, token, text) -> deliver(r, token, text));
                 if (r.sequence.finished()) {
                     leave(r);
-                    stats.completed();
                     r.sink.onComplete(r.sequence.result(), r.skipped());
+                    stats.completed(); // after: a completion its sink cannot take is counted failed, once
                 }
             } catch (Exception e) {
                 fail(r, e);
@@ -257,22 +270,54 @@ public final class BatchScheduler implements AutoCloseable {
         r.sink.onToken(token, text);
     }
 
-    private void admitQueued() {
-        int prefill = running.stream().filter(r -> !r.sequence.prefilled()).mapToInt(r -> r.sequence.promptIds().length).sum();
-        while (running.size() < limits.maxRunningSequences()) {
-            Queued next = queue.peek();
-            if (next == null || (prefill > 0 && prefill + next.promptIds().length > limits.maxPrefillTokens())) {
-                return;
+    /**
+     * Takes out of the queue the requests whose clients left, and those that have waited longer than
+     * {@code maxKvCacheWait} and still do not fit what is left of the budget (refused, naming it).
+     */
+    private void leaveQueue() {
+        long now = nanoTime.getAsLong();
+        long waitNanos = limits.maxKvCacheWait().toNanos();
+        long free = kvCache.freeBytes();
+        for (Queued q : queue.removeIf(q -> isCancelled(q.sink())
+                || (now - q.queuedAtNanos() > waitNanos && q.kvBytes() > free))) {
+            if (isCancelled(q.sink())) {
+                stats.cancelled(0, 0);
+            } else {
+                stats.waitedTooLongForKvCache();
+                tellError(q.sink(), new OverloadedException(kvCache.waitedTooLong(q.kvBytes(),
+                        limits.maxKvCacheWait())));
             }
-            queue.poll();
-            prefill += next.promptIds().length;
-            admit(next);
         }
     }
 
-    private void admit(Queued q) {
+    /**
+     * Admits queued requests while there is room: the head of the caller holding least KV cache
+     * waits (and everyone behind it) while the step's prefill or the KV cache budget is short.
+     */
+    private void admitQueued() {
+        int prefill = running.stream().filter(r -> !r.sequence.prefilled()).mapToInt(r -> r.sequence.promptIds().length).sum();
+        while (running.size() < limits.maxRunningSequences()) {
+            CallerQueue.Head<Queued> head = queue.peek(kvCache::reservedBy);
+            if (head == null) {
+                return;
+            }
+            Queued next = head.element();
+            if (prefill > 0 && prefill + next.promptIds().length > limits.maxPrefillTokens()) {
+                return;
+            }
+            KvCacheBudget.Reservation kv = kvCache.tryReserve(next.caller(), next.kvBytes());
+            if (kv == null) {
+                return; // running requests give bytes back as they leave
+            }
+            queue.poll(head.caller());
+            prefill += next.promptIds().length;
+            admit(next, kv);
+        }
+    }
+
+    private void admit(Queued q, KvCacheBudget.Reservation kv) {
         if (isCancelled(q.sink())) {
-            q.kv().release();
+            kv.release();
             stats.cancelled(0, 0);
             return;
         }
@@ -280,9 +325,9 @@ public final class BatchScheduler implements AutoCloseable {
             ModelConfig config = dense.config();
             ActiveSequence sequence = new ActiveSequence(ids.incrementAndGet(), q.promptIds(), q.params(),
                     new KvCache(config, q.capacity()), tokenizer, config.eosTokenId());
-            running.add(new RunningRequest(sequence, q.sink(), q.kv()));
+            running.add(new RunningRequest(sequence, q.sink(), kv));
         } catch (Exception e) {
-            q.kv().release();
+            kv.release();
             stats.failed();
             LOG.warn("a request could not join the batch: {}", e.toString());
             tellError(q.sink(), e);
@@ -338,8 +383,7 @@ public final class BatchScheduler implements AutoCloseable {
             sinks.add(r.sink);
         });
         running.clear();
-        for (Queued q : queue.drain()) {
-            q.kv().release();
+        for (Queued q : queue.closeAndDrain()) {
             sinks.add(q.sink());
         }
         runningCount = 0;
@@ -370,17 +414,25 @@ public final class BatchScheduler implements AutoCloseable {
         };
     }
 
-    /** Stops admitting, lets queued and running requests finish, and waits for the stepping thread. */
+    /**
+     * Stops admitting, lets queued and running requests finish, and waits for the stepping thread; a
+     * scheduler that never started fails what it queued (UNAVAILABLE).
+     */
     @Override
     public void close() {
-        accepting = false;
-        Thread t = loop;
-        if (t != null) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        Thread t;
+        synchronized (this) {
+            accepting = false;
+            t = loop;
+            if (t == null) { // never started: nothing else will answer what waits
+                failEverything(new SchedulerStoppedException("router is shutting down; retry on another router"));
+                return;
             }
+        }
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.moemesh.router.batching;
 
+import java.time.Duration;
+
 /**
  * Limits of the router's continuous batching.
  *
@@ -7,13 +9,17 @@ package io.moemesh.router.batching;
  * @param maxRunningSequences sequences decoding together in one step
  * @param maxPrefillTokens    prompt tokens admitted into one step (a longer prompt still runs, alone)
  * @param maxQueuedPerCaller  requests one caller may have waiting; more are refused (RESOURCE_EXHAUSTED), and
- *                            callers are admitted round-robin
- * @param kvCacheBudgetBytes  KV-cache bytes queued and running requests may reserve together
+ *                            callers are admitted round-robin, the caller holding least KV cache first
+ * @param kvCacheBudgetBytes  KV-cache bytes running requests may reserve together; a request that does not fit
+ *                            what is left waits in the queue
+ * @param maxKvCacheWait      how long a queued request may wait: one queued longer whose KV cache still does not
+ *                            fit what is left is refused (RESOURCE_EXHAUSTED naming the budget)
  */
 public record SchedulerProperties(int maxQueuedRequests, int maxRunningSequences, int maxPrefillTokens,
-        int maxQueuedPerCaller, long kvCacheBudgetBytes) {
+        int maxQueuedPerCaller, long kvCacheBudgetBytes, Duration maxKvCacheWait) {
 
     static final int DEFAULT_MAX_QUEUED_PER_CALLER = 32;
+    static final Duration DEFAULT_MAX_KV_CACHE_WAIT = Duration.ofSeconds(30);
 
     public SchedulerProperties {
         if (maxQueuedRequests < 1 || maxRunningSequences < 1 || maxPrefillTokens < 1 || maxQueuedPerCaller < 1) {
@@ -25,12 +31,23 @@ public record SchedulerProperties(int maxQueuedRequests, int maxRunningSequences
             throw new IllegalArgumentException("the KV cache budget must be positive, got " + kvCacheBudgetBytes
                     + " bytes");
         }
+        if (maxKvCacheWait == null || maxKvCacheWait.isNegative() || maxKvCacheWait.isZero()) {
+            throw new IllegalArgumentException("the longest wait for the KV cache budget must be positive, got "
+                    + maxKvCacheWait);
+        }
+    }
+
+    /** These limits and budget, with the default wait for the budget (30 s). */
+    public SchedulerProperties(int maxQueuedRequests, int maxRunningSequences, int maxPrefillTokens,
+            int maxQueuedPerCaller, long kvCacheBudgetBytes) {
+        this(maxQueuedRequests, maxRunningSequences, maxPrefillTokens, maxQueuedPerCaller, kvCacheBudgetBytes,
+                DEFAULT_MAX_KV_CACHE_WAIT);
     }
 
     /** These limits, 32 queued per caller and a KV-cache budget of a quarter of the maximum heap. */
     public SchedulerProperties(int maxQueuedRequests, int maxRunningSequences, int maxPrefillTokens) {
         this(maxQueuedRequests, maxRunningSequences, maxPrefillTokens, DEFAULT_MAX_QUEUED_PER_CALLER,
-                Runtime.getRuntime().maxMemory() / 4);
+                KvCacheBudget.defaultBudgetBytes());
     }
 
     public static SchedulerProperties defaults() {

@@ -15,6 +15,7 @@ public final class SchedulerStats {
     private final LongAdder cancelled = new LongAdder();
     private final LongAdder failed = new LongAdder();
     private final LongAdder abandonedStreams = new LongAdder();
+    private final LongAdder refusedForKvCache = new LongAdder();
     private final LongAdder tokensAfterCancel = new LongAdder();
     private final LongAdder tokensOfCancelled = new LongAdder();
     private final AtomicLong maxTokensAfterCancel = new AtomicLong();
@@ -42,6 +43,11 @@ public final class SchedulerStats {
         failed.increment();
     }
 
+    /** A queued request waited too long for the KV cache budget and was refused. */
+    void waitedTooLongForKvCache() {
+        refusedForKvCache.increment();
+    }
+
     /** A stream ended because its client did not read (see the gRPC sink's backlog limit). */
     public void abandoned() {
         abandonedStreams.increment();
@@ -61,6 +67,11 @@ public final class SchedulerStats {
 
     public long failedRequests() {
         return failed.sum();
+    }
+
+    /** Queued requests refused after waiting {@code max-kv-cache-wait} for the KV cache budget. */
+    public long refusedForKvCache() {
+        return refusedForKvCache.sum();
     }
 
     public long abandonedStreams() {

@@ -11,6 +11,7 @@ import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.SkippedExpert;
 import io.moemesh.proto.v1.Usage;
 import io.moemesh.router.batching.GenerationSink;
+import io.moemesh.router.batching.OverloadedException;
 import io.moemesh.router.batching.SchedulerStats;
 import io.moemesh.router.batching.SchedulerStoppedException;
 import java.util.ArrayDeque;
@@ -82,9 +83,13 @@ final class GrpcGenerationSink implements GenerationSink {
 
     @Override
     public void onError(Throwable error) {
-        Status status = error instanceof SchedulerStoppedException
-                ? Status.UNAVAILABLE.withDescription("request " + requestId + ": " + error.getMessage())
-                : Status.INTERNAL.withDescription("request " + requestId + " failed in the router: " + error);
+        Status status = switch (error) {
+            case SchedulerStoppedException e -> Status.UNAVAILABLE.withDescription("request " + requestId + ": "
+                    + e.getMessage());
+            case OverloadedException e -> Status.RESOURCE_EXHAUSTED.withDescription("request " + requestId + ": "
+                    + e.getMessage());
+            default -> Status.INTERNAL.withDescription("request " + requestId + " failed in the router: " + error);
+        };
         close(status.withCause(error).asRuntimeException());
     }
 

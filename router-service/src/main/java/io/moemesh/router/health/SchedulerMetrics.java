@@ -30,6 +30,9 @@ public final class SchedulerMetrics implements MeterBinder {
                 stats, SchedulerStats::cancelledRequests);
         counter(registry, "moemesh.router.requests.failed", "requests that ended with an error",
                 stats, SchedulerStats::failedRequests);
+        counter(registry, "moemesh.router.requests.kv.cache.refused",
+                "queued requests refused after waiting max-kv-cache-wait for the KV cache budget",
+                stats, SchedulerStats::refusedForKvCache);
         counter(registry, "moemesh.router.streams.abandoned", "streams ended because the client did not read",
                 stats, SchedulerStats::abandonedStreams);
         counter(registry, "moemesh.router.tokens.after.cancel", "tokens computed for requests whose client had gone",
@@ -44,10 +47,10 @@ public final class SchedulerMetrics implements MeterBinder {
         KvCacheBudget kvCache = scheduler.kvCache();
         Gauge.builder("moemesh.router.kv.cache.reserved", kvCache, KvCacheBudget::reservedBytes)
                 .baseUnit(BaseUnits.BYTES)
-                .description("KV cache bytes reserved by queued and running requests").register(registry);
+                .description("KV cache bytes reserved by running requests").register(registry);
         Gauge.builder("moemesh.router.kv.cache.budget", kvCache, KvCacheBudget::budgetBytes)
                 .baseUnit(BaseUnits.BYTES)
-                .description("KV cache bytes queued and running requests may reserve (moemesh.router.kv-cache-budget)")
+                .description("KV cache bytes running requests may reserve (moemesh.router.kv-cache-budget)")
                 .register(registry);
     }
 

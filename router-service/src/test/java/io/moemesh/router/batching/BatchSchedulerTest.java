@@ -28,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -238,6 +240,26 @@ class BatchSchedulerTest {
     }
 
     @Test
+    void aSinkThatCannotTakeItsCompletionIsCountedFailedNotAlsoCompleted() {
+        BatchScheduler s = scheduler(local, SchedulerProperties.defaults());
+        Collector broken = new Collector() {
+            @Override
+            public void onComplete(Generation generation, List<SkippedExpert> skipped) {
+                throw new IllegalStateException("CANCELLED: call already cancelled");
+            }
+        };
+        s.submit(new int[] {'a'}, GREEDY_12, broken);
+        for (int i = 0; i < 12 && !broken.done.isDone(); i++) {
+            s.step();
+        }
+
+        assertThat(broken.done).isCompletedExceptionally();
+        assertThat(s.stats().failedRequests()).isEqualTo(1);
+        assertThat(s.stats().completedRequests()).isZero();
+        assertThat(s.load()).isZero();
+    }
+
+    @Test
     void aFailingForwardFailsOnlyTheRequestThatFailsAlone() {
         int poisonedPromptLength = 7; // the dispatch fails every step that carries 7 or more tokens
         ExpertDispatch poisoned = (layer, hidden, tokens, routes, out) -> {
@@ -331,6 +353,72 @@ class BatchSchedulerTest {
         assertThat(health.reason()).contains("OutOfMemoryError");
         assertThatThrownBy(() -> s.submit(new int[] {'c'}, GREEDY_12, new Collector()))
                 .isInstanceOf(SchedulerStoppedException.class).hasMessageContaining("stopped");
+    }
+
+    /**
+     * A scheduler whose clock runs {@code hook} once, on the thread that armed it, when {@code submit}
+     * reads the clock: after its checks that the scheduler takes work, before it queues the request.
+     */
+    private BatchScheduler schedulerWithSubmitHook(ExpertDispatch experts, AtomicReference<Runnable> hook) {
+        Thread submitter = Thread.currentThread();
+        LongSupplier clock = () -> {
+            Runnable once = Thread.currentThread() == submitter ? hook.getAndSet(null) : null;
+            if (once != null) {
+                once.run();
+            }
+            return System.nanoTime();
+        };
+        return new BatchScheduler(dense, experts, tokenizer, SchedulerProperties.defaults(), RoutingObserver.NONE,
+                new SchedulerStats(), clock);
+    }
+
+    @Test
+    void aSubmitThatRacesTheShutdownsFinalDrainIsRefusedNotLeftUnanswered() {
+        AtomicReference<Runnable> betweenCheckAndOffer = new AtomicReference<>();
+        BatchScheduler s = schedulerWithSubmitHook(local, betweenCheckAndOffer);
+        s.start();
+        betweenCheckAndOffer.set(s::close); // the loop drains and ends between the submit's check and its offer
+
+        assertThatThrownBy(() -> s.submit(new int[] {'a'}, GREEDY_12, new Collector()))
+                .isInstanceOf(SchedulerStoppedException.class)
+                .hasMessage("router is shutting down; retry on another router");
+        assertThat(s.load()).isZero();
+    }
+
+    @Test
+    void aSubmitThatRacesTheLoopsDeathIsRefusedNotLeftUnanswered() {
+        ExpertDispatch dying = (layer, hidden, tokens, routes, out) -> {
+            throw new OutOfMemoryError("Java heap space (simulated)");
+        };
+        AtomicReference<Runnable> betweenCheckAndOffer = new AtomicReference<>();
+        BatchScheduler s = schedulerWithSubmitHook(dying, betweenCheckAndOffer);
+        s.start();
+        Collector victim = new Collector();
+        betweenCheckAndOffer.set(() -> { // a request kills the loop, which fails everything it holds
+            s.submit(new int[] {'v'}, GREEDY_12, victim);
+            await().atMost(Duration.ofSeconds(10)).until(victim.done::isDone);
+        });
+
+        assertThatThrownBy(() -> s.submit(new int[] {'a'}, GREEDY_12, new Collector()))
+                .isInstanceOf(SchedulerStoppedException.class)
+                .hasMessage("the router's batch scheduler stopped; the router is restarting, retry on another router");
+        assertThat(victim.done).isCompletedExceptionally();
+        assertThat(s.load()).isZero();
+    }
+
+    @Test
+    void closingASchedulerThatNeverStartedAnswersWhatItQueued() {
+        BatchScheduler s = scheduler(local, SchedulerProperties.defaults());
+        Collector queued = new Collector();
+        s.submit(new int[] {'a'}, GREEDY_12, queued);
+
+        s.close();
+
+        assertThatThrownBy(queued.done.orTimeout(10, TimeUnit.SECONDS)::join).cause()
+                .isInstanceOf(SchedulerStoppedException.class);
+        assertThatThrownBy(() -> s.submit(new int[] {'b'}, GREEDY_12, new Collector()))
+                .isInstanceOf(SchedulerStoppedException.class);
+        assertThat(s.load()).isZero();
     }
 
     /** Clients (through the gateway, which relays UNAVAILABLE) must not read the router's exception text. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -88,5 +89,51 @@ class CallerQueueTest {
         queue.offer("a", "a1");
 
         assertThat(polled.get(10, TimeUnit.SECONDS)).isEqualTo("a1");
+    }
+
+    @Test
+    void theCallerHoldingLeastGoesFirstAndEqualsTakeTurns() {
+        CallerQueue<String> queue = new CallerQueue<>(100, 10);
+        queue.offer("a", "a1");
+        queue.offer("a", "a2");
+        queue.offer("b", "b1");
+        queue.offer("c", "c1");
+        Map<String, Long> held = Map.of("a", 100L, "b", 0L, "c", 0L);
+
+        CallerQueue.Head<String> head = queue.peek(caller -> held.getOrDefault(caller, 0L));
+        assertThat(head).isEqualTo(new CallerQueue.Head<>("b", "b1"));
+        assertThat(queue.poll(head.caller())).isEqualTo("b1");
+        assertThat(queue.peek(caller -> held.getOrDefault(caller, 0L)).element()).isEqualTo("c1");
+        assertThat(queue.peek(caller -> 0L).element()).isEqualTo("a1"); // unweighted: plain turn order
+        assertThat(queue.poll("a")).isEqualTo("a1");
+        assertThat(pollAll(queue)).containsExactly("c1", "a2"); // a, just served, went to the back
+    }
+
+    @Test
+    void removesWhatLeavesWhereverItWaitsAndKeepsTheOthersTurns() {
+        CallerQueue<String> queue = new CallerQueue<>(100, 10);
+        queue.offer("a", "a1");
+        queue.offer("a", "a2-gone");
+        queue.offer("b", "b1-gone");
+        queue.offer("c", "c1");
+
+        assertThat(queue.removeIf(e -> e.endsWith("gone"))).containsExactly("a2-gone", "b1-gone");
+        assertThat(queue.size()).isEqualTo(2);
+        assertThat(pollAll(queue)).containsExactly("a1", "c1");
+        assertThat(queue.offer("b", "b2")).isEqualTo(CallerQueue.Offer.ACCEPTED);
+        assertThat(queue.poll()).isEqualTo("b2");
+    }
+
+    @Test
+    void closesOnlyWhenEmptyAndThenRefusesEveryOffer() {
+        CallerQueue<String> queue = new CallerQueue<>(100, 10);
+        queue.offer("a", "a1");
+
+        assertThat(queue.closeIfEmpty()).isFalse(); // a1 still needs its consumer
+        assertThat(queue.offer("b", "b1")).isEqualTo(CallerQueue.Offer.ACCEPTED);
+        assertThat(queue.closeAndDrain()).containsExactly("a1", "b1");
+        assertThat(queue.offer("c", "c1")).isEqualTo(CallerQueue.Offer.CLOSED);
+        assertThat(queue.closeIfEmpty()).isTrue();
+        assertThat(queue.isEmpty()).isTrue();
     }
 }

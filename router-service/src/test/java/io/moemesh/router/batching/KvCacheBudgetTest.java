@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moemesh.core.config.ModelConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
@@ -28,35 +29,62 @@ class KvCacheBudgetTest {
     }
 
     @Test
-    void refusesWhatDoesNotFitWhatIsLeftNamingTheBudget() {
+    void reservesNothingForWhatDoesNotFitWhatIsLeftAndNamesTheBudgetWhenItWaitedTooLong() {
         KvCacheBudget budget = new KvCacheBudget(512L << 20);
-        budget.reserve(498L << 20);
+        budget.tryReserve("a", 498L << 20);
 
-        assertThatThrownBy(() -> budget.reserve(24L << 20)).isInstanceOf(OverloadedException.class)
-                .hasMessage("KV cache budget 512 MiB: 498 MiB reserved by queued and running requests, this request"
-                        + " needs 24 MiB; retry later or lower max_tokens");
+        assertThat(budget.tryReserve("b", 24L << 20)).isNull();
         assertThat(budget.reservedBytes()).isEqualTo(498L << 20);
+        assertThat(budget.waitedTooLong(24L << 20, Duration.ofSeconds(30))).isEqualTo("KV cache budget 512 MiB: 498"
+                + " MiB reserved by running requests, this request needs 24 MiB and waited 30 s for it"
+                + " (moemesh.router.max-kv-cache-wait); retry later or lower max_tokens");
+    }
+
+    @Test
+    void knowsWhatEachCallerHoldsUntilItsReservationsAreReleased() {
+        KvCacheBudget budget = new KvCacheBudget(1000);
+        KvCacheBudget.Reservation a1 = budget.tryReserve("a", 300);
+        KvCacheBudget.Reservation a2 = budget.tryReserve("a", 200);
+        budget.tryReserve("b", 100);
+
+        assertThat(budget.reservedBy("a")).isEqualTo(500);
+        assertThat(budget.reservedBy("b")).isEqualTo(100);
+        assertThat(budget.reservedBy("c")).isZero();
+        a1.release();
+        a2.release();
+        assertThat(budget.reservedBy("a")).isZero();
+        assertThat(budget.freeBytes()).isEqualTo(900);
     }
 
     @Test
     void refusesWhatCouldNeverFitAsInvalid() {
         KvCacheBudget budget = new KvCacheBudget(512L << 20);
 
-        assertThatThrownBy(() -> budget.reserve(600L << 20)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> budget.tryReserve("a", 600L << 20)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("needs 600 MiB, more than the router's whole KV cache budget of 512 MiB"
                         + " (moemesh.router.kv-cache-budget)");
         assertThat(budget.reservedBytes()).isZero();
     }
 
     @Test
+    void aBudgetNearLongMaxRefusesWhatDoesNotFitInsteadOfWrappingAround() {
+        KvCacheBudget budget = new KvCacheBudget(Long.MAX_VALUE);
+        budget.tryReserve("a", Long.MAX_VALUE - 10);
+
+        assertThat(budget.tryReserve("b", 100)).isNull();
+        assertThat(budget.reservedBytes()).isEqualTo(Long.MAX_VALUE - 10);
+    }
+
+    @Test
     void aReservationIsReleasedOnceHoweverOftenItIsReleased() {
         KvCacheBudget budget = new KvCacheBudget(1000);
-        KvCacheBudget.Reservation first = budget.reserve(400);
-        budget.reserve(300);
+        KvCacheBudget.Reservation first = budget.tryReserve("a", 400);
+        budget.tryReserve("a", 300);
         first.release();
         first.release();
 
         assertThat(budget.reservedBytes()).isEqualTo(300);
+        assertThat(budget.reservedBy("a")).isEqualTo(300);
     }
 
     @Test

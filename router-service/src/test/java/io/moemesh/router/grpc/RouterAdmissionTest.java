@@ -157,30 +157,53 @@ class RouterAdmissionTest {
     }
 
     @Test
-    void theKvBudgetRefusalNamesTheBudgetAndCancelledCallsGiveTheirBytesBack() throws Exception {
+    void callsWaitingForTheKvBudgetAreNotRefusedAndLeaveWhenTheirClientsDo() throws Exception {
         start(2 * KvCacheBudget.bytesFor(tinyConfig(), 1 + MAX_TOKENS)); // 13 KiB: room for two requests
         MoeMeshGrpc.MoeMeshStub stub = MoeMeshGrpc.newStub(router.channel);
         var cancellable = io.grpc.Context.current().withCancellation();
+        List<CompletableFuture<Status>> waiting = new ArrayList<>();
         cancellable.run(() -> {
-            call(stub, request());
-            call(stub, request());
+            for (int i = 0; i < 3; i++) {
+                waiting.add(call(stub, request())); // three: the third waits for the budget, not refused
+            }
         });
-        await().atMost(Duration.ofSeconds(10)).until(() -> router.scheduler.load() == 2);
+        await().atMost(Duration.ofSeconds(10)).until(() -> router.scheduler.load() == 3);
 
-        Status full = refusal(stub, request());
         Status tooLarge = refusal(stub, request().toBuilder()
                 .setSampling(SamplingParams.newBuilder().setMaxTokens(2_048)).build());
-        cancellable.cancel(null); // both clients leave while their requests wait
+        cancellable.cancel(null); // the clients leave while their requests wait
         router.start();
 
-        assertThat(full.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-        assertThat(full.getDescription()).isEqualTo("KV cache budget 13 KiB: 13 KiB reserved by queued and running"
-                + " requests, this request needs 6.5 KiB; retry later or lower max_tokens");
         assertThat(tooLarge.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(tooLarge.getDescription()).contains("needs 256 KiB, more than the router's whole KV cache budget"
                 + " of 13 KiB (moemesh.router.kv-cache-budget)");
-        await().atMost(Duration.ofSeconds(10)).until(() -> router.scheduler.kvCache().reservedBytes() == 0);
-        assertThat(router.scheduler.stats().cancelledRequests()).isEqualTo(2);
+        assertThat(waiting).allSatisfy(w -> assertThat(w.join().getCode()).isEqualTo(Status.Code.CANCELLED));
+        await().atMost(Duration.ofSeconds(10)).until(() -> router.scheduler.stats().cancelledRequests() == 3);
+        assertThat(router.scheduler.kvCache().reservedBytes()).isZero();
+        assertThat(router.scheduler.load()).isZero();
+    }
+
+    @Test
+    void aCallThatWaitsTooLongForTheKvBudgetIsRefusedNamingIt() throws Exception {
+        // room for one request; a 1 ms wait: the first request runs 511 steps, far longer than that
+        router = new TinyRouter(AdmissionProperties.defaults().requestLimits(), new SchedulerProperties(256, 32, 2048,
+                32, KvCacheBudget.bytesFor(tinyConfig(), tinyConfig().maxPositionEmbeddings()), Duration.ofMillis(1)));
+        GenerateRequest wholeContext = request().toBuilder()
+                .setSampling(SamplingParams.newBuilder().setMaxTokens(2_048).setIgnoreEos(true)).build();
+        CompletableFuture<Status> first = call(asCaller(router.channel, "a"), wholeContext);
+        await().atMost(Duration.ofSeconds(10)).until(() -> router.scheduler.load() == 1); // queued first: joins first
+        CompletableFuture<Status> second = call(asCaller(router.channel, "b"), wholeContext);
+        await().atMost(Duration.ofSeconds(10)).until(() -> router.scheduler.load() == 2);
+        router.start();
+
+        Status refused = second.orTimeout(30, TimeUnit.SECONDS).join();
+
+        assertThat(refused.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(refused.getDescription()).endsWith("KV cache budget 256 KiB: 256 KiB reserved by running requests,"
+                + " this request needs 256 KiB and waited 1 ms for it (moemesh.router.max-kv-cache-wait); retry later"
+                + " or lower max_tokens");
+        assertThat(first.orTimeout(30, TimeUnit.SECONDS).join().getCode()).isEqualTo(Status.Code.OK);
+        assertThat(router.scheduler.kvCache().reservedBytes()).isZero();
     }
 
     private static io.moemesh.core.config.ModelConfig tinyConfig() {
