@@ -6,6 +6,7 @@ import io.grpc.Metadata;
 import io.grpc.SecurityLevel;
 import io.grpc.Status;
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -117,7 +118,7 @@ public final class ApiKeyCredentials extends CallCredentials {
                 || (plaintext == Plaintext.LOOPBACK && isLoopback(remote))) {
             return null;
         }
-        String refused = "not sending the API key to " + authority + " (connected to " + remote
+        String refused = "not sending the API key to " + authority + " (connected to " + describe(remote)
                 + "): the connection is not encrypted (security level " + level + "). ";
         if (plaintext == Plaintext.LOOPBACK) {
             return refused + "Plaintext was allowed for loopback addresses only (127.0.0.0/8, ::1); "
@@ -128,6 +129,14 @@ public final class ApiKeyCredentials extends CallCredentials {
                 + "moe generate --tls / --ca-cert FILE), or, for a gateway on this machine, allow plaintext to "
                 + "loopback addresses with MoeMeshClient.Builder.allowKeyOverPlaintext() (moe generate "
                 + "--allow-key-over-plaintext)";
+    }
+
+    private static String describe(SocketAddress remote) {
+        if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
+            String host = inet.getAddress().getHostAddress();
+            return (inet.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + inet.getPort();
+        }
+        return String.valueOf(remote);
     }
 
     /** Whether the connection's remote end is a loopback IP address (an unknown or non-IP address is not). */

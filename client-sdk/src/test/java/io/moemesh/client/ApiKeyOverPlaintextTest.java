@@ -38,7 +38,8 @@ class ApiKeyOverPlaintextTest {
         try (MoeMeshClient client = client().apiKey("k-123456").build()) {
             assertThatThrownBy(() -> client.generate(GenerateOptions.ofPrompt("hi")))
                     .isInstanceOf(UnauthenticatedException.class)
-                    .hasMessageContaining("not sending the API key to 127.0.0.1:" + mesh.port())
+                    .hasMessageContaining("not sending the API key to 127.0.0.1:" + mesh.port() + " (connected to 127.0.0.1:"
+                        + mesh.port() + ")")
                     .hasMessageContaining("tls(true)")
                     .hasMessageContaining("allowKeyOverPlaintext()");
         }
@@ -93,7 +94,7 @@ class ApiKeyOverPlaintextTest {
         ApiKeyCredentials key = ApiKeyCredentials.of("k-123456").allowingPlaintextToLoopback();
 
         assertThat(key.refusal(SecurityLevel.NONE, "localhost:50051", new InetSocketAddress(REMOTE, 50051)))
-                .contains("not sending the API key to localhost:50051");
+                .contains("not sending the API key to localhost:50051 (connected to 10.0.0.7:50051)");
         assertThat(key.refusal(SecurityLevel.NONE, "localhost:50051", null)).isNotNull();
         assertThat(key.refusal(SecurityLevel.NONE, "gateway:1", new InetSocketAddress(InetAddress.getLoopbackAddress(), 1)))
                 .isNull();
