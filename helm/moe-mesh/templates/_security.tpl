@@ -163,6 +163,10 @@ whose gRPC servers speak TLS runs a plaintext health-only server on security.hea
 {{- if and .Values.gateway.tls.certManager.issuerRef (not .Values.gateway.tls.secretName) }}
 {{- fail "gateway.tls.certManager.issuerRef is set but gateway.tls.secretName is empty: name the Secret the Certificate should write (and the gateway read)" }}
 {{- end }}
+{{- $gtls := .Values.gateway.tls }}
+{{- if and $sec.mtls.enabled $gtls.secretName (not (and $gtls.certManager.issuerRef (deepEqual $gtls.certManager.issuerRef $sec.mtls.certManager.issuerRef))) }}
+{{- fail "gateway.tls.secretName is set together with security.mtls.enabled: the gateway has one certificate, which it serves on its public port and presents to the routers as its mesh identity, and the routers accept only certificates from the mesh CA (a public certificate, e.g. Let's Encrypt's, has no ca.crt and is refused). Either issue the gateway's certificate from the mesh CA (gateway.tls.certManager.issuerRef equal to security.mtls.certManager.issuerRef; clients then trust the mesh CA with --ca-cert), or keep the public certificate and authenticate the services with the internal token instead of mTLS (security.internalToken.existingSecret, security.mtls.enabled=false)" }}
+{{- end }}
 {{- $components := dict "gateway" .Values.gateway "router" .Values.router "expert" .Values.experts "controller" .Values.placementController }}
 {{- range $role := list "gateway" "router" "expert" "controller" }}
 {{- $c := index $components $role }}

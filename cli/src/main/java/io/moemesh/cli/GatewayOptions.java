@@ -35,7 +35,7 @@ final class GatewayOptions {
     Path caCert;
 
     @Option(names = "--server-name", paramLabel = "NAME", description = "Host name the gateway's certificate must "
-            + "carry when it differs from --gateway's, e.g. through kubectl port-forward.")
+            + "carry when it differs from --gateway's, e.g. through kubectl port-forward; with --tls or --ca-cert only.")
     String serverName;
 
     @Option(names = "--client-cert", paramLabel = "FILE",
@@ -54,14 +54,20 @@ final class GatewayOptions {
                     + "from the process list: prefer $" + API_KEY_ENV + " or --api-key-file.")
     String apiKey;
 
-    @Option(names = "--allow-key-over-plaintext", description = "Send the API key without TLS when --gateway is a "
-            + "loopback address (localhost, 127.0.0.0/8, ::1); to other hosts it goes over TLS only.")
+    @Option(names = "--allow-key-over-plaintext", description = "Send the API key without TLS when the connection "
+            + "goes to a loopback address (127.0.0.0/8, ::1, e.g. --gateway localhost:50051 through kubectl "
+            + "port-forward); to other hosts it goes over TLS only.")
     boolean allowKeyOverPlaintext;
 
     /** A client of the chosen gateway; warnings (a key on the command line, a key file others can read) go to {@code err}. */
     MoeMeshClient connect(Path stateDir, PrintWriter err) {
         if (clientCert != null ^ clientKey != null) {
             throw new ParameterException(spec.commandLine(), "--client-cert and --client-key go together");
+        }
+        if (serverName != null && !tls && caCert == null && clientCert == null) {
+            // without TLS nothing checks the name; it would only make a remote host look like "localhost"
+            throw new ParameterException(spec.commandLine(), "--server-name needs TLS (--tls or --ca-cert FILE): it is "
+                    + "the name the gateway's certificate must carry. For a plaintext gateway drop --server-name");
         }
         MoeMeshClient.Builder client = MoeMeshClient.builder().defaultDeadline(Duration.ofMinutes(5));
         String key = explicitKey(err);

@@ -1,7 +1,6 @@
 package io.moemesh.cli;
 
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
+import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.moemesh.cli.local.ClusterState;
@@ -13,6 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,8 +26,13 @@ final class PlanCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--controller", description = "Controller gRPC address HOST:PORT (default: the one `moe up` started).")
+    @Option(names = "--controller", description = "Controller gRPC address HOST:PORT (default: the one `moe up` "
+            + "started). A cluster's controller requires --internal-token-file, or mTLS (--ca-cert, --client-cert, "
+            + "--client-key).")
     String controller;
+
+    @Mixin
+    InternalCallOptions internal;
 
     @Option(names = "--top-pairs", defaultValue = "4", description = "Most co-activated pairs shown per layer (default: ${DEFAULT-VALUE}).")
     int topPairs;
@@ -41,16 +46,27 @@ final class PlanCommand implements Callable<Integer> {
         if (target == null) {
             throw new IllegalStateException("the local cluster runs without a placement controller (moe up --placement off)");
         }
-        ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        CallCredentials token = internal.token();
+        ManagedChannel channel = internal.open(target);
         try {
-            PlacementStatus status = PlacementControllerGrpc.newBlockingStub(channel)
+            PlacementStatus status = PlacementControllerGrpc.newBlockingStub(channel).withCallCredentials(token)
                     .withDeadlineAfter(10, TimeUnit.SECONDS).getPlacement(GetPlacementRequest.getDefaultInstance());
             PlanReport.print(status, target, topPairs, spec.commandLine().getOut());
         } catch (StatusRuntimeException e) {
-            throw new IllegalStateException("placement controller " + target + " did not answer: " + e.getStatus(), e);
+            throw new IllegalStateException("placement controller " + target + " did not answer: " + e.getStatus()
+                    + hint(e.getStatus().getCode()), e);
         } finally {
             channel.shutdownNow();
         }
         return 0;
+    }
+
+    private static String hint(io.grpc.Status.Code code) {
+        return switch (code) {
+            case UNAUTHENTICATED, PERMISSION_DENIED -> ". A cluster's controller requires the internal token "
+                    + "(--internal-token-file FILE, from the Secret of security.internalToken.existingSecret) or, with "
+                    + "mTLS, --ca-cert, --client-cert and --client-key";
+            default -> "";
+        };
     }
 }

@@ -180,6 +180,16 @@ class GatewayGenerateTest {
         assertThat(received).isEmpty();
     }
 
+    @Test
+    void serverNameWithoutTlsIsRefusedAndNothingIsSent() {
+        Run run = run("generate", "--gateway", "127.0.0.1:" + gateway.getPort(), "--server-name", "localhost",
+                "--allow-key-over-plaintext", "--api-key", "cli-key-0123456789", "--prompt", "Hello");
+
+        assertThat(run.code).isNotZero();
+        assertThat(run.err).contains("--server-name needs TLS (--tls or --ca-cert FILE)");
+        assertThat(received).isEmpty();
+    }
+
     record Run(int code, String out, String err) {
     }
 

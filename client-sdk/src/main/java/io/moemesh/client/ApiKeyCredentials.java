@@ -1,16 +1,18 @@
 package io.moemesh.client;
 
 import io.grpc.CallCredentials;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.SecurityLevel;
 import io.grpc.Status;
 import java.io.IOException;
-import java.net.InetAddress;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Executor;
 
 /**
@@ -75,8 +77,9 @@ public final class ApiKeyCredentials extends CallCredentials {
     }
 
     /**
-     * The same key, also sent without TLS when the target's host is a loopback address
-     * ({@code localhost}, 127.0.0.0/8, {@code ::1}): the connection never leaves the machine.
+     * The same key, also sent without TLS when the connection's remote address is a loopback address
+     * (127.0.0.0/8, {@code ::1}; a target of {@code localhost} resolves to one): the connection never
+     * leaves the machine.
      */
     public ApiKeyCredentials allowingPlaintextToLoopback() {
         return new ApiKeyCredentials(headerValue, Plaintext.LOOPBACK);
@@ -92,7 +95,8 @@ public final class ApiKeyCredentials extends CallCredentials {
 
     @Override
     public void applyRequestMetadata(RequestInfo info, Executor appExecutor, MetadataApplier applier) {
-        String refusal = refusal(info.getSecurityLevel(), info.getAuthority());
+        SocketAddress remote = info.getTransportAttrs().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        String refusal = refusal(info.getSecurityLevel(), info.getAuthority(), remote);
         if (refusal != null) {
             // failing here ends the call before its headers are written: the key never leaves the process
             applier.fail(Status.UNAUTHENTICATED.withDescription(refusal));
@@ -103,16 +107,21 @@ public final class ApiKeyCredentials extends CallCredentials {
         applier.apply(headers);
     }
 
-    /** Why the key may not go to {@code authority} over a connection of this security level; null if it may. */
-    String refusal(SecurityLevel level, String authority) {
+    /**
+     * Why the key may not go to {@code authority} at {@code remote} over a connection of this security
+     * level; null if it may. Loopback is judged by the address the connection actually reached, never by
+     * the authority: that is only a name the caller chose (a server-name override can say
+     * {@code localhost} for a remote host).
+     */
+    String refusal(SecurityLevel level, String authority, SocketAddress remote) {
         if (level == SecurityLevel.PRIVACY_AND_INTEGRITY || plaintext == Plaintext.ANY_HOST
-                || (plaintext == Plaintext.LOOPBACK && isLoopback(authority))) {
+                || (plaintext == Plaintext.LOOPBACK && isLoopback(remote))) {
             return null;
         }
-        String refused = "not sending the API key to " + authority + ": the connection is not encrypted (security level "
-                + level + "). ";
+        String refused = "not sending the API key to " + authority + " (connected to " + describe(remote)
+                + "): the connection is not encrypted (security level " + level + "). ";
         if (plaintext == Plaintext.LOOPBACK) {
-            return refused + "Plaintext was allowed for loopback addresses only (localhost, 127.0.0.0/8, ::1); "
+            return refused + "Plaintext was allowed for loopback addresses only (127.0.0.0/8, ::1); "
                     + "connect to this host with TLS (MoeMeshClient.Builder.tls(true), or tls(caFile) for a private CA; "
                     + "moe generate --tls / --ca-cert FILE)";
         }
@@ -122,27 +131,17 @@ public final class ApiKeyCredentials extends CallCredentials {
                 + "--allow-key-over-plaintext)";
     }
 
-    /** Whether the host of a {@code host:port} authority is a loopback name or address; no DNS lookup. */
-    static boolean isLoopback(String authority) {
-        if (authority == null || authority.isEmpty()) {
-            return false;
+    private static String describe(SocketAddress remote) {
+        if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
+            String host = inet.getAddress().getHostAddress();
+            return (inet.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + inet.getPort();
         }
-        String host;
-        if (authority.startsWith("[")) {
-            int end = authority.indexOf(']');
-            host = end < 0 ? authority : authority.substring(1, end);
-        } else {
-            int colon = authority.lastIndexOf(':');
-            host = colon >= 0 && authority.indexOf(':') == colon ? authority.substring(0, colon) : authority;
-        }
-        host = host.toLowerCase(Locale.ROOT);
-        if (host.equals("localhost") || host.equals("localhost.")) {
-            return true; // RFC 6761: always resolves to loopback
-        }
-        try {
-            return InetAddress.ofLiteral(host).isLoopbackAddress();
-        } catch (IllegalArgumentException notAnAddressLiteral) {
-            return false;
-        }
+        return String.valueOf(remote);
+    }
+
+    /** Whether the connection's remote end is a loopback IP address (an unknown or non-IP address is not). */
+    static boolean isLoopback(SocketAddress remote) {
+        return remote instanceof InetSocketAddress inet && inet.getAddress() != null
+                && inet.getAddress().isLoopbackAddress();
     }
 }

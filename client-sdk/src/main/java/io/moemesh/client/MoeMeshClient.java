@@ -289,7 +289,8 @@ public final class MoeMeshClient implements AutoCloseable {
         /**
          * The host name the server's TLS certificate must carry (and the {@code :authority} of every
          * call) when it differs from the target's host: for example {@code moe-mesh-gateway.moe.svc}
-         * reached through {@code kubectl port-forward} at {@code localhost:50051}.
+         * reached through {@code kubectl port-forward} at {@code localhost:50051}. TLS only:
+         * {@link #build()} refuses it on a plaintext connection, where no certificate checks the name.
          */
         public Builder serverName(String serverName) {
             this.serverName = serverName;
@@ -322,6 +323,13 @@ public final class MoeMeshClient implements AutoCloseable {
             if (channelCredentials != null && (tls || trustCertFile != null || clientCertFile != null)) {
                 throw new IllegalArgumentException("channelCredentials replaces tls(...) and clientCertificate(...): "
                         + "use one or the other");
+            }
+            if (serverName != null && channel == null && !tls && channelCredentials == null) {
+                // without TLS no certificate is checked against the name, so it would only relabel the
+                // connection: a remote host called "localhost" must not look local to anyone
+                throw new IllegalArgumentException("serverName(\"" + serverName + "\") needs TLS: it is the name the "
+                        + "gateway's certificate must carry. Add tls(true) or tls(caFile) (moe generate --tls / "
+                        + "--ca-cert FILE), or drop serverName for a plaintext gateway");
             }
             CallCredentials key = apiKey == null ? null : keyCredentials();
             ManagedChannel owned = channel == null ? openChannel() : null;

@@ -96,6 +96,21 @@ final class Chart {
         return Manifests.parse(template().call());
     }
 
+    /**
+     * The install notes (NOTES.txt) for these values: a client-only dry-run install, which renders
+     * them as {@code helm install} prints them, without a cluster.
+     */
+    String notes() {
+        var install = new Helm(DIR).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun();
+        for (Path file : valuesFiles) {
+            install = install.withValuesFile(file);
+        }
+        for (Map.Entry<String, Object> set : sets.entrySet()) {
+            install = install.set(set.getKey(), set.getValue());
+        }
+        return install.call().getOutput();
+    }
+
     /** The message with which Helm refuses to render these values; fails when it renders them. */
     String refusal() {
         try {

@@ -247,7 +247,28 @@ class SecurityValuesTest {
     }
 
     @Test
-    void withGatewayTlsAndMtlsTheGatewaysOneIdentityIsItsTlsCertificate() {
+    void refusesAPublicGatewayCertificateTogetherWithMtls() {
+        String refusal = Chart.withDefaults().values("""
+                security:
+                  mtls:
+                    enabled: true
+                    certManager:
+                      issuerRef: {name: mesh-ca, kind: Issuer}
+                gateway:
+                  tls:
+                    secretName: gateway-cert
+                    certManager:
+                      issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+                """).refusal();
+
+        assertThat(refusal).contains("gateway.tls.secretName is set together with security.mtls.enabled")
+                .contains("issue the gateway's certificate from the mesh CA").contains("security.internalToken.existingSecret");
+        assertThat(Chart.withDefaults().set("security.mtls.enabled", true).set("gateway.tls.secretName", "gateway-cert")
+                .refusal()).contains("gateway.tls.secretName is set together with security.mtls.enabled");
+    }
+
+    @Test
+    void withMtlsAGatewayCertificateFromTheMeshCaIsTheGatewaysOneIdentity() {
         Manifests both = Chart.withDefaults().values("""
                 security:
                   mtls:
@@ -257,6 +278,8 @@ class SecurityValuesTest {
                 gateway:
                   tls:
                     secretName: gateway-cert
+                    certManager:
+                      issuerRef: {name: mesh-ca, kind: Issuer}
                 """).render();
 
         assertThat(volume(both.deployments("gateway").getFirst(), "tls").getSecret().getSecretName()).isEqualTo("gateway-cert");

@@ -61,8 +61,17 @@ class ServiceArgumentsTest {
 
     @Test
     void everyServiceArgumentIsAPropertyTheServiceBinds() {
+        // a gateway certificate from the mesh CA: the chart refuses a public one together with mTLS
         Manifests everything = Chart.withDefaults().set("security.mtls.enabled", true)
                 .set("gateway.tls.secretName", "gateway-cert").values("""
+                        security:
+                          mtls:
+                            certManager:
+                              issuerRef: {name: mesh-ca, kind: Issuer}
+                        gateway:
+                          tls:
+                            certManager:
+                              issuerRef: {name: mesh-ca, kind: Issuer}
                         transport:
                           maxInboundMessageSize: 2097152
                           maxConcurrentCallsPerConnection: 64

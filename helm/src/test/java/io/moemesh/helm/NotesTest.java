@@ -1,0 +1,52 @@
+package io.moemesh.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The install notes give commands that work with the installed options (TLS, keys, internal authentication). */
+class NotesTest {
+
+    @Test
+    void plaintextGatewayThroughPortForwardAllowsTheKeyOverLoopbackPlaintext() {
+        String notes = Chart.withDefaults().notes();
+
+        assertThat(notes).contains("get secret " + Chart.API_KEYS_SECRET)
+                .contains("moe generate --gateway localhost:50051 --api-key-file moe-api-key --allow-key-over-plaintext");
+    }
+
+    @Test
+    void gatewayTlsGivesTlsAndTheNameTheCertificateCarries() {
+        String notes = Chart.withDefaults().values("""
+                gateway:
+                  tls:
+                    secretName: gateway-cert
+                    certManager:
+                      issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+                """).notes();
+
+        assertThat(notes).contains("moe generate --gateway localhost:50051 --tls --server-name " + Chart.RELEASE
+                + "-gateway --api-key-file moe-api-key").doesNotContain("--allow-key-over-plaintext")
+                .contains("--ca-cert moe-ca.crt");
+        assertThat(Chart.withDefaults().set("gateway.tls.secretName", "gateway-cert").notes())
+                .contains("--tls --server-name <a DNS name in the certificate>");
+    }
+
+    @Test
+    void mtlsGatewayGivesTheMeshCa() {
+        String notes = Chart.withDefaults().set("security.mtls.enabled", true).notes();
+
+        assertThat(notes).contains("get secret " + Chart.RELEASE + "-gateway-tls -o jsonpath='{.data.ca\\.crt}'")
+                .contains("--ca-cert moe-ca.crt --server-name " + Chart.RELEASE + "-gateway");
+    }
+
+    @Test
+    void planGetsTheInternalTokenFromItsSecretOrTheStatusOverHttp() {
+        String notes = Chart.withDefaults().notes();
+
+        assertThat(notes).contains("get secret " + Chart.TOKEN_SECRET + " -o jsonpath='{.data.token}' | base64 -d > moe-internal-token")
+                .contains("moe plan --controller localhost:50053 --internal-token-file moe-internal-token")
+                .contains("port-forward svc/" + Chart.RELEASE + "-placement-controller 8083:8083")
+                .contains("curl -s localhost:8083/placement");
+    }
+}
