@@ -55,9 +55,23 @@ public final class GrpcServerFactory {
      */
     public NettyServerBuilder internalServer(String service, int port, int defaultMaxInboundBytes,
             Duration drainTimeout, Set<String> mutatingMethods) {
+        return internalServer(service, port, defaultMaxInboundBytes, drainTimeout, mutatingMethods, 0);
+    }
+
+    /**
+     * An {@link #internalServer(String, int, int, Duration, Set) internal server} whose callers (other
+     * services, authenticated) send many calls over one connection: it lets one connection open at
+     * least {@code minConcurrentCallsPerConnection} streams, what the service holds at once, whatever
+     * {@code moemesh.transport.max-concurrent-calls-per-connection} says, so that calls beyond the
+     * configured limit are not held in the caller's client, unseen by the service's own queueing.
+     */
+    public NettyServerBuilder internalServer(String service, int port, int defaultMaxInboundBytes,
+            Duration drainTimeout, Set<String> mutatingMethods, int minConcurrentCallsPerConnection) {
         InternalAuthRule.check(service, auth, tls.properties(), token.isPresent());
         NettyServerBuilder builder = limits(NettyServerBuilder.forAddress(address(port), credentials(true)),
-                defaultMaxInboundBytes, drainTimeout);
+                defaultMaxInboundBytes, drainTimeout)
+                .maxConcurrentCallsPerConnection(transport.maxConcurrentCallsPerConnection(
+                        minConcurrentCallsPerConnection));
         // ServerBuilder.intercept: the last added runs first, so the token is checked before the identity
         if (tls.properties().mutualTls() && !mutatingMethods.isEmpty()) {
             if (auth.mutatingPeers().isEmpty()) {

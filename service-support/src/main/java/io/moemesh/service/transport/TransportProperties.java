@@ -13,7 +13,13 @@ import org.springframework.util.unit.DataSize;
  *                                       Spring's {@code server.address} follows it unless set)
  * @param maxInboundMessageSize          largest inbound message; unset = the service's own default, sized
  *                                       from what it legitimately receives
- * @param maxConcurrentCallsPerConnection HTTP/2 concurrent streams one connection may open
+ * @param maxConcurrentCallsPerConnection HTTP/2 concurrent streams one connection may open; more wait in the
+ *                                       client. Internal servers whose callers multiplex many requests over one
+ *                                       connection raise it to what the service holds (the router's public
+ *                                       server: its max-queued-requests + max-running-sequences, because a
+ *                                       gateway reaches it over one connection and the router's per-caller fair
+ *                                       queue must see every request), see
+ *                                       {@link #maxConcurrentCallsPerConnection(int)}
  * @param maxConnectionIdle              a connection without calls this long is closed (GOAWAY)
  * @param maxConnectionAge               connections older than this are closed gracefully (0 = never); the
  *                                       grace is the service's drain timeout
@@ -70,6 +76,15 @@ public record TransportProperties(
     public static TransportProperties defaults(String bindAddress) {
         return new TransportProperties(bindAddress, null, 128, Duration.ofMinutes(15), Duration.ZERO,
                 Duration.ofSeconds(20), 200, Duration.ofSeconds(10), null);
+    }
+
+    /**
+     * The streams one connection may open on a server whose service holds {@code floor} calls at once:
+     * the configured limit, raised to {@code floor} so that no caller's calls wait in its own
+     * connection while the service could take them.
+     */
+    public int maxConcurrentCallsPerConnection(int floor) {
+        return Math.max(maxConcurrentCallsPerConnection, floor);
     }
 
     /** The configured inbound limit, else {@code serviceDefault}. */

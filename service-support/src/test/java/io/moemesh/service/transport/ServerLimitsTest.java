@@ -71,6 +71,41 @@ class ServerLimitsTest {
     }
 
     @Test
+    void aServerWithAFloorLetsOneConnectionOpenThatManyStreamsAboveTheConfiguredLimit() throws IOException {
+        // the router's public server: one gateway connection must reach the whole fair queue (queued + running)
+        int floor = 300;
+        int calls = 200; // above the default of 128
+        TestService service = new TestService();
+        server = new GrpcServerFactory(TransportProperties.defaults("127.0.0.1"), tls, AuthProperties.of(null, true),
+                Optional.empty()).internalServer("test", 0, 1024, Duration.ZERO, Set.of(), floor)
+                .addService(service.definition()).build().start();
+        ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + server.getPort(),
+                InsecureChannelCredentials.create()).build();
+        try {
+            List<ListenableFuture<String>> held = new ArrayList<>();
+            for (int i = 0; i < calls; i++) {
+                held.add(ClientCalls.futureUnaryCall(channel.newCall(TestService.HOLD,
+                        CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS)), "call " + i));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> service.running.get() == calls);
+
+            service.release.countDown();
+
+            assertThat(held).allSatisfy(c -> assertThat(c.get(10, TimeUnit.SECONDS)).startsWith("held call"));
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void aFloorBelowTheConfiguredLimitKeepsTheConfiguredOne() {
+        TransportProperties transport = TransportProperties.defaults("127.0.0.1");
+
+        assertThat(transport.maxConcurrentCallsPerConnection(10)).isEqualTo(128);
+        assertThat(transport.maxConcurrentCallsPerConnection(288)).isEqualTo(288);
+    }
+
+    @Test
     void clientPingingTooOftenIsToldToCalmDownAndDisconnected() throws IOException {
         server = start(TransportProperties.defaults("127.0.0.1"), new TestService());
 
