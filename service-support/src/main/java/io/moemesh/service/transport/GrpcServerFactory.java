@@ -13,7 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes every gRPC server of a service the same way: bound to {@code moemesh.transport.bind-address},
+ * Makes every gRPC server of a service the same way: bound to {@code moemesh.transport.bind-address}
+ * (unset: every address of every family),
  * with the HTTP/2 limits of {@code moemesh.transport.*}, TLS from {@code moemesh.tls.*} when a
  * certificate is configured, and — on internal servers — the start-up rule, mTLS, the internal
  * token and the peer identity check on mutating methods.
@@ -111,15 +112,19 @@ public final class GrpcServerFactory {
                 InsecureServerCredentials.create()), HEALTH_MAX_INBOUND_BYTES, java.time.Duration.ZERO));
     }
 
-    /** The address servers bind, for a port. */
+    /**
+     * The address servers bind, for a port: without a bind address the JVM's wildcard, which listens
+     * on IPv4 and IPv6 where the host has IPv6, without relying on how 0.0.0.0 is mapped.
+     */
     public InetSocketAddress address(int port) {
-        return new InetSocketAddress(transport.bindAddress(), port);
+        String bind = transport.bindAddress();
+        return bind == null ? new InetSocketAddress(port) : new InetSocketAddress(bind, port);
     }
 
     /** Where this process reaches its own server: loopback unless the bind address is a specific one. */
     public String loopbackTarget(int port) {
         String bind = transport.bindAddress();
-        boolean wildcard = bind.equals("0.0.0.0") || bind.equals("::") || bind.equals("[::]");
+        boolean wildcard = bind == null || bind.equals("0.0.0.0") || bind.equals("::") || bind.equals("[::]");
         String host = wildcard ? "127.0.0.1" : bind.contains(":") && !bind.startsWith("[") ? "[" + bind + "]" : bind;
         return host + ":" + port;
     }
