@@ -10,6 +10,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.stub.ClientCalls;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -111,12 +112,16 @@ class ServerLimitsTest {
 
         try (Socket socket = new Socket("127.0.0.1", server.getPort())) {
             socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.write(frame(FRAME_SETTINGS, 0, new byte[0]));
+            // one write: written frame by frame, the server may close after the first pings and a
+            // later write fail with "Broken pipe" before the GOAWAY is read
+            ByteArrayOutputStream frames = new ByteArrayOutputStream();
+            frames.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            frames.write(frame(FRAME_SETTINGS, 0, new byte[0]));
             for (int i = 0; i < 5; i++) {
-                out.write(frame(FRAME_PING, 0, ByteBuffer.allocate(8).putLong(i).array()));
+                frames.write(frame(FRAME_PING, 0, ByteBuffer.allocate(8).putLong(i).array()));
             }
+            OutputStream out = socket.getOutputStream();
+            out.write(frames.toByteArray());
             out.flush();
 
             assertThat(goAwayErrorCode(new DataInputStream(socket.getInputStream()))).isEqualTo(ENHANCE_YOUR_CALM);
