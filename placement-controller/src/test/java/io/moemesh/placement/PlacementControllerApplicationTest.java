@@ -2,6 +2,7 @@ package io.moemesh.placement;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.grpc.Grpc;
 import io.grpc.Server;
@@ -16,9 +17,13 @@ import io.moemesh.testing.TestPki;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -43,6 +48,41 @@ class PlacementControllerApplicationTest {
                     assertThat(socket.isConnected()).isTrue();
                 }
             }
+        }
+    }
+
+    /** Unset, servers listen on the wildcard of every address family: IPv6-only clusters reach them too. */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "--moemesh.transport.bind-address=", "--moemesh.transport.bind-address= "})
+    void bindsEveryAddressFamilyWithoutABindAddress(String bindAddress) throws Exception {
+        assumeTrue(hasIpv6Loopback(), "this machine has no IPv6 loopback");
+        List<String> args = new ArrayList<>(List.of(BASE).subList(0, BASE.length - 1));
+        args.add("--moemesh.auth.allow-unauthenticated=true");
+        if (!bindAddress.isEmpty()) {
+            args.add(bindAddress);
+        }
+        try (ConfigurableApplicationContext context = SpringApplication.run(PlacementControllerApplication.class,
+                args.toArray(String[]::new))) {
+            int grpc = context.getBean(GrpcServerLifecycle.class).port();
+            int http = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+
+            for (int port : new int[] {grpc, http}) {
+                for (String loopback : new String[] {"127.0.0.1", "::1"}) {
+                    try (Socket socket = new Socket()) {
+                        socket.connect(new InetSocketAddress(loopback, port), 2000);
+                        assertThat(socket.isConnected()).as("%s port %d", loopback, port).isTrue();
+                    }
+                }
+            }
+        }
+    }
+
+    private static boolean hasIpv6Loopback() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+            socket.bind(new InetSocketAddress("::1", 0));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 

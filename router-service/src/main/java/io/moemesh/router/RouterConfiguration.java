@@ -13,6 +13,7 @@ import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
 import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.router.batching.SchedulerProperties;
 import io.moemesh.router.batching.SchedulerStats;
 import io.moemesh.router.discovery.ExpertDiscovery;
 import io.moemesh.router.discovery.ExpertEndpointsReconciler;
@@ -181,9 +182,14 @@ class RouterConfiguration {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
         // the server's token/certificate interceptors run before the service's CallerInterceptor,
         // which believes moemesh-caller only from callers they authenticated
+        // a gateway sends all its requests over one connection: it may open as many streams as the
+        // scheduler holds (queued + running), or requests past the stream limit would wait in the
+        // gateway's client, FIFO, never reaching the per-caller fair queue
+        SchedulerProperties scheduling = properties.scheduler(admission);
         GrpcServerLifecycle server = new GrpcServerLifecycle("router",
                 servers.internalServer("router", properties.grpcPort(), PUBLIC_MAX_INBOUND_BYTES,
-                        properties.drainTimeout(), Set.of()),
+                        properties.drainTimeout(), Set.of(),
+                        scheduling.maxQueuedRequests() + scheduling.maxRunningSequences()),
                 List.of(ServerInterceptors.intercept(new RouterGrpcService(modelName, config, dense.topK(), tokenizer,
                         scheduler, properties.maxStreamBacklog(), admission.requestLimits()),
                         CallerInterceptor.forServer(servers))),

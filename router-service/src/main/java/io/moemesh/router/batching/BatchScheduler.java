@@ -108,7 +108,7 @@ public final class BatchScheduler implements AutoCloseable {
     /**
      * Queues a request of {@code caller} to join the batch; it reserves its KV cache when it joins.
      *
-     * @throws IllegalArgumentException  when the prompt cannot fit the model's context, or its KV cache the whole
+     * @throws InadmissibleRequestException when the prompt cannot fit the model's context, or its KV cache the whole
      *                                   KV cache budget
      * @throws OverloadedException       when the queue or the caller's share of it is full
      * @throws SchedulerStoppedException when the scheduler is shutting down or its loop died
@@ -116,10 +116,10 @@ public final class BatchScheduler implements AutoCloseable {
     public void submit(String caller, int[] promptIds, SamplingParams params, GenerationSink sink) {
         ModelConfig config = dense.config();
         if (promptIds.length == 0) {
-            throw new IllegalArgumentException("the prompt is empty");
+            throw new InadmissibleRequestException("the prompt is empty");
         }
         if (promptIds.length >= config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("prompt of " + promptIds.length + " tokens leaves no room in the "
+            throw new InadmissibleRequestException("prompt of " + promptIds.length + " tokens leaves no room in the "
                     + "model's context of " + config.maxPositionEmbeddings() + " tokens");
         }
         if (loopFailure != null || !accepting) {

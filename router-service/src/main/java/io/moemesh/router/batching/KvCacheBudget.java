@@ -46,10 +46,10 @@ public final class KvCacheBudget {
         return Math.multiplyExact(perPosition, (long) positions);
     }
 
-    /** @throws IllegalArgumentException when a request of {@code bytes} could never run here, however long it waited */
+    /** @throws InadmissibleRequestException when a request of {@code bytes} could never run here, however long it waited */
     void requireWithinBudget(long bytes) {
         if (bytes > budgetBytes) {
-            throw new IllegalArgumentException("this request's KV cache needs " + format(bytes)
+            throw new InadmissibleRequestException("this request's KV cache needs " + format(bytes)
                     + ", more than the router's whole KV cache budget of " + format(budgetBytes)
                     + " (moemesh.router.kv-cache-budget); lower max_tokens or shorten the prompt");
         }
@@ -59,7 +59,7 @@ public final class KvCacheBudget {
      * Reserves {@code bytes} for one request of {@code caller}, or returns null when what running
      * requests hold leaves too little.
      *
-     * @throws IllegalArgumentException when the request needs more than the whole budget
+     * @throws InadmissibleRequestException when the request needs more than the whole budget
      */
     Reservation tryReserve(String caller, long bytes) {
         requireWithinBudget(bytes);

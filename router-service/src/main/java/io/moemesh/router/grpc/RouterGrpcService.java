@@ -13,8 +13,10 @@ import io.moemesh.proto.v1.ListModelsRequest;
 import io.moemesh.proto.v1.ListModelsResponse;
 import io.moemesh.proto.v1.ModelInfo;
 import io.moemesh.proto.v1.MoeMeshGrpc;
+import io.moemesh.proto.validation.InvalidRequestException;
 import io.moemesh.proto.validation.RequestLimits;
 import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.router.batching.InadmissibleRequestException;
 import io.moemesh.router.batching.OverloadedException;
 import io.moemesh.router.batching.SchedulerStoppedException;
 import org.slf4j.Logger;
@@ -70,12 +72,14 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
             response.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
         } catch (SchedulerStoppedException e) {
             response.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
-        } catch (IllegalArgumentException e) {
+        } catch (InvalidRequestException | InadmissibleRequestException e) {
+            // written for the client; any other exception's text is internal detail (the gateway relays this code)
             response.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
         } catch (RuntimeException e) {
-            LOG.error("Generate failed before the request joined the batch", e);
-            response.onError(Status.INTERNAL.withDescription("the router failed to admit the request (" + e
-                    + "); see the router log").withCause(e).asRuntimeException());
+            String requestId = request.getRequestId().isEmpty() ? "(none)" : request.getRequestId();
+            LOG.error("Generate of request {} failed before the request joined the batch", requestId, e);
+            response.onError(Status.INTERNAL.withDescription("the router failed to admit request " + requestId
+                    + "; its log has the detail").asRuntimeException());
         }
     }
 

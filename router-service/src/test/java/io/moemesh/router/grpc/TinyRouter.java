@@ -19,6 +19,7 @@ import io.moemesh.router.batching.SchedulerProperties;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * The router's public service over the tiny-random model, in process, wrapped in the
@@ -37,9 +38,15 @@ final class TinyRouter implements AutoCloseable {
     private final Server server;
 
     TinyRouter(RequestLimits limits, SchedulerProperties scheduling) throws IOException {
+        this(limits, scheduling, UnaryOperator.identity());
+    }
+
+    /** @param tokenizerWrapper wraps the model's tokenizer, e.g. to make it fail */
+    TinyRouter(RequestLimits limits, SchedulerProperties scheduling, UnaryOperator<TextTokenizer> tokenizerWrapper)
+            throws IOException {
         config = ModelConfig.load(MODEL);
         checkpoint = Checkpoint.open(MODEL);
-        tokenizer = TextTokenizer.load(MODEL);
+        tokenizer = tokenizerWrapper.apply(TextTokenizer.load(MODEL));
         DenseTransformer dense = new DenseTransformer(config, DenseWeights.load(checkpoint, config), Kernels.best(), 0);
         scheduler = new BatchScheduler(dense, LocalExperts.load(checkpoint, config, Kernels.best()), tokenizer,
                 scheduling, RoutingObserver.NONE);

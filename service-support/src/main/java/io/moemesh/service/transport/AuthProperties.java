@@ -9,7 +9,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * {@code moemesh.auth.*}: how the internal services (router, expert, placement controller) know
  * their callers.
  *
- * @param internalTokenFile   file holding the shared internal token (at least 32 printable characters), re-read when
+ * @param internalTokenFile   file holding the shared internal tokens, one per line (at least 32 printable characters
+ *                            each; all accepted, the first sent: two lines during a rotation), re-read when
  *                            it changes; internal servers require {@code authorization: Bearer <token>} on every RPC
  *                            but health, and internal clients send it
  * @param allowUnauthenticated start internal servers with neither a token nor mTLS (local mode on loopback only)

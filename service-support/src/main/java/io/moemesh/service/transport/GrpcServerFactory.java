@@ -13,7 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes every gRPC server of a service the same way: bound to {@code moemesh.transport.bind-address},
+ * Makes every gRPC server of a service the same way: bound to {@code moemesh.transport.bind-address}
+ * (unset: every address of every family),
  * with the HTTP/2 limits of {@code moemesh.transport.*}, TLS from {@code moemesh.tls.*} when a
  * certificate is configured, and — on internal servers — the start-up rule, mTLS, the internal
  * token and the peer identity check on mutating methods.
@@ -55,9 +56,23 @@ public final class GrpcServerFactory {
      */
     public NettyServerBuilder internalServer(String service, int port, int defaultMaxInboundBytes,
             Duration drainTimeout, Set<String> mutatingMethods) {
+        return internalServer(service, port, defaultMaxInboundBytes, drainTimeout, mutatingMethods, 0);
+    }
+
+    /**
+     * An {@link #internalServer(String, int, int, Duration, Set) internal server} whose callers (other
+     * services, authenticated) send many calls over one connection: it lets one connection open at
+     * least {@code minConcurrentCallsPerConnection} streams, what the service holds at once, whatever
+     * {@code moemesh.transport.max-concurrent-calls-per-connection} says, so that calls beyond the
+     * configured limit are not held in the caller's client, unseen by the service's own queueing.
+     */
+    public NettyServerBuilder internalServer(String service, int port, int defaultMaxInboundBytes,
+            Duration drainTimeout, Set<String> mutatingMethods, int minConcurrentCallsPerConnection) {
         InternalAuthRule.check(service, auth, tls.properties(), token.isPresent());
         NettyServerBuilder builder = limits(NettyServerBuilder.forAddress(address(port), credentials(true)),
-                defaultMaxInboundBytes, drainTimeout);
+                defaultMaxInboundBytes, drainTimeout)
+                .maxConcurrentCallsPerConnection(transport.maxConcurrentCallsPerConnection(
+                        minConcurrentCallsPerConnection));
         // ServerBuilder.intercept: the last added runs first, so the token is checked before the identity
         if (tls.properties().mutualTls() && !mutatingMethods.isEmpty()) {
             if (auth.mutatingPeers().isEmpty()) {
@@ -97,15 +112,19 @@ public final class GrpcServerFactory {
                 InsecureServerCredentials.create()), HEALTH_MAX_INBOUND_BYTES, java.time.Duration.ZERO));
     }
 
-    /** The address servers bind, for a port. */
+    /**
+     * The address servers bind, for a port: without a bind address the JVM's wildcard, which listens
+     * on IPv4 and IPv6 where the host has IPv6, without relying on how 0.0.0.0 is mapped.
+     */
     public InetSocketAddress address(int port) {
-        return new InetSocketAddress(transport.bindAddress(), port);
+        String bind = transport.bindAddress();
+        return bind == null ? new InetSocketAddress(port) : new InetSocketAddress(bind, port);
     }
 
     /** Where this process reaches its own server: loopback unless the bind address is a specific one. */
     public String loopbackTarget(int port) {
         String bind = transport.bindAddress();
-        boolean wildcard = bind.equals("0.0.0.0") || bind.equals("::") || bind.equals("[::]");
+        boolean wildcard = bind == null || bind.equals("0.0.0.0") || bind.equals("::") || bind.equals("[::]");
         String host = wildcard ? "127.0.0.1" : bind.contains(":") && !bind.startsWith("[") ? "[" + bind + "]" : bind;
         return host + ":" + port;
     }

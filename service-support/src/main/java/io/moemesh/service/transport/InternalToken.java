@@ -8,16 +8,22 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The shared internal token, read from {@code moemesh.auth.internal-token-file} (a mounted Secret).
+ * Every non-blank line that is not a {@code #} comment is a token that callers may present; the
+ * first is the one this process sends. The kubelet updates the Secret in each pod at a different
+ * moment, so a rotation goes through a file of two tokens: add the new token as the second line,
+ * wait until every pod has it, move it first (pods now send it), wait again, remove the old one.
  * The file is checked again at most once per {@code recheck} when the token is used, and re-read
  * when its modification time or size changed, so a rotated Secret takes effect without a restart.
- * A token read at start-up that is missing or too short stops the service; one that turns invalid
- * later is ignored with an ERROR and the previous token stays in use.
+ * A file without a token, or with one too short, stops the service at start-up; a file that turns
+ * invalid later is ignored with an ERROR and the previous tokens stay in use.
  */
 public final class InternalToken {
 
@@ -25,7 +31,8 @@ public final class InternalToken {
     public static final int MIN_LENGTH = 32;
     private static final Logger LOG = LoggerFactory.getLogger(InternalToken.class);
 
-    private record Loaded(byte[] token, FileTime modified, long size, long checkedAt) {
+    /** @param tokens every accepted token, the one sent first */
+    private record Loaded(List<byte[]> tokens, FileTime modified, long size, long checkedAt) {
     }
 
     private final Path file;
@@ -50,15 +57,22 @@ public final class InternalToken {
         return new InternalToken(file, Duration.ofSeconds(1), System::nanoTime);
     }
 
-    /** The current token. */
+    /** The token this process sends: the file's first. */
     public String value() {
-        return new String(current().token(), StandardCharsets.UTF_8);
+        return new String(current().tokens().getFirst(), StandardCharsets.UTF_8);
     }
 
-    /** Whether {@code presented} is the current token, in time independent of where they differ. */
+    /** Whether {@code presented} is one of the file's tokens, in time independent of where they differ. */
     public boolean matches(String presented) {
-        return presented != null
-                && MessageDigest.isEqual(current().token(), presented.getBytes(StandardCharsets.UTF_8));
+        if (presented == null) {
+            return false;
+        }
+        byte[] bytes = presented.getBytes(StandardCharsets.UTF_8);
+        boolean match = false;
+        for (byte[] token : current().tokens()) {
+            match |= MessageDigest.isEqual(token, bytes); // every token compared: no early exit on a match
+        }
+        return match;
     }
 
     private Loaded current() {
@@ -74,15 +88,15 @@ public final class InternalToken {
             }
             try {
                 if (Files.getLastModifiedTime(file).equals(now.modified()) && Files.size(file) == now.size()) {
-                    loaded = new Loaded(now.token(), now.modified(), now.size(), t);
+                    loaded = new Loaded(now.tokens(), now.modified(), now.size(), t);
                 } else {
                     loaded = read(t);
                     LOG.info("internal token reloaded from {}", file);
                 }
             } catch (IOException | IllegalArgumentException e) {
-                LOG.error("internal token file {} could not be re-read, keeping the previous token: {}", file,
+                LOG.error("internal token file {} could not be re-read, keeping the previous tokens: {}", file,
                         e.getMessage());
-                loaded = new Loaded(now.token(), now.modified(), now.size(), t);
+                loaded = new Loaded(now.tokens(), now.modified(), now.size(), t);
             }
             return loaded;
         }
@@ -90,12 +104,25 @@ public final class InternalToken {
 
     private Loaded read(long checkedAt) throws IOException {
         FileTime modified = Files.getLastModifiedTime(file);
-        String token = Files.readString(file, StandardCharsets.UTF_8).strip();
-        if (token.length() < MIN_LENGTH || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-            throw new IllegalArgumentException("moemesh.auth.internal-token-file " + file + " must hold one token of"
-                    + " at least " + MIN_LENGTH + " printable ASCII characters without spaces (got "
-                    + token.length() + " characters); e.g. openssl rand -base64 48");
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        List<byte[]> tokens = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String token = lines.get(i).strip();
+            if (token.isEmpty() || token.startsWith("#")) {
+                continue;
+            }
+            if (token.length() < MIN_LENGTH || !token.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                throw new IllegalArgumentException("moemesh.auth.internal-token-file " + file + " line " + (i + 1)
+                        + ": each token must be at least " + MIN_LENGTH + " printable ASCII characters without"
+                        + " spaces (got " + token.length() + " characters); e.g. openssl rand -base64 48");
+            }
+            tokens.add(token.getBytes(StandardCharsets.UTF_8));
         }
-        return new Loaded(token.getBytes(StandardCharsets.UTF_8), modified, Files.size(file), checkedAt);
+        if (tokens.isEmpty()) {
+            throw new IllegalArgumentException("moemesh.auth.internal-token-file " + file + " holds no token: write"
+                    + " one of at least " + MIN_LENGTH + " characters per line (blank lines and # comments are"
+                    + " ignored); e.g. openssl rand -base64 48");
+        }
+        return new Loaded(List.copyOf(tokens), modified, Files.size(file), checkedAt);
     }
 }

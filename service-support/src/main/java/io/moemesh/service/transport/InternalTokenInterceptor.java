@@ -38,8 +38,8 @@ public final class InternalTokenInterceptor implements ServerInterceptor {
                     + " moemesh.auth.internal-token-file");
         }
         if (!token.matches(authorization.substring(BEARER.length()))) {
-            return refuse(call, "internal token not accepted: caller and server must read the same"
-                    + " moemesh.auth.internal-token-file");
+            return refuse(call, "internal token not accepted: the caller must send one of the tokens of the"
+                    + " server's moemesh.auth.internal-token-file");
         }
         if (InternalCaller.AUTHENTICATED_AS.get() != null) {
             return next.startCall(call, headers); // a client certificate said more about the caller

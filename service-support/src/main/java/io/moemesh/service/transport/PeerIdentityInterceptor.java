@@ -9,6 +9,7 @@ import io.grpc.Status;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -21,8 +22,9 @@ import javax.net.ssl.SSLSession;
 
 /**
  * With mTLS: only the listed certificate identities may call the mutating methods (re-placement of
- * expert units, the router's endpoint refresh); any other caller, verified by the CA or not, gets
- * PERMISSION_DENIED naming the identity it presented. Other methods pass untouched: the TLS
+ * expert units, the router's endpoint refresh) — a caller is allowed when any DNS subject
+ * alternative name of its certificate, or its subject CN, is listed; any other caller, verified by
+ * the CA or not, gets PERMISSION_DENIED listing the names it presented. Other methods pass untouched: the TLS
  * handshake has already verified every caller's certificate.
  */
 public final class PeerIdentityInterceptor implements ServerInterceptor {
@@ -47,47 +49,75 @@ public final class PeerIdentityInterceptor implements ServerInterceptor {
         if (!mutatingMethods.contains(call.getMethodDescriptor().getFullMethodName())) {
             return next.startCall(call, headers);
         }
-        Optional<String> identity = identity(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
-        if (identity.isPresent() && allowed.contains(identity.get())) {
+        Optional<X509Certificate> cert = certificate(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+        Names names = cert.map(PeerIdentityInterceptor::names).orElse(new Names(List.of(), Optional.empty()));
+        // a certificate often names a pod and its service: any of its names (or its CN) may be the allowed one
+        if (names.dns().stream().anyMatch(allowed::contains) || names.cn().filter(allowed::contains).isPresent()) {
             return next.startCall(call, headers);
         }
-        call.close(Status.PERMISSION_DENIED.withDescription("peer '" + identity.orElse("(no client certificate)")
-                + "' may not call " + call.getMethodDescriptor().getFullMethodName()
+        String peer = cert.isEmpty() ? "(no client certificate)"
+                : names.first().orElse("(no name)") + "' (names seen: DNS " + names.dns() + ", CN "
+                        + names.cn().orElse("(none)") + ")";
+        call.close(Status.PERMISSION_DENIED.withDescription("peer '" + peer
+                + (cert.isEmpty() ? "'" : "") + " may not call " + call.getMethodDescriptor().getFullMethodName()
                 + "; allowed identities are moemesh.auth.mutating-peers " + allowed), new Metadata());
         return new ServerCall.Listener<>() { };
     }
 
+    /** A certificate's DNS subject alternative names, in order, and its subject CN. */
+    record Names(List<String> dns, Optional<String> cn) {
+
+        /** The identity a caller is named by: the first DNS name, else the CN. */
+        Optional<String> first() {
+            return dns.isEmpty() ? cn : Optional.of(dns.getFirst());
+        }
+    }
+
     /** The peer certificate's first DNS subject alternative name, else its subject CN. */
     public static Optional<String> identity(SSLSession session) {
+        return certificate(session).flatMap(PeerIdentityInterceptor::identity);
+    }
+
+    static Optional<String> identity(X509Certificate cert) {
+        return names(cert).first();
+    }
+
+    private static Optional<X509Certificate> certificate(SSLSession session) {
         if (session == null) {
             return Optional.empty();
         }
         try {
             Certificate[] chain = session.getPeerCertificates();
-            return chain.length > 0 && chain[0] instanceof X509Certificate cert ? identity(cert) : Optional.empty();
+            return chain.length > 0 && chain[0] instanceof X509Certificate cert ? Optional.of(cert) : Optional.empty();
         } catch (SSLPeerUnverifiedException e) {
             return Optional.empty();
         }
     }
 
-    static Optional<String> identity(X509Certificate cert) {
+    static Names names(X509Certificate cert) {
+        List<String> dns = new ArrayList<>();
         try {
             Collection<List<?>> names = cert.getSubjectAlternativeNames();
             if (names != null) {
                 for (List<?> name : names) {
                     if (name.size() == 2 && Integer.valueOf(SAN_DNS).equals(name.get(0))) {
-                        return Optional.of((String) name.get(1));
+                        dns.add((String) name.get(1));
                     }
                 }
             }
+        } catch (CertificateParsingException e) {
+            // unreadable extension: no DNS names, the CN may still name the peer
+        }
+        Optional<String> cn = Optional.empty();
+        try {
             for (Rdn rdn : new LdapName(cert.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("CN")) {
-                    return Optional.of(rdn.getValue().toString());
+                if (cn.isEmpty() && rdn.getType().equalsIgnoreCase("CN")) {
+                    cn = Optional.of(rdn.getValue().toString());
                 }
             }
-            return Optional.empty();
-        } catch (CertificateParsingException | InvalidNameException e) {
-            return Optional.empty();
+        } catch (InvalidNameException e) {
+            // no CN
         }
+        return new Names(List.copyOf(dns), cn);
     }
 }

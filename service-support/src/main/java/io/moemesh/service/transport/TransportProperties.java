@@ -9,11 +9,21 @@ import org.springframework.util.unit.DataSize;
  * {@code moemesh.transport.*}: where every gRPC server of a service listens and the HTTP/2 limits
  * that keep one client from holding its resources (issue 16, items 2 and 5).
  *
- * @param bindAddress                    address every gRPC server binds ({@code 0.0.0.0} = all interfaces;
- *                                       Spring's {@code server.address} follows it unless set)
+ * @param bindAddress                    address every gRPC server binds; unset (or blank) = the JVM's wildcard,
+ *                                       every address of every family (dual-stack where the host has IPv6, so
+ *                                       IPv6-only clusters work). {@code 0.0.0.0} names IPv4; the JDK and Netty
+ *                                       happen to bind it as the IPv6 wildcard on a dual-stack Linux host, but
+ *                                       unset does not depend on that. Spring's {@code server.address} follows it
+ *                                       unless set (unset: all addresses)
  * @param maxInboundMessageSize          largest inbound message; unset = the service's own default, sized
  *                                       from what it legitimately receives
- * @param maxConcurrentCallsPerConnection HTTP/2 concurrent streams one connection may open
+ * @param maxConcurrentCallsPerConnection HTTP/2 concurrent streams one connection may open; more wait in the
+ *                                       client. Internal servers whose callers multiplex many requests over one
+ *                                       connection raise it to what the service holds (the router's public
+ *                                       server: its max-queued-requests + max-running-sequences, because a
+ *                                       gateway reaches it over one connection and the router's per-caller fair
+ *                                       queue must see every request), see
+ *                                       {@link #maxConcurrentCallsPerConnection(int)}
  * @param maxConnectionIdle              a connection without calls this long is closed (GOAWAY)
  * @param maxConnectionAge               connections older than this are closed gracefully (0 = never); the
  *                                       grace is the service's drain timeout
@@ -27,7 +37,7 @@ import org.springframework.util.unit.DataSize;
  */
 @ConfigurationProperties("moemesh.transport")
 public record TransportProperties(
-        @DefaultValue("0.0.0.0") String bindAddress,
+        String bindAddress,
         DataSize maxInboundMessageSize,
         @DefaultValue("128") int maxConcurrentCallsPerConnection,
         @DefaultValue("15m") Duration maxConnectionIdle,
@@ -38,11 +48,7 @@ public record TransportProperties(
         Integer healthPort) {
 
     public TransportProperties {
-        if (bindAddress == null || bindAddress.isBlank()) {
-            throw new IllegalArgumentException("moemesh.transport.bind-address must name an address, e.g. 127.0.0.1"
-                    + " or 0.0.0.0");
-        }
-        bindAddress = bindAddress.strip();
+        bindAddress = bindAddress == null || bindAddress.isBlank() ? null : bindAddress.strip();
         if (maxInboundMessageSize != null
                 && (maxInboundMessageSize.toBytes() < 1 || maxInboundMessageSize.toBytes() > Integer.MAX_VALUE)) {
             throw new IllegalArgumentException("moemesh.transport.max-inbound-message-size must be between 1B and 2GB,"
@@ -66,10 +72,19 @@ public record TransportProperties(
         }
     }
 
-    /** Defaults everywhere, bound to {@code bindAddress}: for tests and tools outside Spring. */
+    /** Defaults everywhere, bound to {@code bindAddress} (null: every address): for tests and tools outside Spring. */
     public static TransportProperties defaults(String bindAddress) {
         return new TransportProperties(bindAddress, null, 128, Duration.ofMinutes(15), Duration.ZERO,
                 Duration.ofSeconds(20), 200, Duration.ofSeconds(10), null);
+    }
+
+    /**
+     * The streams one connection may open on a server whose service holds {@code floor} calls at once:
+     * the configured limit, raised to {@code floor} so that no caller's calls wait in its own
+     * connection while the service could take them.
+     */
+    public int maxConcurrentCallsPerConnection(int floor) {
+        return Math.max(maxConcurrentCallsPerConnection, floor);
     }
 
     /** The configured inbound limit, else {@code serviceDefault}. */

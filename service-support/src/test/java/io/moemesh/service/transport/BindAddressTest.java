@@ -47,6 +47,38 @@ class BindAddressTest {
         }
     }
 
+    @Test
+    void unsetBindAddressListensOnTheWildcardOfEveryFamily() throws Exception {
+        assumeTrue(bindsIpv6Loopback(), "this machine has no IPv6 loopback");
+        Server server = start(null);
+        try {
+            assertThat(connects(InetAddress.getByName("127.0.0.1"), server.getPort())).isTrue();
+            assertThat(connects(InetAddress.getByName("::1"), server.getPort())).isTrue();
+        } finally {
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void blankBindAddressIsUnset() {
+        TransportProperties transport = TransportProperties.defaults(" ");
+        GrpcServerFactory factory = new GrpcServerFactory(transport, new TlsMaterial(TlsProperties.none()),
+                AuthProperties.of(null, true), Optional.empty());
+
+        assertThat(transport.bindAddress()).isNull();
+        assertThat(factory.address(50052).getAddress().isAnyLocalAddress()).isTrue();
+        assertThat(factory.loopbackTarget(50052)).isEqualTo("127.0.0.1:50052");
+    }
+
+    private static boolean bindsIpv6Loopback() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket()) {
+            socket.bind(new InetSocketAddress("::1", 0));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private static Server start(String bindAddress) throws IOException {
         TlsMaterial tls = new TlsMaterial(TlsProperties.none());
         return new GrpcServerFactory(TransportProperties.defaults(bindAddress), tls, AuthProperties.of(null, true),

@@ -112,6 +112,54 @@ class InternalTokenTest {
     }
 
     @Test
+    void everyTokenLineIsAcceptedAndTheFirstIsSent() throws IOException {
+        String next = "Nx7" + TOKEN.substring(3);
+        Files.writeString(tokenFile, "# rotation: the new token first, the old one until every pod has it\n"
+                + next + "\n\n" + TOKEN + "\n");
+        InternalToken token = new InternalToken(tokenFile, Duration.ZERO, System::nanoTime);
+
+        assertThat(token.value()).isEqualTo(next);
+        assertThat(token.matches(next)).isTrue();
+        assertThat(token.matches(TOKEN)).isTrue();
+        assertThat(token.matches("x".repeat(40))).isFalse();
+        assertThat(token.matches(next + "\n" + TOKEN)).isFalse();
+    }
+
+    @Test
+    void podsInEveryStepOfARotationAcceptEachOther() throws IOException {
+        String next = "Nx7" + TOKEN.substring(3);
+        Files.writeString(tokenFile, TOKEN + "\n" + next + "\n"); // step 1: the new token added second
+        await().atMost(Duration.ofSeconds(5)).ignoreExceptions().untilAsserted(() ->
+                assertThat(TestService.call(withBearer(next), TestService.COMPUTE, "x")).isEqualTo("computed x"));
+        assertThat(TestService.call(withBearer(TOKEN), TestService.COMPUTE, "x")).isEqualTo("computed x");
+
+        Files.writeString(tokenFile, next + "\n" + TOKEN + "\n"); // step 2: the new token sent
+        Files.writeString(tokenFile, next + "\n");                 // step 3: the old one removed
+        await().atMost(Duration.ofSeconds(5)).ignoreExceptions().untilAsserted(() ->
+                assertThatThrownBy(() -> TestService.call(withBearer(TOKEN), TestService.COMPUTE, "x"))
+                        .isInstanceOf(StatusRuntimeException.class));
+        assertThat(TestService.call(withBearer(next), TestService.COMPUTE, "x")).isEqualTo("computed x");
+    }
+
+    @Test
+    void anyShortTokenLineStopsStartUp() throws IOException {
+        Path file = Files.writeString(dir.resolve("mixed"), TOKEN + "\ntooshort\n");
+
+        assertThatThrownBy(() -> InternalToken.fromFile(file))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least 32").hasMessageContaining("line 2");
+    }
+
+    @Test
+    void fileWithoutTokenStopsStartUp() throws IOException {
+        Path file = Files.writeString(dir.resolve("empty"), "# nothing yet\n\n");
+
+        assertThatThrownBy(() -> InternalToken.fromFile(file))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no token");
+    }
+
+    @Test
     void tokenShorterThanTheMinimumStopsStartUp() throws IOException {
         Path shortToken = Files.writeString(dir.resolve("short"), "tooshort");
 

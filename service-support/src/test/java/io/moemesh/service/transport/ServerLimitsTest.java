@@ -10,6 +10,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.stub.ClientCalls;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -71,17 +72,56 @@ class ServerLimitsTest {
     }
 
     @Test
+    void aServerWithAFloorLetsOneConnectionOpenThatManyStreamsAboveTheConfiguredLimit() throws IOException {
+        // the router's public server: one gateway connection must reach the whole fair queue (queued + running)
+        int floor = 300;
+        int calls = 200; // above the default of 128
+        TestService service = new TestService();
+        server = new GrpcServerFactory(TransportProperties.defaults("127.0.0.1"), tls, AuthProperties.of(null, true),
+                Optional.empty()).internalServer("test", 0, 1024, Duration.ZERO, Set.of(), floor)
+                .addService(service.definition()).build().start();
+        ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + server.getPort(),
+                InsecureChannelCredentials.create()).build();
+        try {
+            List<ListenableFuture<String>> held = new ArrayList<>();
+            for (int i = 0; i < calls; i++) {
+                held.add(ClientCalls.futureUnaryCall(channel.newCall(TestService.HOLD,
+                        CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS)), "call " + i));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> service.running.get() == calls);
+
+            service.release.countDown();
+
+            assertThat(held).allSatisfy(c -> assertThat(c.get(10, TimeUnit.SECONDS)).startsWith("held call"));
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void aFloorBelowTheConfiguredLimitKeepsTheConfiguredOne() {
+        TransportProperties transport = TransportProperties.defaults("127.0.0.1");
+
+        assertThat(transport.maxConcurrentCallsPerConnection(10)).isEqualTo(128);
+        assertThat(transport.maxConcurrentCallsPerConnection(288)).isEqualTo(288);
+    }
+
+    @Test
     void clientPingingTooOftenIsToldToCalmDownAndDisconnected() throws IOException {
         server = start(TransportProperties.defaults("127.0.0.1"), new TestService());
 
         try (Socket socket = new Socket("127.0.0.1", server.getPort())) {
             socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-            out.write(frame(FRAME_SETTINGS, 0, new byte[0]));
+            // one write: written frame by frame, the server may close after the first pings and a
+            // later write fail with "Broken pipe" before the GOAWAY is read
+            ByteArrayOutputStream frames = new ByteArrayOutputStream();
+            frames.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            frames.write(frame(FRAME_SETTINGS, 0, new byte[0]));
             for (int i = 0; i < 5; i++) {
-                out.write(frame(FRAME_PING, 0, ByteBuffer.allocate(8).putLong(i).array()));
+                frames.write(frame(FRAME_PING, 0, ByteBuffer.allocate(8).putLong(i).array()));
             }
+            OutputStream out = socket.getOutputStream();
+            out.write(frames.toByteArray());
             out.flush();
 
             assertThat(goAwayErrorCode(new DataInputStream(socket.getInputStream()))).isEqualTo(ENHANCE_YOUR_CALM);

@@ -133,6 +133,35 @@ class TlsTransportTest {
     }
 
     @Test
+    void anyDnsNameOfTheCertificateMayBeTheAllowedOne() throws IOException {
+        int port = start(ClientAuth.REQUIRE, List.of("controller.moe"));
+        ManagedChannel controller = channel(port, pki.caCertFile(),
+                pki.issue("controller", "controller-0.controller.moe.svc", "controller.moe"));
+
+        assertThat(TestService.call(controller, TestService.SET_PARTNER_UNITS, "7:1")).isEqualTo("set 7:1");
+    }
+
+    @Test
+    void theCommonNameMayBeTheAllowedOneBesideDnsNames() throws IOException {
+        int port = start(ClientAuth.REQUIRE, List.of("controller"));
+        ManagedChannel controller = channel(port, pki.caCertFile(), pki.issue("controller", "controller.moe"));
+
+        assertThat(TestService.call(controller, TestService.SET_PARTNER_UNITS, "7:1")).isEqualTo("set 7:1");
+    }
+
+    @Test
+    void permissionDeniedListsEveryNameSeen() throws IOException {
+        int port = start(ClientAuth.REQUIRE, List.of("controller.moe"));
+        ManagedChannel router = channel(port, pki.caCertFile(), pki.issue("router", "router.moe", "router-1.moe"));
+
+        assertThatThrownBy(() -> TestService.call(router, TestService.SET_PARTNER_UNITS, "7:1"))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                    assertThat(e.getStatus().getDescription()).contains("router.moe", "router-1.moe", "CN router");
+                });
+    }
+
+    @Test
     void identityWithoutDnsNameIsTheCommonName() throws IOException {
         int port = start(ClientAuth.REQUIRE, List.of("controller.moe"));
         ManagedChannel controller = channel(port, pki.caCertFile(), pki.issue("controller.moe"));
