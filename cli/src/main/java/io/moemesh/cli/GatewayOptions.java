@@ -7,6 +7,7 @@ import io.moemesh.client.MoeMeshClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -27,23 +28,8 @@ final class GatewayOptions {
     @Option(names = "--gateway", description = "Gateway address HOST:PORT (default: the cluster of `moe up`).")
     String gateway;
 
-    @Option(names = "--tls", description = "Speak TLS to the gateway, trusting the JVM's certificate authorities.")
-    boolean tls;
-
-    @Option(names = "--ca-cert", paramLabel = "FILE",
-            description = "Speak TLS, trusting the CA certificates in this PEM file (a private CA); implies --tls.")
-    Path caCert;
-
-    @Option(names = "--server-name", paramLabel = "NAME", description = "Host name the gateway's certificate must "
-            + "carry when it differs from --gateway's, e.g. through kubectl port-forward; with --tls or --ca-cert only.")
-    String serverName;
-
-    @Option(names = "--client-cert", paramLabel = "FILE",
-            description = "Client certificate chain (PEM) for a gateway that requires one; with --client-key; implies --tls.")
-    Path clientCert;
-
-    @Option(names = "--client-key", paramLabel = "FILE", description = "Private key (PKCS#8 PEM) of --client-cert.")
-    Path clientKey;
+    @Mixin
+    TlsOptions tls;
 
     @Option(names = "--api-key-file", paramLabel = "FILE",
             description = "Read the API key from this file (its first line that is not blank or a # comment).")
@@ -61,14 +47,7 @@ final class GatewayOptions {
 
     /** A client of the chosen gateway; warnings (a key on the command line, a key file others can read) go to {@code err}. */
     MoeMeshClient connect(Path stateDir, PrintWriter err) {
-        if (clientCert != null ^ clientKey != null) {
-            throw new ParameterException(spec.commandLine(), "--client-cert and --client-key go together");
-        }
-        if (serverName != null && !tls && caCert == null && clientCert == null) {
-            // without TLS nothing checks the name; it would only make a remote host look like "localhost"
-            throw new ParameterException(spec.commandLine(), "--server-name needs TLS (--tls or --ca-cert FILE): it is "
-                    + "the name the gateway's certificate must carry. For a plaintext gateway drop --server-name");
-        }
+        tls.check();
         MoeMeshClient.Builder client = MoeMeshClient.builder().defaultDeadline(Duration.ofMinutes(5));
         String key = explicitKey(err);
         if (gateway == null) {
@@ -82,16 +61,16 @@ final class GatewayOptions {
             }
             key = key != null ? key : blankToNull(apiKey); // from the environment
         }
-        if (caCert != null) {
-            client.tls(caCert);
-        } else if (tls) {
+        if (tls.caCert != null) {
+            client.tls(tls.caCert);
+        } else if (tls.tls) {
             client.tls(true);
         }
-        if (clientCert != null) {
-            client.clientCertificate(clientCert, clientKey);
+        if (tls.clientCert != null) {
+            client.clientCertificate(tls.clientCert, tls.clientKey);
         }
-        if (serverName != null) {
-            client.serverName(serverName);
+        if (tls.serverName != null) {
+            client.serverName(tls.serverName);
         }
         if (key != null) {
             client.apiKey(key);

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Executor;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -34,37 +35,15 @@ final class InternalCallOptions {
             + "token (the Secret of security.internalToken.existingSecret), sent as `authorization: Bearer`.")
     Path internalTokenFile;
 
-    @Option(names = "--tls", description = "Speak TLS, trusting the JVM's certificate authorities.")
-    boolean tls;
-
-    @Option(names = "--ca-cert", paramLabel = "FILE",
-            description = "Speak TLS, trusting the CA certificates in this PEM file (the mesh CA's ca.crt); implies --tls.")
-    Path caCert;
-
-    @Option(names = "--server-name", paramLabel = "NAME", description = "Host name the server's certificate must "
-            + "carry when it differs from the address, e.g. through kubectl port-forward; with --tls or --ca-cert only.")
-    String serverName;
-
-    @Option(names = "--client-cert", paramLabel = "FILE",
-            description = "Client certificate chain (PEM) for mTLS, e.g. the mesh certificate of an admin; with --client-key.")
-    Path clientCert;
-
-    @Option(names = "--client-key", paramLabel = "FILE", description = "Private key (PKCS#8 PEM) of --client-cert.")
-    Path clientKey;
+    @Mixin
+    TlsOptions tls;
 
     /** A channel to {@code target} with these options; the token, if any, is attached to every call. */
     ManagedChannel open(String target) {
-        if (clientCert != null ^ clientKey != null) {
-            throw new ParameterException(spec.commandLine(), "--client-cert and --client-key go together");
-        }
-        boolean secure = tls || caCert != null || clientCert != null;
-        if (serverName != null && !secure) {
-            throw new ParameterException(spec.commandLine(), "--server-name needs TLS (--tls or --ca-cert FILE): it is "
-                    + "the name the server's certificate must carry");
-        }
-        var builder = Grpc.newChannelBuilder(target, secure ? tlsCredentials() : InsecureChannelCredentials.create());
-        if (serverName != null) {
-            builder.overrideAuthority(serverName);
+        tls.check();
+        var builder = Grpc.newChannelBuilder(target, tls.secure() ? tlsCredentials() : InsecureChannelCredentials.create());
+        if (tls.serverName != null) {
+            builder.overrideAuthority(tls.serverName);
         }
         return builder.build();
     }
@@ -91,15 +70,15 @@ final class InternalCallOptions {
     private ChannelCredentials tlsCredentials() {
         TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
         try {
-            if (caCert != null) {
-                credentials.trustManager(caCert.toFile());
+            if (tls.caCert != null) {
+                credentials.trustManager(tls.caCert.toFile());
             }
-            if (clientCert != null) {
-                credentials.keyManager(clientCert.toFile(), clientKey.toFile());
+            if (tls.clientCert != null) {
+                credentials.keyManager(tls.clientCert.toFile(), tls.clientKey.toFile());
             }
         } catch (IOException | IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "cannot load TLS files (--ca-cert " + caCert
-                    + ", --client-cert " + clientCert + ", --client-key " + clientKey + "): " + e.getMessage()
+            throw new ParameterException(spec.commandLine(), "cannot load TLS files (--ca-cert " + tls.caCert
+                    + ", --client-cert " + tls.clientCert + ", --client-key " + tls.clientKey + "): " + e.getMessage()
                     + " (PEM expected; the private key in PKCS#8)");
         }
         return credentials.build();
