@@ -202,23 +202,6 @@ final class CallerQueue<T> {
         }
     }
 
-    /** As {@link #poll()}, waiting up to {@code timeout} for an element. */
-    T poll(long timeout, TimeUnit unit) throws InterruptedException {
-        long nanos = unit.toNanos(timeout);
-        lock.lockInterruptibly();
-        try {
-            while (size == 0) {
-                if (nanos <= 0) {
-                    return null;
-                }
-                nanos = notEmpty.awaitNanos(nanos);
-            }
-            return poll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     int size() {
         lock.lock();
         try {

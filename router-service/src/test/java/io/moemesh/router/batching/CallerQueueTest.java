@@ -77,11 +77,11 @@ class CallerQueueTest {
     @Test
     void aWaitingPollReturnsWhatIsOfferedAndAnEmptyOneTimesOut() throws Exception {
         CallerQueue<String> queue = new CallerQueue<>(3, 2);
-        assertThat(queue.poll(1, TimeUnit.MILLISECONDS)).isNull();
+        assertThat(queue.awaitNotEmpty(1, TimeUnit.MILLISECONDS) ? queue.poll() : null).isNull();
 
         CompletableFuture<String> polled = CompletableFuture.supplyAsync(() -> {
             try {
-                return queue.poll(10, TimeUnit.SECONDS);
+                return queue.awaitNotEmpty(10, TimeUnit.SECONDS) ? queue.poll() : null;
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
