@@ -7,6 +7,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.moemesh.service.Peers;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.LongSupplier;

@@ -3,6 +3,7 @@ package io.moemesh.gateway.access;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.gateway.FakeTicker;
+import io.moemesh.service.Peers;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

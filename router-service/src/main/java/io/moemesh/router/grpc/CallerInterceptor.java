@@ -2,21 +2,15 @@ package io.moemesh.router.grpc;
 
 import io.grpc.Context;
 import io.grpc.Contexts;
-import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.moemesh.router.batching.BatchScheduler;
+import io.moemesh.service.Peers;
 import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalCaller;
-import java.net.Inet6Address;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.net.UnknownHostException;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,30 +96,8 @@ public final class CallerInterceptor implements ServerInterceptor {
             }
             caller = "caller " + header;
         } else {
-            caller = "peer " + peerAddress(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
+            caller = "peer " + Peers.of(call);
         }
         return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
-    }
-
-    /**
-     * The IP address alone, a caller's connections coming from many ports; for IPv6 its /64 prefix,
-     * as the gateway counts peers: one host usually owns a whole /64, and one address per connection
-     * would give it a fresh share of the queue each time.
-     */
-    static String peerAddress(SocketAddress address) {
-        if (address instanceof InetSocketAddress inet) {
-            InetAddress ip = inet.getAddress();
-            if (ip instanceof Inet6Address) {
-                byte[] prefix = Arrays.copyOf(ip.getAddress(), 16);
-                Arrays.fill(prefix, 8, 16, (byte) 0);
-                try {
-                    return InetAddress.getByAddress(prefix).getHostAddress() + "/64";
-                } catch (UnknownHostException e) {
-                    throw new IllegalStateException("16 bytes are an IPv6 address", e);
-                }
-            }
-            return ip != null ? ip.getHostAddress() : inet.getHostString();
-        }
-        return String.valueOf(address); // in-process and Unix-socket transports
     }
 }

@@ -1,4 +1,4 @@
-package io.moemesh.gateway.access;
+package io.moemesh.service;
 
 import io.grpc.Grpc;
 import io.grpc.ServerCall;
@@ -10,7 +10,8 @@ import java.net.UnknownHostException;
 import java.util.Arrays;
 
 /**
- * The peer a call comes from, as throttles and anonymous limits count it: the IPv4 address, or the
+ * The peer a call comes from, as the gateway's throttles and anonymous limits and the router's
+ * per-caller queue count it (its port left out: one host's connections are one peer): the IPv4 address, or the
  * /64 prefix of an IPv6 address (one host usually owns a whole /64, so counting single IPv6
  * addresses would let it take a fresh identity per call).
  */
@@ -23,15 +24,15 @@ public final class Peers {
         return of(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
     }
 
-    static String of(SocketAddress address) {
-        if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
-            return of(inet.getAddress());
+    public static String of(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            return inet.getAddress() != null ? of(inet.getAddress()) : inet.getHostString();
         }
         // in-process and Unix-domain-socket peers: all local, one peer
         return address == null ? "unknown" : address.getClass().getSimpleName();
     }
 
-    static String of(InetAddress address) {
+    public static String of(InetAddress address) {
         if (address instanceof Inet6Address) {
             byte[] prefix = Arrays.copyOf(address.getAddress(), 16);
             Arrays.fill(prefix, 8, 16, (byte) 0);
