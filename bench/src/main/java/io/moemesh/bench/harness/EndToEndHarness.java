@@ -48,7 +48,7 @@ public final class EndToEndHarness {
     private static final int PROMPT_CHARS = 96;
     /** The split of the evaluation that wrote the plan files (docs/placement.md: --docs-per-lang=200). */
     private static final int SPLIT_DOCS_PER_LANG = 200;
-    private static final List<String> PROMPTS = List.of("The meaning of life is ", "Der Mensch ist ", "El amor es ",
+    static final List<String> PROMPTS = List.of("The meaning of life is ", "Der Mensch ist ", "El amor es ",
             "La vita è ", "Жизнь — это ", "Życie jest ", "Život je ", "A vida é ");
 
     public static void main(String[] args) {
