@@ -12,9 +12,13 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code moe up}: the whole system as local processes — one per expert, a router and a gateway. */
+/**
+ * {@code moe up}: the whole system as local processes — one per expert (or several experts per
+ * process with {@code --experts-per-process}), a router and a gateway.
+ */
 @Command(name = "up", mixinStandardHelpOptions = true,
         description = "Start gateway, router, one expert service per expert and the placement controller as processes on 127.0.0.1.")
 final class UpCommand implements Callable<Integer> {
@@ -40,12 +44,22 @@ final class UpCommand implements Callable<Integer> {
             + "at /actuator/prometheus, health at /actuator/health (default: ${DEFAULT-VALUE}).")
     int routerHttpPort;
 
-    @Option(names = "--expert-port", defaultValue = "50060",
-            description = "Port of expert 0; expert e listens on this + e (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--expert-port", defaultValue = "50060", description = "Port of expert 0; expert e listens on "
+            + "this + e, or with --experts-per-process the k-th process on this + k; replica r on "
+            + "this + r * processes (default: ${DEFAULT-VALUE}).")
     int firstExpertPort;
 
     @Option(names = "--replicas", defaultValue = "1", description = "Processes per expert service (default: ${DEFAULT-VALUE}).")
     int replicas;
+
+    @Option(names = "--experts-per-process", paramLabel = "N", defaultValue = "1", description = "Experts each "
+            + "expert process hosts, every layer of each (default: ${DEFAULT-VALUE}: one service per expert, the "
+            + "Kubernetes shape). N > 1 starts ceil(experts / N) processes, process k hosting experts k*N to "
+            + "k*N+N-1: for local measurement on machines with few cores, where fewer JVMs contend for them. A "
+            + "packed process runs min(N, cores) forward-pass threads instead of 1, so that it can use every core "
+            + "while all processes together run no more compute threads than one per expert. Needs --placement off "
+            + "and no --plan: both place units per expert service.")
+    int expertsPerProcess;
 
     @Option(names = "--timeout", defaultValue = "120s", description = "How long to wait for readiness (default: ${DEFAULT-VALUE}).")
     String timeout;
@@ -94,8 +108,11 @@ final class UpCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
+        LocalCluster.Layout layout = layout();
+        LocalCluster.Controller controller = controller();
+        checkPacking();
         LocalCluster cluster = new LocalCluster(MoeCommand.home(), stateDir);
-        ClusterState state = cluster.up(model, layout(), plan == null ? Map.of() : PlanFile.read(plan), controller());
+        ClusterState state = cluster.up(model, layout, plan == null ? Map.of() : PlanFile.read(plan), controller);
         out.printf("moe-mesh is up in %.1f s, serving %s%n", (System.nanoTime() - start) / 1e9, state.model());
         for (ServiceProcess p : state.processes()) {
             out.printf("  %-10s %-8s %s  pid %d%n", p.name(), p.role(), p.target(), p.pid());
@@ -115,9 +132,30 @@ final class UpCommand implements Callable<Integer> {
     }
 
     LocalCluster.Layout layout() {
+        if (expertsPerProcess < 1) {
+            throw new ParameterException(spec.commandLine(),
+                    "--experts-per-process must be at least 1, got " + expertsPerProcess);
+        }
         return new LocalCluster.Layout(gatewayPort,
                 new LocalCluster.RouterPorts(routerPort, routerInternalPort, routerHttpPort), firstExpertPort, replicas,
-                duration(timeout));
+                duration(timeout), expertsPerProcess);
+    }
+
+    /** --plan and the placement controller place units per expert service, which packed processes are not. */
+    private void checkPacking() {
+        if (expertsPerProcess == 1) {
+            return;
+        }
+        if (plan != null) {
+            throw new ParameterException(spec.commandLine(), "--plan gives partner units to "
+                    + "expert services, one per expert: it cannot be combined with --experts-per-process "
+                    + expertsPerProcess);
+        }
+        if (!placement.equalsIgnoreCase("off")) {
+            throw new ParameterException(spec.commandLine(), "the placement controller "
+                    + "re-places partner units on services that host one expert each; with --experts-per-process "
+                    + expertsPerProcess + " it has nothing to place: add --placement off");
+        }
     }
 
     private LocalCluster.Controller controller() {
@@ -127,7 +165,7 @@ final class UpCommand implements Callable<Integer> {
                     duration(placementInterval), placementMinTokens, placementMinGain, placementMemoryBudget,
                     placementBalanceBound,
                     placement.equalsIgnoreCase("dry-run"));
-            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            default -> throw new ParameterException(spec.commandLine(),
                     "--placement must be on, dry-run or off, got '" + placement + "'");
         };
     }

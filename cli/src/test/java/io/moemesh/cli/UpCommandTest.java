@@ -3,10 +3,16 @@ package io.moemesh.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.cli.local.LocalCluster;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 class UpCommandTest {
+
+    private final StringWriter err = new StringWriter();
 
     @Test
     void theRouterServesItsMetricsOnPort50055ByDefault() {
@@ -38,5 +44,47 @@ class UpCommandTest {
                 .isEqualTo(50056);
         assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m", "--router-internal-port",
                 "51056").layout().routerInternalPort()).isEqualTo(51056);
+    }
+
+    @Test
+    void oneExpertPerProcessIsTheDefault() {
+        assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m").layout().expertsPerProcess())
+                .isEqualTo(1);
+        assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m", "--experts-per-process", "4")
+                .layout().expertsPerProcess()).isEqualTo(4);
+    }
+
+    @Test
+    void refusesFewerThanOneExpertPerProcess() {
+        int code = up("--experts-per-process", "0", "--placement", "off");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--experts-per-process must be at least 1, got 0");
+    }
+
+    @Test
+    void refusesThePlacementControllerWithPackedProcesses() {
+        assertThat(up("--experts-per-process", "4")).isEqualTo(2);
+        assertThat(err.toString()).contains("with --experts-per-process 4 it has nothing to place: add --placement off");
+        assertThat(up("--experts-per-process", "4", "--placement", "dry-run")).isEqualTo(2);
+    }
+
+    @Test
+    void refusesAPlanWithPackedProcesses() {
+        int code = up("--experts-per-process", "4", "--placement", "off", "--plan", "no-such.plan");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--plan gives partner units to expert services, one per expert");
+    }
+
+    /** {@code moe up} on a model that is never read: every refusal here comes before anything starts. */
+    private int up(String... options) {
+        CommandLine cmd = MoeCommand.commandLine();
+        cmd.setOut(new PrintWriter(new StringWriter(), true));
+        cmd.setErr(new PrintWriter(err, true));
+        List<String> args = new ArrayList<>(List.of("up", "--model", "no/such/model", "--state-dir",
+                "target/no-such-state"));
+        args.addAll(List.of(options));
+        return cmd.execute(args.toArray(String[]::new));
     }
 }

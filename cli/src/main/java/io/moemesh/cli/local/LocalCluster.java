@@ -1,5 +1,7 @@
 package io.moemesh.cli.local;
 
+import static java.util.stream.Collectors.joining;
+
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.placement.PlanFile;
 import io.moemesh.core.placement.Unit;
@@ -17,9 +19,10 @@ import java.util.Map;
  * Starts and stops the services of one model as separate processes on 127.0.0.1: one expert
  * service per expert (each hosting that expert of every layer), a router, a gateway and, when
  * asked, the placement controller: the topology of a Kubernetes deployment, with loopback for the
- * network. Every process binds 127.0.0.1 only (gRPC and HTTP), and the internal services run
- * without internal authentication ({@code moemesh.auth.allow-unauthenticated}): nothing off this
- * machine can reach them.
+ * network. For measurements on few cores, {@link Layout#expertsPerProcess} packs several experts
+ * into one process instead. Every process binds 127.0.0.1 only (gRPC and HTTP), and the internal
+ * services run without internal authentication ({@code moemesh.auth.allow-unauthenticated}):
+ * nothing off this machine can reach them.
  */
 public final class LocalCluster {
 
@@ -32,14 +35,16 @@ public final class LocalCluster {
     static final int LOCAL_QUEUE_SHARE = 256;
 
     /**
-     * Ports and sizes of a local cluster: replica r of expert e listens on
-     * {@code firstExpertPort + r * numExperts + e}; the router serves its public API on
-     * {@code routerPort}, its internal services (RoutingStats, ExpertEndpoints) on
-     * {@code routerInternalPort}, its metrics and health over HTTP on {@code routerHttpPort}, or not
-     * at all with {@link #NO_HTTP}.
+     * Ports and sizes of a local cluster: the experts go {@code expertsPerProcess} to a process
+     * ({@link ExpertGroup#split}: P = ceil(numExperts / expertsPerProcess) processes, one per expert
+     * by default), and replica r of process k listens on {@code firstExpertPort + r * P + k} — with
+     * one expert per process, replica r of expert e on {@code firstExpertPort + r * numExperts + e}.
+     * The router serves its public API on {@code routerPort}, its internal services (RoutingStats,
+     * ExpertEndpoints) on {@code routerInternalPort}, its metrics and health over HTTP on
+     * {@code routerHttpPort}, or not at all with {@link #NO_HTTP}.
      */
     public record Layout(int gatewayPort, RouterPorts router, int firstExpertPort, int replicas,
-            Duration readyTimeout) {
+            Duration readyTimeout, int expertsPerProcess) {
 
         /** A {@code routerHttpPort} that turns the router's HTTP server off (gRPC only). */
         public static final int NO_HTTP = -1;
@@ -48,6 +53,14 @@ public final class LocalCluster {
             if (replicas < 1) {
                 throw new IllegalArgumentException("replicas must be >= 1, got " + replicas);
             }
+            if (expertsPerProcess < 1) {
+                throw new IllegalArgumentException("experts per process must be >= 1, got " + expertsPerProcess);
+            }
+        }
+
+        /** One expert service per expert: the default, and the shape of a Kubernetes deployment. */
+        public Layout(int gatewayPort, RouterPorts router, int firstExpertPort, int replicas, Duration readyTimeout) {
+            this(gatewayPort, router, firstExpertPort, replicas, readyTimeout, 1);
         }
 
         public int routerPort() {
@@ -68,8 +81,14 @@ public final class LocalCluster {
                     : "http://127.0.0.1:" + routerHttpPort() + "/actuator/prometheus";
         }
 
-        int expertPort(int expert, int replica, int numExperts) {
-            return firstExpertPort + replica * numExperts + expert;
+        /** The expert processes of one replica, in port order. */
+        List<ExpertGroup> expertGroups(int numExperts) {
+            return ExpertGroup.split(numExperts, expertsPerProcess);
+        }
+
+        /** Port of replica {@code replica} of the {@code process}-th expert process ({@link #expertGroups}). */
+        int expertPort(int process, int replica, int numExperts) {
+            return firstExpertPort + replica * ExpertGroup.processes(numExperts, expertsPerProcess) + process;
         }
     }
 
@@ -136,10 +155,7 @@ public final class LocalCluster {
                     + "); stop it with `moe down`");
         }
         ModelConfig config = ModelConfig.load(model);
-        partners.keySet().stream().filter(e -> e < 0 || e >= config.numExperts()).findFirst().ifPresent(e -> {
-            throw new IllegalArgumentException("the plan gives partner units to service " + e + " but the model has "
-                    + config.numExperts() + " expert services (0.." + (config.numExperts() - 1) + ")");
-        });
+        List<ExpertGroup> groups = expertGroups(config.numExperts(), layout, partners, controller);
         String modelDir = model.toAbsolutePath().normalize().toString();
         List<ServiceProcess> started = new ArrayList<>(); // in stop order, reversed: gateway, router, experts
         ServiceProcess gateway = null;
@@ -150,9 +166,10 @@ public final class LocalCluster {
             gateway = launchGateway(layout.gatewayPort(), List.of("127.0.0.1:" + layout.routerPort()), apiKeyFile);
             List<String> experts = new ArrayList<>();
             for (int r = 0; r < layout.replicas(); r++) {
-                for (int e = 0; e < config.numExperts(); e++) {
-                    ServiceProcess p = launchExpert(model, e, r, layout.expertPort(e, r, config.numExperts()),
-                            partners.containsKey(e) ? partners.get(e) : List.of());
+                for (int k = 0; k < groups.size(); k++) {
+                    ExpertGroup g = groups.get(k);
+                    ServiceProcess p = launchExperts(model, g, r, layout.expertPort(k, r, config.numExperts()),
+                            partners.containsKey(g.first()) ? partners.get(g.first()) : List.of());
                     started.add(p);
                     experts.add(p.target());
                 }
@@ -183,6 +200,32 @@ public final class LocalCluster {
         }
     }
 
+    /**
+     * The expert processes of one replica for {@code layout}, after checking what a packed layout
+     * cannot do: a plan's partner units and the placement controller are per expert service (the
+     * controller leaves an endpoint hosting several base experts alone, and would plan the rest as if
+     * every expert had its own service).
+     */
+    private static List<ExpertGroup> expertGroups(int numExperts, Layout layout,
+            Map<Integer, ? extends Collection<Unit>> partners, Controller controller) {
+        List<ExpertGroup> groups = layout.expertGroups(numExperts);
+        partners.keySet().stream().filter(e -> e < 0 || e >= numExperts).findFirst().ifPresent(e -> {
+            throw new IllegalArgumentException("the plan gives partner units to service " + e + " but the model has "
+                    + numExperts + " expert services (0.." + (numExperts - 1) + ")");
+        });
+        if (layout.expertsPerProcess() > 1 && !partners.isEmpty()) {
+            throw new IllegalArgumentException("a placement plan gives partner units to expert services, one per "
+                    + "expert; with " + layout.expertsPerProcess() + " experts per process there are none: "
+                    + "drop --plan or use --experts-per-process 1");
+        }
+        if (layout.expertsPerProcess() > 1 && controller != null) {
+            throw new IllegalArgumentException("the placement controller re-places partner units on services that "
+                    + "host one expert each; with " + layout.expertsPerProcess() + " experts per process it has "
+                    + "nothing to place: add --placement off, or use --experts-per-process 1");
+        }
+        return groups;
+    }
+
     /** Starts replica {@code replica} of the service of expert {@code expert} (every layer) on {@code port}. */
     public ServiceProcess launchExpert(Path model, int expert, int replica, int port) {
         return launchExpert(model, expert, replica, port, List.of());
@@ -190,14 +233,26 @@ public final class LocalCluster {
 
     /** The same, also hosting {@code partners} (a placement plan's partner units for this service). */
     public ServiceProcess launchExpert(Path model, int expert, int replica, int port, Collection<Unit> partners) {
-        String name = "expert-" + expert + (replica == 0 ? "" : "-r" + replica);
-        return launch(name, "expert", port, "expert-service", expertArguments(model, expert, port, partners));
+        return launchExperts(model, ExpertGroup.of(expert), replica, port, partners);
     }
 
-    static List<String> expertArguments(Path model, int expert, int port, Collection<Unit> partners) {
+    /**
+     * Starts replica {@code replica} of the process hosting the experts of {@code group} (every layer)
+     * on {@code port}, with {@link ExpertGroup#workers} forward-pass threads for this machine's cores.
+     */
+    public ServiceProcess launchExperts(Path model, ExpertGroup group, int replica, int port,
+            Collection<Unit> partners) {
+        int workers = group.workers(Runtime.getRuntime().availableProcessors());
+        return launch(group.processName(replica), "expert", port, "expert-service",
+                expertArguments(model, group, workers, port, partners));
+    }
+
+    static List<String> expertArguments(Path model, ExpertGroup group, int workers, int port,
+            Collection<Unit> partners) {
         List<String> args = new ArrayList<>(List.of(
-                "--moemesh.expert.model-dir=" + model.toAbsolutePath().normalize(), "--moemesh.expert.experts=" + expert,
-                "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=1"));
+                "--moemesh.expert.model-dir=" + model.toAbsolutePath().normalize(),
+                "--moemesh.expert.experts=" + group.experts().stream().map(String::valueOf).collect(joining(",")),
+                "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=" + workers));
         if (!partners.isEmpty()) {
             args.add("--moemesh.expert.extra-units=" + PlanFile.spell(partners));
         }

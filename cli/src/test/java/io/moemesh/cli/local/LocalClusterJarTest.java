@@ -75,11 +75,54 @@ class LocalClusterJarTest {
     void aPlansPartnerUnitsBecomeTheExpertServicesExtraUnits() {
         Path model = Path.of("models/m");
 
-        assertThat(LocalCluster.expertArguments(model, 3, 50063,
+        assertThat(LocalCluster.expertArguments(model, ExpertGroup.of(3), 1, 50063,
                 List.of(new Unit(1, 7), new Unit(2, 9))))
                 .contains("--moemesh.expert.experts=3", "--moemesh.expert.extra-units=7:1,9:2");
-        assertThat(LocalCluster.expertArguments(model, 3, 50063, List.of()))
+        assertThat(LocalCluster.expertArguments(model, ExpertGroup.of(3), 1, 50063, List.of()))
                 .noneMatch(a -> a.startsWith("--moemesh.expert.extra-units"));
+    }
+
+    @Test
+    void aServiceOfOneExpertHostsItWithOneWorkerAsEver() {
+        assertThat(LocalCluster.expertArguments(Path.of("models/m"), ExpertGroup.of(3), 1, 50063, List.of()))
+                .contains("--moemesh.expert.experts=3", "--moemesh.expert.grpc-port=50063",
+                        "--moemesh.expert.workers=1");
+    }
+
+    @Test
+    void aPackedProcessHostsEveryExpertOfItsGroupWithItsWorkers() {
+        assertThat(LocalCluster.expertArguments(Path.of("models/m"), new ExpertGroup(4, 7), 2, 50061, List.of()))
+                .contains("--moemesh.expert.experts=4,5,6,7", "--moemesh.expert.grpc-port=50061",
+                        "--moemesh.expert.workers=2");
+    }
+
+    @Test
+    void refusesMoreExpertsPerProcessThanTheModelHasBeforeStartingAnything() {
+        LocalCluster.Layout layout = new LocalCluster.Layout(1, LocalCluster.RouterPorts.grpcOnly(2, 4), 3, 1,
+                java.time.Duration.ofSeconds(1), 9);
+
+        assertThatThrownBy(() -> cluster().up(Path.of("../models/tiny-random"), layout))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("experts per process must be 1..8")
+                .hasMessageContaining("got 9");
+        assertThat(home.resolve(".moe/logs")).doesNotExist();
+    }
+
+    @Test
+    void refusesAPlanOrAPlacementControllerForPackedProcesses() {
+        Path model = Path.of("../models/tiny-random");
+        LocalCluster.Layout packed = new LocalCluster.Layout(1, LocalCluster.RouterPorts.grpcOnly(2, 4), 3, 1,
+                java.time.Duration.ofSeconds(1), 4);
+        LocalCluster.Controller controller = new LocalCluster.Controller(5, 6, java.time.Duration.ofSeconds(15),
+                2000, 0.05, 1.25, 1.25, false);
+
+        assertThatThrownBy(() -> cluster().up(model, packed, java.util.Map.of(0, List.of(new Unit(0, 1)))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--plan");
+        assertThatThrownBy(() -> cluster().up(model, packed, java.util.Map.of(), controller))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--placement off");
+        assertThat(home.resolve(".moe/logs")).doesNotExist();
     }
 
     @Test
