@@ -28,4 +28,4 @@ trap './moe down >/dev/null 2>&1 || true' EXIT
   --warmup-seconds="$WARMUP" --label="moe up ${UP_ARGS:-}" | tee "$out.txt"
 ./moe down >/dev/null
 trap - EXIT
-python3 bench/decode-plot.py "$out.json" "$out.png" || echo "decode-overhead: no plot (python3-matplotlib missing?)"
+/usr/bin/python3 bench/decode-plot.py "$out.json" "$out.png" || echo "decode-overhead: no plot (Debian python3-matplotlib missing?)"

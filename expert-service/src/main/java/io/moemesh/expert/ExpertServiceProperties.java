@@ -23,6 +23,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *                       for an idle unit is dispatched at once and never waits for company
  * @param queueCapacity  tokens a unit may hold queued before new work is refused
  * @param workers        forward-pass threads shared by all units; 0 means one per available processor
+ * @param inlineMaxTokens a batch of at most this many tokens for an idle unit runs on the thread that
+ *                       received the call (the gRPC transport thread) instead of being handed to a
+ *                       worker, and its answer is written from there: two thread hand-offs fewer per
+ *                       call. 0 turns it off; keep it small, the transport thread reads nothing else meanwhile
  * @param drainTimeout   how long shutdown lets in-flight calls finish
  * @param endpointId     id reported by Describe; empty means host:port
  * @param warmup         how long to run the hosted units on zeros before reporting SERVING, so the
@@ -43,11 +47,15 @@ public record ExpertServiceProperties(
         Duration maxQueueDelay,
         Integer queueCapacity,
         Integer workers,
+        Integer inlineMaxTokens,
         Duration drainTimeout,
         String endpointId,
         Duration warmup,
         Duration loopbackWarmup,
         Duration partnerWarmup) {
+
+    /** Small enough that the transport thread is busy for well under a millisecond at the shipped model's shape. */
+    static final int DEFAULT_INLINE_MAX_TOKENS = 0;
 
     public enum KernelChoice {
         BEST,
@@ -69,6 +77,7 @@ public record ExpertServiceProperties(
         maxQueueDelay = maxQueueDelay == null ? Duration.ofMillis(2) : maxQueueDelay;
         queueCapacity = queueCapacity == null ? 4096 : queueCapacity;
         workers = workers == null || workers == 0 ? Runtime.getRuntime().availableProcessors() : workers;
+        inlineMaxTokens = inlineMaxTokens == null ? DEFAULT_INLINE_MAX_TOKENS : inlineMaxTokens;
         drainTimeout = drainTimeout == null ? Duration.ofSeconds(10) : drainTimeout;
         endpointId = endpointId == null ? "" : endpointId.strip();
         warmup = warmup == null ? Duration.ofSeconds(1) : warmup;
@@ -85,7 +94,7 @@ public record ExpertServiceProperties(
             require(expert >= 0, "moemesh.expert.experts must hold expert indices >= 0, got " + expert);
         }
         placement(experts, extraUnits);
-        batching(maxBatchTokens, maxQueueDelay, queueCapacity, workers);
+        batching(maxBatchTokens, maxQueueDelay, queueCapacity, workers, inlineMaxTokens);
     }
 
     /** The hosted units as configured, before they are checked against the model. */
@@ -94,7 +103,7 @@ public record ExpertServiceProperties(
     }
 
     public BatchingPolicy batching() {
-        return batching(maxBatchTokens, maxQueueDelay, queueCapacity, workers);
+        return batching(maxBatchTokens, maxQueueDelay, queueCapacity, workers, inlineMaxTokens);
     }
 
     private static UnitPlacement placement(List<Integer> experts, List<String> extraUnits) {
@@ -105,9 +114,10 @@ public record ExpertServiceProperties(
         }
     }
 
-    private static BatchingPolicy batching(int maxBatchTokens, Duration maxQueueDelay, int queueCapacity, int workers) {
+    private static BatchingPolicy batching(int maxBatchTokens, Duration maxQueueDelay, int queueCapacity, int workers,
+            int inlineMaxTokens) {
         try {
-            return new BatchingPolicy(maxBatchTokens, maxQueueDelay, queueCapacity, workers);
+            return new BatchingPolicy(maxBatchTokens, maxQueueDelay, queueCapacity, workers, inlineMaxTokens);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("moemesh.expert." + e.getMessage());
         }

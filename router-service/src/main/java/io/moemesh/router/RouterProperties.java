@@ -34,6 +34,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                    a call over the limit is refused at once, never queued: its tokens are retried on another
  *                    replica, or routed around (degraded) when no replica has room. A refusal does not count
  *                    against the endpoint's circuit breaker
+ * @param pingPongMinTokens steps of at least this many tokens (prompt tokens plus one per decoding sequence) run as
+ *                    two micro-batches on two threads, so that one half's dense part overlaps the other half's
+ *                    expert calls (MegaScale-Infer's ping-pong); 0 (the default) = one batch per step
  * @param maxStreamBacklog responses one Generate stream may hold for a client that does not read them (gRPC flow
  *                    control says it is not ready); one more ends that stream with RESOURCE_EXHAUSTED and drops its
  *                    request from the batch
@@ -63,6 +66,7 @@ public record RouterProperties(
         @DefaultValue("256") int maxQueuedRequests,
         @DefaultValue("32") int maxRunningSequences,
         @DefaultValue("2048") int maxPrefillTokens,
+        @DefaultValue("0") int pingPongMinTokens,
         @DefaultValue("10m") Duration statsWindow,
         @DefaultValue("10") int statsBuckets,
         @DefaultValue("30s") Duration drainTimeout,
@@ -144,6 +148,7 @@ public record RouterProperties(
 
     SchedulerProperties scheduler(AdmissionProperties admission) {
         return new SchedulerProperties(maxQueuedRequests, maxRunningSequences, maxPrefillTokens,
-                admission.maxQueuedPerCaller(), admission.kvCacheBudget().toBytes(), admission.maxKvCacheWait());
+                admission.maxQueuedPerCaller(), admission.kvCacheBudget().toBytes(), admission.maxKvCacheWait(),
+                pingPongMinTokens);
     }
 }

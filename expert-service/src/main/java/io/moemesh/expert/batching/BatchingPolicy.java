@@ -16,8 +16,11 @@ import java.util.Objects;
  *                       wait at all
  * @param queueCapacity  tokens a unit may hold queued; beyond that new work is refused
  * @param workers        threads that run forward passes, shared by all units
+ * @param inlineMaxTokens work of at most this many tokens for an idle unit runs on the submitting thread
+ *                       (the gRPC transport thread) instead of a worker; 0 = always a worker
  */
-public record BatchingPolicy(int maxBatchTokens, Duration maxQueueDelay, int queueCapacity, int workers) {
+public record BatchingPolicy(int maxBatchTokens, Duration maxQueueDelay, int queueCapacity, int workers,
+        int inlineMaxTokens) {
 
     public BatchingPolicy {
         Objects.requireNonNull(maxQueueDelay, "maxQueueDelay");
@@ -33,5 +36,13 @@ public record BatchingPolicy(int maxBatchTokens, Duration maxQueueDelay, int que
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be >= 1, got " + workers);
         }
+        if (inlineMaxTokens < 0) {
+            throw new IllegalArgumentException("inline-max-tokens must be >= 0 (0 = off), got " + inlineMaxTokens);
+        }
+    }
+
+    /** The policy with every batch on a worker thread. */
+    public BatchingPolicy(int maxBatchTokens, Duration maxQueueDelay, int queueCapacity, int workers) {
+        this(maxBatchTokens, maxQueueDelay, queueCapacity, workers, 0);
     }
 }

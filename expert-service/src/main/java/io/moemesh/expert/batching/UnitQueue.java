@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Work that arrives while no batch of this unit is running or waiting for a worker is
  *       dispatched at once: a lone caller (one router sending one call per layer step) never waits
- *       for company that is not coming.</li>
+ *       for company that is not coming. When it has at most {@code inline-max-tokens} tokens it runs
+ *       right there, on the submitting thread (the gRPC transport thread), which then also writes the
+ *       answer: no hand-off to a worker and back.</li>
  *   <li>Work that arrives while a batch runs stays queued; when a batch of this unit completes,
  *       whatever is queued (up to {@code max-batch-tokens}) is dispatched at once as the next batch.</li>
  *   <li>Queued work never waits more than {@code max-queue-delay}: a timer armed for the oldest queued
@@ -84,6 +86,7 @@ final class UnitQueue {
 
     QueuedWork submit(float[] rows, int tokens, long deadlineNanos) {
         QueuedWork work = new QueuedWork(rows, tokens, deadlineNanos, context.ticker().nanos());
+        boolean inline;
         synchronized (this) {
             int capacity = context.policy().queueCapacity();
             if (pendingTokens + tokens > capacity) {
@@ -95,12 +98,17 @@ final class UnitQueue {
             }
             pending.addLast(work);
             pendingTokens += tokens;
-            try {
-                scheduleDrain(false);
-            } catch (RejectedExecutionException e) {
-                pending.removeLast();
-                pendingTokens -= tokens;
-                throw e;
+            inline = running == 0 && !drainQueued && pendingTokens <= context.policy().inlineMaxTokens();
+            if (inline) {
+                drainQueued = true; // work submitted meanwhile queues behind this drain, as behind a worker's
+            } else {
+                try {
+                    scheduleDrain(false);
+                } catch (RejectedExecutionException e) {
+                    pending.removeLast();
+                    pendingTokens -= tokens;
+                    throw e;
+                }
             }
         }
         work.result.whenComplete((ignored, error) -> {
@@ -108,6 +116,9 @@ final class UnitQueue {
                 removeDropped(work, rejected.reason());
             }
         });
+        if (inline) {
+            drain(null); // answered (or failed) when this returns
+        }
         return work;
     }
 

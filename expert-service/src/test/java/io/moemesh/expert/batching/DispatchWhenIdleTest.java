@@ -50,6 +50,38 @@ class DispatchWhenIdleTest {
     }
 
     @Test
+    void smallWorkForAnIdleUnitRunsOnTheSubmittingThreadAndIsAnsweredWhenSubmitReturns() {
+        batcher = batcher(new BatchingPolicy(256, NEVER, 4096, 1, 4));
+        runner.release();
+        List<String> answeredOn = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        CompletableFuture<float[]> small = submit(4);
+        small.whenComplete((rows, error) -> answeredOn.add(Thread.currentThread().getName()));
+        assertThat(small).isDone(); // computed inside submit, on this thread
+        CompletableFuture<float[]> large = submit(5);
+
+        assertThat(large).succeedsWithin(SOON);
+        assertThat(answeredOn).containsExactly(Thread.currentThread().getName());
+        assertThat(runner.batchSizes()).containsExactly(4, 5);
+    }
+
+    @Test
+    void smallWorkForABusyUnitQueuesBehindTheRunningBatchInsteadOfRunningInline() throws Exception {
+        batcher = batcher(new BatchingPolicy(256, NEVER, 4096, 1, 4));
+        CompletableFuture<float[]> running = submit(8); // over the inline limit: a worker runs it, held open
+        runner.awaitFirstStarted();
+
+        CompletableFuture<float[]> queued = submit(1);
+
+        assertThat(queued).isNotDone();
+        assertThat(batcher.queuedTokens(UNIT)).isEqualTo(1);
+        runner.release();
+        assertThat(running).succeedsWithin(SOON);
+        assertThat(queued).succeedsWithin(SOON);
+        assertThat(runner.batchSizes()).containsExactly(8, 1);
+    }
+
+    @Test
     void requestsArrivingWhileABatchRunsAreMergedIntoTheNextBatchWhenItFinishes() {
         batcher = batcher(new BatchingPolicy(256, NEVER, 4096, 2));
         CompletableFuture<float[]> running = submit(1);

@@ -60,6 +60,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final LongSupplier nanoTime;
     private final CallerQueue<Queued> queue;
     private final KvCacheBudget kvCache;
+    private final PingPong pingPong;
     private final List<RunningRequest> running = new ArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile boolean accepting = true;
@@ -89,6 +90,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.nanoTime = nanoTime;
         this.queue = new CallerQueue<>(limits.maxQueuedRequests(), limits.maxQueuedPerCaller());
         this.kvCache = new KvCacheBudget(limits.kvCacheBudgetBytes());
+        this.pingPong = new PingPong(limits.pingPongMinTokens());
         this.lastProgressNanos = nanoTime.getAsLong();
     }
 
@@ -235,8 +237,8 @@ public final class BatchScheduler implements AutoCloseable {
     private void forwardAndSample(List<RunningRequest> batch) {
         float[] logits;
         try {
-            StepBatch step = StepBatch.of(batch.stream().map(r -> r.sequence).toList());
-            logits = dense.forward(step.batch(), experts, observer(batch, step.owner()));
+            logits = pingPong.forward(batch, r -> r.sequence.prefilled() ? 1 : r.sequence.promptIds().length,
+                    this::forward);
         } catch (Exception e) {
             if (batch.size() == 1) {
                 fail(batch.getFirst(), e);
@@ -261,6 +263,12 @@ public final class BatchScheduler implements AutoCloseable {
                 fail(r, e);
             }
         }
+    }
+
+    /** One forward pass over {@code requests}, on the calling thread. */
+    private float[] forward(List<RunningRequest> requests) {
+        StepBatch step = StepBatch.of(requests.stream().map(r -> r.sequence).toList());
+        return dense.forward(step.batch(), experts, observer(requests, step.owner()));
     }
 
     private void deliver(RunningRequest r, int token, String text) {
@@ -426,6 +434,7 @@ public final class BatchScheduler implements AutoCloseable {
             t = loop;
             if (t == null) { // never started: nothing else will answer what waits
                 failEverything(new SchedulerStoppedException("router is shutting down; retry on another router"));
+                pingPong.close();
                 return;
             }
         }
@@ -433,6 +442,8 @@ public final class BatchScheduler implements AutoCloseable {
             t.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            pingPong.close();
         }
     }
 }

@@ -14,9 +14,12 @@ import java.time.Duration;
  *                            what is left waits in the queue
  * @param maxKvCacheWait      how long a queued request may wait: one queued longer whose KV cache still does not
  *                            fit what is left is refused (RESOURCE_EXHAUSTED naming the budget)
+ * @param pingPongMinTokens   steps of at least this many tokens run as two micro-batches on two threads, one
+ *                            half's dense part while the other's expert calls are in flight ({@link PingPong});
+ *                            0 = one batch per step
  */
 public record SchedulerProperties(int maxQueuedRequests, int maxRunningSequences, int maxPrefillTokens,
-        int maxQueuedPerCaller, long kvCacheBudgetBytes, Duration maxKvCacheWait) {
+        int maxQueuedPerCaller, long kvCacheBudgetBytes, Duration maxKvCacheWait, int pingPongMinTokens) {
 
     static final int DEFAULT_MAX_QUEUED_PER_CALLER = 32;
     static final Duration DEFAULT_MAX_KV_CACHE_WAIT = Duration.ofSeconds(30);
@@ -35,6 +38,23 @@ public record SchedulerProperties(int maxQueuedRequests, int maxRunningSequences
             throw new IllegalArgumentException("the longest wait for the KV cache budget must be positive, got "
                     + maxKvCacheWait);
         }
+        if (pingPongMinTokens < 0) {
+            throw new IllegalArgumentException("moemesh.router.ping-pong-min-tokens must be >= 0 (0 = off), got "
+                    + pingPongMinTokens);
+        }
+    }
+
+    /** These limits, one batch per step (no ping-pong). */
+    public SchedulerProperties(int maxQueuedRequests, int maxRunningSequences, int maxPrefillTokens,
+            int maxQueuedPerCaller, long kvCacheBudgetBytes, Duration maxKvCacheWait) {
+        this(maxQueuedRequests, maxRunningSequences, maxPrefillTokens, maxQueuedPerCaller, kvCacheBudgetBytes,
+                maxKvCacheWait, 0);
+    }
+
+    /** These limits with steps of at least {@code minTokens} tokens run as two halves (0 = off). */
+    public SchedulerProperties withPingPong(int minTokens) {
+        return new SchedulerProperties(maxQueuedRequests, maxRunningSequences, maxPrefillTokens, maxQueuedPerCaller,
+                kvCacheBudgetBytes, maxKvCacheWait, minTokens);
     }
 
     /** These limits and budget, with the default wait for the budget (30 s). */

@@ -20,6 +20,7 @@ import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -115,6 +116,29 @@ class BatchSchedulerTest {
         assertThat(a.done.join().tokenIds()).containsExactly(reference("The quick brown fox"));
         assertThat(b.done.join().tokenIds()).containsExactly(reference("Zürich"));
         assertThat(a.skipped).isEmpty();
+    }
+
+    @Test
+    void pingPongHalvesGenerateWhatOneBatchDoes() {
+        // every step of three or more tokens runs as two halves on two threads
+        BatchScheduler s = scheduler(local, SchedulerProperties.defaults().withPingPong(3));
+        List<String> prompts = List.of("The quick brown fox", "Zürich", "a", "Hello, world");
+        List<Collector> collectors = new ArrayList<>();
+        for (String prompt : prompts) {
+            Collector c = new Collector();
+            collectors.add(c);
+            s.submit(tokenizer.encode(prompt), GREEDY_12, c);
+            s.step(); // each joins while the others decode: steps mix prefill and decode tokens
+        }
+        for (int i = 0; i < 14; i++) {
+            s.step();
+        }
+        s.close();
+
+        for (int i = 0; i < prompts.size(); i++) {
+            assertThat(collectors.get(i).done.join().tokenIds()).as(prompts.get(i))
+                    .containsExactly(reference(prompts.get(i)));
+        }
     }
 
     @Test
