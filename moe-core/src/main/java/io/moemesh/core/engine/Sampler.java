@@ -4,11 +4,16 @@ import java.util.Arrays;
 import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 
-/** Picks next tokens for one sequence; owns that sequence's random generator, so one seed gives one output. */
+/**
+ * Picks next tokens for one sequence; owns that sequence's random generator, so one seed gives one output.
+ * Used by one thread at a time, like the sequence it belongs to.
+ */
 public final class Sampler {
 
     private final SamplingParams params;
     private final RandomGenerator random;
+    private long[] keys = new long[0];
+    private double[] probs = new double[0];
 
     public Sampler(SamplingParams params) {
         this.params = params;
@@ -20,21 +25,16 @@ public final class Sampler {
         if (params.isGreedy()) {
             return argmax(logits, off, vocab);
         }
-        Integer[] order = new Integer[vocab];
-        for (int i = 0; i < vocab; i++) {
-            order[i] = i;
-        }
-        // Descending by logit, ties toward the lower id, so the candidate list is deterministic.
-        Arrays.sort(order, (a, b) -> {
-            int c = Float.compare(logits[off + b], logits[off + a]);
-            return c != 0 ? c : Integer.compare(a, b);
-        });
         int keep = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
-        double[] probs = new double[keep];
-        double max = logits[off + order[0]] / (double) params.temperature();
+        long[] order = candidates(logits, off, vocab, keep);
+        if (probs.length < keep) {
+            probs = new double[keep];
+        }
+        // The sums run in candidate order, so they round exactly as they always have: one seed, one output.
+        double max = logits[off + id(order[0])] / (double) params.temperature();
         double sum = 0;
         for (int i = 0; i < keep; i++) {
-            probs[i] = Math.exp(logits[off + order[i]] / (double) params.temperature() - max);
+            probs[i] = Math.exp(logits[off + id(order[i])] / (double) params.temperature() - max);
             sum += probs[i];
         }
         double cumulative = 0;
@@ -46,18 +46,91 @@ public final class Sampler {
                 break;
             }
         }
-        double total = 0;
-        for (int i = 0; i < nucleus; i++) {
-            total += probs[i];
+        double total = sum; // the same additions in the same order when the nucleus is every candidate
+        if (nucleus < keep) {
+            total = 0;
+            for (int i = 0; i < nucleus; i++) {
+                total += probs[i];
+            }
         }
         double r = random.nextDouble() * total;
         for (int i = 0; i < nucleus; i++) {
             r -= probs[i];
             if (r < 0) {
-                return order[i];
+                return id(order[i]);
             }
         }
-        return order[nucleus - 1];
+        return id(order[nucleus - 1]);
+    }
+
+    /**
+     * The {@code keep} most likely ids, as sort keys in {@code keys[0 .. keep)}: descending by logit
+     * ({@link Float#compare} order, so NaN first and 0.0 before -0.0), ties toward the lower id. One
+     * primitive sort of {@code long}s instead of a comparator over boxed ids.
+     */
+    private long[] candidates(float[] logits, int off, int vocab, int keep) {
+        if (keys.length < vocab) {
+            keys = new long[vocab];
+        }
+        for (int i = 0; i < vocab; i++) {
+            keys[i] = key(logits[off + i], i);
+        }
+        if (keep < vocab) {
+            selectSmallest(keys, vocab, keep);
+        }
+        Arrays.sort(keys, 0, keep);
+        return keys;
+    }
+
+    /**
+     * A long that sorts ascending as (logit descending, id ascending): the float's bits made
+     * order-preserving as a signed int (negative floats have their magnitude bits flipped), then
+     * complemented to reverse the order, in the high half; the id in the low half.
+     */
+    static long key(float logit, int id) {
+        int bits = Float.floatToIntBits(logit); // one NaN, as Float.compare sees them
+        int ascending = bits ^ ((bits >> 31) & 0x7fffffff);
+        return ((long) ~ascending << 32) | id;
+    }
+
+    static int id(long key) {
+        return (int) key;
+    }
+
+    /**
+     * Moves the {@code k} smallest of {@code keys[0 .. n)} into {@code keys[0 .. k)}, in no particular
+     * order (Hoare's selection, expected linear time). Keys are distinct, so the set is the same
+     * whatever the pivots.
+     */
+    static void selectSmallest(long[] keys, int n, int k) {
+        int lo = 0;
+        int hi = n - 1;
+        int target = k - 1;
+        while (lo < hi) {
+            long pivot = keys[(lo + hi) >>> 1];
+            int i = lo;
+            int j = hi;
+            while (i <= j) {
+                while (keys[i] < pivot) {
+                    i++;
+                }
+                while (keys[j] > pivot) {
+                    j--;
+                }
+                if (i <= j) {
+                    long swap = keys[i];
+                    keys[i++] = keys[j];
+                    keys[j--] = swap;
+                }
+            }
+            if (target <= j) {
+                hi = j;
+            } else if (target >= i) {
+                lo = i;
+            } else {
+                return;
+            }
+        }
     }
 
     /** Index of the largest logit; the lowest index wins a tie (as {@code torch.argmax}). */

@@ -8,6 +8,11 @@ import java.util.List;
  * The text of one generated sequence, released piece by piece as it becomes final. Text is held
  * back while it ends in U+FFFD (a byte-level token that stops mid UTF-8 character) or in a prefix of
  * a stop string, so a client never receives characters that are later taken back.
+ *
+ * <p>Each push decodes only the ids since the text last ended on a complete character, where the
+ * tokenizer allows it ({@link TextTokenizer#decodesPiecewise()}); otherwise the whole sequence, as
+ * the text of a token may depend on the tokens before it. Either way {@link #text} is the decode of
+ * every id so far.
  */
 public final class TextStream {
 
@@ -15,14 +20,21 @@ public final class TextStream {
 
     private final TextTokenizer tokenizer;
     private final List<String> stops;
+    private final boolean piecewise;
+    private final int longestStop;
+    private final StringBuilder text = new StringBuilder(); // the decode of ids[0 .. count)
     private int[] ids = new int[16];
     private int count;
+    private int settledIds;   // ids[0 .. settledIds) decode to text[0 .. settledChars), which no later id changes
+    private int settledChars;
     private int emitted;
     private String finalText;
 
     public TextStream(TextTokenizer tokenizer, List<String> stops) {
         this.tokenizer = tokenizer;
         this.stops = stops;
+        this.piecewise = tokenizer.decodesPiecewise();
+        this.longestStop = stops.stream().mapToInt(String::length).max().orElse(0);
     }
 
     /** Adds a generated token; returns the newly final text (possibly empty). */
@@ -34,15 +46,21 @@ public final class TextStream {
             ids = Arrays.copyOf(ids, count * 2);
         }
         ids[count++] = id;
-        String text = tokenizer.decode(Arrays.copyOf(ids, count));
-        int stopAt = firstStop(text);
+        text.setLength(settledChars);
+        text.append(tokenizer.decode(Arrays.copyOfRange(ids, settledIds, count)));
+        // The settled text was searched when it was the whole text: a stop can only end after it.
+        int stopAt = firstStop(Math.max(0, settledChars - longestStop + 1));
         if (stopAt >= 0) {
             finalText = text.substring(0, stopAt);
             return take(finalText, finalText.length());
         }
-        int end = text.length() - heldBackSuffix(text);
+        int end = text.length() - heldBackSuffix();
         while (end > emitted && text.charAt(end - 1) == INCOMPLETE) {
             end--;
+        }
+        if (piecewise && (text.isEmpty() || text.charAt(text.length() - 1) != INCOMPLETE)) {
+            settledIds = count;
+            settledChars = text.length();
         }
         return take(text, end);
     }
@@ -54,7 +72,7 @@ public final class TextStream {
     /** Ends the stream: returns the text still held back. */
     public String finish() {
         if (finalText == null) {
-            finalText = tokenizer.decode(Arrays.copyOf(ids, count));
+            finalText = text.toString();
         }
         return take(finalText, finalText.length());
     }
@@ -67,10 +85,10 @@ public final class TextStream {
         return finalText;
     }
 
-    private int firstStop(String text) {
+    private int firstStop(int from) {
         int first = -1;
         for (String stop : stops) {
-            int at = text.indexOf(stop);
+            int at = text.indexOf(stop, from);
             if (at >= 0 && (first < 0 || at < first)) {
                 first = at;
             }
@@ -78,12 +96,12 @@ public final class TextStream {
         return first;
     }
 
-    /** Length of the longest suffix of {@code text} that could still grow into a stop string. */
-    private int heldBackSuffix(String text) {
+    /** Length of the longest suffix of the text that could still grow into a stop string. */
+    private int heldBackSuffix() {
         int held = 0;
         for (String stop : stops) {
             for (int len = Math.min(stop.length() - 1, text.length()); len > held; len--) {
-                if (text.endsWith(stop.substring(0, len))) {
+                if (endsWithPrefix(stop, len)) {
                     held = len;
                     break;
                 }
@@ -92,11 +110,21 @@ public final class TextStream {
         return held;
     }
 
-    private String take(String text, int end) {
+    private boolean endsWithPrefix(String stop, int len) {
+        int start = text.length() - len;
+        for (int i = 0; i < len; i++) {
+            if (text.charAt(start + i) != stop.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String take(CharSequence from, int end) {
         if (end <= emitted) {
             return "";
         }
-        String piece = text.substring(emitted, end);
+        String piece = from.subSequence(emitted, end).toString();
         emitted = end;
         return piece;
     }

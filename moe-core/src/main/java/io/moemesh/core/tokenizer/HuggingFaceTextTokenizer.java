@@ -7,14 +7,18 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /** A {@code tokenizer.json} run by the Rust {@code tokenizers} library through DJL's binding. */
 final class HuggingFaceTextTokenizer implements TextTokenizer {
 
     private final HuggingFaceTokenizer tokenizer;
+    private final boolean piecewise;
 
-    private HuggingFaceTextTokenizer(HuggingFaceTokenizer tokenizer) {
+    private HuggingFaceTextTokenizer(HuggingFaceTokenizer tokenizer, boolean piecewise) {
         this.tokenizer = tokenizer;
+        this.piecewise = piecewise;
     }
 
     static HuggingFaceTextTokenizer load(Path file) {
@@ -24,12 +28,26 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
         try {
             // No truncation or padding: the engine checks lengths against the model itself.
             Map<String, String> options = Map.of("truncation", "false", "padding", "false");
-            return new HuggingFaceTextTokenizer(HuggingFaceTokenizer.newInstance(file, options));
+            boolean piecewise = hasByteLevelDecoder(file);
+            return new HuggingFaceTextTokenizer(HuggingFaceTokenizer.newInstance(file, options), piecewise);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot load tokenizer: " + e.getMessage(), e);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(file + ": not a valid Hugging Face tokenizer.json: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The ByteLevel decoder (GPT-2's) turns each token into its bytes and decodes their concatenation
+     * as UTF-8, one U+FFFD per malformed sequence (tokenizers 0.21, {@code ByteLevel::decode_chain}),
+     * after the library has looked up each id on its own ({@code TokenizerImpl::decode}): so the text
+     * of ids that follow a complete character does not depend on the ids before. DJL's clean-up of
+     * tokenization spaces would break that; it comes from a tokenizer_config.json, which this class
+     * never gives DJL (it passes the file, not the directory).
+     */
+    private static boolean hasByteLevelDecoder(Path file) {
+        JsonNode type = JsonMapper.shared().readTree(file).path("decoder").path("type");
+        return type.isString() && type.stringValue().equals("ByteLevel");
     }
 
     @Override
@@ -50,6 +68,11 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
             wide[i] = ids[i];
         }
         return tokenizer.decode(wide, true);
+    }
+
+    @Override
+    public boolean decodesPiecewise() {
+        return piecewise;
     }
 
     @Override

@@ -15,6 +15,16 @@ public interface TextTokenizer extends AutoCloseable {
     /** Decodes ids to text, keeping special tokens out of the output. */
     String decode(int[] ids);
 
+    /**
+     * Whether {@code decode(a ++ b)} equals {@code decode(a) + decode(b)} whenever {@code decode(a)} is
+     * empty or does not end in U+FFFD, so a stream may decode only the ids after such a point. Not
+     * true of every tokenizer (a SentencePiece decoder strips the space that starts the text, a
+     * WordPiece one joins tokens with spaces), so it is false unless an implementation knows better.
+     */
+    default boolean decodesPiecewise() {
+        return false;
+    }
+
     @Override
     void close();
 

@@ -25,6 +25,12 @@ final class ByteTokenizer implements TextTokenizer {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
+    /** Java's UTF-8 decoder, like the ByteLevel one, decides nothing before a complete character by what follows. */
+    @Override
+    public boolean decodesPiecewise() {
+        return true;
+    }
+
     @Override
     public void close() {
     }

@@ -53,6 +53,25 @@ class TextStreamTest {
     }
 
     @Test
+    void findsAStopStringThatStartsInTextAlreadyReleased() {
+        TextStream stream = new TextStream(bytes, List.of("abc"));
+
+        List<String> pieces = pushAll(stream, "xab" + "c");
+
+        assertThat(pieces).containsExactly("x", "", "", "");
+        assertThat(stream.stopped()).isTrue();
+        assertThat(stream.text()).isEqualTo("x");
+    }
+
+    @Test
+    void finishingBeforeAnyTokenGivesNoText() {
+        TextStream stream = new TextStream(bytes, List.of("END"));
+
+        assertThat(stream.finish()).isEmpty();
+        assertThat(stream.text()).isEmpty();
+    }
+
+    @Test
     void picksTheEarliestOfSeveralStopStrings() {
         TextStream stream = new TextStream(bytes, List.of("c", "bc"));
 

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 class HuggingFaceTextTokenizerTest {
 
@@ -68,6 +69,32 @@ class HuggingFaceTextTokenizerTest {
             withEos[ids.length] = 257; // </s>
 
             assertThat(tokenizer.decode(withEos)).isEqualTo(" leading space, tabs\tand\nnewlines ");
+        }
+    }
+
+    @Test
+    void aByteLevelDecoderDecodesPiecewise() {
+        try (TextTokenizer tokenizer = TextTokenizer.load(TestModels.meshMini())) {
+            assertThat(tokenizer.decodesPiecewise()).isTrue();
+        }
+    }
+
+    /** SentencePiece's decoder strips the space that starts the text: decoding a suffix alone would drop it. */
+    @Test
+    void anotherDecoderDoesNotDecodePiecewise(@TempDir Path dir) throws Exception {
+        JsonMapper json = JsonMapper.builder().build();
+        ObjectNode root = (ObjectNode) json.readTree(
+                TestModels.meshMini().resolve("tokenizer.json").toFile());
+        root.set("decoder", json.readTree("""
+                {"type": "Sequence", "decoders": [
+                  {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true},
+                  {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}
+                """));
+        Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(root));
+
+        try (TextTokenizer tokenizer = TextTokenizer.load(dir)) {
+            assertThat(tokenizer.decode(tokenizer.encode(" a b"))).isEqualTo("a b");
+            assertThat(tokenizer.decodesPiecewise()).isFalse();
         }
     }
 
