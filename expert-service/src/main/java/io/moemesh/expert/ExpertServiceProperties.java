@@ -55,7 +55,7 @@ public record ExpertServiceProperties(
         Duration partnerWarmup) {
 
     /** Small enough that the transport thread is busy for well under a millisecond at the shipped model's shape. */
-    static final int DEFAULT_INLINE_MAX_TOKENS = 0;
+    static final int DEFAULT_INLINE_MAX_TOKENS = 16;
 
     public enum KernelChoice {
         BEST,

@@ -26,12 +26,20 @@ class ExpertServicePropertiesTest {
         assertThat(properties.grpcPort()).isEqualTo(50061);
         assertThat(properties.kernels()).isEqualTo(ExpertServiceProperties.KernelChoice.BEST);
         assertThat(properties.batching()).isEqualTo(new BatchingPolicy(256, Duration.ofMillis(2), 4096,
-                Runtime.getRuntime().availableProcessors()));
+                Runtime.getRuntime().availableProcessors(), 16));
         assertThat(properties.drainTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(properties.endpointId()).isEmpty();
         assertThat(properties.warmup()).isEqualTo(Duration.ofSeconds(1));
         assertThat(properties.loopbackWarmup()).isEqualTo(Duration.ofSeconds(5));
         assertThat(properties.partnerWarmup()).isEqualTo(Duration.ofMillis(200));
+    }
+
+    @Test
+    void inlineComputeCanBeTurnedOffButNotBelowZero() {
+        assertThat(bind(Map.of("model-dir", "m", "experts", "3", "inline-max-tokens", "0")).batching().inlineMaxTokens())
+                .isZero();
+        assertThat(bindingError(Map.of("model-dir", "m", "experts", "3", "inline-max-tokens", "-1")))
+                .hasMessageContaining("moemesh.expert.inline-max-tokens must be >= 0 (0 = off), got -1");
     }
 
     @Test

@@ -215,7 +215,7 @@ class RouterConfiguration {
      */
     @Bean
     GrpcServerLifecycle internalGrpcServer(RouterProperties properties, RoutingStatsWindow stats,
-            ExpertDispatch experts, GrpcServerFactory servers) {
+            ExpertDispatch experts, BatchScheduler scheduler, GrpcServerFactory servers) {
         // in-process experts send nothing over the network: no traffic to report
         Supplier<Optional<RemoteExperts.Traffic>> traffic = experts instanceof RemoteExperts remote
                 ? () -> Optional.of(remote.traffic()) : Optional::empty;
@@ -225,7 +225,7 @@ class RouterConfiguration {
                 servers.internalServer("router", properties.internalGrpcPort(), INTERNAL_MAX_INBOUND_BYTES,
                         properties.drainTimeout(),
                         Set.of(ExpertEndpointsGrpc.getRefreshExpertEndpointsMethod().getFullMethodName())),
-                List.of(new RoutingStatsGrpcService(stats, traffic).bindService(),
+                List.of(new RoutingStatsGrpcService(stats, traffic, Optional.of(scheduler.stats())).bindService(),
                         new ExpertEndpointsGrpcService(endpoints).bindService()),
                 new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() { });
     }

@@ -8,7 +8,7 @@ import io.moemesh.client.MoeMeshException;
 import io.moemesh.client.TextChunk;
 import io.moemesh.core.engine.InProcessEngine;
 import io.moemesh.core.engine.SamplingParams;
-import io.moemesh.proto.internal.v1.DispatchTraffic;
+import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,40 +59,38 @@ public final class DecodeComparison {
         result.put("warmup_seconds", a.warmupSeconds);
         result.put("machine", Measurements.machine());
         List<Map<String, Object>> rows = new ArrayList<>();
-        if (!a.distributedOnly) {
-            try (InProcessEngine engine = InProcessEngine.open(a.model)) {
-                warm(a.warmupSeconds / 4, () -> inProcess(engine, 32, a.tokens));
-                for (int streams : a.streams) {
-                    inProcess(engine, streams, a.tokens); // a round at this size before measuring it
-                    Level level = new Level();
-                    for (int r = 0; r < a.rounds; r++) {
-                        level.add(inProcess(engine, streams, a.tokens));
-                    }
-                    rows.add(level.row("in-process", streams));
-                    System.out.println(rows.getLast());
-                }
-            }
-        }
-        if (!a.inProcessOnly) {
+        if (a.inProcessOnly) {
+            inProcess(a, rows);
+        } else {
             try (MoeMeshClient client = a.client();
                     DispatchTrafficClient traffic = DispatchTrafficClient.connect(a.router)) {
                 warm(a.warmupSeconds, () -> distributed(client, 32, a.tokens));
+                if (!a.distributedOnly) {
+                    inProcess(a, rows); // while the warm cluster idles, compiled and quiet
+                }
                 for (int streams : a.streams) {
                     distributed(client, streams, a.tokens);
-                    Optional<DispatchTraffic> before = traffic.read();
+                    Optional<RoutingStatsSnapshot> before = traffic.readSnapshot();
+                    long[] cpuBefore = machineCpuTicks();
                     Level level = new Level();
                     for (int r = 0; r < a.rounds; r++) {
                         level.add(distributed(client, streams, a.tokens));
                     }
                     Map<String, Object> row = level.row("distributed", streams);
-                    before.ifPresent(b -> traffic.read().ifPresent(after -> {
-                        Map<String, Object> t = DispatchTrafficClient.between(b, after);
+                    long[] cpuAfter = machineCpuTicks();
+                    if (cpuBefore != null && cpuAfter != null && cpuAfter[1] > cpuBefore[1]) {
+                        // of every CPU of the machine: near 1 means the cores, not the software, set the pace
+                        row.put("machine_cpu_busy", (double) (cpuAfter[0] - cpuBefore[0]) / (cpuAfter[1] - cpuBefore[1]));
+                    }
+                    before.ifPresent(b -> traffic.readSnapshot().ifPresent(after -> {
+                        Map<String, Object> t = DispatchTrafficClient.between(b.getTraffic(), after.getTraffic());
                         for (String k : List.of("layer_step_p50_ms", "layer_step_p99_ms", "tokens_per_layer_step",
                                 "endpoints_per_layer_step", "remote_calls_per_token_per_layer")) {
                             if (t.containsKey(k)) {
                                 row.put(k, t.get(k));
                             }
                         }
+                        row.putAll(DispatchTrafficClient.breakdown(b, after));
                     }));
                     rows.add(row);
                     System.out.println(row);
@@ -102,6 +100,23 @@ public final class DecodeComparison {
         result.put("results", rows);
         Measurements.write(a.out, result);
         System.out.print(table(rows));
+        System.out.println();
+        System.out.print(breakdownTable(rows));
+    }
+
+    private static void inProcess(Args a, List<Map<String, Object>> rows) {
+        try (InProcessEngine engine = InProcessEngine.open(a.model)) {
+            warm(Math.max(1, a.warmupSeconds / 4), () -> inProcess(engine, 32, a.tokens));
+            for (int streams : a.streams) {
+                inProcess(engine, streams, a.tokens); // a round at this size before measuring it
+                Level level = new Level();
+                for (int r = 0; r < a.rounds; r++) {
+                    level.add(inProcess(engine, streams, a.tokens));
+                }
+                rows.add(level.row("in-process", streams));
+                System.out.println(rows.getLast());
+            }
+        }
     }
 
     /** Runs {@code round} until {@code seconds} have passed (at least once). */
@@ -112,8 +127,11 @@ public final class DecodeComparison {
         } while (System.nanoTime() < end);
     }
 
-    /** One round's samples: token arrival times per stream, relative to submission. */
-    record Round(double seconds, long[][] arrivals) {
+    /**
+     * One round's samples: token arrival times per stream, relative to submission, and the router's own
+     * time to first token per stream (admission to first token; empty in process).
+     */
+    record Round(double seconds, long[][] arrivals, long[] routerTtft) {
     }
 
     private static Round inProcess(InProcessEngine engine, int streams, int tokens) {
@@ -128,12 +146,13 @@ public final class DecodeComparison {
         long start = System.nanoTime();
         engine.generateIds(prompts, params, (request, token, text) -> arrivals[request][seen[request]++]
                 = System.nanoTime() - start);
-        return new Round((System.nanoTime() - start) / 1e9, trim(arrivals, seen));
+        return new Round((System.nanoTime() - start) / 1e9, trim(arrivals, seen), new long[0]);
     }
 
     private static Round distributed(MoeMeshClient client, int streams, int tokens) {
         long[][] arrivals = new long[streams][tokens];
         int[] seen = new int[streams];
+        long[] routerTtft = new long[streams];
         List<CompletableFuture<Void>> done = new ArrayList<>(streams);
         long start = System.nanoTime();
         for (int i = 0; i < streams; i++) {
@@ -154,6 +173,7 @@ public final class DecodeComparison {
 
                 @Override
                 public void onComplete(GenerationResult result) {
+                    routerTtft[stream] = result.usage().timeToFirstToken().toNanos();
                     finished.complete(null);
                 }
 
@@ -164,7 +184,22 @@ public final class DecodeComparison {
             });
         }
         CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).join();
-        return new Round((System.nanoTime() - start) / 1e9, trim(arrivals, seen));
+        return new Round((System.nanoTime() - start) / 1e9, trim(arrivals, seen), routerTtft);
+    }
+
+    /** Busy and total CPU ticks of the whole machine since boot ({@code /proc/stat}); null where there is none. */
+    static long[] machineCpuTicks() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) {
+                total += Long.parseLong(f[i]);
+            }
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]); // idle and iowait
+            return new long[] {total - idle, total};
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static long[][] trim(long[][] arrivals, int[] seen) {
@@ -181,9 +216,13 @@ public final class DecodeComparison {
         private long tokens;
         private final List<Long> ttft = new ArrayList<>();
         private final List<Long> gaps = new ArrayList<>();
+        private final List<Long> routerTtft = new ArrayList<>();
 
         void add(Round round) {
             seconds += round.seconds();
+            for (long t : round.routerTtft()) {
+                routerTtft.add(t);
+            }
             for (long[] stream : round.arrivals()) {
                 tokens += stream.length;
                 if (stream.length > 0) {
@@ -208,6 +247,10 @@ public final class DecodeComparison {
             row.put("ttft_p99_ms", Measurements.quantile(t, 0.99) / 1e6);
             row.put("itl_p50_ms", g.length == 0 ? Double.NaN : Measurements.quantile(g, 0.5) / 1e6);
             row.put("itl_p99_ms", g.length == 0 ? Double.NaN : Measurements.quantile(g, 0.99) / 1e6);
+            if (!routerTtft.isEmpty()) { // what of the TTFT the router measured: admission to first token
+                row.put("router_ttft_p50_ms", Measurements.quantile(
+                        routerTtft.stream().mapToLong(Long::longValue).toArray(), 0.5) / 1e6);
+            }
             return row;
         }
     }
@@ -232,6 +275,28 @@ public final class DecodeComparison {
                     fmt(in.get("itl_p50_ms"), "%.2f"), (Double) d.get("itl_p50_ms"),
                     fmt(in.get("itl_p99_ms"), "%.2f"), (Double) d.get("itl_p99_ms"),
                     fmt(d.get("layer_step_p50_ms"), "%.2f"), fmt(d.get("endpoints_per_layer_step"), "%.1f")));
+        }
+        return out.toString();
+    }
+
+    /** Where a distributed decode step's time went, per stream count (router counters, ms per step). */
+    static String breakdownTable(List<Map<String, Object>> rows) {
+        StringBuilder out = new StringBuilder("""
+                | streams | batch step ms | tokens per step | dense ms | 4 MoE layer steps ms | sample + deliver ms | layer step: send / wait / merge ms | of the wait: slowest expert / network path ms | router TTFT p50 ms | machine CPU busy |
+                | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+                """);
+        for (Map<String, Object> d : rows) {
+            if (!"distributed".equals(d.get("path")) || !d.containsKey("batch_step_ms")) {
+                continue;
+            }
+            out.append(String.format(Locale.ROOT, "| %d | %s | %s | %s | %s | %s | %s / %s / %s | %s / %s | %s | %s |%n",
+                    (Integer) d.get("streams"), fmt(d.get("batch_step_ms"), "%.2f"),
+                    fmt(d.get("tokens_per_batch_step"), "%.1f"), fmt(d.get("dense_ms"), "%.2f"),
+                    fmt(d.get("moe_layers_ms"), "%.2f"), fmt(d.get("sample_and_deliver_ms"), "%.2f"),
+                    fmt(d.get("layer_send_ms"), "%.3f"), fmt(d.get("layer_wait_ms"), "%.3f"),
+                    fmt(d.get("layer_merge_ms"), "%.3f"), fmt(d.get("layer_expert_ms"), "%.3f"),
+                    fmt(d.get("layer_network_ms"), "%.3f"), fmt(d.get("router_ttft_p50_ms"), "%.1f"),
+                    fmt(d.get("machine_cpu_busy") instanceof Double b ? b * 100 : null, "%.0f%%")));
         }
         return out.toString();
     }

@@ -8,6 +8,7 @@ import io.moemesh.proto.internal.v1.DispatchTraffic;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
+import io.moemesh.proto.internal.v1.SchedulerTiming;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -37,6 +38,11 @@ final class DispatchTrafficClient implements AutoCloseable {
 
     /** The counters now, or empty when the router cannot tell. */
     Optional<DispatchTraffic> read() {
+        return readSnapshot().map(RoutingStatsSnapshot::getTraffic);
+    }
+
+    /** The router's whole statistics snapshot (traffic and scheduler timing), or empty when it cannot tell. */
+    Optional<RoutingStatsSnapshot> readSnapshot() {
         try {
             RoutingStatsSnapshot s = RoutingStatsGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
                     .getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
@@ -44,7 +50,7 @@ final class DispatchTrafficClient implements AutoCloseable {
                 warnOnce("router " + target + " reports no dispatch traffic (its experts run in process)");
                 return Optional.empty();
             }
-            return Optional.of(s.getTraffic());
+            return Optional.of(s);
         } catch (StatusRuntimeException e) {
             warnOnce("router " + target + " unreachable (" + e.getStatus().getCode() + ": "
                     + e.getStatus().getDescription() + ")");
@@ -89,6 +95,44 @@ final class DispatchTrafficClient implements AutoCloseable {
      * falls in (so at most one bucket, about 9%, above the true value); NaN when the router does not
      * time its steps or none completed.
      */
+    /**
+     * Where the time went between two readings: per batch step (whole, its forward pass, the dense part
+     * of it, and the rest: sampling, detokenising, handing tokens to the streams) and per MoE layer step
+     * (building and starting the calls, waiting, decoding and adding; of the wait, the slowest expert's own
+     * time and what is left for the network path). Milliseconds per step; empty when nothing ran.
+     */
+    static Map<String, Object> breakdown(RoutingStatsSnapshot before, RoutingStatsSnapshot after) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        SchedulerTiming b = before.getScheduler();
+        SchedulerTiming a = after.getScheduler();
+        DispatchTraffic tb = before.getTraffic();
+        DispatchTraffic ta = after.getTraffic();
+        long steps = a.getSteps() - b.getSteps();
+        long layerSteps = ta.getLayerSteps() - tb.getLayerSteps();
+        if (steps > 0) {
+            double step = (a.getStepNanos() - b.getStepNanos()) / 1e6 / steps;
+            double forward = (a.getForwardNanos() - b.getForwardNanos()) / 1e6 / steps;
+            double layers = (ta.getStepNanos() - tb.getStepNanos()) / 1e6 / steps;
+            m.put("batch_step_ms", step);
+            m.put("tokens_per_batch_step", (double) (a.getTokens() - b.getTokens()) / steps);
+            m.put("forward_ms", forward);
+            m.put("moe_layers_ms", layers);
+            m.put("dense_ms", forward - layers);
+            m.put("sample_and_deliver_ms", step - forward);
+        }
+        if (layerSteps > 0) {
+            double wait = (ta.getWaitNanos() - tb.getWaitNanos()) / 1e6 / layerSteps;
+            double server = (ta.getSlowestServerNanos() - tb.getSlowestServerNanos()) / 1e6 / layerSteps;
+            m.put("layer_step_mean_ms", (ta.getStepNanos() - tb.getStepNanos()) / 1e6 / layerSteps);
+            m.put("layer_send_ms", (ta.getSendNanos() - tb.getSendNanos()) / 1e6 / layerSteps);
+            m.put("layer_wait_ms", wait);
+            m.put("layer_expert_ms", server);
+            m.put("layer_network_ms", wait - server);
+            m.put("layer_merge_ms", (ta.getMergeNanos() - tb.getMergeNanos()) / 1e6 / layerSteps);
+        }
+        return m;
+    }
+
     static double stepQuantileMillis(DispatchTraffic before, DispatchTraffic after, double q) {
         int n = after.getStepMicrosCountsCount();
         if (n == 0 || (before.getStepMicrosCountsCount() != 0 && before.getStepMicrosCountsCount() != n)) {

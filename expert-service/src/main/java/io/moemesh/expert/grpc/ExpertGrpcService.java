@@ -69,6 +69,7 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
 
     @Override
     public void compute(ComputeRequest request, StreamObserver<ComputeResponse> responses) {
+        long received = System.nanoTime();
         ServerCallStreamObserver<ComputeResponse> call = (ServerCallStreamObserver<ComputeResponse>) responses;
         Context context = Context.current();
         ComputeCall pending;
@@ -79,18 +80,19 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
             return;
         }
         call.setOnCancelHandler(() -> pending.cancel(isExpired(context.getDeadline())));
-        pending.result().whenComplete((output, error) -> answer(call, request, output, error));
+        pending.result().whenComplete((output, error) -> answer(call, request, output, error, received));
     }
 
     private void answer(ServerCallStreamObserver<ComputeResponse> call, ComputeRequest request, float[] output,
-            Throwable error) {
+            Throwable error, long received) {
         if (call.isCancelled()) {
             return;
         }
         Status failure;
         if (error == null) {
             try {
-                call.onNext(ExpertProtoMapper.toResponse(output, request.getRoutesCount(), compute.hiddenSize()));
+                call.onNext(ExpertProtoMapper.toResponse(output, request.getRoutesCount(), compute.hiddenSize(),
+                        System.nanoTime() - received));
                 call.onCompleted();
                 return;
             } catch (RuntimeException | Error e) {

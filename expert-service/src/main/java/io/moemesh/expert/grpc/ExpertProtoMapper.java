@@ -56,9 +56,10 @@ final class ExpertProtoMapper {
         return new TokenRoute(experts, weights);
     }
 
-    static ComputeResponse toResponse(float[] output, int tokens, int hiddenSize) {
+    static ComputeResponse toResponse(float[] output, int tokens, int hiddenSize, long serverNanos) {
         return ComputeResponse.newBuilder()
                 .setOutput(WireTensors.encode(output, tokens, hiddenSize, DType.DTYPE_F32))
+                .setServerNanos(serverNanos)
                 .build();
     }
 

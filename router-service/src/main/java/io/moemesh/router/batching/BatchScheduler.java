@@ -209,6 +209,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** Admits queued requests, runs one forward step, and hands every request its next token. */
     void step() {
+        long start = System.nanoTime();
         leaveQueue();
         running.removeIf(this::leftByItsClient);
         admitQueued();
@@ -216,7 +217,7 @@ public final class BatchScheduler implements AutoCloseable {
         if (!running.isEmpty()) {
             forwardAndSample(List.copyOf(running));
             runningCount = running.size();
-            stats.stepped();
+            stats.stepped(System.nanoTime() - start);
         }
         progressed();
     }
@@ -237,8 +238,9 @@ public final class BatchScheduler implements AutoCloseable {
     private void forwardAndSample(List<RunningRequest> batch) {
         float[] logits;
         try {
-            logits = pingPong.forward(batch, r -> r.sequence.prefilled() ? 1 : r.sequence.promptIds().length,
-                    this::forward);
+            long start = System.nanoTime();
+            logits = pingPong.forward(batch, BatchScheduler::stepTokens, this::forward);
+            stats.forwarded(batch.stream().mapToInt(BatchScheduler::stepTokens).sum(), System.nanoTime() - start);
         } catch (Exception e) {
             if (batch.size() == 1) {
                 fail(batch.getFirst(), e);
@@ -263,6 +265,11 @@ public final class BatchScheduler implements AutoCloseable {
                 fail(r, e);
             }
         }
+    }
+
+    /** Tokens a request adds to a step: its prompt until it is prefilled, then one. */
+    private static int stepTokens(RunningRequest r) {
+        return r.sequence.prefilled() ? 1 : r.sequence.promptIds().length;
     }
 
     /** One forward pass over {@code requests}, on the calling thread. */

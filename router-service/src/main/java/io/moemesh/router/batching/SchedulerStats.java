@@ -19,9 +19,35 @@ public final class SchedulerStats {
     private final LongAdder tokensAfterCancel = new LongAdder();
     private final LongAdder tokensOfCancelled = new LongAdder();
     private final AtomicLong maxTokensAfterCancel = new AtomicLong();
+    private final LongAdder stepNanos = new LongAdder();
+    private final LongAdder forwardNanos = new LongAdder();
+    private final LongAdder forwardTokens = new LongAdder();
 
-    void stepped() {
+    /** A step with work ended: it took {@code nanos}, its forward pass(es) {@link #forwarded} are counted apart. */
+    void stepped(long nanos) {
         steps.increment();
+        stepNanos.add(nanos);
+    }
+
+    /** A forward pass over {@code tokens} tokens took {@code nanos}. */
+    void forwarded(int tokens, long nanos) {
+        forwardTokens.add(tokens);
+        forwardNanos.add(nanos);
+    }
+
+    /** Nanoseconds of the steps counted in {@link #steps}, whole. */
+    public long stepNanos() {
+        return stepNanos.sum();
+    }
+
+    /** Nanoseconds of forward passes: the dense part and the MoE layer steps. */
+    public long forwardNanos() {
+        return forwardNanos.sum();
+    }
+
+    /** Tokens run through forward passes. */
+    public long forwardTokens() {
+        return forwardTokens.sum();
     }
 
     void completed() {

@@ -53,6 +53,11 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     private final LongAdder bytesReceived = new LongAdder();
     private final LongAdder layerSteps = new LongAdder();
     private final LongAdder failedCalls = new LongAdder();
+    private final LongAdder stepNanos = new LongAdder();
+    private final LongAdder sendNanos = new LongAdder();
+    private final LongAdder waitNanos = new LongAdder();
+    private final LongAdder mergeNanos = new LongAdder();
+    private final LongAdder slowestServerNanos = new LongAdder();
     private final StepTimes stepTimes = new StepTimes();
     private final LiveTopology live;
     private final int hiddenSize;
@@ -154,14 +159,25 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
      * @param layerSteps    layer steps that completed ({@code calls / layerSteps}: endpoints touched per step)
      * @param stepTimes     how long those steps took, per duration bucket
      * @param failedCalls   calls sent that failed (then retried elsewhere or routed around)
+     * @param phases        where those steps' time went
      */
     public record Traffic(long calls, long tokenSends, long tokenLayers, long bytesSent, long bytesReceived,
-            long layerSteps, StepTimes.Snapshot stepTimes, long failedCalls) {
+            long layerSteps, StepTimes.Snapshot stepTimes, long failedCalls, Phases phases) {
+    }
+
+    /**
+     * Nanoseconds summed over the completed layer steps: whole steps; building and starting the calls;
+     * waiting for the answers; decoding them and adding the partial sums; and per step the longest
+     * time an expert reported spending on one of its calls (queue and compute), its part of the wait.
+     */
+    public record Phases(long stepNanos, long sendNanos, long waitNanos, long mergeNanos, long slowestServerNanos) {
     }
 
     public Traffic traffic() {
         return new Traffic(callCount.sum(), tokenSends.sum(), tokenLayers.sum(), bytesSent.sum(),
-                bytesReceived.sum(), layerSteps.sum(), stepTimes.snapshot(), failedCalls.sum());
+                bytesReceived.sum(), layerSteps.sum(), stepTimes.snapshot(), failedCalls.sum(),
+                new Phases(stepNanos.sum(), sendNanos.sum(), waitNanos.sum(), mergeNanos.sum(),
+                        slowestServerNanos.sum()));
     }
 
     @Override
@@ -178,16 +194,31 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     @Override
     public void combine(int layer, float[] hidden, int tokens, GateDecision[] routes, float[] out) {
         long start = System.nanoTime();
+        StepClock clock = new StepClock();
         try (LiveTopology.Step step = live.enter()) {
-            dispatch(layer, step.clients(), step.topology().hosts(layer), hidden, tokens, routes, out);
+            dispatch(layer, step.clients(), step.topology().hosts(layer), hidden, tokens, routes, out, clock);
         }
+        long elapsed = System.nanoTime() - start;
         layerSteps.increment();
-        stepTimes.record(System.nanoTime() - start);
+        stepTimes.record(elapsed);
+        stepNanos.add(elapsed);
+        sendNanos.add(clock.send);
+        waitNanos.add(clock.wait);
+        mergeNanos.add(clock.merge);
+        slowestServerNanos.add(clock.slowestServer);
+    }
+
+    /** One layer step's phases, every attempt added up (see {@link Phases}). Used by the step's thread only. */
+    private static final class StepClock {
+        long send;
+        long wait;
+        long merge;
+        long slowestServer;
     }
 
     /** Both attempts plan over {@code clients} and {@code hosts}, the routing the step started on. */
     private void dispatch(int layer, List<ExpertClient> clients, int[][] hosts, float[] hidden, int tokens,
-            GateDecision[] routes, float[] out) {
+            GateDecision[] routes, float[] out, StepClock clock) {
         Pending pending = Pending.of(routes, tokens);
         List<List<Partial>> partials = new ArrayList<>(tokens);
         for (int t = 0; t < tokens; t++) {
@@ -203,12 +234,14 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
             } catch (DispatchPlanner.UnservableExpertException e) {
                 break;
             }
-            lastError = send(layer, clients, hidden, plan, pending, partials, failed);
+            lastError = send(layer, clients, hidden, plan, pending, partials, failed, clock);
         }
         if (!pending.isEmpty()) {
             throw new ExpertsUnavailableException(layer, pending.expertSet(), lastError);
         }
+        long adding = System.nanoTime();
         add(partials, tokens, out);
+        clock.merge += System.nanoTime() - adding;
         tokenLayers.add(tokens);
     }
 
@@ -221,7 +254,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
      * bulkhead permits now instead of at their deadline.
      */
     private Throwable send(int layer, List<ExpertClient> clients, float[] hidden, List<Assignment> plan,
-            Pending pending, List<List<Partial>> partials, boolean[] failed) {
+            Pending pending, List<List<Partial>> partials, boolean[] failed, StepClock clock) {
         List<ListenableFuture<ComputeResponse>> calls = new ArrayList<>(plan.size());
         long start = System.nanoTime();
         Throwable lastError = null;
@@ -238,16 +271,20 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
                 }
                 calls.add(call);
             }
+            long sent = System.nanoTime();
+            clock.send += sent - start;
+            long mergedBefore = clock.merge;
             for (int i = 0; i < plan.size(); i++) {
                 Assignment a = plan.get(i);
                 ExpertClient client = clients.get(a.endpoint());
                 Throwable error = calls.get(i) == null ? refused(layer, client, a)
-                        : collect(layer, client, a, calls.get(i), start, pending, partials);
+                        : collect(layer, client, a, calls.get(i), start, pending, partials, clock);
                 if (error != null) {
                     failed[a.endpoint()] = true;
                     lastError = error;
                 }
             }
+            clock.wait += System.nanoTime() - sent - (clock.merge - mergedBefore);
         } finally {
             calls.stream().filter(c -> c != null && !c.isDone()).forEach(c -> c.cancel(true));
         }
@@ -264,10 +301,12 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
 
     /** Waits for one call and records its partial sums; returns its error, or null when it succeeded. */
     private Throwable collect(int layer, ExpertClient client, Assignment a, ListenableFuture<ComputeResponse> call,
-            long start, Pending pending, List<List<Partial>> partials) {
+            long start, Pending pending, List<List<Partial>> partials, StepClock clock) {
         int h = hiddenSize;
         try {
             ComputeResponse response = call.get();
+            long answered = System.nanoTime();
+            clock.slowestServer = Math.max(clock.slowestServer, response.getServerNanos());
             bytesReceived.add(response.getOutput().getData().size());
             float[] values = WireTensors.decode(response.getOutput(), "output", a.size(), h);
             client.succeeded(System.nanoTime() - start);
@@ -276,6 +315,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
                 partials.get(token).add(new Partial(a.experts().get(j)[0], values, j * h));
                 pending.done(token, a.experts().get(j));
             }
+            clock.merge += System.nanoTime() - answered;
             return null;
         } catch (ExecutionException | RuntimeException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;

@@ -7,6 +7,8 @@ import io.moemesh.proto.internal.v1.DispatchTraffic;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
+import io.moemesh.proto.internal.v1.SchedulerTiming;
+import io.moemesh.router.batching.SchedulerStats;
 import io.moemesh.router.dispatch.RemoteExperts;
 import java.util.Arrays;
 import java.util.Optional;
@@ -20,20 +22,30 @@ public final class RoutingStatsGrpcService extends RoutingStatsGrpc.RoutingStats
 
     private final RoutingStatsWindow window;
     private final Supplier<Optional<RemoteExperts.Traffic>> traffic;
+    private final Optional<SchedulerStats> scheduler;
 
     /**
      * @param traffic the dispatch's counters; empty when the experts run in process, and the snapshot
      *                then leaves {@code traffic} unset
      */
     public RoutingStatsGrpcService(RoutingStatsWindow window, Supplier<Optional<RemoteExperts.Traffic>> traffic) {
+        this(window, traffic, Optional.empty());
+    }
+
+    /** @param scheduler the batch scheduler's counters, reported as {@code scheduler} (its time per step) */
+    public RoutingStatsGrpcService(RoutingStatsWindow window, Supplier<Optional<RemoteExperts.Traffic>> traffic,
+            Optional<SchedulerStats> scheduler) {
         this.window = window;
         this.traffic = traffic;
+        this.scheduler = scheduler;
     }
 
     @Override
     public void getRoutingStats(GetRoutingStatsRequest request, StreamObserver<RoutingStatsSnapshot> response) {
         RoutingStatsSnapshot.Builder snapshot = RoutingStatsCodec.encode(window.snapshot()).toBuilder();
         traffic.get().ifPresent(t -> snapshot.setTraffic(toProto(t)));
+        scheduler.ifPresent(s -> snapshot.setScheduler(SchedulerTiming.newBuilder().setSteps(s.steps())
+                .setStepNanos(s.stepNanos()).setForwardNanos(s.forwardNanos()).setTokens(s.forwardTokens())));
         response.onNext(snapshot.build());
         response.onCompleted();
     }
@@ -44,6 +56,9 @@ public final class RoutingStatsGrpcService extends RoutingStatsGrpc.RoutingStats
                 .setLayerSteps(t.layerSteps()).setFailedCalls(t.failedCalls())
                 .addAllStepMicrosBounds(Arrays.stream(t.stepTimes().boundsMicros()).boxed().toList())
                 .addAllStepMicrosCounts(Arrays.stream(t.stepTimes().counts()).boxed().toList())
+                .setStepNanos(t.phases().stepNanos()).setSendNanos(t.phases().sendNanos())
+                .setWaitNanos(t.phases().waitNanos()).setMergeNanos(t.phases().mergeNanos())
+                .setSlowestServerNanos(t.phases().slowestServerNanos())
                 .build();
     }
 }

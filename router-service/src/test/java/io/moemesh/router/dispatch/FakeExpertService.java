@@ -44,6 +44,9 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
     private record HeldCall(ComputeRequest request, StreamObserver<ComputeResponse> response) {
     }
 
+    /** What every answer reports as the expert's own time on the call. */
+    static final long SERVER_NANOS = 1_000;
+
     FakeExpertService(Map<Long, ExpertWeights> units, int hidden) {
         this.units = new ConcurrentHashMap<>(units);
         this.hidden = hidden;
@@ -124,7 +127,8 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
                 LocalExperts.addWeighted(route.getWeights(j), y, 0, out, t * hidden, hidden);
             }
         }
-        response.onNext(ComputeResponse.newBuilder().setOutput(WireTensors.encode(out, tokens, hidden, DType.DTYPE_F32)).build());
+        response.onNext(ComputeResponse.newBuilder().setOutput(WireTensors.encode(out, tokens, hidden, DType.DTYPE_F32))
+                .setServerNanos(SERVER_NANOS).build());
         response.onCompleted();
     }
 }

@@ -172,9 +172,17 @@ class RemoteExpertsTest {
 
             long rowBytes = 4L * config.hiddenSize(); // F32 both ways
             RemoteExperts.Traffic traffic = experts.traffic();
-            assertThat(traffic).usingRecursiveComparison().ignoringFields("stepTimes").isEqualTo(
-                    new RemoteExperts.Traffic(3, 1 + 2 + 2, 3, 5 * rowBytes, 5 * rowBytes, 1, null, 0));
+            assertThat(traffic).usingRecursiveComparison().ignoringFields("stepTimes", "phases").isEqualTo(
+                    new RemoteExperts.Traffic(3, 1 + 2 + 2, 3, 5 * rowBytes, 5 * rowBytes, 1, null, 0, null));
             assertThat(Arrays.stream(traffic.stepTimes().counts()).sum()).as("one layer step timed").isEqualTo(1);
+            RemoteExperts.Phases phases = traffic.phases();
+            assertThat(phases.sendNanos()).isPositive();
+            assertThat(phases.waitNanos()).isPositive();
+            assertThat(phases.mergeNanos()).isPositive();
+            assertThat(phases.slowestServerNanos()).as("the slowest of the step's answers").isEqualTo(
+                    FakeExpertService.SERVER_NANOS);
+            assertThat(phases.stepNanos()).isGreaterThanOrEqualTo(
+                    phases.sendNanos() + phases.waitNanos() + phases.mergeNanos());
         }
     }
 
@@ -187,8 +195,8 @@ class RemoteExpertsTest {
             combineOneToken(experts, 3);
 
             long rowBytes = 4L * config.hiddenSize();
-            assertThat(experts.traffic()).usingRecursiveComparison().ignoringFields("stepTimes").isEqualTo(
-                    new RemoteExperts.Traffic(2, 2, 1, 2 * rowBytes, rowBytes, 1, null, 1));
+            assertThat(experts.traffic()).usingRecursiveComparison().ignoringFields("stepTimes", "phases").isEqualTo(
+                    new RemoteExperts.Traffic(2, 2, 1, 2 * rowBytes, rowBytes, 1, null, 1, null));
         }
     }
 

@@ -54,13 +54,16 @@ class RoutingStatsGrpcServiceTest {
         window.record(0, new GateDecision(new int[] {1, 2}, new float[] {0.5f, 0.5f}));
 
         RoutingStatsSnapshot snapshot = serve(() -> Optional.of(new RemoteExperts.Traffic(3, 5, 4, 640, 384, 2,
-                new StepTimes.Snapshot(new long[] {100, 200}, new long[] {1, 0, 1}), 1)));
+                new StepTimes.Snapshot(new long[] {100, 200}, new long[] {1, 0, 1}), 1,
+                new RemoteExperts.Phases(10_000, 1_000, 7_000, 2_000, 5_000))));
 
         assertThat(snapshot.getLayers(0).getTokens()).isEqualTo(1);
         assertThat(snapshot.hasTraffic()).isTrue();
         assertThat(snapshot.getTraffic()).isEqualTo(DispatchTraffic.newBuilder().setExpertCalls(3).setTokenSends(5)
                 .setTokenLayers(4).setBytesSent(640).setBytesReceived(384).setLayerSteps(2).setFailedCalls(1)
-                .addAllStepMicrosBounds(List.of(100L, 200L)).addAllStepMicrosCounts(List.of(1L, 0L, 1L)).build());
+                .addAllStepMicrosBounds(List.of(100L, 200L)).addAllStepMicrosCounts(List.of(1L, 0L, 1L))
+                .setStepNanos(10_000).setSendNanos(1_000).setWaitNanos(7_000).setMergeNanos(2_000)
+                .setSlowestServerNanos(5_000).build());
     }
 
     @Test
