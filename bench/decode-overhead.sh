@@ -4,7 +4,8 @@
 # warms it, and runs DecodeComparison at 1/8/32/128 streams (tokens/s, TTFT and inter-token latency
 # p50/p99, the router's layer step p50), then `moe down` and a plot.
 # Results: bench/results/decode-<date><TAG>.json and .png; the table goes to stdout.
-# Env: MODEL (models/mesh-mini-16e), STREAMS (1,8,32,128), TOKENS (64), ROUNDS (3), WARMUP (90 s),
+# Env: MODEL (models/mesh-mini-16e), STREAMS (1,8,32,128), TOKENS (64), ROUNDS (3), WARMUP (300 s: sixteen
+#      expert JVMs compile their call paths for minutes on two cores; 60 s left them at a third of the speed),
 #      UP_ARGS (extra `moe up` options, e.g. "--experts-per-process=16"), SKIP_BUILD=1, TAG.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,7 +14,7 @@ MODEL="${MODEL:-models/mesh-mini-16e}"
 STREAMS="${STREAMS:-1,8,32,128}"
 TOKENS="${TOKENS:-64}"
 ROUNDS="${ROUNDS:-3}"
-WARMUP="${WARMUP:-90}"
+WARMUP="${WARMUP:-300}"
 out="bench/results/decode-$(date +%F)${TAG:-}"
 export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 java=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED)

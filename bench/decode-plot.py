@@ -19,12 +19,12 @@ def main(files, out):
     in_process_drawn = False
     for name in files:
         data = json.load(open(name))
-        label = data.get("label") or name
+        label = name.rsplit("/", 1)[-1].removeprefix("decode-").removesuffix(".json")  # date and TAG
         for path, style in (("in-process", "k--"), ("distributed", "o-")):
             rows = sorted((r for r in data["results"] if r["path"] == path), key=lambda r: r["streams"])
             if not rows or (path == "in-process" and in_process_drawn):
                 continue
-            text = "in process" if path == "in-process" else f"distributed ({label.strip()})"
+            text = f"in process ({label})" if path == "in-process" else f"distributed ({label})"
             xs = [r["streams"] for r in rows]
             tps.plot(xs, [r["tokens_per_s"] for r in rows], style, label=text)
             itl.plot(xs, [r["itl_p50_ms"] for r in rows], style, label=text)

@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>java -cp bench/target/benchmarks.jar io.moemesh.bench.harness.DecodeComparison \
  *     MODEL_DIR GATEWAY(host:port) OUT.json [--streams=1,8,32,128] [--tokens=64] [--rounds=3]
- *     [--warmup-seconds=90] [--router=host:port] [--api-key-file=FILE] [--label=TEXT]</pre>
+ *     [--warmup-seconds=300] [--router=host:port] [--api-key-file=FILE] [--label=TEXT]</pre>
  *
  * <p>Tokens/s counts every generated token over the wall time from submitting the N requests to the
  * last one finishing (prefill included, as the user waits for it). TTFT is from submission to the
@@ -320,7 +320,7 @@ public final class DecodeComparison {
         static Args parse(String[] args) {
             List<String> positional = new ArrayList<>();
             Map<String, String> options = new LinkedHashMap<>(Map.of("streams", "1,8,32,128", "tokens", "64",
-                    "rounds", "3", "warmup-seconds", "90", "router", "127.0.0.1:50056", "label", ""));
+                    "rounds", "3", "warmup-seconds", "300", "router", "127.0.0.1:50056", "label", ""));
             boolean inOnly = false;
             boolean distOnly = false;
             for (String arg : args) {
@@ -342,7 +342,7 @@ public final class DecodeComparison {
             }
             if (positional.size() != 3) {
                 throw new IllegalArgumentException("usage: MODEL_DIR GATEWAY(host:port) OUT.json [--streams=1,8,32,128]"
-                        + " [--tokens=64] [--rounds=3] [--warmup-seconds=90] [--router=HOST:PORT] [--api-key-file=FILE]");
+                        + " [--tokens=64] [--rounds=3] [--warmup-seconds=300] [--router=HOST:PORT] [--api-key-file=FILE]");
             }
             Path key = options.containsKey("api-key-file") ? Path.of(options.get("api-key-file"))
                     : Files.isRegularFile(MOE_UP_KEY) ? MOE_UP_KEY : null;
