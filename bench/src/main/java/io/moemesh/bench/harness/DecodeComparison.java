@@ -11,7 +11,6 @@ import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,8 +42,6 @@ import java.util.concurrent.TimeUnit;
  * and endpoints per step come from its routing statistics, around each measured level.
  */
 public final class DecodeComparison {
-
-    private static final Path MOE_UP_KEY = Path.of(".moe", "api-key");
 
     public static void main(String[] args) throws Exception {
         Args a = Args.parse(args);
@@ -309,12 +306,7 @@ public final class DecodeComparison {
             String router, Path apiKeyFile, String label, boolean inProcessOnly, boolean distributedOnly) {
 
         MoeMeshClient client() {
-            MoeMeshClient.Builder client = MoeMeshClient.builder().target(gateway).allowKeyOverPlaintext()
-                    .defaultDeadline(Duration.ofMinutes(10));
-            if (apiKeyFile != null) {
-                client.apiKeyFile(apiKeyFile);
-            }
-            return client.build();
+            return EndToEndHarness.gatewayClient(gateway, apiKeyFile, null);
         }
 
         static Args parse(String[] args) {
@@ -345,7 +337,7 @@ public final class DecodeComparison {
                         + " [--tokens=64] [--rounds=3] [--warmup-seconds=300] [--router=HOST:PORT] [--api-key-file=FILE]");
             }
             Path key = options.containsKey("api-key-file") ? Path.of(options.get("api-key-file"))
-                    : Files.isRegularFile(MOE_UP_KEY) ? MOE_UP_KEY : null;
+                    : Files.isRegularFile(EndToEndHarness.MOE_UP_KEY) ? EndToEndHarness.MOE_UP_KEY : null;
             return new Args(Path.of(positional.get(0)), positional.get(1), Path.of(positional.get(2)),
                     Arrays.stream(options.get("streams").split(",")).mapToInt(Integer::parseInt).toArray(),
                     Integer.parseInt(options.get("tokens")), Integer.parseInt(options.get("rounds")),

@@ -43,7 +43,7 @@ public final class EndToEndHarness {
     private static final String API_KEY_FILE_FLAG = "--api-key-file=";
     private static final String CA_CERT_FLAG = "--ca-cert=";
     /** Where {@code moe up} (default {@code --state-dir}) writes its gateway's key. */
-    private static final Path MOE_UP_KEY = Path.of(".moe", "api-key");
+    static final Path MOE_UP_KEY = Path.of(".moe", "api-key");
     /** Characters of a held-out document used as a prompt (cut back to a word boundary). */
     private static final int PROMPT_CHARS = 96;
     /** The split of the evaluation that wrote the plan files (docs/placement.md: --docs-per-lang=200). */
@@ -86,6 +86,22 @@ public final class EndToEndHarness {
     }
 
     /**
+     * A client of the benchmark's gateway: the key from {@code apiKeyFile} (plaintext to a loopback
+     * gateway only), TLS verified against {@code caCert} when given; both may be null.
+     */
+    static MoeMeshClient gatewayClient(String gateway, Path apiKeyFile, Path caCert) {
+        MoeMeshClient.Builder client = MoeMeshClient.builder().target(gateway).allowKeyOverPlaintext()
+                .defaultDeadline(Duration.ofMinutes(10));
+        if (apiKeyFile != null) {
+            client.apiKeyFile(apiKeyFile);
+        }
+        if (caCert != null) {
+            client.tls(caCert);
+        }
+        return client.build();
+    }
+
+    /**
      * {@code GATEWAY OUT.json [streams,...] [max_tokens]}, and anywhere {@code --router=host:port} and
      * {@code --warmup-runs=N} (extra warm-up runs of 16 streams before measuring; default 0).
      */
@@ -93,15 +109,7 @@ public final class EndToEndHarness {
             Path apiKeyFile, Path caCert) {
 
         MoeMeshClient client() {
-            MoeMeshClient.Builder client = MoeMeshClient.builder().target(gateway).allowKeyOverPlaintext()
-                    .defaultDeadline(Duration.ofMinutes(10));
-            if (apiKeyFile != null) {
-                client.apiKeyFile(apiKeyFile);
-            }
-            if (caCert != null) {
-                client.tls(caCert);
-            }
-            return client.build();
+            return gatewayClient(gateway, apiKeyFile, caCert);
         }
 
         static Args parse(String[] args) {
