@@ -3,11 +3,13 @@ package io.moemesh.core.placement;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.core.routing.RoutingStats;
+import java.util.Random;
 import java.util.SortedSet;
 import java.util.random.RandomGenerator;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
 
 class PlacementPropertiesTest {
 
@@ -107,16 +109,46 @@ class PlacementPropertiesTest {
         assertThat(planned).isLessThanOrEqualTo(Math.max(c.shape().balanceBound(), baseline) + EPS);
     }
 
-    @Property(tries = 100)
-    void smallDriftInTheStatsDoesNotTriggerAReplan(
+    /**
+     * Noise must rarely cost a rollout. It cannot be "never": the planner's balance rule is a hard
+     * limit and the planner is greedy, so a 1% drift can carry a plan across the limit (jqwik found
+     * 1 layer x 3 experts where co-hosting the heaviest pair left the busiest service 2 token-units
+     * over it, and 1% more traffic on the busiest expert moved the limit past that) or reorder two
+     * near-equal greedy steps. Counted on a fixed sample, so the count is the same on every run;
+     * {@link #driftAndItsReversalNeverFlipFlop} is the guarantee that such a switch is one-way.
+     */
+    @Test
+    void smallDriftRarelyTriggersAReplan() {
+        Random params = new Random(20261205);
+        int cases = 2000;
+        int replans = 0;
+        for (int i = 0; i < cases; i++) {
+            long seed = params.nextLong();
+            Case c = Case.of(1 + params.nextInt(3), 2 + params.nextInt(7), seed, params.nextInt(51),
+                    params.nextInt(5), 125);
+            RoutingStats drifted = TestStats.fromPairs(TestStats.perturb(c.pairs(), 0.01, seed ^ 0x5eed));
+            PlanScore live = PlanScorer.score(CoactivationPlanner.plan(c.stats(), c.shape()), drifted, c.shape());
+            PlanScore candidate = PlanScorer.score(CoactivationPlanner.plan(drifted, c.shape()), drifted, c.shape());
+            replans += PlanChange.shouldApply(live, candidate, 0.05) ? 1 : 0;
+        }
+        assertThat(replans).as("replans after 1%% drift in %d cases", cases).isLessThanOrEqualTo(cases / 100);
+    }
+
+    /** Drift and its reversal never roll the cluster out twice: after a switch, going back does not pay. */
+    @Property(tries = 200)
+    void driftAndItsReversalNeverFlipFlop(
             @ForAll @IntRange(min = 1, max = 3) int layers, @ForAll @IntRange(min = 2, max = 8) int experts,
             @ForAll long seed, @ForAll @IntRange(max = 50) int extra, @ForAll @IntRange(max = 4) int capExtra) {
         Case c = Case.of(layers, experts, seed, extra, capExtra, 125);
         RoutingStats drifted = TestStats.fromPairs(TestStats.perturb(c.pairs(), 0.01, seed ^ 0x5eed));
+        PlacementPlan before = CoactivationPlanner.plan(c.stats(), c.shape());
+        PlacementPlan after = CoactivationPlanner.plan(drifted, c.shape());
 
-        PlanScore live = PlanScorer.score(CoactivationPlanner.plan(c.stats(), c.shape()), drifted, c.shape());
-        PlanScore candidate = PlanScorer.score(CoactivationPlanner.plan(drifted, c.shape()), drifted, c.shape());
+        boolean there = PlanChange.shouldApply(PlanScorer.score(before, drifted, c.shape()),
+                PlanScorer.score(after, drifted, c.shape()), 0.05);
+        boolean back = PlanChange.shouldApply(PlanScorer.score(after, c.stats(), c.shape()),
+                PlanScorer.score(before, c.stats(), c.shape()), 0.05);
 
-        assertThat(PlanChange.shouldApply(live, candidate, 0.05)).isFalse();
+        assertThat(there && back).isFalse();
     }
 }
