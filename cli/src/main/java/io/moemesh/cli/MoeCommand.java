@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         version = "moe-mesh 0.1.0",
         description = "Serve Mixture-of-Experts models as one service per expert.",
         subcommands = {GenerateCommand.class, RoutesCommand.class, UpCommand.class, DownCommand.class, StatusCommand.class,
-                PlanCommand.class,
+                PlanCommand.class, NetworkCommand.class, io.moemesh.cli.network.NetworkProxyCommand.class,
                 DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class MoeCommand {

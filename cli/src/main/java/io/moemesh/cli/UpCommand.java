@@ -3,6 +3,7 @@ package io.moemesh.cli;
 import io.moemesh.cli.local.ClusterState;
 import io.moemesh.cli.local.LocalCluster;
 import io.moemesh.cli.local.ServiceProcess;
+import io.moemesh.cli.network.NetworkProfile;
 import io.moemesh.core.placement.PlanFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -101,6 +102,19 @@ final class UpCommand implements Callable<Integer> {
             description = "Placement controller HTTP port, GET /placement (default: ${DEFAULT-VALUE}).")
     int controllerHttpPort;
 
+    @Option(names = "--emulate-network", paramLabel = "SPEC", description = "Put an emulated network between the "
+            + "router and the expert endpoints (a user-space TCP proxy per endpoint; docs/placement.md, \"Emulated "
+            + "network\"): a preset, none (the proxies alone), rack (rtt 100us, jitter 10us, 25 Gbit/s), zone "
+            + "(500us, 50us, 10 Gbit/s) or cross-zone (2ms, 200us, 1 Gbit/s), or key=value pairs: rtt, jitter "
+            + "(mean of an exponential extra one-way delay), bandwidth (per link and direction; 0 = unlimited), "
+            + "node (endpoints sharing one node's link), e.g. rtt=200us,jitter=20us,bandwidth=10gbit,node=2. "
+            + "Switch it while the cluster runs with `moe network SPEC`.")
+    String emulateNetwork;
+
+    @Option(names = "--network-port", defaultValue = "50160", description = "With --emulate-network: the proxy of "
+            + "the i-th expert endpoint listens on this + i (default: ${DEFAULT-VALUE}).")
+    int networkPort;
+
     @Option(names = "--state-dir", defaultValue = ".moe", description = "Where the cluster's state and logs go (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
@@ -112,7 +126,10 @@ final class UpCommand implements Callable<Integer> {
         LocalCluster.Controller controller = controller();
         checkPacking();
         LocalCluster cluster = new LocalCluster(MoeCommand.home(), stateDir);
-        ClusterState state = cluster.up(model, layout, plan == null ? Map.of() : PlanFile.read(plan), controller);
+        LocalCluster.Network network = emulateNetwork == null ? null
+                : new LocalCluster.Network(networkPort, NetworkProfile.parse(emulateNetwork));
+        ClusterState state = cluster.up(model, layout, plan == null ? Map.of() : PlanFile.read(plan), controller,
+                network);
         out.printf("moe-mesh is up in %.1f s, serving %s%n", (System.nanoTime() - start) / 1e9, state.model());
         for (ServiceProcess p : state.processes()) {
             out.printf("  %-10s %-8s %s  pid %d%n", p.name(), p.role(), p.target(), p.pid());
@@ -125,6 +142,10 @@ final class UpCommand implements Callable<Integer> {
         out.printf("API key: %s   (readable by you only; moe generate reads it; other clients: "
                 + "MOEMESH_API_KEY=$(cat %s))%n", state.apiKeyFile(), state.apiKeyFile());
         out.printf("router metrics: GET %s%n", state.routerMetricsUrl());
+        if (network != null) {
+            out.printf("emulated network between router and experts: %s   (switch: moe network SPEC)%n",
+                    network.profile().spell());
+        }
         if (state.placementUrl() != null) {
             out.printf("placement: moe plan   (or GET %s)%n", state.placementUrl());
         }

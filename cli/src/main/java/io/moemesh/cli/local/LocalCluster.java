@@ -2,6 +2,8 @@ package io.moemesh.cli.local;
 
 import static java.util.stream.Collectors.joining;
 
+import io.moemesh.cli.network.NetworkFiles;
+import io.moemesh.cli.network.NetworkProfile;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.placement.PlanFile;
 import io.moemesh.core.placement.Unit;
@@ -123,6 +125,14 @@ public final class LocalCluster {
         }
     }
 
+    /**
+     * An emulated network between the router and the expert endpoints ({@code moe up
+     * --emulate-network}): the proxy of the i-th endpoint (replica-major, as the router lists them)
+     * listens on {@code firstPort + i}, and the router is given those addresses instead of the experts'.
+     */
+    public record Network(int firstPort, NetworkProfile profile) {
+    }
+
     private final Path home;
     private final Path stateDir;
 
@@ -150,6 +160,12 @@ public final class LocalCluster {
      */
     public ClusterState up(Path model, Layout layout, Map<Integer, ? extends Collection<Unit>> partners,
             Controller controller) {
+        return up(model, layout, partners, controller, null);
+    }
+
+    /** {@link #up(Path, Layout, Map, Controller)} with the router's expert calls crossing {@code network} (null: loopback). */
+    public ClusterState up(Path model, Layout layout, Map<Integer, ? extends Collection<Unit>> partners,
+            Controller controller, Network network) {
         if (Files.isRegularFile(stateDir.resolve(ClusterState.FILE))) {
             throw new IllegalStateException("a local cluster is already up (" + stateDir.resolve(ClusterState.FILE)
                     + "); stop it with `moe down`");
@@ -175,6 +191,11 @@ public final class LocalCluster {
                 }
             }
             awaitServing(started, layout.readyTimeout());
+            if (network != null) {
+                started.add(launchNetwork(network, experts));
+                experts = proxiedTargets(network, experts.size());
+                awaitServing(experts, layout.readyTimeout());
+            }
             ServiceProcess router = launchRouter(model, layout.router(), experts);
             started.add(router);
             started.add(gateway);
@@ -327,6 +348,40 @@ public final class LocalCluster {
         return args;
     }
 
+    /**
+     * Starts the emulated network's proxy process ({@code moe network-proxy}, from the CLI's own jar)
+     * in front of {@code experts}, under the profile it writes to the state directory.
+     */
+    private ServiceProcess launchNetwork(Network network, List<String> experts) {
+        NetworkFiles.in(stateDir).writeProfile(network.profile());
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-XX:+UseSerialGC", "-Xmx256m", "-jar",
+                home.resolve("cli").resolve("target").resolve("moe.jar").toString(), "network-proxy",
+                "--bind=" + BIND_ADDRESS, "--state-dir=" + stateDir.toAbsolutePath()));
+        for (int i = 0; i < experts.size(); i++) {
+            command.add("--route=" + (network.firstPort() + i) + "=" + experts.get(i));
+        }
+        return start("network", "network", network.firstPort(), command);
+    }
+
+    private static List<String> proxiedTargets(Network network, int endpoints) {
+        return java.util.stream.IntStream.range(0, endpoints)
+                .mapToObj(i -> BIND_ADDRESS + ":" + (network.firstPort() + i)).toList();
+    }
+
+    /** Waits until every target answers SERVING (through the emulated network, when there is one). */
+    private static void awaitServing(Collection<String> targets, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (String target : targets) {
+            while (!HealthProbe.serving(target)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(target + " (an expert through the emulated network) not ready after "
+                            + timeout + "; see the network log");
+                }
+                pause();
+            }
+        }
+    }
+
     /** Waits until every process answers SERVING on its gRPC health endpoint. */
     public static void awaitServing(List<ServiceProcess> processes, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -358,10 +413,13 @@ public final class LocalCluster {
 
     /** @param web whether the service serves HTTP too (the controller's JSON status); the others need only gRPC */
     private ServiceProcess launch(String name, String role, int port, String module, List<String> args, boolean web) {
-        Path log = stateDir.resolve("logs").resolve(name + ".log");
         List<String> all = new ArrayList<>(localModeArguments(role));
         all.addAll(args);
-        List<String> command = serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), all, web);
+        return start(name, role, port, serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), all, web));
+    }
+
+    private ServiceProcess start(String name, String role, int port, List<String> command) {
+        Path log = stateDir.resolve("logs").resolve(name + ".log");
         try {
             Files.createDirectories(log.getParent());
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

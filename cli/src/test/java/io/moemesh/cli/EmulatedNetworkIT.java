@@ -1,0 +1,142 @@
+package io.moemesh.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moemesh.cli.local.ClusterState;
+import io.moemesh.cli.local.ServiceProcess;
+import io.moemesh.client.GenerateOptions;
+import io.moemesh.client.GenerationResult;
+import io.moemesh.client.MoeMeshClient;
+import io.moemesh.testing.InProcessReference;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * {@code moe up --emulate-network} on {@code tiny-random} (8 expert processes): every router-to-expert
+ * call crosses the proxy process, greedy output still equals the in-process engine's, and
+ * {@code moe network} reports the traffic and switches the profile of the running cluster.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EmulatedNetworkIT {
+
+    private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
+    private static final List<String> PROMPTS = List.of("Der Mensch ist ", "Once upon a time, ");
+    private static final int MAX_TOKENS = 12;
+
+    private Path stateDir;
+    private Map<String, List<Integer>> reference;
+
+    @BeforeAll
+    void up() throws IOException {
+        reference = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
+        stateDir = Files.createTempDirectory("moe-network-it");
+        String expertPorts = freePortRange(8);
+        String proxyPorts = freePortRange(8);
+        Run up = moe("up", "--model", MODEL.toString(), "--placement", "off", "--emulate-network",
+                "rtt=2ms,jitter=100us,bandwidth=1gbit,node=2", "--network-port", proxyPorts,
+                "--state-dir", stateDir.toString(), "--timeout", "300s", "--gateway-port", freePort(),
+                "--router-port", freePort(), "--router-internal-port", freePort(), "--router-http-port", freePort(),
+                "--expert-port", expertPorts);
+        assertThat(up.code()).as(up.err()).isZero();
+        assertThat(up.out()).contains("emulated network between router and experts: rtt=2000us,jitter=100us,"
+                + "bandwidth=1000mbit,node=2");
+    }
+
+    @AfterAll
+    void down() {
+        if (stateDir != null && Files.isRegularFile(stateDir.resolve("cluster.json"))) {
+            moe("down", "--state-dir", stateDir.toString(), "--grace-seconds", "20");
+        }
+    }
+
+    @Test
+    void greedyTokensThroughTheEmulatedNetworkEqualTheInProcessEngine() {
+        try (MoeMeshClient client = RemoteGeneration.connect(ClusterState.read(stateDir))) {
+            for (String prompt : PROMPTS) {
+                GenerationResult r = client.generate(GenerateOptions.builder().prompt(prompt).maxTokens(MAX_TOKENS)
+                        .ignoreEos(true).build());
+
+                assertThat(r.tokenIds()).as(prompt).isEqualTo(reference.get(prompt));
+                assertThat(r.degraded()).as(prompt).isFalse();
+            }
+        }
+        Run network = moe("network", "--state-dir", stateDir.toString());
+        assertThat(network.code()).as(network.err()).isZero();
+        assertThat(network.out()).contains("rtt=2000us").containsPattern("chunks=[1-9][0-9]*");
+    }
+
+    @Test
+    void theProxyIsAProcessOfTheClusterBesideEightExperts() {
+        ClusterState state = ClusterState.read(stateDir);
+
+        assertThat(state.processes()).extracting(ServiceProcess::role).filteredOn("network"::equals).hasSize(1);
+        assertThat(state.processes()).extracting(ServiceProcess::role).filteredOn("expert"::equals).hasSize(8);
+        Run status = moe("status", "--state-dir", stateDir.toString());
+        assertThat(status.code()).as(status.out()).isZero();
+    }
+
+    @Test
+    void moeNetworkSwitchesTheRunningClusterToAPreset() {
+        Run zone = moe("network", "zone", "--state-dir", stateDir.toString());
+        Run back = moe("network", "rtt=2ms,jitter=100us,bandwidth=1gbit,node=2", "--state-dir", stateDir.toString());
+
+        assertThat(zone.code()).as(zone.err()).isZero();
+        assertThat(zone.out()).contains("rtt=500us,jitter=50us,bandwidth=10000mbit,node=1 (zone)");
+        assertThat(back.code()).as(back.err()).isZero();
+        Run bad = moe("network", "warp-speed", "--state-dir", stateDir.toString());
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("preset");
+    }
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run moe(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cmd = MoeCommand.commandLine();
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        int code = cmd.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private static String freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return String.valueOf(s.getLocalPort());
+        }
+    }
+
+    private static int nextBase = 20000 + (int) (ProcessHandle.current().pid() % 20000);
+
+    /** The first of {@code n} consecutive ports that are free now, after any range handed out before. */
+    private static String freePortRange(int n) {
+        for (int base = nextBase; ; base += n) {
+            if (allFree(base, n)) {
+                nextBase = base + n;
+                return String.valueOf(base);
+            }
+        }
+    }
+
+    private static boolean allFree(int base, int n) {
+        for (int p = base; p < base + n; p++) {
+            try (ServerSocket s = new ServerSocket(p)) {
+                s.setReuseAddress(true);
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
