@@ -107,7 +107,8 @@ final class UpCommand implements Callable<Integer> {
             + "network\"): a preset, none (the proxies alone), rack (rtt 100us, jitter 10us, 25 Gbit/s), zone "
             + "(500us, 50us, 10 Gbit/s) or cross-zone (2ms, 200us, 1 Gbit/s), or key=value pairs: rtt, jitter "
             + "(mean of an exponential extra one-way delay), bandwidth (per link and direction; 0 = unlimited), "
-            + "node (endpoints sharing one node's link), e.g. rtt=200us,jitter=20us,bandwidth=10gbit,node=2. "
+            + "node (endpoints sharing one node's link), scale (bytes count this many times on the links: a what-if "
+            + "for wider activations), e.g. rtt=200us,jitter=20us,bandwidth=10gbit,node=2. "
             + "Switch it while the cluster runs with `moe network SPEC`.")
     String emulateNetwork;
 

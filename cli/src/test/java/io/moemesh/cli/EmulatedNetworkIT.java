@@ -49,7 +49,7 @@ class EmulatedNetworkIT {
                 "--expert-port", expertPorts);
         assertThat(up.code()).as(up.err()).isZero();
         assertThat(up.out()).contains("emulated network between router and experts: rtt=2000us,jitter=100us,"
-                + "bandwidth=1000mbit,node=2");
+                + "bandwidth=1000mbit,node=2,scale=1");
     }
 
     @AfterAll
@@ -91,7 +91,7 @@ class EmulatedNetworkIT {
         Run back = moe("network", "rtt=2ms,jitter=100us,bandwidth=1gbit,node=2", "--state-dir", stateDir.toString());
 
         assertThat(zone.code()).as(zone.err()).isZero();
-        assertThat(zone.out()).contains("rtt=500us,jitter=50us,bandwidth=10000mbit,node=1 (zone)");
+        assertThat(zone.out()).contains("rtt=500us,jitter=50us,bandwidth=10000mbit,node=1,scale=1 (zone)");
         assertThat(back.code()).as(back.err()).isZero();
         Run bad = moe("network", "warp-speed", "--state-dir", stateDir.toString());
         assertThat(bad.code()).isNotZero();

@@ -1,8 +1,11 @@
 package io.moemesh.bench.harness;
 
 import io.moemesh.client.GenerateOptions;
+import io.moemesh.client.GenerationListener;
 import io.moemesh.client.GenerationResult;
+import io.moemesh.client.MoeMeshException;
 import io.moemesh.client.MoeMeshClient;
+import io.moemesh.client.TextChunk;
 import io.moemesh.proto.internal.v1.DispatchTraffic;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Decode throughput and time to first token through a running gateway (e.g. {@code moe up}) with
@@ -183,30 +184,67 @@ public final class EndToEndHarness {
 
     private static Map<String, Object> run(MoeMeshClient client, int streams, int maxTokens, List<String> prompts,
             int[] next) {
-        ExecutorService pool = Executors.newFixedThreadPool(streams);
-        try {
-            long start = System.nanoTime();
-            List<CompletableFuture<GenerationResult>> calls = new ArrayList<>();
-            for (int i = 0; i < streams; i++) {
-                GenerateOptions options = GenerateOptions.builder().prompt(prompts.get(next[0]++ % prompts.size()))
-                        .maxTokens(maxTokens).ignoreEos(true).temperature(0.8f).seed(i).build();
-                calls.add(CompletableFuture.supplyAsync(() -> client.generate(options), pool));
+        long start = System.nanoTime();
+        List<TimedStream> calls = new ArrayList<>();
+        for (int i = 0; i < streams; i++) {
+            GenerateOptions options = GenerateOptions.builder().prompt(prompts.get(next[0]++ % prompts.size()))
+                    .maxTokens(maxTokens).ignoreEos(true).temperature(0.8f).seed(i).build();
+            TimedStream call = new TimedStream();
+            client.stream(options, call);
+            calls.add(call);
+        }
+        List<GenerationResult> results = calls.stream().map(c -> c.done.join()).toList();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long tokens = results.stream().mapToLong(r -> r.tokenIds().size()).sum();
+        long[] ttft = results.stream().mapToLong(r -> r.usage().timeToFirstToken().toNanos()).toArray();
+        long[] gaps = calls.stream().flatMapToLong(c -> c.gaps.stream().mapToLong(Long::longValue)).toArray();
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("streams", streams);
+        row.put("tokens", tokens);
+        row.put("seconds", seconds);
+        row.put("decode_tokens_per_s", Math.round(tokens / seconds));
+        row.put("ttft_p50_ms", Measurements.quantile(ttft, 0.5) / 1e6);
+        row.put("ttft_p99_ms", Measurements.quantile(ttft, 0.99) / 1e6);
+        if (gaps.length > 0) {
+            row.put("inter_token_p50_ms", Measurements.quantile(gaps, 0.5) / 1e6);
+            row.put("inter_token_p99_ms", Measurements.quantile(gaps, 0.99) / 1e6);
+        }
+        row.put("degraded", results.stream().filter(GenerationResult::degraded).count());
+        return row;
+    }
+
+    /**
+     * One streaming generation and the gaps between its tokens as the client receives them: a chunk of
+     * k tokens that arrives g after the previous chunk counts as k gaps of g / k.
+     */
+    private static final class TimedStream implements GenerationListener {
+
+        final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
+        final List<Long> gaps = new ArrayList<>();
+        private long last = -1;
+
+        @Override
+        public void onChunk(TextChunk chunk) {
+            long now = System.nanoTime();
+            int k = chunk.tokenIds().size();
+            if (last >= 0 && k > 0) {
+                for (int i = 0; i < k; i++) {
+                    gaps.add((now - last) / k);
+                }
             }
-            List<GenerationResult> results = calls.stream().map(CompletableFuture::join).toList();
-            double seconds = (System.nanoTime() - start) / 1e9;
-            long tokens = results.stream().mapToLong(r -> r.tokenIds().size()).sum();
-            long[] ttft = results.stream().mapToLong(r -> r.usage().timeToFirstToken().toNanos()).toArray();
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("streams", streams);
-            row.put("tokens", tokens);
-            row.put("seconds", seconds);
-            row.put("decode_tokens_per_s", Math.round(tokens / seconds));
-            row.put("ttft_p50_ms", Measurements.quantile(ttft, 0.5) / 1e6);
-            row.put("ttft_p99_ms", Measurements.quantile(ttft, 0.99) / 1e6);
-            row.put("degraded", results.stream().filter(GenerationResult::degraded).count());
-            return row;
-        } finally {
-            pool.shutdownNow();
+            if (k > 0) {
+                last = now;
+            }
+        }
+
+        @Override
+        public void onComplete(GenerationResult result) {
+            done.complete(result);
+        }
+
+        @Override
+        public void onError(MoeMeshException error) {
+            done.completeExceptionally(error);
         }
     }
 }

@@ -19,14 +19,18 @@ import java.util.regex.Pattern;
  * @param jitterNanos       mean of the extra one-way delay per chunk (exponential); 0 = none
  * @param bitsPerSecond     bandwidth of every link, per direction; 0 = unlimited
  * @param endpointsPerNode  expert endpoints that share one node's link, in endpoint order (1 = each its own)
+ * @param payloadScale      bytes count this many times on the links (>= 1): what-if for activations wider
+ *                          than the served model's, e.g. 19 for DeepSeek-V3's 7168-wide bf16 hidden state
+ *                          against mesh-mini-16e's 192-wide fp32 one; only serialization time changes
  */
-public record NetworkProfile(long rttNanos, long jitterNanos, long bitsPerSecond, int endpointsPerNode) {
+public record NetworkProfile(long rttNanos, long jitterNanos, long bitsPerSecond, int endpointsPerNode,
+        int payloadScale) {
 
     private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|ms|s)");
     private static final Pattern RATE = Pattern.compile("(\\d+(?:\\.\\d+)?)(kbit|mbit|gbit|bit)");
 
     /** No delay and no bandwidth limit: what the emulation costs by itself (two loopback hops). */
-    public static final NetworkProfile NONE = new NetworkProfile(0, 0, 0, 1);
+    public static final NetworkProfile NONE = new NetworkProfile(0, 0, 0, 1, 1);
 
     /**
      * Named networks (docs/placement.md, "Emulated network", says where each figure comes from):
@@ -42,6 +46,9 @@ public record NetworkProfile(long rttNanos, long jitterNanos, long bitsPerSecond
         if (endpointsPerNode < 1) {
             throw new IllegalArgumentException("endpoints per node must be >= 1, got " + endpointsPerNode);
         }
+        if (payloadScale < 1) {
+            throw new IllegalArgumentException("payload scale must be >= 1, got " + payloadScale);
+        }
     }
 
     private static Map<String, NetworkProfile> presets() {
@@ -56,7 +63,7 @@ public record NetworkProfile(long rttNanos, long jitterNanos, long bitsPerSecond
     /**
      * A preset name, or {@code key=value} pairs separated by commas: {@code rtt} and {@code jitter}
      * (ns, us, ms or s), {@code bandwidth} (bit, kbit, mbit or gbit per second; 0 = unlimited),
-     * {@code node} (endpoints per node). Unnamed keys keep {@link #NONE}'s values.
+     * {@code node} (endpoints per node), {@code scale} (payload scale). Unnamed keys keep {@link #NONE}'s values.
      */
     public static NetworkProfile parse(String spec) {
         String text = spec.strip().toLowerCase(Locale.ROOT);
@@ -67,6 +74,7 @@ public record NetworkProfile(long rttNanos, long jitterNanos, long bitsPerSecond
         long jitter = 0;
         long bandwidth = 0;
         int node = 1;
+        int scale = 1;
         for (String part : text.split(",")) {
             String[] kv = part.strip().split("=", 2);
             if (kv.length != 2) {
@@ -79,22 +87,23 @@ public record NetworkProfile(long rttNanos, long jitterNanos, long bitsPerSecond
                 case "jitter" -> jitter = nanos(kv[1], spec);
                 case "bandwidth" -> bandwidth = bitsPerSecond(kv[1], spec);
                 case "node" -> node = Integer.parseInt(kv[1].strip());
+                case "scale" -> scale = Integer.parseInt(kv[1].strip());
                 default -> throw new IllegalArgumentException("network '" + spec + "': unknown key '" + kv[0]
-                        + "'; known: rtt, jitter, bandwidth, node");
+                        + "'; known: rtt, jitter, bandwidth, node, scale");
             }
         }
-        return new NetworkProfile(rtt, jitter, bandwidth, node);
+        return new NetworkProfile(rtt, jitter, bandwidth, node, scale);
     }
 
     /** The form {@link #parse} reads back. */
     public String spell() {
         return "rtt=" + (rttNanos / 1000) + "us,jitter=" + (jitterNanos / 1000) + "us,bandwidth="
-                + (bitsPerSecond / 1_000_000) + "mbit,node=" + endpointsPerNode;
+                + (bitsPerSecond / 1_000_000) + "mbit,node=" + endpointsPerNode + ",scale=" + payloadScale;
     }
 
     /** Nanoseconds {@code bytes} take on one link; 0 when bandwidth is unlimited. */
     public long serializationNanos(long bytes) {
-        return bitsPerSecond == 0 ? 0 : Math.round(bytes * 8 * 1e9 / bitsPerSecond);
+        return bitsPerSecond == 0 ? 0 : Math.round(bytes * payloadScale * 8 * 1e9 / bitsPerSecond);
     }
 
     private static long nanos(String value, String spec) {

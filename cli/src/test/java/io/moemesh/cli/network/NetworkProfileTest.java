@@ -9,29 +9,29 @@ class NetworkProfileTest {
 
     @Test
     void readsKeyValuePairsWithUnits() {
-        NetworkProfile p = NetworkProfile.parse("rtt=1.5ms, jitter=20us,bandwidth=10gbit,node=4");
+        NetworkProfile p = NetworkProfile.parse("rtt=1.5ms, jitter=20us,bandwidth=10gbit,node=4,scale=19");
 
-        assertThat(p).isEqualTo(new NetworkProfile(1_500_000, 20_000, 10_000_000_000L, 4));
+        assertThat(p).isEqualTo(new NetworkProfile(1_500_000, 20_000, 10_000_000_000L, 4, 19));
     }
 
     @Test
     void unnamedKeysKeepNoDelayAndUnlimitedBandwidth() {
-        assertThat(NetworkProfile.parse("rtt=200us")).isEqualTo(new NetworkProfile(200_000, 0, 0, 1));
+        assertThat(NetworkProfile.parse("rtt=200us")).isEqualTo(new NetworkProfile(200_000, 0, 0, 1, 1));
         assertThat(NetworkProfile.parse("bandwidth=0,rtt=0")).isEqualTo(NetworkProfile.NONE);
     }
 
     @Test
     void presetsAreTheDocumentedNetworks() {
-        assertThat(NetworkProfile.parse("rack")).isEqualTo(new NetworkProfile(100_000, 10_000, 25_000_000_000L, 1));
-        assertThat(NetworkProfile.parse("Zone")).isEqualTo(new NetworkProfile(500_000, 50_000, 10_000_000_000L, 1));
+        assertThat(NetworkProfile.parse("rack")).isEqualTo(new NetworkProfile(100_000, 10_000, 25_000_000_000L, 1, 1));
+        assertThat(NetworkProfile.parse("Zone")).isEqualTo(new NetworkProfile(500_000, 50_000, 10_000_000_000L, 1, 1));
         assertThat(NetworkProfile.parse("cross-zone"))
-                .isEqualTo(new NetworkProfile(2_000_000, 200_000, 1_000_000_000L, 1));
+                .isEqualTo(new NetworkProfile(2_000_000, 200_000, 1_000_000_000L, 1, 1));
         assertThat(NetworkProfile.parse("none")).isEqualTo(NetworkProfile.NONE);
     }
 
     @Test
     void spellingReadsBack() {
-        NetworkProfile p = new NetworkProfile(250_000, 30_000, 2_500_000_000L, 2);
+        NetworkProfile p = new NetworkProfile(250_000, 30_000, 2_500_000_000L, 2, 1);
 
         assertThat(NetworkProfile.parse(p.spell())).isEqualTo(p);
     }
@@ -39,6 +39,7 @@ class NetworkProfileTest {
     @Test
     void serializationTimeFollowsTheBandwidth() {
         assertThat(NetworkProfile.parse("bandwidth=1gbit").serializationNanos(1250)).isEqualTo(10_000);
+        assertThat(NetworkProfile.parse("bandwidth=1gbit,scale=19").serializationNanos(1250)).isEqualTo(190_000);
         assertThat(NetworkProfile.NONE.serializationNanos(1 << 20)).isZero();
     }
 
@@ -50,5 +51,6 @@ class NetworkProfileTest {
         assertThatThrownBy(() -> NetworkProfile.parse("bandwidth=10gb")).hasMessageContaining("10gbit");
         assertThatThrownBy(() -> NetworkProfile.parse("latency=1ms")).hasMessageContaining("unknown key 'latency'");
         assertThatThrownBy(() -> NetworkProfile.parse("node=0")).hasMessageContaining("endpoints per node");
+        assertThatThrownBy(() -> NetworkProfile.parse("scale=0")).hasMessageContaining("payload scale");
     }
 }
