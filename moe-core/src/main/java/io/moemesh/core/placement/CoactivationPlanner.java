@@ -1,9 +1,12 @@
 package io.moemesh.core.placement;
 
 import io.moemesh.core.routing.RoutingStats;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 
@@ -33,6 +36,9 @@ public final class CoactivationPlanner {
     /** Slack for comparing loads that went through different summation orders. */
     private static final double LOAD_EPS = 1e-9;
 
+    /** Relative distance from the load limit within which a standing refusal is tried again. */
+    private static final double RECHECK = 1e-9;
+
     /** A group's best addition when queued; {@code version} tells a stale entry from the live one. */
     private record Entry(double gain, int service, int layer, int expert, int version) {
     }
@@ -57,7 +63,19 @@ public final class CoactivationPlanner {
         return PlacementPlan.of(work.hosting(), PlanScorer.loads(work.hosting(), stats), shape);
     }
 
-    /** One planning run: the queue of (service, layer) groups and what this round has refused. */
+    /** One expert a (service, layer) group could add, with its gain when computed. */
+    private record Candidate(double gain, int expert) {
+    }
+
+    private static final Comparator<Candidate> CANDIDATE_FIRST = Comparator
+            .comparingDouble(Candidate::gain).reversed()
+            .thenComparingInt(Candidate::expert);
+
+    /** A refused addition ({@code group * numExperts + expert}) and its over-limit service's excess. */
+    private record Refusal(long key, long id, double excess, int[] experts) {
+    }
+
+    /** One planning run: the queue of (service, layer) groups and the refusals that still stand. */
     private static final class Greedy {
         private final PlanWorkspace work;
         private final ClusterShape shape;
@@ -65,14 +83,31 @@ public final class CoactivationPlanner {
         private final double allowedMax;
         private final int[][] version;  // [service][layer]
         private final PriorityQueue<Entry> queue = new PriorityQueue<>(BEST_FIRST);
-        private final Map<Integer, BitSet> refused = new HashMap<>(); // group -> experts, this round
+        private final Map<Integer, BitSet> refused = new HashMap<>(); // group -> experts refused
+        private final Map<Long, Long> refusalId = new HashMap<>(); // key -> id of the standing refusal
+        private final PriorityQueue<Refusal>[] byService; // refusals by their over-limit service
+        private final List<Refusal>[] byLayer;
+        private long refusals;
+        private final Map<Integer, PriorityQueue<Candidate>> heaps = new HashMap<>(); // by group
+        private final BitSet scanned = new BitSet();
 
+        @SuppressWarnings("unchecked")
         Greedy(PlanWorkspace work, ClusterShape shape, double[] pairMass, double allowedMax) {
             this.work = work;
             this.shape = shape;
             this.pairMass = pairMass;
             this.allowedMax = allowedMax;
             this.version = new int[shape.numExperts()][shape.numLayers()];
+            this.byService = new PriorityQueue[shape.numExperts()];
+            Arrays.setAll(byService, i -> new PriorityQueue<>(Comparator.comparingDouble(Refusal::excess)));
+            this.byLayer = lists(shape.numLayers());
+        }
+
+        @SuppressWarnings("unchecked")
+        private static List<Refusal>[] lists(int n) {
+            List<Refusal>[] out = new List[n];
+            Arrays.setAll(out, i -> new ArrayList<>());
+            return out;
         }
 
         void run() {
@@ -102,19 +137,92 @@ public final class CoactivationPlanner {
                     continue;
                 }
                 if (work.tryAdd(s, l, head.expert(), allowedMax)) {
-                    // Refusals hold for one round only: the next starts from a changed placement.
-                    int[] groups = refused.keySet().stream().mapToInt(Integer::intValue).toArray();
-                    refused.clear();
+                    forgetRefusalsAffectedBy(s, l, work.lastTouched());
+                    heaps.remove(s * shape.numLayers() + l); // its gains rose: rebuild
                     push(best(s, l));
-                    for (int group : groups) {
-                        push(best(group / shape.numLayers(), group % shape.numLayers()));
-                    }
                     return true;
                 }
-                refused.computeIfAbsent(s * shape.numLayers() + l, g -> new BitSet()).set(head.expert());
+                remember(s, l, head.expert());
                 push(best(s, l));
             }
             return false;
+        }
+
+        /**
+         * A refusal stands while its first over-limit service v is still over. The trial changes
+         * v's terms at its layer only, and that change depends only on the layer's state for the
+         * trial's experts and v's: so until an addition at that layer moves one of those experts
+         * (its copies, co-hosted pairs or cover), v's load with the trial is v's committed load
+         * plus the same difference. A refusal is dropped (and retried for real) when such an
+         * addition happens, or when v's load moves to within
+         * {@link #RECHECK} of the limit less that difference: only rounding separates the estimate
+         * from a full rescoring, so near the limit a real trial decides, as the full rebuild's would.
+         */
+        private void remember(int service, int layer, int expert) {
+            int group = service * shape.numLayers() + layer;
+            refused.computeIfAbsent(group, g -> new BitSet()).set(expert);
+            long key = (long) group * shape.numExperts() + expert;
+            long id = ++refusals;
+            refusalId.put(key, id);
+            int v = work.lastViolator(allowedMax);
+            int violator = work.touchedService(v);
+            byService[violator].add(new Refusal(key, id, work.lastExcess(v), null));
+            int[] trial = work.hosting().expertsOn(service, layer);
+            int[] own = work.hosting().expertsOn(violator, layer);
+            int[] experts = Arrays.copyOf(trial, trial.length + own.length + 1);
+            System.arraycopy(own, 0, experts, trial.length, own.length);
+            experts[experts.length - 1] = expert;
+            byLayer[layer].add(new Refusal(key, id, 0, experts));
+        }
+
+        private void forgetRefusalsAffectedBy(int service, int layer, int[] touched) {
+            BitSet groups = new BitSet();
+            BitSet changed = new BitSet(); // experts whose copies, pairs or cover the addition moved
+            for (int e : work.hosting().expertsOn(service, layer)) {
+                changed.set(e);
+            }
+            byLayer[layer].removeIf(r -> !live(r) || meets(r.experts(), changed) && release(r, groups));
+            for (int t : touched) {
+                // Smallest excess first: those are the refusals the new load can release.
+                PriorityQueue<Refusal> mine = byService[t];
+                double room = allowedMax + RECHECK * allowedMax - work.load(t);
+                while (!mine.isEmpty() && (!live(mine.peek()) || mine.peek().excess() <= room)) {
+                    release(mine.poll(), groups);
+                }
+            }
+            for (int g = groups.nextSetBit(0); g >= 0; g = groups.nextSetBit(g + 1)) {
+                push(best(g / shape.numLayers(), g % shape.numLayers()));
+            }
+        }
+
+        private static boolean meets(int[] experts, BitSet changed) {
+            for (int e : experts) {
+                if (changed.get(e)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private boolean live(Refusal r) {
+            Long id = refusalId.get(r.key());
+            return id != null && id == r.id();
+        }
+
+        private boolean release(Refusal r, BitSet groups) {
+            if (live(r)) {
+                refusalId.remove(r.key());
+                int group = (int) (r.key() / shape.numExperts());
+                int expert = (int) (r.key() % shape.numExperts());
+                refused.get(group).clear(expert);
+                groups.set(group);
+                PriorityQueue<Candidate> heap = heaps.get(group);
+                double gain = gain(group / shape.numLayers(), group % shape.numLayers(), expert);
+                if (heap != null && gain > 0) {
+                    heap.add(new Candidate(gain, expert));
+                }
+            }
+            return true;
         }
 
         private void push(Entry e) {
@@ -123,26 +231,67 @@ public final class CoactivationPlanner {
             }
         }
 
-        /** The group's best addition now, refused ones aside, under a new version; null if none gains. */
+        /**
+         * The group's best addition now, refused ones aside, under a new version; null if none
+         * gains. The first call scans the group; later ones keep its candidates in a lazy heap of
+         * their own, valid for the same reason as the main queue while the group's units stay put.
+         */
         private Entry best(int service, int layer) {
             int v = ++version[service][layer];
             if (pairMass[layer] == 0) {
                 return null;
             }
+            int group = service * shape.numLayers() + layer;
+            PriorityQueue<Candidate> heap = heaps.get(group);
+            if (heap == null && !scanned.get(group)) {
+                scanned.set(group);
+                Candidate c = scan(service, layer, null);
+                return c == null ? null : new Entry(c.gain(), service, layer, c.expert(), v);
+            }
+            if (heap == null) {
+                heap = new PriorityQueue<>(CANDIDATE_FIRST);
+                scan(service, layer, heap);
+                heaps.put(group, heap);
+            }
+            BitSet no = refused.get(group);
+            for (Candidate c; (c = heap.peek()) != null; ) {
+                if (work.hosting().hosts(service, layer, c.expert()) || no != null && no.get(c.expert())) {
+                    heap.poll();
+                    continue;
+                }
+                double gain = gain(service, layer, c.expert());
+                if (gain == c.gain()) {
+                    return new Entry(gain, service, layer, c.expert(), v);
+                }
+                heap.poll();
+                if (gain > 0) {
+                    heap.add(new Candidate(gain, c.expert()));
+                }
+            }
+            return null;
+        }
+
+        /** The group's best candidate, or (with {@code into}) all its candidates into that heap. */
+        private Candidate scan(int service, int layer, PriorityQueue<Candidate> into) {
             BitSet no = refused.get(service * shape.numLayers() + layer);
-            double bestGain = 0;
-            int bestExpert = -1;
+            Candidate best = null;
             for (int j = 0; j < shape.numExperts(); j++) {
                 if (work.hosting().hosts(service, layer, j) || no != null && no.get(j)) {
                     continue;
                 }
-                double gain = (double) work.newPairMass(service, layer, j) / pairMass[layer];
-                if (gain > bestGain) {
-                    bestGain = gain;
-                    bestExpert = j;
+                double gain = gain(service, layer, j);
+                if (gain > 0 && into != null) {
+                    into.add(new Candidate(gain, j));
+                }
+                if (gain > 0 && (best == null || gain > best.gain())) {
+                    best = new Candidate(gain, j);
                 }
             }
-            return bestExpert < 0 ? null : new Entry(bestGain, service, layer, bestExpert, v);
+            return best;
+        }
+
+        private double gain(int service, int layer, int expert) {
+            return (double) work.newPairMass(service, layer, expert) / pairMass[layer];
         }
     }
 

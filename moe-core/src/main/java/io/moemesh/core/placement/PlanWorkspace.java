@@ -12,11 +12,16 @@ import java.util.Arrays;
  * uncovered tokens over its hosts), the co-host count of each pair (j, k) for k already on s (so
  * the split of that pair's work), and, for pairs co-hosted for the first time, the covered tokens
  * of j and k. Every service whose load can move therefore hosts (l, j) or some (l, k) with k on s.
- * Their loads are recomputed from scratch in {@link PlanScorer#loads}' summation order (layer by
- * layer, pair terms then uncovered terms), so they equal its values bit for bit and the balance
+ * A trial estimates their loads as the committed load plus the change of that one layer's terms;
+ * where the estimate lies within rounding reach of the limit, and for every committed load, they
+ * are recomputed from scratch in {@link PlanScorer#loads}' summation order (layer by layer, pair
+ * terms then uncovered terms), so committed loads equal its values bit for bit and the balance
  * test decides exactly as a full rescoring would.
  */
 final class PlanWorkspace {
+
+    /** Relative distance from the limit within which a trial's estimated load is rescored exactly. */
+    private static final double RESCORE = 1e-9;
 
     private final RoutingStats stats;
     private final Hosting hosting;
@@ -74,6 +79,11 @@ final class PlanWorkspace {
      * did; otherwise leaves everything as it was. Assumes the committed loads are all within it.
      */
     boolean tryAdd(int service, int layer, int expert, double allowedMax) {
+        collectTouched(service, layer, expert);
+        double[] before = new double[touchedCount];
+        for (int t = 0; t < touchedCount; t++) {
+            before[t] = addLayerTerms(0, touched[t], layer);
+        }
         int[] partners = hosting.expertsOn(service, layer);
         long[] firstTime = new long[partners.length];
         for (int p = 0; p < partners.length; p++) {
@@ -85,9 +95,18 @@ final class PlanWorkspace {
             }
         }
         hosting.add(service, layer, expert);
-        if (touchedLoadsWithin(service, layer, allowedMax)) {
+        boolean within = true;
+        for (int t = 0; t < touchedCount; t++) {
+            // Only layer l moves: the committed load plus the layer's change, up to rounding.
+            // Within RESCORE of the limit that estimate could decide wrongly, so rescore exactly.
+            double estimate = load[touched[t]] + addLayerTerms(0, touched[t], layer) - before[t];
+            boolean near = Math.abs(estimate - allowedMax) <= RESCORE * allowedMax;
+            touchedLoad[t] = near ? serviceLoad(touched[t]) : estimate;
+            within &= touchedLoad[t] <= allowedMax;
+        }
+        if (within) {
             for (int t = 0; t < touchedCount; t++) {
-                load[touched[t]] = touchedLoad[t];
+                load[touched[t]] = serviceLoad(touched[t]);
             }
             return true;
         }
@@ -99,43 +118,73 @@ final class PlanWorkspace {
         return false;
     }
 
-    private boolean touchedLoadsWithin(int service, int layer, double allowedMax) {
+    /** Every service whose load the addition can move: the hosts of (l, j) and of each (l, k), k on s. */
+    private void collectTouched(int service, int layer, int expert) {
         round++;
         touchedCount = 0;
-        boolean within = true;
-        for (int k : hosting.expertsOn(service, layer)) {
-            for (int s : hosting.hostsOf(layer, k)) {
+        int[] on = hosting.expertsOn(service, layer);
+        for (int i = 0; i <= on.length; i++) {
+            for (int s : hosting.hostsOf(layer, i < on.length ? on[i] : expert)) {
                 if (stamp[s] == round) {
                     continue;
                 }
                 stamp[s] = round;
-                double fresh = serviceLoad(s);
-                within &= fresh <= allowedMax;
                 if (touchedCount == touched.length) {
                     touched = Arrays.copyOf(touched, 2 * touchedCount);
                     touchedLoad = Arrays.copyOf(touchedLoad, 2 * touchedCount);
                 }
-                touched[touchedCount] = s;
-                touchedLoad[touchedCount++] = fresh;
+                touched[touchedCount++] = s;
             }
         }
-        return within;
+    }
+
+    /** Services whose load the last {@link #tryAdd} rescored, taken or not. */
+    int[] lastTouched() {
+        return Arrays.copyOf(touched, touchedCount);
+    }
+
+    /** After a refused {@link #tryAdd}: the first service it would have pushed past the limit. */
+    int lastViolator(double allowedMax) {
+        for (int t = 0; t < touchedCount; t++) {
+            if (touchedLoad[t] > allowedMax) {
+                return t;
+            }
+        }
+        throw new IllegalStateException("the last addition was not refused");
+    }
+
+    int touchedService(int index) {
+        return touched[index];
+    }
+
+    /** What the refused addition would have added to that service's committed load. */
+    double lastExcess(int index) {
+        return touchedLoad[index] - load[touched[index]];
+    }
+
+    double load(int service) {
+        return load[service];
     }
 
     /** One service's load, term by term in the order {@link PlanScorer#loads} adds them. */
     double serviceLoad(int service) {
         double sum = 0;
         for (int l = 0; l < hosting.layers(); l++) {
-            int[] on = hosting.expertsOn(service, l);
-            for (int a = 0; a < on.length; a++) {
-                for (int b = a + 1; b < on.length; b++) {
-                    sum += 2.0 * stats.coactivation(l, on[a], on[b]) / hosting.coHosts(l, on[a], on[b]);
-                }
+            sum = addLayerTerms(sum, service, l);
+        }
+        return sum;
+    }
+
+    private double addLayerTerms(double sum, int service, int layer) {
+        int[] on = hosting.expertsOn(service, layer);
+        for (int a = 0; a < on.length; a++) {
+            for (int b = a + 1; b < on.length; b++) {
+                sum += 2.0 * stats.coactivation(layer, on[a], on[b]) / hosting.coHosts(layer, on[a], on[b]);
             }
-            for (int e : on) {
-                double rest = Math.max(0, stats.expertTokens()[l][e] - (double) covered[l][e]);
-                sum += rest / hosting.copies(l, e);
-            }
+        }
+        for (int e : on) {
+            double rest = Math.max(0, stats.expertTokens()[layer][e] - (double) covered[layer][e]);
+            sum += rest / hosting.copies(layer, e);
         }
         return sum;
     }
