@@ -10,9 +10,8 @@ import java.util.SplittableRandom;
  * DeepSeek-V3's and Qwen3-235B-A22B's size and no real router trace of that size is at hand.
  *
  * <p>How a token is routed. Each layer has its own expert popularity, log-normal: expert e's
- * weight is {@code exp(sigma * z)}, z standard normal ({@code sigma = 0.5}; with the topics below, a per-layer
- * max/mean expert load near 2-3, the range published router-load plots of aux-loss-free models
- * show on a single domain). Each layer also has {@code topics} latent topics, each preferring a
+ * weight is {@code exp(sigma * z)}, z standard normal ({@code sigma = 0.5}). Each layer also has
+ * {@code topics} latent topics, each preferring a
  * random group of {@code groupSize} experts whose weight it multiplies by {@code exp(boost)};
  * topic popularity is Zipf (exponent 1), and a token carries one topic through all layers (with
  * probability {@code 1 - background}; otherwise none, so pure popularity). The token's k experts are drawn from its
@@ -21,6 +20,11 @@ import java.util.SplittableRandom;
  * which is the pair structure the planner is meant to exploit; experts outside any group pair up
  * only by popularity. A shared expert (DeepSeek-V3 has one) is picked by every token and
  * runs with the dense part, so it is not routed and not modelled.
+ *
+ * <p>With the defaults (seed 1, 32,768 tokens) a layer's busiest expert sees 3.9x the mean on
+ * DeepSeek-V3's shape (3.3x on Qwen3's; worst layers 7.1x and 4.8x), most of it from the popular
+ * topics' groups; the heaviest 1% of pairs carry 5.5% (5.3%) of the pair mass. That is moderate
+ * pair structure: a stronger {@code boost} or smaller groups concentrate it.
  *
  * <p>Seeded: the same {@link Config} and seed give the same statistics and held-out sample.
  */
