@@ -28,7 +28,11 @@ public final class CaptureBound {
         CoactivationPlanner.checkShape(stats, shape);
         int experts = shape.numExperts();
         int perService = Math.min(shape.perServiceUnitCap() - shape.numLayers(), experts - 1);
-        int budget = Math.min(shape.extraUnits(), perService * experts);
+        // The cap bounds a service's partner units over all layers, m bounds them within one layer;
+        // capping the total by m * E (an earlier form) wrongly cut the budget when cap - L > E - 1.
+        int partnerRoom = (int) Math.min((long) shape.perServiceUnitCap() - shape.numLayers(),
+                (long) shape.numLayers() * (experts - 1));
+        int budget = (int) Math.min(shape.extraUnits(), (long) partnerRoom * experts);
         double[] best = new double[budget + 1]; // best[b]: sum of layer shares using at most b units
         int pairLayers = 0;
         for (int l = 0; l < shape.numLayers(); l++) {
@@ -38,16 +42,37 @@ public final class CaptureBound {
                 continue;
             }
             pairLayers++;
+            double[] share = layerShares(top, mass, perService, budget);
             double[] next = new double[budget + 1];
             for (int b = 0; b <= budget; b++) {
-                for (int here = 0; here <= b; here++) {
-                    long pairs = Math.min(maxPairs(here, perService), top.length - 1);
-                    next[b] = Math.max(next[b], best[b - here] + top[(int) pairs] / mass);
+                double m = 0;
+                for (int here = 0, most = Math.min(b, share.length - 1); here <= most; here++) {
+                    m = Math.max(m, best[b - here] + share[here]);
                 }
+                next[b] = m;
             }
             best = next;
         }
         return pairLayers == 0 ? 0 : Math.min(1, best[budget] / pairLayers);
+    }
+
+    /**
+     * {@code share[here]}: the layer's captured share with {@code here} partner units, up to the
+     * first count that already reaches every pair. Past it the share is flat while {@code best} only
+     * grows with the units left, so no larger count can win; stopping there keeps the knapsack exact
+     * and, at DeepSeek-V3's shape, about halves it.
+     */
+    private static double[] layerShares(double[] top, double mass, int perService, int budget) {
+        int pairs = top.length - 1;
+        int most = 0;
+        while (most < budget && maxPairs(most, perService) < pairs) {
+            most++;
+        }
+        double[] share = new double[most + 1];
+        for (int here = 0; here <= most; here++) {
+            share[here] = top[(int) Math.min(maxPairs(here, perService), pairs)] / mass;
+        }
+        return share;
     }
 
     /** P(b): most distinct pairs one layer can co-host with b partner units, at most m per service. */

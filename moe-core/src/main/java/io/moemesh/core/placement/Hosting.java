@@ -1,6 +1,7 @@
 package io.moemesh.core.placement;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -8,7 +9,10 @@ import java.util.TreeSet;
 /**
  * Mutable working placement the planners grow one unit at a time: which services host which units.
  * Kept as flat boolean arrays (not hash sets) so every walk over it is in index order and the
- * planners stay deterministic.
+ * planners stay deterministic, plus two small indexes the incremental planner needs at production
+ * shapes (256 experts x 58 layers): each service's experts of a layer in ascending order, and the
+ * services hosting each unit. With them a pair's co-host count or a service's load costs the
+ * handful of units involved instead of a scan over every service and expert.
  */
 final class Hosting {
 
@@ -16,12 +20,24 @@ final class Hosting {
     private final int experts;
     private final boolean[][][] hosts; // [service][layer][expert]
     private final int[] unitCount;     // [service]
+    private final int[][][] onService; // [service][layer] -> experts hosted, ascending
+    private final int[][][] hostsOf;   // [layer][expert] -> services hosting it, in order added
+
+    private static final int[] NONE = new int[0];
 
     private Hosting(int layers, int experts) {
         this.layers = layers;
         this.experts = experts;
         this.hosts = new boolean[experts][layers][experts];
         this.unitCount = new int[experts];
+        this.onService = new int[experts][layers][];
+        this.hostsOf = new int[layers][experts][];
+        for (int[][] row : onService) {
+            Arrays.fill(row, NONE);
+        }
+        for (int[][] row : hostsOf) {
+            Arrays.fill(row, NONE);
+        }
     }
 
     /** The default topology: service s hosts (l, s) for every layer l. */
@@ -73,6 +89,11 @@ final class Hosting {
         if (!hosts[service][layer][expert]) {
             hosts[service][layer][expert] = true;
             unitCount[service]++;
+            onService[service][layer] = insertSorted(onService[service][layer], expert);
+            int[] h = hostsOf[layer][expert];
+            int[] grown = Arrays.copyOf(h, h.length + 1);
+            grown[h.length] = service;
+            hostsOf[layer][expert] = grown;
         }
     }
 
@@ -80,20 +101,66 @@ final class Hosting {
         if (hosts[service][layer][expert]) {
             hosts[service][layer][expert] = false;
             unitCount[service]--;
+            onService[service][layer] = without(onService[service][layer], expert);
+            hostsOf[layer][expert] = without(hostsOf[layer][expert], service);
         }
+    }
+
+    /** Experts this service hosts at the layer, ascending; do not modify. */
+    int[] expertsOn(int service, int layer) {
+        return onService[service][layer];
+    }
+
+    /** Services hosting the unit; do not modify. */
+    int[] hostsOf(int layer, int expert) {
+        return hostsOf[layer][expert];
+    }
+
+    int copies(int layer, int expert) {
+        return hostsOf[layer][expert].length;
+    }
+
+    /** Services hosting both experts of the pair at this layer. */
+    int coHosts(int layer, int i, int j) {
+        int n = 0;
+        for (int s : hostsOf[layer][i]) {
+            n += hosts[s][layer][j] ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static int[] insertSorted(int[] xs, int x) {
+        int at = 0;
+        while (at < xs.length && xs[at] < x) {
+            at++;
+        }
+        int[] out = new int[xs.length + 1];
+        System.arraycopy(xs, 0, out, 0, at);
+        out[at] = x;
+        System.arraycopy(xs, at, out, at + 1, xs.length - at);
+        return out;
+    }
+
+    private static int[] without(int[] xs, int x) {
+        int[] out = new int[xs.length - 1];
+        int n = 0;
+        for (int v : xs) {
+            if (v != x) {
+                out[n++] = v;
+            }
+        }
+        return out;
     }
 
     /** Services hosting both experts of the pair at this layer, {@code [i][j]}. */
     int[][] coHostCounts(int layer) {
         int[][] count = new int[experts][experts];
         for (int s = 0; s < experts; s++) {
-            boolean[] row = hosts[s][layer];
-            for (int i = 0; i < experts; i++) {
-                for (int j = i + 1; row[i] && j < experts; j++) {
-                    if (row[j]) {
-                        count[i][j]++;
-                        count[j][i]++;
-                    }
+            int[] on = onService[s][layer];
+            for (int a = 0; a < on.length; a++) {
+                for (int b = a + 1; b < on.length; b++) {
+                    count[on[a]][on[b]]++;
+                    count[on[b]][on[a]]++;
                 }
             }
         }

@@ -99,10 +99,10 @@ public final class PlacementBaselines {
             if (hosting.hosts(s, layer, expert) || hosting.unitCount(s) >= shape.perServiceUnitCap()) {
                 continue;
             }
-            double load = 0;
+            double load = 0; // the units the service hosts, in (layer, expert) order
             for (int l = 0; l < shape.numLayers(); l++) {
-                for (int e = 0; e < shape.numExperts(); e++) {
-                    load += hosting.hosts(s, l, e) ? stats.expertTokens()[l][e] / (double) copies[l][e] : 0;
+                for (int e : hosting.expertsOn(s, l)) {
+                    load += stats.expertTokens()[l][e] / (double) copies[l][e];
                 }
             }
             if (load < bestLoad) {
