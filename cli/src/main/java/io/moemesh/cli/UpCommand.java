@@ -2,6 +2,7 @@ package io.moemesh.cli;
 
 import io.moemesh.cli.local.ClusterState;
 import io.moemesh.cli.local.LocalCluster;
+import io.moemesh.cli.local.Network;
 import io.moemesh.cli.local.ServiceProcess;
 import io.moemesh.cli.network.NetworkProfile;
 import io.moemesh.core.placement.PlanFile;
@@ -127,8 +128,8 @@ final class UpCommand implements Callable<Integer> {
         LocalCluster.Controller controller = controller();
         checkPacking();
         LocalCluster cluster = new LocalCluster(MoeCommand.home(), stateDir);
-        LocalCluster.Network network = emulateNetwork == null ? null
-                : new LocalCluster.Network(networkPort, NetworkProfile.parse(emulateNetwork));
+        Network network = emulateNetwork == null ? null
+                : new Network(networkPort, NetworkProfile.parse(emulateNetwork));
         ClusterState state = cluster.up(model, layout, plan == null ? Map.of() : PlanFile.read(plan), controller,
                 network);
         out.printf("moe-mesh is up in %.1f s, serving %s%n", (System.nanoTime() - start) / 1e9, state.model());

@@ -2,8 +2,6 @@ package io.moemesh.cli.local;
 
 import static java.util.stream.Collectors.joining;
 
-import io.moemesh.cli.network.NetworkFiles;
-import io.moemesh.cli.network.NetworkProfile;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.placement.PlanFile;
 import io.moemesh.core.placement.Unit;
@@ -125,16 +123,16 @@ public final class LocalCluster {
         }
     }
 
-    /**
-     * An emulated network between the router and the expert endpoints ({@code moe up
-     * --emulate-network}): the proxy of the i-th endpoint (replica-major, as the router lists them)
-     * listens on {@code firstPort + i}, and the router is given those addresses instead of the experts'.
-     */
-    public record Network(int firstPort, NetworkProfile profile) {
-    }
-
     private final Path home;
     private final Path stateDir;
+
+    Path home() {
+        return home;
+    }
+
+    Path stateDir() {
+        return stateDir;
+    }
 
     public LocalCluster(Path home, Path stateDir) {
         this.home = home;
@@ -192,9 +190,10 @@ public final class LocalCluster {
             }
             awaitServing(started, layout.readyTimeout());
             if (network != null) {
-                started.add(launchNetwork(network, experts));
-                experts = proxiedTargets(network, experts.size());
-                awaitServing(experts, layout.readyTimeout());
+                ServiceProcess proxy = network.launch(this, experts);
+                started.add(proxy);
+                experts = network.proxiedTargets(experts.size());
+                Network.awaitServing(experts, layout.readyTimeout());
             }
             ServiceProcess router = launchRouter(model, layout.router(), experts);
             started.add(router);
@@ -348,40 +347,6 @@ public final class LocalCluster {
         return args;
     }
 
-    /**
-     * Starts the emulated network's proxy process ({@code moe network-proxy}, from the CLI's own jar)
-     * in front of {@code experts}, under the profile it writes to the state directory.
-     */
-    private ServiceProcess launchNetwork(Network network, List<String> experts) {
-        NetworkFiles.in(stateDir).writeProfile(network.profile());
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "-XX:+UseSerialGC", "-Xmx256m", "-jar",
-                home.resolve("cli").resolve("target").resolve("moe.jar").toString(), "network-proxy",
-                "--bind=" + BIND_ADDRESS, "--state-dir=" + stateDir.toAbsolutePath()));
-        for (int i = 0; i < experts.size(); i++) {
-            command.add("--route=" + (network.firstPort() + i) + "=" + experts.get(i));
-        }
-        return start("network", "network", network.firstPort(), command);
-    }
-
-    private static List<String> proxiedTargets(Network network, int endpoints) {
-        return java.util.stream.IntStream.range(0, endpoints)
-                .mapToObj(i -> BIND_ADDRESS + ":" + (network.firstPort() + i)).toList();
-    }
-
-    /** Waits until every target answers SERVING (through the emulated network, when there is one). */
-    private static void awaitServing(Collection<String> targets, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        for (String target : targets) {
-            while (!HealthProbe.serving(target)) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(target + " (an expert through the emulated network) not ready after "
-                            + timeout + "; see the network log");
-                }
-                pause();
-            }
-        }
-    }
-
     /** Waits until every process answers SERVING on its gRPC health endpoint. */
     public static void awaitServing(List<ServiceProcess> processes, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -418,7 +383,7 @@ public final class LocalCluster {
         return start(name, role, port, serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), all, web));
     }
 
-    private ServiceProcess start(String name, String role, int port, List<String> command) {
+    ServiceProcess start(String name, String role, int port, List<String> command) {
         Path log = stateDir.resolve("logs").resolve(name + ".log");
         try {
             Files.createDirectories(log.getParent());
@@ -506,11 +471,11 @@ public final class LocalCluster {
         }
     }
 
-    private static String javaBinary() {
+    static String javaBinary() {
         return ProcessHandle.current().info().command().orElse("java");
     }
 
-    private static void pause() {
+    static void pause() {
         try {
             Thread.sleep(200);
         } catch (InterruptedException e) {
