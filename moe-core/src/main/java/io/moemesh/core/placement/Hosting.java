@@ -9,10 +9,11 @@ import java.util.TreeSet;
 /**
  * Mutable working placement the planners grow one unit at a time: which services host which units.
  * Kept as flat boolean arrays (not hash sets) so every walk over it is in index order and the
- * planners stay deterministic, plus two small indexes the incremental planner needs at production
- * shapes (256 experts x 58 layers): each service's experts of a layer in ascending order, and the
- * services hosting each unit. With them a pair's co-host count or a service's load costs the
- * handful of units involved instead of a scan over every service and expert.
+ * planners stay deterministic, plus the indexes the incremental planner needs at production
+ * shapes (256 experts x 58 layers): each service's experts of a layer in ascending order, the
+ * services hosting each unit, and each layer's pair co-host counts. With them a pair's co-host
+ * count is one read and a service's load costs the handful of units involved instead of a scan
+ * over every service and expert.
  */
 final class Hosting {
 

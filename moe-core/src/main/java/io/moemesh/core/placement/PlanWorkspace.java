@@ -84,7 +84,7 @@ final class PlanWorkspace {
      * pair (j, k), whole when the pair is new (less what k's own uncovered share then loses), and
      * j's uncovered tokens split over one more copy. Every new pair adds at least its mass (its
      * work 2c, less at most c that k's uncovered share loses), so the increase is at least the new
-     * pair mass, and at least j's uncovered share; the planner relies on both being positive.
+     * pair mass, and at least j's uncovered share over its copies plus one.
      */
     double increase(int service, int layer, int expert) {
         long[] tokens = stats.expertTokens()[layer];
