@@ -1,14 +1,7 @@
 package io.moemesh.core.placement;
 
 import io.moemesh.core.routing.RoutingStats;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.BitSet;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.PriorityQueue;
 
 /**
  * Greedy co-location: starting from one service per expert, repeatedly add the partner unit that
@@ -23,31 +16,29 @@ import java.util.PriorityQueue;
  *
  * <p>Why it is incremental. Rebuilding every candidate and rescoring every load per addition is
  * O(L * E^3) a round, hopeless at DeepSeek-V3's 58 x 256 with thousands of additions. Candidates
- * are grouped by (service, layer); a lazy priority queue holds each group's best addition as last
- * computed. A group's gains rise only when a unit is added to that very group (which re-queues
- * it) and otherwise only fall (pairs become co-hosted elsewhere), so a queued value is never
- * below the truth: the head, once recomputed and unchanged, is the best addition overall, in the
- * same (gain, service, layer, expert) order as the full rebuild. Loads are kept by
- * {@link PlanWorkspace}, which rescores only the services an addition touches. The result is the
- * plan the full rebuild gives; {@code CoactivationPlannerEquivalenceTest} checks that.
+ * are grouped by (service, layer) ({@link CandidateGroup}); a {@link GroupQueue} holds each
+ * group's best addition as last computed. A group's gains rise only when a unit is added to that
+ * very group (which rebuilds it) and otherwise only fall, so a queued value is never below the
+ * truth: the head, once recomputed and unchanged, is the best addition overall, in the same
+ * (gain, service, layer, expert) order as the full rebuild.
+ *
+ * <p>Why refusals are cheap. Only the receiving service's load can rise ({@link PlanWorkspace}),
+ * so a trial is one service's change at one layer, computed without touching the placement. The
+ * balance rule refuses most high-gain additions at production shapes, so a refused addition is
+ * set aside with the increase it would cause, and comes back only when it can fit: when its
+ * service's load falls to within that increase of the limit, or when an addition at its layer
+ * moves the copies, cover or pairs of its expert (then its increase is recomputed). An addition
+ * that moves only the other experts of its service can only raise that increase (their uncovered
+ * shares shrink, so less is saved), so the recorded value stays a valid lower bound. The result is
+ * the plan the full rebuild gives; {@code CoactivationPlannerEquivalenceTest} checks that.
  */
 public final class CoactivationPlanner {
 
     /** Slack for comparing loads that went through different summation orders. */
     private static final double LOAD_EPS = 1e-9;
 
-    /** Relative distance from the load limit within which a standing refusal is tried again. */
+    /** Relative distance beyond the load limit within which a refused addition is tried again. */
     private static final double RECHECK = 1e-9;
-
-    /** A group's best addition when queued; {@code version} tells a stale entry from the live one. */
-    private record Entry(double gain, int service, int layer, int expert, int version) {
-    }
-
-    private static final Comparator<Entry> BEST_FIRST = Comparator
-            .comparingDouble(Entry::gain).reversed()
-            .thenComparingInt(Entry::service)
-            .thenComparingInt(Entry::layer)
-            .thenComparingInt(Entry::expert);
 
     private CoactivationPlanner() {
     }
@@ -63,57 +54,38 @@ public final class CoactivationPlanner {
         return PlacementPlan.of(work.hosting(), PlanScorer.loads(work.hosting(), stats), shape);
     }
 
-    /** One expert a (service, layer) group could add, with its gain when computed. */
-    private record Candidate(double gain, int expert) {
-    }
-
-    private static final Comparator<Candidate> CANDIDATE_FIRST = Comparator
-            .comparingDouble(Candidate::gain).reversed()
-            .thenComparingInt(Candidate::expert);
-
-    /** A refused addition ({@code group * numExperts + expert}) and its over-limit service's excess. */
-    private record Refusal(long key, long id, double excess, int[] experts) {
-    }
-
-    /** One planning run: the queue of (service, layer) groups and the refusals that still stand. */
+    /** One planning run: the queue of groups, their candidates and their standing refusals. */
     private static final class Greedy {
         private final PlanWorkspace work;
+        private final Hosting hosting;
         private final ClusterShape shape;
         private final double[] pairMass;
         private final double allowedMax;
-        private final int[][] version;  // [service][layer]
-        private final PriorityQueue<Entry> queue = new PriorityQueue<>(BEST_FIRST);
-        private final Map<Integer, BitSet> refused = new HashMap<>(); // group -> experts refused
-        private final Map<Long, Long> refusalId = new HashMap<>(); // key -> id of the standing refusal
-        private final PriorityQueue<Refusal>[] byService; // refusals by their over-limit service
-        private final List<Refusal>[] byLayer;
-        private long refusals;
-        private final Map<Integer, PriorityQueue<Candidate>> heaps = new HashMap<>(); // by group
-        private final BitSet scanned = new BitSet();
+        private final int layers;
+        private final int experts;
+        private final CandidateGroup[] groups; // [service * layers + layer], null where a layer has no pairs
+        private final GroupQueue queue;
+        private final BitSet dirty = new BitSet(); // groups whose refusals were released
 
-        @SuppressWarnings("unchecked")
         Greedy(PlanWorkspace work, ClusterShape shape, double[] pairMass, double allowedMax) {
             this.work = work;
+            this.hosting = work.hosting();
             this.shape = shape;
             this.pairMass = pairMass;
             this.allowedMax = allowedMax;
-            this.version = new int[shape.numExperts()][shape.numLayers()];
-            this.byService = new PriorityQueue[shape.numExperts()];
-            Arrays.setAll(byService, i -> new PriorityQueue<>(Comparator.comparingDouble(Refusal::excess)));
-            this.byLayer = lists(shape.numLayers());
-        }
-
-        @SuppressWarnings("unchecked")
-        private static List<Refusal>[] lists(int n) {
-            List<Refusal>[] out = new List[n];
-            Arrays.setAll(out, i -> new ArrayList<>());
-            return out;
+            this.layers = shape.numLayers();
+            this.experts = shape.numExperts();
+            this.groups = new CandidateGroup[experts * layers];
+            this.queue = new GroupQueue(experts * layers);
         }
 
         void run() {
-            for (int s = 0; s < shape.numExperts(); s++) {
-                for (int l = 0; l < shape.numLayers(); l++) {
-                    push(best(s, l));
+            for (int s = 0; s < experts; s++) {
+                for (int l = 0; l < layers; l++) {
+                    if (pairMass[l] > 0) {
+                        groups[s * layers + l] = new CandidateGroup(experts);
+                        queueFirstScan(s, l);
+                    }
                 }
             }
             for (int added = 0; added < shape.extraUnits(); added++) {
@@ -124,174 +96,211 @@ public final class CoactivationPlanner {
         }
 
         private boolean addBest() {
-            Entry head;
-            while ((head = queue.poll()) != null) {
-                int s = head.service();
-                int l = head.layer();
-                if (head.version() != version[s][l] || work.hosting().unitCount(s) >= shape.perServiceUnitCap()) {
+            while (!queue.isEmpty()) {
+                int g = queue.peek();
+                int s = g / layers;
+                int l = g % layers;
+                int x = queue.expert(g);
+                if (capped(s)) {
+                    close(s);
                     continue;
                 }
-                Entry now = best(s, l);
-                if (now == null || now.gain() != head.gain() || now.expert() != head.expert()) {
-                    push(now);
+                if (gain(work.newPairMass(s, l, x), l) != queue.gain(g)) {
+                    refresh(g);
                     continue;
                 }
-                if (work.tryAdd(s, l, head.expert(), allowedMax)) {
-                    forgetRefusalsAffectedBy(s, l, work.lastTouched());
-                    heaps.remove(s * shape.numLayers() + l); // its gains rose: rebuild
-                    push(best(s, l));
+                double increase = work.increase(s, l, x);
+                if (work.fits(s, l, x, increase, allowedMax)) {
+                    commit(s, l, x);
                     return true;
                 }
-                remember(s, l, head.expert());
-                push(best(s, l));
+                CandidateGroup group = groups[g];
+                if (group.built()) {
+                    group.pop(); // x is its top: the queue's key is the verified top
+                }
+                group.refuse(x, increase);
+                refresh(g);
             }
             return false;
         }
 
-        /**
-         * A refusal stands while its first over-limit service v is still over. The trial changes
-         * v's terms at its layer only, and that change depends only on the layer's state for the
-         * trial's experts and v's: so until an addition at that layer moves one of those experts
-         * (its copies, co-hosted pairs or cover), v's load with the trial is v's committed load
-         * plus the same difference. A refusal is dropped (and retried for real) when such an
-         * addition happens, or when v's load moves to within
-         * {@link #RECHECK} of the limit less that difference: only rounding separates the estimate
-         * from a full rescoring, so near the limit a real trial decides, as the full rebuild's would.
-         */
-        private void remember(int service, int layer, int expert) {
-            int group = service * shape.numLayers() + layer;
-            refused.computeIfAbsent(group, g -> new BitSet()).set(expert);
-            long key = (long) group * shape.numExperts() + expert;
-            long id = ++refusals;
-            refusalId.put(key, id);
-            int v = work.lastViolator(allowedMax);
-            int violator = work.touchedService(v);
-            byService[violator].add(new Refusal(key, id, work.lastExcess(v), null));
-            int[] trial = work.hosting().expertsOn(service, layer);
-            int[] own = work.hosting().expertsOn(violator, layer);
-            int[] experts = Arrays.copyOf(trial, trial.length + own.length + 1);
-            System.arraycopy(own, 0, experts, trial.length, own.length);
-            experts[experts.length - 1] = expert;
-            byLayer[layer].add(new Refusal(key, id, 0, experts));
-        }
-
-        private void forgetRefusalsAffectedBy(int service, int layer, int[] touched) {
-            BitSet groups = new BitSet();
-            BitSet changed = new BitSet(); // experts whose copies, pairs or cover the addition moved
-            for (int e : work.hosting().expertsOn(service, layer)) {
-                changed.set(e);
+        private void commit(int s, int l, int x) {
+            int[] touched = work.add(s, l, x);
+            int g = s * layers + l;
+            groups[g].clear(); // its gains rose and its refusals' increases moved: start over
+            refresh(g);
+            if (capped(s)) {
+                close(s);
             }
-            byLayer[layer].removeIf(r -> !live(r) || meets(r.experts(), changed) && release(r, groups));
+            recheckMovedExperts(s, l);
             for (int t : touched) {
-                // Smallest excess first: those are the refusals the new load can release.
-                PriorityQueue<Refusal> mine = byService[t];
-                double room = allowedMax + RECHECK * allowedMax - work.load(t);
-                while (!mine.isEmpty() && (!live(mine.peek()) || mine.peek().excess() <= room)) {
-                    release(mine.poll(), groups);
+                if (t != s) {
+                    releaseFitting(t);
                 }
             }
-            for (int g = groups.nextSetBit(0); g >= 0; g = groups.nextSetBit(g + 1)) {
-                push(best(g / shape.numLayers(), g % shape.numLayers()));
+            for (int d = dirty.nextSetBit(0); d >= 0; d = dirty.nextSetBit(d + 1)) {
+                refresh(d);
             }
+            dirty.clear();
         }
 
-        private static boolean meets(int[] experts, BitSet changed) {
-            for (int e : experts) {
-                if (changed.get(e)) {
-                    return true;
+        /**
+         * The addition moved, at layer l, the copies and cover of the new unit and the pairs and
+         * cover of the experts beside it on s: every refusal of one of those experts at l gets its
+         * increase recomputed. Refusals of other experts keep theirs, a lower bound (see the class
+         * comment); their services' loads fell, which {@link #releaseFitting} handles.
+         */
+        private void recheckMovedExperts(int s, int l) {
+            int[] moved = hosting.expertsOn(s, l);
+            for (int v = 0; v < experts; v++) {
+                CandidateGroup group = groups[v * layers + l];
+                if (v == s || group.refusedCount() == 0 || capped(v)) {
+                    continue;
+                }
+                double room = room(v);
+                for (int e : moved) {
+                    if (group.isRefused(e)) {
+                        double increase = work.increase(v, l, e);
+                        if (increase <= room) {
+                            release(v * layers + l, e);
+                        } else {
+                            group.refuse(e, increase);
+                        }
+                    }
                 }
             }
-            return false;
         }
 
-        private boolean live(Refusal r) {
-            Long id = refusalId.get(r.key());
-            return id != null && id == r.id();
-        }
-
-        private boolean release(Refusal r, BitSet groups) {
-            if (live(r)) {
-                refusalId.remove(r.key());
-                int group = (int) (r.key() / shape.numExperts());
-                int expert = (int) (r.key() % shape.numExperts());
-                refused.get(group).clear(expert);
-                groups.set(group);
-                PriorityQueue<Candidate> heap = heaps.get(group);
-                double gain = gain(group / shape.numLayers(), group % shape.numLayers(), expert);
-                if (heap != null && gain > 0) {
-                    heap.add(new Candidate(gain, expert));
-                }
+        /** The service's load fell: release the refusals whose increase now fits its room. */
+        private void releaseFitting(int v) {
+            if (capped(v)) {
+                return;
             }
-            return true;
+            double room = room(v);
+            for (int l = 0; l < layers; l++) {
+                CandidateGroup group = groups[v * layers + l];
+                if (group == null || group.refusedCount() == 0 || group.least() > room) {
+                    continue;
+                }
+                double least = Double.POSITIVE_INFINITY;
+                for (int e = 0; e < experts; e++) {
+                    if (!group.isRefused(e)) {
+                        continue;
+                    }
+                    if (group.need(e) <= room) {
+                        release(v * layers + l, e);
+                    } else {
+                        least = Math.min(least, group.need(e));
+                    }
+                }
+                group.setLeast(least);
+            }
         }
 
-        private void push(Entry e) {
-            if (e != null) {
-                queue.add(e);
+        /** What the service may still take, with {@link #RECHECK} slack so that rounding never hides a fit. */
+        private double room(int service) {
+            return allowedMax + RECHECK * allowedMax - work.load(service);
+        }
+
+        private void release(int g, int e) {
+            CandidateGroup group = groups[g];
+            group.release(e);
+            long mass = work.newPairMass(g / layers, g % layers, e);
+            if (group.built() && mass > 0) {
+                group.push(mass, e);
+            }
+            dirty.set(g);
+        }
+
+        private boolean capped(int service) {
+            return hosting.unitCount(service) >= shape.perServiceUnitCap();
+        }
+
+        private void close(int service) {
+            for (int l = 0; l < layers; l++) {
+                queue.remove(service * layers + l);
             }
         }
 
         /**
-         * The group's best addition now, refused ones aside, under a new version; null if none
-         * gains. The first call scans the group; later ones keep its candidates in a lazy heap of
-         * their own, valid for the same reason as the main queue while the group's units stay put.
+         * Re-keys the group by its best candidate that could fit, gain verified, or takes the
+         * group off the queue if none could. A candidate whose increase exceeds the service's room
+         * is refused here, before it reaches the queue: a refusal only says "does not fit now",
+         * which is true wherever it is found, and the queue then holds no group that cannot add.
+         * (Trying only candidates that would lead the queue, and queueing the rest untried, was
+         * measured slower: Qwen3-235B-A22B's plan ends with every service's candidates refused,
+         * and the round trips through the queue cost more than the early trials.)
          */
-        private Entry best(int service, int layer) {
-            int v = ++version[service][layer];
-            if (pairMass[layer] == 0) {
-                return null;
+        private void refresh(int g) {
+            int s = g / layers;
+            int l = g % layers;
+            CandidateGroup group = groups[g];
+            if (capped(s)) {
+                queue.remove(g);
+                return;
             }
-            int group = service * shape.numLayers() + layer;
-            PriorityQueue<Candidate> heap = heaps.get(group);
-            if (heap == null && !scanned.get(group)) {
-                scanned.set(group);
-                Candidate c = scan(service, layer, null);
-                return c == null ? null : new Entry(c.gain(), service, layer, c.expert(), v);
+            if (!group.built()) {
+                build(g);
             }
-            if (heap == null) {
-                heap = new PriorityQueue<>(CANDIDATE_FIRST);
-                scan(service, layer, heap);
-                heaps.put(group, heap);
-            }
-            BitSet no = refused.get(group);
-            for (Candidate c; (c = heap.peek()) != null; ) {
-                if (work.hosting().hosts(service, layer, c.expert()) || no != null && no.get(c.expert())) {
-                    heap.poll();
+            double room = room(s);
+            while (!group.isEmpty()) {
+                int x = group.topExpert();
+                long now = work.newPairMass(s, l, x);
+                if (now != group.topMass()) {
+                    group.pop();
+                    if (now > 0) {
+                        group.push(now, x);
+                    }
                     continue;
                 }
-                double gain = gain(service, layer, c.expert());
-                if (gain == c.gain()) {
-                    return new Entry(gain, service, layer, c.expert(), v);
-                }
-                heap.poll();
-                if (gain > 0) {
-                    heap.add(new Candidate(gain, c.expert()));
-                }
-            }
-            return null;
-        }
-
-        /** The group's best candidate, or (with {@code into}) all its candidates into that heap. */
-        private Candidate scan(int service, int layer, PriorityQueue<Candidate> into) {
-            BitSet no = refused.get(service * shape.numLayers() + layer);
-            Candidate best = null;
-            for (int j = 0; j < shape.numExperts(); j++) {
-                if (work.hosting().hosts(service, layer, j) || no != null && no.get(j)) {
+                double increase = work.increase(s, l, x);
+                if (increase > room) {
+                    group.pop();
+                    group.refuse(x, increase);
                     continue;
                 }
-                double gain = gain(service, layer, j);
-                if (gain > 0 && into != null) {
-                    into.add(new Candidate(gain, j));
-                }
-                if (gain > 0 && (best == null || gain > best.gain())) {
-                    best = new Candidate(gain, j);
-                }
+                queue.set(g, gain(now, l), x);
+                return;
             }
-            return best;
+            queue.remove(g);
         }
 
-        private double gain(int service, int layer, int expert) {
-            return (double) work.newPairMass(service, layer, expert) / pairMass[layer];
+        private void build(int g) {
+            int s = g / layers;
+            int l = g % layers;
+            CandidateGroup group = groups[g];
+            group.startBuild();
+            for (int x = 0; x < experts; x++) {
+                if (!hosting.hosts(s, l, x) && !group.isRefused(x)) {
+                    long mass = work.newPairMass(s, l, x);
+                    if (mass > 0) {
+                        group.append(mass, x);
+                    }
+                }
+            }
+            group.heapify();
+        }
+
+        /** Queues the group's best addition without building its heap: most groups never need one. */
+        private void queueFirstScan(int s, int l) {
+            long best = 0;
+            int bestExpert = -1;
+            for (int x = 0; x < experts; x++) {
+                if (!hosting.hosts(s, l, x)) {
+                    long mass = work.newPairMass(s, l, x);
+                    if (mass > best) {
+                        best = mass;
+                        bestExpert = x;
+                    }
+                }
+            }
+            if (bestExpert >= 0) {
+                queue.set(s * layers + l, gain(best, l), bestExpert);
+            }
+        }
+
+        private double gain(long mass, int layer) {
+            return (double) mass / pairMass[layer];
         }
     }
 

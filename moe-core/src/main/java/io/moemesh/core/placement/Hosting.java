@@ -9,10 +9,11 @@ import java.util.TreeSet;
 /**
  * Mutable working placement the planners grow one unit at a time: which services host which units.
  * Kept as flat boolean arrays (not hash sets) so every walk over it is in index order and the
- * planners stay deterministic, plus two small indexes the incremental planner needs at production
- * shapes (256 experts x 58 layers): each service's experts of a layer in ascending order, and the
- * services hosting each unit. With them a pair's co-host count or a service's load costs the
- * handful of units involved instead of a scan over every service and expert.
+ * planners stay deterministic, plus the indexes the incremental planner needs at production
+ * shapes (256 experts x 58 layers): each service's experts of a layer in ascending order, the
+ * services hosting each unit, and each layer's pair co-host counts. With them a pair's co-host
+ * count is one read and a service's load costs the handful of units involved instead of a scan
+ * over every service and expert.
  */
 final class Hosting {
 
@@ -22,6 +23,7 @@ final class Hosting {
     private final int[] unitCount;     // [service]
     private final int[][][] onService; // [service][layer] -> experts hosted, ascending
     private final int[][][] hostsOf;   // [layer][expert] -> services hosting it, in order added
+    private final int[][] pairHosts;   // [layer][i * experts + j] -> services hosting both, symmetric
 
     private static final int[] NONE = new int[0];
 
@@ -32,6 +34,7 @@ final class Hosting {
         this.unitCount = new int[experts];
         this.onService = new int[experts][layers][];
         this.hostsOf = new int[layers][experts][];
+        this.pairHosts = new int[layers][experts * experts];
         for (int[][] row : onService) {
             Arrays.fill(row, NONE);
         }
@@ -87,6 +90,7 @@ final class Hosting {
 
     void add(int service, int layer, int expert) {
         if (!hosts[service][layer][expert]) {
+            countPairs(service, layer, expert, 1);
             hosts[service][layer][expert] = true;
             unitCount[service]++;
             onService[service][layer] = insertSorted(onService[service][layer], expert);
@@ -100,6 +104,7 @@ final class Hosting {
     void remove(int service, int layer, int expert) {
         if (hosts[service][layer][expert]) {
             hosts[service][layer][expert] = false;
+            countPairs(service, layer, expert, -1);
             unitCount[service]--;
             onService[service][layer] = without(onService[service][layer], expert);
             hostsOf[layer][expert] = without(hostsOf[layer][expert], service);
@@ -122,11 +127,22 @@ final class Hosting {
 
     /** Services hosting both experts of the pair at this layer. */
     int coHosts(int layer, int i, int j) {
-        int n = 0;
-        for (int s : hostsOf[layer][i]) {
-            n += hosts[s][layer][j] ? 1 : 0;
+        return pairHosts[layer][i * experts + j];
+    }
+
+    /**
+     * Counts the pairs the unit forms with the service's other experts at the layer. Kept as a
+     * matrix (58 x 256^2 ints, 15 MB, at DeepSeek-V3's shape) because the planner asks for a pair's
+     * co-host count tens of millions of times per plan; a walk over the hosts cost most of its time.
+     */
+    private void countPairs(int service, int layer, int expert, int delta) {
+        int[] count = pairHosts[layer];
+        for (int k : onService[service][layer]) {
+            if (k != expert) {
+                count[expert * experts + k] += delta;
+                count[k * experts + expert] += delta;
+            }
         }
-        return n;
     }
 
     private static int[] insertSorted(int[] xs, int x) {

@@ -6,17 +6,19 @@ import java.util.Arrays;
 /**
  * The incremental planner's working state: a {@link Hosting}, each unit's co-hosted pair mass and
  * each service's load under {@link PlanScorer}'s pair-aware dispatch, kept current as units are
- * added, so that trying an addition costs the services it touches rather than the whole cluster.
+ * added, so that trying an addition costs a few of one service's terms rather than the cluster.
  *
  * <p>Adding (l, j) to service s changes, at layer l only: the copies of j (so the split of j's
  * uncovered tokens over its hosts), the co-host count of each pair (j, k) for k already on s (so
  * the split of that pair's work), and, for pairs co-hosted for the first time, the covered tokens
- * of j and k. Every service whose load can move therefore hosts (l, j) or some (l, k) with k on s.
- * A trial estimates their loads as the committed load plus the change of that one layer's terms;
- * where the estimate lies within rounding reach of the limit, and for every committed load, they
- * are recomputed from scratch in {@link PlanScorer#loads}' summation order (layer by layer, pair
- * terms then uncovered terms), so committed loads equal its values bit for bit and the balance
- * test decides exactly as a full rescoring would.
+ * of j and k. Every term of every other service is a weakly falling function of those counts (a
+ * pair's work over more co-hosts, fewer uncovered tokens, over more copies), and floating-point
+ * sums in a fixed order are monotone in their terms, so no other service's load can rise: the
+ * addition fits iff s's own load stays within the limit. {@link #increase} gives s's change
+ * directly from those counts; where the estimate lies within rounding reach of the limit, and for
+ * every committed load, loads are recomputed from scratch in {@link PlanScorer#loads}' summation
+ * order (layer by layer, pair terms then uncovered terms), so committed loads equal its values
+ * bit for bit and the balance test decides exactly as a full rescoring would.
  */
 final class PlanWorkspace {
 
@@ -30,7 +32,6 @@ final class PlanWorkspace {
     private final int[] stamp;       // [service], dedupes the touched set
     private int round;
     private int[] touched = new int[16];
-    private double[] touchedLoad = new double[16];
     private int touchedCount;
 
     PlanWorkspace(RoutingStats stats, Hosting hosting) {
@@ -60,6 +61,10 @@ final class PlanWorkspace {
         return load.clone();
     }
 
+    double load(int service) {
+        return load[service];
+    }
+
     /**
      * Pair mass adding (l, j) to s would co-host for the first time: pairs (j, k), k on s, that no
      * service co-hosts yet. A sum of counts, so exact whatever the order.
@@ -75,47 +80,88 @@ final class PlanWorkspace {
     }
 
     /**
-     * Adds the unit if no service's load would then exceed {@code allowedMax}, and says whether it
-     * did; otherwise leaves everything as it was. Assumes the committed loads are all within it.
+     * How much s's load would grow by adding (l, j), up to rounding: for each k on s its share of
+     * pair (j, k), whole when the pair is new (less what k's own uncovered share then loses), and
+     * j's uncovered tokens split over one more copy. Every new pair adds at least its mass (its
+     * work 2c, less at most c that k's uncovered share loses), so the increase is at least the new
+     * pair mass, and at least j's uncovered share over its copies plus one.
      */
-    boolean tryAdd(int service, int layer, int expert, double allowedMax) {
-        collectTouched(service, layer, expert);
-        double[] before = new double[touchedCount];
-        for (int t = 0; t < touchedCount; t++) {
-            before[t] = addLayerTerms(0, touched[t], layer);
-        }
-        int[] partners = hosting.expertsOn(service, layer);
-        long[] firstTime = new long[partners.length];
-        for (int p = 0; p < partners.length; p++) {
-            int k = partners[p];
-            if (hosting.coHosts(layer, expert, k) == 0) {
-                firstTime[p] = stats.coactivation(layer, expert, k);
-                covered[layer][expert] += firstTime[p];
-                covered[layer][k] += firstTime[p];
+    double increase(int service, int layer, int expert) {
+        long[] tokens = stats.expertTokens()[layer];
+        long[] cov = covered[layer];
+        double sum = 0;
+        long fresh = 0;
+        for (int k : hosting.expertsOn(service, layer)) {
+            long c = stats.coactivation(layer, expert, k);
+            int n = hosting.coHosts(layer, expert, k);
+            if (n > 0) {
+                sum += 2.0 * c / (n + 1);
+            } else {
+                fresh += c;
+                double rest = Math.max(0, tokens[k] - (double) cov[k]);
+                double restAfter = Math.max(0, tokens[k] - (double) (cov[k] + c));
+                sum += 2.0 * c - (rest - restAfter) / hosting.copies(layer, k);
             }
         }
-        hosting.add(service, layer, expert);
-        boolean within = true;
-        for (int t = 0; t < touchedCount; t++) {
-            // Only layer l moves: the committed load plus the layer's change, up to rounding.
-            // Within RESCORE of the limit that estimate could decide wrongly, so rescore exactly.
-            double estimate = load[touched[t]] + addLayerTerms(0, touched[t], layer) - before[t];
-            boolean near = Math.abs(estimate - allowedMax) <= RESCORE * allowedMax;
-            touchedLoad[t] = near ? serviceLoad(touched[t]) : estimate;
-            within &= touchedLoad[t] <= allowedMax;
+        double rest = Math.max(0, tokens[expert] - (double) (cov[expert] + fresh));
+        return sum + rest / (hosting.copies(layer, expert) + 1);
+    }
+
+    /**
+     * Whether s's load stays within {@code allowedMax} after adding (l, j), given
+     * {@link #increase}: decided from the estimate unless it lies within {@link #RESCORE} of the
+     * limit, else by adding, rescoring s exactly and undoing. Assumes committed loads are within it.
+     */
+    boolean fits(int service, int layer, int expert, double increase, double allowedMax) {
+        double estimate = load[service] + increase;
+        double slack = RESCORE * allowedMax;
+        if (estimate > allowedMax + slack) {
+            return false;
         }
-        if (within) {
-            for (int t = 0; t < touchedCount; t++) {
-                load[touched[t]] = serviceLoad(touched[t]);
-            }
+        if (estimate < allowedMax - slack) {
             return true;
         }
+        cover(service, layer, expert, 1);
+        hosting.add(service, layer, expert);
+        boolean within = serviceLoad(service) <= allowedMax;
         hosting.remove(service, layer, expert);
-        for (int p = 0; p < partners.length; p++) {
-            covered[layer][expert] -= firstTime[p];
-            covered[layer][partners[p]] -= firstTime[p];
+        cover(service, layer, expert, -1);
+        return within;
+    }
+
+    /** Commits the addition and rescores every service it touched; returns them (s included). */
+    int[] add(int service, int layer, int expert) {
+        collectTouched(service, layer, expert);
+        cover(service, layer, expert, 1);
+        hosting.add(service, layer, expert);
+        for (int t = 0; t < touchedCount; t++) {
+            load[touched[t]] = serviceLoad(touched[t]);
         }
-        return false;
+        return Arrays.copyOf(touched, touchedCount);
+    }
+
+    /** Adds the unit if s's load then stays within {@code allowedMax}; says whether it did. */
+    boolean tryAdd(int service, int layer, int expert, double allowedMax) {
+        if (hosting.hosts(service, layer, expert)
+                || !fits(service, layer, expert, increase(service, layer, expert), allowedMax)) {
+            return false;
+        }
+        add(service, layer, expert);
+        return true;
+    }
+
+    /**
+     * Adds ({@code sign} 1, before the unit is hosted) or takes back ({@code -1}, after it is
+     * removed again) the cover of the pairs (j, k), k on s, that nobody co-hosts.
+     */
+    private void cover(int service, int layer, int expert, int sign) {
+        for (int k : hosting.expertsOn(service, layer)) {
+            if (hosting.coHosts(layer, expert, k) == 0) {
+                long c = sign * stats.coactivation(layer, expert, k);
+                covered[layer][expert] += c;
+                covered[layer][k] += c;
+            }
+        }
     }
 
     /** Every service whose load the addition can move: the hosts of (l, j) and of each (l, k), k on s. */
@@ -131,39 +177,10 @@ final class PlanWorkspace {
                 stamp[s] = round;
                 if (touchedCount == touched.length) {
                     touched = Arrays.copyOf(touched, 2 * touchedCount);
-                    touchedLoad = Arrays.copyOf(touchedLoad, 2 * touchedCount);
                 }
                 touched[touchedCount++] = s;
             }
         }
-    }
-
-    /** Services whose load the last {@link #tryAdd} rescored, taken or not. */
-    int[] lastTouched() {
-        return Arrays.copyOf(touched, touchedCount);
-    }
-
-    /** After a refused {@link #tryAdd}: the first service it would have pushed past the limit. */
-    int lastViolator(double allowedMax) {
-        for (int t = 0; t < touchedCount; t++) {
-            if (touchedLoad[t] > allowedMax) {
-                return t;
-            }
-        }
-        throw new IllegalStateException("the last addition was not refused");
-    }
-
-    int touchedService(int index) {
-        return touched[index];
-    }
-
-    /** What the refused addition would have added to that service's committed load. */
-    double lastExcess(int index) {
-        return touchedLoad[index] - load[touched[index]];
-    }
-
-    double load(int service) {
-        return load[service];
     }
 
     /** One service's load, term by term in the order {@link PlanScorer#loads} adds them. */

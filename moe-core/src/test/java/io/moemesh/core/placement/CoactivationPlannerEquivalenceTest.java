@@ -1,8 +1,10 @@
 package io.moemesh.core.placement;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.moemesh.core.routing.RoutingStats;
+import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -36,6 +38,67 @@ class CoactivationPlannerEquivalenceTest {
         }
 
         assertThat(work.loads()).containsExactly(PlanScorer.loads(work.hosting(), stats));
+    }
+
+    @Property(tries = 200)
+    void increaseIsTheChangeOfAFullRescoring(
+            @ForAll @IntRange(min = 1, max = 3) int layers, @ForAll @IntRange(min = 2, max = 10) int experts,
+            @ForAll long seed, @ForAll @IntRange(max = 30) int additions) {
+        RoutingStats stats = TestStats.fromPairs(TestStats.randomPairs(layers, experts, seed));
+        PlanWorkspace work = grown(stats, layers, experts, seed, additions);
+        int[] unit = unhosted(work, new java.util.Random(~seed));
+        double before = work.serviceLoad(unit[0]);
+
+        double increase = work.increase(unit[0], unit[1], unit[2]);
+        work.add(unit[0], unit[1], unit[2]);
+
+        assertThat(work.serviceLoad(unit[0]) - before).isCloseTo(increase, within(1e-9 * Math.max(1, before)));
+    }
+
+    @Property(tries = 200)
+    void noOtherServiceLoadRisesWhenAUnitIsAdded(
+            @ForAll @IntRange(min = 1, max = 3) int layers, @ForAll @IntRange(min = 2, max = 10) int experts,
+            @ForAll long seed, @ForAll @IntRange(max = 30) int additions) {
+        RoutingStats stats = TestStats.fromPairs(TestStats.randomPairs(layers, experts, seed));
+        PlanWorkspace work = grown(stats, layers, experts, seed, additions);
+        int[] unit = unhosted(work, new java.util.Random(~seed));
+        double[] before = work.loads();
+
+        work.add(unit[0], unit[1], unit[2]);
+
+        double[] after = PlanScorer.loads(work.hosting(), stats);
+        for (int v = 0; v < experts; v++) {
+            if (v != unit[0]) {
+                assertThat(after[v]).as("service %d", v).isLessThanOrEqualTo(before[v]);
+            }
+        }
+    }
+
+    /** A workspace after some random additions, as a plan in progress. */
+    private static PlanWorkspace grown(RoutingStats stats, int layers, int experts, long seed, int additions) {
+        PlanWorkspace work = new PlanWorkspace(stats, Hosting.homes(layers, experts));
+        java.util.Random rnd = new java.util.Random(seed);
+        for (int a = 0; a < additions; a++) {
+            work.tryAdd(rnd.nextInt(experts), rnd.nextInt(layers), rnd.nextInt(experts), Double.POSITIVE_INFINITY);
+        }
+        return work;
+    }
+
+    /** A random (service, layer, expert) the workspace does not host yet; the case is discarded if it hosts all. */
+    private static int[] unhosted(PlanWorkspace work, java.util.Random rnd) {
+        Hosting h = work.hosting();
+        java.util.List<int[]> free = new java.util.ArrayList<>();
+        for (int s = 0; s < h.services(); s++) {
+            for (int l = 0; l < h.layers(); l++) {
+                for (int x = 0; x < h.services(); x++) {
+                    if (!h.hosts(s, l, x)) {
+                        free.add(new int[] {s, l, x});
+                    }
+                }
+            }
+        }
+        Assume.that(!free.isEmpty());
+        return free.get(rnd.nextInt(free.size()));
     }
 
     @Property(tries = 200)
