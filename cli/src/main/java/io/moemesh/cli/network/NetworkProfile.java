@@ -107,38 +107,24 @@ public record NetworkProfile(long rttNanos, long jitterNanos, long bitsPerSecond
     }
 
     private static long nanos(String value, String spec) {
-        if (value.strip().equals("0")) {
-            return 0;
-        }
-        Matcher m = DURATION.matcher(value.strip());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("network '" + spec + "': '" + value
-                    + "' is not a duration such as 200us, 1.5ms or 0");
-        }
-        double n = Double.parseDouble(m.group(1));
-        return Math.round(n * switch (m.group(2)) {
-            case "ns" -> 1;
-            case "us" -> 1e3;
-            case "ms" -> 1e6;
-            default -> 1e9;
-        });
+        return scaled(value, spec, DURATION, "a duration such as 200us, 1.5ms or 0",
+                Map.of("ns", 1.0, "us", 1e3, "ms", 1e6, "s", 1e9));
     }
 
     private static long bitsPerSecond(String value, String spec) {
+        return scaled(value, spec, RATE, "a rate such as 10gbit, 500mbit or 0 (unlimited)",
+                Map.of("bit", 1.0, "kbit", 1e3, "mbit", 1e6, "gbit", 1e9));
+    }
+
+    /** A number with one of {@code units} (group 2 of {@code pattern}) in the base unit, or a bare 0. */
+    private static long scaled(String value, String spec, Pattern pattern, String expected, Map<String, Double> units) {
         if (value.strip().equals("0")) {
             return 0;
         }
-        Matcher m = RATE.matcher(value.strip());
+        Matcher m = pattern.matcher(value.strip());
         if (!m.matches()) {
-            throw new IllegalArgumentException("network '" + spec + "': '" + value
-                    + "' is not a rate such as 10gbit, 500mbit or 0 (unlimited)");
+            throw new IllegalArgumentException("network '" + spec + "': '" + value + "' is not " + expected);
         }
-        double n = Double.parseDouble(m.group(1));
-        return Math.round(n * switch (m.group(2)) {
-            case "bit" -> 1;
-            case "kbit" -> 1e3;
-            case "mbit" -> 1e6;
-            default -> 1e9;
-        });
+        return Math.round(Double.parseDouble(m.group(1)) * units.get(m.group(2)));
     }
 }

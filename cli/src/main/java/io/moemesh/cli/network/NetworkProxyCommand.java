@@ -2,11 +2,10 @@ package io.moemesh.cli.network;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.random.RandomGeneratorFactory;
 import picocli.CommandLine.Command;
@@ -37,19 +36,21 @@ public final class NetworkProxyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         NetworkFiles files = NetworkFiles.in(stateDir);
-        FileTime seen = Files.getLastModifiedTime(files.profile());
+        ProfileWatcher watcher = new ProfileWatcher(files);
+        NetworkProfile first = watcher.poll().orElseThrow(() -> new IllegalStateException(
+                "no usable profile at " + files.profile() + ": " + watcher.error()));
         try (EmulatedNetwork network = new EmulatedNetwork(parseRoutes(routes), InetAddress.getByName(bind),
-                files.readProfile(), RandomGeneratorFactory.of("L64X128MixRandom").create(seed)).start()) {
+                first, RandomGeneratorFactory.of("L64X128MixRandom").create(seed)).start()) {
             long nextReport = 0;
             while (!Thread.currentThread().isInterrupted()) {
-                FileTime now = Files.getLastModifiedTime(files.profile());
-                if (!now.equals(seen)) {
-                    seen = now;
-                    network.profile(files.readProfile());
+                Optional<NetworkProfile> next = watcher.poll();
+                if (next.isPresent()) {
+                    network.profile(next.get());
                     nextReport = 0;
                 }
                 if (System.nanoTime() >= nextReport) {
-                    NetworkFiles.writeAtomically(files.report(), network.report() + "\n");
+                    String report = network.report() + (watcher.error().isEmpty() ? "" : " error=" + watcher.error());
+                    NetworkFiles.writeAtomically(files.report(), report + "\n");
                     nextReport = System.nanoTime() + 1_000_000_000L;
                 }
                 Thread.sleep(200);
