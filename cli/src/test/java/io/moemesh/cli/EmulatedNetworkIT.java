@@ -1,5 +1,7 @@
 package io.moemesh.cli;
 
+import static io.moemesh.cli.MoeRun.freePort;
+import static io.moemesh.cli.MoeRun.moe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.cli.local.ClusterState;
@@ -9,8 +11,6 @@ import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.testing.InProcessReference;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +42,7 @@ class EmulatedNetworkIT {
         stateDir = Files.createTempDirectory("moe-network-it");
         String expertPorts = freePortRange(8);
         String proxyPorts = freePortRange(8);
-        Run up = moe("up", "--model", MODEL.toString(), "--placement", "off", "--emulate-network",
+        MoeRun up = moe("up", "--model", MODEL.toString(), "--placement", "off", "--emulate-network",
                 "rtt=2ms,jitter=100us,bandwidth=1gbit,node=2", "--network-port", proxyPorts,
                 "--state-dir", stateDir.toString(), "--timeout", "300s", "--gateway-port", freePort(),
                 "--router-port", freePort(), "--router-internal-port", freePort(), "--router-http-port", freePort(),
@@ -70,7 +70,7 @@ class EmulatedNetworkIT {
                 assertThat(r.degraded()).as(prompt).isFalse();
             }
         }
-        Run network = moe("network", "--state-dir", stateDir.toString());
+        MoeRun network = moe("network", "--state-dir", stateDir.toString());
         assertThat(network.code()).as(network.err()).isZero();
         assertThat(network.out()).contains("rtt=2000us").containsPattern("chunks=[1-9][0-9]*");
     }
@@ -81,40 +81,21 @@ class EmulatedNetworkIT {
 
         assertThat(state.processes()).extracting(ServiceProcess::role).filteredOn("network"::equals).hasSize(1);
         assertThat(state.processes()).extracting(ServiceProcess::role).filteredOn("expert"::equals).hasSize(8);
-        Run status = moe("status", "--state-dir", stateDir.toString());
+        MoeRun status = moe("status", "--state-dir", stateDir.toString());
         assertThat(status.code()).as(status.out()).isZero();
     }
 
     @Test
     void moeNetworkSwitchesTheRunningClusterToAPreset() {
-        Run zone = moe("network", "zone", "--state-dir", stateDir.toString());
-        Run back = moe("network", "rtt=2ms,jitter=100us,bandwidth=1gbit,node=2", "--state-dir", stateDir.toString());
+        MoeRun zone = moe("network", "zone", "--state-dir", stateDir.toString());
+        MoeRun back = moe("network", "rtt=2ms,jitter=100us,bandwidth=1gbit,node=2", "--state-dir", stateDir.toString());
 
         assertThat(zone.code()).as(zone.err()).isZero();
         assertThat(zone.out()).contains("rtt=500us,jitter=50us,bandwidth=10000mbit,node=1,scale=1 (zone)");
         assertThat(back.code()).as(back.err()).isZero();
-        Run bad = moe("network", "warp-speed", "--state-dir", stateDir.toString());
+        MoeRun bad = moe("network", "warp-speed", "--state-dir", stateDir.toString());
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("preset");
-    }
-
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run moe(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cmd = MoeCommand.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static String freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return String.valueOf(s.getLocalPort());
-        }
     }
 
     private static int nextBase = 20000 + (int) (ProcessHandle.current().pid() % 20000);

@@ -1,5 +1,7 @@
 package io.moemesh.cli;
 
+import static io.moemesh.cli.MoeRun.freePort;
+import static io.moemesh.cli.MoeRun.moe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.cli.local.ClusterState;
@@ -9,9 +11,6 @@ import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.testing.InProcessReference;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -41,7 +40,7 @@ class PackedExpertsIT {
     void up() throws IOException {
         reference = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
         stateDir = Files.createTempDirectory("moe-packed-it");
-        Run up = moe("up", "--model", MODEL.toString(), "--experts-per-process", "16", "--placement", "off",
+        MoeRun up = moe("up", "--model", MODEL.toString(), "--experts-per-process", "16", "--placement", "off",
                 "--state-dir", stateDir.toString(), "--timeout", "300s", "--gateway-port", freePort(),
                 "--router-port", freePort(), "--router-internal-port", freePort(), "--router-http-port", freePort(),
                 "--expert-port", freePort());
@@ -62,7 +61,7 @@ class PackedExpertsIT {
         assertThat(state.processes()).extracting(ServiceProcess::name)
                 .containsExactlyInAnyOrder("experts-0-15", "router", "gateway");
         assertThat(state.controller()).isNull();
-        Run status = moe("status", "--state-dir", stateDir.toString());
+        MoeRun status = moe("status", "--state-dir", stateDir.toString());
         assertThat(status.code()).as(status.out()).isZero();
         assertThat(status.out()).contains("experts-0-15", "all 3 processes run and answer SERVING");
     }
@@ -83,33 +82,14 @@ class PackedExpertsIT {
     @Test
     void moeGenerateThroughTheClusterPrintsWhatItPrintsInProcess() {
         String prompt = PROMPTS.getFirst();
-        Run distributed = moe("generate", "--state-dir", stateDir.toString(), "--prompt", prompt, "--max-tokens",
+        MoeRun distributed = moe("generate", "--state-dir", stateDir.toString(), "--prompt", prompt, "--max-tokens",
                 String.valueOf(MAX_TOKENS), "--ignore-eos");
-        Run inProcess = moe("generate", "--model", MODEL.toString(), "--prompt", prompt, "--max-tokens",
+        MoeRun inProcess = moe("generate", "--model", MODEL.toString(), "--prompt", prompt, "--max-tokens",
                 String.valueOf(MAX_TOKENS), "--ignore-eos");
 
         assertThat(distributed.code()).as(distributed.err()).isZero();
         assertThat(inProcess.code()).as(inProcess.err()).isZero();
         assertThat(distributed.out()).startsWith(prompt).isEqualTo(inProcess.out());
         assertThat(distributed.err()).contains(MAX_TOKENS + " generated").doesNotContain("DEGRADED");
-    }
-
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run moe(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cmd = MoeCommand.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
-    private static String freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return String.valueOf(s.getLocalPort());
-        }
     }
 }
