@@ -159,7 +159,7 @@ class GatewayGenerateTest {
     void theLocalClustersKeyComesFromItsStateAndGoesOverLoopbackPlaintext(@TempDir Path stateDir) {
         Path keyFile = ApiKeyFile.create(stateDir);
         new ClusterState("tiny-random", "127.0.0.1:" + gateway.getPort(), "127.0.0.1:1", "127.0.0.1:2", null, null,
-                null, List.of(), keyFile.toString()).write(stateDir);
+                null, List.of(), keyFile.toString(), null).write(stateDir);
 
         Run run = run("generate", "--state-dir", stateDir.toString(), "--prompt", "Hello");
 

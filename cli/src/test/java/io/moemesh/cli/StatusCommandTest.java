@@ -43,7 +43,7 @@ class StatusCommandTest {
 
     private int status(List<ServiceProcess> processes) {
         new ClusterState("tiny-random", "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", null, null, null, processes,
-                null).write(stateDir);
+                null, null).write(stateDir);
         var cmd = MoeCommand.commandLine();
         cmd.setOut(new PrintWriter(out, true));
         return cmd.execute("status", "--state-dir", stateDir.toString());

@@ -16,9 +16,11 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code controller} (gRPC) and {@code placementUrl} (JSON over HTTP) are null when no placement
  * controller runs; {@code routerMetricsUrl} (Prometheus text) is null when the router serves no HTTP.
  * {@code apiKeyFile} holds the gateway's API key (mode 0600; null in the state of an older {@code moe up}).
+ * {@code openAiUrl} is the base URL of the gateway's OpenAI-compatible API ({@code http://127.0.0.1:8000/v1}).
  */
 public record ClusterState(String model, String gateway, String router, String routerInternal, String controller,
-        String placementUrl, String routerMetricsUrl, List<ServiceProcess> processes, String apiKeyFile) {
+        String placementUrl, String routerMetricsUrl, List<ServiceProcess> processes, String apiKeyFile,
+        String openAiUrl) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     static final String FILE = "cluster.json";

@@ -208,7 +208,7 @@ public final class LocalCluster {
             ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(), routerInternal,
                     placement == null ? null : placement.target(),
                     placement == null ? null : "http://127.0.0.1:" + controller.httpPort() + "/placement",
-                    layout.routerMetricsUrl(), List.copyOf(started), apiKeyFile.toAbsolutePath().toString());
+                    layout.routerMetricsUrl(), List.copyOf(started), apiKeyFile.toAbsolutePath().toString(), null);
             state.write(stateDir);
             return state;
         } catch (RuntimeException e) {

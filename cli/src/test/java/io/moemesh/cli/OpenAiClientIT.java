@@ -1,0 +1,135 @@
+package io.moemesh.cli;
+
+import static io.moemesh.cli.MoeRun.freePort;
+import static io.moemesh.cli.MoeRun.moe;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.moemesh.cli.local.ClusterState;
+import io.moemesh.cli.local.ServiceProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The official {@code openai} npm client drives {@code moe up}'s OpenAI-compatible API on the shipped
+ * 16-expert model: {@code cli/src/test/openai-node/client-check.mjs} runs completions and chat,
+ * streaming and not, a stop string, an invalid key, an unknown model and a disconnect mid-stream, and
+ * reports one line per check. Skipped where Node or the client's {@code node_modules} is missing,
+ * unless {@code MOEMESH_OPENAI_CLIENT_REQUIRED=true} (set by {@code .ci/run}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OpenAiClientIT {
+
+    private static final Path HOME = Path.of(System.getProperty("moemesh.home", ".."));
+    private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "mesh-mini-16e");
+    private static final Path CLIENT_DIR = HOME.resolve("cli/src/test/openai-node");
+    private static final long CLIENT_TIMEOUT_MINUTES = 4;
+    private static final Pattern SUMMARY = Pattern.compile("\\{\"passed\":(\\d+),\"failed\":(\\d+)}\\s*$");
+
+    private Path stateDir;
+    private String httpPort;
+    private MoeRun up;
+
+    @BeforeAll
+    void up() throws IOException {
+        requireClient();
+        stateDir = Files.createTempDirectory("moe-openai-it");
+        httpPort = freePort();
+        up = moe("up", "--model", MODEL.toString(), "--experts-per-process", "16", "--placement", "off",
+                "--state-dir", stateDir.toString(), "--timeout", "300s", "--http-port", httpPort,
+                "--gateway-port", freePort(), "--router-port", freePort(), "--router-internal-port", freePort(),
+                "--router-http-port", freePort(), "--expert-port", freePort());
+        assertThat(up.code()).as(up.err()).isZero();
+    }
+
+    @AfterAll
+    void down() {
+        if (stateDir != null && Files.isRegularFile(stateDir.resolve("cluster.json"))) {
+            moe("down", "--state-dir", stateDir.toString(), "--grace-seconds", "20");
+        }
+    }
+
+    @Test
+    void upPrintsAndRecordsTheOpenAiUrl() {
+        String url = "http://127.0.0.1:" + httpPort + "/v1";
+
+        assertThat(up.out()).contains("OpenAI-compatible API: " + url);
+        assertThat(ClusterState.read(stateDir).openAiUrl()).isEqualTo(url);
+    }
+
+    @Test
+    void theOfficialNodeClientPassesEveryCheck() throws IOException, InterruptedException {
+        ClusterState state = ClusterState.read(stateDir);
+        Path output = stateDir.resolve("client-check.out");
+        ProcessBuilder node = new ProcessBuilder("node", "client-check.mjs").directory(CLIENT_DIR.toFile())
+                .redirectErrorStream(true).redirectOutput(output.toFile());
+        node.environment().putAll(Map.of("OPENAI_BASE_URL", state.openAiUrl(), "OPENAI_API_KEY", state.readApiKey(),
+                "MOEMESH_ROUTER_METRICS_URL", state.routerMetricsUrl()));
+        Process run = node.start();
+        boolean exited = run.waitFor(CLIENT_TIMEOUT_MINUTES, TimeUnit.MINUTES);
+        if (!exited) {
+            run.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        String report = "client-check.mjs output:\n" + Files.readString(output) + "\ngateway log, last lines:\n"
+                + gatewayLogTail(state, 40);
+
+        assertThat(exited).as("client-check.mjs still ran after %d minutes\n%s", CLIENT_TIMEOUT_MINUTES, report).isTrue();
+        assertThat(run.exitValue()).as(report).isZero();
+        Matcher summary = SUMMARY.matcher(Files.readString(output));
+        assertThat(summary.find()).as("no {\"passed\":N,\"failed\":M} line\n%s", report).isTrue();
+        assertThat(Integer.parseInt(summary.group(2))).as(report).isZero();
+        assertThat(Integer.parseInt(summary.group(1))).as(report).isGreaterThanOrEqualTo(10);
+    }
+
+    /** Skips without Node or the client's modules; fails instead where they are required (CI). */
+    private static void requireClient() {
+        String missing = !nodeRuns() ? "`node` is not on PATH"
+                : !Files.isDirectory(CLIENT_DIR.resolve("node_modules/openai")) ? CLIENT_DIR + "/node_modules is missing"
+                : null;
+        if (missing == null) {
+            return;
+        }
+        String install = missing + ": install Node.js and npm (`apt-get install nodejs npm`), then the client "
+                + "(`npm ci --prefix cli/src/test/openai-node`)";
+        if (Boolean.parseBoolean(System.getenv("MOEMESH_OPENAI_CLIENT_REQUIRED"))) {
+            fail("MOEMESH_OPENAI_CLIENT_REQUIRED=true but " + install);
+        }
+        assumeTrue(false, install);
+    }
+
+    private static boolean nodeRuns() {
+        try {
+            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String gatewayLogTail(ClusterState state, int lines) {
+        return state.processes().stream().filter(p -> p.role().equals("gateway")).findFirst().map(ServiceProcess::log)
+                .map(log -> {
+                    try {
+                        List<String> all = Files.readAllLines(Path.of(log));
+                        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+                    } catch (IOException e) {
+                        return "(cannot read " + log + ": " + e.getMessage() + ")";
+                    }
+                }).orElse("(no gateway process in the cluster state)");
+    }
+}
