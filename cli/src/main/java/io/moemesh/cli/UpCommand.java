@@ -34,6 +34,11 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--gateway-port", defaultValue = "50051", description = "Public gRPC port (default: ${DEFAULT-VALUE}).")
     int gatewayPort;
 
+    @Option(names = "--http-port", defaultValue = "8000", description = "The gateway's OpenAI-compatible HTTP API "
+            + "(/v1/completions, /v1/chat/completions, /v1/models; docs/openai-api.md); -1 turns it off "
+            + "(default: ${DEFAULT-VALUE}).")
+    int httpPort;
+
     @Option(names = "--router-port", defaultValue = "50052", description = "Router gRPC port, its public API "
             + "(default: ${DEFAULT-VALUE}).")
     int routerPort;
@@ -137,6 +142,10 @@ final class UpCommand implements Callable<Integer> {
             out.printf("  %-10s %-8s %s  pid %d%n", p.name(), p.role(), p.target(), p.pid());
         }
         out.printf("gateway: %s   (stop with: moe down)%n", state.gateway());
+        if (state.openAiUrl() != null) {
+            out.printf("OpenAI-compatible API: %s   (same API key: Authorization: Bearer $(cat %s))%n",
+                    state.openAiUrl(), state.apiKeyFile());
+        }
         out.printf("router internal services: %s%n", state.routerInternal());
         out.printf("every service listens on %s only; the internal services (router, experts, placement controller)"
                 + " run with moemesh.auth.allow-unauthenticated=true: no internal token or mTLS in local mode%n",
@@ -161,7 +170,7 @@ final class UpCommand implements Callable<Integer> {
         }
         return new LocalCluster.Layout(gatewayPort,
                 new LocalCluster.RouterPorts(routerPort, routerInternalPort, routerHttpPort), firstExpertPort, replicas,
-                duration(timeout), expertsPerProcess);
+                duration(timeout), expertsPerProcess, httpPort < 0 ? LocalCluster.Layout.NO_HTTP : httpPort);
     }
 
     /** --plan and the placement controller place units per expert service, which packed processes are not. */

@@ -16,6 +16,7 @@ import io.moemesh.gateway.generate.ListModelsUseCase;
 import io.moemesh.gateway.grpc.GatewayGrpcService;
 import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.metrics.MetricsInterceptor;
+import io.moemesh.gateway.openai.OpenAiHttpServer;
 import io.moemesh.gateway.routing.RouterForwarder;
 import io.moemesh.gateway.routing.RouterPool;
 import io.moemesh.proto.validation.GenerateRequestValidator;
@@ -30,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * Wires the gateway from its properties, in one place for the application and for in-process tests:
  * metrics (outermost, so refused calls count) → API key (with the failed-authentication throttle) →
  * request rate → concurrency cap → {@link GatewayGrpcService} (validation, token budget, forwarding).
+ * The OpenAI-compatible HTTP API calls this same intercepted service in process.
  */
 public final class GatewayAssembly {
 
@@ -38,10 +40,11 @@ public final class GatewayAssembly {
     private GatewayAssembly() {
     }
 
-    /**
-     * The gateway's server. Throws {@link IllegalStateException}, stopping start-up, when the API keys
-     * cannot be read or there are none without {@code allow-unauthenticated}.
-     */
+    /** The gateway's public API, intercepted (see above), and the API keys it checks. */
+    public record PublicApi(ServerServiceDefinition service, ApiKeyStore keys) {
+    }
+
+    /** The gateway's gRPC server alone (in-process tests); the application adds the HTTP API. */
     public static GrpcServerLifecycle server(ServerBuilder<?> builder, GatewayProperties properties, RouterPool routers,
             GatewayMetrics metrics) {
         return server(builder, properties, routers, metrics, System::nanoTime);
@@ -50,6 +53,15 @@ public final class GatewayAssembly {
     /** As above, with the clock of every limit and window ({@code System::nanoTime} outside tests). */
     public static GrpcServerLifecycle server(ServerBuilder<?> builder, GatewayProperties properties, RouterPool routers,
             GatewayMetrics metrics, LongSupplier nanoTime) {
+        return server(builder, properties, publicApi(properties, routers, metrics, nanoTime), null);
+    }
+
+    /**
+     * Throws {@link IllegalStateException}, stopping start-up, when the API keys cannot be read or
+     * there are none without {@code allow-unauthenticated}.
+     */
+    public static PublicApi publicApi(GatewayProperties properties, RouterPool routers, GatewayMetrics metrics,
+            LongSupplier nanoTime) {
         ApiKeyStore keys = ApiKeyStore.load(properties.apiKeys(), properties.apiKeysFile(),
                 properties.allowUnauthenticated());
         if (!keys.current().enabled()) {
@@ -62,17 +74,32 @@ public final class GatewayAssembly {
                     properties.apiKeysFile() == null ? "" : "; reloading " + properties.apiKeysFile() + " every "
                             + properties.apiKeysReloadInterval());
         }
-        ServerServiceDefinition service = service(properties, routers, metrics, keys, nanoTime);
-        return new GrpcServerLifecycle("gateway", builder, List.of(service), new HealthStatusManager(),
+        return new PublicApi(service(properties, routers, metrics, keys, nanoTime), keys);
+    }
+
+    /**
+     * The gateway's gRPC server for {@code api}, and with it {@code http} (may be null): the
+     * OpenAI-compatible API starts before the gRPC server and drains first when it stops, while the
+     * gRPC service it calls still runs.
+     */
+    public static GrpcServerLifecycle server(ServerBuilder<?> builder, GatewayProperties properties, PublicApi api,
+            OpenAiHttpServer http) {
+        return new GrpcServerLifecycle("gateway", builder, List.of(api.service()), new HealthStatusManager(),
                 properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override
                     public void beforeStart() {
-                        keys.startPolling(properties.apiKeysReloadInterval());
+                        api.keys().startPolling(properties.apiKeysReloadInterval());
+                        if (http != null) {
+                            http.start();
+                        }
                     }
 
                     @Override
                     public void draining() {
-                        keys.close();
+                        if (http != null) {
+                            http.stop();
+                        }
+                        api.keys().close();
                     }
                 });
     }

@@ -7,7 +7,14 @@ import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.routing.RouterPool;
 import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalChannelFactory;
+import io.moemesh.service.transport.TlsMaterial;
 import io.moemesh.service.transport.TransportConfiguration;
+import io.moemesh.service.transport.TransportProperties;
+import io.moemesh.gateway.openai.OpenAiHttpServer;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import javax.net.ssl.SSLException;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -43,11 +50,38 @@ class GatewayConfiguration {
     }
 
     @Bean
+    GatewayAssembly.PublicApi gatewayPublicApi(GatewayProperties properties, RouterPool routerPool,
+            GatewayMetrics gatewayMetrics) {
+        return GatewayAssembly.publicApi(properties, routerPool, gatewayMetrics, System::nanoTime);
+    }
+
+    /** The OpenAI-compatible HTTP API, or none (a null bean) with {@code moemesh.gateway.http-port=-1}. */
+    @Bean
+    OpenAiHttpServer openAiHttpServer(GatewayProperties properties, GatewayAssembly.PublicApi gatewayPublicApi,
+            TlsMaterial tls, TransportProperties transport) {
+        return properties.httpPort() < 0 ? null : new OpenAiHttpServer(new OpenAiHttpServer.Settings(
+                transport.bindAddress(), properties.httpPort(), properties.drainTimeout(), httpTls(tls)),
+                gatewayPublicApi.service());
+    }
+
+    @Bean
     GrpcServerLifecycle gatewayServer(ServerBuilder<?> gatewayServerBuilder, GatewayProperties properties,
-            RouterPool routerPool, GatewayMetrics gatewayMetrics, GrpcServerFactory servers) {
-        GrpcServerLifecycle server = GatewayAssembly.server(gatewayServerBuilder, properties, routerPool,
-                gatewayMetrics);
+            GatewayAssembly.PublicApi gatewayPublicApi, ObjectProvider<OpenAiHttpServer> openAiHttpServer,
+            GrpcServerFactory servers) {
+        GrpcServerLifecycle server = GatewayAssembly.server(gatewayServerBuilder, properties, gatewayPublicApi,
+                openAiHttpServer.getIfAvailable());
         servers.healthServer().ifPresent(server::plaintextHealth); // probes that cannot speak TLS
         return server;
+    }
+
+    /** The HTTP API's TLS: the gateway's own certificate (moemesh.tls.cert-file), as on its gRPC port. */
+    private static SslContext httpTls(TlsMaterial tls) {
+        return tls.serverKeyManager().map(keys -> {
+            try {
+                return SslContextBuilder.forServer(keys).build();
+            } catch (SSLException e) {
+                throw new IllegalStateException("moemesh.tls: no TLS context for the HTTP API: " + e.getMessage(), e);
+            }
+        }).orElse(null);
     }
 }

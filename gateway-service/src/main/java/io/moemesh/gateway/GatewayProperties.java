@@ -30,6 +30,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param defaultDeadline  deadline of a router call when the caller sets none; also caps the caller's
  * @param maxStopStrings  most stop strings in one request
  * @param drainTimeout    how long shutdown lets in-flight generations finish
+ * @param httpPort        port of the OpenAI-compatible HTTP API (docs/openai-api.md); 0 picks a free one,
+ *                        -1 turns it off
  */
 @ConfigurationProperties("moemesh.gateway")
 public record GatewayProperties(
@@ -49,7 +51,8 @@ public record GatewayProperties(
         Integer defaultMaxTokens,
         Duration defaultDeadline,
         Integer maxStopStrings,
-        Duration drainTimeout) {
+        Duration drainTimeout,
+        Integer httpPort) {
 
     /**
      * Resilience4j {@code RateLimiter} per API key: {@code limitForPeriod} requests per
@@ -119,6 +122,7 @@ public record GatewayProperties(
         defaultDeadline = defaultDeadline == null ? Duration.ofSeconds(60) : defaultDeadline;
         maxStopStrings = maxStopStrings == null ? 8 : maxStopStrings;
         drainTimeout = drainTimeout == null ? Duration.ofSeconds(30) : drainTimeout;
+        httpPort = httpPort == null ? 8000 : httpPort;
 
         require(grpcPort >= 0 && grpcPort <= 65_535, "moemesh.gateway.grpc-port must be 0..65535, got " + grpcPort);
         require(!routers.isEmpty(), "moemesh.gateway.routers is required: the routers' host:port addresses, "
@@ -143,13 +147,15 @@ public record GatewayProperties(
                 + "in 1..max-tokens-limit (" + maxTokensLimit + "), got " + defaultMaxTokens);
         require(positive(defaultDeadline), "moemesh.gateway.default-deadline must be positive, got " + defaultDeadline);
         require(maxStopStrings >= 0, "moemesh.gateway.max-stop-strings must be >= 0, got " + maxStopStrings);
+        require(httpPort >= -1 && httpPort <= 65_535,
+                "moemesh.gateway.http-port must be 0..65535, or -1 for no HTTP API, got " + httpPort);
         require(!drainTimeout.isNegative(), "moemesh.gateway.drain-timeout must not be negative, got " + drainTimeout);
     }
 
     /** Properties with every default, these routers and these keys. */
     public static GatewayProperties withRouters(List<String> routers, List<String> apiKeys) {
         return new GatewayProperties(null, routers, apiKeys, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null);
     }
 
     /** The per-caller limits as configured; each gateway enforces ceil(limit / limit-share) of them. */

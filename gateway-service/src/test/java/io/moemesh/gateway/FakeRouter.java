@@ -38,6 +38,8 @@ public final class FakeRouter extends MoeMeshGrpc.MoeMeshImplBase {
     public final List<Metadata> headers = new CopyOnWriteArrayList<>();
     public final CountDownLatch cancelled = new CountDownLatch(1);
     public volatile Script script = echo(3);
+    /** What ListModels answers; by default a model named {@code model-of-<name>}. */
+    public volatile ModelInfo model;
 
     public FakeRouter(String name) {
         this.name = name;
@@ -95,8 +97,8 @@ public final class FakeRouter extends MoeMeshGrpc.MoeMeshImplBase {
 
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
-        responses.onNext(ListModelsResponse.newBuilder().addModels(ModelInfo.newBuilder().setName("model-of-" + name))
-                .build());
+        ModelInfo listed = model != null ? model : ModelInfo.newBuilder().setName("model-of-" + name).build();
+        responses.onNext(ListModelsResponse.newBuilder().addModels(listed).build());
         responses.onCompleted();
     }
 }

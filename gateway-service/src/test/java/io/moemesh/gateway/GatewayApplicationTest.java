@@ -41,7 +41,7 @@ class GatewayApplicationTest {
     static void start() throws Exception {
         routerServer = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()).addService(ROUTER).build()
                 .start();
-        context = SpringApplication.run(GatewayApplication.class, "--moemesh.gateway.grpc-port=0",
+        context = SpringApplication.run(GatewayApplication.class, "--moemesh.gateway.grpc-port=0", "--moemesh.gateway.http-port=0",
                 "--moemesh.gateway.routers=localhost:" + routerServer.getPort(), "--MOEMESH_API_KEYS=" + K1 + "," + K2,
                 "--server.port=0");
         target = "localhost:" + context.getBean(GrpcServerLifecycle.class).port();

@@ -79,8 +79,20 @@ class GatewayPropertiesTest {
     @Test
     void defaultMaxTokensAboveTheLimitIsRejected() {
         assertThatThrownBy(() -> new GatewayProperties(null, List.of("r:1"), List.of(KEY), null, null, null, null, null,
-                null, null, null, null, 100, 200, null, null, null)).hasMessageContaining(
+                null, null, null, null, 100, 200, null, null, null, null)).hasMessageContaining(
                         "moemesh.gateway.default-max-tokens");
+    }
+
+    @Test
+    void httpPortBelowMinusOneIsRejected() {
+        assertThatThrownBy(() -> new GatewayProperties(null, List.of("r:1"), List.of(KEY), null, null, null, null, null,
+                null, null, null, null, null, null, null, null, null, -2)).hasMessageContaining(
+                        "moemesh.gateway.http-port");
+    }
+
+    @Test
+    void httpApiIsOnPort8000UnlessSet() {
+        assertThat(GatewayProperties.withRouters(List.of("r:1"), List.of(KEY)).httpPort()).isEqualTo(8000);
     }
 
     @Test

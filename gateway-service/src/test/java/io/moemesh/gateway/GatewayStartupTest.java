@@ -20,7 +20,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 class GatewayStartupTest {
 
     private static final String LOGGING_SYSTEM = "org.springframework.boot.logging.LoggingSystem";
-    private static final String[] COMMON = {"--moemesh.gateway.grpc-port=0", "--moemesh.gateway.routers=127.0.0.1:1",
+    private static final String[] COMMON = {"--moemesh.gateway.grpc-port=0", "--moemesh.gateway.http-port=0", "--moemesh.gateway.routers=127.0.0.1:1",
         "--server.port=0", "--spring.main.web-application-type=none"};
 
     @Test

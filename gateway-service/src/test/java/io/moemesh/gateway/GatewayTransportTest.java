@@ -1,5 +1,16 @@
 package io.moemesh.gateway;
 
+import io.moemesh.gateway.openai.OpenAiHttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -69,7 +80,7 @@ class GatewayTransportTest {
         router = new GrpcServerFactory(TransportProperties.defaults("127.0.0.1"), routerTls,
                 AuthProperties.of(token, false), Optional.of(InternalToken.fromFile(token)))
                 .internalServer("router", 0, 1 << 20, Duration.ZERO, Set.of()).addService(ROUTER).build().start();
-        gateway = SpringApplication.run(GatewayApplication.class, "--moemesh.gateway.grpc-port=0",
+        gateway = SpringApplication.run(GatewayApplication.class, "--moemesh.gateway.grpc-port=0", "--moemesh.gateway.http-port=0",
                 "--moemesh.gateway.routers=127.0.0.1:" + router.getPort(), "--MOEMESH_API_KEYS=" + API_KEY,
                 "--server.port=0", "--moemesh.transport.bind-address=127.0.0.1",
                 "--moemesh.tls.cert-file=" + gatewayCert.certFile(), "--moemesh.tls.key-file=" + gatewayCert.keyFile(),
@@ -113,6 +124,32 @@ class GatewayTransportTest {
                             .isIn(Status.Code.UNAVAILABLE, Status.Code.INTERNAL));
         } finally {
             channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void theOpenAiApiServesHttpsWithTheGatewaysCertificate() throws Exception {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        try (InputStream ca = Files.newInputStream(pki.caCertFile())) {
+            trusted.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(ca));
+        }
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, trust.getTrustManagers(), null);
+        int httpPort = gateway.getBean(OpenAiHttpServer.class).port();
+        try (HttpClient client = HttpClient.newBuilder().sslContext(tls).build()) {
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                    URI.create("https://localhost:" + httpPort + "/v1/models"))
+                    .header("Authorization", "Bearer " + API_KEY).build(), HttpResponse.BodyHandlers.ofString());
+
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).contains("\"object\":\"list\"");
+        }
+        try (HttpClient plain = HttpClient.newHttpClient()) {
+            assertThatThrownBy(() -> plain.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort
+                    + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString())).isInstanceOf(IOException.class);
         }
     }
 

@@ -55,6 +55,6 @@ final class TestProperties {
     GatewayProperties build() {
         return new GatewayProperties(null, List.of("in-process:1"), apiKeys, apiKeysFile, apiKeysReloadInterval,
                 allowUnauthenticated, authFailures, rateLimit, callerLimits, limitShare, null, null, null, null, null,
-                null, Duration.ofSeconds(1));
+                null, Duration.ofSeconds(1), -1);
     }
 }

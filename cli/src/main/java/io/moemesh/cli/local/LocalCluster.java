@@ -44,7 +44,7 @@ public final class LocalCluster {
      * {@code routerHttpPort}, or not at all with {@link #NO_HTTP}.
      */
     public record Layout(int gatewayPort, RouterPorts router, int firstExpertPort, int replicas,
-            Duration readyTimeout, int expertsPerProcess) {
+            Duration readyTimeout, int expertsPerProcess, int gatewayHttpPort) {
 
         /** A {@code routerHttpPort} that turns the router's HTTP server off (gRPC only). */
         public static final int NO_HTTP = -1;
@@ -58,9 +58,20 @@ public final class LocalCluster {
             }
         }
 
+        /** No OpenAI-compatible HTTP API on the gateway. */
+        public Layout(int gatewayPort, RouterPorts router, int firstExpertPort, int replicas, Duration readyTimeout,
+                int expertsPerProcess) {
+            this(gatewayPort, router, firstExpertPort, replicas, readyTimeout, expertsPerProcess, NO_HTTP);
+        }
+
         /** One expert service per expert: the default, and the shape of a Kubernetes deployment. */
         public Layout(int gatewayPort, RouterPorts router, int firstExpertPort, int replicas, Duration readyTimeout) {
             this(gatewayPort, router, firstExpertPort, replicas, readyTimeout, 1);
+        }
+
+        /** The base URL of the gateway's OpenAI-compatible API, or null when it serves none. */
+        String openAiUrl() {
+            return gatewayHttpPort == NO_HTTP ? null : "http://" + BIND_ADDRESS + ":" + gatewayHttpPort + "/v1";
         }
 
         public int routerPort() {
@@ -177,7 +188,8 @@ public final class LocalCluster {
             Path apiKeyFile = ApiKeyFile.create(stateDir);
             // the gateway needs nothing at start but the router's address, so it starts with the experts;
             // the router asks every expert what it hosts when it starts, so it starts once they serve
-            gateway = launchGateway(layout.gatewayPort(), List.of("127.0.0.1:" + layout.routerPort()), apiKeyFile);
+            gateway = launchGateway(layout.gatewayPort(), layout.gatewayHttpPort(),
+                    List.of("127.0.0.1:" + layout.routerPort()), apiKeyFile);
             List<String> experts = new ArrayList<>();
             for (int r = 0; r < layout.replicas(); r++) {
                 for (int k = 0; k < groups.size(); k++) {
@@ -208,7 +220,8 @@ public final class LocalCluster {
             ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(), routerInternal,
                     placement == null ? null : placement.target(),
                     placement == null ? null : "http://127.0.0.1:" + controller.httpPort() + "/placement",
-                    layout.routerMetricsUrl(), List.copyOf(started), apiKeyFile.toAbsolutePath().toString(), null);
+                    layout.routerMetricsUrl(), List.copyOf(started), apiKeyFile.toAbsolutePath().toString(),
+                    layout.openAiUrl());
             state.write(stateDir);
             return state;
         } catch (RuntimeException e) {
@@ -319,14 +332,16 @@ public final class LocalCluster {
      * ({@link ApiKeyFile#create}). Local mode has one user, so everything comes with that one key: its
      * per-key limits are raised from the production defaults (20 requests/s, 16 concurrent, 120,000
      * tokens/minute), which guard a shared gateway against other callers, so that benchmarks running
-     * 32 streams are not refused.
+     * 32 streams are not refused. {@code httpPort} is the OpenAI-compatible API's, or {@link Layout#NO_HTTP}.
      */
-    public ServiceProcess launchGateway(int port, List<String> routers, Path apiKeyFile) {
-        return launch("gateway", "gateway", port, "gateway-service", gatewayArguments(port, routers, apiKeyFile));
+    public ServiceProcess launchGateway(int port, int httpPort, List<String> routers, Path apiKeyFile) {
+        return launch("gateway", "gateway", port, "gateway-service",
+                gatewayArguments(port, httpPort, routers, apiKeyFile));
     }
 
-    static List<String> gatewayArguments(int port, List<String> routers, Path apiKeyFile) {
-        return List.of("--moemesh.gateway.grpc-port=" + port, "--moemesh.gateway.routers=" + String.join(",", routers),
+    static List<String> gatewayArguments(int port, int httpPort, List<String> routers, Path apiKeyFile) {
+        return List.of("--moemesh.gateway.grpc-port=" + port, "--moemesh.gateway.http-port=" + httpPort,
+                "--moemesh.gateway.routers=" + String.join(",", routers),
                 "--moemesh.gateway.api-keys-file=" + apiKeyFile.toAbsolutePath(),
                 "--moemesh.gateway.rate-limit.limit-for-period=1000",
                 "--moemesh.gateway.caller-limits.max-concurrent-requests=256",

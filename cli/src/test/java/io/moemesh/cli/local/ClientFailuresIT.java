@@ -91,7 +91,7 @@ class ClientFailuresIT {
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
         int routerHttp = freePort();
         router = cluster.launchRouter(MODEL, new LocalCluster.RouterPorts(freePort(), freePort(), routerHttp), experts);
-        gateway = cluster.launchGateway(freePort(), List.of(router.target()), apiKeyFile);
+        gateway = cluster.launchGateway(freePort(), LocalCluster.Layout.NO_HTTP, List.of(router.target()), apiKeyFile);
         processes.add(router);
         processes.add(gateway);
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));

@@ -74,7 +74,7 @@ class LocalClusterIT {
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
         ServiceProcess router = cluster.launchRouter(MODEL, LocalCluster.RouterPorts.grpcOnly(freePort(), freePort()),
                 experts);
-        gateway = cluster.launchGateway(freePort(), List.of(router.target()), apiKeyFile);
+        gateway = cluster.launchGateway(freePort(), LocalCluster.Layout.NO_HTTP, List.of(router.target()), apiKeyFile);
         processes.add(router);
         processes.add(gateway);
         LocalCluster.awaitServing(processes, Duration.ofMinutes(3));

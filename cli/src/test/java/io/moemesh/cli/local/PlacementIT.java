@@ -91,7 +91,7 @@ class PlacementIT {
         int internalPort = freePort();
         routerInternal = LocalCluster.BIND_ADDRESS + ":" + internalPort;
         router = cluster.launchRouter(MODEL, LocalCluster.RouterPorts.grpcOnly(freePort(), internalPort), experts);
-        ServiceProcess gateway = cluster.launchGateway(freePort(), List.of(router.target()), apiKeyFile);
+        ServiceProcess gateway = cluster.launchGateway(freePort(), LocalCluster.Layout.NO_HTTP, List.of(router.target()), apiKeyFile);
         processes.addAll(List.of(router, gateway));
         startController(1.25);
         client = MoeMeshClient.builder().target(gateway.target()).apiKeyFile(apiKeyFile).allowKeyOverPlaintext()

@@ -10,6 +10,8 @@ import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import javax.net.ssl.X509ExtendedKeyManager;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +84,14 @@ public final class TlsMaterial implements AutoCloseable {
     /** This service's certificate and key; null without {@code cert-file}. */
     AdvancedTlsX509KeyManager identity() {
         return identity;
+    }
+
+    /**
+     * This service's certificate and key for a server that is not gRPC (the gateway's HTTP API),
+     * reloaded like the rest; empty without {@code cert-file}.
+     */
+    public Optional<X509ExtendedKeyManager> serverKeyManager() {
+        return Optional.ofNullable(identity);
     }
 
     /** Trust for outbound channels (host name checked); null without {@code ca-file}. */

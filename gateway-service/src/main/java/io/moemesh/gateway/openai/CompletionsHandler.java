@@ -1,0 +1,194 @@
+package io.moemesh.gateway.openai;
+
+import io.moemesh.gateway.openai.GatewayLoopback.HttpCaller;
+import io.moemesh.gateway.openai.OpenAiResponses.Choice;
+import io.moemesh.gateway.openai.OpenAiResponses.Header;
+import io.moemesh.proto.v1.GenerateRequest;
+import io.moemesh.proto.v1.GenerateResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: the request becomes one
+ * Generate call per prompt on the gateway's own gRPC service ({@link GatewayLoopback}), and the
+ * responses become OpenAI's JSON, or its server-sent events when {@code stream} is true.
+ *
+ * <p>A stream's HTTP status waits for the first Generate event ({@link OpenAiHttpServer}), so a
+ * request refused by the gateway (key, limits, validation, unknown model) is answered with its real
+ * status (401, 429, 400, 404), not a 200 whose stream carries an error. A failure after that point
+ * can only travel in the stream: an {@code error} event, then {@code [DONE]}. If the HTTP client goes away, Reactor
+ * Netty cancels what it was sending, which cancels the Generate calls, which cancel the router's
+ * generations.
+ */
+final class CompletionsHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CompletionsHandler.class);
+    static final String DONE = "data: [DONE]\n\n";
+
+    /** What to send: a status and a JSON body, or a 200 event stream. */
+    sealed interface Reply {
+    }
+
+    record JsonReply(int status, Object body) implements Reply {
+    }
+
+    record EventStream(Flux<String> events) implements Reply {
+    }
+
+    private final GatewayLoopback gateway;
+    private final ModelCatalog models;
+
+    CompletionsHandler(GatewayLoopback gateway, ModelCatalog models) {
+        this.gateway = gateway;
+        this.models = models;
+    }
+
+    Mono<Reply> handle(CompletionRequest request, HttpCaller caller) {
+        String requestId = UUID.randomUUID().toString().replace("-", "");
+        return models.resolve(request.model(), caller).flatMap(model -> {
+            Header header = new Header(request.chat(), (request.chat() ? "chatcmpl-" : "cmpl-") + requestId,
+                    System.currentTimeMillis() / 1000, model.name());
+            List<GenerateRequest> calls = generateRequests(request, model, requestId);
+            Flux<Event> events = Flux.merge(IntStream.range(0, calls.size())
+                    .mapToObj(i -> gateway.generate(calls.get(i), caller).map(r -> new Event(i, r)))
+                    .toList());
+            return request.stream() ? stream(request, header, events, requestId, calls.size())
+                    : collect(header, events, requestId, calls.size());
+        }).onErrorResume(e -> Mono.just(failure(e, requestId)));
+    }
+
+    /** A Generate response for choice {@code index}. */
+    private record Event(int index, GenerateResponse response) {
+    }
+
+    private static List<GenerateRequest> generateRequests(CompletionRequest request, ModelCatalog.Model model,
+            String requestId) {
+        List<CompletionRequest.Prompt> prompts = request.prompts();
+        if (request.chat()) {
+            if (model.template() == null) {
+                throw new OpenAiError(500, "server_error", null, "chat_template_invalid", "the chat template of model '"
+                        + model.name() + "' cannot be used: " + model.templateProblem());
+            }
+            try {
+                prompts = List.of(CompletionRequest.Prompt.text(model.template().render(request.messages(), true)));
+            } catch (ChatTemplateException e) {
+                throw OpenAiError.invalid("messages", e.getMessage());
+            }
+        }
+        List<GenerateRequest> calls = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            String id = prompts.size() == 1 ? requestId : requestId + "-" + i;
+            calls.add(CompletionRequest.generateRequest(model.name(), prompts.get(i), request.sampling(), id));
+        }
+        return calls;
+    }
+
+    private static Mono<Reply> collect(Header header, Flux<Event> events, String requestId, int choices) {
+        return events.collectList().map(all -> {
+            List<StringBuilder> texts = new ArrayList<>();
+            Choice[] done = new Choice[choices];
+            for (int i = 0; i < choices; i++) {
+                texts.add(new StringBuilder());
+            }
+            for (Event e : all) {
+                if (e.response().hasChunk()) {
+                    texts.get(e.index()).append(e.response().getChunk().getText());
+                } else if (e.response().hasCompletion()) {
+                    done[e.index()] = new Choice(e.index(), texts.get(e.index()).toString(),
+                            e.response().getCompletion(), e.response().getCompletion().getRequestId());
+                }
+            }
+            for (Choice c : done) {
+                if (c == null) {
+                    throw new IllegalStateException("a generation ended without its completion");
+                }
+            }
+            return new JsonReply(200, OpenAiResponses.completion(header, List.of(done), requestId));
+        });
+    }
+
+    /**
+     * The events as server-sent events. A failure before the first of them fails the Flux itself, so
+     * that the server can still answer with the failure's status ({@link OpenAiHttpServer}); after
+     * it, the failure becomes an {@code error} event and {@code [DONE]}.
+     */
+    private static Mono<Reply> stream(CompletionRequest request, Header header, Flux<Event> events, String requestId,
+            int choices) {
+        StreamState state = new StreamState(header, choices);
+        Flux<String> sse = events.concatMapIterable(state::onEvent)
+                .concatWith(Flux.defer(() -> Flux.fromIterable(state.end(request.includeUsage()))))
+                .onErrorResume(e -> state.sentAny()
+                        ? Flux.just(event(OpenAiResponses.error(loggedError(e, requestId))), DONE)
+                        : Flux.error(OpenAiError.of(e, requestId)));
+        return Mono.just(new EventStream(sse));
+    }
+
+    /** Turns one choice's events into chunks; used by one stream, one event at a time. */
+    private static final class StreamState {
+
+        private final Header header;
+        private final boolean[] started;
+        private final List<Choice> finished = new ArrayList<>();
+
+        StreamState(Header header, int choices) {
+            this.header = header;
+            this.started = new boolean[choices];
+        }
+
+        boolean sentAny() {
+            for (boolean s : started) {
+                if (s) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        List<String> onEvent(Event e) {
+            GenerateResponse response = e.response();
+            List<String> out = new ArrayList<>(2);
+            if (response.hasChunk() && (!response.getChunk().getText().isEmpty() || !started[e.index()])) {
+                out.add(event(OpenAiResponses.textChunk(header, e.index(), response.getChunk().getText(),
+                        !started[e.index()])));
+                started[e.index()] = true;
+            } else if (response.hasCompletion()) {
+                if (!started[e.index()] && header.chat()) {
+                    out.add(event(OpenAiResponses.textChunk(header, e.index(), "", true)));
+                }
+                started[e.index()] = true;
+                Choice done = new Choice(e.index(), "", response.getCompletion(),
+                        response.getCompletion().getRequestId());
+                finished.add(done);
+                out.add(event(OpenAiResponses.finalChunk(header, done)));
+            }
+            return out;
+        }
+
+        List<String> end(boolean includeUsage) {
+            return includeUsage ? List.of(event(OpenAiResponses.usageChunk(header, finished)), DONE) : List.of(DONE);
+        }
+    }
+
+    static String event(Object json) {
+        return "data: " + OpenAiResponses.JSON.writeValueAsString(json) + "\n\n";
+    }
+
+    static JsonReply failure(Throwable e, String requestId) {
+        OpenAiError error = loggedError(e, requestId);
+        return new JsonReply(error.status(), OpenAiResponses.error(error));
+    }
+
+    private static OpenAiError loggedError(Throwable e, String requestId) {
+        OpenAiError error = OpenAiError.of(e, requestId);
+        if (error.status() >= 500 && error.status() != 503 && error.status() != 504) {
+            LOG.error("request {}: OpenAI-compatible call failed", requestId, e);
+        }
+        return error;
+    }
+}

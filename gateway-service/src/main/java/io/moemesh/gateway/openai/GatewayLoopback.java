@@ -1,0 +1,198 @@
+package io.moemesh.gateway.openai;
+
+import io.grpc.Attributes;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingServerCall;
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import io.moemesh.proto.v1.GenerateRequest;
+import io.moemesh.proto.v1.GenerateResponse;
+import io.moemesh.proto.v1.ListModelsRequest;
+import io.moemesh.proto.v1.ListModelsResponse;
+import io.moemesh.proto.v1.MoeMeshGrpc;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+
+/**
+ * The HTTP API's way into the gateway: the gateway's own public gRPC service — API keys, the
+ * failed-authentication throttle, rate and concurrency limits, token budget, validation, metrics,
+ * forwarding — served again on a private in-process server, so that HTTP callers meet exactly the
+ * rules gRPC callers meet. The HTTP peer's address travels in {@link #HTTP_PEER}, which only this
+ * server trusts (nobody outside the process can reach it), so per-peer limits see the real client.
+ *
+ * <p>Generate is bridged to a {@link Flux} with gRPC flow control: responses are requested as the
+ * HTTP side asks for them, so a slow HTTP reader slows the stream instead of filling a buffer; a
+ * cancelled Flux (the HTTP client left) cancels the call, and with it the router's generation.
+ */
+final class GatewayLoopback implements AutoCloseable {
+
+    static final Metadata.Key<String> HTTP_PEER = Metadata.Key.of("moemesh-http-peer", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    /** Responses requested from gRPC at a time, at most: a chunk is a few tokens. */
+    private static final int MAX_REQUEST = 16;
+
+    private final Server server;
+    private final ManagedChannel channel;
+
+    GatewayLoopback(ServerServiceDefinition publicApi) {
+        String name = "moemesh-openai-" + InProcessServerBuilder.generateName();
+        try {
+            server = InProcessServerBuilder.forName(name)
+                    .addService(ServerInterceptors.intercept(publicApi, new PeerFromHeader()))
+                    .build().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start the in-process gateway for the HTTP API", e);
+        }
+        channel = InProcessChannelBuilder.forName(name).build();
+    }
+
+    /** Who is calling over HTTP: the raw {@code Authorization} header (may be null) and the peer's address. */
+    record HttpCaller(String authorization, InetSocketAddress peer) {
+
+        Metadata headers() {
+            Metadata headers = new Metadata();
+            // a header gRPC metadata cannot carry is no key at all: the call is refused as unauthenticated
+            if (authorization != null && authorization.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+                headers.put(AUTHORIZATION, authorization);
+            }
+            if (peer != null && peer.getAddress() != null) {
+                headers.put(HTTP_PEER, peer.getAddress().getHostAddress());
+            }
+            return headers;
+        }
+    }
+
+    /** Generate as a stream; nothing happens until it is subscribed. */
+    Flux<GenerateResponse> generate(GenerateRequest request, HttpCaller caller) {
+        return Flux.create(sink -> {
+            ClientCall<GenerateRequest, GenerateResponse> call = newCall(MoeMeshGrpc.getGenerateMethod(), caller);
+            SinkObserver observer = new SinkObserver(sink);
+            ClientCalls.asyncServerStreamingCall(call, request, observer);
+            // only now: a started call may be asked for messages
+            sink.onRequest(n -> observer.call.request((int) Math.min(n, MAX_REQUEST)));
+            sink.onCancel(() -> call.cancel("the HTTP client went away", null));
+        });
+    }
+
+    Mono<ListModelsResponse> listModels(HttpCaller caller) {
+        return Mono.create(sink -> {
+            ClientCall<ListModelsRequest, ListModelsResponse> call = newCall(MoeMeshGrpc.getListModelsMethod(), caller);
+            ClientCalls.asyncUnaryCall(call, ListModelsRequest.getDefaultInstance(),
+                    new StreamObserver<>() {
+                        @Override
+                        public void onNext(ListModelsResponse value) {
+                            sink.success(value);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            sink.error(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            sink.success();
+                        }
+                    });
+            sink.onCancel(() -> call.cancel("the HTTP client went away", null));
+        });
+    }
+
+    private <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, HttpCaller caller) {
+        Metadata headers = caller.headers();
+        return new ForwardingClientCall.SimpleForwardingClientCall<>(channel.newCall(method, CallOptions.DEFAULT)) {
+            @Override
+            public void start(Listener<R> listener, Metadata extra) {
+                extra.merge(headers);
+                super.start(listener, extra);
+            }
+        };
+    }
+
+    /** Feeds a Flux from a gRPC stream, asking gRPC for as many responses as the Flux was asked for. */
+    private static final class SinkObserver implements ClientResponseObserver<GenerateRequest, GenerateResponse> {
+
+        private final FluxSink<GenerateResponse> sink;
+        private ClientCallStreamObserver<GenerateRequest> call;
+
+        SinkObserver(FluxSink<GenerateResponse> sink) {
+            this.sink = sink;
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<GenerateRequest> call) {
+            call.disableAutoRequestWithInitial(0);
+            this.call = call;
+        }
+
+        @Override
+        public void onNext(GenerateResponse value) {
+            sink.next(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            sink.error(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            sink.complete();
+        }
+    }
+
+    /** Puts the HTTP peer's address where the gateway's interceptors look for a caller's address. */
+    private static final class PeerFromHeader implements ServerInterceptor {
+
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                ServerCallHandler<Q, R> next) {
+            String peer = headers.get(HTTP_PEER);
+            if (peer == null) {
+                return next.startCall(call, headers);
+            }
+            SocketAddress address = new InetSocketAddress(peer, 0);
+            Attributes attributes = call.getAttributes().toBuilder().set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, address).build();
+            return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+                @Override
+                public Attributes getAttributes() {
+                    return attributes;
+                }
+            }, headers);
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.shutdownNow();
+        server.shutdownNow();
+        try {
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

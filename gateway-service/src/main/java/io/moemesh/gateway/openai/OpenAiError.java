@@ -1,0 +1,92 @@
+package io.moemesh.gateway.openai;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/**
+ * A refusal in OpenAI's shape: the HTTP status and the {@code error} object
+ * ({@code message}, {@code type}, {@code param}, {@code code}) that OpenAI's client libraries turn
+ * into their typed exceptions (401 → AuthenticationError, 404 → NotFoundError, 429 → RateLimitError…).
+ * The message is written for the caller; nothing internal goes into it.
+ */
+final class OpenAiError extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int status;
+    private final String type;
+    private final String param;
+    private final String code;
+
+    OpenAiError(int status, String type, String param, String code, String message) {
+        super(message, null, false, false);
+        this.status = status;
+        this.type = type;
+        this.param = param;
+        this.code = code;
+    }
+
+    /** 400 for a field the caller can fix. */
+    static OpenAiError invalid(String param, String message) {
+        return new OpenAiError(400, "invalid_request_error", param, null, message);
+    }
+
+    /** 400 for a field or value moe-mesh does not implement (the docs list them). */
+    static OpenAiError unsupported(String param, String message) {
+        return new OpenAiError(400, "invalid_request_error", param, "unsupported_parameter", message);
+    }
+
+    static OpenAiError modelNotFound(String model, String served) {
+        return new OpenAiError(404, "invalid_request_error", "model", "model_not_found",
+                "The model '" + model + "' does not exist; this deployment serves: " + served);
+    }
+
+    /**
+     * The gateway's gRPC status as OpenAI would answer it. Validation messages name the protocol's
+     * fields ({@code sampling.max_tokens}); here they are the HTTP body's ({@code max_tokens}).
+     */
+    static OpenAiError fromStatus(Status status) {
+        String message = status.getDescription() == null ? status.getCode().toString() : status.getDescription();
+        message = message.replace("sampling.", "").replace("prompt_ids", "prompt");
+        return switch (status.getCode()) {
+            case INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION ->
+                new OpenAiError(400, "invalid_request_error", null, null, message);
+            case UNAUTHENTICATED -> new OpenAiError(401, "authentication_error", null, "invalid_api_key", message);
+            case PERMISSION_DENIED -> new OpenAiError(403, "permission_error", null, null, message);
+            case NOT_FOUND -> new OpenAiError(404, "invalid_request_error", "model", "model_not_found", message);
+            case RESOURCE_EXHAUSTED -> new OpenAiError(429, "rate_limit_error", null, "rate_limit_exceeded", message);
+            case UNAVAILABLE -> new OpenAiError(503, "server_error", null, "service_unavailable", message);
+            case DEADLINE_EXCEEDED -> new OpenAiError(504, "server_error", null, "timeout", message);
+            // the caller left; nobody reads this, but the access log does
+            case CANCELLED -> new OpenAiError(499, "invalid_request_error", null, "cancelled", message);
+            default -> new OpenAiError(500, "server_error", null, null, message);
+        };
+    }
+
+    /** Any failure of a call: a status as above, this itself, or an unexpected exception (500, logged by the caller). */
+    static OpenAiError of(Throwable failure, String requestId) {
+        if (failure instanceof OpenAiError e) {
+            return e;
+        }
+        if (failure instanceof StatusRuntimeException e) {
+            return fromStatus(e.getStatus());
+        }
+        return new OpenAiError(500, "server_error", null, null, "internal error; request id " + requestId);
+    }
+
+    int status() {
+        return status;
+    }
+
+    String type() {
+        return type;
+    }
+
+    String param() {
+        return param;
+    }
+
+    String code() {
+        return code;
+    }
+}

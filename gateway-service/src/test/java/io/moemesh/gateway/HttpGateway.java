@@ -1,0 +1,122 @@
+package io.moemesh.gateway;
+
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.moemesh.gateway.metrics.GatewayMetrics;
+import io.moemesh.gateway.openai.OpenAiHttpServer;
+import io.moemesh.gateway.routing.RouterClient;
+import io.moemesh.gateway.routing.RouterPool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The gateway's OpenAI-compatible HTTP API on a real loopback port, in front of one in-process
+ * {@link FakeRouter}, wired as the application wires it ({@link GatewayAssembly#publicApi}).
+ */
+final class HttpGateway implements AutoCloseable {
+
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    final FakeRouter router = new FakeRouter("r1");
+    private final Server routerServer;
+    private final RouterPool pool;
+    private final OpenAiHttpServer http;
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    HttpGateway(GatewayProperties properties) {
+        String name = InProcessServerBuilder.generateName();
+        try {
+            routerServer = InProcessServerBuilder.forName(name).directExecutor().addService(router.recordingHeaders())
+                    .build().start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        pool = new RouterPool(List.of(new RouterClient(name, InProcessChannelBuilder.forName(name).build())));
+        GatewayAssembly.PublicApi api = GatewayAssembly.publicApi(properties, pool,
+                new GatewayMetrics(new SimpleMeterRegistry()), System::nanoTime);
+        http = new OpenAiHttpServer(new OpenAiHttpServer.Settings("127.0.0.1", 0, Duration.ofSeconds(1), null),
+                api.service());
+        http.start();
+    }
+
+    HttpGateway() {
+        this(new TestProperties().build());
+    }
+
+    int port() {
+        return http.port();
+    }
+
+    URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port() + path);
+    }
+
+    HttpResponse<String> post(String path, String body) {
+        return post(path, body, InProcessGateway.KEY);
+    }
+
+    HttpResponse<String> post(String path, String body, String key) {
+        return send(request(path, key).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    HttpResponse<String> get(String path, String key) {
+        return send(request(path, key).GET().build());
+    }
+
+    /** A streaming call's response, its body as lines as they arrive. */
+    HttpResponse<Stream<String>> stream(String path, String body) {
+        try {
+            return client.send(request(path, InProcessGateway.KEY).POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(), HttpResponse.BodyHandlers.ofLines());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static JsonNode json(HttpResponse<String> response) {
+        return JSON.readTree(response.body());
+    }
+
+    /** The JSON of each {@code data:} event of an event stream, {@code [DONE]} left as text. */
+    static List<String> events(HttpResponse<Stream<String>> response) {
+        return response.body().filter(line -> line.startsWith("data: ")).map(line -> line.substring(6)).toList();
+    }
+
+    private HttpRequest.Builder request(String path, String key) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/json");
+        return key == null ? request : request.header("Authorization", "Bearer " + key);
+    }
+
+    private HttpResponse<String> send(HttpRequest request) {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop();
+        pool.close();
+        routerServer.shutdownNow();
+    }
+}
