@@ -63,6 +63,15 @@ class OpenAiCompletionsTest {
     }
 
     @Test
+    void aLongAnswerIsCollectedWhole() {
+        gateway.router.script = FakeRouter.echo(200);
+        HttpResponse<String> response = gateway.post("/v1/completions", """
+                {"prompt": "Say", "max_tokens": 200}""");
+
+        assertThat(HttpGateway.json(response).at("/choices/0/text").asString()).startsWith("t0t1t2").endsWith("t199");
+    }
+
+    @Test
     void openAiDefaultsApplyWhenFieldsAreLeftOut() {
         gateway.post("/v1/completions", """
                 {"prompt": "Say"}""");

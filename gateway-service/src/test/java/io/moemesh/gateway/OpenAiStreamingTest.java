@@ -52,6 +52,16 @@ class OpenAiStreamingTest {
     }
 
     @Test
+    void aLongStreamArrivesWhole() {
+        gateway.router.script = FakeRouter.echo(300);
+        List<String> events = HttpGateway.events(gateway.stream("/v1/completions", """
+                {"prompt": "Say", "stream": true}"""));
+
+        assertThat(events).hasSize(300 + 2); // the chunks, the finish reason, [DONE]
+        assertThat(events.get(299)).contains("t299");
+    }
+
+    @Test
     void chatStreamNamesTheAssistantInItsFirstDelta() {
         gateway.router.script = OpenAiCompletionsTest.hello(FinishReason.FINISH_REASON_EOS);
         var response = gateway.stream("/v1/chat/completions", """

@@ -51,8 +51,6 @@ final class GatewayLoopback implements AutoCloseable {
     static final Metadata.Key<String> HTTP_PEER = Metadata.Key.of("moemesh-http-peer", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-    /** Responses requested from gRPC at a time, at most: a chunk is a few tokens. */
-    private static final int MAX_REQUEST = 16;
 
     private final Server server;
     private final ManagedChannel channel;
@@ -91,8 +89,9 @@ final class GatewayLoopback implements AutoCloseable {
             ClientCall<GenerateRequest, GenerateResponse> call = newCall(MoeMeshGrpc.getGenerateMethod(), caller);
             SinkObserver observer = new SinkObserver(sink);
             ClientCalls.asyncServerStreamingCall(call, request, observer);
-            // only now: a started call may be asked for messages
-            sink.onRequest(n -> observer.call.request((int) Math.min(n, MAX_REQUEST)));
+            // only now: a started call may be asked for messages. Demand adds up on both sides, so each
+            // request passes on as it is (a collecting subscriber asks for everything at once)
+            sink.onRequest(n -> observer.call.request((int) Math.min(n, Integer.MAX_VALUE)));
             sink.onCancel(() -> call.cancel("the HTTP client went away", null));
         });
     }
