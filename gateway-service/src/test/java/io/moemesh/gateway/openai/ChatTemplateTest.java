@@ -137,6 +137,24 @@ class ChatTemplateTest {
     }
 
     @Test
+    void namespaceTestsAndLoopVariablesRenderAsInJinja2() {
+        ChatTemplate template = ChatTemplate.compile(resource("pythonisms.jinja"), "<s>", "</s>");
+
+        assertThat(template.render(CONVERSATION, false)).isEqualTo("[You answer in one line.] 3 turns\n"
+                + "user: What is a fortune cookie?\nassistant: A crisp cookie with a paper fortune inside.\n"
+                + "user: Tell me one. (last of 4)");
+    }
+
+    /** Jinja2 gives "user;assistant;user;": if this starts to pass, Jinjava learnt loop filters (update the Javadoc). */
+    @Test
+    void loopFilterIsIgnoredByJinjava() {
+        ChatTemplate template = ChatTemplate.compile(
+                "{% for m in messages if m.role != 'system' %}{{ m.role }};{% endfor %}", "", "");
+
+        assertThat(template.render(CONVERSATION, false)).isEqualTo("system;user;assistant;user;");
+    }
+
+    @Test
     void raiseExceptionEndsRenderingWithTheTemplatesMessage() {
         ChatTemplate inst = ChatTemplate.compile(resource("llama2-inst.jinja"), "<s>", "</s>");
         List<ChatMessage> twoUserTurns = List.of(new ChatMessage("user", "a"), new ChatMessage("user", "b"));
