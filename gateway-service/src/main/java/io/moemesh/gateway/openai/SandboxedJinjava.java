@@ -8,8 +8,9 @@ import java.io.IOException;
 /**
  * A Jinjava set up to render chat templates as transformers does: its sandboxed Jinja environment
  * with {@code trim_blocks} and {@code lstrip_blocks}, {@code raise_exception} among the globals,
- * the {@code generation} tag of its {@code AssistantTracker} extension, and nothing a template can reach outside the
- * conversation: no file or classpath loads, no re-rendering of text that the messages carry.
+ * the {@code generation} tag of its {@code AssistantTracker} extension, and nothing a template can
+ * reach outside the conversation: no file or classpath loads, no re-rendering of text that the
+ * messages carry.
  */
 final class SandboxedJinjava {
 
