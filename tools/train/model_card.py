@@ -8,6 +8,28 @@ LANG_NAMES = {"en": "English (fortunes)", "en-gcide": "English (Webster's 1913)"
               "it": "Italian", "pl": "Polish", "ru": "Russian", "cs": "Czech", "sk": "Slovak", "pt": "Portuguese"}
 
 
+# tokenizer_config.json's chat template is written by hand (the model is not chat-tuned); the
+# gateway's ChatTemplate.DEFAULT_TEMPLATE is the same format and ChatTemplateTest compares them.
+CHAT_TEMPLATE_SECTION = [
+    "## Chat template", "",
+    "The model was not trained for chat: it learned to continue fortune-cookie sayings and dictionary entries. "
+    "`tokenizer_config.json` adds a plain-text chat template (written by hand, not learned) so that the gateway's "
+    "OpenAI-compatible `/v1/chat/completions` endpoint can turn a conversation into a prompt; it is the gateway's "
+    "documented default, used for models that ship no template. A system message becomes a first paragraph, each "
+    "turn a `User:` or `Assistant:` line, and with `add_generation_prompt` the prompt ends in `Assistant:` for the "
+    "model to continue. The special tokens (`<s>`, `</s>`) never appear in the rendered text. For example:", "",
+    "```",
+    "You answer in one line.",
+    "",
+    "User: What is a fortune cookie?",
+    "Assistant: A crisp cookie with a paper fortune inside.",
+    "User: Tell me one.",
+    "Assistant:",
+    "```", "",
+    "Expect replies in the style of the corpus rather than answers, and a reply that goes on with a `User:` line of "
+    "its own: a stop sequence of `\"\\nUser:\"` ends it there.", ""]
+
+
 def top_pairs(matrix, n=5):
     e = len(matrix)
     pairs = sorted(((matrix[i][j], i, j) for i in range(e) for j in range(i + 1, e)), reverse=True)
@@ -111,6 +133,7 @@ def main():
             "`GoldenVectorTest` must reproduce them with both kernel implementations. `tokenizer_golden.json` holds "
             "texts in every language and their ids from `tools/reference/bpe_tokenizer.py`, the encoder the model was "
             "trained with; `HuggingFaceTextTokenizerTest` requires the Java tokenizer (DJL) to give the same ids.", ""]
+    out += CHAT_TEMPLATE_SECTION
     with open(os.path.join(d, "MODEL_CARD.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(out))
     print("wrote", os.path.join(d, "MODEL_CARD.md"))

@@ -11,6 +11,7 @@ import io.moemesh.core.model.LocalExperts;
 import io.moemesh.core.routing.RoutingStatsWindow;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
+import io.moemesh.core.tokenizer.TokenizerConfig;
 import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
 import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.batching.SchedulerProperties;
@@ -27,6 +28,7 @@ import io.moemesh.router.grpc.CallerInterceptor;
 import io.moemesh.router.grpc.ExpertEndpointsGrpcService;
 import io.moemesh.router.grpc.RouterGrpcService;
 import io.moemesh.router.grpc.RoutingStatsGrpcService;
+import io.moemesh.router.grpc.ServedModel;
 import io.moemesh.router.health.SchedulerMetrics;
 import io.moemesh.router.health.SchedulerWatchdog;
 import io.moemesh.service.GrpcServerLifecycle;
@@ -79,6 +81,12 @@ class RouterConfiguration {
     @Bean(destroyMethod = "close")
     TextTokenizer tokenizer(RouterProperties properties) {
         return TextTokenizer.load(properties.modelDir());
+    }
+
+    /** The chat template and special tokens, which ListModels passes on to gateways; read once, at start. */
+    @Bean
+    TokenizerConfig tokenizerConfig(RouterProperties properties) {
+        return TokenizerConfig.load(properties.modelDir());
     }
 
     @Bean
@@ -178,7 +186,8 @@ class RouterConfiguration {
     @Bean
     @Primary
     GrpcServerLifecycle grpcServer(RouterProperties properties, AdmissionProperties admission, ModelConfig config,
-            DenseTransformer dense, TextTokenizer tokenizer, BatchScheduler scheduler, GrpcServerFactory servers) {
+            DenseTransformer dense, TextTokenizer tokenizer, TokenizerConfig tokenizerConfig, BatchScheduler scheduler,
+            GrpcServerFactory servers) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
         // the server's token/certificate interceptors run before the service's CallerInterceptor,
         // which believes moemesh-caller only from callers they authenticated
@@ -190,7 +199,8 @@ class RouterConfiguration {
                 servers.internalServer("router", properties.grpcPort(), PUBLIC_MAX_INBOUND_BYTES,
                         properties.drainTimeout(), Set.of(),
                         scheduling.maxQueuedRequests() + scheduling.maxRunningSequences()),
-                List.of(ServerInterceptors.intercept(new RouterGrpcService(modelName, config, dense.topK(), tokenizer,
+                List.of(ServerInterceptors.intercept(new RouterGrpcService(
+                        new ServedModel(modelName, config, dense.topK(), tokenizerConfig), tokenizer,
                         scheduler, properties.maxStreamBacklog(), admission.requestLimits()),
                         CallerInterceptor.forServer(servers))),
                 new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {

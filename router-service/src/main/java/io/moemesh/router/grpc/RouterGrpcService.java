@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.tokenizer.TextTokenizer;
+import io.moemesh.core.tokenizer.TokenizerConfig;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.ListModelsRequest;
@@ -31,23 +32,20 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
 
     private static final Logger LOG = LoggerFactory.getLogger(RouterGrpcService.class);
 
-    private final String modelName;
-    private final ModelConfig config;
-    private final int topK;
+    private final ServedModel model;
     private final GenerateRequests requests;
     private final BatchScheduler scheduler;
     private final int maxStreamBacklog;
 
     /**
+     * @param model            what ListModels reports, and the name requests must use
      * @param maxStreamBacklog responses one stream may hold for a client that does not read, before it is ended
      * @param limits           what one request may ask for (the gateway's limits, {@code moemesh.router.*})
      */
-    public RouterGrpcService(String modelName, ModelConfig config, int topK, TextTokenizer tokenizer,
-            BatchScheduler scheduler, int maxStreamBacklog, RequestLimits limits) {
-        this.modelName = modelName;
-        this.config = config;
-        this.topK = topK;
-        this.requests = new GenerateRequests(limits, tokenizer, config);
+    public RouterGrpcService(ServedModel model, TextTokenizer tokenizer, BatchScheduler scheduler,
+            int maxStreamBacklog, RequestLimits limits) {
+        this.model = model;
+        this.requests = new GenerateRequests(limits, tokenizer, model.config());
         this.scheduler = scheduler;
         this.maxStreamBacklog = maxStreamBacklog;
     }
@@ -57,9 +55,9 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
         long start = System.nanoTime();
         try {
             GenerateRequest valid = requests.validated(request);
-            if (!valid.getModel().isEmpty() && !valid.getModel().equals(modelName)) {
+            if (!valid.getModel().isEmpty() && !valid.getModel().equals(model.name())) {
                 throw Status.NOT_FOUND.withDescription("model '" + valid.getModel() + "' is not served here; this "
-                        + "router serves '" + modelName + "'").asRuntimeException();
+                        + "router serves '" + model.name() + "'").asRuntimeException();
             }
             int[] ids = requests.promptIds(valid);
             SamplingParams params = GenerateRequests.sampling(valid);
@@ -85,14 +83,19 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
 
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> response) {
+        ModelConfig config = model.config();
+        TokenizerConfig tokenizer = model.tokenizer();
         response.onNext(ListModelsResponse.newBuilder().addModels(ModelInfo.newBuilder()
-                .setName(modelName)
+                .setName(model.name())
                 .setNumLayers(config.numLayers())
                 .setNumExperts(config.numExperts())
-                .setExpertsPerToken(topK)
+                .setExpertsPerToken(model.topK())
                 .setHiddenSize(config.hiddenSize())
                 .setVocabSize(config.vocabSize())
-                .setMaxContext(config.maxPositionEmbeddings())).build());
+                .setMaxContext(config.maxPositionEmbeddings())
+                .setChatTemplate(tokenizer.chatTemplate())
+                .setBosToken(tokenizer.bosToken())
+                .setEosToken(tokenizer.eosToken())).build());
         response.onCompleted();
     }
 }

@@ -15,6 +15,7 @@ import io.grpc.Status;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.moemesh.core.tokenizer.TokenizerConfig;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.MoeMeshGrpc;
@@ -121,8 +122,8 @@ class RouterAdmissionTest {
         start(GIB);
         tcpServer = NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                         InsecureServerCredentials.create())
-                .addService(ServerInterceptors.intercept(new RouterGrpcService("tiny-random", router.config, 2,
-                        router.tokenizer, router.scheduler, 256, AdmissionProperties.defaults().requestLimits()),
+                .addService(ServerInterceptors.intercept(new RouterGrpcService(
+                        new ServedModel("tiny-random", router.config, 2, TokenizerConfig.EMPTY), router.tokenizer, router.scheduler, 256, AdmissionProperties.defaults().requestLimits()),
                         CallerInterceptor.trustingEveryCaller()))
                 .build().start();
         ManagedChannel first = tcpChannel();

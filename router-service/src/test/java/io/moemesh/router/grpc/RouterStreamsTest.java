@@ -21,6 +21,7 @@ import io.moemesh.core.model.LocalExperts;
 import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
+import io.moemesh.core.tokenizer.TokenizerConfig;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.MoeMeshGrpc;
@@ -72,7 +73,8 @@ class RouterStreamsTest {
         scheduler.start();
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name)
-                .addService(new RouterGrpcService("tiny-random", config, 2, tokenizer, scheduler, BACKLOG,
+                .addService(new RouterGrpcService(new ServedModel("tiny-random", config, 2, TokenizerConfig.EMPTY),
+                        tokenizer, scheduler, BACKLOG,
                         AdmissionProperties.defaults().requestLimits()))
                 .build().start();
         channel = InProcessChannelBuilder.forName(name).build();

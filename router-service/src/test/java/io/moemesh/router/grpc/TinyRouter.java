@@ -13,6 +13,7 @@ import io.moemesh.core.model.LocalExperts;
 import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
+import io.moemesh.core.tokenizer.TokenizerConfig;
 import io.moemesh.proto.validation.RequestLimits;
 import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.batching.SchedulerProperties;
@@ -54,8 +55,8 @@ final class TinyRouter implements AutoCloseable {
         server = InProcessServerBuilder.forName(name).addService(ServerInterceptors.intercept(
                 // a backlog of a whole context: a test thread slowed by a busy machine must not have its
                 // stream ended for not reading (the backlog has its own tests, RouterStreamsTest)
-                new RouterGrpcService("tiny-random", config, 2, tokenizer, scheduler, config.maxPositionEmbeddings(),
-                        limits),
+                new RouterGrpcService(new ServedModel("tiny-random", config, 2, TokenizerConfig.load(MODEL)), tokenizer,
+                        scheduler, config.maxPositionEmbeddings(), limits),
                 CallerInterceptor.trustingEveryCaller())).build().start();
         channel = InProcessChannelBuilder.forName(name).build();
     }
