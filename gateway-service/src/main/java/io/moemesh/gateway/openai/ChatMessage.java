@@ -1,9 +1,5 @@
 package io.moemesh.gateway.openai;
 
-<<<<<<< HEAD
-/** One chat message as a chat template sees it: {@code role} and text {@code content}. */
-public record ChatMessage(String role, String content) {
-=======
 import java.util.Objects;
 
 /**
@@ -17,5 +13,4 @@ public record ChatMessage(String role, String content) {
         Objects.requireNonNull(role, "role");
         Objects.requireNonNull(content, "content");
     }
->>>>>>> chat-templates
 }
