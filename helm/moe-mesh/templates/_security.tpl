@@ -171,6 +171,7 @@ whose gRPC servers speak TLS runs a plaintext health-only server on security.hea
 {{- range $role := list "gateway" "router" "expert" "controller" }}
 {{- $c := index $components $role }}
 {{- $ports := list $c.grpcPort (ternary $c.web.port 0 $c.web.enabled) ($c.internalGrpcPort | default 0) }}
+{{- if and (eq $role "gateway") $c.openAi.enabled }}{{ $ports = append $ports $c.openAi.port }}{{ end }}
 {{- range $port := $ports }}
 {{- if and (include "moe-mesh.tlsOn" (dict "root" $ "role" $role)) (eq (int $port) (int $sec.healthPort)) }}
 {{- fail (printf "security.healthPort (%v) is also a port of the %s: the plaintext health server of a TLS component needs a port of its own" $sec.healthPort $role) }}
@@ -179,6 +180,10 @@ whose gRPC servers speak TLS runs a plaintext health-only server on security.hea
 {{- end }}
 {{- if and (eq (int .Values.router.grpcPort) (int .Values.router.internalGrpcPort)) }}
 {{- fail (printf "router.internalGrpcPort (%v) must differ from router.grpcPort: the internal services have their own port" .Values.router.internalGrpcPort) }}
+{{- end }}
+{{- $g := .Values.gateway }}
+{{- if and $g.openAi.enabled (or (eq (int $g.openAi.port) (int $g.grpcPort)) (and $g.web.enabled (eq (int $g.openAi.port) (int $g.web.port)))) }}
+{{- fail (printf "gateway.openAi.port (%v) must differ from gateway.grpcPort and gateway.web.port: the OpenAI API has its own port" $g.openAi.port) }}
 {{- end }}
 {{- $np := .Values.networkPolicy }}
 {{- if and $np.enabled (not $np.apiServer.cidrs) }}

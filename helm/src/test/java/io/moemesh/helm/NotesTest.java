@@ -41,6 +41,42 @@ class NotesTest {
     }
 
     @Test
+    void plaintextOpenAiApiIsCalledOnLoopbackWithTheKeyAsBearerToken() {
+        String notes = Chart.withDefaults().notes();
+
+        assertThat(notes).contains("port-forward svc/" + Chart.RELEASE + "-gateway 8000:8000")
+                .contains("curl http://127.0.0.1:8000/v1/models -H \"Authorization: Bearer $(cat moe-api-key)\"");
+    }
+
+    @Test
+    void openAiApiOverTlsIsCalledByTheNameTheCertificateCarries() {
+        String publicCert = Chart.withDefaults().set("gateway.openAi.port", 9000).values("""
+                gateway:
+                  tls:
+                    secretName: gateway-cert
+                    certManager:
+                      issuerRef: {name: letsencrypt, kind: ClusterIssuer}
+                """).notes();
+        String gateway = Chart.RELEASE + "-gateway";
+
+        assertThat(publicCert).contains("port-forward svc/" + gateway + " 9000:9000")
+                .contains("curl --resolve " + gateway + ":9000:127.0.0.1 https://" + gateway + ":9000/v1/models -H");
+        assertThat(Chart.withDefaults().set("security.mtls.enabled", true).notes())
+                .contains("curl --cacert moe-ca.crt --resolve " + gateway + ":8000:127.0.0.1 https://" + gateway
+                        + ":8000/v1/models");
+        assertThat(Chart.withDefaults().set("gateway.tls.secretName", "gateway-cert").notes())
+                .contains("curl --resolve HOST:8000:127.0.0.1 https://HOST:8000/v1/models");
+    }
+
+    @Test
+    void noOpenAiApiLinesWhenItIsOffOrWithoutAKeyHeaderWhenThereAreNoKeys() {
+        assertThat(Chart.withDefaults().set("gateway.openAi.enabled", false).notes()).doesNotContain("/v1/models")
+                .doesNotContain("8000:8000");
+        assertThat(Chart.withDefaults().set("gateway.apiKeys.existingSecret", "").set("security.allowUnauthenticated", true)
+                .notes()).contains("curl http://127.0.0.1:8000/v1/models\n").doesNotContain("Authorization");
+    }
+
+    @Test
     void planGetsTheInternalTokenFromItsSecretOrTheStatusOverHttp() {
         String notes = Chart.withDefaults().notes();
 

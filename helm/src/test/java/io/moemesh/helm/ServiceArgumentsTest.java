@@ -48,7 +48,8 @@ class ServiceArgumentsTest {
         assertThat(RECORDS.get("expert").prefix()).isEqualTo("moemesh.expert");
         assertThat(RECORDS.get("expert").names()).contains("model-dir", "experts", "grpc-port");
         assertThat(RECORDS.get("gateway").binds("moemesh.gateway.rate-limit.limit-for-period")).isTrue();
-        assertThat(RECORDS.get("gateway").names()).contains("api-keys-file", "allow-unauthenticated", "limit-share");
+        assertThat(RECORDS.get("gateway").names()).contains("api-keys-file", "allow-unauthenticated", "limit-share",
+                "http-port");
         assertThat(RECORDS.get("router").binds("moemesh.router.model-directory")).isFalse();
         assertThat(RECORDS.get("router").names()).contains("internal-grpc-port");
         assertThat(SHARED).extracting(PropertyNames::prefix)

@@ -30,6 +30,10 @@ class ValuesSchemaTest {
             gateway.tls.certManager.issuerRef.kind | CA          | gateway.tls.certManager.issuerRef.kind: gateway.tls.certManager.issuerRef.kind must be one of the following
             router.internalGrpcPort               | 0            | router.internalGrpcPort: Must be greater than or equal to 1
             gateway.apiKeys.key                   | a/b          | gateway.apiKeys.key: Does not match pattern
+            gateway.openAi.port                   | eight-thousand | gateway.openAi.port: Invalid type. Expected: integer, given: string
+            gateway.openAi.port                   | 0            | gateway.openAi.port: Must be greater than or equal to 1
+            gateway.openAi.enabled                | yes          | gateway.openAi.enabled: Invalid type. Expected: boolean, given: string
+            gateway.openAi.path                   | /v1          | Additional property path is not allowed
             """)
     void refusesValueOutsideTheSchema(String key, String value, String message) {
         String refusal = Chart.withDefaults().set(key, value).refusal();
