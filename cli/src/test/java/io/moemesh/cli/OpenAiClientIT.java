@@ -9,8 +9,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.moemesh.cli.local.ClusterState;
 import io.moemesh.cli.local.ServiceProcess;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -90,6 +92,55 @@ class OpenAiClientIT {
         assertThat(summary.find()).as("no {\"passed\":N,\"failed\":M} line\n%s", report).isTrue();
         assertThat(Integer.parseInt(summary.group(2))).as(report).isZero();
         assertThat(Integer.parseInt(summary.group(1))).as(report).isGreaterThanOrEqualTo(10);
+    }
+
+    /**
+     * The README's {@code curl} examples, as written, against this cluster: only its port and key
+     * file differ from {@code moe up}'s defaults.
+     */
+    @Test
+    void theReadmesCurlExamplesWork() throws IOException, InterruptedException {
+        ClusterState state = ClusterState.read(stateDir);
+        List<String> examples = readmeCurlCommands();
+        assertThat(examples).hasSize(2);
+        for (String example : examples) {
+            String command = example.replace("127.0.0.1:8000", "127.0.0.1:" + httpPort)
+                    .replace(".moe/api-key", state.apiKeyFile());
+            Process curl = new ProcessBuilder("bash", "-c", command + " --max-time 60 --silent --show-error")
+                    .redirectErrorStream(true).start();
+            String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(curl.waitFor(90, TimeUnit.SECONDS)).isTrue();
+            assertThat(curl.exitValue()).as("%s\n%s", command, output).isZero();
+            if (example.startsWith("curl -N")) {
+                assertThat(output).as(output).contains("data: {").contains("chat.completion.chunk")
+                        .endsWith("data: [DONE]\n\n");
+            } else {
+                assertThat(output).as(output).contains("\"object\":\"text_completion\"").contains("\"usage\"");
+            }
+        }
+    }
+
+    /** The curl commands of the README's OpenAI section, continuation lines joined. */
+    private static List<String> readmeCurlCommands() throws IOException {
+        String readme = Files.readString(HOME.resolve("README.md"));
+        String section = readme.substring(readme.indexOf("## The OpenAI-compatible API"));
+        section = section.substring(section.indexOf("```bash") + 7, section.indexOf("```", section.indexOf("```bash") + 7));
+        List<String> commands = new ArrayList<>();
+        StringBuilder current = null;
+        for (String line : section.split("\n")) {
+            if (line.startsWith("curl ")) {
+                current = new StringBuilder();
+            }
+            if (current != null) {
+                boolean continues = line.endsWith("\\");
+                current.append(continues ? line.substring(0, line.length() - 1) : line).append(' ');
+                if (!continues) {
+                    commands.add(current.toString().strip());
+                    current = null;
+                }
+            }
+        }
+        return commands;
     }
 
     /** Skips without Node or the client's modules; fails instead where they are required (CI). */

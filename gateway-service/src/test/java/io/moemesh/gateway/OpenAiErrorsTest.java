@@ -3,6 +3,8 @@ package io.moemesh.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;
+import io.moemesh.gateway.access.ApiKeys;
+import io.moemesh.gateway.routing.RouterClient;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -67,6 +69,19 @@ class OpenAiErrorsTest {
 
         assertError(gateway.post("/v1/completions", "{\"model\": \"model-of-r1\", \"prompt\": \"a\"}"), 429,
                 "rate_limit_error", "");
+    }
+
+    @Test
+    void anHttpCallerIsTheRoutersCallerByKeyOrWithoutKeysByItsAddress() {
+        gateway.post("/v1/completions", "{\"prompt\": \"a\"}");
+        assertThat(gateway.router.headers.getLast().get(RouterClient.CALLER))
+                .isEqualTo(ApiKeys.fingerprint(InProcessGateway.KEY));
+
+        gateway.close();
+        gateway = new HttpGateway(new TestProperties().apiKeys().allowUnauthenticated().build());
+        gateway.post("/v1/completions", "{\"prompt\": \"a\"}", null);
+        // the HTTP client's address, not the in-process transport's: per-peer limits see each client
+        assertThat(gateway.router.headers.getLast().get(RouterClient.CALLER)).isEqualTo("anonymous:127.0.0.1");
     }
 
     @Test
