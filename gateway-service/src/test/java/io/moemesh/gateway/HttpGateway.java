@@ -54,6 +54,11 @@ final class HttpGateway implements AutoCloseable {
         this(new TestProperties().build());
     }
 
+    /** Stops the HTTP API as the gateway's shutdown does (drains, then cancels); blocks until done. */
+    void stopHttp() {
+        http.stop();
+    }
+
     int port() {
         return http.port();
     }

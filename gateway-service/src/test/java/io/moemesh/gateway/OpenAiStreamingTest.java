@@ -4,7 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.moemesh.proto.v1.FinishReason;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.io.BufferedReader;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -113,6 +119,31 @@ class OpenAiStreamingTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> !gateway.router.requests.isEmpty());
         }
         assertThat(gateway.router.cancelled.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void stoppingLetsARequestInFlightFinishAndRefusesNewConnections() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        gateway.router.script = (request, responses) -> new Thread(() -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            FakeRouter.echo(2).run(request, responses);
+        }).start();
+        CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(
+                () -> gateway.post("/v1/completions", "{\"prompt\": \"a\"}"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !gateway.router.requests.isEmpty());
+
+        CompletableFuture<Void> stopped = CompletableFuture.runAsync(gateway::stopHttp);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThatThrownBy(
+                () -> new Socket("127.0.0.1", gateway.port()).close()).isInstanceOf(IOException.class));
+        release.countDown();
+
+        assertThat(inFlight.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(HttpGateway.json(inFlight.get()).at("/choices/0/text").asString()).isEqualTo("t0t1");
+        stopped.get(10, TimeUnit.SECONDS);
     }
 
     /** An HTTP/1.1 request on a plain socket, so that the test decides when the connection closes. */
