@@ -1,5 +1,6 @@
 package io.moemesh.gateway.openai;
 
+import io.grpc.StatusRuntimeException;
 import io.moemesh.gateway.openai.GatewayLoopback.HttpCaller;
 import io.moemesh.gateway.openai.OpenAiResponses.Choice;
 import io.moemesh.gateway.openai.OpenAiResponses.Header;
@@ -125,7 +126,7 @@ final class CompletionsHandler {
                 .concatWith(Flux.defer(() -> Flux.fromIterable(state.end(request.includeUsage()))))
                 .onErrorResume(e -> state.sentAny()
                         ? Flux.just(event(OpenAiResponses.error(loggedError(e, requestId))), DONE)
-                        : Flux.error(OpenAiError.of(e, requestId)));
+                        : Flux.error(loggedError(e, requestId)));
         return Mono.just(new EventStream(sse));
     }
 
@@ -184,11 +185,14 @@ final class CompletionsHandler {
         return new JsonReply(error.status(), OpenAiResponses.error(error));
     }
 
+    /**
+     * The failure as OpenAI's error; an unexpected exception (not a refusal, not a gRPC status, which
+     * the gateway has logged where it arose) is logged here under the id its 500 names.
+     */
     private static OpenAiError loggedError(Throwable e, String requestId) {
-        OpenAiError error = OpenAiError.of(e, requestId);
-        if (error.status() >= 500 && error.status() != 503 && error.status() != 504) {
+        if (!(e instanceof OpenAiError) && !(e instanceof StatusRuntimeException)) {
             LOG.error("request {}: OpenAI-compatible call failed", requestId, e);
         }
-        return error;
+        return OpenAiError.of(e, requestId);
     }
 }

@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslContext;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.reactivestreams.Publisher;
@@ -135,7 +136,7 @@ public final class OpenAiHttpServer {
                 request.remoteAddress());
         return body(request)
                 .flatMap(body -> handler.apply(new Call(body, caller)))
-                .onErrorResume(OpenAiError.class, e -> Mono.just(error(e)))
+                .onErrorResume(e -> Mono.just(CompletionsHandler.failure(e, UUID.randomUUID().toString())))
                 .flatMap(reply -> Mono.from(send(response, reply)))
                 .doFinally(signal -> inFlight.decrementAndGet());
     }
@@ -211,7 +212,7 @@ public final class OpenAiHttpServer {
                     .sendString(Mono.just(OpenAiResponses.JSON.writeValueAsString(json.body()) + "\n"));
             // the status waits for the first event: a failure before it is answered with its own status
             case EventStream stream -> stream.events().switchOnFirst((first, events) -> first.isOnError()
-                    ? send(response, CompletionsHandler.failure(first.getThrowable(), "(stream)"))
+                    ? send(response, CompletionsHandler.failure(first.getThrowable(), UUID.randomUUID().toString()))
                     : response.status(200)
                             .header(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                             .header(HttpHeaderNames.CACHE_CONTROL, "no-cache")
