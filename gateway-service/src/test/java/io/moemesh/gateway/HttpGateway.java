@@ -35,6 +35,10 @@ final class HttpGateway implements AutoCloseable {
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     HttpGateway(GatewayProperties properties) {
+        this(properties, Duration.ofSeconds(60));
+    }
+
+    HttpGateway(GatewayProperties properties, Duration writeTimeout) {
         String name = InProcessServerBuilder.generateName();
         try {
             routerServer = InProcessServerBuilder.forName(name).directExecutor().addService(router.recordingHeaders())
@@ -45,7 +49,7 @@ final class HttpGateway implements AutoCloseable {
         pool = new RouterPool(List.of(new RouterClient(name, InProcessChannelBuilder.forName(name).build())));
         GatewayAssembly.PublicApi api = GatewayAssembly.publicApi(properties, pool,
                 new GatewayMetrics(new SimpleMeterRegistry()), System::nanoTime);
-        http = new OpenAiHttpServer(new OpenAiHttpServer.Settings("127.0.0.1", 0, Duration.ofSeconds(1), null),
+        http = new OpenAiHttpServer(new OpenAiHttpServer.Settings("127.0.0.1", 0, Duration.ofSeconds(1), writeTimeout, null),
                 api.service());
         http.start();
     }

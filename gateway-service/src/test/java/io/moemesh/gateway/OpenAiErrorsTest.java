@@ -84,11 +84,16 @@ class OpenAiErrorsTest {
         assertThat(gateway.router.headers.getLast().get(RouterClient.CALLER)).isEqualTo("anonymous:127.0.0.1");
     }
 
-    @Test
-    void noRouterIs503() {
-        gateway.router.script = FakeRouter.failing(Status.UNAVAILABLE.withDescription("no router"));
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"UNAVAILABLE, 503", "DEADLINE_EXCEEDED, 504", "RESOURCE_EXHAUSTED, 429", "INVALID_ARGUMENT, 400",
+        "NOT_FOUND, 404", "INTERNAL, 500"})
+    void theRoutersStatusBecomesOpenAisStatus(Status.Code code, int http) {
+        gateway.router.script = FakeRouter.failing(Status.fromCode(code).withDescription("from the router"));
 
-        assertThat(gateway.post("/v1/completions", "{\"prompt\": \"a\"}").statusCode()).isEqualTo(503);
+        HttpResponse<String> response = gateway.post("/v1/completions", "{\"prompt\": \"a\"}");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(http);
+        assertThat(HttpGateway.json(response).at("/error/message").asString()).isNotEmpty();
     }
 
     @ParameterizedTest(name = "{0}")

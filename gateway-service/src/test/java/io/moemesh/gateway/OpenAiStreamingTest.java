@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import io.moemesh.proto.v1.FinishReason;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moemesh.proto.v1.Chunk;
+import io.moemesh.proto.v1.GenerateResponse;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -25,7 +27,7 @@ import tools.jackson.databind.JsonNode;
 /** Server-sent events, and what a client that goes away does to its generation. */
 class OpenAiStreamingTest {
 
-    private final HttpGateway gateway = new HttpGateway();
+    private HttpGateway gateway = new HttpGateway();
 
     @AfterEach
     void close() {
@@ -119,6 +121,24 @@ class OpenAiStreamingTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> !gateway.router.requests.isEmpty());
         }
         assertThat(gateway.router.cancelled.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aClientThatStopsReadingIsCutOffAndItsGenerationCancelled() throws Exception {
+        gateway.close();
+        gateway = new HttpGateway(new TestProperties().build(), Duration.ofMillis(500));
+        String chunk = "x".repeat(32 * 1024);
+        gateway.router.script = (request, responses) -> new Thread(() -> {
+            for (int i = 0; i < 2_000 && !responses.isCancelled(); i++) {
+                responses.onNext(GenerateResponse.newBuilder().setChunk(Chunk.newBuilder().addTokenIds(i)
+                        .setText(chunk)).build());
+            }
+        }).start();
+        try (Socket socket = rawRequest("{\"prompt\": \"a\", \"stream\": true}")) {
+            socket.setReceiveBufferSize(4096);
+            // reads nothing: the server's writes back up, and the write timeout ends the connection
+            assertThat(gateway.router.cancelled.await(20, TimeUnit.SECONDS)).isTrue();
+        }
     }
 
     @Test

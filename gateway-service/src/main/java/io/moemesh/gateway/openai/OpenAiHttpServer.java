@@ -7,10 +7,12 @@ import io.moemesh.gateway.openai.GatewayLoopback.HttpCaller;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.WriteTimeoutHandler;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.reactivestreams.Publisher;
@@ -47,10 +49,20 @@ public final class OpenAiHttpServer {
      * @param host         address to bind (the gateway's {@code moemesh.transport.bind-address}); null = every interface
      * @param port         0 picks a free port
      * @param drainTimeout how long stopping waits for requests in flight
+     * @param writeTimeout how long one write may wait for a client that does not read before the
+     *                     connection is closed (which cancels its generation)
      * @param tls          the server's TLS context (the gateway's certificate), or null for plaintext
      */
-    public record Settings(String host, int port, Duration drainTimeout, SslContext tls) {
+    public record Settings(String host, int port, Duration drainTimeout, Duration writeTimeout, SslContext tls) {
+
+        /** The gateway's: a client may stall its reading for {@link #WRITE_TIMEOUT}. */
+        public Settings(String host, int port, Duration drainTimeout, SslContext tls) {
+            this(host, port, drainTimeout, WRITE_TIMEOUT, tls);
+        }
     }
+
+    /** A client that reads nothing for this long while a response waits for it is gone. */
+    static final Duration WRITE_TIMEOUT = Duration.ofSeconds(60);
 
     private final Settings settings;
     private final ServerServiceDefinition publicApi;
@@ -74,6 +86,9 @@ public final class OpenAiHttpServer {
                 .idleTimeout(Duration.ofSeconds(75))
                 .readTimeout(Duration.ofSeconds(30))
                 .requestTimeout(Duration.ofSeconds(60))
+                // a never-reading client: its pending write fails and the connection closes
+                .doOnConnection(connection -> connection.addHandlerFirst(new WriteTimeoutHandler(
+                        settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS)))
                 .route(routes -> routes
                         .get("/v1/models", (req, res) -> serve(req, res, this::listModels))
                         .post("/v1/completions", (req, res) -> serve(req, res, r -> completions(r, false)))
