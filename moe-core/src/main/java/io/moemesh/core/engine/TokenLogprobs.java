@@ -18,7 +18,8 @@ public record TokenLogprobs(int token, float logprob, int[] topIds, float[] topL
 
     /**
      * Computes them from {@code logits[off .. off + vocab)}: {@code log p(j) = x_j - max - log Σ exp(x_i - max)},
-     * the sum in double after subtracting the maximum, so no term overflows.
+     * in double: the sum after subtracting the maximum, so no term overflows, and {@code x_j - max} before
+     * the logarithm is taken off, so a huge maximum does not swallow it.
      */
     public static TokenLogprobs of(float[] logits, int off, int vocab, int token, int top) {
         double max = Double.NEGATIVE_INFINITY;
@@ -29,13 +30,13 @@ public record TokenLogprobs(int token, float logprob, int[] topIds, float[] topL
         for (int i = 0; i < vocab; i++) {
             sum += Math.exp(logits[off + i] - max);
         }
-        double logNormalizer = max + Math.log(sum);
+        double logSum = Math.log(sum);
         int[] ids = topIds(logits, off, vocab, Math.min(top, vocab));
         float[] logprobs = new float[ids.length];
         for (int k = 0; k < ids.length; k++) {
-            logprobs[k] = (float) (logits[off + ids[k]] - logNormalizer);
+            logprobs[k] = (float) (logits[off + ids[k]] - max - logSum);
         }
-        return new TokenLogprobs(token, (float) (logits[off + token] - logNormalizer), ids, logprobs);
+        return new TokenLogprobs(token, (float) (logits[off + token] - max - logSum), ids, logprobs);
     }
 
     /**
