@@ -9,6 +9,8 @@ package io.moemesh.core.engine;
  * of each output token" under the model) and what vLLM returns by default ({@code logprobs_mode =
  * raw_logprobs}); it does not change with the sampling settings, so it means the same for every
  * request, and greedy decoding's token is always the most likely (without penalties).
+ *
+ * <p>The arrays are the caller's to read, not copied; {@code equals} compares them by identity.
  */
 public record TokenLogprobs(int token, float logprob, int[] topIds, float[] topLogprobs) {
 
