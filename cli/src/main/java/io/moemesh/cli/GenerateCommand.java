@@ -88,7 +88,7 @@ final class GenerateCommand implements Callable<Integer> {
                 out.print(prompts.getFirst());
                 out.flush();
             }
-            List<Generation> results = engine.generate(requests, (request, token, text) -> {
+            List<Generation> results = engine.generate(requests, (request, token, text, logprobs) -> {
                 if (stream) {
                     out.print(text);
                     out.flush();

@@ -141,7 +141,7 @@ public final class DecodeComparison {
         long[][] arrivals = new long[streams][tokens];
         int[] seen = new int[streams];
         long start = System.nanoTime();
-        engine.generateIds(prompts, params, (request, token, text) -> arrivals[request][seen[request]++]
+        engine.generateIds(prompts, params, (request, token, text, logprobs) -> arrivals[request][seen[request]++]
                 = System.nanoTime() - start);
         return new Round((System.nanoTime() - start) / 1e9, trim(arrivals, seen), new long[0]);
     }

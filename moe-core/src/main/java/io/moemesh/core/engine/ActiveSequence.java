@@ -18,6 +18,7 @@ public final class ActiveSequence {
     private final Sampler sampler;
     private final TextStream text;
     private final OptionalInt eos;
+    private final Penalties penalties; // null without penalties, so the default path samples the logits as given
     private int[] generated;
     private int count;
     private FinishReason finish;
@@ -31,6 +32,8 @@ public final class ActiveSequence {
         this.sampler = new Sampler(params);
         this.text = new TextStream(tokenizer, params.stop());
         this.eos = eos;
+        this.penalties = params.hasPenalties() ? new Penalties(params.presencePenalty(), params.frequencyPenalty())
+                : null;
         this.generated = new int[Math.min(params.maxTokens(), cache.capacity())];
     }
 
@@ -69,15 +72,24 @@ public final class ActiveSequence {
         return finish != null;
     }
 
-    /** Samples the next token from {@code logits[off ..]}, reports it, and decides whether the sequence ends. */
+    /**
+     * Samples the next token from {@code logits[off ..]}, reports it, and decides whether the sequence ends.
+     * The logits are only read: penalties apply to a copy, and log probabilities are the raw row's.
+     */
     public void accept(float[] logits, int off, int vocab, TokenListener listener) {
-        int token = sampler.next(logits, off, vocab);
+        int token = penalties == null ? sampler.next(logits, off, vocab)
+                : sampler.next(penalties.apply(logits, off, vocab), 0, vocab);
         if (!params.ignoreEos() && eos.isPresent() && token == eos.getAsInt()) {
             finish = FinishReason.EOS;
-            listener.onToken(request, token, text.finish());
+            listener.onToken(request, token, text.finish(), null);
             return;
         }
+        TokenLogprobs logprobs = params.wantsLogprobs()
+                ? TokenLogprobs.of(logits, off, vocab, token, params.logprobs()) : null;
         generated[count++] = token;
+        if (penalties != null) {
+            penalties.add(token);
+        }
         String piece = text.push(token);
         if (text.stopped()) {
             finish = FinishReason.STOP;
@@ -85,7 +97,7 @@ public final class ActiveSequence {
             finish = FinishReason.LENGTH;
             piece += text.finish();
         }
-        listener.onToken(request, token, piece);
+        listener.onToken(request, token, piece, logprobs);
     }
 
     public Generation result() {

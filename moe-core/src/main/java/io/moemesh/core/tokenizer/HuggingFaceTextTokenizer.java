@@ -15,10 +15,12 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
 
     private final HuggingFaceTokenizer tokenizer;
     private final boolean piecewise;
+    private final byte[][] tokenBytes; // by id, for a ByteLevel decoder; empty otherwise
 
-    private HuggingFaceTextTokenizer(HuggingFaceTokenizer tokenizer, boolean piecewise) {
+    private HuggingFaceTextTokenizer(HuggingFaceTokenizer tokenizer, boolean piecewise, byte[][] tokenBytes) {
         this.tokenizer = tokenizer;
         this.piecewise = piecewise;
+        this.tokenBytes = tokenBytes;
     }
 
     static HuggingFaceTextTokenizer load(Path file) {
@@ -28,8 +30,10 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
         try {
             // No truncation or padding: the engine checks lengths against the model itself.
             Map<String, String> options = Map.of("truncation", "false", "padding", "false");
-            boolean piecewise = hasByteLevelDecoder(file);
-            return new HuggingFaceTextTokenizer(HuggingFaceTokenizer.newInstance(file, options), piecewise);
+            JsonNode json = JsonMapper.shared().readTree(file);
+            boolean byteLevel = hasByteLevelDecoder(json);
+            byte[][] bytes = byteLevel ? ByteLevelTokens.table(json) : new byte[0][];
+            return new HuggingFaceTextTokenizer(HuggingFaceTokenizer.newInstance(file, options), byteLevel, bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot load tokenizer: " + e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -45,8 +49,8 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
      * tokenization spaces would break that; it comes from a tokenizer_config.json, which this class
      * never gives DJL (it passes the file, not the directory).
      */
-    private static boolean hasByteLevelDecoder(Path file) {
-        JsonNode type = JsonMapper.shared().readTree(file).path("decoder").path("type");
+    private static boolean hasByteLevelDecoder(JsonNode json) {
+        JsonNode type = json.path("decoder").path("type");
         return type.isString() && type.stringValue().equals("ByteLevel");
     }
 
@@ -68,6 +72,15 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
             wide[i] = ids[i];
         }
         return tokenizer.decode(wide, true);
+    }
+
+    /** Exact for a ByteLevel decoder (the token's own bytes, from the vocabulary); else the interface's default. */
+    @Override
+    public byte[] tokenBytes(int id) {
+        if (id >= 0 && id < tokenBytes.length && tokenBytes[id] != null) {
+            return tokenBytes[id].clone();
+        }
+        return TextTokenizer.super.tokenBytes(id);
     }
 
     @Override

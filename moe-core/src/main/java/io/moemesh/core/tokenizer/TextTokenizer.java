@@ -1,5 +1,6 @@
 package io.moemesh.core.tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -14,6 +15,16 @@ public interface TextTokenizer extends AutoCloseable {
 
     /** Decodes ids to text, keeping special tokens out of the output. */
     String decode(int[] ids);
+
+    /**
+     * The bytes of one token on its own, for log probabilities: a byte-level token may be part of a
+     * multi-byte UTF-8 character, so these are bytes, not text. A special token gives its text. This
+     * default is the UTF-8 of {@code decode} of the id alone, which turns an incomplete character into
+     * U+FFFD and drops special tokens; implementations that can do better override it.
+     */
+    default byte[] tokenBytes(int id) {
+        return decode(new int[] {id}).getBytes(StandardCharsets.UTF_8);
+    }
 
     /**
      * Whether {@code decode(a ++ b)} equals {@code decode(a) + decode(b)} whenever {@code decode(a)} is

@@ -25,6 +25,11 @@ final class ByteTokenizer implements TextTokenizer {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
+    @Override
+    public byte[] tokenBytes(int id) {
+        return new byte[] {(byte) id};
+    }
+
     /** Java's UTF-8 decoder, like the ByteLevel one, decides nothing before a complete character by what follows. */
     @Override
     public boolean decodesPiecewise() {

@@ -74,7 +74,7 @@ class InProcessEngineTest {
     void streamedPiecesAddUpToTheFinalText() {
         List<String> pieces = new ArrayList<>();
 
-        Generation g = engine.generate("Ελληνικά", greedy(24, List.of()), (r, id, text) -> pieces.add(text));
+        Generation g = engine.generate("Ελληνικά", greedy(24, List.of()), (r, id, text, logprobs) -> pieces.add(text));
 
         assertThat(pieces).hasSize(24);
         assertThat(String.join("", pieces)).isEqualTo(g.text());

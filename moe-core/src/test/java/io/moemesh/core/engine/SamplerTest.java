@@ -77,4 +77,15 @@ class SamplerTest {
         assertThatThrownBy(() -> new SamplingParams(0f, 0, 1f, 0, 0, List.of(), false))
                 .hasMessageContaining("max_tokens");
     }
+
+    @Test
+    void rejectsPenaltiesAndLogprobsOutOfRangeWithTheirNames() {
+        SamplingParams greedy = SamplingParams.greedy(4);
+
+        assertThatThrownBy(() -> greedy.withPenalties(2.5f, 0f)).hasMessageContaining("presence_penalty");
+        assertThatThrownBy(() -> greedy.withPenalties(0f, Float.NaN)).hasMessageContaining("frequency_penalty");
+        assertThatThrownBy(() -> greedy.withLogprobs(21)).hasMessageContaining("top_logprobs");
+        assertThatThrownBy(() -> greedy.withLogprobs(-2)).hasMessageContaining("top_logprobs");
+        assertThat(greedy.withPenalties(-2f, 2f).withLogprobs(20).hasPenalties()).isTrue();
+    }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moemesh.core.engine.TestModels;
+import java.io.ByteArrayOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -69,6 +70,34 @@ class HuggingFaceTextTokenizerTest {
             withEos[ids.length] = 257; // </s>
 
             assertThat(tokenizer.decode(withEos)).isEqualTo(" leading space, tabs\tand\nnewlines ");
+        }
+    }
+
+    @Test
+    void aByteLevelTokenThatIsHalfACharacterKeepsItsByte() {
+        try (TextTokenizer tokenizer = TextTokenizer.load(TestModels.tinyRandom())) {
+            assertThat(tokenizer.decode(new int[] {0xC3})).isEqualTo("\uFFFD");
+
+            assertThat(tokenizer.tokenBytes(0xC3)).containsExactly(0xC3);
+            assertThat(tokenizer.tokenBytes(' ')).containsExactly(' ');
+            assertThat(tokenizer.tokenBytes(0)).containsExactly(0);
+            assertThat(tokenizer.tokenBytes(257)).isEqualTo("</s>".getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void theBytesOfMergedTokensAddUpToTheText() {
+        try (TextTokenizer tokenizer = TextTokenizer.load(TestModels.meshMini())) {
+            String text = "Zürich — Ελληνικά, the quick brown fox 日本";
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            int[] ids = tokenizer.encode(text);
+
+            for (int id : ids) {
+                bytes.writeBytes(tokenizer.tokenBytes(id));
+            }
+
+            assertThat(java.util.Arrays.stream(ids).max().orElseThrow()).isGreaterThanOrEqualTo(258); // merges too
+            assertThat(bytes.toByteArray()).isEqualTo(text.getBytes(StandardCharsets.UTF_8));
         }
     }
 

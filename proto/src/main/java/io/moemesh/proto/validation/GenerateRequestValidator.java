@@ -17,6 +17,10 @@ import java.util.function.Supplier;
  */
 public final class GenerateRequestValidator {
 
+    /** OpenAI's ranges: penalties in [-2, 2], at most 20 alternatives per token. */
+    private static final float MAX_PENALTY = 2f;
+    private static final int MAX_TOP_LOGPROBS = 20;
+
     private final RequestLimits limits;
     private final Supplier<String> requestIds;
 
@@ -88,6 +92,9 @@ public final class GenerateRequestValidator {
             throw invalid("sampling.max_tokens is " + maxTokens + "; the limit is " + limits.maxTokensLimit());
         }
         checkStop(sampling.getStopList());
+        checkPenalty("sampling.presence_penalty", sampling.getPresencePenalty());
+        checkPenalty("sampling.frequency_penalty", sampling.getFrequencyPenalty());
+        checkTopLogprobs(sampling);
         return sampling.toBuilder()
                 .setTopP(topP == 0 ? 1 : topP)
                 .setMaxTokens(maxTokens == 0 ? limits.defaultMaxTokens() : maxTokens)
@@ -107,6 +114,23 @@ public final class GenerateRequestValidator {
                 throw invalid("sampling.stop[" + i + "] is " + s.length() + " characters; the limit is "
                         + RequestLimits.MAX_STOP_LENGTH);
             }
+        }
+    }
+
+    private static void checkPenalty(String field, float penalty) {
+        if (!(penalty >= -MAX_PENALTY && penalty <= MAX_PENALTY)) { // NaN fails both
+            throw invalid(field + " must be in [-2, 2] (0 = off), got " + penalty);
+        }
+    }
+
+    private static void checkTopLogprobs(SamplingParams sampling) {
+        int top = sampling.getTopLogprobs();
+        if (top < 0 || top > MAX_TOP_LOGPROBS) {
+            throw invalid("sampling.top_logprobs must be in [0, " + MAX_TOP_LOGPROBS + "], got " + top);
+        }
+        if (top > 0 && !sampling.getLogprobs()) {
+            throw invalid("sampling.top_logprobs is " + top + " but sampling.logprobs is false: set logprobs to get "
+                    + "alternatives");
         }
     }
 

@@ -58,5 +58,11 @@ class GenerateRequestValidatorFuzzTest {
                 .allMatch(stop -> !stop.isEmpty() && stop.length() <= RequestLimits.MAX_STOP_LENGTH);
         assertThat(sampling.getSeed()).isEqualTo(request.getSampling().getSeed());
         assertThat(sampling.getIgnoreEos()).isEqualTo(request.getSampling().getIgnoreEos());
+        assertThat(sampling.getPresencePenalty() >= -2f && sampling.getPresencePenalty() <= 2f)
+                .as("presence_penalty %s", sampling.getPresencePenalty()).isTrue();
+        assertThat(sampling.getFrequencyPenalty() >= -2f && sampling.getFrequencyPenalty() <= 2f)
+                .as("frequency_penalty %s", sampling.getFrequencyPenalty()).isTrue();
+        assertThat(sampling.getTopLogprobs()).isBetween(0, 20);
+        assertThat(sampling.getLogprobs() || sampling.getTopLogprobs() == 0).as("top_logprobs needs logprobs").isTrue();
     }
 }

@@ -4,6 +4,7 @@ import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.ActiveSequence;
 import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.engine.StepBatch;
+import io.moemesh.core.engine.TokenLogprobs;
 import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.model.DenseTransformer;
 import io.moemesh.core.model.ExpertDispatch;
@@ -255,7 +256,7 @@ public final class BatchScheduler implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) {
             RunningRequest r = batch.get(i);
             try {
-                r.sequence.accept(logits, i * vocab, vocab, (request, token, text) -> deliver(r, token, text));
+                r.sequence.accept(logits, i * vocab, vocab, (request, token, text, logprobs) -> deliver(r, token, text, logprobs));
                 if (r.sequence.finished()) {
                     leave(r);
                     r.sink.onComplete(r.sequence.result(), r.skipped());
@@ -278,11 +279,11 @@ public final class BatchScheduler implements AutoCloseable {
         return dense.forward(step.batch(), experts, observer(requests, step.owner()));
     }
 
-    private void deliver(RunningRequest r, int token, String text) {
+    private void deliver(RunningRequest r, int token, String text, TokenLogprobs logprobs) {
         if (isCancelled(r.sink)) {
             r.tokensAfterCancel++;
         }
-        r.sink.onToken(token, text);
+        r.sink.onToken(token, text, logprobs);
     }
 
     /**

@@ -1,13 +1,17 @@
 package io.moemesh.router.batching;
 
 import io.moemesh.core.engine.Generation;
+import io.moemesh.core.engine.TokenLogprobs;
 import java.util.List;
 
 /** Where one request's output goes, called from the scheduler thread. */
 public interface GenerationSink {
 
-    /** A generated token and the text that became final with it (possibly empty). */
-    void onToken(int tokenId, String text);
+    /**
+     * A generated token and the text that became final with it (possibly empty); {@code logprobs} is null
+     * unless the request asked for them, and for the EOS token that ends a sequence.
+     */
+    void onToken(int tokenId, String text, TokenLogprobs logprobs);
 
     /** The request finished; {@code skipped} is empty unless the result is degraded. */
     void onComplete(Generation generation, List<SkippedExpert> skipped);

@@ -71,7 +71,8 @@ final class GenerateRequests {
         var p = request.getSampling();
         try {
             return new SamplingParams(p.getTemperature(), p.getTopK(), p.getTopP(), p.getSeed(), p.getMaxTokens(),
-                    List.copyOf(p.getStopList()), p.getIgnoreEos());
+                    List.copyOf(p.getStopList()), p.getIgnoreEos(), p.getPresencePenalty(), p.getFrequencyPenalty(),
+                    p.getLogprobs() ? p.getTopLogprobs() : SamplingParams.NO_LOGPROBS);
         } catch (IllegalArgumentException e) {
             throw invalid("sampling." + e.getMessage());
         }

@@ -5,6 +5,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.moemesh.core.engine.FinishReason;
 import io.moemesh.core.engine.Generation;
+import io.moemesh.core.engine.TokenLogprobs;
 import io.moemesh.proto.v1.Chunk;
 import io.moemesh.proto.v1.Completion;
 import io.moemesh.proto.v1.GenerateResponse;
@@ -33,6 +34,7 @@ final class GrpcGenerationSink implements GenerationSink {
     private final long startNanos;
     private final int maxBacklog;
     private final SchedulerStats stats;
+    private final ChunkLogprobs logprobs;
     private final ArrayDeque<GenerateResponse> backlog = new ArrayDeque<>();
     private long firstTokenNanos;
     private boolean completeWhenDrained; // guarded by this, like the call itself
@@ -40,22 +42,27 @@ final class GrpcGenerationSink implements GenerationSink {
     private volatile boolean gone;
 
     GrpcGenerationSink(ServerCallStreamObserver<GenerateResponse> call, String requestId, long startNanos,
-            int maxBacklog, SchedulerStats stats) {
+            int maxBacklog, SchedulerStats stats, ChunkLogprobs logprobs) {
         this.call = call;
         this.requestId = requestId;
         this.startNanos = startNanos;
         this.maxBacklog = maxBacklog;
         this.stats = stats;
+        this.logprobs = logprobs;
         call.setOnCancelHandler(() -> gone = true);
         call.setOnReadyHandler(this::drain);
     }
 
     @Override
-    public void onToken(int tokenId, String text) {
+    public void onToken(int tokenId, String text, TokenLogprobs tokenLogprobs) {
         if (firstTokenNanos == 0) {
             firstTokenNanos = System.nanoTime();
         }
-        send(GenerateResponse.newBuilder().setChunk(Chunk.newBuilder().addTokenIds(tokenId).setText(text)).build());
+        Chunk.Builder chunk = Chunk.newBuilder().addTokenIds(tokenId).setText(text);
+        if (tokenLogprobs != null) { // one per token id, except the EOS that ends the sequence, which has none
+            chunk.addLogprobs(logprobs.toProto(tokenLogprobs));
+        }
+        send(GenerateResponse.newBuilder().setChunk(chunk).build());
     }
 
     @Override

@@ -36,6 +36,7 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
     private final GenerateRequests requests;
     private final BatchScheduler scheduler;
     private final int maxStreamBacklog;
+    private final ChunkLogprobs logprobs;
 
     /**
      * @param model            what ListModels reports, and the name requests must use
@@ -48,6 +49,7 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
         this.requests = new GenerateRequests(limits, tokenizer, model.config());
         this.scheduler = scheduler;
         this.maxStreamBacklog = maxStreamBacklog;
+        this.logprobs = new ChunkLogprobs(tokenizer);
     }
 
     @Override
@@ -63,7 +65,7 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
             SamplingParams params = GenerateRequests.sampling(valid);
             var call = (ServerCallStreamObserver<GenerateResponse>) response;
             scheduler.submit(CallerInterceptor.caller(), ids, params, new GrpcGenerationSink(call,
-                    valid.getRequestId(), start, maxStreamBacklog, scheduler.stats()));
+                    valid.getRequestId(), start, maxStreamBacklog, scheduler.stats(), logprobs));
         } catch (StatusRuntimeException e) {
             response.onError(e);
         } catch (OverloadedException e) {

@@ -9,6 +9,7 @@ import io.moemesh.core.engine.Generation;
 import io.moemesh.core.engine.InProcessEngine;
 import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.engine.TokenListener;
+import io.moemesh.core.engine.TokenLogprobs;
 import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.kernel.Kernels;
 import io.moemesh.core.model.DenseTransformer;
@@ -68,7 +69,7 @@ class BatchSchedulerTest {
         final AtomicBoolean cancelled = new AtomicBoolean();
 
         @Override
-        public void onToken(int tokenId, String text) {
+        public void onToken(int tokenId, String text, TokenLogprobs logprobs) {
             tokens.add(tokenId);
         }
 
@@ -234,8 +235,8 @@ class BatchSchedulerTest {
     /** A sink that throws on its second token, as a gRPC stream whose client cancelled used to. */
     static final class ThrowingCollector extends Collector {
         @Override
-        public void onToken(int tokenId, String text) {
-            super.onToken(tokenId, text);
+        public void onToken(int tokenId, String text, TokenLogprobs logprobs) {
+            super.onToken(tokenId, text, logprobs);
             if (tokens.size() == 2) {
                 throw new IllegalStateException("CANCELLED: call already cancelled");
             }
