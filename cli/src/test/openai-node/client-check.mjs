@@ -150,6 +150,26 @@ const checks = {
     assert.equal(streamed.finish, whole.choices[0].finish_reason);
     assertUsageChunk(streamed.usageChunk, whole.usage.completion_tokens);
   },
+  'chat.completions logprobs: one per token, greedy picks the most likely': async () => {
+    const c = await client.chat.completions.create({ ...GREEDY, messages: MESSAGES, logprobs: true, top_logprobs: 2 });
+    const content = c.choices[0].logprobs?.content;
+    assert.ok(Array.isArray(content), 'no logprobs.content');
+    assert.equal(content.length, c.usage.completion_tokens, 'one entry per generated token');
+    for (const t of content) {
+      assert.ok(t.logprob <= 0, `logprob ${t.logprob} > 0`);
+      assert.equal(t.top_logprobs.length, 2);
+      assert.equal(t.logprob, t.top_logprobs[0].logprob, 'greedy: the chosen token is the most likely one');
+      assert.ok(t.bytes.length > 0, 'a token without bytes');
+    }
+  },
+  'completions logprobs and penalties are accepted': async () => {
+    const c = await client.completions.create({ ...GREEDY, prompt: PROMPT, logprobs: 1, presence_penalty: 1.5,
+      frequency_penalty: 0.5 });
+    const lp = c.choices[0].logprobs;
+    assert.equal(lp.tokens.length, c.usage.completion_tokens);
+    assert.equal(lp.token_logprobs.length, lp.tokens.length);
+    assert.equal(lp.text_offset[0], 0);
+  },
   'completions.stop ends before the stop text': async () => {
     await checkStop(async (params) => {
       const c = await client.completions.create(params);

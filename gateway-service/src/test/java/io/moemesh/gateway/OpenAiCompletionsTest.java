@@ -2,6 +2,7 @@ package io.moemesh.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
 import io.moemesh.proto.v1.Chunk;
 import io.moemesh.proto.v1.Completion;
 import io.moemesh.proto.v1.FinishReason;
@@ -9,6 +10,8 @@ import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.ModelInfo;
 import io.moemesh.proto.v1.SkippedExpert;
+import io.moemesh.proto.v1.TokenLogprob;
+import io.moemesh.proto.v1.TopLogprob;
 import io.moemesh.proto.v1.Usage;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterEach;
@@ -71,6 +74,82 @@ class OpenAiCompletionsTest {
         assertThat(HttpGateway.json(response).at("/choices/0/text").asString()).startsWith("t0t1t2").endsWith("t199");
     }
 
+    /** "Hel" and "lo", with log probabilities and alternatives, then a half character (byte 0xC3) alone. */
+    static FakeRouter.Script withLogprobs() {
+        return (request, responses) -> {
+            responses.onNext(GenerateResponse.newBuilder().setChunk(Chunk.newBuilder().addTokenIds(7).setText("Hel")
+                    .addLogprobs(logprob(7, -0.5f, "Hel").addTop(top(7, -0.5f, "Hel")).addTop(top(9, -1.5f, "Ha"))))
+                    .build());
+            responses.onNext(GenerateResponse.newBuilder().setChunk(Chunk.newBuilder().addTokenIds(8).setText("lo")
+                    .addLogprobs(logprob(8, -0.25f, "lo"))).build());
+            responses.onNext(GenerateResponse.newBuilder().setChunk(Chunk.newBuilder().addTokenIds(200)
+                    .addLogprobs(TokenLogprob.newBuilder().setTokenId(200).setLogprob(-2f)
+                            .setToken(ByteString.copyFrom(new byte[] {(byte) 0xC3})))).build());
+            responses.onNext(GenerateResponse.newBuilder().setCompletion(Completion.newBuilder()
+                    .setFinishReason(FinishReason.FINISH_REASON_LENGTH).setRequestId(request.getRequestId())).build());
+            responses.onCompleted();
+        };
+    }
+
+    private static TokenLogprob.Builder logprob(int id, float logprob, String token) {
+        return TokenLogprob.newBuilder().setTokenId(id).setLogprob(logprob).setToken(ByteString.copyFromUtf8(token));
+    }
+
+    private static TopLogprob top(int id, float logprob, String token) {
+        return TopLogprob.newBuilder().setTokenId(id).setLogprob(logprob).setToken(ByteString.copyFromUtf8(token)).build();
+    }
+
+    @Test
+    void completionLogprobsComeInTheLegacyShapeWithTextOffsets() {
+        gateway.router.script = withLogprobs();
+        JsonNode body = HttpGateway.json(gateway.post("/v1/completions", """
+                {"prompt": "Say", "logprobs": 2}"""));
+
+        var sampling = gateway.router.requests.getFirst().getSampling();
+        assertThat(sampling.getLogprobs()).isTrue();
+        assertThat(sampling.getTopLogprobs()).isEqualTo(2);
+        JsonNode logprobs = body.at("/choices/0/logprobs");
+        assertThat(logprobs.get("tokens")).extracting(JsonNode::asString).containsExactly("Hel", "lo", "\uFFFD");
+        assertThat(logprobs.get("token_logprobs")).extracting(JsonNode::asDouble).containsExactly(-0.5, -0.25, -2.0);
+        assertThat(logprobs.at("/top_logprobs/0/Ha").asDouble()).isEqualTo(-1.5);
+        assertThat(logprobs.get("text_offset")).extracting(JsonNode::asInt).containsExactly(0, 3, 5);
+    }
+
+    @Test
+    void chatLogprobsCarryEachTokensBytes() {
+        gateway.router.script = withLogprobs();
+        JsonNode body = HttpGateway.json(gateway.post("/v1/chat/completions", """
+                {"messages": [{"role": "user", "content": "Hi"}], "logprobs": true, "top_logprobs": 2}"""));
+
+        JsonNode content = body.at("/choices/0/logprobs/content");
+        assertThat(content).hasSize(3);
+        assertThat(content.at("/0/token").asString()).isEqualTo("Hel");
+        assertThat(content.at("/0/bytes")).extracting(JsonNode::asInt).containsExactly(72, 101, 108);
+        assertThat(content.at("/0/top_logprobs/1/token").asString()).isEqualTo("Ha");
+        assertThat(content.at("/0/top_logprobs/1/logprob").asDouble()).isEqualTo(-1.5);
+        assertThat(content.at("/2/bytes")).extracting(JsonNode::asInt).containsExactly(0xC3);
+    }
+
+    @Test
+    void withoutLogprobsTheyAreNull() {
+        gateway.router.script = withLogprobs();
+        JsonNode body = HttpGateway.json(gateway.post("/v1/completions", """
+                {"prompt": "Say"}"""));
+
+        assertThat(gateway.router.requests.getFirst().getSampling().getLogprobs()).isFalse();
+        assertThat(body.at("/choices/0/logprobs").isNull()).isTrue();
+    }
+
+    @Test
+    void penaltiesReachTheRouter() {
+        gateway.post("/v1/chat/completions", """
+                {"messages": [{"role": "user", "content": "Hi"}], "presence_penalty": 0.5, "frequency_penalty": -1}""");
+
+        var sampling = gateway.router.requests.getFirst().getSampling();
+        assertThat(sampling.getPresencePenalty()).isEqualTo(0.5f);
+        assertThat(sampling.getFrequencyPenalty()).isEqualTo(-1f);
+    }
+
     @Test
     void openAiDefaultsApplyWhenFieldsAreLeftOut() {
         gateway.post("/v1/completions", """
@@ -89,7 +168,7 @@ class OpenAiCompletionsTest {
         gateway.post("/v1/completions", """
                 {"model": "model-of-r1", "prompt": "Say", "temperature": 0.5, "top_p": 0.9, "top_k": 40,
                  "seed": 1234, "max_tokens": 99, "stop": ["\\n", "END"], "ignore_eos": true, "user": "u-1",
-                 "n": 1, "presence_penalty": 0, "frequency_penalty": 0, "logprobs": null}""");
+                 "n": 1, "logprobs": null}""");
 
         var sampling = gateway.router.requests.getFirst().getSampling();
         assertThat(sampling.getTemperature()).isEqualTo(0.5f);

@@ -99,9 +99,11 @@ class OpenAiErrorsTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "n                 | {\"prompt\": \"a\", \"n\": 2}",
-        "presence_penalty  | {\"prompt\": \"a\", \"presence_penalty\": 0.5}",
-        "frequency_penalty | {\"prompt\": \"a\", \"frequency_penalty\": -1}",
-        "logprobs          | {\"prompt\": \"a\", \"logprobs\": 2}",
+        "presence_penalty  | {\"prompt\": \"a\", \"presence_penalty\": 2.5}",
+        "frequency_penalty | {\"prompt\": \"a\", \"frequency_penalty\": -3}",
+        "logprobs          | {\"prompt\": \"a\", \"logprobs\": 21}",
+        "logprobs          | {\"prompt\": \"a\", \"logprobs\": true}",
+        "max_tokens        | {\"prompt\": \"a\", \"max_tokens\": 100000}",
         "best_of           | {\"prompt\": \"a\", \"best_of\": 3}",
         "echo              | {\"prompt\": \"a\", \"echo\": true}",
         "suffix            | {\"prompt\": \"a\", \"suffix\": \"z\"}",
@@ -133,7 +135,9 @@ class OpenAiErrorsTest {
         "messages        | {\"messages\": [{\"role\": \"user\", \"content\": [{\"type\": \"image_url\"}]}]}",
         "messages        | {\"messages\": [{\"content\": \"x\"}]}",
         "tools           | {\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"tools\": [{\"type\": \"function\"}]}",
-        "logprobs        | {\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"logprobs\": true}",
+        "top_logprobs    | {\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"top_logprobs\": 3}",
+        "top_logprobs    | {\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"logprobs\": true, \"top_logprobs\": 30}",
+        "logprobs        | {\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"logprobs\": 1}",
         "response_format | {\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"response_format\": {\"type\": \"json_object\"}}",
     })
     void aChatFieldTheServerCannotHonourIs400NamingIt(String param, String body) {

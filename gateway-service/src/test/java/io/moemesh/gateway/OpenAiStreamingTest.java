@@ -88,6 +88,23 @@ class OpenAiStreamingTest {
     }
 
     @Test
+    void streamedChunksCarryTheirTokensLogprobsAndCompletionOffsetsRunOn() {
+        gateway.router.script = OpenAiCompletionsTest.withLogprobs();
+        List<String> events = HttpGateway.events(gateway.stream("/v1/completions", """
+                {"prompt": "Say", "stream": true, "logprobs": 0}"""));
+
+        List<JsonNode> chunks = events.subList(0, 3).stream().map(HttpGateway.JSON::readTree).toList();
+        assertThat(chunks).extracting(c -> c.at("/choices/0/logprobs/text_offset/0").asInt()).containsExactly(0, 3, 5);
+        assertThat(chunks.get(2).at("/choices/0/text").asString()).isEmpty(); // the half character waits
+        assertThat(chunks.get(2).at("/choices/0/logprobs/token_logprobs/0").asDouble()).isEqualTo(-2.0);
+
+        List<String> chat = HttpGateway.events(gateway.stream("/v1/chat/completions", """
+                {"messages": [{"role": "user", "content": "Hi"}], "stream": true, "logprobs": true}"""));
+        assertThat(HttpGateway.JSON.readTree(chat.getFirst()).at("/choices/0/logprobs/content/0/token").asString())
+                .isEqualTo("Hel");
+    }
+
+    @Test
     void aFailureAfterTheFirstTokenEndsTheStreamWithAnErrorEvent() {
         gateway.router.script = (request, responses) -> {
             responses.onNext(FakeRouter.chunk(0));

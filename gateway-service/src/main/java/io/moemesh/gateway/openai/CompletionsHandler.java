@@ -6,6 +6,7 @@ import io.moemesh.gateway.openai.OpenAiResponses.Choice;
 import io.moemesh.gateway.openai.OpenAiResponses.Header;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
+import io.moemesh.proto.v1.TokenLogprob;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -54,7 +55,7 @@ final class CompletionsHandler {
         String requestId = UUID.randomUUID().toString().replace("-", "");
         return models.resolve(request.model(), caller).flatMap(model -> {
             Header header = new Header(request.chat(), (request.chat() ? "chatcmpl-" : "cmpl-") + requestId,
-                    System.currentTimeMillis() / 1000, model.name());
+                    System.currentTimeMillis() / 1000, model.name(), request.sampling().getLogprobs());
             List<GenerateRequest> calls = generateRequests(request, model, requestId);
             Flux<Event> events = Flux.merge(IntStream.range(0, calls.size())
                     .mapToObj(i -> gateway.generate(calls.get(i), caller).map(r -> new Event(i, r)))
@@ -93,15 +94,18 @@ final class CompletionsHandler {
     private static Mono<Reply> collect(Header header, Flux<Event> events, String requestId, int choices) {
         return events.collectList().map(all -> {
             List<StringBuilder> texts = new ArrayList<>();
+            List<List<TokenLogprob>> logprobs = new ArrayList<>();
             Choice[] done = new Choice[choices];
             for (int i = 0; i < choices; i++) {
                 texts.add(new StringBuilder());
+                logprobs.add(new ArrayList<>());
             }
             for (Event e : all) {
                 if (e.response().hasChunk()) {
                     texts.get(e.index()).append(e.response().getChunk().getText());
+                    logprobs.get(e.index()).addAll(e.response().getChunk().getLogprobsList());
                 } else if (e.response().hasCompletion()) {
-                    done[e.index()] = new Choice(e.index(), texts.get(e.index()).toString(),
+                    done[e.index()] = new Choice(e.index(), texts.get(e.index()).toString(), logprobs.get(e.index()),
                             e.response().getCompletion(), e.response().getCompletion().getRequestId());
                 }
             }
@@ -135,11 +139,14 @@ final class CompletionsHandler {
 
         private final Header header;
         private final boolean[] started;
+        /** Per choice: the characters its tokens' texts took so far (completions' text_offset). */
+        private final int[] offsets;
         private final List<Choice> finished = new ArrayList<>();
 
         StreamState(Header header, int choices) {
             this.header = header;
             this.started = new boolean[choices];
+            this.offsets = new int[choices];
         }
 
         boolean sentAny() {
@@ -154,16 +161,21 @@ final class CompletionsHandler {
         List<String> onEvent(Event e) {
             GenerateResponse response = e.response();
             List<String> out = new ArrayList<>(2);
-            if (response.hasChunk() && (!response.getChunk().getText().isEmpty() || !started[e.index()])) {
-                out.add(event(OpenAiResponses.textChunk(header, e.index(), response.getChunk().getText(),
-                        !started[e.index()])));
-                started[e.index()] = true;
+            if (response.hasChunk()) {
+                var chunk = response.getChunk();
+                boolean logprobs = header.logprobs() && chunk.getLogprobsCount() > 0;
+                if (!chunk.getText().isEmpty() || logprobs || !started[e.index()]) {
+                    out.add(event(OpenAiResponses.textChunk(header, e.index(), chunk.getText(), !started[e.index()],
+                            chunk.getLogprobsList(), offsets[e.index()])));
+                    offsets[e.index()] += OpenAiLogprobs.length(chunk.getLogprobsList());
+                    started[e.index()] = true;
+                }
             } else if (response.hasCompletion()) {
                 if (!started[e.index()] && header.chat()) {
-                    out.add(event(OpenAiResponses.textChunk(header, e.index(), "", true)));
+                    out.add(event(OpenAiResponses.textChunk(header, e.index(), "", true, List.of(), 0)));
                 }
                 started[e.index()] = true;
-                Choice done = new Choice(e.index(), "", response.getCompletion(),
+                Choice done = new Choice(e.index(), "", List.of(), response.getCompletion(),
                         response.getCompletion().getRequestId());
                 finished.add(done);
                 out.add(event(OpenAiResponses.finalChunk(header, done)));

@@ -2,6 +2,8 @@ package io.moemesh.gateway.openai;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A refusal in OpenAI's shape: the HTTP status and the {@code error} object
@@ -12,6 +14,8 @@ import io.grpc.StatusRuntimeException;
 final class OpenAiError extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
+
+    private static final Pattern LEADING_FIELD = Pattern.compile("([a-z_]+)(\\[\\d+])? (is|has|must) ");
 
     private final int status;
     private final String type;
@@ -50,7 +54,7 @@ final class OpenAiError extends RuntimeException {
         message = message.replace("sampling.", "").replace("prompt_ids", "prompt");
         return switch (status.getCode()) {
             case INVALID_ARGUMENT, OUT_OF_RANGE, FAILED_PRECONDITION ->
-                new OpenAiError(400, "invalid_request_error", null, null, message);
+                new OpenAiError(400, "invalid_request_error", fieldNamed(message), null, message);
             case UNAUTHENTICATED -> new OpenAiError(401, "authentication_error", null, "invalid_api_key", message);
             case PERMISSION_DENIED -> new OpenAiError(403, "permission_error", null, null, message);
             case NOT_FOUND -> new OpenAiError(404, "invalid_request_error", "model", "model_not_found", message);
@@ -61,6 +65,12 @@ final class OpenAiError extends RuntimeException {
             case CANCELLED -> new OpenAiError(499, "invalid_request_error", null, "cancelled", message);
             default -> new OpenAiError(500, "server_error", null, null, message);
         };
+    }
+
+    /** The field a validation message starts with ({@code max_tokens is 5000; the limit…}), if any. */
+    private static String fieldNamed(String message) {
+        Matcher field = LEADING_FIELD.matcher(message);
+        return field.lookingAt() ? field.group(1) : null;
     }
 
     /** Any failure of a call: a status as above, this itself, or an unexpected exception (500, logged by the caller). */

@@ -10,11 +10,11 @@ import tools.jackson.databind.JsonNode;
 /**
  * Reads OpenAI's request bodies into a {@link CompletionRequest}, or refuses them with a 400 that
  * names the field. What moe-mesh does with each field is in docs/openai-api.md: fields it cannot
- * honour (log probabilities, penalties, tools, several choices) are refused when set to anything but
+ * honour (tools, several choices, logit bias, echo) are refused when set to anything but
  * their neutral value, so that a client never silently gets less than it asked for; fields that do
  * not change the output ({@code user}, {@code store}, {@code metadata}…) and unknown fields are
  * ignored, as vLLM ignores them. Limits (prompt size, {@code max_tokens}, stop strings) are the
- * gateway's own, checked by the same validator as gRPC requests.
+ * gateway's own, checked by the same validator as gRPC requests (so are the penalties' range).
  */
 final class OpenAiRequests {
 
@@ -22,6 +22,8 @@ final class OpenAiRequests {
     static final int COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
     /** Prompts in one completions request, each a generation of its own. */
     static final int MAX_PROMPTS = 8;
+    /** Alternatives per token at most: the gRPC API's limit (OpenAI's own is 5 for completions, 20 for chat). */
+    static final int MAX_TOP_LOGPROBS = 20;
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
     private OpenAiRequests() {
@@ -39,12 +41,19 @@ final class OpenAiRequests {
         if (body.hasNonNull("best_of") && !(body.get("best_of").isIntegralNumber() && body.get("best_of").asInt() == 1)) {
             throw OpenAiError.unsupported("best_of", "'best_of' must be 1: moe-mesh generates one sequence per prompt");
         }
-        if (body.hasNonNull("logprobs") && !(body.get("logprobs").isIntegralNumber() && body.get("logprobs").asInt() == 0)) {
-            throw OpenAiError.unsupported("logprobs", "'logprobs' is not supported yet: leave it out or null");
-        }
         List<CompletionRequest.Prompt> prompts = prompts(body.get("prompt"));
-        return new CompletionRequest(false, model(body), prompts, List.of(),
-                sampling(body, COMPLETIONS_DEFAULT_MAX_TOKENS), stream(body), includeUsage(body));
+        SamplingParams.Builder sampling = sampling(body, COMPLETIONS_DEFAULT_MAX_TOKENS);
+        // an integer: the chosen token's log probability and this many alternatives (0 = none)
+        if (body.hasNonNull("logprobs")) {
+            long alternatives = integer(body, "logprobs", 0);
+            if (alternatives < 0 || alternatives > MAX_TOP_LOGPROBS) {
+                throw OpenAiError.invalid("logprobs", "'logprobs' must be an integer in [0, " + MAX_TOP_LOGPROBS
+                        + "], got " + alternatives);
+            }
+            sampling.setLogprobs(true).setTopLogprobs((int) alternatives);
+        }
+        return new CompletionRequest(false, model(body), prompts, List.of(), sampling.build(), stream(body),
+                includeUsage(body));
     }
 
     static CompletionRequest chat(JsonNode body) {
@@ -55,19 +64,29 @@ final class OpenAiRequests {
                 throw OpenAiError.unsupported(tools, "'" + tools + "' is not supported: moe-mesh has no tool calling");
             }
         }
-        if (body.hasNonNull("logprobs") && body.get("logprobs").asBoolean(false)) {
-            throw OpenAiError.unsupported("logprobs", "'logprobs' is not supported yet: leave it out or false");
-        }
-        if (body.hasNonNull("top_logprobs") && body.get("top_logprobs").asInt(0) != 0) {
-            throw OpenAiError.unsupported("top_logprobs", "'top_logprobs' is not supported yet");
-        }
         JsonNode format = body.get("response_format");
         if (format != null && !format.isNull() && !"text".equals(format.path("type").asString(""))) {
             throw OpenAiError.unsupported("response_format", "'response_format' must be {\"type\": \"text\"}: "
                     + "moe-mesh has no structured output");
         }
-        return new CompletionRequest(true, model(body), List.of(), messages(body.get("messages")),
-                sampling(body, 0), stream(body), includeUsage(body));
+        SamplingParams.Builder sampling = sampling(body, 0);
+        // a boolean, with top_logprobs alternatives
+        JsonNode logprobs = body.get("logprobs");
+        if (logprobs != null && !logprobs.isNull() && !logprobs.isBoolean()) {
+            throw OpenAiError.invalid("logprobs", "'logprobs' must be true or false");
+        }
+        long alternatives = integer(body, "top_logprobs", 0);
+        if (alternatives < 0 || alternatives > MAX_TOP_LOGPROBS) {
+            throw OpenAiError.invalid("top_logprobs", "'top_logprobs' must be an integer in [0, " + MAX_TOP_LOGPROBS
+                    + "], got " + alternatives);
+        }
+        boolean wanted = logprobs != null && logprobs.asBoolean(false);
+        if (alternatives > 0 && !wanted) {
+            throw OpenAiError.invalid("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+        }
+        sampling.setLogprobs(wanted).setTopLogprobs((int) alternatives);
+        return new CompletionRequest(true, model(body), List.of(), messages(body.get("messages")), sampling.build(),
+                stream(body), includeUsage(body));
     }
 
     private static void requireObject(JsonNode body) {
@@ -76,17 +95,11 @@ final class OpenAiRequests {
         }
     }
 
-    /** What both endpoints refuse: several choices, penalties, logit bias. */
+    /** What both endpoints refuse: several choices, logit bias, vLLM's repetition penalty. */
     private static void refuseCommon(JsonNode body) {
         if (body.hasNonNull("n") && !(body.get("n").isIntegralNumber() && body.get("n").asInt() == 1)) {
             throw OpenAiError.unsupported("n", "'n' must be 1: moe-mesh generates one choice per prompt; "
                     + "send several requests (with different seeds) for several choices");
-        }
-        for (String penalty : List.of("presence_penalty", "frequency_penalty")) {
-            JsonNode value = body.get(penalty);
-            if (value != null && !value.isNull() && !(value.isNumber() && value.asDouble() == 0)) {
-                throw OpenAiError.unsupported(penalty, "'" + penalty + "' is not supported: leave it out or 0");
-            }
         }
         JsonNode repetition = body.get("repetition_penalty");
         if (repetition != null && !repetition.isNull() && !(repetition.isNumber() && repetition.asDouble() == 1)) {
@@ -220,7 +233,7 @@ final class OpenAiRequests {
      * fresh seed per request unless {@code seed} is given (gRPC: seed 0), and, for completions,
      * {@code max_tokens} 16. {@code top_k} (an extension, as in vLLM) of -1 or 0 means no cut.
      */
-    private static SamplingParams sampling(JsonNode body, int defaultMaxTokens) {
+    private static SamplingParams.Builder sampling(JsonNode body, int defaultMaxTokens) {
         SamplingParams.Builder sampling = SamplingParams.newBuilder();
         double temperature = number(body, "temperature", 1.0);
         if (!(temperature >= 0 && temperature <= 2)) {
@@ -244,7 +257,10 @@ final class OpenAiRequests {
         sampling.addAllStop(stop(body.get("stop")));
         JsonNode ignoreEos = body.get("ignore_eos");
         sampling.setIgnoreEos(ignoreEos != null && ignoreEos.asBoolean(false));
-        return sampling.build();
+        // OpenAI's definition, applied by the router to generated tokens; the validator checks [-2, 2]
+        sampling.setPresencePenalty((float) number(body, "presence_penalty", 0));
+        sampling.setFrequencyPenalty((float) number(body, "frequency_penalty", 0));
+        return sampling;
     }
 
     /** {@code max_completion_tokens} (the newer name) wins over {@code max_tokens}. */

@@ -4,7 +4,9 @@ import io.moemesh.proto.v1.Completion;
 import io.moemesh.proto.v1.FinishReason;
 import io.moemesh.proto.v1.ModelInfo;
 import io.moemesh.proto.v1.SkippedExpert;
+import io.moemesh.proto.v1.TokenLogprob;
 import java.util.List;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -19,16 +21,22 @@ final class OpenAiResponses {
 
     static final JsonMapper JSON = JsonMapper.builder().build();
 
-    /** Who answers: the response id, its creation time (Unix seconds) and the model. */
-    record Header(boolean chat, String id, long created, String model) {
+    /**
+     * Who answers: the response id, its creation time (Unix seconds) and the model; whether the
+     * request asked for log probabilities.
+     */
+    record Header(boolean chat, String id, long created, String model, boolean logprobs) {
 
         String object(boolean chunk) {
             return chat ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion";
         }
     }
 
-    /** One finished choice: its text and the router's completion (finish reason, usage, degradation). */
-    record Choice(int index, String text, Completion completion, String requestId) {
+    /**
+     * One finished choice: its text, its tokens' log probabilities (when asked for) and the router's
+     * completion (finish reason, usage, degradation).
+     */
+    record Choice(int index, String text, List<TokenLogprob> logprobs, Completion completion, String requestId) {
     }
 
     private OpenAiResponses() {
@@ -52,7 +60,7 @@ final class OpenAiResponses {
             } else {
                 choice.put("text", c.text());
             }
-            choice.putNull("logprobs");
+            choice.set("logprobs", logprobs(header, c.logprobs(), 0));
             choice.put("finish_reason", finishReason(c.completion().getFinishReason()));
         }
         body.set("usage", usage(choices));
@@ -60,8 +68,13 @@ final class OpenAiResponses {
         return body;
     }
 
-    /** A chunk of new text for choice {@code index}; chat's first chunk of a choice also names the role. */
-    static ObjectNode textChunk(Header header, int index, String text, boolean first) {
+    /**
+     * A chunk of new text for choice {@code index}, with its tokens' log probabilities when asked for
+     * ({@code offset}: the characters of the choice's earlier tokens); chat's first chunk of a choice
+     * also names the role.
+     */
+    static ObjectNode textChunk(Header header, int index, String text, boolean first, List<TokenLogprob> logprobs,
+            int offset) {
         ObjectNode body = start(header, true);
         ObjectNode choice = body.putArray("choices").addObject().put("index", index);
         if (header.chat()) {
@@ -73,9 +86,17 @@ final class OpenAiResponses {
         } else {
             choice.put("text", text);
         }
-        choice.putNull("logprobs");
+        choice.set("logprobs", logprobs(header, logprobs, offset));
         choice.putNull("finish_reason");
         return body;
+    }
+
+    /** null unless asked for; then the endpoint's shape. */
+    private static JsonNode logprobs(Header header, List<TokenLogprob> logprobs, int offset) {
+        if (!header.logprobs()) {
+            return JSON.nullNode();
+        }
+        return header.chat() ? OpenAiLogprobs.chat(logprobs) : OpenAiLogprobs.completion(logprobs, offset);
     }
 
     /** The last chunk of a choice: its finish reason (and, in {@code moemesh}, its degradation). */
