@@ -36,7 +36,8 @@ class OpenAiCompletionsTest {
             responses.onNext(GenerateResponse.newBuilder().setCompletion(Completion.newBuilder()
                     .setFinishReason(reason).setRequestId(request.getRequestId()).setDegraded(true)
                     .addSkippedExperts(SkippedExpert.newBuilder().setLayer(1).setExpert(5).setTokens(2))
-                    .setUsage(Usage.newBuilder().setPromptTokens(4).setCompletionTokens(2))).build());
+                    .setUsage(Usage.newBuilder().setPromptTokens(4).setCompletionTokens(2)
+                            .setTimeToFirstTokenMicros(1500).setTotalTimeMicros(4000))).build());
             responses.onCompleted();
         };
     }
@@ -60,6 +61,8 @@ class OpenAiCompletionsTest {
         assertThat(body.at("/usage/completion_tokens").asInt()).isEqualTo(2);
         assertThat(body.at("/usage/total_tokens").asInt()).isEqualTo(6);
         assertThat(body.at("/moemesh/degraded").asBoolean()).isTrue();
+        assertThat(body.at("/moemesh/time_to_first_token_ms").asDouble()).isEqualTo(1.5);
+        assertThat(body.at("/moemesh/total_time_ms").asDouble()).isEqualTo(4.0);
         assertThat(body.at("/moemesh/skipped_experts/0/layer").asInt()).isEqualTo(1);
         assertThat(body.at("/moemesh/skipped_experts/0/expert").asInt()).isEqualTo(5);
         assertThat(body.at("/moemesh/request_id").asString()).isEqualTo(gateway.router.requests.getFirst().getRequestId());

@@ -24,9 +24,9 @@ import reactor.core.publisher.Mono;
  * <p>A stream's HTTP status waits for the first Generate event ({@link OpenAiHttpServer}), so a
  * request refused by the gateway (key, limits, validation, unknown model) is answered with its real
  * status (401, 429, 400, 404), not a 200 whose stream carries an error. A failure after that point
- * can only travel in the stream: an {@code error} event, then {@code [DONE]}. If the HTTP client goes away, Reactor
- * Netty cancels what it was sending, which cancels the Generate calls, which cancel the router's
- * generations.
+ * can only travel in the stream: an {@code error} event, then {@code [DONE]}. If the HTTP client
+ * goes away, Reactor Netty cancels what it was sending, which cancels the Generate calls, which
+ * cancel the router's generations.
  */
 final class CompletionsHandler {
 
@@ -134,7 +134,7 @@ final class CompletionsHandler {
         return Mono.just(new EventStream(sse));
     }
 
-    /** Turns one choice's events into chunks; used by one stream, one event at a time. */
+    /** Turns the events of every choice into chunks; used by one stream, one event at a time. */
     private static final class StreamState {
 
         private final Header header;

@@ -162,6 +162,11 @@ final class OpenAiResponses {
     private static ObjectNode extras(String requestId, List<Choice> choices) {
         ObjectNode extras = JSON.createObjectNode().put("request_id", requestId);
         extras.put("degraded", choices.stream().anyMatch(c -> c.completion().getDegraded()));
+        // as the router measured them (the longest choice): what the HTTP client saw beyond is the edge's
+        extras.put("time_to_first_token_ms", choices.stream()
+                .mapToLong(c -> c.completion().getUsage().getTimeToFirstTokenMicros()).max().orElse(0) / 1000.0);
+        extras.put("total_time_ms", choices.stream()
+                .mapToLong(c -> c.completion().getUsage().getTotalTimeMicros()).max().orElse(0) / 1000.0);
         ArrayNode skipped = extras.putArray("skipped_experts");
         for (Choice c : choices) {
             for (SkippedExpert s : c.completion().getSkippedExpertsList()) {
