@@ -205,6 +205,8 @@ public final class EndToEndHarness {
         row.put("decode_tokens_per_s", Math.round(tokens / seconds));
         row.put("ttft_p50_ms", Measurements.quantile(ttft, 0.5) / 1e6);
         row.put("ttft_p99_ms", Measurements.quantile(ttft, 0.99) / 1e6);
+        row.put("client_ttft_p50_ms", Measurements.quantile(calls.stream().mapToLong(c -> c.firstText).toArray(), 0.5)
+                / 1e6);
         if (gaps.length > 0) {
             row.put("inter_token_p50_ms", Measurements.quantile(gaps, 0.5) / 1e6);
             row.put("inter_token_p99_ms", Measurements.quantile(gaps, 0.99) / 1e6);
@@ -221,11 +223,17 @@ public final class EndToEndHarness {
 
         final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
         final List<Long> gaps = new ArrayList<>();
+        private final long started = System.nanoTime();
+        /** From the call to its first chunk with text, as the client sees it (OpenAiHarness measures the same). */
+        volatile long firstText = -1;
         private long last = -1;
 
         @Override
         public void onChunk(TextChunk chunk) {
             long now = System.nanoTime();
+            if (firstText < 0 && !chunk.text().isEmpty()) {
+                firstText = now - started;
+            }
             int k = chunk.tokenIds().size();
             if (last >= 0 && k > 0) {
                 for (int i = 0; i < k; i++) {
