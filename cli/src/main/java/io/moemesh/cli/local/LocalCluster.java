@@ -5,8 +5,6 @@ import static java.util.stream.Collectors.joining;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.placement.PlanFile;
 import io.moemesh.core.placement.Unit;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,12 +20,10 @@ import java.util.Map;
  * network. For measurements on few cores, {@link Layout#expertsPerProcess} packs several experts
  * into one process instead. Every process binds 127.0.0.1 only (gRPC and HTTP), and the internal
  * services run without internal authentication ({@code moemesh.auth.allow-unauthenticated}):
- * nothing off this machine can reach them.
+ * nothing off this machine can reach them. This class decides what runs, with which arguments and in
+ * which order; {@link ServiceLauncher} turns each into a process.
  */
 public final class LocalCluster {
-
-    /** Extra JVM options for every service process, e.g. for profiling: {@code MOEMESH_SERVICE_JVM_OPTS="-Xmx1g"}. */
-    static final String EXTRA_JVM_OPTIONS = "MOEMESH_SERVICE_JVM_OPTS";
 
     /** Where every local process listens: loopback only. */
     public static final String BIND_ADDRESS = "127.0.0.1";
@@ -134,20 +130,12 @@ public final class LocalCluster {
         }
     }
 
-    private final Path home;
     private final Path stateDir;
-
-    Path home() {
-        return home;
-    }
-
-    Path stateDir() {
-        return stateDir;
-    }
+    private final ServiceLauncher launcher;
 
     public LocalCluster(Path home, Path stateDir) {
-        this.home = home;
         this.stateDir = stateDir;
+        this.launcher = new ServiceLauncher(home, stateDir);
     }
 
     /** Starts every process, waits until all are SERVING, records them; stops them all if any fails. */
@@ -202,7 +190,7 @@ public final class LocalCluster {
             }
             awaitServing(started, layout.readyTimeout());
             if (network != null) {
-                ServiceProcess proxy = network.launch(this, experts);
+                ServiceProcess proxy = network.launch(launcher, experts);
                 started.add(proxy);
                 experts = network.proxiedTargets(experts.size());
                 Network.awaitServing(experts, layout.readyTimeout());
@@ -228,7 +216,7 @@ public final class LocalCluster {
             if (gateway != null && !started.contains(gateway)) {
                 started.add(gateway);
             }
-            stop(started, Duration.ofSeconds(10));
+            ServiceLauncher.stop(started, Duration.ofSeconds(10));
             throw e;
         }
     }
@@ -373,7 +361,7 @@ public final class LocalCluster {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException(p.name() + " not ready after " + timeout + "; see " + p.log());
                 }
-                pause();
+                ServiceLauncher.pause();
             }
         }
     }
@@ -381,7 +369,7 @@ public final class LocalCluster {
     /** Stops the recorded processes: SIGTERM (they drain), then SIGKILL after {@code grace}. */
     public ClusterState down(Duration grace) {
         ClusterState state = ClusterState.read(stateDir);
-        stop(state.processes(), grace);
+        ServiceLauncher.stop(state.processes(), grace);
         ClusterState.delete(stateDir);
         ApiKeyFile.delete(stateDir);
         return state;
@@ -395,107 +383,6 @@ public final class LocalCluster {
     private ServiceProcess launch(String name, String role, int port, String module, List<String> args, boolean web) {
         List<String> all = new ArrayList<>(localModeArguments(role));
         all.addAll(args);
-        return start(name, role, port, serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), all, web));
-    }
-
-    ServiceProcess start(String name, String role, int port, List<String> command) {
-        Path log = stateDir.resolve("logs").resolve(name + ".log");
-        try {
-            Files.createDirectories(log.getParent());
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new ServiceProcess(name, role, port, p.pid(), log.toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + name + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The command line of one service: the flags of {@code moemesh.service.jvm.args} in the root pom
-     * (which recorded the AOT cache), the cache flags, then {@code extraJvmOptions} (whitespace
-     * separated, may be null) last among the JVM options so that they override ours, then the jar
-     * and the service's arguments.
-     */
-    List<String> serviceCommand(String module, String extraJvmOptions, List<String> args) {
-        return serviceCommand(module, extraJvmOptions, args, false);
-    }
-
-    List<String> serviceCommand(String module, String extraJvmOptions, List<String> args, boolean web) {
-        List<String> command = new ArrayList<>(List.of(javaBinary(), "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xss1m"));
-        List<String> jar = jarArguments(module);
-        int dashJar = jar.indexOf("-jar");
-        command.addAll(jar.subList(0, dashJar));
-        if (extraJvmOptions != null && !extraJvmOptions.isBlank()) {
-            command.addAll(List.of(extraJvmOptions.strip().split("\\s+")));
-        }
-        command.addAll(jar.subList(dashJar, jar.size()));
-        if (!web) {
-            command.add("--spring.main.web-application-type=none");
-        }
-        command.add("--spring.main.banner-mode=off");
-        command.addAll(args);
-        return command;
-    }
-
-    /** SIGTERM, then SIGKILL for whatever still runs after {@code grace}. */
-    public static void stop(List<ServiceProcess> processes, Duration grace) {
-        List<ProcessHandle> alive = processes.reversed().stream()
-                .flatMap(p -> ProcessHandle.of(p.pid()).stream()).filter(ProcessHandle::isAlive).toList();
-        alive.forEach(ProcessHandle::destroy);
-        long deadline = System.nanoTime() + grace.toNanos();
-        for (ProcessHandle h : alive) {
-            while (h.isAlive() && System.nanoTime() < deadline) {
-                pause();
-            }
-            if (h.isAlive()) {
-                h.destroyForcibly();
-            }
-        }
-    }
-
-    /**
-     * {@code -jar} and the jar to run: the extracted jar with its AOT cache when the build made them
-     * from the current runnable jar (about half the start-up CPU of a service), else the runnable jar.
-     * The cache is used for its loaded and linked classes only: with the method profiles JDK 25 also
-     * replays from it (JEP 515, {@code AOTReplayTraining}), C2 compiled the experts' FFN kernels into
-     * code that needed 1.5–2× the CPU of the in-process engine's on every call, for good
-     * (docs/performance.md).
-     */
-    List<String> jarArguments(String module) {
-        Path target = home.resolve(module).resolve("target");
-        Path jar = target.resolve(module + "-exec.jar");
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(jar + " not found: build it with ./mvnw -pl " + module + " -am package "
-                    + "(the ./moe script does)");
-        }
-        Path extracted = target.resolve("aot").resolve(module + "-exec.jar");
-        Path cache = target.resolve("aot").resolve(module + ".aot");
-        if (isNewerOrSame(extracted, jar) && isNewerOrSame(cache, extracted)) {
-            return List.of("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining",
-                    "-jar", extracted.toString());
-        }
-        return List.of("-jar", jar.toString());
-    }
-
-    private static boolean isNewerOrSame(Path file, Path than) {
-        try {
-            return Files.isRegularFile(file)
-                    && Files.getLastModifiedTime(file).compareTo(Files.getLastModifiedTime(than)) >= 0;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    static String javaBinary() {
-        return ProcessHandle.current().info().command().orElse("java");
-    }
-
-    static void pause() {
-        try {
-            Thread.sleep(200);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for services", e);
-        }
+        return launcher.launch(name, role, port, module, all, web);
     }
 }

@@ -17,18 +17,18 @@ public record Network(int firstPort, NetworkProfile profile) {
 
     /**
      * Starts the proxy process ({@code moe network-proxy}, from the CLI's own jar) in front of
-     * {@code experts}, under the profile it writes to the cluster's state directory.
+     * {@code experts}, under the profile it writes to the cluster's state directory (the launcher's).
      */
-    ServiceProcess launch(LocalCluster cluster, List<String> experts) {
-        NetworkFiles.in(cluster.stateDir()).writeProfile(profile);
-        List<String> command = new ArrayList<>(List.of(LocalCluster.javaBinary(), "-XX:+UseSerialGC", "-Xmx256m",
-                "-jar", cluster.home().resolve("cli").resolve("target").resolve("moe.jar").toString(),
+    ServiceProcess launch(ServiceLauncher launcher, List<String> experts) {
+        NetworkFiles.in(launcher.stateDir()).writeProfile(profile);
+        List<String> command = new ArrayList<>(List.of(ServiceLauncher.javaBinary(), "-XX:+UseSerialGC", "-Xmx256m",
+                "-jar", launcher.home().resolve("cli").resolve("target").resolve("moe.jar").toString(),
                 "network-proxy", "--bind=" + LocalCluster.BIND_ADDRESS,
-                "--state-dir=" + cluster.stateDir().toAbsolutePath()));
+                "--state-dir=" + launcher.stateDir().toAbsolutePath()));
         for (int i = 0; i < experts.size(); i++) {
             command.add("--route=" + (firstPort + i) + "=" + experts.get(i));
         }
-        return cluster.start("network", "network", firstPort, command);
+        return launcher.start("network", "network", firstPort, command);
     }
 
     List<String> proxiedTargets(int endpoints) {
@@ -44,7 +44,7 @@ public record Network(int firstPort, NetworkProfile profile) {
                     throw new IllegalStateException(target + " (an expert through the emulated network) not ready after "
                             + timeout + "; see the network log");
                 }
-                LocalCluster.pause();
+                ServiceLauncher.pause();
             }
         }
     }

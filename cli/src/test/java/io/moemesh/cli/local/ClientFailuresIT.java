@@ -112,7 +112,7 @@ class ClientFailuresIT {
         if (client != null) {
             client.close();
         }
-        LocalCluster.stop(processes, Duration.ofSeconds(20));
+        ServiceLauncher.stop(processes, Duration.ofSeconds(20));
     }
 
     @Test

@@ -87,7 +87,7 @@ class LocalClusterIT {
         if (client != null) {
             client.close();
         }
-        LocalCluster.stop(processes, Duration.ofSeconds(20));
+        ServiceLauncher.stop(processes, Duration.ofSeconds(20));
     }
 
     @Test

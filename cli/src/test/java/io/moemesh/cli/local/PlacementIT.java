@@ -121,7 +121,7 @@ class PlacementIT {
             routerChannel.shutdownNow();
             controllerChannel.shutdownNow();
         }
-        LocalCluster.stop(processes, Duration.ofSeconds(20));
+        ServiceLauncher.stop(processes, Duration.ofSeconds(20));
     }
 
     @Test
@@ -155,7 +155,7 @@ class PlacementIT {
     @Order(2)
     void aPlanThatDropsPartnersRetiresThemUnderLoadWithoutFailingARequest() throws Exception {
         int partnersBefore = partnerUnits();
-        LocalCluster.stop(List.of(controller), Duration.ofSeconds(10));
+        ServiceLauncher.stop(List.of(controller), Duration.ofSeconds(10));
         processes.remove(controller);
         startController(1.125); // half the partner budget: the new plan drops some of the live partners
         long failedBefore = traffic().getFailedCalls();

@@ -12,64 +12,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class LocalClusterJarTest {
+class LocalClusterTest {
 
     private static final Instant BUILT = Instant.parse("2026-11-28T12:00:00Z");
 
     @TempDir
     Path home;
-
-    @Test
-    void runsTheExtractedJarWithItsAotCacheWhenTheBuildMadeThemFromTheCurrentJar() throws Exception {
-        Path jar = file("expert-service/target/expert-service-exec.jar", BUILT);
-        Path extracted = file("expert-service/target/aot/expert-service-exec.jar", BUILT.plusSeconds(1));
-        Path cache = file("expert-service/target/aot/expert-service.aot", BUILT.plusSeconds(9));
-
-        assertThat(cluster().jarArguments("expert-service"))
-                .containsExactly("-XX:AOTCache=" + cache, "-XX:+UnlockDiagnosticVMOptions", "-XX:-AOTReplayTraining",
-                        "-jar", extracted.toString());
-        assertThat(jar).exists();
-    }
-
-    @Test
-    void fallsBackToTheRunnableJarWhenTheCacheIsMissing() throws Exception {
-        Path jar = file("router-service/target/router-service-exec.jar", BUILT);
-        file("router-service/target/aot/router-service-exec.jar", BUILT.plusSeconds(1));
-
-        assertThat(cluster().jarArguments("router-service")).containsExactly("-jar", jar.toString());
-    }
-
-    @Test
-    void fallsBackToTheRunnableJarWhenItWasRebuiltAfterTheCache() throws Exception {
-        file("gateway-service/target/aot/gateway-service-exec.jar", BUILT);
-        file("gateway-service/target/aot/gateway-service.aot", BUILT.plusSeconds(5));
-        Path jar = file("gateway-service/target/gateway-service-exec.jar", BUILT.plusSeconds(60));
-
-        assertThat(cluster().jarArguments("gateway-service")).containsExactly("-jar", jar.toString());
-    }
-
-    @Test
-    void saysHowToBuildAMissingJar() {
-        assertThatThrownBy(() -> cluster().jarArguments("expert-service"))
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("expert-service-exec.jar not found")
-                .hasMessageContaining("./mvnw -pl expert-service -am package");
-    }
-
-    @Test
-    void extraJvmOptionsComeAfterOursAndBeforeTheJar() throws Exception {
-        file("expert-service/target/expert-service-exec.jar", BUILT);
-        Path extracted = file("expert-service/target/aot/expert-service-exec.jar", BUILT.plusSeconds(1));
-        file("expert-service/target/aot/expert-service.aot", BUILT.plusSeconds(9));
-
-        List<String> command = cluster().serviceCommand("expert-service", " -Xmx1g  -XX:+AOTReplayTraining ",
-                List.of("--moemesh.expert.experts=3"));
-
-        assertThat(command).containsSubsequence("-XX:-AOTReplayTraining", "-Xmx1g", "-XX:+AOTReplayTraining",
-                "-jar", extracted.toString(), "--moemesh.expert.experts=3");
-        assertThat(command).doesNotContain("", " ");
-        assertThat(cluster().serviceCommand("expert-service", "  ", List.of())).doesNotContain("-Xmx1g", "");
-    }
 
     @Test
     void aPlansPartnerUnitsBecomeTheExpertServicesExtraUnits() {
@@ -138,9 +86,9 @@ class LocalClusterJarTest {
                 "--moemesh.controller.initial-delay=15000ms", "--moemesh.controller.min-window-tokens=2000",
                 "--moemesh.controller.min-gain=0.05", "--moemesh.controller.memory-budget=1.25",
                 "--moemesh.controller.dry-run=true");
-        assertThat(cluster().serviceCommand("placement-controller", null, args, true))
+        assertThat(launcher().serviceCommand("placement-controller", null, args, true))
                 .doesNotContain("--spring.main.web-application-type=none");
-        assertThat(cluster().serviceCommand("placement-controller", null, args))
+        assertThat(launcher().serviceCommand("placement-controller", null, args))
                 .contains("--spring.main.web-application-type=none");
     }
 
@@ -153,7 +101,7 @@ class LocalClusterJarTest {
 
         assertThat(args).contains("--moemesh.router.grpc-port=50052", "--moemesh.router.internal-grpc-port=50056",
                 "--server.port=50055", "--moemesh.router.experts=127.0.0.1:50060");
-        assertThat(cluster().serviceCommand("router-service", null, args, true))
+        assertThat(launcher().serviceCommand("router-service", null, args, true))
                 .doesNotContain("--spring.main.web-application-type=none");
         assertThat(new LocalCluster.Layout(1, new LocalCluster.RouterPorts(2, 4, 50055), 3, 1,
                 java.time.Duration.ofSeconds(1)).routerMetricsUrl())
@@ -185,6 +133,10 @@ class LocalClusterJarTest {
 
     private LocalCluster cluster() {
         return new LocalCluster(home, home.resolve(".moe"));
+    }
+
+    private ServiceLauncher launcher() {
+        return new ServiceLauncher(home, home.resolve(".moe"));
     }
 
     private Path file(String relative, Instant modified) throws Exception {
