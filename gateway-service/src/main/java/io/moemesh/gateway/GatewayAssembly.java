@@ -5,6 +5,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.gateway.access.ApiKeyInterceptor;
+import io.moemesh.gateway.access.ApiKeys;
 import io.moemesh.gateway.access.ApiKeyStore;
 import io.moemesh.gateway.access.AuthFailureThrottle;
 import io.moemesh.gateway.access.CallerLimiters;
@@ -42,6 +43,15 @@ public final class GatewayAssembly {
 
     /** The gateway's public API, intercepted (see above), and the API keys it checks. */
     public record PublicApi(ServerServiceDefinition service, ApiKeyStore keys) {
+
+        /**
+         * Whether a call with this {@code authorization} header (may be null) could pass the key
+         * check: no keys are in use, or it holds one. The check itself stays the interceptor's.
+         */
+        public boolean mayBeAdmitted(String authorization) {
+            ApiKeys current = keys.current();
+            return !current.enabled() || current.authenticate(authorization).isPresent();
+        }
     }
 
     /** The gateway's gRPC server alone (in-process tests); the application adds the HTTP API. */
@@ -79,7 +89,7 @@ public final class GatewayAssembly {
 
     /**
      * The gateway's gRPC server for {@code api}, and with it {@code http} (may be null): the
-     * OpenAI-compatible API starts before the gRPC server and drains first when it stops, while the
+     * OpenAI-compatible API starts after the gRPC server and drains first when it stops, while the
      * gRPC service it calls still runs.
      */
     public static GrpcServerLifecycle server(ServerBuilder<?> builder, GatewayProperties properties, PublicApi api,
@@ -89,6 +99,11 @@ public final class GatewayAssembly {
                     @Override
                     public void beforeStart() {
                         api.keys().startPolling(properties.apiKeysReloadInterval());
+                    }
+
+                    /** Once gRPC is up: a gRPC port that cannot be bound leaves no HTTP port behind. */
+                    @Override
+                    public void started(int port) {
                         if (http != null) {
                             http.start();
                         }

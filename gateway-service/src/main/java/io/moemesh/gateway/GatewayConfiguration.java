@@ -61,7 +61,7 @@ class GatewayConfiguration {
             TlsMaterial tls, TransportProperties transport) {
         return properties.httpPort() < 0 ? null : new OpenAiHttpServer(new OpenAiHttpServer.Settings(
                 transport.bindAddress(), properties.httpPort(), properties.drainTimeout(), httpTls(tls)),
-                gatewayPublicApi.service());
+                gatewayPublicApi.service(), gatewayPublicApi::mayBeAdmitted);
     }
 
     @Bean

@@ -50,7 +50,7 @@ final class HttpGateway implements AutoCloseable {
         GatewayAssembly.PublicApi api = GatewayAssembly.publicApi(properties, pool,
                 new GatewayMetrics(new SimpleMeterRegistry()), System::nanoTime);
         http = new OpenAiHttpServer(new OpenAiHttpServer.Settings("127.0.0.1", 0, Duration.ofSeconds(1), writeTimeout, null),
-                api.service());
+                api.service(), api::mayBeAdmitted);
         http.start();
     }
 

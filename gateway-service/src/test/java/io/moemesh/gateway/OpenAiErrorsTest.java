@@ -47,6 +47,13 @@ class OpenAiErrorsTest {
     }
 
     @Test
+    void withoutAKeyTheBodyIsNotReadAndTheRefusalIs401() {
+        assertError(gateway.post("/v1/completions", "{not json", null), 401, "authentication_error", "API key");
+        assertError(gateway.post("/v1/chat/completions", "{\"messages\": [{\"role\": \"tool\", \"content\": \"x\"}]}",
+                "wrong-key-0123456789abcdef0123456789"), 401, "authentication_error", "API key");
+    }
+
+    @Test
     void aStreamRefusedBeforeItsFirstTokenGetsTheRealStatus() {
         assertError(gateway.post("/v1/completions", "{\"prompt\": \"a\", \"stream\": true}", "wrong-key-0123456789abcdef012345"),
                 401, "authentication_error", "API key");
@@ -99,6 +106,8 @@ class OpenAiErrorsTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "n                 | {\"prompt\": \"a\", \"n\": 2}",
+        "n                 | {\"prompt\": \"a\", \"n\": 4294967297}",
+        "ignore_eos        | {\"prompt\": \"a\", \"ignore_eos\": \"yes\"}",
         "presence_penalty  | {\"prompt\": \"a\", \"presence_penalty\": 2.5}",
         "frequency_penalty | {\"prompt\": \"a\", \"frequency_penalty\": -3}",
         "logprobs          | {\"prompt\": \"a\", \"logprobs\": 21}",
@@ -172,6 +181,8 @@ class OpenAiErrorsTest {
     @Test
     void unknownPathsAre404AndWrongMethods405() {
         assertError(gateway.get("/v1/engines", InProcessGateway.KEY), 404, "invalid_request_error", "/v1/engines");
-        assertError(gateway.get("/v1/completions", InProcessGateway.KEY), 405, "invalid_request_error", "GET");
+        HttpResponse<String> wrongMethod = gateway.get("/v1/completions", InProcessGateway.KEY);
+        assertError(wrongMethod, 405, "invalid_request_error", "GET");
+        assertThat(wrongMethod.headers().firstValue("allow")).hasValue("POST");
     }
 }

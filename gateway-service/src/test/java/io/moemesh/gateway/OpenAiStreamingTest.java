@@ -52,6 +52,7 @@ class OpenAiStreamingTest {
         chunks.forEach(c -> text.append(c.at("/choices/0/text").asString("")));
         assertThat(text.toString()).isEqualTo("Hello");
         JsonNode last = chunks.getLast();
+        assertThat(chunks.subList(0, chunks.size() - 1)).allSatisfy(c -> assertThat(c.get("usage").isNull()).isTrue());
         assertThat(last.get("choices")).isEmpty();
         assertThat(last.at("/usage/total_tokens").asInt()).isEqualTo(6);
         JsonNode finish = chunks.get(chunks.size() - 2);

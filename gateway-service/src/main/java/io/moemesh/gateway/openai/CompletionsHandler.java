@@ -55,7 +55,8 @@ final class CompletionsHandler {
         String requestId = UUID.randomUUID().toString().replace("-", "");
         return models.resolve(request.model(), caller).flatMap(model -> {
             Header header = new Header(request.chat(), (request.chat() ? "chatcmpl-" : "cmpl-") + requestId,
-                    System.currentTimeMillis() / 1000, model.name(), request.sampling().getLogprobs());
+                    System.currentTimeMillis() / 1000, model.name(), request.sampling().getLogprobs(),
+                    request.includeUsage());
             List<GenerateRequest> calls = generateRequests(request, model, requestId);
             Flux<Event> events = Flux.merge(IntStream.range(0, calls.size())
                     .mapToObj(i -> gateway.generate(calls.get(i), caller).map(r -> new Event(i, r)))

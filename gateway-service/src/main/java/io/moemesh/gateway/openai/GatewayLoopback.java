@@ -90,7 +90,7 @@ final class GatewayLoopback implements AutoCloseable {
             SinkObserver observer = new SinkObserver(sink);
             ClientCalls.asyncServerStreamingCall(call, request, observer);
             // only now: a started call may be asked for messages. Demand adds up on both sides, so each
-            // request passes on as it is (a collecting subscriber asks for everything at once)
+            // request passes on as it is (Flux.merge asks for 32 at a time, a stream's writer as it writes)
             sink.onRequest(n -> observer.call.request((int) Math.min(n, Integer.MAX_VALUE)));
             sink.onCancel(() -> call.cancel("the HTTP client went away", null));
         });

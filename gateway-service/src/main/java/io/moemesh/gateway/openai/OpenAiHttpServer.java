@@ -15,10 +15,12 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
@@ -66,6 +68,7 @@ public final class OpenAiHttpServer {
 
     private final Settings settings;
     private final ServerServiceDefinition publicApi;
+    private final Predicate<String> mayBeAdmitted;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean stopping;
     private GatewayLoopback gateway;
@@ -73,9 +76,15 @@ public final class OpenAiHttpServer {
     private ModelCatalog models;
     private DisposableServer server;
 
-    public OpenAiHttpServer(Settings settings, ServerServiceDefinition publicApi) {
+    /**
+     * @param mayBeAdmitted whether an {@code Authorization} header (may be null) holds a key in use, or
+     *                      no key is needed: a request without one is refused by the gateway before
+     *                      its body is parsed or a chat template rendered for it
+     */
+    public OpenAiHttpServer(Settings settings, ServerServiceDefinition publicApi, Predicate<String> mayBeAdmitted) {
         this.settings = settings;
         this.publicApi = publicApi;
+        this.mayBeAdmitted = mayBeAdmitted;
     }
 
     public synchronized void start() {
@@ -146,14 +155,21 @@ public final class OpenAiHttpServer {
             return send(response, error(new OpenAiError(503, "server_error", null, "service_unavailable",
                     "the gateway is shutting down; retry on another replica")));
         }
-        inFlight.incrementAndGet();
-        HttpCaller caller = new HttpCaller(request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION),
-                request.remoteAddress());
-        return body(request)
-                .flatMap(body -> handler.apply(new Call(body, caller)))
-                .onErrorResume(e -> Mono.just(CompletionsHandler.failure(e, UUID.randomUUID().toString())))
-                .flatMap(reply -> Mono.from(send(response, reply)))
-                .doFinally(signal -> inFlight.decrementAndGet());
+        String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+        HttpCaller caller = new HttpCaller(authorization, request.remoteAddress());
+        return Mono.defer(() -> {
+            inFlight.incrementAndGet();
+            // without a usable key the gateway refuses the call, counted and throttled as on gRPC,
+            // before any work is done for it; with one, parsing and rendering leave the event loop
+            Mono<Void> admitted = mayBeAdmitted.test(authorization) ? Mono.empty()
+                    : gateway.listModels(caller).then();
+            return admitted.then(body(request))
+                    .publishOn(Schedulers.boundedElastic())
+                    .flatMap(body -> handler.apply(new Call(body, caller)))
+                    .onErrorResume(e -> Mono.just(CompletionsHandler.failure(e, UUID.randomUUID().toString())))
+                    .flatMap(reply -> Mono.from(send(response, reply)))
+                    .doFinally(signal -> inFlight.decrementAndGet());
+        });
     }
 
     /** A request's body (empty for GET) and who sent it. */
@@ -163,8 +179,7 @@ public final class OpenAiHttpServer {
     private Mono<CompletionsHandler.Reply> listModels(Call call) {
         return models.list(call.caller())
                 .map(list -> (CompletionsHandler.Reply) new JsonReply(200, OpenAiResponses.models(
-                        list.stream().map(ModelCatalog.Model::info).toList(), System.currentTimeMillis() / 1000)))
-                .onErrorResume(e -> Mono.just(error(OpenAiError.of(e, "(list models)"))));
+                        list.stream().map(ModelCatalog.Model::info).toList(), System.currentTimeMillis() / 1000)));
     }
 
     private Mono<CompletionsHandler.Reply> completions(Call call, boolean chat) {
@@ -208,6 +223,9 @@ public final class OpenAiHttpServer {
 
     private Publisher<Void> unknownRoute(HttpServerRequest request, HttpServerResponse response) {
         String path = request.fullPath();
+        if (PATHS.contains(path)) {
+            response.header(HttpHeaderNames.ALLOW, path.equals("/v1/models") ? "GET" : "POST");
+        }
         OpenAiError error = PATHS.contains(path)
                 ? new OpenAiError(405, "invalid_request_error", null, "method_not_allowed",
                         request.method() + " is not allowed on " + path)

@@ -38,7 +38,7 @@ final class OpenAiRequests {
         if (body.hasNonNull("suffix") && !body.get("suffix").asString("").isEmpty()) {
             throw OpenAiError.unsupported("suffix", "'suffix' (insertion) is not supported");
         }
-        if (body.hasNonNull("best_of") && !(body.get("best_of").isIntegralNumber() && body.get("best_of").asInt() == 1)) {
+        if (body.hasNonNull("best_of") && !isOne(body.get("best_of"))) {
             throw OpenAiError.unsupported("best_of", "'best_of' must be 1: moe-mesh generates one sequence per prompt");
         }
         List<CompletionRequest.Prompt> prompts = prompts(body.get("prompt"));
@@ -97,7 +97,7 @@ final class OpenAiRequests {
 
     /** What both endpoints refuse: several choices, logit bias, vLLM's repetition penalty. */
     private static void refuseCommon(JsonNode body) {
-        if (body.hasNonNull("n") && !(body.get("n").isIntegralNumber() && body.get("n").asInt() == 1)) {
+        if (body.hasNonNull("n") && !isOne(body.get("n"))) {
             throw OpenAiError.unsupported("n", "'n' must be 1: moe-mesh generates one choice per prompt; "
                     + "send several requests (with different seeds) for several choices");
         }
@@ -109,6 +109,10 @@ final class OpenAiRequests {
         if (bias != null && !bias.isNull() && !bias.isEmpty()) {
             throw OpenAiError.unsupported("logit_bias", "'logit_bias' is not supported");
         }
+    }
+
+    private static boolean isOne(JsonNode value) {
+        return value.isIntegralNumber() && value.canConvertToLong() && value.asLong() == 1;
     }
 
     private static String model(JsonNode body) {
@@ -144,7 +148,7 @@ final class OpenAiRequests {
         if (!options.isObject()) {
             throw OpenAiError.invalid("stream_options", "'stream_options' must be an object");
         }
-        return options.path("include_usage").asBoolean(false);
+        return flag(options, "include_usage", "stream_options");
     }
 
     private static List<CompletionRequest.Prompt> prompts(JsonNode prompt) {
@@ -255,8 +259,7 @@ final class OpenAiRequests {
         long maxTokens = maxTokens(body, defaultMaxTokens);
         sampling.setMaxTokens((int) maxTokens);
         sampling.addAllStop(stop(body.get("stop")));
-        JsonNode ignoreEos = body.get("ignore_eos");
-        sampling.setIgnoreEos(ignoreEos != null && ignoreEos.asBoolean(false));
+        sampling.setIgnoreEos(flag(body, "ignore_eos", "ignore_eos"));
         // OpenAI's definition, applied by the router to generated tokens; the validator checks [-2, 2]
         sampling.setPresencePenalty((float) number(body, "presence_penalty", 0));
         sampling.setFrequencyPenalty((float) number(body, "frequency_penalty", 0));
@@ -291,6 +294,18 @@ final class OpenAiRequests {
             out.add(s.asString());
         }
         return out;
+    }
+
+    /** A true/false field, false when absent or null; {@code param} names it in a refusal. */
+    private static boolean flag(JsonNode node, String field, String param) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            return false;
+        }
+        if (!value.isBoolean()) {
+            throw OpenAiError.invalid(param, "'" + field + "' must be true or false");
+        }
+        return value.asBoolean();
     }
 
     private static double number(JsonNode body, String field, double absent) {

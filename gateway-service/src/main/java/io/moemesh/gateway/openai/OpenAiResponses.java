@@ -23,9 +23,10 @@ final class OpenAiResponses {
 
     /**
      * Who answers: the response id, its creation time (Unix seconds) and the model; whether the
-     * request asked for log probabilities.
+     * request asked for log probabilities, and for a stream's usage ({@code stream_options.include_usage}:
+     * then every chunk has {@code usage}, null but in the last).
      */
-    record Header(boolean chat, String id, long created, String model, boolean logprobs) {
+    record Header(boolean chat, String id, long created, String model, boolean logprobs, boolean includeUsage) {
 
         String object(boolean chunk) {
             return chat ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion";
@@ -144,8 +145,12 @@ final class OpenAiResponses {
     }
 
     private static ObjectNode start(Header header, boolean chunk) {
-        return JSON.createObjectNode().put("id", header.id()).put("object", header.object(chunk))
+        ObjectNode body = JSON.createObjectNode().put("id", header.id()).put("object", header.object(chunk))
                 .put("created", header.created()).put("model", header.model());
+        if (chunk && header.includeUsage()) {
+            body.putNull("usage");
+        }
+        return body;
     }
 
     private static ObjectNode usage(List<Choice> choices) {
