@@ -1,28 +1,20 @@
 package io.moemesh.gateway;
 
-import io.grpc.Attributes;
-import io.grpc.ForwardingServerCall;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.gateway.access.PeerFromHeader;
 import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.routing.RouterClient;
 import io.moemesh.gateway.routing.RouterPool;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;
@@ -60,7 +52,7 @@ final class InProcessGateway implements AutoCloseable {
         }
         pool = new RouterPool(clients);
         String gatewayName = InProcessServerBuilder.generateName();
-        gateway = GatewayAssembly.server(InProcessServerBuilder.forName(gatewayName).intercept(new PeerFromHeader()),
+        gateway = GatewayAssembly.server(InProcessServerBuilder.forName(gatewayName).intercept(new PeerFromHeader(TEST_PEER)),
                 properties, pool, new GatewayMetrics(meters), nanoTime);
         gateway.start();
         channel = InProcessChannelBuilder.forName(gatewayName).build();
@@ -119,34 +111,6 @@ final class InProcessGateway implements AutoCloseable {
             return server.start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Runs before the gateway's own interceptors: sets the remote address a call claims in {@link #TEST_PEER}. */
-    private static final class PeerFromHeader implements ServerInterceptor {
-        @Override
-        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                ServerCallHandler<Q, R> next) {
-            String peer = headers.get(TEST_PEER);
-            if (peer == null) {
-                return next.startCall(call, headers);
-            }
-            Attributes attributes = call.getAttributes().toBuilder()
-                    .set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, new InetSocketAddress(literal(peer), 40_000)).build();
-            return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-                @Override
-                public Attributes getAttributes() {
-                    return attributes;
-                }
-            }, headers);
-        }
-
-        private static InetAddress literal(String ip) {
-            try {
-                return InetAddress.getByName(ip);
-            } catch (UnknownHostException e) {
-                throw new IllegalArgumentException("not an IP literal: " + ip, e);
-            }
         }
     }
 }

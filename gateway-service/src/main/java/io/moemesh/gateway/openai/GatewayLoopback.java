@@ -1,18 +1,12 @@
 package io.moemesh.gateway.openai;
 
-import io.grpc.Attributes;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ForwardingClientCall;
-import io.grpc.ForwardingServerCall;
-import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Metadata;
 import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessChannelBuilder;
@@ -21,6 +15,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
+import io.moemesh.gateway.access.PeerFromHeader;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.ListModelsRequest;
@@ -29,7 +24,6 @@ import io.moemesh.proto.v1.MoeMeshGrpc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
@@ -59,7 +53,7 @@ final class GatewayLoopback implements AutoCloseable {
         String name = "moemesh-openai-" + InProcessServerBuilder.generateName();
         try {
             server = InProcessServerBuilder.forName(name)
-                    .addService(ServerInterceptors.intercept(publicApi, new PeerFromHeader()))
+                    .addService(ServerInterceptors.intercept(publicApi, new PeerFromHeader(HTTP_PEER)))
                     .build().start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the in-process gateway for the HTTP API", e);
@@ -160,27 +154,6 @@ final class GatewayLoopback implements AutoCloseable {
         @Override
         public void onCompleted() {
             sink.complete();
-        }
-    }
-
-    /** Puts the HTTP peer's address where the gateway's interceptors look for a caller's address. */
-    private static final class PeerFromHeader implements ServerInterceptor {
-
-        @Override
-        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                ServerCallHandler<Q, R> next) {
-            String peer = headers.get(HTTP_PEER);
-            if (peer == null) {
-                return next.startCall(call, headers);
-            }
-            SocketAddress address = new InetSocketAddress(peer, 0);
-            Attributes attributes = call.getAttributes().toBuilder().set(Grpc.TRANSPORT_ATTR_REMOTE_ADDR, address).build();
-            return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
-                @Override
-                public Attributes getAttributes() {
-                    return attributes;
-                }
-            }, headers);
         }
     }
 
