@@ -42,11 +42,8 @@ class EmulatedNetworkIT {
         stateDir = Files.createTempDirectory("moe-network-it");
         String expertPorts = freePortRange(8);
         String proxyPorts = freePortRange(8);
-        MoeRun up = moe("up", "--model", MODEL.toString(), "--placement", "off", "--emulate-network",
-                "rtt=2ms,jitter=100us,bandwidth=1gbit,node=2", "--network-port", proxyPorts,
-                "--state-dir", stateDir.toString(), "--timeout", "300s", "--gateway-port", freePort(),
-                "--router-port", freePort(), "--router-internal-port", freePort(), "--router-http-port", freePort(),
-                "--expert-port", expertPorts);
+        MoeRun up = MoeRun.up(MODEL, stateDir, freePort(), "--placement", "off", "--emulate-network",
+                "rtt=2ms,jitter=100us,bandwidth=1gbit,node=2", "--network-port", proxyPorts, "--expert-port", expertPorts);
         assertThat(up.code()).as(up.err()).isZero();
         assertThat(up.out()).contains("emulated network between router and experts: rtt=2000us,jitter=100us,"
                 + "bandwidth=1000mbit,node=2,scale=1");
@@ -54,9 +51,7 @@ class EmulatedNetworkIT {
 
     @AfterAll
     void down() {
-        if (stateDir != null && Files.isRegularFile(stateDir.resolve("cluster.json"))) {
-            moe("down", "--state-dir", stateDir.toString(), "--grace-seconds", "20");
-        }
+        MoeRun.down(stateDir);
     }
 
     @Test

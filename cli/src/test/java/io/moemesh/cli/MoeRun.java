@@ -4,6 +4,10 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** One {@code moe} command run in this JVM as a user would type it: its exit code, output and errors. */
 record MoeRun(int code, String out, String err) {
@@ -16,6 +20,26 @@ record MoeRun(int code, String out, String err) {
         cmd.setErr(new PrintWriter(err, true));
         int code = cmd.execute(args);
         return new MoeRun(code, out.toString(), err.toString());
+    }
+
+    /**
+     * {@code moe up} of {@code model} into {@code stateDir} with the gateway's, the HTTP API's
+     * ({@code httpPort}) and the router's ports free ones, so that a test neither meets a cluster the
+     * user runs on the defaults nor another test's; {@code more} adds the test's own options.
+     */
+    static MoeRun up(Path model, Path stateDir, String httpPort, String... more) throws IOException {
+        List<String> args = new ArrayList<>(List.of("up", "--model", model.toString(), "--state-dir",
+                stateDir.toString(), "--timeout", "300s", "--gateway-port", freePort(), "--http-port", httpPort,
+                "--router-port", freePort(), "--router-internal-port", freePort(), "--router-http-port", freePort()));
+        args.addAll(List.of(more));
+        return moe(args.toArray(String[]::new));
+    }
+
+    /** {@code moe down} of the cluster in {@code stateDir}, if one was started there. */
+    static void down(Path stateDir) {
+        if (stateDir != null && Files.isRegularFile(stateDir.resolve("cluster.json"))) {
+            moe("down", "--state-dir", stateDir.toString(), "--grace-seconds", "20");
+        }
     }
 
     static String freePort() throws IOException {

@@ -1,7 +1,6 @@
 package io.moemesh.cli;
 
 import static io.moemesh.cli.MoeRun.freePort;
-import static io.moemesh.cli.MoeRun.moe;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -48,18 +47,14 @@ class OpenAiClientIT {
         requireClient();
         stateDir = Files.createTempDirectory("moe-openai-it");
         httpPort = freePort();
-        up = moe("up", "--model", MODEL.toString(), "--experts-per-process", "16", "--placement", "off",
-                "--state-dir", stateDir.toString(), "--timeout", "300s", "--http-port", httpPort,
-                "--gateway-port", freePort(), "--router-port", freePort(), "--router-internal-port", freePort(),
-                "--router-http-port", freePort(), "--expert-port", freePort());
+        up = MoeRun.up(MODEL, stateDir, httpPort, "--experts-per-process", "16", "--placement", "off",
+                "--expert-port", freePort());
         assertThat(up.code()).as(up.err()).isZero();
     }
 
     @AfterAll
     void down() {
-        if (stateDir != null && Files.isRegularFile(stateDir.resolve("cluster.json"))) {
-            moe("down", "--state-dir", stateDir.toString(), "--grace-seconds", "20");
-        }
+        MoeRun.down(stateDir);
     }
 
     @Test

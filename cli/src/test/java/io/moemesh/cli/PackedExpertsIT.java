@@ -40,18 +40,14 @@ class PackedExpertsIT {
     void up() throws IOException {
         reference = InProcessReference.greedy(MODEL, PROMPTS, MAX_TOKENS);
         stateDir = Files.createTempDirectory("moe-packed-it");
-        MoeRun up = moe("up", "--model", MODEL.toString(), "--experts-per-process", "16", "--placement", "off",
-                "--state-dir", stateDir.toString(), "--timeout", "300s", "--gateway-port", freePort(),
-                "--router-port", freePort(), "--router-internal-port", freePort(), "--router-http-port", freePort(),
+        MoeRun up = MoeRun.up(MODEL, stateDir, freePort(), "--experts-per-process", "16", "--placement", "off",
                 "--expert-port", freePort());
         assertThat(up.code()).as(up.err()).isZero();
     }
 
     @AfterAll
     void down() {
-        if (stateDir != null && Files.isRegularFile(stateDir.resolve("cluster.json"))) {
-            moe("down", "--state-dir", stateDir.toString(), "--grace-seconds", "20");
-        }
+        MoeRun.down(stateDir);
     }
 
     @Test
