@@ -2,12 +2,14 @@ package io.moemesh.router;
 
 import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.kernel.Kernels;
 import io.moemesh.core.model.DenseTransformer;
 import io.moemesh.core.model.DenseWeights;
 import io.moemesh.core.model.ExpertDispatch;
 import io.moemesh.core.model.LocalExperts;
+import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.routing.RoutingStatsWindow;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
@@ -20,7 +22,9 @@ import io.moemesh.router.discovery.ExpertDiscovery;
 import io.moemesh.router.discovery.ExpertEndpointsReconciler;
 import io.moemesh.router.discovery.kubernetes.KubernetesDiscoveryProperties;
 import io.moemesh.router.discovery.kubernetes.KubernetesExpertDiscovery;
+import io.moemesh.router.dispatch.DispatchMetrics;
 import io.moemesh.router.dispatch.DynamicExpertEndpoints;
+import io.moemesh.router.dispatch.EndpointCallStats;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.ExpertEndpoints;
 import io.moemesh.router.dispatch.RemoteExperts;
@@ -31,6 +35,7 @@ import io.moemesh.router.grpc.RoutingStatsGrpcService;
 import io.moemesh.router.grpc.ServedModel;
 import io.moemesh.router.health.SchedulerMetrics;
 import io.moemesh.router.health.SchedulerWatchdog;
+import io.moemesh.router.health.UnitTokenMetrics;
 import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalChannelFactory;
@@ -150,10 +155,30 @@ class RouterConfiguration {
                 properties.statsBuckets(), Clock.systemUTC());
     }
 
+    /** Tokens per unit (the gate's decisions), unless {@code moemesh.router.metrics.per-unit=false}. */
+    @Bean
+    UnitTokenMetrics unitTokenMetrics(RouterProperties properties, ModelConfig config) {
+        return new UnitTokenMetrics(config.numLayers(), config.numExperts(), properties.metrics().perUnit());
+    }
+
+    /** The remote dispatch's meters: layer steps, per-unit calls, per-endpoint calls, tokens and bytes sent. */
+    @Bean
+    MeterBinder dispatchMetrics(RouterProperties properties, ModelConfig config, ExpertDispatch experts) {
+        if (!(experts instanceof RemoteExperts remote)) {
+            return registry -> { }; // in-process experts: no calls, no bytes on the network
+        }
+        return new DispatchMetrics(remote, config.numLayers(), config.numExperts(), properties.metrics().perUnit());
+    }
+
     @Bean
     BatchScheduler batchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
-            RouterProperties properties, AdmissionProperties admission, RoutingStatsWindow stats) {
-        return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(admission), stats,
+            RouterProperties properties, AdmissionProperties admission, RoutingStatsWindow stats,
+            UnitTokenMetrics unitTokens) {
+        RoutingObserver gate = (layer, token, decision) -> {
+            stats.onRoute(layer, token, decision);
+            unitTokens.onRoute(layer, token, decision);
+        };
+        return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(admission), gate,
                 new SchedulerStats(), System::nanoTime);
     }
 
@@ -229,13 +254,16 @@ class RouterConfiguration {
         // in-process experts send nothing over the network: no traffic to report
         Supplier<Optional<RemoteExperts.Traffic>> traffic = experts instanceof RemoteExperts remote
                 ? () -> Optional.of(remote.traffic()) : Optional::empty;
+        Supplier<List<EndpointCallStats.Snapshot>> endpointCalls = experts instanceof RemoteExperts remote
+                ? remote::endpointCalls : List::of;
         Optional<ExpertEndpoints> endpoints = experts instanceof ExpertEndpoints remote
                 ? Optional.of(remote) : Optional.empty();
         return new GrpcServerLifecycle("router-internal",
                 servers.internalServer("router", properties.internalGrpcPort(), INTERNAL_MAX_INBOUND_BYTES,
                         properties.drainTimeout(),
                         Set.of(ExpertEndpointsGrpc.getRefreshExpertEndpointsMethod().getFullMethodName())),
-                List.of(new RoutingStatsGrpcService(stats, traffic, Optional.of(scheduler.stats())).bindService(),
+                List.of(new RoutingStatsGrpcService(stats, traffic, Optional.of(scheduler.stats()), endpointCalls)
+                                .bindService(),
                         new ExpertEndpointsGrpcService(endpoints).bindService()),
                 new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() { });
     }

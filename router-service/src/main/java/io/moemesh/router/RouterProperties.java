@@ -45,6 +45,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                    slowest step the deployment expects (expert call timeouts included)
  * @param exitOnSchedulerFailure whether the process exits (status 70) when the scheduler's loop dies, so that a
  *                    supervisor (Kubernetes, systemd) restarts it; health is NOT_SERVING either way
+ * @param metrics     {@code moemesh.router.metrics.*}: which meters the router publishes on {@code /actuator/prometheus}
  */
 @ConfigurationProperties("moemesh.router")
 public record RouterProperties(
@@ -72,7 +73,8 @@ public record RouterProperties(
         @DefaultValue("30s") Duration drainTimeout,
         @DefaultValue("256") int maxStreamBacklog,
         @DefaultValue("30s") Duration stallTimeout,
-        @DefaultValue("true") boolean exitOnSchedulerFailure) {
+        @DefaultValue("true") boolean exitOnSchedulerFailure,
+        @DefaultValue Metrics metrics) {
 
     public RouterProperties {
         if (modelDir == null) {
@@ -105,10 +107,23 @@ public record RouterProperties(
             throw new IllegalArgumentException("moemesh.router.grpc-port and moemesh.router.internal-grpc-port must"
                     + " differ (public and internal services listen apart), both are " + grpcPort);
         }
+        if (metrics == null) {
+            metrics = new Metrics(true);
+        }
         if (expertMaxConcurrentCalls < 1) {
             throw new IllegalArgumentException("moemesh.router.expert-max-concurrent-calls must be >= 1 (Compute calls"
                     + " in flight per expert endpoint), got " + expertMaxConcurrentCalls);
         }
+    }
+
+    /**
+     * {@code moemesh.router.metrics.*}.
+     *
+     * @param perUnit whether to publish the per-unit meters {@code moemesh.router.unit.tokens} and
+     *                {@code moemesh.router.unit.calls}: two series per (layer, expert), so 2 × layers × experts
+     *                in all; turn off for models with thousands of units (per-layer and per-endpoint meters stay)
+     */
+    public record Metrics(@DefaultValue("true") boolean perUnit) {
     }
 
     /** Where the expert endpoints come from. */

@@ -266,14 +266,17 @@ final class UnitQueue {
         long start = context.ticker().nanos();
         context.runner().forward(weights, x, tokens, out);
         long elapsed = context.ticker().nanos() - start;
-        record(tokens, elapsed); // before the answers, so that a caller that got one sees it counted
+        record(live, start, tokens, elapsed); // before the answers, so that a caller that got one sees it counted
         scatter(live, out);
     }
 
-    /** Counts a computed batch; a meter that fails is logged and costs no answer. */
-    private void record(int tokens, long elapsedNanos) {
+    /** Counts a computed batch and its requests' queue delays; a meter that fails is logged and costs no answer. */
+    private void record(List<QueuedWork> live, long startNanos, int tokens, long elapsedNanos) {
         try {
             metrics.batch(tokens, elapsedNanos);
+            for (QueuedWork work : live) {
+                metrics.queued(startNanos - work.enqueuedNanos);
+            }
         } catch (RuntimeException e) {
             LOG.warn("{}: could not record a batch of {} tokens in its meters: {}", unit, tokens, e.toString());
         }

@@ -13,6 +13,7 @@ import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -276,10 +277,14 @@ public final class BatchScheduler implements AutoCloseable {
     /** One forward pass over {@code requests}, on the calling thread. */
     private float[] forward(List<RunningRequest> requests) {
         StepBatch step = StepBatch.of(requests.stream().map(r -> r.sequence).toList());
-        return dense.forward(step.batch(), experts, observer(requests, step.owner()));
+        BitSet degraded = new BitSet();
+        float[] logits = dense.forward(step.batch(), experts, observer(requests, step.owner(), degraded));
+        stats.degraded(degraded.cardinality());
+        return logits;
     }
 
     private void deliver(RunningRequest r, int token, String text, TokenLogprobs logprobs) {
+        stats.generated();
         if (isCancelled(r.sink)) {
             r.tokensAfterCancel++;
         }
@@ -416,7 +421,8 @@ public final class BatchScheduler implements AutoCloseable {
         lastProgressNanos = nanoTime.getAsLong();
     }
 
-    private RoutingObserver observer(List<RunningRequest> requests, int[] owner) {
+    /** @param degraded collects the tokens (indices in the step's batch) that missed an expert */
+    private RoutingObserver observer(List<RunningRequest> requests, int[] owner, BitSet degraded) {
         return new RoutingObserver() {
             @Override
             public void onRoute(int layer, int token, GateDecision decision) {
@@ -426,6 +432,7 @@ public final class BatchScheduler implements AutoCloseable {
             @Override
             public void onSkip(int layer, int token, int expert) {
                 requests.get(owner[token]).skip(layer, expert);
+                degraded.set(token);
             }
         };
     }

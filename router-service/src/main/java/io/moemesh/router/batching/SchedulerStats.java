@@ -22,6 +22,8 @@ public final class SchedulerStats {
     private final LongAdder stepNanos = new LongAdder();
     private final LongAdder forwardNanos = new LongAdder();
     private final LongAdder forwardTokens = new LongAdder();
+    private final LongAdder generatedTokens = new LongAdder();
+    private final LongAdder degradedTokens = new LongAdder();
 
     /** A step with work ended: it took {@code nanos}, its forward pass(es) {@link #forwarded} are counted apart. */
     void stepped(long nanos) {
@@ -33,6 +35,29 @@ public final class SchedulerStats {
     void forwarded(int tokens, long nanos) {
         forwardTokens.add(tokens);
         forwardNanos.add(nanos);
+    }
+
+    /** A token was sampled and handed to its request's stream. */
+    void generated() {
+        generatedTokens.increment();
+    }
+
+    /** A forward pass computed {@code tokens} of its tokens with at least one chosen expert routed around. */
+    void degraded(int tokens) {
+        degradedTokens.add(tokens);
+    }
+
+    /** Tokens sampled and streamed to clients (one per decoding sequence per step). */
+    public long generatedTokens() {
+        return generatedTokens.sum();
+    }
+
+    /**
+     * Forward tokens (prompt tokens included) computed while at least one of their chosen experts was
+     * unavailable and routed around, each token once however many layers and experts it missed.
+     */
+    public long degradedTokens() {
+        return degradedTokens.sum();
     }
 
     /** Nanoseconds of the steps counted in {@link #steps}, whole. */

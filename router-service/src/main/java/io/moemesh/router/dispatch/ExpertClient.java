@@ -29,6 +29,7 @@ final class ExpertClient implements AutoCloseable {
     private final Bulkhead bulkhead;
     private final CircuitBreaker breaker;
     private final Duration timeout;
+    private final EndpointCallStats calls = new EndpointCallStats();
 
     ExpertClient(ExpertEndpoint endpoint, ManagedChannel channel, DispatchProperties properties) {
         this.endpoint = endpoint;
@@ -52,6 +53,11 @@ final class ExpertClient implements AutoCloseable {
         return endpoint;
     }
 
+    /** Counts of this client's Compute calls (the router's metrics and routing statistics read them). */
+    EndpointCallStats calls() {
+        return calls;
+    }
+
     /** Asks what the endpoint hosts; the future fails with the call's status, at its deadline at the latest. */
     ListenableFuture<DescribeResponse> describe() {
         return ExpertGrpc.newFutureStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -71,10 +77,12 @@ final class ExpertClient implements AutoCloseable {
      */
     ListenableFuture<ComputeResponse> compute(ComputeRequest request) {
         if (!bulkhead.tryAcquirePermission()) {
+            calls.refused();
             return null;
         }
         if (!breaker.tryAcquirePermission()) {
             bulkhead.releasePermission();
+            calls.refused();
             return null;
         }
         ListenableFuture<ComputeResponse> call;
@@ -92,10 +100,12 @@ final class ExpertClient implements AutoCloseable {
 
     void succeeded(long nanos) {
         breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
+        calls.succeeded(nanos);
     }
 
     void failed(long nanos, Throwable error) {
         breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
+        calls.failed(nanos);
     }
 
     CircuitBreaker.State breakerState() {

@@ -62,6 +62,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     private final LiveTopology live;
     private final int hiddenSize;
     private final DispatchProperties properties;
+    private volatile DispatchMetrics metrics; // null until a DispatchMetrics follows this dispatch
 
     private RemoteExperts(Routing routing, Function<ExpertEndpoint, ManagedChannel> channels,
             DispatchProperties properties) {
@@ -116,6 +117,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
             // installed, but steps may still call the removed endpoints: close their clients later
             retired.addAll(change.removedClients());
             change.closeUnused();
+            endpointsChanged();
             throw e;
         } catch (RuntimeException e) {
             change.closeOpened(); // nothing was installed
@@ -124,12 +126,35 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         change.closeUnused();
         change.removedClients().forEach(ExpertClient::close);
         closeRetired();
+        endpointsChanged();
         Change result = new Change(change.added(), change.removed(), change.rejected(), state(installed));
         if (result.changedEndpoints() || !result.rejected().isEmpty()) {
             LOG.info("expert endpoints now {} (topology version {}): {}", installed.clients().size(),
                     installed.version(), change);
         }
         return result;
+    }
+
+    /** The clients steps that start now route to. */
+    List<ExpertClient> clients() {
+        return live.current().clients();
+    }
+
+    /** Per endpoint the router routes to now, its Compute calls since its client was opened. */
+    public List<EndpointCallStats.Snapshot> endpointCalls() {
+        return clients().stream().map(c -> c.calls().snapshot(c.endpoint(), c.accepting())).toList();
+    }
+
+    /** From now on, {@code next} counts this dispatch's steps and calls and follows its endpoint set. */
+    void publishTo(DispatchMetrics next) {
+        metrics = next;
+    }
+
+    private void endpointsChanged() {
+        DispatchMetrics m = metrics;
+        if (m != null) {
+            m.endpointsChanged();
+        }
     }
 
     /** A successful switch waited for every step on earlier routings: nothing calls retired clients anymore. */
@@ -201,6 +226,10 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         long elapsed = System.nanoTime() - start;
         layerSteps.increment();
         stepTimes.record(elapsed);
+        DispatchMetrics m = metrics;
+        if (m != null) {
+            m.stepped(layer, elapsed);
+        }
         stepNanos.add(elapsed);
         sendNanos.add(clock.send);
         waitNanos.add(clock.wait);
@@ -266,6 +295,10 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
                     callCount.increment();
                     tokenSends.add(a.size());
                     bytesSent.add(request.getHidden().getData().size());
+                    DispatchMetrics m = metrics;
+                    if (m != null) {
+                        m.sent(layer, a);
+                    }
                 } else if (Thread.currentThread().isInterrupted()) {
                     throw interrupted(); // the bulkhead refuses every call on an interrupted thread
                 }

@@ -39,6 +39,11 @@ public final class SchedulerMetrics implements MeterBinder {
                 stats, SchedulerStats::tokensAfterCancel);
         counter(registry, "moemesh.router.tokens.cancelled.requests", "tokens generated for requests then cancelled",
                 stats, SchedulerStats::tokensOfCancelledRequests);
+        counter(registry, "moemesh.router.tokens.generated", "tokens sampled and streamed to clients",
+                stats, SchedulerStats::generatedTokens);
+        counter(registry, "moemesh.router.tokens.degraded",
+                "forward tokens computed while one of their chosen experts was unavailable and routed around",
+                stats, SchedulerStats::degradedTokens);
         Gauge.builder("moemesh.router.tokens.after.cancel.max", stats, SchedulerStats::maxTokensAfterCancel)
                 .description("the most tokens one cancelled request received after its client had gone")
                 .register(registry);
