@@ -26,6 +26,22 @@ class RouterPropertiesTest {
     }
 
     @Test
+    void perUnitMetricsAreOnByDefault() {
+        assertThat(bind(Map.of()).metrics().perUnit()).isTrue();
+    }
+
+    @Test
+    void perUnitMetricsTurnOff() {
+        assertThat(bind(Map.of("moemesh.router.metrics.per-unit", "false")).metrics().perUnit()).isFalse();
+    }
+
+    @Test
+    void refusesAPerUnitSwitchThatIsNoBooleanNamingTheProperty() {
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.metrics.per-unit", "sometimes")))
+                .hasMessageContaining("moemesh.router.metrics.per-unit");
+    }
+
+    @Test
     void anEndpointMayHave64CallsInFlightByDefault() {
         assertThat(bind(Map.of()).dispatch().maxConcurrentCalls()).isEqualTo(64);
     }

@@ -41,6 +41,9 @@ public final class SchedulerMetrics implements MeterBinder {
                 stats, SchedulerStats::tokensOfCancelledRequests);
         counter(registry, "moemesh.router.tokens.generated", "tokens sampled and streamed to clients",
                 stats, SchedulerStats::generatedTokens);
+        counter(registry, "moemesh.router.tokens.forward",
+                "tokens run through forward passes: prompt tokens and one per decoding sequence per step",
+                stats, SchedulerStats::forwardTokens);
         counter(registry, "moemesh.router.tokens.degraded",
                 "forward tokens computed while one of their chosen experts was unavailable and routed around",
                 stats, SchedulerStats::degradedTokens);

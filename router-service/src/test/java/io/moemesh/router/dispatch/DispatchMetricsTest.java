@@ -162,7 +162,8 @@ class DispatchMetricsTest {
             EndpointCalls second = snapshot(experts).getEndpointCalls(1);
             assertThat(second.getCalls()).isEqualTo(2);
             assertThat(second.getFailedCalls()).isEqualTo(1);
-            assertThat(second.getAccepting()).isTrue();
+            assertThat(first.getAccepting()).as("one failed call is below the breaker's minimum of two").isTrue();
+            assertThat(second.getAccepting()).as("one failure in two calls reaches the 50% threshold").isFalse();
         }
     }
 

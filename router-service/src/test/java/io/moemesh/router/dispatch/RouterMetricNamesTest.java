@@ -106,7 +106,8 @@ class RouterMetricNamesTest {
                     .containsEntry("moemesh_router_dispatch_token_layers_total", "counter")
                     .containsEntry("moemesh_router_dispatch_bytes_total", "counter")
                     .containsEntry("moemesh_router_tokens_generated_total", "counter")
-                    .containsEntry("moemesh_router_tokens_degraded_total", "counter");
+                    .containsEntry("moemesh_router_tokens_degraded_total", "counter")
+                    .containsEntry("moemesh_router_tokens_forward_total", "counter");
             RoutingStats stats = window.snapshot();
             for (int layer = 0; layer < config.numLayers(); layer++) {
                 for (int expert = 0; expert < config.numExperts(); expert++) {
@@ -120,7 +121,10 @@ class RouterMetricNamesTest {
                     .as("expert 2 is hosted nowhere").isZero();
             assertThat(PrometheusMetrics.sum(scrape, "moemesh_router_tokens_generated_total", ""))
                     .isEqualTo(sink.tokens.get()).isEqualTo(8);
-            assertThat(PrometheusMetrics.sum(scrape, "moemesh_router_tokens_degraded_total", "")).isPositive();
+            double forward = PrometheusMetrics.sum(scrape, "moemesh_router_tokens_forward_total", "");
+            assertThat(forward).isEqualTo(scheduler.stats().forwardTokens());
+            assertThat(PrometheusMetrics.sum(scrape, "moemesh_router_tokens_degraded_total", "")).isPositive()
+                    .isLessThanOrEqualTo(forward);
             assertThat(PrometheusMetrics.sum(scrape, "moemesh_router_layer_step_seconds_count", "layer=\"1\""))
                     .isEqualTo(experts.traffic().layerSteps() / config.numLayers());
             assertThat(PrometheusMetrics.sum(scrape, "moemesh_router_expert_calls_total", "outcome=\"ok\""))
