@@ -27,7 +27,7 @@ import java.util.function.ToDoubleFunction;
  * <p>Cardinality stays bounded: per-layer and per-unit meters are fixed by the model; per-endpoint
  * meters exist for the endpoints the router routes to now and are removed when {@link
  * RemoteExperts#reconcile} drops one. Timers publish a fixed set of {@link #LATENCY_BUCKETS}, never
- * Micrometer's percentile histogram (some 70 buckets per series).
+ * Micrometer's percentile histogram (dozens of buckets per series).
  *
  * <p>Counters that {@link RemoteExperts} and {@link EndpointCallStats} already keep are published as
  * {@link FunctionCounter}s over them, not counted a second time.
