@@ -2,6 +2,7 @@ package io.moemesh.router.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.model.ExpertsUnavailableException;
 import io.moemesh.core.routing.RoutingStatsWindow;
+import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.proto.internal.v1.EndpointCalls;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
@@ -23,6 +25,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -164,6 +167,32 @@ class DispatchMetricsTest {
             assertThat(second.getFailedCalls()).isEqualTo(1);
             assertThat(first.getAccepting()).as("one failed call is below the breaker's minimum of two").isTrue();
             assertThat(second.getAccepting()).as("one failure in two calls reaches the 50% threshold").isFalse();
+        }
+    }
+
+    @Test
+    void aCallTheBulkheadRefusesCountsAsRefusedNotSent() {
+        DispatchProperties oneCallInFlight = new DispatchProperties(Duration.ofSeconds(30),
+                DType.DTYPE_F32, 10, 50f, Duration.ofMinutes(1), 1);
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, List.of(ALL));
+                RemoteExperts experts = RemoteExperts.connect(cluster.endpoints, ExpertCluster::channel,
+                        CONFIG.numLayers(), CONFIG.numExperts(), CONFIG.hiddenSize(), oneCallInFlight)) {
+            bind(experts, true);
+            FakeExpertService service = cluster.services.getFirst();
+            service.hold.set(true);
+            CompletableFuture<float[]> held = CompletableFuture.supplyAsync(
+                    () -> LayerZero.combine(experts, CONFIG.hiddenSize(), new int[][] {{1}}));
+            await().atMost(Duration.ofSeconds(10)).until(() -> service.heldCalls() == 1);
+
+            assertThatThrownBy(() -> LayerZero.combine(experts, CONFIG.hiddenSize(), new int[][] {{2}}))
+                    .isInstanceOf(ExpertsUnavailableException.class);
+            service.releaseHeld();
+            assertThat(held).succeedsWithin(Duration.ofSeconds(10));
+
+            assertThat(endpointCalls("endpoint-0", "refused")).isEqualTo(1);
+            assertThat(endpointCalls("endpoint-0", "ok")).isEqualTo(1);
+            assertThat(experts.endpointCalls().getFirst().refusedCalls()).isEqualTo(1);
+            assertThat(experts.endpointCalls().getFirst().calls()).as("a refused call was never sent").isEqualTo(1);
         }
     }
 
