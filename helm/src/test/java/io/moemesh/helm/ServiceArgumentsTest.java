@@ -62,7 +62,10 @@ class ServiceArgumentsTest {
 
     @Test
     void everyServiceArgumentIsAPropertyTheServiceBinds() {
-        // a gateway certificate from the mesh CA: the chart refuses a public one together with mTLS
+        // a gateway certificate from the mesh CA: the chart refuses a public one together with mTLS.
+        // TODO(issue 20): tracing.otlpEndpoint is not set here yet: the services bind moemesh.tracing.*
+        // once the tracing branch merges; then set it below (with networkPolicy.tracing.to) and add
+        // the tracing properties record to SHARED, so that the two tracing arguments are checked too.
         Manifests everything = Chart.withDefaults().set("security.mtls.enabled", true)
                 .set("gateway.tls.secretName", "gateway-cert").values("""
                         security:
