@@ -128,12 +128,14 @@ class ExpertAutoscalingTest {
     }
 
     @Test
-    void kedasHpaKeepsTheNameTheControllersRoleMayPatch() {
+    void kedasHpaKeepsTheChartsHpaNameWhichTheControllersRoleMayPatch() {
         Manifests manifests = keda().render();
         List<String> patchable = manifests.named(V1Role.class, Chart.RELEASE + "-placement-controller").getRules().stream()
                 .filter(r -> r.getResources().contains("horizontalpodautoscalers") && r.getVerbs().contains("patch"))
                 .map(V1PolicyRule::getResourceNames).findFirst().orElseThrow();
 
+        assertThat(manifests.custom("ScaledObject")).allSatisfy(s -> assertThat(s.getMetadata().getAnnotations())
+                .containsEntry("scaledobject.keda.sh/transfer-hpa-ownership", "true"));
         for (int e = 0; e < 16; e++) {
             String hpaName = spec(manifests, e).getAsJsonObject("advanced").getAsJsonObject("horizontalPodAutoscalerConfig")
                     .get("name").getAsString();
