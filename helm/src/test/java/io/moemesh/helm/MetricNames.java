@@ -53,6 +53,33 @@ record MetricNames(Set<String> series) {
         return new MetricNames(Set.copyOf(series));
     }
 
+    /**
+     * The metrics of docs/observability.md's tables whose header starts {@code | Prometheus name | type |}
+     * (one metric per row, its name in backquotes): the source to read instead of the test resource
+     * once those tables are filled (issue 20, parts 2 and 3), so that docs and chart cannot drift.
+     */
+    static MetricNames fromObservabilityTables(String markdown) {
+        StringBuilder list = new StringBuilder();
+        boolean inTable = false;
+        for (String line : markdown.lines().map(String::strip).toList()) {
+            if (!line.startsWith("|")) {
+                inTable = false;
+                continue;
+            }
+            String[] cells = line.substring(1).split("\\|");
+            if (cells.length < 2) {
+                continue;
+            }
+            String first = cells[0].strip();
+            if (first.equals("Prometheus name") && cells[1].strip().equals("type")) {
+                inTable = true;
+            } else if (inTable && first.startsWith("`") && first.endsWith("`")) {
+                list.append(first, 1, first.length() - 1).append(' ').append(cells[1].strip()).append('\n');
+            }
+        }
+        return parse(list.toString());
+    }
+
     boolean exists(String name) {
         return series.contains(name);
     }

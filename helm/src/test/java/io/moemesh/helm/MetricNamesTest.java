@@ -32,6 +32,26 @@ class MetricNamesTest {
     }
 
     @Test
+    void readsTheMetricTablesOfTheObservabilityDocs() {
+        MetricNames names = MetricNames.fromObservabilityTables("""
+                | histogram | bucket upper bounds (`le`) |
+                | --- | --- |
+                | `x_seconds`, `y_seconds` | 1 ms, +Inf |
+
+                | Prometheus name | type | tags | meaning |
+                | --- | --- | --- | --- |
+                | `moemesh_router_unit_tokens_total` | counter | `layer`, `expert` | tokens |
+                | `moemesh_router_layer_step_seconds` | histogram | `layer` | one step |
+                | `moemesh_router_scheduler_load` | gauge | | waiting and running |
+                """);
+
+        assertThat(names.series()).containsExactlyInAnyOrder("moemesh_router_unit_tokens_total",
+                "moemesh_router_layer_step_seconds_bucket", "moemesh_router_layer_step_seconds_count",
+                "moemesh_router_layer_step_seconds_sum", "moemesh_router_layer_step_seconds_max",
+                "moemesh_router_scheduler_load");
+    }
+
+    @Test
     void theListHoldsTheAgreedNames() {
         MetricNames real = MetricNames.load();
 
