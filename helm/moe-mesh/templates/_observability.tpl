@@ -51,3 +51,13 @@ and metric tokensPerSecond; CPU stays a plain HPA. Arg: the expert's autoscaling
 {{- define "moe-mesh.expertScaledByKeda" -}}
 {{- if and .enabled (eq .provider "keda") (eq .metric "tokensPerSecond") }}true{{ end }}
 {{- end }}
+
+{{/*
+Fails when expert `id` scales on tokensPerSecond without the HTTP server that serves its metrics.
+Args: root, id, autoscaling (the expert's autoscaling settings).
+*/}}
+{{- define "moe-mesh.requireExpertMetrics" -}}
+{{- if and .autoscaling.enabled (eq .autoscaling.metric "tokensPerSecond") (not .root.Values.experts.web.enabled) }}
+{{- fail (printf "expert %s: autoscaling.metric tokensPerSecond needs experts.web.enabled: the tokens per second come from the experts' /actuator/prometheus" .id) }}
+{{- end }}
+{{- end }}

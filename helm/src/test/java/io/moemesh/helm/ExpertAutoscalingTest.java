@@ -174,6 +174,16 @@ class ExpertAutoscalingTest {
     }
 
     @Test
+    void tokensPerSecondNeedsTheExpertsMetricsEndpoint() {
+        assertThat(keda().set("experts.web.enabled", false).refusal())
+                .contains("autoscaling.metric tokensPerSecond needs experts.web.enabled");
+        assertThat(Chart.withDefaults().set("experts.autoscaling.metric", "tokensPerSecond")
+                .set("experts.web.enabled", false).refusal())
+                .contains("autoscaling.metric tokensPerSecond needs experts.web.enabled");
+        assertThat(Chart.withDefaults().set("experts.web.enabled", false).render().deployments("expert")).hasSize(16);
+    }
+
+    @Test
     void theSchemaKnowsOnlyTheTwoProviders() {
         assertThat(Chart.withDefaults().set("experts.autoscaling.provider", "adapter").refusal())
                 .contains("experts.autoscaling.provider must be one of the following");
