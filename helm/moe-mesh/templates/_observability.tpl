@@ -45,7 +45,7 @@ fallback), while tracing.otlpEndpoint is set. Arg: root.
 {{- end }}
 
 {{/*
-Whether expert `id` scales with a KEDA ScaledObject ("true") rather than an HPA (""): provider keda
+Whether an expert scales with a KEDA ScaledObject ("true") rather than an HPA (""): provider keda
 and metric tokensPerSecond; CPU stays a plain HPA. Arg: the expert's autoscaling settings.
 */}}
 {{- define "moe-mesh.expertScaledByKeda" -}}
