@@ -62,7 +62,11 @@ class ServiceArgumentsTest {
 
     @Test
     void everyServiceArgumentIsAPropertyTheServiceBinds() {
-        // a gateway certificate from the mesh CA: the chart refuses a public one together with mTLS
+        // a gateway certificate from the mesh CA: the chart refuses a public one together with mTLS.
+        // TODO(issue 20): tracing.otlpEndpoint is not set here yet: the services bind moemesh.tracing.*
+        // once the tracing branch merges (service-support's io/moemesh/service/tracing/TracingProperties.java);
+        // then set it below (with networkPolicy.tracing.to) and add that record to SHARED, so that the
+        // two tracing arguments are checked too.
         Manifests everything = Chart.withDefaults().set("security.mtls.enabled", true)
                 .set("gateway.tls.secretName", "gateway-cert").values("""
                         security:
