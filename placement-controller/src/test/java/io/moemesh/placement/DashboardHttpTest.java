@@ -120,18 +120,21 @@ class DashboardHttpTest {
 
     @Test
     void dashboardServesThePageWithItsOwnAssetsOnly() throws Exception {
-        HttpResponse<String> redirect = get("/dashboard");
-        assertThat(redirect.statusCode()).isEqualTo(302);
-        assertThat(redirect.headers().firstValue("Location")).hasValue("dashboard/");
+        HttpResponse<String> withoutSlash = get("/dashboard");
+        assertThat(withoutSlash.statusCode()).isEqualTo(200);
+        assertThat(withoutSlash.body()).as("its relative links resolve under /dashboard/")
+                .contains("<base href=\"dashboard/\">");
 
         HttpResponse<String> page = get("/dashboard/");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+        assertThat(page.body()).doesNotContain("<base");
         assertThat(page.body()).contains("<main id=\"dashboard\" data-state=\"empty\" data-updated=\"0\">",
                 "id=\"tokens-per-second\"", "id=\"degraded-rate\"", "id=\"coactivation\"", "id=\"services\"",
                 "id=\"endpoints\"", "src=\"dashboard.js\"", "href=\"dashboard.css\"");
         Pattern absolute = Pattern.compile("https?:|//[a-zA-Z0-9.-]+[.:/]|@import|url\\(");
-        for (String path : new String[] {"/dashboard/", "/dashboard/dashboard.js", "/dashboard/dashboard.css"}) {
+        for (String path : new String[] {"/dashboard", "/dashboard/", "/dashboard/dashboard.js",
+            "/dashboard/dashboard.css"}) {
             HttpResponse<String> asset = get(path);
             assertThat(asset.statusCode()).as(path).isEqualTo(200);
             assertThat(asset.body()).as(path).isNotBlank();
