@@ -27,6 +27,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.context.ConfigurableApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -116,6 +118,8 @@ class DashboardHttpTest {
         assertThat(state.path("endpoints").get(0).path("endpoint").asString()).isEqualTo("expert-0");
         assertThat(state.path("endpoints").get(0).path("p50Millis").asDouble()).isEqualTo(0.5);
         assertThat(state.path("routers").get(0).path("ok").asBoolean()).isTrue();
+        assertThat(context.getBean("dashboardFeedHealthIndicator", HealthIndicator.class).health().getStatus())
+                .isEqualTo(Status.UP);
     }
 
     @Test
