@@ -1,9 +1,9 @@
 package io.moemesh.helm;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -11,25 +11,25 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The Prometheus series names the services emit, from the one list the chart's tests trust
- * ({@code src/test/resources/prometheus-metric-names.txt}: {@code <name> <type>} per line), and the
- * metric names a PromQL expression refers to.
+ * The Prometheus series names the services emit, from the one list the chart's tests trust: the
+ * metric tables of {@code docs/observability.md}, which each service's tests check against a scrape
+ * of its registry (test-support's {@code DocumentedMetrics}); and the metric names a PromQL
+ * expression refers to.
  */
 record MetricNames(Set<String> series) {
 
-    private static final String LIST = "/prometheus-metric-names.txt";
+    /** Read from the helm module's directory, where Maven runs its tests. */
+    private static final Path DOC = Path.of("..", "docs", "observability.md");
     private static final Pattern IDENTIFIER = Pattern.compile("(?<![\\w:$.])([a-zA-Z_:][\\w:]*)(\\s*\\()?");
     private static final Set<String> KEYWORDS = Set.of("by", "without", "on", "ignoring", "group_left",
             "group_right", "and", "or", "unless", "bool", "offset");
 
+    /** The names in docs/observability.md's metric tables, which the services' own tests keep true. */
     static MetricNames load() {
-        try (InputStream in = MetricNames.class.getResourceAsStream(LIST)) {
-            if (in == null) {
-                throw new IllegalStateException("no " + LIST + " on the test classpath");
-            }
-            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        try {
+            return fromObservabilityTables(Files.readString(DOC));
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot read " + DOC.toAbsolutePath(), e);
         }
     }
 
@@ -55,8 +55,7 @@ record MetricNames(Set<String> series) {
 
     /**
      * The metrics of docs/observability.md's tables whose header starts {@code | Prometheus name | type |}
-     * (one metric per row, its name in backquotes): the source to read instead of the test resource
-     * once those tables are filled (issue 20, parts 2 and 3), so that docs and chart cannot drift.
+     * (one metric per row, its name in backquotes), so that docs and chart cannot drift.
      */
     static MetricNames fromObservabilityTables(String markdown) {
         StringBuilder list = new StringBuilder();
@@ -71,7 +70,7 @@ record MetricNames(Set<String> series) {
                 continue;
             }
             String first = cells[0].strip();
-            if (first.equals("Prometheus name") && cells[1].strip().equals("type")) {
+            if (first.equalsIgnoreCase("Prometheus name") && cells[1].strip().equalsIgnoreCase("type")) {
                 inTable = true;
             } else if (inTable && first.startsWith("`") && first.endsWith("`")) {
                 list.append(first, 1, first.length() - 1).append(' ').append(cells[1].strip()).append('\n');

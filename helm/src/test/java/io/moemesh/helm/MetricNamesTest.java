@@ -52,10 +52,11 @@ class MetricNamesTest {
     }
 
     @Test
-    void theListHoldsTheAgreedNames() {
+    void theObservabilityDocsListTheServicesMetrics() {
         MetricNames real = MetricNames.load();
 
         assertThat(real.series()).contains("moemesh_expert_tokens_total", "moemesh_router_unit_tokens_total",
-                "moemesh_expert_batch_tokens_bucket", "moemesh_placement_rounds_total");
+                "moemesh_expert_batch_tokens_bucket", "moemesh_placement_rounds_total", "moemesh_router_tokens_forward_total",
+                "moemesh_gateway_requests_total");
     }
 }
