@@ -47,4 +47,30 @@ record MoeRun(int code, String out, String err) {
             return String.valueOf(s.getLocalPort());
         }
     }
+
+    private static int nextBase = 20000 + (int) (ProcessHandle.current().pid() % 20000);
+
+    /**
+     * The first of {@code n} consecutive ports that are free now, after any range handed out before
+     * (for {@code --expert-port} and {@code --network-port}, which count up from one port).
+     */
+    static synchronized String freePortRange(int n) {
+        for (int base = nextBase; ; base += n) {
+            if (allFree(base, n)) {
+                nextBase = base + n;
+                return String.valueOf(base);
+            }
+        }
+    }
+
+    private static boolean allFree(int base, int n) {
+        for (int p = base; p < base + n; p++) {
+            try (ServerSocket s = new ServerSocket(p)) {
+                s.setReuseAddress(true);
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
 }
