@@ -9,6 +9,7 @@ import io.moemesh.placement.kubernetes.KubernetesCluster;
 import io.moemesh.placement.kubernetes.PlacementReconciler;
 import io.moemesh.placement.leadership.LeaseLeadership;
 import io.moemesh.placement.leadership.Leadership;
+import io.moemesh.placement.metrics.PlacementMetrics;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.RouterPort;
 import io.moemesh.service.GrpcServerLifecycle;
@@ -16,6 +17,7 @@ import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalChannelFactory;
 import io.moemesh.service.transport.TransportConfiguration;
 import io.kubernetes.client.util.ClientBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -73,6 +75,11 @@ class ControllerConfiguration {
         return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC(),
                 reconciler(properties)), leadership, properties.initialDelay(), properties.interval(),
                 Clock.systemUTC());
+    }
+
+    @Bean
+    PlacementMetrics placementMetrics(MeterRegistry registry, PlacementLoop loop) {
+        return new PlacementMetrics(registry, loop);
     }
 
     /** Kubernetes mode: plans go to the expert Deployments and HPAs through the API; local mode: none. */

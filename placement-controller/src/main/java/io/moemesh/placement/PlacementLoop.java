@@ -5,6 +5,9 @@ import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -22,15 +25,20 @@ public final class PlacementLoop implements SmartLifecycle {
 
     private static final Logger LOG = LoggerFactory.getLogger(PlacementLoop.class);
 
-    /** What the status APIs show: the latest round, and the plans applied so far. */
-    public record State(PlacementReport latest, long plansApplied, Instant lastApplied) {
+    /**
+     * What the status APIs show: the latest round, the plans applied so far, and the last round that
+     * applied one (kept through later rounds that apply nothing, for the dashboard's last change).
+     */
+    public record State(PlacementReport latest, long plansApplied, Instant lastApplied,
+            PlacementReport lastAppliedReport) {
     }
 
     private final PlacementRound round;
     private final Leadership leadership;
     private final Duration initialDelay;
     private final Duration interval;
-    private final AtomicReference<State> state = new AtomicReference<>(new State(null, 0, null));
+    private final AtomicReference<State> state = new AtomicReference<>(new State(null, 0, null, null));
+    private final List<Consumer<PlacementReport>> listeners = new CopyOnWriteArrayList<>();
     private final java.util.concurrent.locks.ReentrantLock roundLock = new java.util.concurrent.locks.ReentrantLock();
     private final java.time.Clock clock;
     private ScheduledExecutorService executor; // guarded by this (lifecycle only, never held during a round)
@@ -47,6 +55,11 @@ public final class PlacementLoop implements SmartLifecycle {
 
     public State state() {
         return state.get();
+    }
+
+    /** Called with every round's report, on the round's thread, after the state is updated. */
+    public void onRound(Consumer<PlacementReport> listener) {
+        listeners.add(listener);
     }
 
     public PlacementRound round() {
@@ -79,8 +92,15 @@ public final class PlacementLoop implements SmartLifecycle {
 
     private PlacementReport record(PlacementReport report) {
         state.updateAndGet(s -> report.applied()
-                ? new State(report, s.plansApplied() + 1, report.at())
-                : new State(report, s.plansApplied(), s.lastApplied()));
+                ? new State(report, s.plansApplied() + 1, report.at(), report)
+                : new State(report, s.plansApplied(), s.lastApplied(), s.lastAppliedReport()));
+        for (Consumer<PlacementReport> listener : listeners) {
+            try {
+                listener.accept(report);
+            } catch (RuntimeException e) { // a listener (metrics) never stops the loop
+                LOG.warn("placement round listener failed", e);
+            }
+        }
         // every round at debug; at info when the kind of decision changes (applied, kept, waiting, ...)
         String kind = report.decision().split("[:(]", 2)[0];
         if (!kind.equals(lastKind)) {

@@ -36,6 +36,14 @@ public final class RouterClient implements RouterPort, AutoCloseable {
         this.refreshTimeout = refreshTimeout;
     }
 
+    /**
+     * The same router over the same channel with another deadline for its reads (the dashboard's,
+     * shorter than a planning round's). It shares the channel: closing this client closes it.
+     */
+    public RouterClient withDeadline(Duration readTimeout) {
+        return new RouterClient(target, channel, readTimeout, refreshTimeout);
+    }
+
     @Override
     public String name() {
         return target;
@@ -43,16 +51,24 @@ public final class RouterClient implements RouterPort, AutoCloseable {
 
     @Override
     public Reading read() {
-        return call("GetRoutingStats", () -> {
-            RoutingStatsSnapshot s = statsStub().getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
-            try {
-                return new Reading(RoutingStatsCodec.decode(s), ProtoMapping.traffic(s.getTraffic()));
-            } catch (IllegalStateException refused) {
-                // a peer's malformed or out-of-bounds snapshot: refused whole, naming the router
-                throw new IllegalStateException("router " + target + " sent statistics the controller refuses: "
-                        + refused.getMessage(), refused);
-            }
-        });
+        return call("GetRoutingStats", () -> reading(target,
+                statsStub().getRoutingStats(GetRoutingStatsRequest.getDefaultInstance())));
+    }
+
+    /**
+     * A snapshot as the controller reads it: a peer's malformed or out-of-bounds snapshot is refused
+     * whole, naming the router.
+     *
+     * @throws IllegalStateException naming the router and what is wrong
+     */
+    public static Reading reading(String target, RoutingStatsSnapshot s) {
+        try {
+            return new Reading(RoutingStatsCodec.decode(s), ProtoMapping.traffic(s.getTraffic()),
+                    ProtoMapping.counters(s));
+        } catch (IllegalStateException refused) {
+            throw new IllegalStateException("router " + target + " sent statistics the controller refuses: "
+                    + refused.getMessage(), refused);
+        }
     }
 
     @Override

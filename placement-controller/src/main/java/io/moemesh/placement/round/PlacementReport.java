@@ -9,11 +9,26 @@ import java.time.Instant;
  * What one planning round saw and decided. Scores are on the round's statistics; any of the
  * optional parts is null when the round stopped before it (no router answered, no traffic yet).
  *
- * @param observed the routers' real traffic since the previous round
+ * @param observed    the routers' real traffic since the previous round
+ * @param replacement what an applied round changed, null for every other round
  */
 public record PlacementReport(Instant at, String decision, boolean applied, RoutingStats stats,
         LivePlacement live, PlanScore liveScore, PlacementPlan candidate, PlanScore candidateScore,
-        PlanScore baselineScore, Traffic observed) {
+        PlanScore baselineScore, Traffic observed, Replacement replacement) {
+
+    /**
+     * The units every service hosted before an applied re-placement and the units it hosts (local
+     * mode) or is asked to host (Kubernetes mode, where the Deployments roll afterwards) after it.
+     */
+    public record Replacement(PlacementPlan before, PlacementPlan after) {
+    }
+
+    /** A round that applied nothing. */
+    public PlacementReport(Instant at, String decision, boolean applied, RoutingStats stats, LivePlacement live,
+            PlanScore liveScore, PlacementPlan candidate, PlanScore candidateScore, PlanScore baselineScore,
+            Traffic observed) {
+        this(at, decision, applied, stats, live, liveScore, candidate, candidateScore, baselineScore, observed, null);
+    }
 
     public static PlacementReport failed(Instant at, String decision) {
         return stopped(at, decision, Traffic.NONE);

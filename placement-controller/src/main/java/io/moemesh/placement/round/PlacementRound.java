@@ -160,9 +160,11 @@ public final class PlacementRound {
         String decision = (sync + "applied: " + changed + " endpoints re-placed; " + change + "; " + switched)
                 .replaceAll(";\\s*$", "");
         LOG.info(decision);
+        PlacementPlan before = live.plan();
         live = LivePlacement.of(after, stats.numLayers(), stats.numExperts());
         return new PlacementReport(now, decision, true, stats, live,
-                PlanScorer.score(live.plan(), stats, shape), candidate, candidateScore, baseline, observed);
+                PlanScorer.score(live.plan(), stats, shape), candidate, candidateScore, baseline, observed,
+                new PlacementReport.Replacement(before, live.plan()));
     }
 
     /** Kubernetes mode: the cluster converges by rolling the expert Deployments the reconciler changed. */
@@ -184,7 +186,8 @@ public final class PlacementRound {
             LOG.info(decision);
         }
         return new PlacementReport(now, decision, !changes.isEmpty(), stats, live, liveScore, candidate,
-                candidateScore, baseline, observed);
+                candidateScore, baseline, observed,
+                changes.isEmpty() ? null : new PlacementReport.Replacement(live.plan(), candidate));
     }
 
     private static String describe(List<Change> changes) {

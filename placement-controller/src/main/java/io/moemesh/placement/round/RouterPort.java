@@ -9,8 +9,15 @@ public interface RouterPort {
     /** The router's address, for messages. */
     String name();
 
-    /** What one GetRoutingStats call returns: the sliding window and the cumulative dispatch counters. */
-    record Reading(RoutingStats stats, Traffic traffic) {
+    /**
+     * What one GetRoutingStats call returns: the sliding window, the cumulative dispatch counters,
+     * and the cumulative token and per-endpoint counters the dashboard turns into rates.
+     */
+    record Reading(RoutingStats stats, Traffic traffic, RouterCounters counters) {
+
+        public Reading(RoutingStats stats, Traffic traffic) {
+            this(stats, traffic, RouterCounters.NONE);
+        }
     }
 
     /** The router's routing statistics over its sliding window, and its dispatch counters. */

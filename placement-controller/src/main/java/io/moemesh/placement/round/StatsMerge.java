@@ -9,10 +9,10 @@ import java.util.List;
  * peers: a window that does not fit the others (another model) or the arrays it claims, or sums that
  * would overflow, is refused with the reason instead of failing somewhere inside planning.
  */
-final class StatsMerge {
+public final class StatsMerge {
 
     /** Routers' statistics that cannot be planned from; the message says why. */
-    static final class RefusedStatsException extends IllegalArgumentException {
+    public static final class RefusedStatsException extends IllegalArgumentException {
         RefusedStatsException(String message) {
             super(message);
         }
@@ -21,7 +21,7 @@ final class StatsMerge {
     private StatsMerge() {
     }
 
-    static RoutingStats sum(List<RoutingStats> windows) {
+    public static RoutingStats sum(List<RoutingStats> windows) {
         RoutingStats first = windows.getFirst();
         int layers = first.numLayers();
         int experts = first.numExperts();

@@ -1,0 +1,69 @@
+package io.moemesh.placement.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.moemesh.placement.PlacementLoop;
+import io.moemesh.placement.round.PlacementReport;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The controller's meters, updated after every round: {@code moemesh.placement.rounds} by decision,
+ * {@code moemesh.placement.plans.applied}, and gauges of the latest scores (expected remote calls
+ * per token per layer of the live placement, the candidate and the one-service-per-expert baseline,
+ * the routers' observed ones, and the live placement's max/mean service load). A gauge keeps its
+ * value through rounds that did not compute it (NaN until one did).
+ */
+public final class PlacementMetrics {
+
+    private final Map<Decision, Counter> rounds = new EnumMap<>(Decision.class);
+    private final Counter applied;
+    private final AtomicReference<Double> live = new AtomicReference<>(Double.NaN);
+    private final AtomicReference<Double> candidate = new AtomicReference<>(Double.NaN);
+    private final AtomicReference<Double> baseline = new AtomicReference<>(Double.NaN);
+    private final AtomicReference<Double> observed = new AtomicReference<>(Double.NaN);
+    private final AtomicReference<Double> maxMeanLoad = new AtomicReference<>(Double.NaN);
+
+    public PlacementMetrics(MeterRegistry registry, PlacementLoop loop) {
+        for (Decision d : Decision.values()) {
+            rounds.put(d, Counter.builder("moemesh.placement.rounds").tag("decision", d.tag())
+                    .description("Planning rounds, by what they decided").register(registry));
+        }
+        applied = Counter.builder("moemesh.placement.plans.applied").description("Placement plans applied")
+                .register(registry);
+        gauge(registry, "live", live);
+        gauge(registry, "candidate", candidate);
+        gauge(registry, "baseline", baseline);
+        gauge(registry, "observed", observed);
+        Gauge.builder("moemesh.placement.max.mean.load", maxMeanLoad, AtomicReference::get)
+                .description("Max/mean expert service load of the live placement").register(registry);
+        loop.onRound(this::record);
+    }
+
+    private static void gauge(MeterRegistry registry, String plan, AtomicReference<Double> value) {
+        Gauge.builder("moemesh.placement.calls.per.token", value, AtomicReference::get).tag("plan", plan)
+                .description("Remote calls per token per layer: expected for a plan, or observed").register(registry);
+    }
+
+    void record(PlacementReport report) {
+        rounds.get(Decision.of(report)).increment();
+        if (report.applied()) {
+            applied.increment();
+        }
+        if (report.liveScore() != null) {
+            live.set(report.liveScore().remoteCallsPerToken());
+            maxMeanLoad.set(report.liveScore().maxMeanLoad());
+        }
+        if (report.candidateScore() != null) {
+            candidate.set(report.candidateScore().remoteCallsPerToken());
+        }
+        if (report.baselineScore() != null) {
+            baseline.set(report.baselineScore().remoteCallsPerToken());
+        }
+        if (report.observed().tokenLayers() > 0) {
+            observed.set(report.observed().callsPerToken());
+        }
+    }
+}
