@@ -77,9 +77,10 @@ class DashboardBrowserIT {
     void up() throws IOException {
         requireBrowser();
         stateDir = Files.createTempDirectory("moe-dashboard-it");
-        // dry-run: the controller (which serves the dashboard) runs and plans, but moves no unit
+        // dry-run: the controller (which serves the dashboard) runs and plans, but moves no unit. The
+        // controller needs one process per expert: 16 expert JVMs start at once, slowly on two cores.
         up = MoeRun.up(MODEL, stateDir, freePort(), "--placement", "dry-run", "--expert-port", freePortRange(EXPERTS),
-                "--controller-port", freePort(), "--controller-http-port", freePort());
+                "--controller-port", freePort(), "--controller-http-port", freePort(), "--timeout", "600s");
         assertThat(up.code()).as(up.err()).isZero();
     }
 

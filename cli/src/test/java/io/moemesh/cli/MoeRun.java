@@ -25,12 +25,16 @@ record MoeRun(int code, String out, String err) {
     /**
      * {@code moe up} of {@code model} into {@code stateDir} with the gateway's, the HTTP API's
      * ({@code httpPort}) and the router's ports free ones, so that a test neither meets a cluster the
-     * user runs on the defaults nor another test's; {@code more} adds the test's own options.
+     * user runs on the defaults nor another test's; {@code more} adds the test's own options (its own
+     * {@code --timeout} replaces the 300 s readiness wait).
      */
     static MoeRun up(Path model, Path stateDir, String httpPort, String... more) throws IOException {
         List<String> args = new ArrayList<>(List.of("up", "--model", model.toString(), "--state-dir",
-                stateDir.toString(), "--timeout", "300s", "--gateway-port", freePort(), "--http-port", httpPort,
+                stateDir.toString(), "--gateway-port", freePort(), "--http-port", httpPort,
                 "--router-port", freePort(), "--router-internal-port", freePort(), "--router-http-port", freePort()));
+        if (!List.of(more).contains("--timeout")) {
+            args.addAll(List.of("--timeout", "300s"));
+        }
         args.addAll(List.of(more));
         return moe(args.toArray(String[]::new));
     }
