@@ -53,10 +53,14 @@
     text('model-shape', s.model ? s.model.layers + ' layers × ' + s.model.experts + ' experts · '
       + s.routers.length + (s.routers.length === 1 ? ' router' : ' routers') : 'waiting for the routers…');
     var tps = s.summary.tokensPerSecond;
+    // plain numbers (no digit grouping) in the two elements tests read
     var node = document.getElementById('tokens-per-second');
-    node.textContent = tps === null ? '0' : fmt(tps, 1);
+    node.textContent = tps === null ? '0' : tps.toFixed(1);
+    node.setAttribute('data-value', tps === null ? '' : String(tps));
     node.title = tps === null ? 'no rate yet: the routers have been read once' : 'tokens streamed to clients per second';
-    text('degraded-rate', pct(s.summary.degradedRate));
+    var degraded = document.getElementById('degraded-rate');
+    degraded.textContent = s.summary.degradedRate === null ? '–' : (100 * s.summary.degradedRate).toFixed(2) + ' %';
+    degraded.setAttribute('data-value', s.summary.degradedRate === null ? '' : String(s.summary.degradedRate));
     text('calls-per-token', fmt(s.summary.callsPerToken, 3));
     text('bytes-per-token', s.summary.bytesPerToken === null ? 'bytes per token: –'
       : bytes(s.summary.bytesPerToken) + ' per token per layer');
@@ -130,12 +134,16 @@
         var c = layer.coactivation[i * n + k];
         var cell = el('td', { 'class': i === k ? 'co diag' : 'co', 'data-count': String(c),
           title: 'layer ' + layer.layer + ': experts ' + i + ' and ' + k + ' chosen together by ' + c + ' tokens' });
-        if (i !== k) { cell.style.background = heat(c / max); }
+        if (i !== k) {
+          cell.style.background = heat(c / max);
+          if (n <= 12) { cell.textContent = String(c); }
+          if (c / max > 0.55) { cell.className = 'co hot'; }
+        }
         row.appendChild(cell);
       }
       body.appendChild(row);
     }
-    box.replaceChildren(el('table', { 'class': 'comatrix', 'data-layer': String(layer.layer) }, [el('thead', {}, [head]), body]));
+    box.replaceChildren(el('table', { 'class': n <= 12 ? 'comatrix numbers' : 'comatrix', 'data-layer': String(layer.layer) }, [el('thead', {}, [head]), body]));
   }
 
   function chips(units, kind) {

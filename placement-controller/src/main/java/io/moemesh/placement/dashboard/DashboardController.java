@@ -1,11 +1,11 @@
 package io.moemesh.placement.dashboard;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.core.io.ClassPathResource;
 import org.springframework.core.io.Resource;
 import org.springframework.http.CacheControl;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -19,6 +19,9 @@ import org.springframework.web.bind.annotation.RestController;
 @ConditionalOnBooleanProperty(name = "moemesh.controller.dashboard.enabled", matchIfMissing = true)
 class DashboardController {
 
+    /** Everything from this origin only: no CDN, no inline script. */
+    private static final String POLICY = "default-src 'self'; style-src 'self'; script-src 'self'";
+
     private final DashboardFeed feed;
 
     DashboardController(DashboardFeed feed) {
@@ -30,10 +33,17 @@ class DashboardController {
         return ResponseEntity.ok().cacheControl(CacheControl.noStore()).body(feed.view());
     }
 
-    /** The page's relative links (dashboard.js, api/state) need the trailing slash: a relative redirect keeps any path prefix. */
+    /**
+     * The page without the trailing slash: a {@code <base href="dashboard/">} makes its relative links
+     * (dashboard.js, dashboard.css, api/state) resolve under /dashboard/, and under any path prefix a
+     * proxy puts in front.
+     */
     @GetMapping("/dashboard")
-    ResponseEntity<Void> withSlash() {
-        return ResponseEntity.status(HttpStatus.FOUND).header(HttpHeaders.LOCATION, "dashboard/").build();
+    ResponseEntity<String> pageWithoutSlash() throws IOException {
+        String html = new ClassPathResource("dashboard/index.html").getContentAsString(StandardCharsets.UTF_8)
+                .replaceFirst("<head>", "<head>\n  <base href=\"dashboard/\">");
+        return ResponseEntity.ok().contentType(new MediaType(MediaType.TEXT_HTML, StandardCharsets.UTF_8))
+                .cacheControl(CacheControl.noCache()).header("Content-Security-Policy", POLICY).body(html);
     }
 
     @GetMapping({"/dashboard/", "/dashboard/index.html"})
@@ -53,7 +63,7 @@ class DashboardController {
 
     private static ResponseEntity<Resource> file(String name, MediaType type) {
         return ResponseEntity.ok().contentType(type).cacheControl(CacheControl.noCache())
-                .header("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'")
+                .header("Content-Security-Policy", POLICY)
                 .body(new ClassPathResource("dashboard/" + name));
     }
 }

@@ -165,8 +165,13 @@ public final class DashboardFeed implements SmartLifecycle {
         try {
             pollOnce();
         } catch (Throwable e) { // an escaping throwable would cancel the schedule for good
-            lastFailure = e.toString();
-            LOG.error("dashboard poll failed; the previous view stays", e);
+            String failure = e.toString();
+            if (failure.equals(lastFailure)) { // the same failure every period: its stack trace once
+                LOG.debug("dashboard poll failed again: {}", failure);
+            } else {
+                LOG.error("dashboard poll failed; the previous view stays", e);
+            }
+            lastFailure = failure;
         }
     }
 
