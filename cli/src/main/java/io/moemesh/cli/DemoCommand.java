@@ -77,7 +77,18 @@ final class DemoCommand implements Callable<Integer> {
             cluster.down(Duration.ofSeconds(30));
             out.println("stopped.");
         }
+        out.println(dashboardHint(model));
         return 0;
+    }
+
+    /**
+     * The demo stops its cluster and starts no placement controller, which serves the dashboard: how to
+     * see the same statistics live instead.
+     */
+    static String dashboardHint(Path model) {
+        return "to watch expert load and co-activation live: moe up --model " + model + ", send prompts (moe generate"
+                + " or the OpenAI-compatible API), and open the dashboard at http://127.0.0.1:"
+                + UpCommand.DEFAULT_CONTROLLER_HTTP_PORT + "/dashboard (moe up prints it; moe down stops the cluster)";
     }
 
     private void generate(ClusterState cluster, PrintWriter out) {

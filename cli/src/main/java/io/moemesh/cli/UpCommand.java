@@ -25,6 +25,8 @@ import picocli.CommandLine.Spec;
         description = "Start gateway, router, one expert service per expert and the placement controller as processes on 127.0.0.1.")
 final class UpCommand implements Callable<Integer> {
 
+    static final String DEFAULT_CONTROLLER_HTTP_PORT = "50054";
+
     @Spec
     CommandSpec spec;
 
@@ -104,8 +106,9 @@ final class UpCommand implements Callable<Integer> {
             description = "Placement controller gRPC port (default: ${DEFAULT-VALUE}); JSON status over HTTP on --controller-http-port.")
     int controllerPort;
 
-    @Option(names = "--controller-http-port", defaultValue = "50054",
-            description = "Placement controller HTTP port, GET /placement (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--controller-http-port", defaultValue = DEFAULT_CONTROLLER_HTTP_PORT,
+            description = "Placement controller HTTP port, GET /placement and the dashboard at /dashboard "
+                    + "(default: ${DEFAULT-VALUE}).")
     int controllerHttpPort;
 
     @Option(names = "--emulate-network", paramLabel = "SPEC", description = "Put an emulated network between the "
@@ -160,7 +163,18 @@ final class UpCommand implements Callable<Integer> {
         if (state.placementUrl() != null) {
             out.printf("placement: moe plan   (or GET %s)%n", state.placementUrl());
         }
+        out.println(dashboardLine(state));
         return 0;
+    }
+
+    /** Where the live dashboard is, or why there is none: the placement controller serves it. */
+    static String dashboardLine(ClusterState state) {
+        if (state.dashboardUrl() != null) {
+            return "dashboard: " + state.dashboardUrl() + "   (expert load per layer, co-activation, services, "
+                    + "endpoints, tokens/s; live in the browser)";
+        }
+        return "dashboard: none: the placement controller serves it and --placement off does not start one "
+                + "(--placement dry-run runs it to watch, without re-placing)";
     }
 
     LocalCluster.Layout layout() {

@@ -1,6 +1,7 @@
 package io.moemesh.cli;
 
 import static io.moemesh.cli.MoeRun.freePort;
+import static io.moemesh.cli.MoeRun.freePortRange;
 import static io.moemesh.cli.MoeRun.moe;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,7 +12,6 @@ import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.testing.InProcessReference;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -91,28 +91,5 @@ class EmulatedNetworkIT {
         MoeRun bad = moe("network", "warp-speed", "--state-dir", stateDir.toString());
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("preset");
-    }
-
-    private static int nextBase = 20000 + (int) (ProcessHandle.current().pid() % 20000);
-
-    /** The first of {@code n} consecutive ports that are free now, after any range handed out before. */
-    private static String freePortRange(int n) {
-        for (int base = nextBase; ; base += n) {
-            if (allFree(base, n)) {
-                nextBase = base + n;
-                return String.valueOf(base);
-            }
-        }
-    }
-
-    private static boolean allFree(int base, int n) {
-        for (int p = base; p < base + n; p++) {
-            try (ServerSocket s = new ServerSocket(p)) {
-                s.setReuseAddress(true);
-            } catch (IOException e) {
-                return false;
-            }
-        }
-        return true;
     }
 }

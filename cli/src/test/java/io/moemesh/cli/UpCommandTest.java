@@ -2,6 +2,7 @@ package io.moemesh.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moemesh.cli.local.ClusterState;
 import io.moemesh.cli.local.LocalCluster;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -75,6 +76,38 @@ class UpCommandTest {
 
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("--plan gives partner units to expert services, one per expert");
+    }
+
+    @Test
+    void printsTheDashboardOnTheControllersHttpPort() {
+        ClusterState state = cluster("http://127.0.0.1:51054/placement");
+
+        assertThat(state.dashboardUrl()).isEqualTo("http://127.0.0.1:51054/dashboard");
+        assertThat(UpCommand.dashboardLine(state)).startsWith("dashboard: http://127.0.0.1:51054/dashboard ");
+    }
+
+    @Test
+    void withoutAControllerSaysTheDashboardNeedsOne() {
+        ClusterState state = cluster(null);
+
+        assertThat(state.dashboardUrl()).isNull();
+        assertThat(UpCommand.dashboardLine(state)).startsWith("dashboard: none: the placement controller serves it")
+                .contains("--placement dry-run").doesNotContain("http://");
+    }
+
+    @Test
+    void theControllersHttpPortDefaultsToTheOneTheDemoNames() {
+        UpCommand up = CommandLine.populateCommand(new UpCommand(), "--model", "models/m");
+
+        assertThat(up.controllerHttpPort).isEqualTo(Integer.parseInt(UpCommand.DEFAULT_CONTROLLER_HTTP_PORT));
+        assertThat(DemoCommand.dashboardHint(java.nio.file.Path.of("models/m")))
+                .contains("moe up --model models/m").contains("http://127.0.0.1:" + up.controllerHttpPort + "/dashboard");
+    }
+
+    /** The state {@code moe up} records, with the controller's JSON status at {@code placementUrl} (null: none). */
+    private static ClusterState cluster(String placementUrl) {
+        return new ClusterState("models/m", "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3",
+                placementUrl == null ? null : "127.0.0.1:4", placementUrl, null, List.of(), null, null);
     }
 
     /** {@code moe up} on a model that is never read: every refusal here comes before anything starts. */

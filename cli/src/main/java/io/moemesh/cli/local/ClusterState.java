@@ -3,6 +3,7 @@ package io.moemesh.cli.local;
 import io.moemesh.client.ApiKeyCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,6 +16,7 @@ import tools.jackson.databind.json.JsonMapper;
  * (RoutingStats, ExpertEndpoints).
  * {@code controller} (gRPC) and {@code placementUrl} (JSON over HTTP) are null when no placement
  * controller runs; {@code routerMetricsUrl} (Prometheus text) is null when the router serves no HTTP.
+ * The controller's live dashboard sits beside {@code placementUrl} ({@link #dashboardUrl()}).
  * {@code apiKeyFile} holds the gateway's API key (mode 0600; null in the state of an older {@code moe up}).
  * {@code openAiUrl} is the base URL of the gateway's OpenAI-compatible API ({@code http://127.0.0.1:8000/v1}).
  */
@@ -35,6 +37,14 @@ public record ClusterState(String model, String gateway, String router, String r
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The placement controller's live dashboard, {@code GET /dashboard} on the HTTP port that serves
+     * {@link #placementUrl()}; null when no controller runs ({@code --placement off}).
+     */
+    public String dashboardUrl() {
+        return placementUrl == null ? null : URI.create(placementUrl).resolve("/dashboard").toString();
     }
 
     /** The gateway's API key, read from {@link #apiKeyFile()}. */
