@@ -34,6 +34,9 @@ import io.moemesh.router.health.SchedulerWatchdog;
 import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalChannelFactory;
+import io.moemesh.service.tracing.GrpcTracing;
+import io.moemesh.router.tracing.StepSpans;
+import io.moemesh.router.dispatch.DispatchTracing;
 import io.moemesh.service.transport.TransportConfiguration;
 import java.time.Clock;
 import java.time.Duration;
@@ -105,9 +108,15 @@ class RouterConfiguration {
      * Kubernetes ones arrive through {@link #expertDiscovery}, and until then every expert is
      * unavailable (the router serves degraded).
      */
+    /** Spans of forward steps, layer steps and expert calls, for the requests a sampled trace carries. */
+    @Bean
+    StepSpans stepSpans(GrpcTracing tracing) {
+        return new StepSpans(tracing.tracer());
+    }
+
     @Bean
     ExpertDispatch expertDispatch(RouterProperties properties, ModelConfig config, Checkpoint checkpoint,
-            Kernels kernels, InternalChannelFactory channels) {
+            Kernels kernels, InternalChannelFactory channels, StepSpans stepSpans) {
         if (!properties.remoteExperts()) {
             return LocalExperts.load(checkpoint, config, kernels);
         }
@@ -117,7 +126,8 @@ class RouterConfiguration {
                 // responses only complete a future the step thread waits on: no executor hop needed
                 e -> channels.expertBuilder(e.target()).directExecutor()
                         .maxInboundMessageSize(properties.maxExpertResponseBytes(config)).build(),
-                config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch());
+                config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch(),
+                new DispatchTracing(stepSpans));
     }
 
     /**
@@ -152,9 +162,10 @@ class RouterConfiguration {
 
     @Bean
     BatchScheduler batchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
-            RouterProperties properties, AdmissionProperties admission, RoutingStatsWindow stats) {
+            RouterProperties properties, AdmissionProperties admission, RoutingStatsWindow stats,
+            StepSpans stepSpans) {
         return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(admission), stats,
-                new SchedulerStats(), System::nanoTime);
+                new SchedulerStats(), System::nanoTime, stepSpans);
     }
 
     @Bean
@@ -187,7 +198,7 @@ class RouterConfiguration {
     @Primary
     GrpcServerLifecycle grpcServer(RouterProperties properties, AdmissionProperties admission, ModelConfig config,
             DenseTransformer dense, TextTokenizer tokenizer, TokenizerConfig tokenizerConfig, BatchScheduler scheduler,
-            GrpcServerFactory servers) {
+            GrpcServerFactory servers, StepSpans stepSpans) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
         // the server's token/certificate interceptors run before the service's CallerInterceptor,
         // which believes moemesh-caller only from callers they authenticated
@@ -201,7 +212,7 @@ class RouterConfiguration {
                         scheduling.maxQueuedRequests() + scheduling.maxRunningSequences()),
                 List.of(ServerInterceptors.intercept(new RouterGrpcService(
                         new ServedModel(modelName, config, dense.topK(), tokenizerConfig), tokenizer,
-                        scheduler, properties.maxStreamBacklog(), admission.requestLimits()),
+                        scheduler, properties.maxStreamBacklog(), admission.requestLimits(), stepSpans.tracer()),
                         CallerInterceptor.forServer(servers))),
                 new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override

@@ -1,5 +1,10 @@
 package io.moemesh.service.transport;
 
+import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
+import io.moemesh.service.tracing.GrpcTracing;
+import io.moemesh.service.tracing.TracingProperties;
 import java.util.Optional;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -8,10 +13,11 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * What a service imports to get its servers and internal channels made to {@code moemesh.transport.*},
- * {@code moemesh.tls.*} and {@code moemesh.auth.*}.
+ * {@code moemesh.tls.*} and {@code moemesh.auth.*}, traced with the service's tracer when it has one.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({TransportProperties.class, TlsProperties.class, AuthProperties.class})
+@EnableConfigurationProperties({TransportProperties.class, TlsProperties.class, AuthProperties.class,
+        TracingProperties.class})
 public class TransportConfiguration {
 
     @Bean(destroyMethod = "close")
@@ -25,14 +31,23 @@ public class TransportConfiguration {
         return auth.internalTokenFile() == null ? null : InternalToken.fromFile(auth.internalTokenFile());
     }
 
+    /** Spans for gRPC calls: Boot's observation registry, tracer and propagator; off when a service has none. */
     @Bean
-    GrpcServerFactory grpcServerFactory(TransportProperties transport, TlsMaterial tls, AuthProperties auth,
-            ObjectProvider<InternalToken> token) {
-        return new GrpcServerFactory(transport, tls, auth, Optional.ofNullable(token.getIfAvailable()));
+    GrpcTracing grpcTracing(TracingProperties checked, ObjectProvider<ObservationRegistry> observations,
+            ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
+        return new GrpcTracing(observations.getIfAvailable(() -> ObservationRegistry.NOOP),
+                tracer.getIfAvailable(() -> Tracer.NOOP), propagator.getIfAvailable(() -> Propagator.NOOP));
     }
 
     @Bean
-    InternalChannelFactory internalChannelFactory(TlsMaterial tls, ObjectProvider<InternalToken> token) {
-        return new InternalChannelFactory(tls, Optional.ofNullable(token.getIfAvailable()));
+    GrpcServerFactory grpcServerFactory(TransportProperties transport, TlsMaterial tls, AuthProperties auth,
+            ObjectProvider<InternalToken> token, GrpcTracing tracing) {
+        return new GrpcServerFactory(transport, tls, auth, Optional.ofNullable(token.getIfAvailable()), tracing);
+    }
+
+    @Bean
+    InternalChannelFactory internalChannelFactory(TlsMaterial tls, ObjectProvider<InternalToken> token,
+            GrpcTracing tracing) {
+        return new InternalChannelFactory(tls, Optional.ofNullable(token.getIfAvailable()), tracing);
     }
 }
