@@ -1,0 +1,67 @@
+package io.moemesh.expert;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.otel.bridge.OtelTracer;
+import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import org.junit.jupiter.api.Test;
+import org.slf4j.MDC;
+import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The service's tracing as Spring Boot wires it from {@code moemesh.tracing.*}: an OpenTelemetry
+ * tracer whose current span reaches the log lines, no span exporter at all without an endpoint (so
+ * nothing ever connects), and Boot's OTLP exporter once an endpoint is set.
+ */
+class ExpertServiceTracingWiringTest {
+
+    private static final String[] SERVICE = {"--moemesh.expert.model-dir=" + TinyModel.dir(),
+            "--moemesh.expert.experts=3", "--moemesh.expert.grpc-port=0", "--moemesh.expert.workers=1",
+            "--moemesh.expert.loopback-warmup=0s", "--server.port=0", "--moemesh.transport.bind-address=127.0.0.1",
+            "--moemesh.auth.allow-unauthenticated=true"};
+
+    @Test
+    void withoutAnEndpointSpansAreMadeAndLoggedButNeverExported() {
+        try (ConfigurableApplicationContext context = run("--moemesh.tracing.sampling-probability=1.0")) {
+            assertThat(context.getBeansOfType(SpanExporter.class)).isEmpty();
+            assertThat(context.getEnvironment().getProperty("management.tracing.sampling.probability"))
+                    .isEqualTo("1.0");
+            Tracer tracer = context.getBean(Tracer.class);
+            assertThat(tracer).isInstanceOf(OtelTracer.class);
+
+            Span span = tracer.nextSpan().name("test").start();
+            assertThat(span.isNoop()).as("sampled at probability 1").isFalse();
+            try (Tracer.SpanInScope ignored = tracer.withSpan(span)) {
+                assertThat(MDC.get("traceId")).isEqualTo(span.context().traceId());
+                assertThat(MDC.get("spanId")).isEqualTo(span.context().spanId());
+            } finally {
+                span.end();
+            }
+            assertThat(context.getEnvironment().getProperty("logging.pattern.correlation")).contains("traceId");
+        }
+    }
+
+    @Test
+    void anEndpointTurnsOnBootsOtlpExporter() {
+        try (ConfigurableApplicationContext context = run(
+                "--moemesh.tracing.otlp-endpoint=http://127.0.0.1:4318/v1/traces")) {
+            assertThat(context.getBeansOfType(SpanExporter.class).values())
+                    .hasSize(1).allSatisfy(e -> assertThat(e).isInstanceOf(OtlpHttpSpanExporter.class));
+            assertThat(context.getEnvironment().getProperty("management.opentelemetry.tracing.export.otlp.endpoint"))
+                    .isEqualTo("http://127.0.0.1:4318/v1/traces");
+            assertThat(context.getEnvironment().getProperty("management.tracing.sampling.probability"))
+                    .isEqualTo("0.1");
+        }
+    }
+
+    private static ConfigurableApplicationContext run(String... extra) {
+        String[] args = new String[SERVICE.length + extra.length];
+        System.arraycopy(SERVICE, 0, args, 0, SERVICE.length);
+        System.arraycopy(extra, 0, args, SERVICE.length, extra.length);
+        return SpringApplication.run(ExpertServiceApplication.class, args);
+    }
+}
