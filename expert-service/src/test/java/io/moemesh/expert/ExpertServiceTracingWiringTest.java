@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.otel.bridge.OtelTracer;
+import io.moemesh.service.tracing.GrpcTracing;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,8 @@ class ExpertServiceTracingWiringTest {
                     .isEqualTo("1.0");
             Tracer tracer = context.getBean(Tracer.class);
             assertThat(tracer).isInstanceOf(OtelTracer.class);
+            assertThat(context.getBean(GrpcTracing.class).tracer()).as("the gRPC servers' and channels' tracer")
+                    .isSameAs(tracer);
 
             Span span = tracer.nextSpan().name("test").start();
             assertThat(span.isNoop()).as("sampled at probability 1").isFalse();

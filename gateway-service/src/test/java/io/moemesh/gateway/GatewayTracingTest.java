@@ -52,7 +52,7 @@ class GatewayTracingTest {
             Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
 
     private final InMemoryTracing tracing = new InMemoryTracing("gateway-service");
-    private final GrpcTracing grpc = new GrpcTracing(tracing.observations(), tracing.tracer(), tracing.propagator());
+    private final GrpcTracing grpc = GrpcTracing.of(tracing.tracer(), tracing.propagator());
     private final FakeRouter router = new FakeRouter("router-1");
     private Server routerServer;
     private RouterPool pool;

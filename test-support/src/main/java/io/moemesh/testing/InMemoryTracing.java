@@ -1,11 +1,6 @@
 package io.moemesh.testing;
 
-import io.micrometer.observation.ObservationHandler;
-import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Tracer;
-import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
-import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler;
-import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
 import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
 import io.micrometer.tracing.otel.bridge.OtelPropagator;
 import io.micrometer.tracing.otel.bridge.OtelTracer;
@@ -28,9 +23,8 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * A service's tracing as Spring Boot wires it (Micrometer Tracing over the OpenTelemetry SDK, W3C
- * propagation, the observation handlers that make gRPC observations spans), exporting every ended
- * span to memory, for tests that assert a trace's span tree.
+ * A service's tracer as Spring Boot wires it (Micrometer Tracing over the OpenTelemetry SDK, W3C
+ * propagation), exporting every ended span to memory, for tests that assert a trace's span tree.
  */
 public final class InMemoryTracing implements AutoCloseable {
 
@@ -38,7 +32,6 @@ public final class InMemoryTracing implements AutoCloseable {
     private final SdkTracerProvider provider;
     private final OtelTracer tracer;
     private final Propagator propagator;
-    private final ObservationRegistry observations = ObservationRegistry.create();
 
     /** Samples what its parent sampled, and every new trace when {@code sampleNewTraces}. */
     public InMemoryTracing(String serviceName, boolean sampleNewTraces) {
@@ -50,11 +43,6 @@ public final class InMemoryTracing implements AutoCloseable {
         io.opentelemetry.api.trace.Tracer otel = provider.get("io.moemesh.test");
         tracer = new OtelTracer(otel, new OtelCurrentTraceContext(), event -> { });
         propagator = new OtelPropagator(ContextPropagators.create(W3CTraceContextPropagator.getInstance()), otel);
-        observations.observationConfig().observationHandler(
-                new ObservationHandler.FirstMatchingCompositeObservationHandler(
-                        new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
-                        new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
-                        new DefaultTracingObservationHandler(tracer)));
     }
 
     /** Samples every trace. */
@@ -68,10 +56,6 @@ public final class InMemoryTracing implements AutoCloseable {
 
     public Propagator propagator() {
         return propagator;
-    }
-
-    public ObservationRegistry observations() {
-        return observations;
     }
 
     /** Spans ended so far, in the order they ended. */

@@ -46,7 +46,7 @@ class ExpertTracingTest {
     private static final TestRoute THREE = TestRoute.of(3, 1f);
 
     private final InMemoryTracing tracing = new InMemoryTracing("expert-service");
-    private final GrpcTracing grpc = new GrpcTracing(tracing.observations(), tracing.tracer(), tracing.propagator());
+    private final GrpcTracing grpc = GrpcTracing.of(tracing.tracer(), tracing.propagator());
     private HostedUnits units;
     private MicroBatcher batcher;
     private GrpcServerLifecycle server;

@@ -66,7 +66,7 @@ class RouterTracingTest {
     private static final int MAX_TOKENS = 3;
 
     private final InMemoryTracing tracing = new InMemoryTracing("router-service");
-    private final GrpcTracing grpc = new GrpcTracing(tracing.observations(), tracing.tracer(), tracing.propagator());
+    private final GrpcTracing grpc = GrpcTracing.of(tracing.tracer(), tracing.propagator());
     private final List<Server> experts = new ArrayList<>();
     private ModelConfig config;
     private Checkpoint checkpoint;

@@ -13,10 +13,14 @@ import io.grpc.ServerInterceptor;
 import io.grpc.health.v1.HealthGrpc;
 import io.micrometer.core.instrument.binder.grpc.ObservationGrpcClientInterceptor;
 import io.micrometer.core.instrument.binder.grpc.ObservationGrpcServerInterceptor;
+import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.TraceContext;
 import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
 import io.micrometer.tracing.propagation.Propagator;
 import java.util.List;
 
@@ -27,9 +31,10 @@ import java.util.List;
  * start traces, sampled at {@code moemesh.tracing.sampling-probability}; internal servers only
  * continue a trace a caller sent ({@link #continuedServerSpans()}), so that internal traffic outside
  * any request (the controller's polls, the Compute calls of unsampled steps) never starts traces of
- * its own. Both spans are Micrometer observations,
- * so the same calls are also timed ({@code grpc.server}, {@code grpc.client}). The standard health
- * service is never traced: probes would fill the traces with noise.
+ * its own. Both spans are Micrometer observations, in a registry of their own that only traces:
+ * the calls are not also timed, since on internal servers only traced calls are observed (the
+ * services' own meters count every call). The standard health service is never traced: probes would
+ * fill the traces with noise.
  *
  * <p>Channels whose calls the caller wraps in spans of its own (the router's Compute calls, with
  * their units and bytes) use {@link #currentSpanPropagation()} instead: it sends the current span
@@ -43,10 +48,20 @@ public final class GrpcTracing {
     private final Tracer tracer;
     private final Propagator propagator;
 
-    public GrpcTracing(ObservationRegistry observations, Tracer tracer, Propagator propagator) {
+    private GrpcTracing(ObservationRegistry observations, Tracer tracer, Propagator propagator) {
         this.observations = observations;
         this.tracer = tracer;
         this.propagator = propagator;
+    }
+
+    /** Spans from {@code tracer}, their context sent and received by {@code propagator} (W3C, B3). */
+    public static GrpcTracing of(Tracer tracer, Propagator propagator) {
+        ObservationRegistry observations = ObservationRegistry.create();
+        observations.observationConfig().observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
+                new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
+                new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
+                new DefaultTracingObservationHandler(tracer)));
+        return new GrpcTracing(observations, tracer, propagator);
     }
 
     /** No spans, no headers: tests and tools that run without a tracer. */

@@ -1,6 +1,5 @@
 package io.moemesh.service.transport;
 
-import io.micrometer.observation.ObservationRegistry;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import io.moemesh.service.tracing.GrpcTracing;
@@ -31,12 +30,14 @@ public class TransportConfiguration {
         return auth.internalTokenFile() == null ? null : InternalToken.fromFile(auth.internalTokenFile());
     }
 
-    /** Spans for gRPC calls: Boot's observation registry, tracer and propagator; off when a service has none. */
+    /** Spans for gRPC calls from the service's tracer (Spring Boot's, over OpenTelemetry); off without one. */
     @Bean
-    GrpcTracing grpcTracing(TracingProperties checked, ObjectProvider<ObservationRegistry> observations,
-            ObjectProvider<Tracer> tracer, ObjectProvider<Propagator> propagator) {
-        return new GrpcTracing(observations.getIfAvailable(() -> ObservationRegistry.NOOP),
-                tracer.getIfAvailable(() -> Tracer.NOOP), propagator.getIfAvailable(() -> Propagator.NOOP));
+    GrpcTracing grpcTracing(TracingProperties checked, ObjectProvider<Tracer> tracer,
+            ObjectProvider<Propagator> propagator) {
+        Tracer spans = tracer.getIfAvailable();
+        Propagator context = propagator.getIfAvailable();
+        return spans == null || spans == Tracer.NOOP || context == null ? GrpcTracing.off()
+                : GrpcTracing.of(spans, context);
     }
 
     @Bean

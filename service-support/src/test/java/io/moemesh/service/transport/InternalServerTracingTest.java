@@ -42,7 +42,7 @@ class InternalServerTracingTest {
     Path dir;
 
     private final InMemoryTracing tracing = new InMemoryTracing("test-service");
-    private final GrpcTracing grpc = new GrpcTracing(tracing.observations(), tracing.tracer(), tracing.propagator());
+    private final GrpcTracing grpc = GrpcTracing.of(tracing.tracer(), tracing.propagator());
     private final TlsMaterial tls = new TlsMaterial(TlsProperties.none());
     private InternalToken token;
     private Server server;
