@@ -53,8 +53,8 @@ class GatewayConfiguration {
 
     @Bean
     GatewayAssembly.PublicApi gatewayPublicApi(GatewayProperties properties, RouterPool routerPool,
-            GatewayMetrics gatewayMetrics) {
-        return GatewayAssembly.publicApi(properties, routerPool, gatewayMetrics, System::nanoTime);
+            GatewayMetrics gatewayMetrics, GrpcTracing tracing) {
+        return GatewayAssembly.publicApi(properties, routerPool, gatewayMetrics, System::nanoTime, tracing.tracer());
     }
 
     /**

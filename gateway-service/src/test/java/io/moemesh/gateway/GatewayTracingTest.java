@@ -34,6 +34,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -54,23 +55,31 @@ class GatewayTracingTest {
     private final InMemoryTracing tracing = new InMemoryTracing("gateway-service");
     private final GrpcTracing grpc = GrpcTracing.of(tracing.tracer(), tracing.propagator());
     private final FakeRouter router = new FakeRouter("router-1");
-    private Server routerServer;
+    private final FakeRouter spare = new FakeRouter("router-2");
+    private final List<Server> routerServers = new ArrayList<>();
     private RouterPool pool;
     private GrpcServerLifecycle gateway;
     private ManagedChannel channel;
 
     @BeforeEach
     void start() throws IOException {
-        routerServer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                .addService(router.recordingHeaders()).build().start();
         TlsMaterial plaintext = new TlsMaterial(TlsProperties.none());
-        String target = "127.0.0.1:" + routerServer.getPort();
-        pool = new RouterPool(List.of(new RouterClient(target,
-                new InternalChannelFactory(plaintext, Optional.empty(), grpc).builder(target).build())));
+        List<RouterClient> clients = new ArrayList<>();
+        for (FakeRouter fake : List.of(router, spare)) { // a fresh pool tries router-1 first
+            Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                    .addService(fake.recordingHeaders()).build().start();
+            routerServers.add(server);
+            String target = "127.0.0.1:" + server.getPort();
+            clients.add(new RouterClient(target,
+                    new InternalChannelFactory(plaintext, Optional.empty(), grpc).builder(target).build()));
+        }
+        pool = new RouterPool(clients);
         GrpcServerFactory servers = new GrpcServerFactory(TransportProperties.defaults("127.0.0.1"), plaintext,
                 AuthProperties.of(null, true), Optional.empty(), grpc);
+        GatewayProperties properties = new TestProperties().build();
         gateway = GatewayAssembly.server(servers.publicServer(0, GatewayConfiguration.MAX_INBOUND_BYTES,
-                Duration.ofSeconds(1)), new TestProperties().build(), pool, new GatewayMetrics(new SimpleMeterRegistry()));
+                Duration.ofSeconds(1)), properties, GatewayAssembly.publicApi(properties, pool,
+                new GatewayMetrics(new SimpleMeterRegistry()), System::nanoTime, tracing.tracer()), null);
         gateway.start();
         channel = Grpc.newChannelBuilder("127.0.0.1:" + gateway.port(), InsecureChannelCredentials.create()).build();
     }
@@ -80,7 +89,9 @@ class GatewayTracingTest {
         channel.shutdownNow();
         gateway.stop();
         pool.close();
-        routerServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        for (Server server : routerServers) {
+            server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
         tracing.close();
     }
 
@@ -99,6 +110,22 @@ class GatewayTracingTest {
         assertThat(router.headers.getFirst().get(TRACEPARENT))
                 .isEqualTo("00-" + server.getTraceId() + "-" + client.getSpanId() + "-01");
         System.out.println("gateway span tree:\n" + tracing.tree(server.getTraceId()));
+    }
+
+    @Test
+    void failoverToAnotherRouterStaysInTheRequestsTrace() {
+        router.script = FakeRouter.failing(Status.UNAVAILABLE.withDescription("draining"));
+
+        stub(InProcessGateway.KEY).generate(GenerateRequest.newBuilder().setPrompt("hi").build())
+                .forEachRemaining(response -> { });
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> tracing.spans().size() >= 3);
+        SpanData server = only(SpanKind.SERVER);
+        List<SpanData> clients = tracing.spans().stream().filter(s -> s.getKind() == SpanKind.CLIENT).toList();
+        assertThat(clients).hasSize(2).allSatisfy(client -> assertThat(client.getTraceId())
+                .isEqualTo(server.getTraceId()));
+        assertThat(spare.headers.getFirst().get(TRACEPARENT)).startsWith("00-" + server.getTraceId() + "-");
+        System.out.println("gateway failover span tree:\n" + tracing.tree(server.getTraceId()));
     }
 
     @Test
