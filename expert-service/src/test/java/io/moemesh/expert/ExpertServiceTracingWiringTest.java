@@ -1,6 +1,7 @@
 package io.moemesh.expert;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
@@ -8,9 +9,18 @@ import io.micrometer.tracing.otel.bridge.OtelTracer;
 import io.moemesh.service.tracing.GrpcTracing;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slf4j.MDC;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -62,10 +72,36 @@ class ExpertServiceTracingWiringTest {
         }
     }
 
+    @Test
+    void actuatorRequestsStartNoTraces() throws Exception {
+        InMemorySpanExporter exported = InMemorySpanExporter.create();
+        String[] args = args("--moemesh.tracing.sampling-probability=1.0",
+                "--management.opentelemetry.tracing.export.schedule-delay=50ms");
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(ExpertServiceApplication.class)
+                .initializers(c -> c.getBeanFactory().registerSingleton("inMemorySpanExporter", exported))
+                .run(args)) {
+            String port = context.getEnvironment().getProperty("local.server.port");
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                for (String path : List.of("/actuator/health", "/actuator/prometheus")) {
+                    assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+                }
+            }
+            Tracer tracer = context.getBean(Tracer.class);
+            tracer.nextSpan().name("marker").start().end(); // exported after whatever came before it
+            await().atMost(Duration.ofSeconds(10)).until(() -> !exported.getFinishedSpanItems().isEmpty());
+            assertThat(exported.getFinishedSpanItems()).extracting(SpanData::getName).containsExactly("marker");
+        }
+    }
+
     private static ConfigurableApplicationContext run(String... extra) {
+        return SpringApplication.run(ExpertServiceApplication.class, args(extra));
+    }
+
+    private static String[] args(String... extra) {
         String[] args = new String[SERVICE.length + extra.length];
         System.arraycopy(SERVICE, 0, args, 0, SERVICE.length);
         System.arraycopy(extra, 0, args, SERVICE.length, extra.length);
-        return SpringApplication.run(ExpertServiceApplication.class, args);
+        return args;
     }
 }

@@ -1,11 +1,13 @@
 package io.moemesh.service.transport;
 
+import io.micrometer.observation.ObservationPredicate;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 import io.moemesh.service.tracing.GrpcTracing;
 import io.moemesh.service.tracing.TracingProperties;
 import java.util.Optional;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -38,6 +40,18 @@ public class TransportConfiguration {
         Propagator context = propagator.getIfAvailable();
         return spans == null || spans == Tracer.NOOP || context == null ? GrpcTracing.off()
                 : GrpcTracing.of(spans, context);
+    }
+
+    /**
+     * A service's HTTP port serves only the actuator: without this, every Prometheus scrape and
+     * health probe would be an HTTP server observation, and so a trace of its own. The predicate
+     * turns those observations off (and with them the {@code http.server.requests} meters of the
+     * actuator's own requests); traces start at the gateway's API only.
+     */
+    @Bean
+    @ConditionalOnClass(name = "io.micrometer.tracing.otel.bridge.OtelTracer")
+    ObservationPredicate untracedActuatorRequests() {
+        return (name, context) -> !"http.server.requests".equals(name);
     }
 
     @Bean
