@@ -145,7 +145,8 @@ class GatewayTracingTest {
     private MoeMeshGrpc.MoeMeshBlockingStub stub(String key) {
         Metadata headers = new Metadata();
         headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
-        return MoeMeshGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+        return MoeMeshGrpc.newBlockingStub(channel)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
     private SpanData only(SpanKind kind) {

@@ -76,8 +76,9 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
             var call = (ServerCallStreamObserver<GenerateResponse>) response;
             RequestSpan span = RequestSpan.start(tracer, valid.getRequestId(), ids.length);
             try {
-                scheduler.submit(CallerInterceptor.caller(), ids, params, TracedGenerationSink.of(new GrpcGenerationSink(
-                        call, valid.getRequestId(), start, maxStreamBacklog, scheduler.stats(), logprobs), span));
+                GrpcGenerationSink sink = new GrpcGenerationSink(call, valid.getRequestId(), start, maxStreamBacklog,
+                        scheduler.stats(), logprobs);
+                scheduler.submit(CallerInterceptor.caller(), ids, params, TracedGenerationSink.of(sink, span));
             } catch (RuntimeException e) {
                 span.failed(e); // refused: it never joined the batch
                 throw e;

@@ -70,7 +70,10 @@ public final class RequestSpan {
         }
     }
 
-    /** The request finished: {@code skippedTokens} (token routes sent around an unavailable expert) > 0 means its result is degraded. */
+    /**
+     * The request finished; {@code skippedTokens} (token routes sent around an unavailable expert)
+     * above 0 means its result is degraded.
+     */
     public void completed(String finishReason, int skippedTokens) {
         if (span != null) {
             span.tag(FINISH_REASON, finishReason).tag(DEGRADED, skippedTokens > 0)

@@ -158,7 +158,8 @@ class RouterTracingTest {
                     assertThat(attrLong(call, "moemesh.tokens")).isPositive();
                     assertThat(attrLong(call, "moemesh.bytes.sent"))
                             .isEqualTo(attrLong(call, "moemesh.tokens") * config.hiddenSize() * Float.BYTES);
-                    assertThat(attrLong(call, "moemesh.bytes.received")).isEqualTo(attrLong(call, "moemesh.bytes.sent"));
+                    assertThat(attrLong(call, "moemesh.bytes.received"))
+                            .isEqualTo(attrLong(call, "moemesh.bytes.sent"));
                     assertThat(attr(call, "moemesh.outcome")).isEqualTo("ok");
                     SpanData expert = one(traceId, s -> s.getParentSpanId().equals(call.getSpanId()));
                     assertThat(expert.getKind()).isEqualTo(SpanKind.SERVER);

@@ -57,10 +57,11 @@ public final class GrpcTracing {
     /** Spans from {@code tracer}, their context sent and received by {@code propagator} (W3C, B3). */
     public static GrpcTracing of(Tracer tracer, Propagator propagator) {
         ObservationRegistry observations = ObservationRegistry.create();
-        observations.observationConfig().observationHandler(new ObservationHandler.FirstMatchingCompositeObservationHandler(
-                new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
-                new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
-                new DefaultTracingObservationHandler(tracer)));
+        observations.observationConfig().observationHandler(
+                new ObservationHandler.FirstMatchingCompositeObservationHandler(
+                        new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
+                        new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
+                        new DefaultTracingObservationHandler(tracer)));
         return new GrpcTracing(observations, tracer, propagator);
     }
 

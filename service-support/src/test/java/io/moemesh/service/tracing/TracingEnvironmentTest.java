@@ -19,7 +19,8 @@ class TracingEnvironmentTest {
 
         new TracingEnvironment().postProcessEnvironment(environment, new SpringApplication());
 
-        assertThat(environment.getProperty(TracingEnvironment.BOOT_ENDPOINT)).isEqualTo("http://otel-collector:4318/v1/traces");
+        assertThat(environment.getProperty(TracingEnvironment.BOOT_ENDPOINT))
+                .isEqualTo("http://otel-collector:4318/v1/traces");
     }
 
     @Test
