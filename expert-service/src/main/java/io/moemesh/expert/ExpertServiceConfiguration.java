@@ -9,6 +9,7 @@ import io.moemesh.expert.batching.ExpertFfnRunner;
 import io.moemesh.expert.batching.ExpertWarmup;
 import io.moemesh.expert.batching.FfnRunner;
 import io.moemesh.expert.batching.MicroBatcher;
+import io.moemesh.expert.batching.WorkSpans;
 import io.moemesh.expert.batching.Ticker;
 import io.moemesh.expert.compute.ComputeUseCase;
 import io.moemesh.expert.compute.DescribeUseCase;
@@ -19,6 +20,7 @@ import io.moemesh.expert.grpc.LoopbackWarmup;
 import io.moemesh.expert.unit.HostedUnits;
 import io.moemesh.proto.internal.v1.ExpertGrpc;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.service.tracing.GrpcTracing;
 import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalChannelFactory;
 import io.moemesh.service.transport.TransportConfiguration;
@@ -71,9 +73,10 @@ class ExpertServiceConfiguration {
 
     @Bean(destroyMethod = "close")
     MicroBatcher microBatcher(HostedUnits units, FfnRunner runner, ExpertServiceProperties properties,
-            MeterRegistry registry) {
+            MeterRegistry registry, GrpcTracing tracing) {
         ExpertWarmup.run(units.weights(), runner, properties.warmup());
-        return new MicroBatcher(units.weights(), runner, properties.batching(), Ticker.system(), registry);
+        return new MicroBatcher(units.weights(), runner, properties.batching(), Ticker.system(), registry,
+                new WorkSpans(tracing.tracer()));
     }
 
     @Bean

@@ -3,6 +3,7 @@ package io.moemesh.gateway;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.micrometer.tracing.Tracer;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.gateway.access.ApiKeyInterceptor;
 import io.moemesh.gateway.access.ApiKeys;
@@ -72,6 +73,12 @@ public final class GatewayAssembly {
      */
     public static PublicApi publicApi(GatewayProperties properties, RouterPool routers, GatewayMetrics metrics,
             LongSupplier nanoTime) {
+        return publicApi(properties, routers, metrics, nanoTime, Tracer.NOOP);
+    }
+
+    /** As above; {@code tracer} keeps a failover's router call in the caller's trace. */
+    public static PublicApi publicApi(GatewayProperties properties, RouterPool routers, GatewayMetrics metrics,
+            LongSupplier nanoTime, Tracer tracer) {
         ApiKeyStore keys = ApiKeyStore.load(properties.apiKeys(), properties.apiKeysFile(),
                 properties.allowUnauthenticated());
         if (!keys.current().enabled()) {
@@ -84,7 +91,7 @@ public final class GatewayAssembly {
                     properties.apiKeysFile() == null ? "" : "; reloading " + properties.apiKeysFile() + " every "
                             + properties.apiKeysReloadInterval());
         }
-        return new PublicApi(service(properties, routers, metrics, keys, nanoTime), keys);
+        return new PublicApi(service(properties, routers, metrics, keys, nanoTime, tracer), keys);
     }
 
     /**
@@ -120,9 +127,9 @@ public final class GatewayAssembly {
     }
 
     private static ServerServiceDefinition service(GatewayProperties properties, RouterPool routers,
-            GatewayMetrics metrics, ApiKeyStore keys, LongSupplier nanoTime) {
+            GatewayMetrics metrics, ApiKeyStore keys, LongSupplier nanoTime, Tracer tracer) {
         routers.routers().forEach(metrics::watch);
-        RouterForwarder forwarder = new RouterForwarder(routers, metrics);
+        RouterForwarder forwarder = new RouterForwarder(routers, metrics, tracer);
         CallDeadlines deadlines = new CallDeadlines(properties.defaultDeadline());
         GenerateRequestValidator validator =
                 new GenerateRequestValidator(properties.requestLimits(), () -> UUID.randomUUID().toString());

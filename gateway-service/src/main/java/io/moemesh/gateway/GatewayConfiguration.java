@@ -1,8 +1,10 @@
 package io.moemesh.gateway;
 
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.service.tracing.GrpcTracing;
 import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.routing.RouterPool;
 import io.moemesh.service.transport.GrpcServerFactory;
@@ -51,17 +53,21 @@ class GatewayConfiguration {
 
     @Bean
     GatewayAssembly.PublicApi gatewayPublicApi(GatewayProperties properties, RouterPool routerPool,
-            GatewayMetrics gatewayMetrics) {
-        return GatewayAssembly.publicApi(properties, routerPool, gatewayMetrics, System::nanoTime);
+            GatewayMetrics gatewayMetrics, GrpcTracing tracing) {
+        return GatewayAssembly.publicApi(properties, routerPool, gatewayMetrics, System::nanoTime, tracing.tracer());
     }
 
-    /** The OpenAI-compatible HTTP API, or none (a null bean) with {@code moemesh.gateway.http-port=-1}. */
+    /**
+     * The OpenAI-compatible HTTP API, or none (a null bean) with {@code moemesh.gateway.http-port=-1}.
+     * Its in-process calls of the public API start traces as the gRPC port's calls do.
+     */
     @Bean
     OpenAiHttpServer openAiHttpServer(GatewayProperties properties, GatewayAssembly.PublicApi gatewayPublicApi,
-            TlsMaterial tls, TransportProperties transport) {
+            TlsMaterial tls, TransportProperties transport, GrpcTracing tracing) {
         return properties.httpPort() < 0 ? null : new OpenAiHttpServer(new OpenAiHttpServer.Settings(
                 transport.bindAddress(), properties.httpPort(), properties.drainTimeout(), httpTls(tls)),
-                gatewayPublicApi.service(), gatewayPublicApi::mayBeAdmitted);
+                ServerInterceptors.intercept(gatewayPublicApi.service(), tracing.serverSpans()),
+                gatewayPublicApi::mayBeAdmitted);
     }
 
     @Bean

@@ -39,6 +39,9 @@ import io.moemesh.router.health.UnitTokenMetrics;
 import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalChannelFactory;
+import io.moemesh.service.tracing.GrpcTracing;
+import io.moemesh.router.tracing.StepSpans;
+import io.moemesh.router.dispatch.DispatchTracing;
 import io.moemesh.service.transport.TransportConfiguration;
 import java.time.Clock;
 import java.time.Duration;
@@ -110,9 +113,15 @@ class RouterConfiguration {
      * Kubernetes ones arrive through {@link #expertDiscovery}, and until then every expert is
      * unavailable (the router serves degraded).
      */
+    /** Spans of forward steps, layer steps and expert calls, for the requests a sampled trace carries. */
+    @Bean
+    StepSpans stepSpans(GrpcTracing tracing) {
+        return new StepSpans(tracing.tracer());
+    }
+
     @Bean
     ExpertDispatch expertDispatch(RouterProperties properties, ModelConfig config, Checkpoint checkpoint,
-            Kernels kernels, InternalChannelFactory channels) {
+            Kernels kernels, InternalChannelFactory channels, StepSpans stepSpans) {
         if (!properties.remoteExperts()) {
             return LocalExperts.load(checkpoint, config, kernels);
         }
@@ -122,7 +131,8 @@ class RouterConfiguration {
                 // responses only complete a future the step thread waits on: no executor hop needed
                 e -> channels.expertBuilder(e.target()).directExecutor()
                         .maxInboundMessageSize(properties.maxExpertResponseBytes(config)).build(),
-                config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch());
+                config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch(),
+                new DispatchTracing(stepSpans));
     }
 
     /**
@@ -173,13 +183,13 @@ class RouterConfiguration {
     @Bean
     BatchScheduler batchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
             RouterProperties properties, AdmissionProperties admission, RoutingStatsWindow stats,
-            UnitTokenMetrics unitTokens) {
+            UnitTokenMetrics unitTokens, StepSpans stepSpans) {
         RoutingObserver gate = (layer, token, decision) -> {
             stats.onRoute(layer, token, decision);
             unitTokens.onRoute(layer, token, decision);
         };
         return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(admission), gate,
-                new SchedulerStats(), System::nanoTime);
+                new SchedulerStats(), System::nanoTime, stepSpans);
     }
 
     @Bean
@@ -212,7 +222,7 @@ class RouterConfiguration {
     @Primary
     GrpcServerLifecycle grpcServer(RouterProperties properties, AdmissionProperties admission, ModelConfig config,
             DenseTransformer dense, TextTokenizer tokenizer, TokenizerConfig tokenizerConfig, BatchScheduler scheduler,
-            GrpcServerFactory servers) {
+            GrpcServerFactory servers, StepSpans stepSpans) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
         // the server's token/certificate interceptors run before the service's CallerInterceptor,
         // which believes moemesh-caller only from callers they authenticated
@@ -226,7 +236,7 @@ class RouterConfiguration {
                         scheduling.maxQueuedRequests() + scheduling.maxRunningSequences()),
                 List.of(ServerInterceptors.intercept(new RouterGrpcService(
                         new ServedModel(modelName, config, dense.topK(), tokenizerConfig), tokenizer,
-                        scheduler, properties.maxStreamBacklog(), admission.requestLimits()),
+                        scheduler, properties.maxStreamBacklog(), admission.requestLimits(), stepSpans.tracer()),
                         CallerInterceptor.forServer(servers))),
                 new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override

@@ -49,11 +49,17 @@ public final class MicroBatcher implements AutoCloseable {
 
     public MicroBatcher(Map<UnitId, ExpertWeights> units, FfnRunner runner, BatchingPolicy policy, Ticker ticker,
             MeterRegistry registry) {
+        this(units, runner, policy, ticker, registry, WorkSpans.OFF);
+    }
+
+    /** @param spans traces the queue wait and batch of work whose Compute call is traced */
+    public MicroBatcher(Map<UnitId, ExpertWeights> units, FfnRunner runner, BatchingPolicy policy, Ticker ticker,
+            MeterRegistry registry, WorkSpans spans) {
         this.ticker = ticker;
         this.executor = new ScheduledThreadPoolExecutor(policy.workers(), workerThreads());
         // A unit cancels its max-queue-delay timer whenever its queue empties; do not keep them queued.
         executor.setRemoveOnCancelPolicy(true);
-        this.context = new WorkerContext(runner, policy, ticker, executor, health);
+        this.context = new WorkerContext(runner, policy, ticker, executor, health, spans);
         this.registry = registry;
         host(units);
     }

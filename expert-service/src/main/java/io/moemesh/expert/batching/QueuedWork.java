@@ -15,6 +15,8 @@ public final class QueuedWork {
     final long deadlineNanos;
     final long enqueuedNanos;
     final CompletableFuture<float[]> result = new CompletableFuture<>();
+    /** Its spans when the Compute call is traced ({@link WorkSpans}); null otherwise. */
+    WorkSpans.Traced trace;
 
     QueuedWork(float[] rows, int tokens, long deadlineNanos, long enqueuedNanos) {
         this.rows = rows;

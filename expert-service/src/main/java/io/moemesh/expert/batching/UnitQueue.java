@@ -86,6 +86,7 @@ final class UnitQueue {
 
     QueuedWork submit(float[] rows, int tokens, long deadlineNanos) {
         QueuedWork work = new QueuedWork(rows, tokens, deadlineNanos, context.ticker().nanos());
+        context.spans().queued(work, unit);
         boolean inline;
         synchronized (this) {
             int capacity = context.policy().queueCapacity();
@@ -263,6 +264,7 @@ final class UnitQueue {
         int tokens = live.stream().mapToInt(work -> work.tokens).sum();
         float[] x = live.size() == 1 ? live.getFirst().rows : gather(live, tokens);
         float[] out = new float[tokens * hidden];
+        context.spans().computing(live, unit, tokens);
         long start = context.ticker().nanos();
         context.runner().forward(weights, x, tokens, out);
         long elapsed = context.ticker().nanos() - start;

@@ -3,6 +3,8 @@ package io.moemesh.gateway.routing;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -36,10 +38,17 @@ public final class RouterForwarder {
 
     private final RouterPool pool;
     private final FailoverListener failovers;
+    private final Tracer tracer;
 
     public RouterForwarder(RouterPool pool, FailoverListener failovers) {
+        this(pool, failovers, Tracer.NOOP);
+    }
+
+    /** @param tracer keeps a failover's router call in the trace of the caller's call */
+    public RouterForwarder(RouterPool pool, FailoverListener failovers, Tracer tracer) {
         this.pool = pool;
         this.failovers = failovers;
+        this.tracer = tracer;
     }
 
     /**
@@ -68,6 +77,8 @@ public final class RouterForwarder {
         private volatile ClientCallStreamObserver<Q> routerCall;
         private volatile boolean callerGone;
         private volatile boolean relayedAny;
+        /** The caller's server span: a failover's call starts on a transport thread, outside it. */
+        private final Span callerSpan = tracer.currentSpan();
 
         Relay(MethodDescriptor<Q, R> method, Q request, RouterCall forwarded, ServerCallStreamObserver<R> caller) {
             this.method = method;
@@ -128,7 +139,9 @@ public final class RouterForwarder {
                     LOG.warn("{} unavailable before the first response ({}); retrying on {}", router,
                             status.getDescription(), next);
                     failovers.failedOver(router, next, status);
-                    attempt(next);
+                    try (Tracer.SpanInScope inTrace = callerSpan == null ? null : tracer.withSpan(callerSpan)) {
+                        attempt(next);
+                    }
                     return;
                 }
             }

@@ -11,6 +11,7 @@ import io.moemesh.core.model.ExpertDispatch;
 import io.moemesh.core.model.KvCache;
 import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.tokenizer.TextTokenizer;
+import io.moemesh.router.tracing.StepSpans;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -63,6 +64,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final CallerQueue<Queued> queue;
     private final KvCacheBudget kvCache;
     private final PingPong pingPong;
+    private final StepSpans stepSpans;
     private final List<RunningRequest> running = new ArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile boolean accepting = true;
@@ -83,6 +85,14 @@ public final class BatchScheduler implements AutoCloseable {
     /** @param nanoTime the clock of the progress watchdog ({@link #health}); tests move it */
     public BatchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
             SchedulerProperties limits, RoutingObserver statistics, SchedulerStats stats, LongSupplier nanoTime) {
+        this(dense, experts, tokenizer, limits, statistics, stats, nanoTime, StepSpans.OFF);
+    }
+
+    /** @param stepSpans spans of the steps that serve sampled requests (docs/observability.md#tracing) */
+    public BatchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
+            SchedulerProperties limits, RoutingObserver statistics, SchedulerStats stats, LongSupplier nanoTime,
+            StepSpans stepSpans) {
+        this.stepSpans = stepSpans;
         this.dense = dense;
         this.experts = experts;
         this.tokenizer = tokenizer;
@@ -278,9 +288,21 @@ public final class BatchScheduler implements AutoCloseable {
     private float[] forward(List<RunningRequest> requests) {
         StepBatch step = StepBatch.of(requests.stream().map(r -> r.sequence).toList());
         BitSet degraded = new BitSet();
-        float[] logits = dense.forward(step.batch(), experts, observer(requests, step.owner(), degraded));
-        stats.degraded(degraded.cardinality());
-        return logits;
+        StepSpans.Step traced = stepSpans.start(requests, RunningRequest::span, step.owner().length); // null: untraced
+        try {
+            float[] logits = dense.forward(step.batch(), experts, observer(requests, step.owner(), degraded));
+            stats.degraded(degraded.cardinality());
+            return logits;
+        } catch (RuntimeException | Error e) {
+            if (traced != null) {
+                traced.failed(e);
+            }
+            throw e;
+        } finally {
+            if (traced != null) {
+                traced.end();
+            }
+        }
     }
 
     private void deliver(RunningRequest r, int token, String text, TokenLogprobs logprobs) {
@@ -369,7 +391,9 @@ public final class BatchScheduler implements AutoCloseable {
     private void fail(RunningRequest r, Exception e) {
         leave(r);
         stats.failed();
-        LOG.warn("request {} failed and left the batch: {}", r.sequence.request(), e.toString());
+        try (var inTrace = r.sink.span().inScope()) { // the log line carries the request's trace id
+            LOG.warn("request {} failed and left the batch: {}", r.sequence.request(), e.toString());
+        }
         tellError(r.sink, e);
     }
 

@@ -2,6 +2,7 @@ package io.moemesh.router.batching;
 
 import io.moemesh.core.engine.Generation;
 import io.moemesh.core.engine.TokenLogprobs;
+import io.moemesh.router.tracing.RequestSpan;
 import java.util.List;
 
 /** Where one request's output goes, called from the scheduler thread. */
@@ -21,5 +22,10 @@ public interface GenerationSink {
     /** A cancelled request (client gone, deadline passed) leaves the batch before the next step. */
     default boolean isCancelled() {
         return false;
+    }
+
+    /** The request's span in a sampled trace; {@link RequestSpan#UNSAMPLED} by default. */
+    default RequestSpan span() {
+        return RequestSpan.UNSAMPLED;
     }
 }

@@ -1,6 +1,7 @@
 package io.moemesh.router.batching;
 
 import io.moemesh.core.engine.ActiveSequence;
+import io.moemesh.router.tracing.RequestSpan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,10 @@ final class RunningRequest {
         this.sequence = sequence;
         this.sink = sink;
         this.kv = kv;
+    }
+
+    static RequestSpan span(RunningRequest r) {
+        return r.sink.span();
     }
 
     void skip(int layer, int expert) {

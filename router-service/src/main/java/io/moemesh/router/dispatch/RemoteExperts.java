@@ -63,10 +63,12 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     private final int hiddenSize;
     private final DispatchProperties properties;
     private volatile DispatchMetrics metrics; // null until a DispatchMetrics follows this dispatch
+    private final DispatchTracing tracing;
 
     private RemoteExperts(Routing routing, Function<ExpertEndpoint, ManagedChannel> channels,
-            DispatchProperties properties) {
+            DispatchProperties properties, DispatchTracing tracing) {
         this.channels = channels;
+        this.tracing = tracing;
         // a step makes at most ATTEMPTS rounds of calls, each bounded by the call timeout
         this.live = new LiveTopology(routing,
                 properties.callTimeout().multipliedBy(ATTEMPTS).plus(Duration.ofSeconds(1)));
@@ -82,11 +84,17 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
      */
     public static RemoteExperts connect(List<ExpertEndpoint> endpoints, Function<ExpertEndpoint, ManagedChannel> channels,
             int numLayers, int numExperts, int hiddenSize, DispatchProperties properties) {
+        return connect(endpoints, channels, numLayers, numExperts, hiddenSize, properties, DispatchTracing.OFF);
+    }
+
+    /** {@link #connect(List, Function, int, int, int, DispatchProperties)}, with layer steps and calls traced. */
+    public static RemoteExperts connect(List<ExpertEndpoint> endpoints, Function<ExpertEndpoint, ManagedChannel> channels,
+            int numLayers, int numExperts, int hiddenSize, DispatchProperties properties, DispatchTracing tracing) {
         EndpointSetChange.requireUniqueIds(endpoints);
         List<ExpertClient> clients = endpoints.stream()
                 .map(e -> new ExpertClient(e, channels.apply(e), properties)).toList();
         Routing routing = new Routing(clients, ExpertTopology.discover(clients, numLayers, numExperts, hiddenSize));
-        return new RemoteExperts(routing, channels, properties);
+        return new RemoteExperts(routing, channels, properties, tracing);
     }
 
     /** The topology layer steps that start now route by. */
@@ -220,8 +228,18 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     public void combine(int layer, float[] hidden, int tokens, GateDecision[] routes, float[] out) {
         long start = System.nanoTime();
         StepClock clock = new StepClock();
+        clock.trace = tracing.layer(layer, tokens);
         try (LiveTopology.Step step = live.enter()) {
             dispatch(layer, step.clients(), step.topology().hosts(layer), hidden, tokens, routes, out, clock);
+        } catch (RuntimeException e) {
+            if (clock.trace != null) {
+                clock.trace.failed(e);
+            }
+            throw e;
+        } finally {
+            if (clock.trace != null) {
+                clock.trace.end();
+            }
         }
         long elapsed = System.nanoTime() - start;
         layerSteps.increment();
@@ -243,6 +261,8 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         long wait;
         long merge;
         long slowestServer;
+        /** The layer step's span; null unless the step is traced. */
+        DispatchTracing.Layer trace;
     }
 
     /** Both attempts plan over {@code clients} and {@code hosts}, the routing the step started on. */
@@ -262,6 +282,9 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
                         e -> !failed[e] && clients.get(e).accepting());
             } catch (DispatchPlanner.UnservableExpertException e) {
                 break;
+            }
+            if (clock.trace != null) {
+                clock.trace.attempt(attempt);
             }
             lastError = send(layer, clients, hidden, plan, pending, partials, failed, clock);
         }
@@ -290,7 +313,10 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         try {
             for (Assignment a : plan) {
                 ComputeRequest request = request(layer, hidden, a);
-                ListenableFuture<ComputeResponse> call = clients.get(a.endpoint()).compute(request);
+                ExpertClient client = clients.get(a.endpoint());
+                ListenableFuture<ComputeResponse> call = clock.trace == null ? client.compute(request)
+                        : clock.trace.call(a, client.endpoint().id(), request.getHidden().getData().size(),
+                                () -> client.compute(request));
                 if (call != null) {
                     callCount.increment();
                     tokenSends.add(a.size());
@@ -312,6 +338,9 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
                 ExpertClient client = clients.get(a.endpoint());
                 Throwable error = calls.get(i) == null ? refused(layer, client, a)
                         : collect(layer, client, a, calls.get(i), start, pending, partials, clock);
+                if (calls.get(i) == null && clock.trace != null) {
+                    clock.trace.refused(a);
+                }
                 if (error != null) {
                     failed[a.endpoint()] = true;
                     lastError = error;
@@ -341,6 +370,9 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
             long answered = System.nanoTime();
             clock.slowestServer = Math.max(clock.slowestServer, response.getServerNanos());
             bytesReceived.add(response.getOutput().getData().size());
+            if (clock.trace != null) {
+                clock.trace.answered(a, response.getOutput().getData().size(), response.getServerNanos());
+            }
             float[] values = WireTensors.decode(response.getOutput(), "output", a.size(), h);
             client.succeeded(System.nanoTime() - start);
             for (int j = 0; j < a.size(); j++) {
@@ -354,6 +386,9 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             rethrowIfCallerError(cause, client);
             failedCalls.increment();
+            if (clock.trace != null) {
+                clock.trace.failed(a, cause);
+            }
             client.failed(System.nanoTime() - start, cause);
             LOG.warn("layer {}: expert endpoint {} failed ({} tokens; breaker {}): {}", layer,
                     client.endpoint().id(), a.size(), client.breakerState(), cause.toString());

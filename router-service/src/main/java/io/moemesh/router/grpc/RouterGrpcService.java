@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.tracing.Tracer;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.tokenizer.TextTokenizer;
@@ -20,6 +21,7 @@ import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.batching.InadmissibleRequestException;
 import io.moemesh.router.batching.OverloadedException;
 import io.moemesh.router.batching.SchedulerStoppedException;
+import io.moemesh.router.tracing.RequestSpan;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,7 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
     private final BatchScheduler scheduler;
     private final int maxStreamBacklog;
     private final ChunkLogprobs logprobs;
+    private final Tracer tracer;
 
     /**
      * @param model            what ListModels reports, and the name requests must use
@@ -45,6 +48,13 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
      */
     public RouterGrpcService(ServedModel model, TextTokenizer tokenizer, BatchScheduler scheduler,
             int maxStreamBacklog, RequestLimits limits) {
+        this(model, tokenizer, scheduler, maxStreamBacklog, limits, Tracer.NOOP);
+    }
+
+    /** @param tracer traces the requests whose call carries a sampled trace (a {@code moemesh.request} span each) */
+    public RouterGrpcService(ServedModel model, TextTokenizer tokenizer, BatchScheduler scheduler,
+            int maxStreamBacklog, RequestLimits limits, Tracer tracer) {
+        this.tracer = tracer;
         this.model = model;
         this.requests = new GenerateRequests(limits, tokenizer, model.config());
         this.scheduler = scheduler;
@@ -64,8 +74,15 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
             int[] ids = requests.promptIds(valid);
             SamplingParams params = GenerateRequests.sampling(valid);
             var call = (ServerCallStreamObserver<GenerateResponse>) response;
-            scheduler.submit(CallerInterceptor.caller(), ids, params, new GrpcGenerationSink(call,
-                    valid.getRequestId(), start, maxStreamBacklog, scheduler.stats(), logprobs));
+            RequestSpan span = RequestSpan.start(tracer, valid.getRequestId(), ids.length);
+            try {
+                GrpcGenerationSink sink = new GrpcGenerationSink(call, valid.getRequestId(), start, maxStreamBacklog,
+                        scheduler.stats(), logprobs);
+                scheduler.submit(CallerInterceptor.caller(), ids, params, TracedGenerationSink.of(sink, span));
+            } catch (RuntimeException e) {
+                span.failed(e); // refused: it never joined the batch
+                throw e;
+            }
         } catch (StatusRuntimeException e) {
             response.onError(e);
         } catch (OverloadedException e) {

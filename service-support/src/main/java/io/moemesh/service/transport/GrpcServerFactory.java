@@ -4,6 +4,7 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.moemesh.service.tracing.GrpcTracing;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -17,7 +18,10 @@ import org.slf4j.LoggerFactory;
  * (unset: every address of every family),
  * with the HTTP/2 limits of {@code moemesh.transport.*}, TLS from {@code moemesh.tls.*} when a
  * certificate is configured, and — on internal servers — the start-up rule, mTLS, the internal
- * token and the peer identity check on mutating methods.
+ * token and the peer identity check on mutating methods. Every server traces its calls outside every
+ * other interceptor, so a refused call is traced too: a public server starts traces
+ * ({@link GrpcTracing#serverSpans()}), an internal one continues its callers'
+ * ({@link GrpcTracing#continuedServerSpans()}).
  */
 public final class GrpcServerFactory {
 
@@ -29,13 +33,20 @@ public final class GrpcServerFactory {
     private final TlsMaterial tls;
     private final AuthProperties auth;
     private final Optional<InternalToken> token;
+    private final GrpcTracing tracing;
 
     public GrpcServerFactory(TransportProperties transport, TlsMaterial tls, AuthProperties auth,
             Optional<InternalToken> token) {
+        this(transport, tls, auth, token, GrpcTracing.off());
+    }
+
+    public GrpcServerFactory(TransportProperties transport, TlsMaterial tls, AuthProperties auth,
+            Optional<InternalToken> token, GrpcTracing tracing) {
         this.transport = transport;
         this.tls = tls;
         this.auth = auth;
         this.token = token;
+        this.tracing = tracing;
     }
 
     /**
@@ -44,7 +55,7 @@ public final class GrpcServerFactory {
      */
     public NettyServerBuilder publicServer(int port, int defaultMaxInboundBytes, Duration drainTimeout) {
         return limits(NettyServerBuilder.forAddress(address(port), credentials(false)), defaultMaxInboundBytes,
-                drainTimeout);
+                drainTimeout).intercept(tracing.serverSpans());
     }
 
     /**
@@ -84,9 +95,10 @@ public final class GrpcServerFactory {
         }
         token.ifPresent(t -> builder.intercept(new InternalTokenInterceptor(t)));
         if (tls.properties().mutualTls()) {
-            builder.intercept(new InternalCaller.FromCertificate()); // outermost: handlers see who called
+            builder.intercept(new InternalCaller.FromCertificate()); // handlers see who called
         }
-        return builder;
+        // outermost: refused calls are traced too; only calls that are part of a trace
+        return builder.intercept(tracing.continuedServerSpans());
     }
 
     /**

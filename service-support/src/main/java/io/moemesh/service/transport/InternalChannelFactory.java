@@ -10,6 +10,7 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
 import io.grpc.util.AdvancedTlsX509TrustManager;
+import io.moemesh.service.tracing.GrpcTracing;
 import java.security.cert.CertificateException;
 import java.util.Optional;
 import java.util.concurrent.Executor;
@@ -19,16 +20,23 @@ import java.util.concurrent.Executor;
  * router/expert, an expert to itself): TLS verified against {@code moemesh.tls.ca-file} when it is
  * set, with this service's certificate as the client certificate (mTLS); plaintext otherwise. The
  * internal token, when configured, rides on every call as {@code authorization: Bearer …}, read
- * fresh per call so a rotated token file is picked up.
+ * fresh per call so a rotated token file is picked up. Calls carry the caller's trace
+ * ({@link GrpcTracing}): a client span per call, or for expert channels the current span only.
  */
 public final class InternalChannelFactory {
 
     private final TlsMaterial tls;
     private final Optional<InternalToken> token;
+    private final GrpcTracing tracing;
 
     public InternalChannelFactory(TlsMaterial tls, Optional<InternalToken> token) {
+        this(tls, token, GrpcTracing.off());
+    }
+
+    public InternalChannelFactory(TlsMaterial tls, Optional<InternalToken> token, GrpcTracing tracing) {
         this.tls = tls;
         this.token = token;
+        this.tracing = tracing;
     }
 
     /** Plaintext, no token: for tests and tools that talk to an unauthenticated local cluster. */
@@ -36,18 +44,24 @@ public final class InternalChannelFactory {
         return new InternalChannelFactory(new TlsMaterial(TlsProperties.none()), Optional.empty());
     }
 
-    /** A channel builder for {@code target} ({@code host:port}); the host name is verified under TLS. */
+    /**
+     * A channel builder for {@code target} ({@code host:port}); the host name is verified under TLS.
+     * Each call is a client span of the caller's trace.
+     */
     public ManagedChannelBuilder<?> builder(String target) {
-        return Grpc.newChannelBuilder(target, credentials(tls.serverTrust()));
+        return Grpc.newChannelBuilder(target, credentials(tls.serverTrust())).intercept(tracing.clientSpans());
     }
 
     /**
      * A channel builder for an expert at {@code target}, usually a pod IP from discovery: under TLS
      * the server is verified as {@code moemesh.tls.expert-server-name} when that is set (the name the
-     * experts' certificate carries), since no certificate names a pod's address.
+     * experts' certificate carries), since no certificate names a pod's address. Calls make no span:
+     * they send the caller's current span as their parent (the router wraps each Compute call in a
+     * span that names its units and bytes).
      */
     public ManagedChannelBuilder<?> expertBuilder(String target) {
-        ManagedChannelBuilder<?> builder = builder(target);
+        ManagedChannelBuilder<?> builder = Grpc.newChannelBuilder(target, credentials(tls.serverTrust()))
+                .intercept(tracing.currentSpanPropagation());
         String name = tls.properties().expertServerName();
         return tls() && name != null ? builder.overrideAuthority(name) : builder;
     }
