@@ -31,7 +31,8 @@ class ServiceArgumentsTest {
     private static final List<PropertyNames> SHARED = List.of(
             PropertyNames.of("service-support", "io/moemesh/service/transport/TransportProperties.java"),
             PropertyNames.of("service-support", "io/moemesh/service/transport/TlsProperties.java"),
-            PropertyNames.of("service-support", "io/moemesh/service/transport/AuthProperties.java"));
+            PropertyNames.of("service-support", "io/moemesh/service/transport/AuthProperties.java"),
+            PropertyNames.of("service-support", "io/moemesh/service/tracing/TracingProperties.java"));
 
     private static final PropertyNames LEADER_ELECTION = PropertyNames.of("placement-controller",
             "io/moemesh/placement/leadership/LeaderElectionProperties.java");
@@ -53,7 +54,7 @@ class ServiceArgumentsTest {
         assertThat(RECORDS.get("router").binds("moemesh.router.model-directory")).isFalse();
         assertThat(RECORDS.get("router").names()).contains("internal-grpc-port");
         assertThat(SHARED).extracting(PropertyNames::prefix)
-                .containsExactly("moemesh.transport", "moemesh.tls", "moemesh.auth");
+                .containsExactly("moemesh.transport", "moemesh.tls", "moemesh.auth", "moemesh.tracing");
         assertThat(SHARED.get(0).names()).contains("bind-address", "health-port", "max-rst-frames-per-window");
         assertThat(SHARED.get(1).names()).contains("cert-file", "ca-file", "client-auth", "expert-server-name");
         assertThat(SHARED.get(2).names()).contains("internal-token-file", "allow-unauthenticated", "mutating-peers");
@@ -63,10 +64,6 @@ class ServiceArgumentsTest {
     @Test
     void everyServiceArgumentIsAPropertyTheServiceBinds() {
         // a gateway certificate from the mesh CA: the chart refuses a public one together with mTLS.
-        // TODO(issue 20): tracing.otlpEndpoint is not set here yet: the services bind moemesh.tracing.*
-        // once the tracing branch merges (service-support's io/moemesh/service/tracing/TracingProperties.java);
-        // then set it below (with networkPolicy.tracing.to) and add that record to SHARED, so that the
-        // two tracing arguments are checked too.
         Manifests everything = Chart.withDefaults().set("security.mtls.enabled", true)
                 .set("gateway.tls.secretName", "gateway-cert").values("""
                         security:
@@ -77,6 +74,11 @@ class ServiceArgumentsTest {
                           tls:
                             certManager:
                               issuerRef: {name: mesh-ca, kind: Issuer}
+                        tracing:
+                          otlpEndpoint: http://otel-collector.monitoring.svc:4318/v1/traces
+                        networkPolicy:
+                          tracing:
+                            to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
                         transport:
                           maxInboundMessageSize: 2097152
                           maxConcurrentCallsPerConnection: 64

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  */
 class TracingValuesTest {
 
-    private static final List<String> ROLES = List.of("expert", "router", "gateway", "controller");
+    /** The services that trace; the placement controller serves no request path and makes no spans. */
+    private static final List<String> ROLES = List.of("expert", "router", "gateway");
     private static final String ENDPOINT = "http://otel-collector.monitoring.svc:4318/v1/traces";
     private static final Pod COLLECTOR = new Pod(Map.of("app", "otel-collector"));
     private static final Pod STRANGER = new Pod(Map.of("app", "something-else"));
@@ -42,6 +43,8 @@ class TracingValuesTest {
         }
         assertThat(arg(mainContainer(traced().render().deployments("router").getFirst()),
                 "moemesh.tracing.sampling-probability")).isEqualTo("0.1");
+        assertThat(traced.deployments("controller")).isNotEmpty().allSatisfy(d -> assertThat(mainContainer(d).getArgs())
+                .noneMatch(a -> a.startsWith("--moemesh.tracing.")));
     }
 
     @Test
