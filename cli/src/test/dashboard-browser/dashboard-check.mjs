@@ -1,5 +1,5 @@
 // Headless Chromium opens the placement controller's dashboard, waits until it has rendered live data,
-// reads the heatmap and saves a screenshot. Prints one JSON object on stdout; exits 0 when the page went
+// reads the heatmap, tokens/s and the endpoints table's rows, and saves a screenshot. Prints one JSON object on stdout; exits 0 when the page went
 // live with heatmap cells, a number in #tokens-per-second, no request beyond localhost and no page error,
 // 1 when a check failed, 2 when the environment is not set. DashboardBrowserIT runs it (README.md here).
 //
@@ -43,6 +43,7 @@ const report = {
   state: null,
   updated: null,
   tokensPerSecond: null,
+  endpoints: [],
   cells: [],
   blockedRequests: [],
   consoleErrors: [],
@@ -98,6 +99,8 @@ try {
       state: main ? main.dataset.state : null,
       updated: main && main.dataset.updated ? Number(main.dataset.updated) : null,
       tokensPerSecond: rate ? rate.textContent.trim() : null,
+      endpoints: [...document.querySelectorAll('#endpoints tbody tr[data-endpoint]')]
+        .map((tr) => tr.dataset.endpoint),
       cells: [...document.querySelectorAll('td.heat')].map((td) => ({
         layer: Number(td.dataset.layer),
         expert: Number(td.dataset.expert),

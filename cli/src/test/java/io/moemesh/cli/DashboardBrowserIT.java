@@ -20,14 +20,22 @@ import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -41,12 +49,18 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code MOEMESH_DASHBOARD_BROWSER_REQUIRED=true} (set by {@code .ci/run}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the heatmap's exact check needs the traffic stopped
 class DashboardBrowserIT {
 
     private static final Path HOME = Path.of(System.getProperty("moemesh.home", ".."));
     private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "mesh-mini-16e");
     private static final Path CHECK_DIR = HOME.resolve("cli/src/test/dashboard-browser");
     private static final Path SCREENSHOT = HOME.resolve("cli/target/dashboard-browser/dashboard.png");
+    /** Taken while traffic flows: the one docs/observability.md shows. */
+    private static final Path LIVE_SCREENSHOT = SCREENSHOT.resolveSibling("dashboard-live.png");
+    /** Two refresh periods of the dashboard (2 s each) and some: its rates span two polls inside the traffic. */
+    private static final long RATES_SETTLE_MILLIS = 5_000;
+    private static final int LIVE_STREAMS = 4;
     private static final String CHROMIUM = System.getenv().getOrDefault("CHROMIUM_PATH", "/usr/bin/chromium");
     private static final int EXPERTS = 16;
     private static final int TOKENS_PER_PROMPT = 16;
@@ -58,7 +72,7 @@ class DashboardBrowserIT {
 
     /** What dashboard-check.mjs prints. */
     record Report(String url, boolean ok, List<String> failures, String state, Long updated, String tokensPerSecond,
-            List<Cell> cells, List<String> blockedRequests, List<String> consoleErrors, List<String> pageErrors,
+            List<String> endpoints, List<Cell> cells, List<String> blockedRequests, List<String> consoleErrors, List<String> pageErrors,
             String screenshot) {
     }
 
@@ -90,6 +104,7 @@ class DashboardBrowserIT {
     }
 
     @Test
+    @Order(1)
     void upPrintsTheDashboardOnTheControllersHttpPort() {
         ClusterState state = ClusterState.read(stateDir);
 
@@ -97,7 +112,53 @@ class DashboardBrowserIT {
         assertThat(up.out()).contains("dashboard: " + state.dashboardUrl() + " ");
     }
 
+    /**
+     * While streams run, the header's tokens/s is positive and the endpoints table lists every expert
+     * endpoint the router calls (the router's per-endpoint counters reach the page).
+     */
     @Test
+    @Order(2)
+    void whileTrafficFlowsThePageShowsTokensPerSecondAndEveryEndpoint() throws Exception {
+        ClusterState state = ClusterState.read(stateDir);
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService streams = Executors.newFixedThreadPool(LIVE_STREAMS);
+        List<Future<Integer>> running = new ArrayList<>();
+        try (MoeMeshClient client = RemoteGeneration.connect(state)) {
+            for (int s = 0; s < LIVE_STREAMS; s++) {
+                running.add(streams.submit(() -> generateUntil(client, stop)));
+            }
+            Report report = runCheck(state.dashboardUrl(), System.currentTimeMillis() + RATES_SETTLE_MILLIS,
+                    LIVE_SCREENSHOT);
+            stop.set(true);
+            for (Future<Integer> stream : running) {
+                assertThat(stream.get(2, TimeUnit.MINUTES)).as("prompts a stream finished").isPositive();
+            }
+            assertThat(report.ok()).as("dashboard-check.mjs failed: %s", JSON.writeValueAsString(report)).isTrue();
+            assertThat(Double.parseDouble(report.tokensPerSecond().replace(",", ""))).as("#tokens-per-second")
+                    .isPositive();
+            assertThat(report.endpoints()).as("rows of #endpoints").hasSize(EXPERTS).doesNotHaveDuplicates();
+            assertThat(LIVE_SCREENSHOT).isNotEmptyFile();
+        } finally {
+            stop.set(true);
+            streams.shutdownNow();
+        }
+    }
+
+    /** Prompts one after the other until {@code stop}; returns how many finished. */
+    private static int generateUntil(MoeMeshClient client, AtomicBoolean stop) {
+        int done = 0;
+        for (int i = 0; !stop.get(); i++) {
+            String prompt = DemoCommand.PROMPTS.get(i % DemoCommand.PROMPTS.size());
+            GenerationResult r = client.generate(GenerateOptions.builder().prompt(prompt)
+                    .maxTokens(TOKENS_PER_PROMPT).ignoreEos(true).build());
+            assertThat(r.tokenIds()).as(prompt).hasSize(TOKENS_PER_PROMPT);
+            done++;
+        }
+        return done;
+    }
+
+    @Test
+    @Order(3)
     void theHeatmapInChromiumShowsTheRoutersStatisticsWithNoNetworkBeyondLocalhost() throws Exception {
         ClusterState state = ClusterState.read(stateDir);
         generate(state);
@@ -107,7 +168,7 @@ class DashboardBrowserIT {
             for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
                 long trafficStopped = System.currentTimeMillis();
                 Map<Unit, Long> before = tokensPerUnit(read(router));
-                Report report = runCheck(state.dashboardUrl(), trafficStopped);
+                Report report = runCheck(state.dashboardUrl(), trafficStopped, SCREENSHOT);
                 Map<Unit, Long> after = tokensPerUnit(read(router));
                 // No traffic runs now, so the sliding window's counts can only fall as buckets expire:
                 // equal readings before and after mean nothing changed while the page read its data.
@@ -171,14 +232,18 @@ class DashboardBrowserIT {
         return tokens;
     }
 
-    /** Runs dashboard-check.mjs on {@code url}, waiting for data no older than {@code minUpdated} (unix millis). */
-    private static Report runCheck(String url, long minUpdated) throws IOException, InterruptedException {
-        Files.createDirectories(SCREENSHOT.getParent());
-        Path stdout = SCREENSHOT.resolveSibling("dashboard-check.json");
-        Path stderr = SCREENSHOT.resolveSibling("dashboard-check.err");
+    /**
+     * Runs dashboard-check.mjs on {@code url}, waiting for data no older than {@code minUpdated} (unix
+     * millis); the screenshot goes to {@code screenshot}.
+     */
+    private static Report runCheck(String url, long minUpdated, Path screenshot) throws IOException, InterruptedException {
+        Files.createDirectories(screenshot.getParent());
+        String name = screenshot.getFileName().toString().replace(".png", "");
+        Path stdout = screenshot.resolveSibling(name + "-check.json");
+        Path stderr = screenshot.resolveSibling(name + "-check.err");
         ProcessBuilder node = new ProcessBuilder("node", "dashboard-check.mjs").directory(CHECK_DIR.toFile())
                 .redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
-        node.environment().putAll(Map.of("DASHBOARD_URL", url, "SCREENSHOT_PATH", SCREENSHOT.toAbsolutePath().toString(),
+        node.environment().putAll(Map.of("DASHBOARD_URL", url, "SCREENSHOT_PATH", screenshot.toAbsolutePath().toString(),
                 "CHROMIUM_PATH", CHROMIUM, "MIN_UPDATED_MS", String.valueOf(minUpdated),
                 "LIVE_TIMEOUT_MS", String.valueOf(LIVE_TIMEOUT_MILLIS)));
         Process run = node.start();
