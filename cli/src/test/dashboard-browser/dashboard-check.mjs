@@ -99,8 +99,13 @@ try {
       state: main ? main.dataset.state : null,
       updated: main && main.dataset.updated ? Number(main.dataset.updated) : null,
       tokensPerSecond: rate ? rate.textContent.trim() : null,
-      endpoints: [...document.querySelectorAll('#endpoints tbody tr[data-endpoint]')]
-        .map((tr) => tr.dataset.endpoint),
+      // columns: endpoint, address, calls/s, errors, refused/s, p50 ms, p99 ms, accepting
+      endpoints: [...document.querySelectorAll('#endpoints tbody tr[data-endpoint]')].map((tr) => ({
+        endpoint: tr.dataset.endpoint,
+        callsPerSecond: tr.children[2] ? tr.children[2].textContent.trim() : null,
+        p50Millis: tr.children[5] ? tr.children[5].textContent.trim() : null,
+        p99Millis: tr.children[6] ? tr.children[6].textContent.trim() : null,
+      })),
       cells: [...document.querySelectorAll('td.heat')].map((td) => ({
         layer: Number(td.dataset.layer),
         expert: Number(td.dataset.expert),

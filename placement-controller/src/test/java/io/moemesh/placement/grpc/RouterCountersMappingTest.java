@@ -65,6 +65,22 @@ class RouterCountersMappingTest {
         }
     }
 
+    /** The router's own layout (StepTimes): 161 bounds from 16 µs, eight per doubling. */
+    @Test
+    void keepsAHistogramOfTheRoutersGeometricBuckets() {
+        EndpointCalls.Builder c = calls();
+        for (int k = 0; k <= 160; k++) {
+            c.addLatencyMicrosBounds(Math.round(16 * Math.pow(2, k / 8.0))).addLatencyMicrosCounts(k % 3);
+        }
+        c.addLatencyMicrosCounts(1);
+
+        EndpointCounters e = RouterClient.reading("r:1", WINDOW.toBuilder().addEndpointCalls(c).build()).counters()
+                .endpoints().getFirst();
+
+        assertThat(e.boundsMicros()).hasSize(161).startsWith(16, 17, 19);
+        assertThat(e.counts()).hasSize(162);
+    }
+
     @Test
     void aNegativeCounterRefusesTheReadingNamingTheRouter() {
         assertThatThrownBy(() -> RouterClient.reading("router-0:50056", WINDOW.toBuilder()
