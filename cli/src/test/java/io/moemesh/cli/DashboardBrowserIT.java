@@ -4,7 +4,6 @@ import static io.moemesh.cli.MoeRun.freePort;
 import static io.moemesh.cli.MoeRun.freePortRange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -270,32 +269,13 @@ class DashboardBrowserIT {
 
     /** Skips without Node, Chromium or the check's modules; fails instead where they are required (CI). */
     private static void requireBrowser() {
-        String missing = !runs("node", "--version") ? "`node` is not on PATH"
+        String missing = !NodeChecks.nodeRuns() ? "`node` is not on PATH"
                 : !Files.isExecutable(Path.of(CHROMIUM)) ? CHROMIUM + " is missing (CHROMIUM_PATH overrides it)"
                 : !Files.isDirectory(CHECK_DIR.resolve("node_modules/playwright-core")) ? CHECK_DIR
                         + "/node_modules is missing"
                 : null;
-        if (missing == null) {
-            return;
-        }
-        String install = missing + ": install Node.js, npm and Chromium (`apt-get install nodejs npm chromium`), "
-                + "then the check's modules (`npm ci --prefix cli/src/test/dashboard-browser`)";
-        if (Boolean.parseBoolean(System.getenv("MOEMESH_DASHBOARD_BROWSER_REQUIRED"))) {
-            fail("MOEMESH_DASHBOARD_BROWSER_REQUIRED=true but " + install);
-        }
-        assumeTrue(false, install);
-    }
-
-    private static boolean runs(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        NodeChecks.requireTools(missing, "install Node.js, npm and Chromium (`apt-get install nodejs npm chromium`), "
+                + "then the check's modules (`npm ci --prefix cli/src/test/dashboard-browser`)",
+                "MOEMESH_DASHBOARD_BROWSER_REQUIRED");
     }
 }

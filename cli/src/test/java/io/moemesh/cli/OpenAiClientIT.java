@@ -2,8 +2,6 @@ package io.moemesh.cli;
 
 import static io.moemesh.cli.MoeRun.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.moemesh.cli.local.ClusterState;
 import io.moemesh.cli.local.ServiceProcess;
@@ -140,31 +138,11 @@ class OpenAiClientIT {
 
     /** Skips without Node or the client's modules; fails instead where they are required (CI). */
     private static void requireClient() {
-        String missing = !nodeRuns() ? "`node` is not on PATH"
+        String missing = !NodeChecks.nodeRuns() ? "`node` is not on PATH"
                 : !Files.isDirectory(CLIENT_DIR.resolve("node_modules/openai")) ? CLIENT_DIR + "/node_modules is missing"
                 : null;
-        if (missing == null) {
-            return;
-        }
-        String install = missing + ": install Node.js and npm (`apt-get install nodejs npm`), then the client "
-                + "(`npm ci --prefix cli/src/test/openai-node`)";
-        if (Boolean.parseBoolean(System.getenv("MOEMESH_OPENAI_CLIENT_REQUIRED"))) {
-            fail("MOEMESH_OPENAI_CLIENT_REQUIRED=true but " + install);
-        }
-        assumeTrue(false, install);
-    }
-
-    private static boolean nodeRuns() {
-        try {
-            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            return p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        NodeChecks.requireTools(missing, "install Node.js and npm (`apt-get install nodejs npm`), then the client "
+                + "(`npm ci --prefix cli/src/test/openai-node`)", "MOEMESH_OPENAI_CLIENT_REQUIRED");
     }
 
     private static String gatewayLogTail(ClusterState state, int lines) {
