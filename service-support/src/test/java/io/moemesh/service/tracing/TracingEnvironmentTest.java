@@ -3,6 +3,7 @@ package io.moemesh.service.tracing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
@@ -41,6 +42,38 @@ class TracingEnvironmentTest {
         new TracingEnvironment().postProcessEnvironment(environment, new SpringApplication());
 
         assertThat(environment.getProperty(TracingEnvironment.BOOT_ENDPOINT)).isEqualTo("http://b:4318/v1/traces");
+    }
+
+    /** Spans that go nowhere still cost the decode loop: without an endpoint nothing is sampled. */
+    @Test
+    void withoutAnEndpointNoRequestIsSampledByDefault() {
+        StandardEnvironment environment = environment(Map.of());
+
+        new TracingEnvironment().postProcessEnvironment(environment, new SpringApplication());
+
+        assertThat(environment.getProperty(TracingEnvironment.PROBABILITY)).isEqualTo("0");
+    }
+
+    @Test
+    void withAnEndpointOneRequestInTenIsSampledByDefault() {
+        StandardEnvironment environment = environment(Map.of(TracingEnvironment.ENDPOINT, "http://c:4318/v1/traces"));
+
+        new TracingEnvironment().postProcessEnvironment(environment, new SpringApplication());
+
+        assertThat(environment.getProperty(TracingEnvironment.PROBABILITY)).isEqualTo("0.1");
+    }
+
+    @Test
+    void anExplicitProbabilityIsKeptWithOrWithoutAnEndpoint() {
+        for (Map<String, Object> given : List.<Map<String, Object>>of(Map.of(TracingEnvironment.PROBABILITY, "1.0"),
+                Map.of(TracingEnvironment.PROBABILITY, "0.25", TracingEnvironment.ENDPOINT, "http://c:4318/v1/traces"))) {
+            StandardEnvironment environment = environment(given);
+
+            new TracingEnvironment().postProcessEnvironment(environment, new SpringApplication());
+
+            assertThat(environment.getProperty(TracingEnvironment.PROBABILITY))
+                    .isEqualTo(given.get(TracingEnvironment.PROBABILITY));
+        }
     }
 
     @Test
