@@ -61,18 +61,20 @@ final class SyntheticModel {
     DenseWeights dense(ModelConfig c) {
         List<DenseWeights.Layer> layers = new ArrayList<>();
         for (int l = 0; l < c.numLayers(); l++) {
-            layers.add(new DenseWeights.Layer(vector(c.hiddenSize()),
+            DenseWeights.Attention attention = new DenseWeights.Attention(
                     matrix("q", c.queryDim(), c.hiddenSize()), matrix("k", c.kvDim(), c.hiddenSize()),
                     matrix("v", c.kvDim(), c.hiddenSize()), matrix("o", c.hiddenSize(), c.queryDim()),
-                    vector(c.hiddenSize()), matrix("gate", c.numExperts(), c.hiddenSize())));
+                    null, null, null, null, null, null);
+            layers.add(new DenseWeights.Layer(vector(c.hiddenSize()), attention, vector(c.hiddenSize()),
+                    new DenseWeights.Sparse(matrix("gate", c.numExperts(), c.hiddenSize()), null, null)));
         }
         return new DenseWeights(matrix("embed", c.vocabSize(), c.hiddenSize()), layers, vector(c.hiddenSize()),
                 matrix("lm_head", c.vocabSize(), c.hiddenSize()));
     }
 
     ExpertWeights[][] experts(ModelConfig c) {
-        ExpertWeights[][] units = new ExpertWeights[c.numLayers()][c.numExperts()];
-        for (int l = 0; l < c.numLayers(); l++) {
+        ExpertWeights[][] units = new ExpertWeights[c.numMoeLayers()][c.numExperts()];
+        for (int l = 0; l < c.numMoeLayers(); l++) {
             for (int e = 0; e < c.numExperts(); e++) {
                 units[l][e] = expert(l, e, c.hiddenSize(), c.intermediateSize());
             }

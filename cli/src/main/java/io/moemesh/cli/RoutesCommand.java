@@ -37,7 +37,7 @@ final class RoutesCommand implements Callable<Integer> {
             if (ids.length == 0) {
                 throw new IllegalArgumentException("the prompt is empty");
             }
-            int layers = engine.config().numLayers();
+            int layers = engine.config().numMoeLayers();
             GateDecision[][] routes = new GateDecision[ids.length][layers];
             engine.score(ids, (layer, token, decision) -> routes[token][layer] = decision);
             int[][] counts = new int[layers][engine.config().numExperts()];

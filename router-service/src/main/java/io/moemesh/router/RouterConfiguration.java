@@ -131,7 +131,7 @@ class RouterConfiguration {
                 // responses only complete a future the step thread waits on: no executor hop needed
                 e -> channels.expertBuilder(e.target()).directExecutor()
                         .maxInboundMessageSize(properties.maxExpertResponseBytes(config)).build(),
-                config.numLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch(),
+                config.numMoeLayers(), config.numExperts(), config.hiddenSize(), properties.dispatch(),
                 new DispatchTracing(stepSpans));
     }
 
@@ -161,14 +161,14 @@ class RouterConfiguration {
 
     @Bean
     RoutingStatsWindow routingStats(RouterProperties properties, ModelConfig config) {
-        return new RoutingStatsWindow(config.numLayers(), config.numExperts(), properties.statsWindow(),
+        return new RoutingStatsWindow(config.numMoeLayers(), config.numExperts(), properties.statsWindow(),
                 properties.statsBuckets(), Clock.systemUTC());
     }
 
     /** Tokens per unit (the gate's decisions), unless {@code moemesh.router.metrics.per-unit=false}. */
     @Bean
     UnitTokenMetrics unitTokenMetrics(RouterProperties properties, ModelConfig config) {
-        return new UnitTokenMetrics(config.numLayers(), config.numExperts(), properties.metrics().perUnit());
+        return new UnitTokenMetrics(config.numMoeLayers(), config.numExperts(), properties.metrics().perUnit());
     }
 
     /** The remote dispatch's meters: layer steps, per-unit calls, per-endpoint calls, tokens and bytes sent. */
@@ -177,7 +177,7 @@ class RouterConfiguration {
         if (!(experts instanceof RemoteExperts remote)) {
             return registry -> { }; // in-process experts: no calls, no bytes on the network
         }
-        return new DispatchMetrics(remote, config.numLayers(), config.numExperts(), properties.metrics().perUnit());
+        return new DispatchMetrics(remote, config.numMoeLayers(), config.numExperts(), properties.metrics().perUnit());
     }
 
     @Bean

@@ -68,7 +68,7 @@ public final class MoeLayerHarness {
                     experts.stream().map(t -> new ExpertEndpoint(t, t)).toList(),
                     e -> Grpc.newChannelBuilder(e.target(), InsecureChannelCredentials.create()).directExecutor()
                             .maxInboundMessageSize(64 << 20).build(),
-                    config.numLayers(), config.numExperts(), config.hiddenSize(), dispatch);
+                    config.numMoeLayers(), config.numExperts(), config.hiddenSize(), dispatch);
             List<Map<String, Object>> rows = new ArrayList<>();
             for (int tokens : tokenCounts) {
                 float[] x = hidden(tokens, config.hiddenSize());

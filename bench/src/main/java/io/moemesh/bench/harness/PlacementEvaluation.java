@@ -157,7 +157,7 @@ public final class PlacementEvaluation {
 
     /** The budget's shape: {@code budget * L * E} units, the default per-service cap or more if the budget needs it. */
     static ClusterShape shape(ModelConfig config, double budget) {
-        int layers = config.numLayers();
+        int layers = config.numMoeLayers();
         int experts = config.numExperts();
         ClusterShape defaults = ClusterShape.defaults(layers, experts, config.hiddenSize());
         int units = (int) Math.round(budget * layers * experts);
@@ -251,7 +251,7 @@ public final class PlacementEvaluation {
         result.put("machine", Measurements.machine());
         Map<String, Object> inputs = new LinkedHashMap<>();
         inputs.put("model", args.model().toString());
-        inputs.put("layers", config.numLayers());
+        inputs.put("layers", config.numMoeLayers());
         inputs.put("experts", config.numExperts());
         inputs.put("hidden_size", config.hiddenSize());
         inputs.put("heldout", args.heldout().toString());
@@ -283,7 +283,7 @@ public final class PlacementEvaluation {
     private static RoutingStats observe(InProcessEngine engine, List<Doc> docs, int maxTokens, long[] seen, int slot) {
         ModelConfig c = engine.config();
         Clock frozen = Clock.fixed(Instant.EPOCH, ZoneOffset.UTC); // one bucket that never rolls over
-        RoutingStatsWindow window = new RoutingStatsWindow(c.numLayers(), c.numExperts(), Duration.ofMinutes(1), 1, frozen);
+        RoutingStatsWindow window = new RoutingStatsWindow(c.numMoeLayers(), c.numExperts(), Duration.ofMinutes(1), 1, frozen);
         int limit = Math.min(maxTokens, c.maxPositionEmbeddings());
         for (Doc d : docs) {
             int[] ids = engine.tokenizer().encode(d.text());

@@ -78,7 +78,7 @@ public final class ComputeUseCase {
     }
 
     private void requireLayer(int layer) {
-        int layers = units.config().numLayers();
+        int layers = units.config().numMoeLayers();
         if (layer < 0 || layer >= layers) {
             throw new ComputeException(Kind.NOT_FOUND, "layer " + layer + " does not exist: the model has "
                     + layers + " MoE layers (0.." + (layers - 1) + "); this endpoint hosts " + units.units());

@@ -138,9 +138,9 @@ public final class RePlacementUseCase {
         for (int i = 0; i < partners.size(); i++) {
             UnitId unit = partners.get(i);
             String field = "partner_units[" + i + "] (" + unit + ")";
-            if (unit.layer() >= model.numLayers()) {
+            if (unit.layer() >= model.numMoeLayers()) {
                 throw RePlacementException.invalidArgument(field + " does not exist: the model has "
-                        + model.numLayers() + " MoE layers (0.." + (model.numLayers() - 1) + ")");
+                        + model.numMoeLayers() + " MoE layers (0.." + (model.numMoeLayers() - 1) + ")");
             }
             if (unit.expert() >= model.numExperts()) {
                 throw RePlacementException.invalidArgument(field + " does not exist: the model has "

@@ -26,7 +26,7 @@ public record UnitPlacement(List<Integer> experts, List<UnitId> extraUnits) {
         SortedSet<UnitId> units = new TreeSet<>();
         for (int expert : experts) {
             requireExpert(expert, model, "moemesh.expert.experts contains " + expert);
-            for (int layer = 0; layer < model.numLayers(); layer++) {
+            for (int layer = 0; layer < model.numMoeLayers(); layer++) {
                 units.add(new UnitId(layer, expert));
             }
         }

@@ -3,14 +3,16 @@ package io.moemesh.core.config;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.OptionalInt;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The shape of a Mixtral-architecture model, read from a Hugging Face {@code config.json}
- * (field names as in {@code transformers.MixtralConfig}).
+ * The shape of an MoE model, read from a Hugging Face {@code config.json} of one of the
+ * {@link ModelFamily families}. {@code intermediateSize} and {@code numExperts} describe the routed
+ * experts (a unit's FFN); what differs between families is in {@link #layout()}.
  */
 public record ModelConfig(
         int hiddenSize,
@@ -27,9 +29,19 @@ public record ModelConfig(
         int maxPositionEmbeddings,
         boolean tieWordEmbeddings,
         OptionalInt bosTokenId,
-        OptionalInt eosTokenId) {
+        OptionalInt eosTokenId,
+        MoeLayout layout) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** A Mixtral-layout model: every layer sparse. */
+    public ModelConfig(int hiddenSize, int intermediateSize, int numLayers, int numHeads, int numKvHeads, int headDim,
+            int numExperts, int expertsPerToken, float rmsNormEps, double ropeTheta, int vocabSize,
+            int maxPositionEmbeddings, boolean tieWordEmbeddings, OptionalInt bosTokenId, OptionalInt eosTokenId) {
+        this(hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, numExperts, expertsPerToken,
+                rmsNormEps, ropeTheta, vocabSize, maxPositionEmbeddings, tieWordEmbeddings, bosTokenId, eosTokenId,
+                MoeLayout.mixtral(numLayers));
+    }
 
     public ModelConfig {
         require(numHeads % numKvHeads == 0, "num_attention_heads (" + numHeads
@@ -39,6 +51,11 @@ public record ModelConfig(
         require(headDim % 2 == 0, "head dimension " + headDim + " must be even for rotary embeddings");
         require((long) numHeads * headDim <= Integer.MAX_VALUE, "num_attention_heads (" + numHeads
                 + ") × head dimension (" + headDim + ") is past the largest array Java can allocate");
+        int[] moeLayers = layout.moeLayers();
+        require(moeLayers[moeLayers.length - 1] < numLayers, "MoE layers " + Arrays.toString(moeLayers)
+                + " must be below num_hidden_layers (" + numLayers + ")");
+        require(moeLayers.length == numLayers || layout.denseIntermediateSize() > 0,
+                "a model with dense layers needs intermediate_size for their MLP");
     }
 
     /** Reads {@code config.json} from a model directory (or the file itself). */
@@ -63,6 +80,15 @@ public record ModelConfig(
             throw new ModelConfigException(source + ": expected a JSON object");
         }
         return new ConfigReader(root, source).read();
+    }
+
+    public ModelFamily family() {
+        return layout.family();
+    }
+
+    /** How many decoder layers are sparse; units (layer, expert) number their layer 0 .. this - 1. */
+    public int numMoeLayers() {
+        return layout.numMoeLayers();
     }
 
     public int kvDim() {

@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * Where one token goes at one MoE layer: {@code experts[j]} with weight {@code weights[j]},
- * ordered by descending weight; the weights sum to 1.
+ * ordered by descending weight; the weights sum to 1 when the model renormalises the top-k
+ * ({@code norm_topk_prob}), and to the chosen experts' share of the softmax otherwise.
  */
 public record GateDecision(int[] experts, float[] weights) {
 

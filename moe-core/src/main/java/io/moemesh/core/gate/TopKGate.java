@@ -1,8 +1,9 @@
 package io.moemesh.core.gate;
 
 /**
- * Mixtral routing (HF {@code MixtralSparseMoeBlock.forward}): softmax over the router logits,
- * keep the top-k experts, renormalise their probabilities to sum to 1.
+ * Top-k softmax routing, as every supported family's gate does it (HF {@code MixtralSparseMoeBlock},
+ * {@code Qwen2MoeTopKRouter}, ...): softmax over the router logits, keep the top-k experts and, where
+ * the model renormalises ({@code norm_topk_prob}; Mixtral always), scale their probabilities to sum to 1.
  * Ties go to the lower expert index, so routing is deterministic across engines.
  */
 public final class TopKGate {
@@ -25,6 +26,15 @@ public final class TopKGate {
      * renormalised over the experts actually chosen. Fewer than k are chosen when fewer are available.
      */
     public static GateDecision gate(float[] logits, int off, int numExperts, int k, boolean[] available) {
+        return gate(logits, off, numExperts, k, available, true);
+    }
+
+    /**
+     * As {@link #gate(float[], int, int, int, boolean[])}; with {@code normalize} false the weights
+     * stay the chosen experts' softmax probabilities over all experts and sum to less than 1.
+     */
+    public static GateDecision gate(float[] logits, int off, int numExperts, int k, boolean[] available,
+            boolean normalize) {
         if (k < 1 || k > numExperts) {
             throw new IllegalArgumentException("k = " + k + " must be between 1 and the expert count " + numExperts);
         }
@@ -44,20 +54,31 @@ public final class TopKGate {
             }
         }
         int[] experts = selectTopK(logits, off, numExperts, Math.min(k, candidates), available);
-        // Softmax over all experts, then renormalise over the chosen ones. The softmax denominator
-        // cancels, so the weights are softmax over the chosen logits alone; computing them that way
-        // matches the reference within float rounding and cannot overflow.
-        float max = logits[off + experts[0]];
+        // Renormalised, the softmax denominator cancels, so the weights are the softmax over the
+        // chosen logits alone; computing them that way matches the reference within float rounding and
+        // cannot overflow. Not renormalised, they are the softmax over every expert, available or not:
+        // the probabilities the model was trained with.
+        float max = normalize ? logits[off + experts[0]] : max(logits, off, numExperts);
         float[] weights = new float[experts.length];
-        float sum = 0f;
         for (int j = 0; j < experts.length; j++) {
             weights[j] = (float) Math.exp(logits[off + experts[j]] - max);
-            sum += weights[j];
+        }
+        float sum = 0f;
+        for (int e = 0; e < (normalize ? experts.length : numExperts); e++) {
+            sum += normalize ? weights[e] : (float) Math.exp(logits[off + e] - max);
         }
         for (int j = 0; j < experts.length; j++) {
             weights[j] /= sum;
         }
         return new GateDecision(experts, weights);
+    }
+
+    private static float max(float[] logits, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int e = 0; e < n; e++) {
+            max = Math.max(max, logits[off + e]);
+        }
+        return max;
     }
 
     /** Selects by logit, which orders experts exactly as the softmax does but never rounds two apart into a tie. */

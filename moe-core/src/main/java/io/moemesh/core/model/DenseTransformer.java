@@ -7,11 +7,12 @@ import io.moemesh.core.kernel.Kernels;
 import java.util.Arrays;
 
 /**
- * The dense part of a Mixtral decoder (HF {@code MixtralModel}): embeddings, pre-norm grouped-query
- * attention with RoPE and a KV cache, the router gate and the LM head. At each MoE layer it asks an
- * {@link ExpertDispatch} for the experts' weighted sum, so the same code runs in process and as the
- * router of the distributed system. Stateless between calls: per-step scratch lives in a
- * {@link StepState}, per-sequence state in each {@link KvCache}.
+ * The dense part of an MoE decoder (HF {@code MixtralModel}, {@code Qwen2MoeModel}, ...): embeddings,
+ * pre-norm grouped-query attention with RoPE and a KV cache (with the family's q/k/v biases, q/k norms
+ * and clipping), the router gate, shared experts, the dense MLPs of non-MoE layers and the LM head.
+ * At each MoE layer it asks an {@link ExpertDispatch} for the routed experts' weighted sum, so the
+ * same code runs in process and as the router of the distributed system. Stateless between calls:
+ * per-step scratch lives in a {@link StepState}, per-sequence state in each {@link KvCache}.
  */
 public final class DenseTransformer {
 
@@ -20,6 +21,7 @@ public final class DenseTransformer {
     private final Kernels kernels;
     private final int topK;
     private final float[] inverseFrequencies;
+    private final ExpertFfn ffn;
 
     /** {@code topK} overrides the config's {@code num_experts_per_tok} when positive. */
     public DenseTransformer(ModelConfig config, DenseWeights weights, Kernels kernels, int topK) {
@@ -32,6 +34,7 @@ public final class DenseTransformer {
         this.kernels = kernels;
         this.topK = topK > 0 ? topK : config.expertsPerToken();
         this.inverseFrequencies = inverseFrequencies(config);
+        this.ffn = new ExpertFfn(kernels);
     }
 
     public ModelConfig config() {
@@ -62,7 +65,14 @@ public final class DenseTransformer {
         for (int l = 0; l < config.numLayers(); l++) {
             DenseWeights.Layer layer = weights.layers().get(l);
             attention(l, layer, batch, s);
-            moe(l, layer, n, experts, observer, s);
+            for (int t = 0; t < n; t++) {
+                kernels.rmsNorm(s.x, t * h, layer.postAttentionNorm(), config.rmsNormEps(), s.xb, t * h, h);
+            }
+            switch (layer.feedforward()) {
+                case DenseWeights.Sparse sparse -> moe(config.layout().moeLayerOf(l), sparse, n, experts, observer, s);
+                case DenseWeights.Dense dense -> mlp(dense.mlp(), n, s, s.moeOut);
+            }
+            kernels.axpy(1f, s.moeOut, 0, s.x, 0, n * h);
         }
         return logits(batch, s);
     }
@@ -70,15 +80,17 @@ public final class DenseTransformer {
     private void attention(int l, DenseWeights.Layer layer, TokenBatch batch, StepState s) {
         int n = batch.size();
         int h = config.hiddenSize();
+        DenseWeights.Attention a = layer.attention();
         for (int t = 0; t < n; t++) {
             kernels.rmsNorm(s.x, t * h, layer.inputNorm(), config.rmsNormEps(), s.xb, t * h, h);
         }
-        kernels.matmul(layer.q(), s.xb, n, s.q);
-        kernels.matmul(layer.k(), s.xb, n, s.k);
-        kernels.matmul(layer.v(), s.xb, n, s.v);
+        kernels.matmul(a.q(), s.xb, n, s.q);
+        kernels.matmul(a.k(), s.xb, n, s.k);
+        kernels.matmul(a.v(), s.xb, n, s.v);
         int qDim = config.queryDim();
         int kvDim = config.kvDim();
         for (int t = 0; t < n; t++) {
+            projectExtras(a, s, t * qDim, t * kvDim);
             kernels.rope(s.q, t * qDim, config.numHeads(), config.headDim(), s.cos[t], s.sin[t]);
             kernels.rope(s.k, t * kvDim, config.numKvHeads(), config.headDim(), s.cos[t], s.sin[t]);
             batch.caches()[t].store(l, batch.positions()[t], s.k, s.v, t * kvDim);
@@ -87,8 +99,54 @@ public final class DenseTransformer {
         for (int t = 0; t < n; t++) {
             attendOne(l, batch.caches()[t], batch.positions()[t], s.q, t * qDim, s.attended, t * qDim, s.scores);
         }
-        kernels.matmul(layer.o(), s.attended, n, s.xb);
+        kernels.matmul(a.o(), s.attended, n, s.xb);
+        for (int t = 0; a.oBias() != null && t < n; t++) {
+            kernels.axpy(1f, a.oBias(), 0, s.xb, t * h, h);
+        }
         kernels.axpy(1f, s.xb, 0, s.x, 0, n * h);
+    }
+
+    /**
+     * What the families add between the q/k/v projections and RoPE, in transformers' order: biases
+     * (Qwen2-MoE), RMSNorm per head (Qwen3-MoE) or over the whole projection (OLMoE), then clipping (OLMoE).
+     */
+    private void projectExtras(DenseWeights.Attention a, StepState s, int qOff, int kvOff) {
+        int qDim = config.queryDim();
+        int kvDim = config.kvDim();
+        if (a.qBias() != null) {
+            kernels.axpy(1f, a.qBias(), 0, s.q, qOff, qDim);
+            kernels.axpy(1f, a.kBias(), 0, s.k, kvOff, kvDim);
+            kernels.axpy(1f, a.vBias(), 0, s.v, kvOff, kvDim);
+        }
+        float eps = config.rmsNormEps();
+        switch (config.layout().qkNorm()) {
+            case NONE -> { }
+            case WHOLE -> {
+                kernels.rmsNorm(s.q, qOff, a.qNorm(), eps, s.q, qOff, qDim);
+                kernels.rmsNorm(s.k, kvOff, a.kNorm(), eps, s.k, kvOff, kvDim);
+            }
+            case PER_HEAD -> {
+                int hd = config.headDim();
+                for (int head = 0; head < config.numHeads(); head++) {
+                    kernels.rmsNorm(s.q, qOff + head * hd, a.qNorm(), eps, s.q, qOff + head * hd, hd);
+                }
+                for (int head = 0; head < config.numKvHeads(); head++) {
+                    kernels.rmsNorm(s.k, kvOff + head * hd, a.kNorm(), eps, s.k, kvOff + head * hd, hd);
+                }
+            }
+        }
+        float clip = config.layout().clipQkv();
+        if (clip > 0) {
+            clamp(s.q, qOff, qDim, clip);
+            clamp(s.k, kvOff, kvDim, clip);
+            clamp(s.v, kvOff, kvDim, clip);
+        }
+    }
+
+    private static void clamp(float[] x, int off, int n, float limit) {
+        for (int i = off; i < off + n; i++) {
+            x[i] = Math.max(-limit, Math.min(limit, x[i]));
+        }
     }
 
     /** Causal attention of one query token at {@code position} over its sequence's cache, every head. */
@@ -115,34 +173,55 @@ public final class DenseTransformer {
         }
     }
 
-    private void moe(int l, DenseWeights.Layer layer, int n, ExpertDispatch experts, RoutingObserver observer,
+    /**
+     * MoE layer {@code ml}: the routed experts' weighted sum into {@code s.moeOut}, then the shared
+     * experts' output added to it (Qwen2-MoE scales it by {@code sigmoid(shared_expert_gate·x)} first).
+     */
+    private void moe(int ml, DenseWeights.Sparse layer, int n, ExpertDispatch experts, RoutingObserver observer,
             StepState s) {
-        int h = config.hiddenSize();
-        for (int t = 0; t < n; t++) {
-            kernels.rmsNorm(s.x, t * h, layer.postAttentionNorm(), config.rmsNormEps(), s.xb, t * h, h);
-        }
-        kernels.matmul(layer.gate(), s.xb, n, s.gateLogits);
-        boolean[] available = availability(experts, l);
+        kernels.matmul(layer.router(), s.xb, n, s.gateLogits);
+        boolean[] available = availability(experts, ml);
         // The residual stream changes only after combine succeeds, so a failed step can be re-routed
         // and retried; each retry removes at least one expert, so this ends.
         while (true) {
             GateDecision[] routes = route(n, s.gateLogits, available);
             try {
-                experts.combine(l, s.xb, n, routes, s.moeOut);
-                report(l, n, s.gateLogits, routes, available, observer);
+                experts.combine(ml, s.xb, n, routes, s.moeOut);
+                report(ml, n, s.gateLogits, routes, available, observer);
                 break;
             } catch (ExpertsUnavailableException e) {
-                available = withoutFailed(available, e, l);
+                available = withoutFailed(available, e, ml);
             }
         }
-        kernels.axpy(1f, s.moeOut, 0, s.x, 0, n * h);
+        if (layer.shared() != null) {
+            int h = config.hiddenSize();
+            float[] shared = new float[n * h];
+            mlp(layer.shared(), n, s, shared);
+            float[] gate = new float[n];
+            if (layer.sharedGate() != null) {
+                kernels.matmul(layer.sharedGate(), s.xb, n, gate);
+            }
+            for (int t = 0; t < n; t++) {
+                float scale = layer.sharedGate() == null ? 1f : sigmoid(gate[t]);
+                kernels.axpy(scale, shared, t * h, s.moeOut, t * h, h);
+            }
+        }
+    }
+
+    /** A dense SwiGLU MLP over the normed input {@code s.xb}: a non-MoE layer's MLP or a shared expert. */
+    private void mlp(DenseWeights.Mlp mlp, int n, StepState s, float[] out) {
+        ffn.forward(mlp.gate(), mlp.up(), mlp.down(), s.xb, n, ExpertFfn.Scratch.forTokens(n, mlp.width()), out);
+    }
+
+    private static float sigmoid(float z) {
+        return (float) (1.0 / (1.0 + Math.exp(-z)));
     }
 
     private GateDecision[] route(int n, float[] gateLogits, boolean[] available) {
         int e = config.numExperts();
         GateDecision[] routes = new GateDecision[n];
         for (int t = 0; t < n; t++) {
-            routes[t] = TopKGate.gate(gateLogits, t * e, e, topK, available);
+            routes[t] = TopKGate.gate(gateLogits, t * e, e, topK, available, config.layout().normTopKProb());
         }
         return routes;
     }

@@ -1,6 +1,7 @@
 package io.moemesh.core.model;
 
 import io.moemesh.core.kernel.Kernels;
+import io.moemesh.core.tensor.WeightMatrix;
 
 /**
  * The SwiGLU expert FFN over a batch of tokens: {@code w2(silu(w1·x) * w3·x)}. One call multiplies
@@ -23,10 +24,16 @@ public final class ExpertFfn {
 
     /** {@code out[t·H ..] = FFN(x[t·H ..])} for {@code t < tokens}. */
     public void forward(ExpertWeights w, float[] x, int tokens, Scratch scratch, float[] out) {
-        assert scratch.gate().length >= tokens * w.intermediateSize() : "scratch too small";
-        kernels.matmul(w.w1(), x, tokens, scratch.gate());
-        kernels.matmul(w.w3(), x, tokens, scratch.up());
-        kernels.swiglu(scratch.gate(), scratch.up(), tokens * w.intermediateSize());
-        kernels.matmul(w.w2(), scratch.gate(), tokens, out);
+        forward(w.w1(), w.w3(), w.w2(), x, tokens, scratch, out);
+    }
+
+    /** The same FFN from its three matrices: a dense layer's MLP or a shared expert. */
+    public void forward(WeightMatrix gate, WeightMatrix up, WeightMatrix down, float[] x, int tokens, Scratch scratch,
+            float[] out) {
+        assert scratch.gate().length >= tokens * gate.rows() : "scratch too small";
+        kernels.matmul(gate, x, tokens, scratch.gate());
+        kernels.matmul(up, x, tokens, scratch.up());
+        kernels.swiglu(scratch.gate(), scratch.up(), tokens * gate.rows());
+        kernels.matmul(down, scratch.gate(), tokens, out);
     }
 }

@@ -26,8 +26,8 @@ public final class LocalExperts implements ExpertDispatch {
     }
 
     public static LocalExperts load(Checkpoint checkpoint, ModelConfig config, Kernels kernels) {
-        ExpertWeights[][] units = new ExpertWeights[config.numLayers()][config.numExperts()];
-        for (int layer = 0; layer < config.numLayers(); layer++) {
+        ExpertWeights[][] units = new ExpertWeights[config.numMoeLayers()][config.numExperts()];
+        for (int layer = 0; layer < config.numMoeLayers(); layer++) {
             for (int e = 0; e < config.numExperts(); e++) {
                 units[layer][e] = ExpertWeights.load(checkpoint, config, layer, e);
             }

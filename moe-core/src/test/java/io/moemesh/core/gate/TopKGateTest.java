@@ -27,6 +27,46 @@ class TopKGateTest {
     }
 
     @Test
+    void withoutRenormalisationKeepsTheSoftmaxOverEveryExpert() {
+        float[] logits = {0f, 2f, 1f, -1f};
+        double denominator = Math.exp(0) + Math.exp(2) + Math.exp(1) + Math.exp(-1);
+
+        GateDecision d = TopKGate.gate(logits, 0, 4, 2, null, false);
+
+        assertThat(d.experts()).containsExactly(1, 2);
+        assertThat(d.weights()[0]).isCloseTo((float) (Math.exp(2) / denominator), within(1e-6f));
+        assertThat(d.weights()[1]).isCloseTo((float) (Math.exp(1) / denominator), within(1e-6f));
+    }
+
+    @Test
+    void withoutRenormalisationAnUnavailableExpertsShareIsLostNotRedistributed() {
+        float[] logits = {0f, 2f, 1f, -1f};
+        GateDecision all = TopKGate.gate(logits, 0, 4, 2, null, false);
+
+        GateDecision degraded = TopKGate.gate(logits, 0, 4, 2, new boolean[] {true, false, true, true}, false);
+
+        assertThat(degraded.experts()).containsExactly(2, 0);
+        assertThat(degraded.weights()[0]).isEqualTo(all.weights()[1]);
+    }
+
+    @Property
+    void renormalisingAgreesWithDividingTheUnnormalisedWeightsByTheirSum(@ForAll("logits") float[] logits,
+            @ForAll @IntRange(min = 1, max = 4) int k) {
+        GateDecision normalised = TopKGate.gate(logits, 0, logits.length, k, null, true);
+        GateDecision raw = TopKGate.gate(logits, 0, logits.length, k, null, false);
+
+        assertThat(raw.experts()).containsExactly(normalised.experts());
+        float sum = 0f;
+        for (float w : raw.weights()) {
+            sum += w;
+        }
+        assertThat(sum).isLessThanOrEqualTo(1f + 1e-6f);
+        for (int j = 0; j < k; j++) {
+            assertThat(raw.weights()[j] / sum).isCloseTo(normalised.weights()[j], within(1e-5f));
+        }
+    }
+
+    @Test
     void breaksTiesTowardTheLowerExpertIndex() {
         GateDecision d = TopKGate.gate(new float[] {1f, 3f, 3f, 3f}, 2);
 
