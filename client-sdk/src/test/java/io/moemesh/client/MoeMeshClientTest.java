@@ -147,9 +147,11 @@ class MoeMeshClientTest {
     void listModelsReturnsEveryModelWithItsShape() {
         server.models = ListModelsResponse.newBuilder().addModels(io.moemesh.proto.v1.ModelInfo.newBuilder()
                 .setName("mini").setNumLayers(4).setNumExperts(16).setExpertsPerToken(2).setHiddenSize(256)
-                .setVocabSize(8000).setMaxContext(1024)).build();
+                .setVocabSize(8000).setMaxContext(1024).setArchitecture("DeepseekForCausalLM").setNumMoeLayers(3))
+                .build();
 
-        assertThat(client.listModels()).containsExactly(new ModelInfo("mini", 4, 16, 2, 256, 8000, 1024));
+        assertThat(client.listModels()).containsExactly(
+                new ModelInfo("mini", 4, 16, 2, 256, 8000, 1024, "DeepseekForCausalLM", 3));
     }
 
     @Test

@@ -68,6 +68,7 @@ public final class ProtoMapper {
 
     public static ModelInfo model(io.moemesh.proto.v1.ModelInfo model) {
         return new ModelInfo(model.getName(), model.getNumLayers(), model.getNumExperts(), model.getExpertsPerToken(),
-                model.getHiddenSize(), model.getVocabSize(), model.getMaxContext());
+                model.getHiddenSize(), model.getVocabSize(), model.getMaxContext(), model.getArchitecture(),
+                model.getNumMoeLayers());
     }
 }

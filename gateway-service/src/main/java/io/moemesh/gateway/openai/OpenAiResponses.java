@@ -129,7 +129,8 @@ final class OpenAiResponses {
         for (ModelInfo m : models) {
             ObjectNode model = data.addObject().put("id", m.getName()).put("object", "model").put("created", created)
                     .put("owned_by", "moe-mesh");
-            model.putObject("moemesh").put("num_layers", m.getNumLayers()).put("num_experts", m.getNumExperts())
+            model.putObject("moemesh").put("architecture", m.getArchitecture()).put("num_layers", m.getNumLayers())
+                    .put("num_moe_layers", m.getNumMoeLayers()).put("num_experts", m.getNumExperts())
                     .put("experts_per_token", m.getExpertsPerToken()).put("max_context", m.getMaxContext())
                     .put("chat_template", !m.getChatTemplate().isEmpty());
         }

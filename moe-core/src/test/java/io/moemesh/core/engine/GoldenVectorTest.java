@@ -14,8 +14,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The Java engine against PyTorch: golden vectors from {@code tools/reference} for the tiny model,
- * in BF16 (one file) and F16 (two shards), and for the shipped default model, with the scalar and
- * the Vector API kernels.
+ * in BF16 (one file) and F16 (two shards), for the shipped default model, and for a tiny random
+ * checkpoint of every other family (Qwen2-MoE, Qwen3-MoE, OLMoE, DeepSeek-MoE) in BF16 and F32, with
+ * the scalar and the Vector API kernels. Routing is compared per MoE layer (dense layers route nothing).
  */
 class GoldenVectorTest {
 
@@ -24,13 +25,26 @@ class GoldenVectorTest {
     static final float LOGIT_TOLERANCE = 1e-3f;
 
     static Stream<Arguments> engines() {
-        return Stream.of(
+        Stream<Arguments> mixtral = Stream.of(
                 Arguments.of("bf16/vector", TestModels.tinyRandom(), Kernels.best()),
                 Arguments.of("bf16/scalar", TestModels.tinyRandom(), Kernels.scalar()),
                 Arguments.of("f16-sharded/vector", TestModels.tinyF16Sharded(), Kernels.best()),
                 Arguments.of("f16-sharded/scalar", TestModels.tinyF16Sharded(), Kernels.scalar()),
                 Arguments.of("mesh-mini-16e/vector", TestModels.meshMini(), Kernels.best()),
                 Arguments.of("mesh-mini-16e/scalar", TestModels.meshMini(), Kernels.scalar()));
+        return Stream.concat(mixtral,
+                Stream.of("qwen2-moe", "qwen3-moe", "olmoe", "deepseek-moe").flatMap(GoldenVectorTest::family));
+    }
+
+    /** A family's tiny random checkpoint in BF16 ({@code models/}) and F32 (test resources), both kernels. */
+    private static Stream<Arguments> family(String family) {
+        Path bf16 = TestModels.shipped("tiny-" + family);
+        Path f32 = TestModels.resource("tiny-" + family + "-f32");
+        return Stream.of(
+                Arguments.of(family + "/bf16/vector", bf16, Kernels.best()),
+                Arguments.of(family + "/bf16/scalar", bf16, Kernels.scalar()),
+                Arguments.of(family + "/f32/vector", f32, Kernels.best()),
+                Arguments.of(family + "/f32/scalar", f32, Kernels.scalar()));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -30,6 +30,25 @@ public final class TestModels {
         return path;
     }
 
+    /** The tiny random checkpoints of the other families, BF16, made by tools/reference: {@code models/tiny-<family>}. */
+    public static Path shipped(String name) {
+        String dir = System.getProperty("moemesh.models.dir", "../models");
+        Path path = Path.of(dir, name);
+        if (!Files.isDirectory(path)) {
+            throw new IllegalStateException("test model not found at " + path.toAbsolutePath());
+        }
+        return path;
+    }
+
+    /** A test-resource model directory, e.g. {@code tiny-olmoe-f32}. */
+    public static Path resource(String name) {
+        try {
+            return Path.of(TestModels.class.getResource("/" + name).toURI());
+        } catch (URISyntaxException | NullPointerException e) {
+            throw new IllegalStateException("test resource model " + name + " not found", e);
+        }
+    }
+
     /** The same model in F16, split over two shards with an index. */
     public static Path tinyF16Sharded() {
         try {

@@ -107,6 +107,8 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
         response.onNext(ListModelsResponse.newBuilder().addModels(ModelInfo.newBuilder()
                 .setName(model.name())
                 .setNumLayers(config.numLayers())
+                .setNumMoeLayers(config.numMoeLayers())
+                .setArchitecture(config.family().architecture())
                 .setNumExperts(config.numExperts())
                 .setExpertsPerToken(model.topK())
                 .setHiddenSize(config.hiddenSize())
