@@ -114,25 +114,28 @@ class FamilyTokenizersTest {
     }
 
     /**
-     * The same vocabulary and merges (GPT-NeoX's file) under two pre-tokenizers: GPT-2's pattern keeps a
-     * digit run in one piece, so the merges join digits; Qwen's pattern isolates every digit ({@code \p{N}}),
-     * so no token may span two. Proves the pre-tokenizer in the file is the one applied.
+     * The same vocabulary and merges (GPT-NeoX's file, which has merges of digits) under other
+     * pre-tokenizers: GPT-2's pattern keeps a digit run in one piece, so the merges join digits; Qwen's
+     * pattern ({@code \p{N}}) and DeepSeek's Digits step isolate every digit, so no token may span two.
+     * Proves the pre-tokenizer in the file is the one applied (DeepSeek's own vocabulary, like the real
+     * one, has no merges of digits, so its golden ids alone would not show it).
      */
-    @Test
-    void qwensPatternSplitsEveryDigitWhereGpt2sKeepsTheRun(@TempDir Path tmp) throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2", "deepseek"})
+    void splitsEveryDigitWhereGpt2sPatternKeepsTheRun(String family, @TempDir Path tmp) throws Exception {
         String text = "In 1999 and 2000, 12345 people";
         ObjectNode neox = (ObjectNode) JSON.readTree(dir("gpt-neox").resolve("tokenizer.json").toFile());
-        ObjectNode asQwen = neox.deepCopy();
-        asQwen.set("pre_tokenizer", JSON.readTree(dir("qwen2").resolve("tokenizer.json").toFile()).get("pre_tokenizer"));
-        Files.writeString(tmp.resolve("tokenizer.json"), JSON.writeValueAsString(asQwen));
+        ObjectNode swapped = neox.deepCopy();
+        swapped.set("pre_tokenizer", JSON.readTree(dir(family).resolve("tokenizer.json").toFile()).get("pre_tokenizer"));
+        Files.writeString(tmp.resolve("tokenizer.json"), JSON.writeValueAsString(swapped));
 
-        try (TextTokenizer gpt2 = TextTokenizer.load(dir("gpt-neox")); TextTokenizer qwen = TextTokenizer.load(tmp)) {
+        try (TextTokenizer gpt2 = TextTokenizer.load(dir("gpt-neox")); TextTokenizer other = TextTokenizer.load(tmp)) {
             List<String> gpt2Tokens = tokens(gpt2, text);
-            List<String> qwenTokens = tokens(qwen, text);
+            List<String> otherTokens = tokens(other, text);
 
             assertThat(gpt2Tokens).anyMatch(t -> t.chars().filter(Character::isDigit).count() >= 2);
-            assertThat(qwenTokens).allMatch(t -> t.chars().filter(Character::isDigit).count() <= 1);
-            assertThat(String.join("", qwenTokens)).isEqualTo(text);
+            assertThat(otherTokens).allMatch(t -> t.chars().filter(Character::isDigit).count() <= 1);
+            assertThat(String.join("", otherTokens)).isEqualTo(text);
             assertThat(String.join("", gpt2Tokens)).isEqualTo(text);
         }
     }
