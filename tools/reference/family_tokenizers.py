@@ -104,11 +104,12 @@ class Family:
     """One family's tokenizer.json layout and its Python twin of the pre-tokenizer."""
 
     def __init__(self, name, normalizer, pre_tokenizer, post_processor, specials_first, specials, config,
-                 pieces, extra_added=(), bpe_extra=None):
+                 pieces, extra_added=(), bpe_extra=None, decoder=None):
         self.name, self.normalizer, self.pre_tokenizer = name, normalizer, pre_tokenizer
         self.post_processor, self.specials_first, self.specials = post_processor, specials_first, specials
         self.config, self.pieces, self.extra_added = config, pieces, list(extra_added)
-        self.bpe_extra = bpe_extra or {}
+        self.bpe_extra = bpe_extra or {}               # BPE fields to set; None drops the field
+        self.decoder = decoder or BYTE_LEVEL_DECODER
 
 
 def _isolated(pieces, pattern):
@@ -159,11 +160,14 @@ FAMILIES = {
          "unk_token": None, "chat_template": QWEN_TEMPLATE, "clean_up_tokenization_spaces": False,
          "errors": "replace", "model_max_length": 32768, "split_special_tokens": False,
          "tokenizer_class": "Qwen2Tokenizer"},
-        qwen_pieces, bpe_extra={"continuing_subword_prefix": "", "end_of_word_suffix": ""}),
+        qwen_pieces, bpe_extra={"continuing_subword_prefix": "", "end_of_word_suffix": ""},
+        decoder={"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}),
     "gpt-neox": Family(
+        # Written in 2022 by an older `tokenizers`: no use_regex (default true), no byte_fallback or
+        # ignore_merges fields, the specials also in the BPE vocab.
         "gpt-neox", {"type": "NFC"},
-        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
-        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True},
         True, ["<|endoftext|>", "<|padding|>"],
         {"add_bos_token": False, "add_eos_token": False, "bos_token": "<|endoftext|>",
          "eos_token": "<|endoftext|>", "pad_token": "<|padding|>", "unk_token": "<|endoftext|>",
@@ -173,7 +177,9 @@ FAMILIES = {
         # GPT-NeoX-20B's added runs of 24 down to 2 spaces (normalized, not special), then OLMoE's
         # additions (OLMo's PII masks); eos stays <|endoftext|>.
         extra_added=[(" " * n, False, True) for n in range(24, 1, -1)]
-        + [(t, True, False) for t in ("|||EMAIL_ADDRESS|||", "|||PHONE_NUMBER|||", "|||IP_ADDRESS|||")]),
+        + [(t, True, False) for t in ("|||EMAIL_ADDRESS|||", "|||PHONE_NUMBER|||", "|||IP_ADDRESS|||")],
+        bpe_extra={"byte_fallback": None, "ignore_merges": None},
+        decoder={"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True}),
     "deepseek": Family(
         "deepseek", None,
         {"type": "Sequence", "pretokenizers": [_split(p) for p in DEEPSEEK_PATTERNS]
@@ -310,12 +316,13 @@ class Vocab:
         model = {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
                  "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False}
         model.update(f.bpe_extra)
+        model = {k: v for k, v in model.items() if k not in f.bpe_extra or f.bpe_extra[k] is not None}
         model["vocab"] = self.id_of
         model["merges"] = [f"{a} {b}" for a, b in self.merges]
         return {"version": "1.0", "truncation": None, "padding": None,
                 "added_tokens": [_added(i, t, s, n) for i, t, s, n in self.added],
                 "normalizer": f.normalizer, "pre_tokenizer": f.pre_tokenizer, "post_processor": post,
-                "decoder": BYTE_LEVEL_DECODER, "model": model}
+                "decoder": f.decoder, "model": model}
 
 
 def to_token(bs):
