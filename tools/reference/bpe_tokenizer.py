@@ -36,11 +36,15 @@ def pieces(text):
     return PATTERN.findall(text)
 
 
-def train_merges(texts, vocab_size, progress=None):
-    """Merges (pairs of ids) learnt from an iterable of strings until the vocab has vocab_size ids."""
+def train_merges(texts, vocab_size, progress=None, split=pieces, specials=SPECIALS):
+    """Merges (pairs of ids) learnt from an iterable of strings until the vocab has vocab_size ids.
+
+    Ids are the bytes, then `specials`, then one per new token; `split` is the pre-tokenizer
+    (GPT-2's pattern unless a family's tokenizer passes its own, see family_tokenizers.py).
+    """
     words = Counter()
     for t in texts:
-        words.update(pieces(t))
+        words.update(split(t))
     seqs = [list(w.encode("utf-8")) for w in words]
     freq = [words[w] for w in words]
     pair_count, where = Counter(), {}
@@ -51,7 +55,7 @@ def train_merges(texts, vocab_size, progress=None):
     heap = [(-c, p) for p, c in pair_count.items()]
     heapq.heapify(heap)
     merges = []
-    bytes_of = [bytes([b]) for b in range(256)] + [s.encode() for s in SPECIALS]
+    bytes_of = [bytes([b]) for b in range(256)] + [s.encode() for s in specials]
     id_of = {b: i for i, b in enumerate(bytes_of)}
     while len(bytes_of) < vocab_size and heap:
         c, p = heapq.heappop(heap)
