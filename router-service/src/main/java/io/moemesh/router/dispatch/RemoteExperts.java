@@ -18,7 +18,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.LongAdder;
@@ -270,7 +269,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     /** Both attempts plan over {@code clients} and {@code hosts}, the routing the step started on. */
     private void dispatch(int layer, List<ExpertClient> clients, int[][] hosts, float[] hidden, int tokens,
             GateDecision[] routes, float[] out, StepClock clock) {
-        Pending pending = Pending.of(routes, tokens);
+        PendingPairs pending = PendingPairs.of(routes, tokens);
         List<List<Partial>> partials = new ArrayList<>(tokens);
         for (int t = 0; t < tokens; t++) {
             partials.add(new ArrayList<>(2));
@@ -308,7 +307,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
      * bulkhead permits now instead of at their deadline.
      */
     private Throwable send(int layer, List<ExpertClient> clients, float[] hidden, List<Assignment> plan,
-            Pending pending, List<List<Partial>> partials, boolean[] failed, StepClock clock) {
+            PendingPairs pending, List<List<Partial>> partials, boolean[] failed, StepClock clock) {
         List<ListenableFuture<ComputeResponse>> calls = new ArrayList<>(plan.size());
         long start = System.nanoTime();
         Throwable lastError = null;
@@ -365,7 +364,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
 
     /** Waits for one call and records its partial sums; returns its error, or null when it succeeded. */
     private Throwable collect(int layer, ExpertClient client, Assignment a, ListenableFuture<ComputeResponse> call,
-            long start, Pending pending, List<List<Partial>> partials, StepClock clock) {
+            long start, PendingPairs pending, List<List<Partial>> partials, StepClock clock) {
         int h = hiddenSize;
         try {
             ComputeResponse response = call.get();
@@ -473,66 +472,6 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
      * expert's weighted output: {@code values[offset .. offset + hidden)}.
      */
     private record Partial(int firstExpert, float[] values, int offset) {
-    }
-
-    /**
-     * The (token, expert) pairs not computed yet, experts ascending per token, and every expert of each
-     * token ({@code all}, ascending), which decides where a sum may be formed.
-     */
-    private record Pending(int[][] experts, float[][] weights, int[][] all) {
-
-        static Pending of(GateDecision[] routes, int tokens) {
-            int[][] experts = new int[tokens][];
-            float[][] weights = new float[tokens][];
-            int[][] all = new int[tokens][];
-            for (int t = 0; t < tokens; t++) {
-                experts[t] = routes[t].experts().clone();
-                weights[t] = routes[t].weights().clone();
-                DispatchPlanner.sortByExpert(experts[t], weights[t]);
-                all[t] = experts[t].clone();
-            }
-            return new Pending(experts, weights, all);
-        }
-
-        void done(int token, int[] computed) {
-            int keep = 0;
-            for (int j = 0; j < experts[token].length; j++) {
-                if (!contains(computed, experts[token][j])) {
-                    experts[token][keep] = experts[token][j];
-                    weights[token][keep++] = weights[token][j];
-                }
-            }
-            experts[token] = Arrays.copyOf(experts[token], keep);
-            weights[token] = Arrays.copyOf(weights[token], keep);
-        }
-
-        boolean isEmpty() {
-            for (int[] e : experts) {
-                if (e.length > 0) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        Set<Integer> expertSet() {
-            Set<Integer> set = new TreeSet<>();
-            for (int[] e : experts) {
-                for (int x : e) {
-                    set.add(x);
-                }
-            }
-            return set;
-        }
-
-        private static boolean contains(int[] values, int value) {
-            for (int v : values) {
-                if (v == value) {
-                    return true;
-                }
-            }
-            return false;
-        }
     }
 
     @Override
