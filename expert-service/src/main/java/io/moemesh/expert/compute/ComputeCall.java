@@ -20,7 +20,7 @@ public final class ComputeCall {
 
     private static final Logger LOG = LoggerFactory.getLogger(ComputeCall.class);
 
-    private final int tokens;
+    private final int rows;
     private final int hiddenSize;
     private final List<ExpertGroup> groups;
     private final List<QueuedWork> work;
@@ -28,8 +28,9 @@ public final class ComputeCall {
     private final AtomicInteger remaining;
     private final CompletableFuture<float[]> result = new CompletableFuture<>();
 
-    ComputeCall(int tokens, int hiddenSize, List<ExpertGroup> groups, List<QueuedWork> work) {
-        this.tokens = tokens;
+    /** @param rows rows of the answer: per token one, or one per expert for a token asking for per-unit outputs */
+    ComputeCall(int rows, int hiddenSize, List<ExpertGroup> groups, List<QueuedWork> work) {
+        this.rows = rows;
         this.hiddenSize = hiddenSize;
         this.groups = groups;
         this.work = work;
@@ -37,11 +38,11 @@ public final class ComputeCall {
         this.remaining = new AtomicInteger(groups.size());
         for (int i = 0; i < work.size(); i++) {
             int part = i;
-            work.get(i).result().whenComplete((rows, error) -> completeWith(part, rows, error));
+            work.get(i).result().whenComplete((partRows, error) -> completeWith(part, partRows, error));
         }
     }
 
-    /** {@code [tokens × hidden]} F32 output; fails with a {@link ComputeException}. */
+    /** {@code [rows × hidden]} F32 output; fails with a {@link ComputeException}. */
     public CompletableFuture<float[]> result() {
         return result;
     }
@@ -87,17 +88,18 @@ public final class ComputeCall {
     }
 
     /**
-     * {@code out[t] += w · y} in ascending expert order, starting from zero: exactly the sums
-     * {@code LocalExperts.combine} forms for the same token (groups are sorted by expert).
+     * {@code out[row] += w · y} in ascending expert order, starting from zero: exactly the sums
+     * {@code LocalExperts.combine} forms for the same token (groups are sorted by expert). A token
+     * asking for per-unit outputs has a row per expert, which gets {@code 0 + w · y} alone.
      */
     private float[] combine() {
-        float[] out = new float[tokens * hiddenSize];
+        float[] out = new float[rows * hiddenSize];
         for (int g = 0; g < groups.size(); g++) {
             ExpertGroup group = groups.get(g);
             float[] y = outputs[g];
             for (int i = 0; i < group.tokens().length; i++) {
-                LocalExperts.addWeighted(group.weights()[i], y, i * hiddenSize, out, group.tokens()[i] * hiddenSize,
-                        hiddenSize);
+                LocalExperts.addWeighted(group.weights()[i], y, i * hiddenSize, out,
+                        group.outputRows()[i] * hiddenSize, hiddenSize);
             }
         }
         return out;

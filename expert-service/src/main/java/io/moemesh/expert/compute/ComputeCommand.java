@@ -18,12 +18,22 @@ public record ComputeCommand(String requestId, int layer, float[] hidden, List<T
         }
         List<TokenRoute> checked = new ArrayList<>(routes.size());
         for (int t = 0; t < routes.size(); t++) {
-            checked.add(TokenRoute.of(t, routes.get(t).experts(), routes.get(t).weights()));
+            TokenRoute route = routes.get(t);
+            checked.add(TokenRoute.of(t, route.experts(), route.weights(), route.perUnit()));
         }
         routes = List.copyOf(checked);
     }
 
     public int tokens() {
         return routes.size();
+    }
+
+    /** Rows of the answer: per token one, or one per pair where the route asks for per-unit outputs. */
+    public int outputRows() {
+        int rows = 0;
+        for (TokenRoute route : routes) {
+            rows += route.outputRows();
+        }
+        return rows;
     }
 }

@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * Answers a layer step for this endpoint: per token, {@code Σ weight · FFN_expert(hidden)} over the
- * experts listed for it, which must all be hosted here. Tokens are grouped per expert, each group
+ * experts listed for it, which must all be hosted here (or, for a token asking for per-unit outputs,
+ * each {@code weight · FFN_expert(hidden)} on its own row, for the router to add in order). Tokens are grouped per expert, each group
  * goes through its unit's micro-batching queue, and {@link ComputeCall} adds the outputs with the
  * combine rule of {@code LocalExperts} (ADR 0001), so the result is bit-identical to the in-process
  * engine's.
@@ -70,7 +71,7 @@ public final class ComputeUseCase {
             dropAll(queued, e.unit() + " was released while the request was queued");
             throw notHosted(e.unit(), "released just now");
         }
-        return new ComputeCall(command.tokens(), hiddenSize, groups, queued);
+        return new ComputeCall(command.outputRows(), hiddenSize, groups, queued);
     }
 
     private static void dropAll(List<QueuedWork> queued, String message) {
@@ -102,17 +103,20 @@ public final class ComputeUseCase {
         ExpertGroup[] byExpert = new ExpertGroup[experts];
         for (int e = 0; e < experts; e++) {
             if (counts[e] > 0) {
-                byExpert[e] = new ExpertGroup(e, new int[counts[e]], new float[counts[e]]);
+                byExpert[e] = new ExpertGroup(e, new int[counts[e]], new float[counts[e]], new int[counts[e]]);
                 groups.add(byExpert[e]);
             }
         }
+        int row = 0; // the token's first row of the answer
         for (int t = 0; t < routes.size(); t++) {
             TokenRoute route = routes.get(t);
             for (int j = 0; j < route.experts().length; j++) {
                 int e = route.experts()[j];
                 byExpert[e].tokens()[slot[e]] = t;
+                byExpert[e].outputRows()[slot[e]] = route.perUnit() ? row + j : row;
                 byExpert[e].weights()[slot[e]++] = route.weights()[j];
             }
+            row += route.outputRows();
         }
         return groups;
     }

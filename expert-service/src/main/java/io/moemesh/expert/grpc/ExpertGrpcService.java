@@ -91,8 +91,7 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
         Status failure;
         if (error == null) {
             try {
-                call.onNext(ExpertProtoMapper.toResponse(output, request.getRoutesCount(), compute.hiddenSize(),
-                        System.nanoTime() - received));
+                call.onNext(ExpertProtoMapper.toResponse(output, compute.hiddenSize(), System.nanoTime() - received));
                 call.onCompleted();
                 return;
             } catch (RuntimeException | Error e) {

@@ -53,12 +53,13 @@ final class ExpertProtoMapper {
         for (int j = 0; j < weights.length; j++) {
             weights[j] = route.getWeights(j);
         }
-        return new TokenRoute(experts, weights);
+        return new TokenRoute(experts, weights, route.getPerUnitOutputs());
     }
 
-    static ComputeResponse toResponse(float[] output, int tokens, int hiddenSize, long serverNanos) {
+    /** {@code output} holds {@code rows × hiddenSize} values: per token one row, or one per pair (per-unit outputs). */
+    static ComputeResponse toResponse(float[] output, int hiddenSize, long serverNanos) {
         return ComputeResponse.newBuilder()
-                .setOutput(WireTensors.encode(output, tokens, hiddenSize, DType.DTYPE_F32))
+                .setOutput(WireTensors.encode(output, output.length / hiddenSize, hiddenSize, DType.DTYPE_F32))
                 .setServerNanos(serverNanos)
                 .build();
     }

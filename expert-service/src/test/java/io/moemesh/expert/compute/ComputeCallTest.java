@@ -38,7 +38,7 @@ class ComputeCallTest {
     void failsWithInternalWhenCombiningTheOutputsThrows() {
         QueuedWork work = batcher.submit(new UnitId(0, 3), new float[TinyModel.HIDDEN], 1, MicroBatcher.NO_DEADLINE);
         // token 5 of a one-token request: combining writes past the output and throws
-        ExpertGroup broken = new ExpertGroup(3, new int[] {5}, new float[] {1f});
+        ExpertGroup broken = new ExpertGroup(3, new int[] {5}, new float[] {1f}, new int[] {5});
 
         ComputeCall call = new ComputeCall(1, TinyModel.HIDDEN, List.of(broken), List.of(work));
 

@@ -6,13 +6,21 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntPredicate;
+import java.util.stream.IntStream;
 
 /**
  * Decides, for one layer step, which endpoint computes which (token, expert) pairs. A token whose
  * experts are all hosted by one endpoint goes there once, with all of its pairs (one network hop
- * instead of two); otherwise each expert goes to an endpoint hosting it. Among replicas the one
- * with the fewest tokens so far in this step wins, ties to the lower index, so plans are
- * deterministic and balanced.
+ * instead of two); otherwise each expert goes to an endpoint hosting it, preferring one the token
+ * already goes to, and the token is sent to each chosen endpoint once with the experts it computes
+ * there. Among replicas the one with the fewest tokens so far in this step wins, ties to the lower
+ * index, so plans are deterministic and balanced.
+ *
+ * <p>Whether an endpoint may sum a token's pairs (ADR 0001): the router must reproduce the
+ * in-process fold {@code ((0 + p₁) + p₂) + …} over the token's experts in ascending order. An
+ * endpoint's sum does so only when its experts are the first ones of the token's whole list; any
+ * other group of two or more is answered one row per expert ({@code per_unit_outputs}) and the
+ * router adds the rows itself. With top-2 every group is a single expert or the whole pair.
  */
 final class DispatchPlanner {
 
@@ -23,12 +31,14 @@ final class DispatchPlanner {
      * @param experts {@code experts[token]}: the pairs still to compute for each token, experts
      *                ascending (empty or null: nothing to do for that token)
      * @param weights the matching gate weights
+     * @param all     {@code all[token]}: every expert the token was routed to in this step, ascending
+     *                (a retry computes only part of it)
      * @param hosts   {@code hosts[expert]}: indices of the endpoints hosting that expert at this layer
      * @param usable  which endpoints may be used in this attempt
      * @return assignments by endpoint, in the order endpoints were first chosen
      * @throws UnservableExpertException naming an expert that no usable endpoint hosts
      */
-    static List<Assignment> plan(int[][] experts, float[][] weights, int[][] hosts, int endpointCount,
+    static List<Assignment> plan(int[][] experts, float[][] weights, int[][] all, int[][] hosts, int endpointCount,
             IntPredicate usable) {
         Map<Integer, Assignment> byEndpoint = new LinkedHashMap<>();
         int[] load = new int[endpointCount];
@@ -36,32 +46,55 @@ final class DispatchPlanner {
             if (experts[t] == null || experts[t].length == 0) {
                 continue;
             }
-            planToken(t, experts[t], weights[t], hosts, usable, byEndpoint, load);
+            planToken(t, experts[t], weights[t], all[t], hosts, usable, byEndpoint, load);
         }
         return new ArrayList<>(byEndpoint.values());
     }
 
-    private static void planToken(int t, int[] experts, float[] weights, int[][] hosts, IntPredicate usable,
-            Map<Integer, Assignment> byEndpoint, int[] load) {
+    private static void planToken(int t, int[] experts, float[] weights, int[] all, int[][] hosts,
+            IntPredicate usable, Map<Integer, Assignment> byEndpoint, int[] load) {
         int shared = leastLoaded(commonHosts(experts, hosts, usable), load);
         if (shared >= 0) {
-            assign(byEndpoint, load, shared, t, experts, weights);
+            assign(byEndpoint, load, shared, t, experts, weights, all);
             return;
         }
+        int[] chosen = new int[experts.length];
+        List<Integer> endpoints = new ArrayList<>(experts.length);
         for (int j = 0; j < experts.length; j++) {
-            int e = experts[j];
-            int endpoint = leastLoaded(usableHosts(hosts[e], usable), load);
+            int[] candidates = usableHosts(hosts[experts[j]], usable);
+            int endpoint = leastLoaded(Arrays.stream(candidates).filter(endpoints::contains).toArray(), load);
             if (endpoint < 0) {
-                throw new UnservableExpertException(e);
+                endpoint = leastLoaded(candidates, load);
             }
-            assign(byEndpoint, load, endpoint, t, new int[] {e}, new float[] {weights[j]});
+            if (endpoint < 0) {
+                throw new UnservableExpertException(experts[j]);
+            }
+            if (!endpoints.contains(endpoint)) {
+                endpoints.add(endpoint);
+            }
+            chosen[j] = endpoint;
+        }
+        for (int endpoint : endpoints) {
+            int[] mine = IntStream.range(0, experts.length).filter(j -> chosen[j] == endpoint).toArray();
+            int[] groupExperts = Arrays.stream(mine).map(j -> experts[j]).toArray();
+            float[] groupWeights = new float[mine.length];
+            for (int i = 0; i < mine.length; i++) {
+                groupWeights[i] = weights[mine[i]];
+            }
+            assign(byEndpoint, load, endpoint, t, groupExperts, groupWeights, all);
         }
     }
 
     private static void assign(Map<Integer, Assignment> byEndpoint, int[] load, int endpoint, int token,
-            int[] experts, float[] weights) {
-        byEndpoint.computeIfAbsent(endpoint, Assignment::new).add(token, experts, weights);
+            int[] experts, float[] weights, int[] all) {
+        boolean perUnit = experts.length > 1 && !isPrefix(experts, all);
+        byEndpoint.computeIfAbsent(endpoint, Assignment::new).add(token, experts, weights, perUnit);
         load[endpoint]++;
+    }
+
+    /** Whether {@code experts} are the first {@code experts.length} entries of {@code all}. */
+    static boolean isPrefix(int[] experts, int[] all) {
+        return experts.length <= all.length && Arrays.equals(experts, 0, experts.length, all, 0, experts.length);
     }
 
     private static int[] commonHosts(int[] experts, int[][] hosts, IntPredicate usable) {

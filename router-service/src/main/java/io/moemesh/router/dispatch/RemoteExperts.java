@@ -18,7 +18,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.LongAdder;
@@ -31,8 +30,10 @@ import org.slf4j.LoggerFactory;
  * makes one Compute call per endpoint, all in flight at once. A failed call, or one its endpoint
  * refused (bulkhead full, breaker open), is retried once on another replica; experts no usable
  * endpoint can serve are reported with {@link ExpertsUnavailableException}, and the dense part
- * routes around them. Partial sums are added per token in ascending order of their first expert,
- * which reproduces the in-process result bit for bit for top-2 routing (ADR 0001).
+ * routes around them. A token's answers (an endpoint's sum over the first of its experts, or one row
+ * per expert where the endpoint's experts are not such a prefix, see {@link DispatchPlanner}) are
+ * added in ascending expert order, which reproduces the in-process result bit for bit for any top-k
+ * and any placement (ADR 0001).
  *
  * <p>Which endpoint hosts which unit can change while the router runs ({@link #refresh}), and so can
  * the set of endpoints ({@link #reconcile}): a layer step routes by the endpoints and topology current
@@ -268,7 +269,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     /** Both attempts plan over {@code clients} and {@code hosts}, the routing the step started on. */
     private void dispatch(int layer, List<ExpertClient> clients, int[][] hosts, float[] hidden, int tokens,
             GateDecision[] routes, float[] out, StepClock clock) {
-        Pending pending = Pending.of(routes, tokens);
+        PendingPairs pending = PendingPairs.of(routes, tokens);
         List<List<Partial>> partials = new ArrayList<>(tokens);
         for (int t = 0; t < tokens; t++) {
             partials.add(new ArrayList<>(2));
@@ -278,7 +279,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         for (int attempt = 0; attempt < ATTEMPTS && !pending.isEmpty(); attempt++) {
             List<Assignment> plan;
             try {
-                plan = DispatchPlanner.plan(pending.experts(), pending.weights(), hosts, clients.size(),
+                plan = DispatchPlanner.plan(pending.experts(), pending.weights(), pending.all(), hosts, clients.size(),
                         e -> !failed[e] && clients.get(e).accepting());
             } catch (DispatchPlanner.UnservableExpertException e) {
                 break;
@@ -306,7 +307,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
      * bulkhead permits now instead of at their deadline.
      */
     private Throwable send(int layer, List<ExpertClient> clients, float[] hidden, List<Assignment> plan,
-            Pending pending, List<List<Partial>> partials, boolean[] failed, StepClock clock) {
+            PendingPairs pending, List<List<Partial>> partials, boolean[] failed, StepClock clock) {
         List<ListenableFuture<ComputeResponse>> calls = new ArrayList<>(plan.size());
         long start = System.nanoTime();
         Throwable lastError = null;
@@ -363,7 +364,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
 
     /** Waits for one call and records its partial sums; returns its error, or null when it succeeded. */
     private Throwable collect(int layer, ExpertClient client, Assignment a, ListenableFuture<ComputeResponse> call,
-            long start, Pending pending, List<List<Partial>> partials, StepClock clock) {
+            long start, PendingPairs pending, List<List<Partial>> partials, StepClock clock) {
         int h = hiddenSize;
         try {
             ComputeResponse response = call.get();
@@ -373,12 +374,21 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
             if (clock.trace != null) {
                 clock.trace.answered(a, response.getOutput().getData().size(), response.getServerNanos());
             }
-            float[] values = WireTensors.decode(response.getOutput(), "output", a.size(), h);
+            requireRows(client, a, response);
+            float[] values = WireTensors.decode(response.getOutput(), "output", a.rows(), h);
             client.succeeded(System.nanoTime() - start);
+            int row = 0;
             for (int j = 0; j < a.size(); j++) {
                 int token = a.tokens().get(j);
-                partials.get(token).add(new Partial(a.experts().get(j)[0], values, j * h));
-                pending.done(token, a.experts().get(j));
+                int[] experts = a.experts().get(j);
+                if (a.perUnit().get(j)) {
+                    for (int expert : experts) {
+                        partials.get(token).add(new Partial(expert, values, row++ * h));
+                    }
+                } else {
+                    partials.get(token).add(new Partial(experts[0], values, row++ * h));
+                }
+                pending.done(token, experts);
             }
             clock.merge += System.nanoTime() - answered;
             return null;
@@ -396,6 +406,21 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw interrupted();
+        }
+    }
+
+    /**
+     * An expert service built before {@code per_unit_outputs} ignores it and answers one summed row per
+     * token: adding those would silently give other floats, so the call fails (and is retried elsewhere).
+     */
+    private static void requireRows(ExpertClient client, Assignment a, ComputeResponse response) {
+        long rows = response.getOutput().getShapeCount() > 0 ? response.getOutput().getShape(0) : -1;
+        if (rows != a.rows()) {
+            throw Status.INTERNAL.withDescription("expert endpoint " + client.endpoint().id() + " answered " + rows
+                    + " output rows; " + a.rows() + " expected for " + a.size() + " tokens, " + a.perUnitTokens()
+                    + " of them asking for per-unit outputs (one row per expert): an expert service that predates "
+                    + "TokenRoute.per_unit_outputs answers one row per token; upgrade it to serve top-k > 2")
+                    .asRuntimeException();
         }
     }
 
@@ -417,7 +442,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         ComputeRequest.Builder b = ComputeRequest.newBuilder().setLayer(layer);
         for (int j = 0; j < a.size(); j++) {
             System.arraycopy(hidden, a.tokens().get(j) * h, rows, j * h, h);
-            TokenRoute.Builder route = TokenRoute.newBuilder();
+            TokenRoute.Builder route = TokenRoute.newBuilder().setPerUnitOutputs(a.perUnit().get(j));
             for (int k = 0; k < a.experts().get(j).length; k++) {
                 route.addExperts(a.experts().get(j)[k]).addWeights(a.weights().get(j)[k]);
             }
@@ -426,7 +451,10 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         return b.setHidden(WireTensors.encode(rows, a.size(), h, properties.wireDtype())).build();
     }
 
-    /** out[t] = 0 + p₁ + p₂ …, partial sums in ascending order of their first expert. */
+    /**
+     * out[t] = 0 + p₁ + p₂ …, in ascending order of their first expert: at most one answer sums several
+     * experts, and those are the token's first ones (DispatchPlanner), so this is the in-process fold.
+     */
     private void add(List<List<Partial>> partials, int tokens, float[] out) {
         int h = hiddenSize;
         Arrays.fill(out, 0, tokens * h, 0f);
@@ -439,63 +467,11 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         }
     }
 
-    /** One endpoint's weighted sum for one token: {@code values[offset .. offset + hidden)}. */
+    /**
+     * One endpoint's weighted sum for one token over its experts from {@code firstExpert}, or one
+     * expert's weighted output: {@code values[offset .. offset + hidden)}.
+     */
     private record Partial(int firstExpert, float[] values, int offset) {
-    }
-
-    /** The (token, expert) pairs not computed yet, experts ascending per token. */
-    private record Pending(int[][] experts, float[][] weights) {
-
-        static Pending of(GateDecision[] routes, int tokens) {
-            int[][] experts = new int[tokens][];
-            float[][] weights = new float[tokens][];
-            for (int t = 0; t < tokens; t++) {
-                experts[t] = routes[t].experts().clone();
-                weights[t] = routes[t].weights().clone();
-                DispatchPlanner.sortByExpert(experts[t], weights[t]);
-            }
-            return new Pending(experts, weights);
-        }
-
-        void done(int token, int[] computed) {
-            int keep = 0;
-            for (int j = 0; j < experts[token].length; j++) {
-                if (!contains(computed, experts[token][j])) {
-                    experts[token][keep] = experts[token][j];
-                    weights[token][keep++] = weights[token][j];
-                }
-            }
-            experts[token] = Arrays.copyOf(experts[token], keep);
-            weights[token] = Arrays.copyOf(weights[token], keep);
-        }
-
-        boolean isEmpty() {
-            for (int[] e : experts) {
-                if (e.length > 0) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        Set<Integer> expertSet() {
-            Set<Integer> set = new TreeSet<>();
-            for (int[] e : experts) {
-                for (int x : e) {
-                    set.add(x);
-                }
-            }
-            return set;
-        }
-
-        private static boolean contains(int[] values, int value) {
-            for (int v : values) {
-                if (v == value) {
-                    return true;
-                }
-            }
-            return false;
-        }
     }
 
     @Override

@@ -89,7 +89,7 @@ class DispatchTracingTest {
     private static Assignment assignment(int endpoint, int[]... experts) {
         Assignment a = new Assignment(endpoint);
         for (int t = 0; t < experts.length; t++) {
-            a.add(t, experts[t], new float[experts[t].length]);
+            a.add(t, experts[t], new float[experts[t].length], false);
         }
         return a;
     }

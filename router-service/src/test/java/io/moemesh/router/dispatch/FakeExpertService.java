@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test stand-in for expert-service: hosts some units and follows the Compute contract (per token,
- * Σ weight · FFN in ascending expert order, F32 out). Compute ({@code down}) or Describe
+ * Σ weight · FFN in ascending expert order, F32 out; one row per expert for a token asking for
+ * per-unit outputs, unless {@code predatesPerUnitOutputs} makes it answer like a service built
+ * before that field existed). Compute ({@code down}) or Describe
  * ({@code describeDown}) can be switched down to answer UNAVAILABLE; Compute calls can be held
  * unanswered (in flight) until the test releases or fails them; and it can be told to host more
  * units while it runs, as SetPartnerUnits would.
@@ -37,6 +39,9 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
     final AtomicBoolean down = new AtomicBoolean();
     final AtomicBoolean describeDown = new AtomicBoolean();
     final AtomicBoolean hold = new AtomicBoolean();
+    final AtomicBoolean predatesPerUnitOutputs = new AtomicBoolean();
+    /** Tokens received with per_unit_outputs set. */
+    final AtomicInteger perUnitTokens = new AtomicInteger();
     final AtomicInteger computeCalls = new AtomicInteger();
     final AtomicInteger describeCalls = new AtomicInteger();
     private final Queue<HeldCall> held = new ConcurrentLinkedQueue<>();
@@ -109,13 +114,24 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
     private void answer(ComputeRequest request, StreamObserver<ComputeResponse> response) {
         int tokens = request.getRoutesCount();
         float[] x = WireTensors.decode(request.getHidden(), "hidden", tokens, hidden);
-        float[] out = new float[tokens * hidden];
+        int[] firstRow = new int[tokens + 1];
+        for (int t = 0; t < tokens; t++) {
+            TokenRoute route = request.getRoutes(t);
+            if (route.getPerUnitOutputs()) {
+                perUnitTokens.incrementAndGet();
+            }
+            boolean perUnit = route.getPerUnitOutputs() && !predatesPerUnitOutputs.get();
+            firstRow[t + 1] = firstRow[t] + (perUnit ? route.getExpertsCount() : 1);
+        }
+        int rows = firstRow[tokens];
+        float[] out = new float[rows * hidden];
         float[] row = new float[hidden];
         float[] y = new float[hidden];
         ExpertFfn.Scratch scratch = null;
         for (int t = 0; t < tokens; t++) {
             System.arraycopy(x, t * hidden, row, 0, hidden);
             TokenRoute route = request.getRoutes(t);
+            boolean perUnit = firstRow[t + 1] - firstRow[t] > 1;
             for (int j = 0; j < route.getExpertsCount(); j++) {
                 ExpertWeights w = units.get(key(request.getLayer(), route.getExperts(j)));
                 if (w == null) {
@@ -124,10 +140,11 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
                 }
                 scratch = scratch != null ? scratch : ExpertFfn.Scratch.forTokens(1, w.intermediateSize());
                 ffn.forward(w, row, 1, scratch, y);
-                LocalExperts.addWeighted(route.getWeights(j), y, 0, out, t * hidden, hidden);
+                int target = perUnit ? firstRow[t] + j : firstRow[t];
+                LocalExperts.addWeighted(route.getWeights(j), y, 0, out, target * hidden, hidden);
             }
         }
-        response.onNext(ComputeResponse.newBuilder().setOutput(WireTensors.encode(out, tokens, hidden, DType.DTYPE_F32))
+        response.onNext(ComputeResponse.newBuilder().setOutput(WireTensors.encode(out, rows, hidden, DType.DTYPE_F32))
                 .setServerNanos(SERVER_NANOS).build());
         response.onCompleted();
     }
