@@ -86,7 +86,7 @@ FAMILIES = {
         "scoring_func": "softmax", "seq_aux": True, "transformers_version": "4.36.0"}),
 }
 # Seeds found by `--sweep` (first seed from 0 whose golden.py margin checks all pass).
-SEEDS = {"qwen2-moe": 0, "qwen3-moe": 0, "olmoe": 3, "deepseek-moe": 0}
+SEEDS = {"qwen2-moe": 3, "qwen3-moe": 3, "olmoe": 3, "deepseek-moe": 1}
 
 
 def config(family):
