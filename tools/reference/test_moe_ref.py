@@ -1,4 +1,4 @@
-"""Checks of moe_ref.py against an independent naive computation (runs in about half a minute):
+"""Checks of moe_ref.py against an independent naive computation (runs in seconds to a minute, depending on the load):
 
     cd tools/reference && /usr/bin/python3 -m unittest test_moe_ref
 
