@@ -61,8 +61,9 @@ public final class LocalExperts implements ExpertDispatch {
 
     /**
      * {@code out += weight · y}, multiply then add (Java never fuses them): the combine rule every
-     * side of the system uses, in ascending expert order, so that partial sums computed on
-     * different endpoints add up to exactly the in-process result for top-2 routing.
+     * side of the system uses, in ascending expert order, so that what different endpoints compute
+     * (a sum over a token's first experts, or one row per expert) adds up to exactly the in-process
+     * result for any top-k (ADR 0001).
      */
     public static void addWeighted(float weight, float[] y, int yOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) {
