@@ -1,0 +1,278 @@
+package io.moemesh.core.placement;
+
+import io.moemesh.core.routing.ExpertSets;
+import io.moemesh.core.routing.RoutingStats;
+
+/**
+ * Greedy co-location for top-k > 2 from expert sets: starting from one service per expert,
+ * repeatedly add the partner unit that saves the most calls per token, until the memory budget is
+ * spent or no addition fits the per-service cap and the balance bound. {@link CoactivationPlanner}
+ * hands a plan here when k > 2 and the statistics list expert sets; for k <= 2 its pair greedy
+ * stays as it was (for k = 2 a set's cover is 1 exactly when its pair is co-hosted, so both greedy
+ * targets agree).
+ *
+ * <p>Gain. Adding (l, j) to service s changes only the hosts of (l, j), so only listed sets of
+ * layer l that contain j can change their cover; the gain is {@code sum over those sets of
+ * count * (cover before - cover after)} over the layer's tokens, the drop in the layer's calls per
+ * token. A trial adds the unit, re-covers those sets ({@link GreedyCover}, as the scorer does) and
+ * takes it back, so gains and load changes are exact.
+ *
+ * <p>Why it is fast enough. Gains are kept in a lazy max-heap: the top is re-tried and taken only
+ * if its recomputed gain still leads, otherwise re-queued with it. Initial gains need no trial:
+ * with homes only, adding j to the home of i lowers by one the cover of every set holding both,
+ * so the initial gain is the listed mass of the pair. After an addition of (l, j) to s, the units
+ * that may now save more on s (the other experts of j's sets at l) are re-tried and queued.
+ * Greedy cover is not submodular, so a gain can also rise on another service; such a rise is seen
+ * only when the candidate is next re-tried. The plan is a heuristic, as the pair greedy is; the
+ * bound ({@link CallBound}) says how far from the best it can be.
+ *
+ * <p>Balance. Loads follow {@link ExpertSetScoring#loads}; an addition must keep every service
+ * whose load it raises within the limit. A refused addition waits on its service and is queued
+ * again when that service's load falls.
+ */
+final class ExpertSetPlanner {
+
+    private static final double LOAD_EPS = 1e-9;
+
+    private final RoutingStats stats;
+    private final ClusterShape shape;
+    private final Hosting hosting;
+    private final int layers;
+    private final int experts;
+    private final int[][][] containing; // [layer][expert] -> listed sets holding it
+    private final int[][] cover;        // [layer][set] current calls
+    private final int[][][] assigned;   // [layer][set][member] -> service
+    private final double[][] rest;      // [layer][expert] tokens no listed set accounts for
+    private final double[] perToken;    // [layer] 1 / tokens, 0 without traffic
+    private final double[] load;
+    private final double allowedMax;
+    private final GreedyCover greedy;
+    private final CandidateHeap heap = new CandidateHeap();
+    private final CandidateHeap[] refused;
+    // trial scratch
+    private final double[] delta;
+    private final int[] touched;
+    private int touchedCount;
+    private final int[] to;
+    private final int[] stamp;
+    private int round;
+
+    private ExpertSetPlanner(RoutingStats stats, ClusterShape shape) {
+        this.stats = stats;
+        this.shape = shape;
+        this.layers = shape.numLayers();
+        this.experts = shape.numExperts();
+        this.hosting = Hosting.homes(layers, experts);
+        this.containing = new int[layers][experts][];
+        this.cover = new int[layers][];
+        this.assigned = new int[layers][][];
+        this.rest = new double[layers][experts];
+        this.perToken = new double[layers];
+        this.greedy = new GreedyCover(experts, ExpertSetScoring.maxK(stats));
+        this.delta = new double[experts];
+        this.touched = new int[experts];
+        this.to = new int[ExpertSetScoring.maxK(stats)];
+        this.stamp = new int[experts];
+        this.refused = new CandidateHeap[experts];
+        for (int s = 0; s < experts; s++) {
+            refused[s] = new CandidateHeap();
+        }
+        for (int l = 0; l < layers; l++) {
+            index(l);
+        }
+        this.load = ExpertSetScoring.loads(hosting, stats);
+        this.allowedMax = Math.max(shape.balanceBound() * CoactivationPlanner.mean(load),
+                CoactivationPlanner.max(load)) + LOAD_EPS;
+    }
+
+    static PlacementPlan plan(RoutingStats stats, ClusterShape shape) {
+        ExpertSetPlanner p = new ExpertSetPlanner(stats, shape);
+        p.queuePairs();
+        p.run();
+        return PlacementPlan.of(p.hosting, ExpertSetScoring.loads(p.hosting, stats), shape);
+    }
+
+    private void index(int l) {
+        ExpertSets sets = stats.expertSets()[l];
+        int n = sets.size();
+        int[] per = new int[experts];
+        for (int[] set : sets.sets()) {
+            for (int e : set) {
+                per[e]++;
+            }
+        }
+        for (int e = 0; e < experts; e++) {
+            containing[l][e] = new int[per[e]];
+            per[e] = 0;
+            rest[l][e] = stats.expertTokens()[l][e];
+        }
+        cover[l] = new int[n];
+        assigned[l] = new int[n][];
+        int layer = l;
+        for (int i = 0; i < n; i++) {
+            int[] set = sets.sets()[i];
+            assigned[l][i] = new int[set.length];
+            cover[l][i] = greedy.cover(set, e -> hosting.hostsOf(layer, e), assigned[l][i]);
+            for (int e : set) {
+                containing[l][e][per[e]++] = i;
+                rest[l][e] -= sets.counts()[i];
+            }
+        }
+        for (int e = 0; e < experts; e++) {
+            rest[l][e] = Math.max(0, rest[l][e]);
+        }
+        perToken[l] = stats.tokens()[l] == 0 ? 0 : 1.0 / stats.tokens()[l];
+    }
+
+    /** Initial gains without trials: the listed mass of each pair (i, j), for j on i's home. */
+    private void queuePairs() {
+        for (int l = 0; l < layers; l++) {
+            ExpertSets sets = stats.expertSets()[l];
+            double[] mass = new double[experts * experts];
+            for (int i = 0; i < sets.size(); i++) {
+                int[] set = sets.sets()[i];
+                for (int a : set) {
+                    for (int b : set) {
+                        if (a != b) {
+                            mass[a * experts + b] += sets.counts()[i];
+                        }
+                    }
+                }
+            }
+            for (int s = 0; s < experts; s++) {
+                for (int x = 0; x < experts; x++) {
+                    if (mass[s * experts + x] > 0) {
+                        heap.push(mass[s * experts + x] * perToken[l], key(s, l, x));
+                    }
+                }
+            }
+        }
+    }
+
+    private void run() {
+        int added = 0;
+        while (added < shape.extraUnits() && !heap.isEmpty()) {
+            double queued = heap.topGain();
+            long key = heap.pop();
+            int s = (int) (key / ((long) layers * experts));
+            int l = (int) (key / experts % layers);
+            int x = (int) (key % experts);
+            if (hosting.hosts(s, l, x) || hosting.unitCount(s) >= shape.perServiceUnitCap()) {
+                continue;
+            }
+            double gain = trial(s, l, x);
+            if (gain <= 0) {
+                continue;
+            }
+            if (gain < queued && !heap.isEmpty() && gain < heap.topGain()) {
+                heap.push(gain, key);
+                continue;
+            }
+            if (!fits()) {
+                refused[s].push(gain, key);
+                continue;
+            }
+            commit(s, l, x);
+            added++;
+        }
+    }
+
+    /**
+     * Adds (l, x) to s, re-covers the sets of x at l, takes the unit back; returns the calls per
+     * token saved and leaves each service's load change in {@link #delta} (services in {@link #touched}).
+     */
+    private double trial(int s, int l, int x) {
+        clearDelta();
+        hosting.add(s, l, x);
+        ExpertSets sets = stats.expertSets()[l];
+        double saved = 0;
+        for (int i : containing[l][x]) {
+            int[] set = sets.sets()[i];
+            int calls = greedy.cover(set, e -> hosting.hostsOf(l, e), to);
+            long c = sets.counts()[i];
+            saved += (double) c * (cover[l][i] - calls);
+            for (int a = 0; a < set.length; a++) {
+                move(assigned[l][i][a], -c);
+                move(to[a], c);
+            }
+        }
+        int[] hosts = hosting.hostsOf(l, x); // s included, last
+        double before = rest[l][x] / (hosts.length - 1);
+        double after = rest[l][x] / hosts.length;
+        for (int h : hosts) {
+            move(h, h == s ? after : after - before);
+        }
+        hosting.remove(s, l, x);
+        return saved * perToken[l];
+    }
+
+    private boolean fits() {
+        for (int t = 0; t < touchedCount; t++) {
+            int v = touched[t];
+            if (delta[v] > 0 && load[v] + delta[v] > allowedMax) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void commit(int s, int l, int x) {
+        hosting.add(s, l, x);
+        ExpertSets sets = stats.expertSets()[l];
+        for (int i : containing[l][x]) {
+            cover[l][i] = greedy.cover(sets.sets()[i], e -> hosting.hostsOf(l, e), assigned[l][i]);
+        }
+        for (int t = 0; t < touchedCount; t++) {
+            int v = touched[t];
+            load[v] += delta[v];
+            if (delta[v] < 0) {
+                while (!refused[v].isEmpty()) {
+                    double g = refused[v].topGain();
+                    heap.push(g, refused[v].pop());
+                }
+            }
+        }
+        if (hosting.unitCount(s) >= shape.perServiceUnitCap()) {
+            return;
+        }
+        round++;
+        for (int i : containing[l][x]) {
+            for (int y : sets.sets()[i]) {
+                if (stamp[y] != round && !hosting.hosts(s, l, y)) {
+                    stamp[y] = round;
+                    double gain = trial(s, l, y);
+                    if (gain > 0) {
+                        heap.push(gain, key(s, l, y));
+                    }
+                }
+            }
+        }
+    }
+
+    private void clearDelta() {
+        for (int t = 0; t < touchedCount; t++) {
+            delta[touched[t]] = 0;
+        }
+        touchedCount = 0;
+    }
+
+    private void move(int service, double amount) {
+        if (delta[service] == 0 && !isTouched(service)) {
+            touched[touchedCount++] = service;
+        }
+        delta[service] += amount;
+    }
+
+    private boolean isTouched(int service) {
+        for (int t = 0; t < touchedCount; t++) {
+            if (touched[t] == service) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private long key(int s, int l, int x) {
+        return ((long) s * layers + l) * experts + x;
+    }
+}
