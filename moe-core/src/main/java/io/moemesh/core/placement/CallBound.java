@@ -20,9 +20,10 @@ import java.util.Arrays;
  * the sum, over its partner units, of {@code w_l(j) = sum over listed S holding j of count_S}.
  * Hence saving_l(b) <= min(sum of the b largest weights, the cap above), where each expert may
  * appear at most {@code E - 1} times (one partner copy per other service), a concave function of
- * the partner units b the layer gets. Unlisted tokens cost k whatever the plan. The budget allows
+ * the partner units b the layer gets. The score charges a layer its listed tokens' mean cover (k
+ * where none are listed), so its calls are {@code k - saving_l / listed_l}. The budget allows
  * {@code min(extra units, E * (cap - L))} partner units in all; with concave per-layer savings
- * (scaled by 1 / tokens, as the score averages per layer), taking the largest marginal savings
+ * (scaled by 1 / listed tokens, as the score averages per layer), taking the largest marginal savings
  * over all layers is the best split, and no plan saves more.
  */
 public final class CallBound {
@@ -55,12 +56,14 @@ public final class CallBound {
             }
             trafficLayers++;
             calls += k;
-            double[] layer = layerMarginals(stats.expertSets()[l], experts, maxSave, budget);
+            long listed = stats.expertSets()[l].listedTokens();
+            double[] layer = listed == 0 ? new double[0]
+                    : layerMarginals(stats.expertSets()[l], experts, maxSave, budget);
             if (n + layer.length > marginals.length) {
                 marginals = Arrays.copyOf(marginals, Math.max(2 * marginals.length, n + layer.length));
             }
             for (double m : layer) {
-                marginals[n++] = m / tokens;
+                marginals[n++] = m / listed;
             }
         }
         if (trafficLayers == 0) {

@@ -2,6 +2,10 @@ package io.moemesh.core.placement;
 
 import io.moemesh.core.routing.ExpertSets;
 import io.moemesh.core.routing.RoutingStats;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Greedy co-location for top-k > 2 from expert sets: starting from one service per expert,
@@ -13,8 +17,8 @@ import io.moemesh.core.routing.RoutingStats;
  *
  * <p>Gain. Adding (l, j) to service s changes only the hosts of (l, j), so only listed sets of
  * layer l that contain j can change their cover; the gain is {@code sum over those sets of
- * count * (cover before - cover after)} over the layer's tokens, the drop in the layer's calls per
- * token. A trial adds the unit, re-covers those sets ({@link GreedyCover}, as the scorer does) and
+ * count * (cover before - cover after)} over the layer's listed tokens, the drop in the layer's
+ * calls per token as {@link PlanScorer} counts them. A trial adds the unit, re-covers those sets ({@link GreedyCover}, as the scorer does) and
  * takes it back, so gains and load changes are exact.
  *
  * <p>Why it is fast enough. Gains are kept in a lazy max-heap: the top is re-tried and taken only
@@ -27,8 +31,8 @@ import io.moemesh.core.routing.RoutingStats;
  * bound ({@link CallBound}) says how far from the best it can be.
  *
  * <p>Balance. Loads follow {@link ExpertSetScoring#loads}; an addition must keep every service
- * whose load it raises within the limit. A refused addition waits on its service and is queued
- * again when that service's load falls.
+ * whose load it raises within the limit. A refused addition waits on the service it would
+ * overload and is queued again when that service's load has fallen by what it lacked.
  */
 final class ExpertSetPlanner {
 
@@ -43,12 +47,12 @@ final class ExpertSetPlanner {
     private final int[][] cover;        // [layer][set] current calls
     private final int[][][] assigned;   // [layer][set][member] -> service
     private final double[][] rest;      // [layer][expert] tokens no listed set accounts for
-    private final double[] perToken;    // [layer] 1 / tokens, 0 without traffic
+    private final double[] perToken;    // [layer] 1 / listed tokens, 0 without any
     private final double[] load;
     private final double allowedMax;
     private final GreedyCover greedy;
     private final CandidateHeap heap = new CandidateHeap();
-    private final CandidateHeap[] refused;
+    private final List<List<Refusal>> refused; // [service whose limit the addition would break]
     // trial scratch
     private final double[] delta;
     private final int[] touched;
@@ -73,9 +77,9 @@ final class ExpertSetPlanner {
         this.touched = new int[experts];
         this.to = new int[ExpertSetScoring.maxK(stats)];
         this.stamp = new int[experts];
-        this.refused = new CandidateHeap[experts];
+        this.refused = new ArrayList<>(experts);
         for (int s = 0; s < experts; s++) {
-            refused[s] = new CandidateHeap();
+            refused.add(new ArrayList<>());
         }
         for (int l = 0; l < layers; l++) {
             index(l);
@@ -121,7 +125,8 @@ final class ExpertSetPlanner {
         for (int e = 0; e < experts; e++) {
             rest[l][e] = Math.max(0, rest[l][e]);
         }
-        perToken[l] = stats.tokens()[l] == 0 ? 0 : 1.0 / stats.tokens()[l];
+        long listed = sets.listedTokens();
+        perToken[l] = listed == 0 ? 0 : 1.0 / listed;
     }
 
     /** Initial gains without trials: the listed mass of each pair (i, j), for j on i's home. */
@@ -168,8 +173,9 @@ final class ExpertSetPlanner {
                 heap.push(gain, key);
                 continue;
             }
-            if (!fits()) {
-                refused[s].push(gain, key);
+            int over = overLimit();
+            if (over >= 0) {
+                refused.get(over).add(new Refusal(gain, key, allowedMax - delta[over]));
                 continue;
             }
             commit(s, l, x);
@@ -183,12 +189,15 @@ final class ExpertSetPlanner {
      */
     private double trial(int s, int l, int x) {
         clearDelta();
-        hosting.add(s, l, x);
+        int[] old = hosting.hostsOf(l, x);
+        int[] hosts = Arrays.copyOf(old, old.length + 1); // s last, as Hosting.add would put it
+        hosts[old.length] = s;
+        IntFunction<int[]> hostsOf = e -> e == x ? hosts : hosting.hostsOf(l, e);
         ExpertSets sets = stats.expertSets()[l];
         double saved = 0;
         for (int i : containing[l][x]) {
             int[] set = sets.sets()[i];
-            int calls = greedy.cover(set, e -> hosting.hostsOf(l, e), to);
+            int calls = greedy.cover(set, hostsOf, to);
             long c = sets.counts()[i];
             saved += (double) c * (cover[l][i] - calls);
             for (int a = 0; a < set.length; a++) {
@@ -196,24 +205,31 @@ final class ExpertSetPlanner {
                 move(to[a], c);
             }
         }
-        int[] hosts = hosting.hostsOf(l, x); // s included, last
-        double before = rest[l][x] / (hosts.length - 1);
+        double before = rest[l][x] / old.length;
         double after = rest[l][x] / hosts.length;
         for (int h : hosts) {
             move(h, h == s ? after : after - before);
         }
-        hosting.remove(s, l, x);
         return saved * perToken[l];
     }
 
-    private boolean fits() {
+    /** A service the trial's addition would take past the limit, or -1 if it fits. */
+    private int overLimit() {
         for (int t = 0; t < touchedCount; t++) {
             int v = touched[t];
             if (delta[v] > 0 && load[v] + delta[v] > allowedMax) {
-                return false;
+                return v;
             }
         }
-        return true;
+        return -1;
+    }
+
+    /**
+     * An addition that would take {@code service}'s load past the limit, queued again once that
+     * load is at most {@code fitsBelow}. Other changes may have moved its delta by then; the
+     * re-trial decides.
+     */
+    private record Refusal(double gain, long key, double fitsBelow) {
     }
 
     private void commit(int s, int l, int x) {
@@ -225,11 +241,15 @@ final class ExpertSetPlanner {
         for (int t = 0; t < touchedCount; t++) {
             int v = touched[t];
             load[v] += delta[v];
-            if (delta[v] < 0) {
-                while (!refused[v].isEmpty()) {
-                    double g = refused[v].topGain();
-                    heap.push(g, refused[v].pop());
-                }
+            if (delta[v] < 0 && !refused.get(v).isEmpty()) {
+                List<Refusal> waiting = refused.get(v);
+                waiting.removeIf(r -> {
+                    boolean now = load[v] <= r.fitsBelow();
+                    if (now) {
+                        heap.push(r.gain(), r.key());
+                    }
+                    return now;
+                });
             }
         }
         if (hosting.unitCount(s) >= shape.perServiceUnitCap()) {

@@ -14,7 +14,7 @@ package io.moemesh.core.placement;
  *                             compare with {@link CaptureBound}
  * @param callModel            what the calls were counted from
  * @param listedTokenFraction  with {@link CallModel#EXPERT_SETS}, the share of tokens whose expert
- *                             set the statistics list (the rest are charged k calls each); 1 otherwise
+ *                             set the statistics list, which stand for the rest; 1 otherwise
  */
 public record PlanScore(double remoteCallsPerToken, double bytesPerToken, double memoryRatio,
         double maxMeanLoad, double capturedPairFraction, CallModel callModel, double listedTokenFraction) {
@@ -30,8 +30,9 @@ public record PlanScore(double remoteCallsPerToken, double bytesPerToken, double
         /** Top-1 or top-2: a token costs one call if its pair is co-hosted, else two. Exact. */
         PAIRS("pairs (exact for top-2)"),
         /**
-         * Top-k > 2 with expert sets: each listed set costs its greedy cover ({@link GreedyCover}),
-         * each unlisted token k calls (an upper bound: a cover never needs more).
+         * Top-k > 2 with expert sets: each listed set costs its greedy cover ({@link GreedyCover});
+         * a layer's calls per token are its listed tokens' mean (they stand for the unlisted ones;
+         * a layer with none listed counts k).
          */
         EXPERT_SETS("expert sets (greedy cover)"),
         /**

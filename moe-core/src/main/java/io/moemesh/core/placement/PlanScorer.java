@@ -43,10 +43,11 @@ public final class PlanScorer {
         long listed = 0;
         for (int l = 0; l < stats.numLayers(); l++) {
             if (stats.tokens()[l] > 0) {
-                calls += ExpertSetScoring.layerCalls(hosting, stats, l, k, cover) / stats.tokens()[l];
+                long layerListed = stats.expertSets()[l].listedTokens();
+                calls += layerListed == 0 ? k : ExpertSetScoring.listedCalls(hosting, stats, l, cover) / layerListed;
                 trafficLayers++;
                 tokens += stats.tokens()[l];
-                listed += stats.expertSets()[l].listedTokens();
+                listed += layerListed;
             }
         }
         PlanScore pairs = pairScore(hosting, stats, shape, k);

@@ -27,7 +27,7 @@ class ExpertSetPlacementTest {
             GreedyCover cover = new GreedyCover(8, 2);
             double sets = 0;
             for (int l = 0; l < 3; l++) {
-                sets += ExpertSetScoring.layerCalls(hosting, stats, l, 2, cover) / stats.tokens()[l];
+                sets += ExpertSetScoring.listedCalls(hosting, stats, l, cover) / stats.tokens()[l];
             }
 
             PlanScore pairs = PlanScorer.score(plan, stats, shape);
