@@ -52,6 +52,7 @@ final class ExpertSetPlanner {
     private final double allowedMax;
     private final GreedyCover greedy;
     private final CandidateHeap heap = new CandidateHeap();
+    private final double[] queued;      // [key] gain of the candidate's newest heap entry, NaN if none
     private final List<List<Refusal>> refused; // [service whose limit the addition would break]
     // trial scratch
     private final double[] delta;
@@ -60,6 +61,8 @@ final class ExpertSetPlanner {
     private final int[] to;
     private final int[] stamp;
     private int round;
+    private final int[] touchedStamp;
+    private int trialRound;
 
     private ExpertSetPlanner(RoutingStats stats, ClusterShape shape) {
         this.stats = stats;
@@ -77,6 +80,9 @@ final class ExpertSetPlanner {
         this.touched = new int[experts];
         this.to = new int[ExpertSetScoring.maxK(stats)];
         this.stamp = new int[experts];
+        this.touchedStamp = new int[experts];
+        this.queued = new double[Math.toIntExact((long) experts * layers * experts)];
+        Arrays.fill(queued, Double.NaN);
         this.refused = new ArrayList<>(experts);
         for (int s = 0; s < experts; s++) {
             refused.add(new ArrayList<>());
@@ -147,7 +153,7 @@ final class ExpertSetPlanner {
             for (int s = 0; s < experts; s++) {
                 for (int x = 0; x < experts; x++) {
                     if (mass[s * experts + x] > 0) {
-                        heap.push(mass[s * experts + x] * perToken[l], key(s, l, x));
+                        queue(mass[s * experts + x] * perToken[l], key(s, l, x));
                     }
                 }
             }
@@ -157,22 +163,27 @@ final class ExpertSetPlanner {
     private void run() {
         int added = 0;
         while (added < shape.extraUnits() && !heap.isEmpty()) {
-            double queued = heap.topGain();
+            double top = heap.topGain();
             long key = heap.pop();
+            if (top != queued[(int) key]) {
+                continue; // an older entry of a candidate queued again since
+            }
+            queued[(int) key] = Double.NaN;
             int s = (int) (key / ((long) layers * experts));
             int l = (int) (key / experts % layers);
             int x = (int) (key % experts);
             if (hosting.hosts(s, l, x) || hosting.unitCount(s) >= shape.perServiceUnitCap()) {
                 continue;
             }
-            double gain = trial(s, l, x);
+            double gain = gain(s, l, x);
             if (gain <= 0) {
                 continue;
             }
-            if (gain < queued && !heap.isEmpty() && gain < heap.topGain()) {
-                heap.push(gain, key);
+            if (gain < top && !heap.isEmpty() && gain < heap.topGain()) {
+                queue(gain, key);
                 continue;
             }
+            trial(s, l, x);
             int over = overLimit();
             if (over >= 0) {
                 refused.get(over).add(new Refusal(gain, key, allowedMax - delta[over]));
@@ -181,6 +192,37 @@ final class ExpertSetPlanner {
             commit(s, l, x);
             added++;
         }
+    }
+
+    /**
+     * The calls per token adding (l, x) to s saves: {@link #trial}'s value, re-covering only the
+     * sets of x at l in which s already hosts another expert. In the others s would cover x alone,
+     * and a greedy cover that takes a one-expert service has only one-expert services left, so its
+     * count does not change (which service serves x may, which only {@link #trial} needs).
+     */
+    private double gain(int s, int l, int x) {
+        int[] old = hosting.hostsOf(l, x);
+        int[] hosts = Arrays.copyOf(old, old.length + 1);
+        hosts[old.length] = s;
+        IntFunction<int[]> hostsOf = e -> e == x ? hosts : hosting.hostsOf(l, e);
+        ExpertSets sets = stats.expertSets()[l];
+        double saved = 0;
+        for (int i : containing[l][x]) {
+            int[] set = sets.sets()[i];
+            if (cover[l][i] > 1 && hostsAnother(s, l, set, x)) {
+                saved += (double) sets.counts()[i] * (cover[l][i] - greedy.cover(set, hostsOf, null));
+            }
+        }
+        return saved * perToken[l];
+    }
+
+    private boolean hostsAnother(int s, int l, int[] set, int x) {
+        for (int e : set) {
+            if (e != x && hosting.hosts(s, l, e)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -246,7 +288,7 @@ final class ExpertSetPlanner {
                 waiting.removeIf(r -> {
                     boolean now = load[v] <= r.fitsBelow();
                     if (now) {
-                        heap.push(r.gain(), r.key());
+                        queue(r.gain(), r.key());
                     }
                     return now;
                 });
@@ -257,15 +299,26 @@ final class ExpertSetPlanner {
         }
         round++;
         for (int i : containing[l][x]) {
+            if (cover[l][i] == 1) {
+                continue; // nothing left to save on this set
+            }
             for (int y : sets.sets()[i]) {
                 if (stamp[y] != round && !hosting.hosts(s, l, y)) {
                     stamp[y] = round;
-                    double gain = trial(s, l, y);
+                    double gain = gain(s, l, y);
                     if (gain > 0) {
-                        heap.push(gain, key(s, l, y));
+                        queue(gain, key(s, l, y));
                     }
                 }
             }
+        }
+    }
+
+    /** Queues the candidate with this gain; an entry queued before for it is skipped when popped. */
+    private void queue(double gain, long key) {
+        if (gain != queued[(int) key]) {
+            queued[(int) key] = gain;
+            heap.push(gain, key);
         }
     }
 
@@ -274,22 +327,15 @@ final class ExpertSetPlanner {
             delta[touched[t]] = 0;
         }
         touchedCount = 0;
+        trialRound++;
     }
 
     private void move(int service, double amount) {
-        if (delta[service] == 0 && !isTouched(service)) {
+        if (touchedStamp[service] != trialRound) {
+            touchedStamp[service] = trialRound;
             touched[touchedCount++] = service;
         }
         delta[service] += amount;
-    }
-
-    private boolean isTouched(int service) {
-        for (int t = 0; t < touchedCount; t++) {
-            if (touched[t] == service) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private long key(int s, int l, int x) {
