@@ -29,6 +29,8 @@ class CallBoundTest {
 
         assertThat(score.callModel()).isEqualTo(PlanScore.CallModel.EXPERT_SETS);
         assertThat(score.remoteCallsPerToken()).isGreaterThanOrEqualTo(CallBound.minCallsPerToken(stats, shape) - EPS);
+        assertThat(score.remoteCallsPerToken()).isLessThanOrEqualTo(k + EPS);
+        assertThat(CoactivationPlanner.plan(stats, shape)).as("same input, same plan").isEqualTo(plan);
         assertThat(plan.totalUnits()).isLessThanOrEqualTo(shape.maxTotalUnits());
         for (SortedSet<Unit> units : plan.hosted()) {
             assertThat(units.size()).isLessThanOrEqualTo(shape.perServiceUnitCap());
