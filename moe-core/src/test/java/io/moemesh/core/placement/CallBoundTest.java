@@ -38,7 +38,7 @@ class CallBoundTest {
     }
 
     /** Every placement of partner units on one layer of 4 experts (2^12), top-3: none beats the bound. */
-    @Property(tries = 30)
+    @Property(tries = 100)
     void noPlacementBeatsTheBoundOnTinyInstances(
             @ForAll long seed, @ForAll @IntRange(max = 5) int extraUnits, @ForAll @IntRange(max = 3) int capExtra) {
         int experts = 4;
