@@ -45,9 +45,11 @@ public record ExpertSets(int[][] sets, long[] counts, long otherTokens) {
 
     /**
      * Several windows' sets as one: counts of the same set add up, then the {@code capacity}
-     * heaviest are kept (ties to the lexicographically smaller set, so the result depends only on
-     * the input) and the rest joins {@code otherTokens}. Lower bounds stay lower bounds and the
-     * total stays exact.
+     * heaviest are kept and the rest joins {@code otherTokens}. Lower bounds stay lower bounds and
+     * the total stays exact. Ties go by a hash of the set, then the lexicographically smaller set:
+     * the result depends only on the input, and when many sets seen once compete for the last
+     * places (top-8 routing, where the list is largely a sample) no range of expert indices is
+     * favoured, as ordering by the sets themselves would favour low indices.
      *
      * @throws ArithmeticException if a sum overflows
      */
@@ -64,6 +66,7 @@ public record ExpertSets(int[][] sets, long[] counts, long otherTokens) {
         List<Map.Entry<SetKey, long[]>> entries = new ArrayList<>(sum.entrySet());
         entries.sort((a, b) -> a.getValue()[0] != b.getValue()[0]
                 ? Long.compare(b.getValue()[0], a.getValue()[0])
+                : a.getKey().mixed() != b.getKey().mixed() ? Long.compare(a.getKey().mixed(), b.getKey().mixed())
                 : Arrays.compare(a.getKey().experts(), b.getKey().experts()));
         int kept = Math.min(capacity, entries.size());
         int[][] sets = new int[kept][];
@@ -91,6 +94,17 @@ public record ExpertSets(int[][] sets, long[] counts, long otherTokens) {
         @Override
         public int hashCode() {
             return Arrays.hashCode(experts);
+        }
+
+        /** A well-mixed 64-bit hash (SplitMix64's finaliser over the experts) for unbiased tie-breaks. */
+        long mixed() {
+            long h = 0x9E3779B97F4A7C15L;
+            for (int e : experts) {
+                h = (h ^ e) * 0xBF58476D1CE4E5B9L;
+                h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
+                h ^= h >>> 31;
+            }
+            return h;
         }
     }
 }

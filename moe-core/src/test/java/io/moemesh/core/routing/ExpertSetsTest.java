@@ -84,4 +84,20 @@ class ExpertSetsTest {
         assertThatThrownBy(() -> new RoutingStatsWindow(1, 4, Duration.ofSeconds(60), 6, 0, clock))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1");
     }
+
+    @Test
+    void setsSeenOnceAreKeptWithoutFavouringLowExpertIndices() {
+        // 64 sets seen once each, 32 places: ordering ties by the sets would keep only those starting at 0..31
+        ExpertSets[] parts = new ExpertSets[64];
+        for (int i = 0; i < 64; i++) {
+            parts[i] = new ExpertSets(new int[][] {{i, 64 + i, 128 + i}}, new long[] {1}, 0);
+        }
+
+        ExpertSets merged = ExpertSets.merge(List.of(parts), 32);
+
+        long high = Arrays.stream(merged.sets()).filter(set -> set[0] >= 32).count();
+        assertThat(high).isBetween(8L, 24L);
+        assertThat(merged.otherTokens()).isEqualTo(32);
+        assertThat(ExpertSets.merge(List.of(parts), 32).sets()).isDeepEqualTo(merged.sets());
+    }
 }
