@@ -29,7 +29,9 @@ final class PlanReport {
             return;
         }
         out.println();
-        out.println("remote expert calls per token per layer (2.000 = every top-2 token calls two endpoints):");
+        int k = s.getTopK() == 0 ? 2 : s.getTopK();
+        out.printf("remote expert calls per token per layer (top-%d: %d.000 = every token calls %d endpoints)%s:%n", k, k, k,
+                callModel(s));
         out.printf("  observed  %.3f   (measured by the router since the controller's previous round; %s)%n",
                 s.getObservedCallsPerToken(), s.getObservedCallsPerToken() == 0 ? "no traffic"
                         : String.format("%.0f bytes per token per layer", s.getObservedBytesPerToken()));
@@ -54,6 +56,34 @@ final class PlanReport {
         }
         if (s.hasStats()) {
             printCoactivation(s, topPairs, out);
+            if (s.getStats().getExpertSetsRecorded() && k > 2) {
+                printExpertSets(s, topPairs, out);
+            }
+        }
+    }
+
+    /** Where the expected, baseline and candidate numbers come from, when the controller said. */
+    private static String callModel(PlacementStatus s) {
+        if (s.getCallModel().isEmpty()) {
+            return "";
+        }
+        String listed = s.getCallModel().startsWith("expert sets")
+                ? String.format(", %.1f%% of tokens in listed sets", 100 * s.getListedTokenFraction()) : "";
+        return "; expected, baseline and candidate counted from " + s.getCallModel() + listed;
+    }
+
+    /** Per layer: the whole expert sets chosen most often, with their share of the layer's tokens. */
+    private static void printExpertSets(PlacementStatus s, int top, PrintWriter out) {
+        out.println();
+        out.printf("expert sets (top %d per layer, share of the layer's tokens):%n", top);
+        for (LayerRoutingStats layer : s.getStats().getLayersList()) {
+            StringBuilder line = new StringBuilder(String.format("  layer %-3d", layer.getLayer()));
+            for (int i = 0; i < Math.min(top, layer.getExpertSetsCount()) && layer.getTokens() > 0; i++) {
+                var set = layer.getExpertSets(i);
+                line.append(String.format(" {%s} %.1f%%", set.getExpertsList().stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(",")), 100.0 * set.getTokens() / layer.getTokens()));
+            }
+            out.println(line);
         }
     }
 

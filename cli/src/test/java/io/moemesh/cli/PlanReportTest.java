@@ -2,6 +2,7 @@ package io.moemesh.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moemesh.proto.internal.v1.ExpertSetCount;
 import io.moemesh.proto.internal.v1.LayerRoutingStats;
 import io.moemesh.proto.internal.v1.PlacementStatus;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
@@ -57,5 +58,42 @@ class PlanReportTest {
         String text = render(PlacementStatus.newBuilder().setLastDecision("no planning round yet").build());
 
         assertThat(text).contains("0 plans applied", "no planning round yet").doesNotContain("units hosted");
+    }
+
+    @Test
+    void printsCallsFromExpertSetsForTopEightAndTheHeaviestSets() {
+        LayerRoutingStats.Builder layer = LayerRoutingStats.newBuilder().setLayer(0).setTokens(20);
+        for (int i = 0; i < 16; i++) {
+            layer.addTokensPerExpert(10);
+        }
+        for (int i = 0; i < 16 * 16; i++) {
+            layer.addCoactivation(0);
+        }
+        layer.addExpertSets(ExpertSetCount.newBuilder().addAllExperts(java.util.List.of(0, 1, 2, 3, 4, 5, 6, 7))
+                .setTokens(5));
+        PlacementStatus status = PlacementStatus.newBuilder().setLastDecision("kept")
+                .setExpectedCallsPerToken(6.5).setBaselineCallsPerToken(8).setMemoryRatio(1.25).setMaxMeanLoad(1.1)
+                .setTopK(8).setCallModel("expert sets (greedy cover)").setListedTokenFraction(0.25)
+                .addServices(ServicePlacement.newBuilder().setService(0).addUnits(unit(0, 0)))
+                .setStats(RoutingStatsSnapshot.newBuilder().setNumLayers(1).setNumExperts(16).setExpertSetsRecorded(true)
+                        .setWindowEndUnixMillis(60_000).addLayers(layer))
+                .build();
+
+        String text = render(status);
+
+        assertThat(text).contains("top-8: 8.000 = every token calls 8 endpoints",
+                "counted from expert sets (greedy cover), 25.0% of tokens in listed sets");
+        assertThat(text).containsPattern("expected\\s+6\\.500").containsPattern("baseline\\s+8\\.000");
+        assertThat(text).contains("layer 0   {0,1,2,3,4,5,6,7} 25.0%");
+    }
+
+    @Test
+    void saysWhenTopEightCallsAreAPairEstimate() {
+        PlacementStatus status = PlacementStatus.newBuilder().setLastDecision("kept").setExpectedCallsPerToken(7.5)
+                .setTopK(8).setCallModel("pair estimate (no expert sets recorded)")
+                .addServices(ServicePlacement.newBuilder().setService(0).addUnits(unit(0, 0))).build();
+
+        assertThat(render(status)).contains("counted from pair estimate (no expert sets recorded)")
+                .doesNotContain("listed sets");
     }
 }

@@ -162,7 +162,7 @@ class RouterConfiguration {
     @Bean
     RoutingStatsWindow routingStats(RouterProperties properties, ModelConfig config) {
         return new RoutingStatsWindow(config.numMoeLayers(), config.numExperts(), properties.statsWindow(),
-                properties.statsBuckets(), Clock.systemUTC());
+                properties.statsBuckets(), properties.statsExpertSets(), Clock.systemUTC());
     }
 
     /** Tokens per unit (the gate's decisions), unless {@code moemesh.router.metrics.per-unit=false}. */

@@ -45,6 +45,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                    slowest step the deployment expects (expert call timeouts included)
  * @param exitOnSchedulerFailure whether the process exits (status 70) when the scheduler's loop dies, so that a
  *                    supervisor (Kubernetes, systemd) restarts it; health is NOT_SERVING either way
+ * @param statsExpertSets whole expert sets (a token's k experts) tracked per MoE layer and window bucket for the
+ *                    placement controller (a Space-Saving heavy-hitter list: every set chosen by more than 1/N of a
+ *                    bucket's tokens is kept, the rest are counted as unlisted); 1..65536, default 256
  * @param metrics     {@code moemesh.router.metrics.*}: which meters the router publishes on {@code /actuator/prometheus}
  */
 @ConfigurationProperties("moemesh.router")
@@ -70,6 +73,7 @@ public record RouterProperties(
         @DefaultValue("0") int pingPongMinTokens,
         @DefaultValue("10m") Duration statsWindow,
         @DefaultValue("10") int statsBuckets,
+        @DefaultValue("256") int statsExpertSets,
         @DefaultValue("30s") Duration drainTimeout,
         @DefaultValue("256") int maxStreamBacklog,
         @DefaultValue("30s") Duration stallTimeout,
@@ -93,6 +97,10 @@ public record RouterProperties(
             throw new IllegalArgumentException("moemesh.router.discovery-debounce and discovery-empty-grace must not be"
                     + " negative and moemesh.router.discovery-resync must be positive, got " + discoveryDebounce + ", "
                     + discoveryEmptyGrace + " and " + discoveryResync);
+        }
+        if (statsExpertSets < 1 || statsExpertSets > 65_536) {
+            throw new IllegalArgumentException("moemesh.router.stats-expert-sets must be 1..65536 (sets tracked per MoE"
+                    + " layer), got " + statsExpertSets);
         }
         for (String e : experts) {
             if (!e.matches("[^:\\s]+:\\d{1,5}")) {

@@ -42,6 +42,15 @@ class RouterPropertiesTest {
     }
 
     @Test
+    void tracks256ExpertSetsPerLayerByDefaultAndRefusesNone() {
+        assertThat(bind(Map.of()).statsExpertSets()).isEqualTo(256);
+        assertThat(bind(Map.of("moemesh.router.stats-expert-sets", "1024")).statsExpertSets()).isEqualTo(1024);
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.stats-expert-sets", "0")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("moemesh.router.stats-expert-sets must be 1..65536");
+    }
+
+    @Test
     void anEndpointMayHave64CallsInFlightByDefault() {
         assertThat(bind(Map.of()).dispatch().maxConcurrentCalls()).isEqualTo(64);
     }

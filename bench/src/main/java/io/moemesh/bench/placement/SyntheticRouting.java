@@ -1,7 +1,12 @@
 package io.moemesh.bench.placement;
 
+import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.routing.RoutingStats;
+import io.moemesh.core.routing.RoutingStatsWindow;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -42,6 +47,16 @@ public final class SyntheticRouting {
         /** Qwen3-235B-A22B: 94 MoE layers x 128 experts, top-8, no shared expert. */
         public static Config qwen3() {
             return new Config("qwen3-235b-a22b", 94, 128, 8, 0.5, 32, 16, 1.5, 0.2);
+        }
+
+        /** OLMoE-1B-7B: 16 layers x 64 experts, top-8, no renormalisation, no shared expert. */
+        public static Config olmoe() {
+            return new Config("olmoe-1b-7b", 16, 64, 8, 0.5, 16, 16, 1.5, 0.2);
+        }
+
+        /** Qwen3-30B-A3B: 48 layers x 128 experts, top-8. */
+        public static Config qwen3Small() {
+            return new Config("qwen3-30b-a3b", 48, 128, 8, 0.5, 32, 16, 1.5, 0.2);
         }
     }
 
@@ -85,6 +100,18 @@ public final class SyntheticRouting {
 
     /** {@code tokens} tokens counted into statistics, then {@code heldOut} more kept as choices. */
     public Sample sample(int tokens, int heldOut, long seed) {
+        return sample(tokens, heldOut, seed, 0);
+    }
+
+    /**
+     * As {@link #sample(int, int, long)}, and with {@code setsPerLayer > 0} the planning statistics
+     * also list expert sets, counted by the router's own {@link RoutingStatsWindow} with that many
+     * sets per layer (one bucket, so its bound is the router's per-bucket one).
+     */
+    public Sample sample(int tokens, int heldOut, long seed, int setsPerLayer) {
+        RoutingStatsWindow sets = setsPerLayer <= 0 ? null : new RoutingStatsWindow(config.layers(),
+                config.experts(), Duration.ofMinutes(1), 1, setsPerLayer,
+                Clock.fixed(Instant.EPOCH, ZoneOffset.UTC));
         SplittableRandom random = new SplittableRandom(seed);
         int layers = config.layers();
         int experts = config.experts();
@@ -99,13 +126,17 @@ public final class SyntheticRouting {
                 drawTopK(cumulative[l][topic], random, chosen);
                 if (t < tokens) {
                     count(stats, l, chosen);
+                    if (sets != null) {
+                        sets.record(l, new GateDecision(chosen.clone(), new float[k]));
+                    }
                 } else {
                     count(heldStats, l, chosen);
                     System.arraycopy(chosen, 0, held[l], (t - tokens) * k, k);
                 }
             }
         }
-        return new Sample(config, stats, heldStats, held);
+        RoutingStats planning = sets == null ? stats : stats.withExpertSets(sets.snapshot().expertSets());
+        return new Sample(config, planning, heldStats, held);
     }
 
     private static void count(RoutingStats stats, int layer, int[] chosen) {

@@ -2,6 +2,10 @@ package io.moemesh.bench.placement;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moemesh.core.placement.ClusterShape;
+import io.moemesh.core.placement.PlacementBaselines;
+import io.moemesh.core.placement.PlacementPlan;
+import io.moemesh.core.placement.Unit;
 import io.moemesh.core.routing.RoutingStats;
 import java.time.Instant;
 import java.util.Arrays;
@@ -46,6 +50,37 @@ class ProductionPlacementPartsTest {
 
         assertThat(nodeOf[0]).isEqualTo(nodeOf[2]).isNotEqualTo(nodeOf[1]);
         assertThat(nodeOf[1]).isEqualTo(nodeOf[3]);
+    }
+
+    @Test
+    void syntheticRoutingListsExpertSetsWhenAskedWithExactTotals() {
+        SyntheticRouting.Config small = new SyntheticRouting.Config("small", 2, 32, 8, 0.5, 4, 8, 1.5, 0.2);
+
+        SyntheticRouting.Sample plain = new SyntheticRouting(small, 7).sample(500, 10, 3);
+        SyntheticRouting.Sample sets = new SyntheticRouting(small, 7).sample(500, 10, 3, 16);
+
+        assertThat(plain.stats().hasExpertSets()).isFalse();
+        assertThat(sets.stats().coactivation()).isDeepEqualTo(plain.stats().coactivation());
+        assertThat(sets.stats().expertSets()[1].size()).isBetween(1, 16);
+        assertThat(sets.stats().expertSets()[1].listedTokens() + sets.stats().expertSets()[1].otherTokens())
+                .isEqualTo(500);
+    }
+
+    @Test
+    void allOrEachCostsOneCallOnlyWhenOneServiceHostsTheWholeSet() {
+        SyntheticRouting.Config c = new SyntheticRouting.Config("tiny", 1, 4, 3, 0.5, 1, 2, 1.5, 0.2);
+        RoutingStats stats = RoutingStats.empty(1, 4, Instant.EPOCH, Instant.EPOCH);
+        ClusterShape shape = new ClusterShape(1, 4, 6, 3, 10, 8, 1, 4);
+        PlacementPlan homes = PlacementBaselines.oneServicePerExpert(stats, shape);
+        java.util.List<java.util.SortedSet<Unit>> hosted = new java.util.ArrayList<>(homes.hosted());
+        java.util.SortedSet<Unit> zero = new java.util.TreeSet<>(hosted.get(0));
+        zero.add(new Unit(0, 1));
+        zero.add(new Unit(0, 2));
+        hosted.set(0, zero);
+        PlacementPlan plan = new PlacementPlan(hosted, homes.replicas());
+        int[][] heldOut = {{0, 1, 2, 1, 2, 3}}; // the first token fits service 0, the second does not
+
+        assertThat(TopKPlacement.allOrEach(plan, c, heldOut)).isEqualTo((1 + 3) / 2.0);
     }
 
     @Test

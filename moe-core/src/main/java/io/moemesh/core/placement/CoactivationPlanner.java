@@ -43,8 +43,16 @@ public final class CoactivationPlanner {
     private CoactivationPlanner() {
     }
 
+    /**
+     * Plans from pairs for top-1 and top-2; for top-k > 2 with expert sets in the statistics,
+     * from those ({@link ExpertSetPlanner}), since pairs do not decide a token's calls there.
+     * Top-k > 2 without expert sets (an older router) falls back to the pair greedy.
+     */
     public static PlacementPlan plan(RoutingStats stats, ClusterShape shape) {
         checkShape(stats, shape);
+        if (stats.topK() > 2 && stats.hasExpertSets()) {
+            return ExpertSetPlanner.plan(stats, shape);
+        }
         PlanWorkspace work = new PlanWorkspace(stats, Hosting.homes(shape.numLayers(), shape.numExperts()));
         double[] baseline = work.loads();
         // Moving a pair's work to one service conserves total work, so the mean is fixed and the
@@ -321,6 +329,22 @@ public final class CoactivationPlanner {
             throw new IllegalArgumentException("routing stats cover " + stats.numLayers() + " layers x "
                     + stats.numExperts() + " experts but the cluster shape is " + shape.numLayers()
                     + " x " + shape.numExperts());
+        }
+        if (stats.hasExpertSets()) {
+            if (stats.expertSets().length != stats.numLayers()) {
+                throw new IllegalArgumentException("routing stats list expert sets for " + stats.expertSets().length
+                        + " layers but cover " + stats.numLayers());
+            }
+            for (var sets : stats.expertSets()) {
+                for (int[] set : sets.sets()) {
+                    for (int e : set) {
+                        if (e < 0 || e >= stats.numExperts()) {
+                            throw new IllegalArgumentException("an expert set names expert " + e + " of a model with "
+                                    + stats.numExperts() + " experts");
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -10,6 +10,12 @@ import io.moemesh.core.routing.RoutingStats;
  * pair); otherwise it costs two calls and each expert's work goes to the services hosting that
  * expert, split evenly. With one copy of each unit that is exactly "each expert's tokens go to
  * its home service"; the even split is what lets load-only replication (EPLB) balance.
+ *
+ * <p>Top-k > 2. Pairs no longer decide a token's calls: it needs as many calls as services
+ * cover its k experts. With expert sets in the statistics, calls and loads follow
+ * {@link ExpertSetScoring} (greedy cover, which for k = 2 is the pair rule above); without them
+ * (an older router) calls are estimated from the captured pair share and the score says so
+ * ({@link PlanScore.CallModel}).
  */
 public final class PlanScorer {
 
@@ -21,6 +27,37 @@ public final class PlanScorer {
     }
 
     static PlanScore score(Hosting hosting, RoutingStats stats, ClusterShape shape) {
+        int k = stats.topK();
+        if (k > 2 && stats.hasExpertSets()) {
+            return setScore(hosting, stats, shape, k);
+        }
+        return pairScore(hosting, stats, shape, k);
+    }
+
+    /** Calls from expert sets, loads from their covers; the pair fraction as ever. */
+    private static PlanScore setScore(Hosting hosting, RoutingStats stats, ClusterShape shape, int k) {
+        GreedyCover cover = new GreedyCover(hosting.services(), ExpertSetScoring.maxK(stats));
+        double calls = 0;
+        int trafficLayers = 0;
+        long tokens = 0;
+        long listed = 0;
+        for (int l = 0; l < stats.numLayers(); l++) {
+            if (stats.tokens()[l] > 0) {
+                long layerListed = stats.expertSets()[l].listedTokens();
+                calls += layerListed == 0 ? k : ExpertSetScoring.listedCalls(hosting, stats, l, cover) / layerListed;
+                trafficLayers++;
+                tokens += stats.tokens()[l];
+                listed += layerListed;
+            }
+        }
+        PlanScore pairs = pairScore(hosting, stats, shape, k);
+        return new PlanScore(trafficLayers == 0 ? 0 : calls / trafficLayers,
+                calls * 2.0 * shape.hiddenSize() * Float.BYTES, pairs.memoryRatio(),
+                maxOverMean(ExpertSetScoring.loads(hosting, stats)), pairs.capturedPairFraction(),
+                PlanScore.CallModel.EXPERT_SETS, tokens == 0 ? 1 : listed / (double) tokens);
+    }
+
+    private static PlanScore pairScore(Hosting hosting, RoutingStats stats, ClusterShape shape, int k) {
         int layers = stats.numLayers();
         int experts = stats.numExperts();
         double calls = 0;
@@ -40,7 +77,8 @@ public final class PlanScorer {
                 }
             }
             if (stats.tokens()[l] > 0) {
-                double layerCalls = (2 * all - captured) / stats.tokens()[l];
+                double layerCalls = k <= 2 ? (2 * all - captured) / stats.tokens()[l]
+                        : k - (k - 1) * (all == 0 ? 0 : captured / all);
                 calls += layerCalls;
                 totalCalls += layerCalls;
                 trafficLayers++;
@@ -55,7 +93,8 @@ public final class PlanScorer {
                 totalCalls * 2.0 * shape.hiddenSize() * Float.BYTES,
                 hosting.totalUnits() / (double) shape.baseUnits(),
                 maxOverMean(loads(hosting, stats)),
-                pairLayers == 0 ? 0 : fraction / pairLayers);
+                pairLayers == 0 ? 0 : fraction / pairLayers,
+                k <= 2 ? PlanScore.CallModel.PAIRS : PlanScore.CallModel.PAIR_ESTIMATE, 1);
     }
 
     /** Token-units each service serves under pair-aware dispatch, summed over layers. */

@@ -28,7 +28,7 @@ public final class StatusMapper {
                 .setObservedCallsPerToken(r.observed().callsPerToken())
                 .setObservedBytesPerToken(r.observed().bytesPerToken());
         if (r.stats() != null) {
-            b.setStats(RoutingStatsCodec.encode(r.stats()));
+            b.setStats(RoutingStatsCodec.encode(r.stats())).setTopK(r.stats().topK());
         }
         if (r.live() != null) {
             PlacementPlan plan = r.live().plan();
@@ -41,7 +41,9 @@ public final class StatusMapper {
         }
         if (r.liveScore() != null) {
             b.setExpectedCallsPerToken(r.liveScore().remoteCallsPerToken())
-                    .setMemoryRatio(r.liveScore().memoryRatio()).setMaxMeanLoad(r.liveScore().maxMeanLoad());
+                    .setMemoryRatio(r.liveScore().memoryRatio()).setMaxMeanLoad(r.liveScore().maxMeanLoad())
+                    .setCallModel(r.liveScore().callModel().label())
+                    .setListedTokenFraction(r.liveScore().listedTokenFraction());
         }
         if (r.baselineScore() != null) {
             b.setBaselineCallsPerToken(r.baselineScore().remoteCallsPerToken());

@@ -1,11 +1,16 @@
 package io.moemesh.placement.round;
 
+import io.moemesh.core.routing.ExpertSets;
 import io.moemesh.core.routing.RoutingStats;
+import io.moemesh.proto.codec.RoutingStatsCodec;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Several routers' windows as one: counts add up, the window spans them all. The windows come from
+ * Several routers' windows as one: counts add up, the window spans them all, and the expert sets
+ * of one layer add up by set (kept to {@link RoutingStatsCodec#MAX_EXPERT_SETS_PER_LAYER}, the
+ * lightest joining the unlisted tokens; a router that sent none adds only unlisted tokens). The windows come from
  * peers: a window that does not fit the others (another model) or the arrays it claims, or sums that
  * would overflow, is refused with the reason instead of failing somewhere inside planning.
  */
@@ -46,7 +51,31 @@ public final class StatsMerge {
                 }
             }
         }
-        return new RoutingStats(layers, experts, start, end, sum.tokens(), sum.expertTokens(), sum.coactivation());
+        return new RoutingStats(layers, experts, start, end, sum.tokens(), sum.expertTokens(), sum.coactivation(),
+                mergeSets(windows, layers));
+    }
+
+    /** Null when no router sent expert sets. */
+    private static ExpertSets[] mergeSets(List<RoutingStats> windows, int layers) {
+        if (windows.stream().noneMatch(RoutingStats::hasExpertSets)) {
+            return null;
+        }
+        ExpertSets[] merged = new ExpertSets[layers];
+        for (int l = 0; l < layers; l++) {
+            List<ExpertSets> parts = new ArrayList<>(windows.size());
+            int listed = 0;
+            for (RoutingStats w : windows) {
+                ExpertSets part = w.hasExpertSets() ? w.expertSets()[l] : ExpertSets.none(w.tokens()[l]);
+                parts.add(part);
+                listed += part.size();
+            }
+            try {
+                merged[l] = ExpertSets.merge(parts, Math.min(listed, RoutingStatsCodec.MAX_EXPERT_SETS_PER_LAYER));
+            } catch (ArithmeticException overflow) {
+                throw new RefusedStatsException("the routers' expert set counts for layer " + l + " overflow when summed");
+            }
+        }
+        return merged;
     }
 
     /** The arrays hold what the shape says, with no negative count. */
@@ -62,6 +91,11 @@ public final class StatsMerge {
                     || w.coactivation()[l] == null || w.coactivation()[l].length != experts * experts) {
                 throw new RefusedStatsException("routing statistics for layer " + l + " do not hold " + experts
                         + " expert counts and " + experts + "x" + experts + " co-activation counts");
+            }
+            if (w.hasExpertSets() && (w.expertSets().length != layers || w.expertSets()[l] == null
+                    || w.expertSets()[l].size() > RoutingStatsCodec.MAX_EXPERT_SETS_PER_LAYER)) {
+                throw new RefusedStatsException("routing statistics for layer " + l + " do not hold a list of at most "
+                        + RoutingStatsCodec.MAX_EXPERT_SETS_PER_LAYER + " expert sets");
             }
             if (w.tokens()[l] < 0 || java.util.Arrays.stream(w.expertTokens()[l]).anyMatch(n -> n < 0)
                     || java.util.Arrays.stream(w.coactivation()[l]).anyMatch(n -> n < 0)) {

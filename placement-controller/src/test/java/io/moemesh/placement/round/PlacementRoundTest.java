@@ -2,7 +2,10 @@ package io.moemesh.placement.round;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moemesh.core.gate.GateDecision;
+import io.moemesh.core.placement.PlanScore;
 import io.moemesh.core.placement.Unit;
+import io.moemesh.core.routing.RoutingStatsWindow;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -305,5 +308,30 @@ class PlacementRoundTest {
         assertThat(report.decision()).startsWith("refused the routers' statistics")
                 .contains("2 layers x 3 experts").contains("hosts layer 0 expert 3");
         assertThat(mesh.log).isEmpty();
+    }
+
+    @Test
+    void plansATopThreeModelFromItsExpertSets() {
+        FakeMesh six = new FakeMesh(LAYERS, 6, 1);
+        RoutingStatsWindow window = new RoutingStatsWindow(LAYERS, 6, java.time.Duration.ofSeconds(60), 6, CLOCK);
+        for (int l = 0; l < LAYERS; l++) {
+            for (int t = 0; t < 100; t++) {
+                window.record(l, new GateDecision(new int[] {2, 0, 1}, new float[3]));
+            }
+            for (int t = 0; t < 100; t++) {
+                window.record(l, new GateDecision(new int[] {5, 3, 4}, new float[3]));
+            }
+        }
+        six.stats = window.snapshot();
+
+        PlacementReport report = new PlacementRound(List.of(six), six,
+                new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, false), CLOCK).run();
+
+        assertThat(report.applied()).as(report.decision()).isTrue();
+        assertThat(report.baselineScore().callModel()).isEqualTo(PlanScore.CallModel.EXPERT_SETS);
+        assertThat(report.baselineScore().remoteCallsPerToken()).isEqualTo(3.0);
+        // 3 partner units (1.25 x 12), at most one per service (cap 3 units): each saves one call for
+        // one triple, half a layer's tokens: (2 + 2.5) / 2
+        assertThat(report.candidateScore().remoteCallsPerToken()).isEqualTo(2.25);
     }
 }

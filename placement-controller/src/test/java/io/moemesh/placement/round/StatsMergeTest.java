@@ -3,6 +3,7 @@ package io.moemesh.placement.round;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moemesh.core.routing.ExpertSets;
 import io.moemesh.core.routing.RoutingStats;
 import java.time.Instant;
 import java.util.List;
@@ -63,5 +64,34 @@ class StatsMergeTest {
 
         assertThatThrownBy(() -> StatsMerge.sum(List.of(negative)))
                 .isInstanceOf(StatsMerge.RefusedStatsException.class).hasMessageContaining("negative count");
+    }
+
+    @Test
+    void addsExpertSetsBySetAndCountsARouterWithoutThemAsUnlisted() {
+        RoutingStats a = RoutingStats.empty(1, 4, T0, T0).withExpertSets(new ExpertSets[] {
+                new ExpertSets(new int[][] {{0, 1, 2}, {1, 2, 3}}, new long[] {4, 2}, 1)});
+        RoutingStats b = RoutingStats.empty(1, 4, T0, T0).withExpertSets(new ExpertSets[] {
+                new ExpertSets(new int[][] {{1, 2, 3}}, new long[] {3}, 0)});
+        RoutingStats older = RoutingStats.empty(1, 4, T0, T0);
+        a.tokens()[0] = 7;
+        b.tokens()[0] = 3;
+        older.tokens()[0] = 5;
+
+        RoutingStats sum = StatsMerge.sum(List.of(a, b, older));
+
+        assertThat(sum.hasExpertSets()).isTrue();
+        assertThat(sum.expertSets()[0].sets()).isDeepEqualTo(new int[][] {{1, 2, 3}, {0, 1, 2}});
+        assertThat(sum.expertSets()[0].counts()).containsExactly(5, 4);
+        assertThat(sum.expertSets()[0].otherTokens()).isEqualTo(1 + 5);
+        assertThat(sum.tokens()).containsExactly(15);
+    }
+
+    @Test
+    void refusesExpertSetsForTheWrongNumberOfLayers() {
+        RoutingStats lying = new RoutingStats(2, 2, T0, T0, new long[2], new long[2][2], new long[2][4],
+                new ExpertSets[] {ExpertSets.none(0)});
+
+        assertThatThrownBy(() -> StatsMerge.sum(List.of(lying)))
+                .isInstanceOf(StatsMerge.RefusedStatsException.class).hasMessageContaining("expert sets");
     }
 }

@@ -3,7 +3,10 @@ package io.moemesh.proto.codec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moemesh.core.routing.ExpertSets;
 import io.moemesh.core.routing.RoutingStats;
+import io.moemesh.proto.internal.v1.ExpertSetCount;
+import io.moemesh.proto.internal.v1.LayerRoutingStats;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -79,5 +82,75 @@ class RoutingStatsCodecTest {
                 Instant.ofEpochMilli(1_000)));
 
         assertThatThrownBy(() -> RoutingStatsCodec.decode(s)).hasMessageContaining("ends (1000) before it starts (5000)");
+    }
+
+    private static RoutingStats withSets() {
+        RoutingStats s = RoutingStats.empty(1, 4, Instant.ofEpochMilli(1_000), Instant.ofEpochMilli(61_000));
+        s.tokens()[0] = 10;
+        return s.withExpertSets(new ExpertSets[] {
+                new ExpertSets(new int[][] {{0, 1, 3}, {1, 2, 3}}, new long[] {6, 3}, 1)});
+    }
+
+    @Test
+    void expertSetsSurviveTheWireAndTheirRemainderIsRecomputed() {
+        RoutingStats back = RoutingStatsCodec.decode(RoutingStatsCodec.encode(withSets()));
+
+        assertThat(back.hasExpertSets()).isTrue();
+        assertThat(back.expertSets()[0].sets()).isDeepEqualTo(new int[][] {{0, 1, 3}, {1, 2, 3}});
+        assertThat(back.expertSets()[0].counts()).containsExactly(6, 3);
+        assertThat(back.expertSets()[0].otherTokens()).isEqualTo(1);
+    }
+
+    @Test
+    void aRouterThatRecordsNoExpertSetsDecodesWithout() {
+        RoutingStats s = RoutingStats.empty(1, 4, Instant.EPOCH, Instant.EPOCH);
+
+        RoutingStatsSnapshot wire = RoutingStatsCodec.encode(s);
+
+        assertThat(wire.getExpertSetsRecorded()).isFalse();
+        assertThat(RoutingStatsCodec.decode(wire).hasExpertSets()).isFalse();
+    }
+
+    @Test
+    void malformedExpertSetsAreRefused() {
+        RoutingStatsSnapshot s = RoutingStatsCodec.encode(withSets());
+        LayerRoutingStats layer = s.getLayers(0);
+
+        assertThatThrownBy(() -> decodeWith(s, layer.toBuilder().setExpertSets(0,
+                layer.getExpertSets(0).toBuilder().setExperts(1, 0)).build()))
+                .hasMessageContaining("not strictly ascending");
+        assertThatThrownBy(() -> decodeWith(s, layer.toBuilder().setExpertSets(0,
+                layer.getExpertSets(0).toBuilder().setExperts(2, 4)).build()))
+                .hasMessageContaining("not strictly ascending within 0..3");
+        assertThatThrownBy(() -> decodeWith(s, layer.toBuilder().setExpertSets(1,
+                layer.getExpertSets(1).toBuilder().clearExperts().addExperts(1).addExperts(2)).build()))
+                .hasMessageContaining("all hold the gate's k");
+        assertThatThrownBy(() -> decodeWith(s, layer.toBuilder().setExpertSets(1, layer.getExpertSets(0)).build()))
+                .hasMessageContaining("twice");
+        assertThatThrownBy(() -> decodeWith(s, layer.toBuilder().setExpertSets(1,
+                layer.getExpertSets(1).toBuilder().setTokens(5)).build()))
+                .hasMessageContaining("claim more tokens than the layer's 10");
+        assertThatThrownBy(() -> decodeWith(s, layer.toBuilder().setExpertSets(1,
+                layer.getExpertSets(1).toBuilder().setTokens(-1)).build()))
+                .hasMessageContaining("negative expert set count");
+        assertThatThrownBy(() -> RoutingStatsCodec.decode(s.toBuilder().setExpertSetsRecorded(false).build()))
+                .hasMessageContaining("do not say expert sets were recorded");
+    }
+
+    @Test
+    void tooManyExpertSetsAreRefusedBeforeTheyAreCopied() {
+        RoutingStatsSnapshot s = RoutingStatsCodec.encode(withSets());
+        LayerRoutingStats.Builder layer = s.getLayers(0).toBuilder();
+        ExpertSetCount big = ExpertSetCount.newBuilder().addAllExperts(java.util.Collections.nCopies(
+                (int) (RoutingStatsCodec.MAX_EXPERT_SET_CELLS / 4 + 1), 0)).build();
+        for (int i = 0; i < 4; i++) {
+            layer.addExpertSets(big);
+        }
+
+        assertThatThrownBy(() -> decodeWith(s, layer.build())).hasMessageContaining("experts in expert sets");
+    }
+
+    private static RoutingStats decodeWith(RoutingStatsSnapshot s, LayerRoutingStats layer) {
+        return RoutingStatsCodec.decode(s.toBuilder().setLayers(0, layer).build());
     }
 }

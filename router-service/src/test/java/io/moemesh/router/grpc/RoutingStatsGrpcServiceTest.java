@@ -74,4 +74,18 @@ class RoutingStatsGrpcServiceTest {
         assertThat(snapshot.getTraffic().getTokenLayers()).isZero();
         assertThat(snapshot.getNumLayers()).isEqualTo(2);
     }
+
+    @Test
+    void servesEachLayersExpertSets() throws IOException {
+        window.record(1, new GateDecision(new int[] {3, 0, 2}, new float[3]));
+        window.record(1, new GateDecision(new int[] {0, 2, 3}, new float[3]));
+
+        RoutingStatsSnapshot snapshot = serve(Optional::empty);
+
+        assertThat(snapshot.getExpertSetsRecorded()).isTrue();
+        assertThat(snapshot.getLayers(1).getExpertSetsCount()).isEqualTo(1);
+        assertThat(snapshot.getLayers(1).getExpertSets(0).getExpertsList()).containsExactly(0, 2, 3);
+        assertThat(snapshot.getLayers(1).getExpertSets(0).getTokens()).isEqualTo(2);
+        assertThat(snapshot.getLayers(0).getExpertSetsCount()).isZero();
+    }
 }
