@@ -11,10 +11,11 @@ import java.util.stream.IntStream;
 /**
  * Decides, for one layer step, which endpoint computes which (token, expert) pairs. A token whose
  * experts are all hosted by one endpoint goes there once, with all of its pairs (one network hop
- * instead of two); otherwise each expert goes to an endpoint hosting it, preferring one the token
- * already goes to, and the token is sent to each chosen endpoint once with the experts it computes
- * there. Among replicas the one with the fewest tokens so far in this step wins, ties to the lower
- * index, so plans are deterministic and balanced.
+ * instead of two); otherwise the endpoints are chosen by greedy set cover — the one computing the
+ * most of the token's remaining experts first, as the placement planner scores plans
+ * ({@code GreedyCover}) — and the token is sent to each chosen endpoint once with the experts it
+ * computes there. Among equal candidates (replicas) the one with the fewest tokens so far in this
+ * step wins, ties to the lower index, so plans are deterministic and balanced.
  *
  * <p>Whether an endpoint may sum a token's pairs (ADR 0001): the router must reproduce the
  * in-process fold {@code ((0 + p₁) + p₂) + …} over the token's experts in ascending order. An
@@ -58,21 +59,41 @@ final class DispatchPlanner {
             assign(byEndpoint, load, shared, t, experts, weights, all);
             return;
         }
+        // Greedy set cover, as the placement planner scores it (GreedyCover): first the endpoint that
+        // computes the most of the token's remaining experts, ties to the least loaded, then the lower index.
         int[] chosen = new int[experts.length];
+        Arrays.fill(chosen, -1);
         List<Integer> endpoints = new ArrayList<>(experts.length);
-        for (int j = 0; j < experts.length; j++) {
-            int[] candidates = usableHosts(hosts[experts[j]], usable);
-            int endpoint = leastLoaded(Arrays.stream(candidates).filter(endpoints::contains).toArray(), load);
-            if (endpoint < 0) {
-                endpoint = leastLoaded(candidates, load);
+        for (int left = experts.length; left > 0; ) {
+            int best = -1;
+            int bestCount = 0;
+            for (int j = 0; j < experts.length; j++) {
+                if (chosen[j] >= 0) {
+                    continue;
+                }
+                for (int c : usableHosts(hosts[experts[j]], usable)) {
+                    int count = remainingHostedBy(c, experts, chosen, hosts);
+                    if (best < 0 || count > bestCount || (count == bestCount && (load[c] < load[best]
+                            || (load[c] == load[best] && c < best)))) {
+                        best = c;
+                        bestCount = count;
+                    }
+                }
             }
-            if (endpoint < 0) {
-                throw new UnservableExpertException(experts[j]);
+            if (best < 0) {
+                for (int j = 0; j < experts.length; j++) {
+                    if (chosen[j] < 0) {
+                        throw new UnservableExpertException(experts[j]);
+                    }
+                }
             }
-            if (!endpoints.contains(endpoint)) {
-                endpoints.add(endpoint);
+            for (int j = 0; j < experts.length; j++) {
+                if (chosen[j] < 0 && contains(hosts[experts[j]], best)) {
+                    chosen[j] = best;
+                    left--;
+                }
             }
-            chosen[j] = endpoint;
+            endpoints.add(best);
         }
         for (int endpoint : endpoints) {
             int[] mine = IntStream.range(0, experts.length).filter(j -> chosen[j] == endpoint).toArray();
@@ -95,6 +116,17 @@ final class DispatchPlanner {
     /** Whether {@code experts} are the first {@code experts.length} entries of {@code all}. */
     static boolean isPrefix(int[] experts, int[] all) {
         return experts.length <= all.length && Arrays.equals(experts, 0, experts.length, all, 0, experts.length);
+    }
+
+    /** How many of the token's not yet placed experts endpoint {@code c} hosts. */
+    private static int remainingHostedBy(int c, int[] experts, int[] chosen, int[][] hosts) {
+        int count = 0;
+        for (int j = 0; j < experts.length; j++) {
+            if (chosen[j] < 0 && contains(hosts[experts[j]], c)) {
+                count++;
+            }
+        }
+        return count;
     }
 
     private static int[] commonHosts(int[] experts, int[][] hosts, IntPredicate usable) {

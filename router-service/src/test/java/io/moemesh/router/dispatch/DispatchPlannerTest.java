@@ -43,6 +43,19 @@ class DispatchPlannerTest {
     }
 
     @Test
+    void endpointsAreChosenByGreedySetCoverAsThePlannerScoresThem() {
+        // token 0, 1, 2: expert 0 on endpoints 0 and 2, expert 1 on 1, expert 2 on 2. Taking experts
+        // in order would call 0, 1 and 2; the cover takes endpoint 2 (experts 0 and 2), then 1.
+        int[][] hosts = {{0, 2}, {1}, {2}};
+
+        List<Assignment> plan = plan(new int[] {0, 1, 2}, new int[] {0, 1, 2}, hosts, 3);
+
+        assertThat(plan).extracting(Assignment::endpoint).containsExactly(2, 1);
+        assertThat(plan.get(0).experts()).containsExactly(new int[] {0, 2});
+        assertThat(plan.get(1).experts()).containsExactly(new int[] {1});
+    }
+
+    @Test
     void topTwoNeverAsksForPerUnitOutputs() {
         int[][] hosts = {{0}, {1}, {0}, {1}, {0}, {1}, {0}, {1}};
 
