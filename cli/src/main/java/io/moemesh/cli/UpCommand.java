@@ -1,10 +1,12 @@
 package io.moemesh.cli;
 
 import io.moemesh.cli.local.ClusterState;
+import io.moemesh.cli.local.ExpertPacking;
 import io.moemesh.cli.local.LocalCluster;
 import io.moemesh.cli.local.Network;
 import io.moemesh.cli.local.ServiceProcess;
 import io.moemesh.cli.network.NetworkProfile;
+import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.placement.PlanFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -19,7 +21,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code moe up}: the whole system as local processes — one per expert (or several experts per
- * process with {@code --experts-per-process}), a router and a gateway.
+ * process with {@code --experts-per-process}, which by default packs models of more than 16 experts
+ * into at most 16 processes), a router and a gateway.
  */
 @Command(name = "up", mixinStandardHelpOptions = true,
         description = "Start gateway, router, one expert service per expert and the placement controller as processes on 127.0.0.1.")
@@ -61,14 +64,14 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--replicas", defaultValue = "1", description = "Processes per expert service (default: ${DEFAULT-VALUE}).")
     int replicas;
 
-    @Option(names = "--experts-per-process", paramLabel = "N", defaultValue = "1", description = "Experts each "
-            + "expert process hosts, every layer of each (default: ${DEFAULT-VALUE}: one service per expert, the "
-            + "Kubernetes shape). N > 1 starts ceil(experts / N) processes, process k hosting experts k*N to "
-            + "k*N+N-1: for local measurement on machines with few cores, where fewer JVMs contend for them. A "
-            + "packed process runs min(N, cores) forward-pass threads instead of 1, so that it can use every core "
-            + "while all processes together run no more compute threads than one per expert. Needs --placement off "
-            + "and no --plan: both place units per expert service.")
-    int expertsPerProcess;
+    @Option(names = "--experts-per-process", paramLabel = "N|auto", defaultValue = "auto", description = "Experts "
+            + "each expert process hosts, every layer of each (default: ${DEFAULT-VALUE}: one per process up to 16 "
+            + "experts, the Kubernetes shape; for more, ceil(experts / 16) per process, so that at most 16 expert "
+            + "processes run: 4 per process for 64 experts, 8 for 128). N > 1 starts ceil(experts / N) processes, "
+            + "process k hosting experts k*N to k*N+N-1 (the last hosts the remainder when N does not divide the "
+            + "expert count; N may not exceed it). A packed process runs min(N, cores) forward-pass threads. "
+            + "Packed processes take no --plan and no placement controller, which place units per expert service.")
+    String expertsPerProcess;
 
     @Option(names = "--timeout", defaultValue = "120s", description = "How long to wait for readiness (default: ${DEFAULT-VALUE}).")
     String timeout;
@@ -77,9 +80,9 @@ final class UpCommand implements Callable<Integer> {
             + "(docs/placement.md; PlacementEvaluation --write-plan writes one).")
     Path plan;
 
-    @Option(names = "--placement", defaultValue = "on", description = "Placement controller: on (re-place partner units "
-            + "on the running services when routing statistics show a gain), dry-run (plan and report only) or off "
-            + "(default: ${DEFAULT-VALUE}).")
+    @Option(names = "--placement", defaultValue = "auto", description = "Placement controller: on (re-place partner "
+            + "units on the running services when routing statistics show a gain), dry-run (plan and report only), off, "
+            + "or auto: on with one expert per process, off when processes are packed (default: ${DEFAULT-VALUE}).")
     String placement;
 
     @Option(names = "--placement-interval", defaultValue = "30s",
@@ -132,9 +135,18 @@ final class UpCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
-        LocalCluster.Layout layout = layout();
-        LocalCluster.Controller controller = controller();
-        checkPacking();
+        ExpertPacking packing = packing();
+        if (!packing.isAuto()) {
+            checkPacking(packing.fixed()); // a refusal that needs no model comes before reading it
+        }
+        int perProcess = perProcess(packing, ModelConfig.load(model).numExperts());
+        checkPacking(perProcess);
+        LocalCluster.Layout layout = layout(perProcess);
+        LocalCluster.Controller controller = controller(perProcess);
+        if (perProcess > 1) {
+            out.printf("%d experts per process (--experts-per-process %s); no placement controller: it places units "
+                    + "per expert service (--experts-per-process 1 runs one)%n", perProcess, packing);
+        }
         LocalCluster cluster = new LocalCluster(MoeCommand.home(), stateDir);
         Network network = emulateNetwork == null ? null
                 : new Network(networkPort, NetworkProfile.parse(emulateNetwork));
@@ -177,42 +189,65 @@ final class UpCommand implements Callable<Integer> {
                 + "(--placement dry-run runs it to watch, without re-placing)";
     }
 
-    LocalCluster.Layout layout() {
-        if (expertsPerProcess < 1) {
-            throw new ParameterException(spec.commandLine(),
-                    "--experts-per-process must be at least 1, got " + expertsPerProcess);
+    ExpertPacking packing() {
+        try {
+            return ExpertPacking.parse(expertsPerProcess);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--experts-per-process: " + e.getMessage());
         }
-        return new LocalCluster.Layout(gatewayPort,
-                new LocalCluster.RouterPorts(routerPort, routerInternalPort, routerHttpPort), firstExpertPort, replicas,
-                duration(timeout), expertsPerProcess, httpPort < 0 ? LocalCluster.Layout.NO_HTTP : httpPort);
     }
 
-    /** --plan and the placement controller place units per expert service, which packed processes are not. */
-    private void checkPacking() {
-        if (expertsPerProcess == 1) {
+    private int perProcess(ExpertPacking packing, int numExperts) {
+        try {
+            return packing.perProcess(numExperts);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--experts-per-process: " + e.getMessage());
+        }
+    }
+
+    LocalCluster.Layout layout(int perProcess) {
+        return new LocalCluster.Layout(gatewayPort,
+                new LocalCluster.RouterPorts(routerPort, routerInternalPort, routerHttpPort), firstExpertPort, replicas,
+                duration(timeout), perProcess, httpPort < 0 ? LocalCluster.Layout.NO_HTTP : httpPort);
+    }
+
+    /**
+     * --plan and the placement controller place units per expert service, which packed processes are
+     * not: the controller skips an endpoint that hosts several base experts and would plan the others
+     * as if every expert had a service of its own, so it is refused rather than left to plan a placement
+     * it cannot apply.
+     */
+    private void checkPacking(int perProcess) {
+        if (perProcess == 1) {
             return;
         }
         if (plan != null) {
             throw new ParameterException(spec.commandLine(), "--plan gives partner units to "
-                    + "expert services, one per expert: it cannot be combined with --experts-per-process "
-                    + expertsPerProcess);
+                    + "expert services, one per expert: it cannot be combined with " + perProcess
+                    + " experts per process (--experts-per-process " + expertsPerProcess + "); add "
+                    + "--experts-per-process 1");
         }
-        if (!placement.equalsIgnoreCase("off")) {
+        if (placement.equalsIgnoreCase("on") || placement.equalsIgnoreCase("dry-run")) {
             throw new ParameterException(spec.commandLine(), "the placement controller "
-                    + "re-places partner units on services that host one expert each; with --experts-per-process "
-                    + expertsPerProcess + " it has nothing to place: add --placement off");
+                    + "re-places partner units on services that host one expert each; with " + perProcess
+                    + " experts per process (--experts-per-process " + expertsPerProcess + ") it has nothing to "
+                    + "place: add --placement off, or --experts-per-process 1");
         }
     }
 
-    private LocalCluster.Controller controller() {
-        return switch (placement.toLowerCase(java.util.Locale.ROOT)) {
+    private LocalCluster.Controller controller(int perProcess) {
+        String mode = placement.toLowerCase(java.util.Locale.ROOT);
+        if (mode.equals("auto")) {
+            mode = perProcess == 1 ? "on" : "off";
+        }
+        return switch (mode) {
             case "off" -> null;
             case "on", "dry-run" -> new LocalCluster.Controller(controllerPort, controllerHttpPort,
                     duration(placementInterval), placementMinTokens, placementMinGain, placementMemoryBudget,
                     placementBalanceBound,
                     placement.equalsIgnoreCase("dry-run"));
             default -> throw new ParameterException(spec.commandLine(),
-                    "--placement must be on, dry-run or off, got '" + placement + "'");
+                    "--placement must be auto, on, dry-run or off, got '" + placement + "'");
         };
     }
 

@@ -13,21 +13,24 @@ import picocli.CommandLine;
 
 class UpCommandTest {
 
+    /** The 8-expert tiny random Mixtral: only its config.json is read here. */
+    private static final String TINY_RANDOM = System.getProperty("moemesh.models.dir", "../models") + "/tiny-random";
+
     private final StringWriter err = new StringWriter();
 
     @Test
     void theRouterServesItsMetricsOnPort50055ByDefault() {
         UpCommand up = CommandLine.populateCommand(new UpCommand(), "--model", "models/m");
 
-        assertThat(up.layout().routerHttpPort()).isEqualTo(50055);
-        assertThat(up.layout().routerPort()).isEqualTo(50052);
+        assertThat(up.layout(1).routerHttpPort()).isEqualTo(50055);
+        assertThat(up.layout(1).routerPort()).isEqualTo(50052);
     }
 
     @Test
     void routerHttpPortMovesTheRoutersMetricsPort() {
         UpCommand up = CommandLine.populateCommand(new UpCommand(), "--model", "models/m", "--router-http-port", "51055");
 
-        assertThat(up.layout().routerHttpPort()).isEqualTo(51055);
+        assertThat(up.layout(1).routerHttpPort()).isEqualTo(51055);
     }
 
     @Test
@@ -41,18 +44,17 @@ class UpCommandTest {
 
     @Test
     void theRoutersInternalPortIsPartOfTheLayout() {
-        assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m").layout().routerInternalPort())
+        assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m").layout(1).routerInternalPort())
                 .isEqualTo(50056);
         assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m", "--router-internal-port",
-                "51056").layout().routerInternalPort()).isEqualTo(51056);
+                "51056").layout(1).routerInternalPort()).isEqualTo(51056);
     }
 
     @Test
-    void oneExpertPerProcessIsTheDefault() {
-        assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m").layout().expertsPerProcess())
-                .isEqualTo(1);
+    void autoPackingIsTheDefault() {
+        assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m").packing().isAuto()).isTrue();
         assertThat(CommandLine.populateCommand(new UpCommand(), "--model", "models/m", "--experts-per-process", "4")
-                .layout().expertsPerProcess()).isEqualTo(4);
+                .packing().fixed()).isEqualTo(4);
     }
 
     @Test
@@ -60,13 +62,29 @@ class UpCommandTest {
         int code = up("--experts-per-process", "0", "--placement", "off");
 
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString()).contains("--experts-per-process must be at least 1, got 0");
+        assertThat(err.toString()).contains("--experts-per-process: experts per process must be at least 1, got 0");
+    }
+
+    @Test
+    void refusesAnExpertsPerProcessThatIsNeitherANumberNorAuto() {
+        assertThat(up("--experts-per-process", "many")).isEqualTo(2);
+        assertThat(err.toString()).contains("experts per process must be auto or a number, got 'many'");
+    }
+
+    @Test
+    void refusesMoreExpertsPerProcessThanTheModelHas() {
+        int code = upModel(TINY_RANDOM, "--experts-per-process", "9", "--placement", "off");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--experts-per-process: 9 experts per process is more than the model's "
+                + "8 experts: use 1..8 or auto");
     }
 
     @Test
     void refusesThePlacementControllerWithPackedProcesses() {
-        assertThat(up("--experts-per-process", "4")).isEqualTo(2);
-        assertThat(err.toString()).contains("with --experts-per-process 4 it has nothing to place: add --placement off");
+        assertThat(up("--experts-per-process", "4", "--placement", "on")).isEqualTo(2);
+        assertThat(err.toString()).contains("with 4 experts per process (--experts-per-process 4) it has nothing to "
+                + "place: add --placement off");
         assertThat(up("--experts-per-process", "4", "--placement", "dry-run")).isEqualTo(2);
     }
 
@@ -112,10 +130,15 @@ class UpCommandTest {
 
     /** {@code moe up} on a model that is never read: every refusal here comes before anything starts. */
     private int up(String... options) {
+        return upModel("no/such/model", options);
+    }
+
+    /** {@code moe up} of {@code model}, whose config.json is read but nothing started. */
+    private int upModel(String model, String... options) {
         CommandLine cmd = MoeCommand.commandLine();
         cmd.setOut(new PrintWriter(new StringWriter(), true));
         cmd.setErr(new PrintWriter(err, true));
-        List<String> args = new ArrayList<>(List.of("up", "--model", "no/such/model", "--state-dir",
+        List<String> args = new ArrayList<>(List.of("up", "--model", model, "--state-dir",
                 "target/no-such-state"));
         args.addAll(List.of(options));
         return cmd.execute(args.toArray(String[]::new));
