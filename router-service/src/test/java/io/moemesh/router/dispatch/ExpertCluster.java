@@ -30,7 +30,7 @@ final class ExpertCluster implements AutoCloseable {
         checkpoint = Checkpoint.open(model);
         for (int i = 0; i < placement.size(); i++) {
             Map<Long, ExpertWeights> units = new HashMap<>();
-            for (int layer = 0; layer < config.numLayers(); layer++) {
+            for (int layer = 0; layer < config.numMoeLayers(); layer++) {
                 for (int e : placement.get(i)) {
                     units.put(FakeExpertService.key(layer, e), ExpertWeights.load(checkpoint, config, layer, e));
                 }
@@ -49,7 +49,7 @@ final class ExpertCluster implements AutoCloseable {
 
     /** Endpoint {@code endpoint} hosts {@code expert} of every layer from now on, beside what it hosted. */
     void host(int endpoint, int expert) {
-        for (int layer = 0; layer < config.numLayers(); layer++) {
+        for (int layer = 0; layer < config.numMoeLayers(); layer++) {
             services.get(endpoint).host(layer, expert, ExpertWeights.load(checkpoint, config, layer, expert));
         }
     }

@@ -16,8 +16,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Top-k > 2 through in-process expert endpoints: whatever the placement, a token's experts are
@@ -76,6 +80,40 @@ class RemoteExpertsTopKTest {
         try (ExpertCluster cluster = new ExpertCluster(MODEL, placement)) {
             assertSameAsInProcess(4, connect(cluster, DispatchProperties.defaults()));
             assertThat(cluster.services).anyMatch(s -> s.perUnitTokens.get() > 0);
+        }
+    }
+
+    /**
+     * The other families' tiny checkpoints at their own top-k: Qwen3-MoE (top-8 of 32, per-head q/k
+     * norms), OLMoE (top-8 of 32, not renormalised), Qwen2-MoE (top-4 of 16, a gated shared expert, a
+     * dense middle layer) and DeepSeek-MoE (top-4 of 16, a dense first layer, shared experts), four
+     * experts per endpoint in an interleaved order so a token's experts are split and co-hosted.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"tiny-qwen3-moe", "tiny-olmoe", "tiny-qwen2-moe", "tiny-deepseek-moe"})
+    void everyFamilyOverCoHostedEndpointsMatchesTheInProcessEngineBitForBit(String name) {
+        Path model = MODEL.resolveSibling(name);
+        ModelConfig family = ModelConfig.load(model);
+        int endpoints = family.numExperts() / 4;
+        List<Set<Integer>> placement = IntStream.range(0, endpoints)
+                .mapToObj(p -> IntStream.range(0, family.numExperts()).filter(e -> e % endpoints == p)
+                        .boxed().collect(Collectors.toSet()))
+                .toList();
+        try (ExpertCluster cluster = new ExpertCluster(model, placement);
+             RemoteExperts experts = RemoteExperts.connect(cluster.endpoints, ExpertCluster::channel,
+                     family.numMoeLayers(), family.numExperts(), family.hiddenSize(), DispatchProperties.defaults());
+             InProcessEngine reference = InProcessEngine.open(model, Kernels.best(), 0);
+             InProcessEngine distributed = InProcessEngine.open(model, Kernels.best(), 0, experts)) {
+            for (String prompt : PROMPTS) {
+                int[] ids = reference.tokenizer().encode(prompt);
+                assertThat(distributed.score(ids, RoutingObserver.NONE)).as("%s logits of %s", name, prompt)
+                        .containsExactly(reference.score(ids, RoutingObserver.NONE));
+                assertThat(distributed.generate(prompt, GREEDY, TokenListener.NONE).tokenIds())
+                        .as("%s greedy tokens of %s", name, prompt)
+                        .containsExactly(reference.generate(prompt, GREEDY, TokenListener.NONE).tokenIds());
+            }
+            assertThat(cluster.services).as("some tokens' experts on one endpoint are not a prefix of their list")
+                    .anyMatch(s -> s.perUnitTokens.get() > 0);
         }
     }
 
