@@ -81,9 +81,16 @@ final class ConfigReader {
                     MoeLayout.QkNorm.WHOLE, root.hasNonNull("clip_qkv") ? positiveFloat("clip_qkv") : 0f);
             case DEEPSEEK_MOE -> {
                 int[] sparse = deepseekSparseLayers(layers);
-                int shared = root.hasNonNull("n_shared_experts") && root.get("n_shared_experts").asInt() != 0
-                        ? Math.multiplyExact(positiveInt("n_shared_experts"), positiveInt("moe_intermediate_size"))
-                        : 0;
+                int shared = 0;
+                JsonNode sharedExperts = root.get("n_shared_experts");
+                if (sharedExperts != null && !sharedExperts.isNull()
+                        && !(sharedExperts.isIntegralNumber() && sharedExperts.intValue() == 0)) {
+                    long width = (long) positiveInt("n_shared_experts") * positiveInt("moe_intermediate_size");
+                    if (width > Integer.MAX_VALUE) {
+                        throw error("n_shared_experts × moe_intermediate_size = " + width + " is too wide");
+                    }
+                    shared = (int) width;
+                }
                 yield new MoeLayout(family, sparse, denseWidth(sparse, layers), shared, false,
                         bool("norm_topk_prob", false), bool("attention_bias", false), bool("attention_bias", false),
                         MoeLayout.QkNorm.NONE, 0f);

@@ -192,5 +192,10 @@ class ModelFamilyConfigTest {
                 .hasMessageContaining("q/config.json").hasMessageContaining("'moe_intermediate_size'");
         assertThatThrownBy(() -> ModelConfig.parse(DEEPSEEK_MOE_16B.replace("\"n_routed_experts\": 64,", ""), "c"))
                 .hasMessageContaining("'n_routed_experts'");
+        assertThatThrownBy(() -> ModelConfig.parse(DEEPSEEK_MOE_16B.replace("\"n_shared_experts\": 2",
+                "\"n_shared_experts\": 2000000"), "c"))
+                .isInstanceOf(ModelConfigException.class).hasMessageContaining("too wide");
+        assertThat(ModelConfig.parse(DEEPSEEK_MOE_16B.replace("\"n_shared_experts\": 2", "\"n_shared_experts\": null"),
+                "c").layout().sharedIntermediateSize()).isZero();
     }
 }
