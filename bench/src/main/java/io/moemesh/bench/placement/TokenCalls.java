@@ -1,5 +1,6 @@
 package io.moemesh.bench.placement;
 
+import io.moemesh.core.placement.GreedyCover;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.Unit;
 import java.util.Arrays;
@@ -11,9 +12,8 @@ import java.util.SortedSet;
  *
  * <p>A token must reach, at each layer, services that together host its k experts; a service
  * hosting several of them computes them in one call. Choosing the fewest services is set cover,
- * so this takes the greedy cover: repeatedly the service hosting most of the still-uncovered
- * experts, ties to the lowest index. Greedy cover is within a factor ln k of the optimum and
- * exact whenever no two chosen services overlap, which is what a plan with few partners gives.
+ * so this takes the greedy cover ({@link GreedyCover}, the rule the planner scores with and the
+ * router dispatches by).
  */
 public final class TokenCalls {
 
@@ -45,11 +45,13 @@ public final class TokenCalls {
         int tokens = heldOut[0].length / k;
         int[] histogram = new int[k + 1];
         long total = 0;
-        int[] covers = new int[bins];
-        boolean[] covered = new boolean[k];
+        GreedyCover cover = new GreedyCover(bins, k);
+        int[] token = new int[k];
         for (int l = 0; l < layers; l++) {
+            int[][] binsOfLayer = binsOf[l];
             for (int t = 0; t < tokens; t++) {
-                int calls = greedyCover(binsOf[l], heldOut[l], t * k, k, covers, covered);
+                System.arraycopy(heldOut[l], t * k, token, 0, k);
+                int calls = cover.cover(token, e -> binsOfLayer[e], null);
                 histogram[calls]++;
                 total += calls;
             }
@@ -66,57 +68,5 @@ public final class TokenCalls {
             max = histogram[c] > 0 ? c : max;
         }
         return new Calls(total / (double) samples, p99, max);
-    }
-
-    private static int greedyCover(int[][] binsOf, int[] choices, int from, int k, int[] covers, boolean[] covered) {
-        Arrays.fill(covered, false);
-        int left = k;
-        int calls = 0;
-        while (left > 0) {
-            int best = -1;
-            for (int a = 0; a < k; a++) {
-                if (covered[a]) {
-                    continue;
-                }
-                for (int b : binsOf[choices[from + a]]) {
-                    covers[b]++;
-                }
-            }
-            for (int a = 0; a < k; a++) {
-                if (covered[a]) {
-                    continue;
-                }
-                for (int b : binsOf[choices[from + a]]) {
-                    if (best < 0 || covers[b] > covers[best] || covers[b] == covers[best] && b < best) {
-                        best = b;
-                    }
-                }
-            }
-            for (int a = 0; a < k; a++) {
-                if (covered[a]) {
-                    continue;
-                }
-                for (int b : binsOf[choices[from + a]]) {
-                    covers[b] = 0;
-                }
-            }
-            for (int a = 0; a < k; a++) {
-                if (!covered[a] && contains(binsOf[choices[from + a]], best)) {
-                    covered[a] = true;
-                    left--;
-                }
-            }
-            calls++;
-        }
-        return calls;
-    }
-
-    private static boolean contains(int[] xs, int x) {
-        for (int v : xs) {
-            if (v == x) {
-                return true;
-            }
-        }
-        return false;
     }
 }
