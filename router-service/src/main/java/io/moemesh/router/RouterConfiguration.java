@@ -49,7 +49,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -217,12 +221,32 @@ class RouterConfiguration {
                 .start(WATCHDOG_PERIOD);
     }
 
+    /**
+     * The threads that run the public server's call handlers and callbacks (a new request's
+     * tokenization, cancels, flow-control readiness): a fixed pool of twice the processors, started
+     * with the server, instead of gRPC's default cached pool, which grows a thread for every callback
+     * that runs at once — 200 clients that cancel together grew the router by 13 threads. Handlers never
+     * block (tokens are sent from the scheduler thread), so a callback waits in the pool's queue for
+     * microseconds at most; gRPC runs each call's callbacks one after another, so that queue holds at
+     * most one task per open call, and open calls are bounded by the per-connection stream limit.
+     */
+    @Bean(destroyMethod = "shutdownNow")
+    ThreadPoolExecutor routerCallExecutor() {
+        int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> Thread.ofPlatform().daemon().name("router-grpc-" + n.getAndIncrement())
+                        .unstarted(r));
+        executor.prestartAllCoreThreads();
+        return executor;
+    }
+
     /** The public API: Generate and ListModels, called by gateways; its life starts and drains the scheduler. */
     @Bean
     @Primary
     GrpcServerLifecycle grpcServer(RouterProperties properties, AdmissionProperties admission, ModelConfig config,
             DenseTransformer dense, TextTokenizer tokenizer, TokenizerConfig tokenizerConfig, BatchScheduler scheduler,
-            GrpcServerFactory servers, StepSpans stepSpans) {
+            GrpcServerFactory servers, StepSpans stepSpans, ThreadPoolExecutor routerCallExecutor) {
         String modelName = properties.modelDir().toAbsolutePath().normalize().getFileName().toString();
         // the server's token/certificate interceptors run before the service's CallerInterceptor,
         // which believes moemesh-caller only from callers they authenticated
@@ -233,7 +257,8 @@ class RouterConfiguration {
         GrpcServerLifecycle server = new GrpcServerLifecycle("router",
                 servers.internalServer("router", properties.grpcPort(), PUBLIC_MAX_INBOUND_BYTES,
                         properties.drainTimeout(), Set.of(),
-                        scheduling.maxQueuedRequests() + scheduling.maxRunningSequences()),
+                        scheduling.maxQueuedRequests() + scheduling.maxRunningSequences())
+                        .executor(routerCallExecutor),
                 List.of(ServerInterceptors.intercept(new RouterGrpcService(
                         new ServedModel(modelName, config, dense.topK(), tokenizerConfig), tokenizer,
                         scheduler, properties.maxStreamBacklog(), admission.requestLimits(), stepSpans.tracer()),

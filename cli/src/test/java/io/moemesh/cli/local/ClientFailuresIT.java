@@ -74,6 +74,7 @@ class ClientFailuresIT {
     private Thread healthWatch;
     private long baselineHeap;
     private long baselineThreads;
+    private Map<String, Integer> baselineThreadNames;
 
     @BeforeAll
     void startCluster() throws IOException {
@@ -101,6 +102,7 @@ class ClientFailuresIT {
         assertExactTokens(); // warm-up
         baselineHeap = routerProbe.heapAfterGc();
         baselineThreads = routerProbe.liveThreads();
+        baselineThreadNames = routerProbe.threadsByName();
         healthWatch = Thread.ofPlatform().daemon().name("health-watch").start(this::watchHealth);
     }
 
@@ -213,7 +215,10 @@ class ClientFailuresIT {
 
         assertThat(heap).as("router heap after GC, baseline %d", baselineHeap)
                 .isLessThan(baselineHeap + HEAP_GROWTH_BOUND);
-        assertThat(threads).as("router live threads, baseline %d", baselineThreads)
+        Map<String, Integer> names = routerProbe.threadsByName();
+        System.out.printf("router threads by name: baseline %s%n  at the end %s%n", baselineThreadNames, names);
+        assertThat(threads).as("router live threads, baseline %d: %s, at the end %s", baselineThreads,
+                        baselineThreadNames, names)
                 .isLessThanOrEqualTo(baselineThreads + THREAD_GROWTH_BOUND);
         assertThat(healthFailures).isEmpty();
         assertThat(routerProbe.metric("moemesh_router_requests_failed_total", "")).isZero();
