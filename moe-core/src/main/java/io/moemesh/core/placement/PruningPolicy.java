@@ -1,5 +1,6 @@
 package io.moemesh.core.placement;
 
+import io.moemesh.core.routing.RoutingStats;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SortedSet;
@@ -69,6 +70,15 @@ public final class PruningPolicy {
         pass.restore();
         pass.prune();
         return pass.result();
+    }
+
+    /**
+     * {@link #plan(long[][], int, SortedSet, PruningSettings)} on a router's statistics window: its
+     * {@code expertTokens} are the gate's choices before the mask. {@code topK} is the model's k
+     * (the window cannot say it when it is empty).
+     */
+    public static PruningPlan plan(RoutingStats stats, int topK, SortedSet<Integer> prunedNow, PruningSettings settings) {
+        return plan(stats.expertTokens(), topK, prunedNow, settings);
     }
 
     /** Σ over layers per expert, after checking the array is a non-empty rectangle of counts. */

@@ -3,6 +3,8 @@ package io.moemesh.core.placement;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moemesh.core.routing.RoutingStats;
+import java.time.Instant;
 import java.util.List;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -29,6 +31,22 @@ class PruningPolicyTest {
         assertThat(plan.shares()[0]).isEqualTo(1000.0 / 6025);
         assertThat(plan.changes()).isTrue();
         assertThat(plan.decision()).isEqualTo("pruned 6, 7 (0.41% of routed token-slots, budget 2.0%)");
+    }
+
+    @Test
+    void masksEveryMoeLayersUnitOfAPrunedExpert() {
+        PruningPlan plan = PruningPolicy.plan(SIX_BUSY_TWO_COLD, 2, set(), PruningSettings.defaults());
+
+        assertThat(plan.prunedUnits(2)).containsExactly(new Unit(0, 6), new Unit(0, 7), new Unit(1, 6), new Unit(1, 7));
+    }
+
+    @Test
+    void plansFromARoutersStatisticsWindow() {
+        RoutingStats stats = new RoutingStats(1, 8, Instant.EPOCH, Instant.EPOCH.plusSeconds(60), new long[] {3012},
+                SIX_BUSY_TWO_COLD, new long[1][64]);
+
+        assertThat(PruningPolicy.plan(stats, 2, set(), PruningSettings.defaults()))
+                .isEqualTo(PruningPolicy.plan(SIX_BUSY_TWO_COLD, 2, set(), PruningSettings.defaults()));
     }
 
     @Test
