@@ -20,7 +20,9 @@ import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.ExpertEndpoints;
 import io.moemesh.router.dispatch.IncompatibleEndpointException;
 import io.moemesh.router.dispatch.TopologyDrainTimeoutException;
+import io.moemesh.router.batching.LivePruning;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +52,8 @@ class ExpertEndpointsGrpcServiceTest {
             throws IOException {
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(new ExpertEndpointsGrpcService(endpoints)).build().start();
+                .addService(new ExpertEndpointsGrpcService(endpoints,
+                        new PruningTarget(new LivePruning(Duration.ofSeconds(5)), 2, 8, 2))).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         return ExpertEndpointsGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
