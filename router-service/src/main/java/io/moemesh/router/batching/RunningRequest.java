@@ -19,10 +19,6 @@ final class RunningRequest {
     private PrunedExpertRefusedException refused; // the first pruned expert a refusing request's token wanted
     int tokensAfterCancel; // tokens handed to the sink after its client had gone
 
-    RunningRequest(ActiveSequence sequence, GenerationSink sink, KvCacheBudget.Reservation kv) {
-        this(sequence, sink, kv, false);
-    }
-
     /** @param refusePruned end the request rather than serve it by an expert standing in for a pruned one */
     RunningRequest(ActiveSequence sequence, GenerationSink sink, KvCacheBudget.Reservation kv, boolean refusePruned) {
         this.sequence = sequence;

@@ -20,6 +20,7 @@ import io.moemesh.core.model.DenseTransformer;
 import io.moemesh.core.model.DenseWeights;
 import io.moemesh.core.model.PrunedExperts;
 import io.moemesh.core.model.RoutingObserver;
+import io.moemesh.core.routing.RoutingStatsWindow;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.core.tokenizer.TokenizerConfig;
@@ -41,6 +42,7 @@ import io.moemesh.router.grpc.PruningTarget;
 import io.moemesh.router.grpc.RouterGrpcService;
 import io.moemesh.router.grpc.ServedModel;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -77,6 +79,7 @@ class PlannedPruningTest {
     private Checkpoint checkpoint;
     private TextTokenizer tokenizer;
     private BatchScheduler scheduler;
+    private RoutingStatsWindow statistics;
     private Server server;
     private ManagedChannel channel;
 
@@ -110,7 +113,9 @@ class PlannedPruningTest {
         checkpoint = Checkpoint.open(MODEL);
         tokenizer = TextTokenizer.load(MODEL);
         DenseTransformer dense = new DenseTransformer(config, DenseWeights.load(checkpoint, config), Kernels.best(), 0);
-        scheduler = new BatchScheduler(dense, remote, tokenizer, SchedulerProperties.defaults(), RoutingObserver.NONE);
+        statistics = new RoutingStatsWindow(config.numMoeLayers(), config.numExperts(), Duration.ofHours(1), 4,
+                Clock.systemUTC());
+        scheduler = new BatchScheduler(dense, remote, tokenizer, SchedulerProperties.defaults(), statistics);
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name)
                 .addService(new RouterGrpcService(new ServedModel("tiny-random", config, dense.topK(),
@@ -210,6 +215,9 @@ class PlannedPruningTest {
         assertThat(state.getEndpointsCount()).isEqualTo(3);
         assertThat(scheduler.stats().prunedTokenSteps()).isPositive();
         assertThat(scheduler.stats().degradedTokens()).isZero();
+        long[][] demand = statistics.snapshot().expertTokens();
+        assertThat(IntStream.range(0, config.numMoeLayers()).mapToLong(l -> demand[l][busiest]).sum())
+                .as("routing statistics still see the demand for the pruned expert").isPositive();
     }
 
     @Test
