@@ -11,6 +11,8 @@ import io.moemesh.core.placement.Unit;
 import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.placement.kubernetes.Change;
 import io.moemesh.placement.kubernetes.PlacementReconciler;
+import io.moemesh.placement.local.LocalReport;
+import io.moemesh.placement.local.LocalScaling;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -54,6 +56,7 @@ public final class PlacementRound {
     private final Clock clock;
     private final Map<String, Traffic> lastTraffic = new LinkedHashMap<>();
     private final PlacementReconciler kubernetes;
+    private final LocalScaling local;
 
     /** Local mode: plans are applied in place on the running endpoints (class comment). */
     public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock) {
@@ -68,7 +71,20 @@ public final class PlacementRound {
      */
     public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock,
             PlacementReconciler kubernetes) {
+        this(routers, experts, settings, clock, kubernetes, null);
+    }
+
+    /**
+     * Local mode with {@code local} non-null: after placing, each round also prunes and restores
+     * experts and starts and stops replicas of the expert processes ({@link LocalScaling}).
+     */
+    public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock,
+            PlacementReconciler kubernetes, LocalScaling local) {
+        if (kubernetes != null && local != null) {
+            throw new IllegalArgumentException("local process management and Kubernetes mode exclude each other");
+        }
         this.kubernetes = kubernetes;
+        this.local = local;
         if (routers.isEmpty()) {
             throw new IllegalArgumentException("the controller needs at least one router to read statistics from");
         }
@@ -83,6 +99,21 @@ public final class PlacementRound {
     }
 
     public PlacementReport run() {
+        PlacementReport placed = place();
+        if (local == null || placed.stats() == null || placed.live() == null) {
+            return placed;
+        }
+        try {
+            PlacementPlan plan = placed.candidate() != null ? placed.candidate() : placed.live().plan();
+            return placed.withLocal(local.apply(placed.stats(), plan, settings.dryRun()));
+        } catch (RuntimeException e) {
+            LOG.warn("the local pruning and replica step failed", e);
+            return placed.withLocal(new LocalReport(new java.util.TreeSet<>(), "", 0, 0, new double[0], new int[0],
+                    new int[0], 0, "the local pruning and replica step failed: " + e.getMessage()));
+        }
+    }
+
+    private PlacementReport place() {
         Instant now = clock.instant();
         List<RoutingStats> windows = new ArrayList<>();
         List<Map<String, EndpointView>> views = new ArrayList<>();
