@@ -10,8 +10,8 @@ import java.util.List;
 public interface EndpointList {
 
     /** The targets listed now ({@code host:port}), in file order. */
-    List<String> read();
+    List<String> targets();
 
     /** Replaces the list. */
-    void write(List<String> targets);
+    void replace(List<String> targets);
 }

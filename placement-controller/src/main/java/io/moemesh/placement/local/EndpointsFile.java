@@ -27,7 +27,7 @@ public final class EndpointsFile implements EndpointList {
     }
 
     @Override
-    public List<String> read() {
+    public List<String> targets() {
         try {
             List<String> targets = new ArrayList<>();
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -46,7 +46,7 @@ public final class EndpointsFile implements EndpointList {
     }
 
     @Override
-    public void write(List<String> targets) {
+    public void replace(List<String> targets) {
         StringBuilder text = new StringBuilder(HEADER);
         targets.forEach(t -> text.append(t).append('\n'));
         try {

@@ -186,7 +186,7 @@ public final class LocalScaling {
     /** Adds and removes replicas of every unpruned service toward its target; re-lists kept processes. */
     private void replicate(SortedSet<Integer> pruned, int[] desired, List<ExpertProcess> procs,
             List<EndpointView> views, Notes notes) {
-        List<String> listed = endpoints.read();
+        List<String> listed = endpoints.targets();
         for (int s = 0; s < desired.length; s++) {
             if (pruned.contains(s)) {
                 continue;

@@ -72,9 +72,9 @@ final class ReplicaMoves {
 
     /** Whether it was stopped: false while some router still lists it (it keeps running, unlisted). */
     boolean remove(ExpertProcess p) {
-        List<String> listed = new ArrayList<>(endpoints.read());
+        List<String> listed = new ArrayList<>(endpoints.targets());
         if (listed.remove(p.target())) {
-            endpoints.write(listed);
+            endpoints.replace(listed);
         }
         if (!awaitListed(p.target(), false)) {
             return false;
@@ -84,10 +84,10 @@ final class ReplicaMoves {
     }
 
     private void list(String target) {
-        List<String> listed = new ArrayList<>(endpoints.read());
+        List<String> listed = new ArrayList<>(endpoints.targets());
         if (!listed.contains(target)) {
             listed.add(target);
-            endpoints.write(listed);
+            endpoints.replace(listed);
         }
     }
 
