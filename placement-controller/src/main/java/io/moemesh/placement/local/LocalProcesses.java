@@ -32,6 +32,7 @@ public final class LocalProcesses implements ProcessPort {
     private static final Logger LOG = LoggerFactory.getLogger(LocalProcesses.class);
     private static final String HOST = "127.0.0.1";
     private static final Duration POLL = Duration.ofMillis(200);
+    private static final Duration PID_REUSE_SLACK = Duration.ofSeconds(5);
 
     private final Path command;
     private final Path stateDir;
@@ -66,7 +67,7 @@ public final class LocalProcesses implements ProcessPort {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(replicas(), "*.pid")) {
             for (Path file : files) {
                 parse(file).ifPresent(p -> {
-                    if (ProcessHandle.of(p.pid()).map(ProcessHandle::isAlive).orElse(false)) {
+                    if (alive(p, file)) {
                         live.add(p);
                     } else {
                         LOG.warn("expert process {} (pid {}, {}) is gone; removing its pid file", p.name(), p.pid(),
@@ -80,6 +81,24 @@ public final class LocalProcesses implements ProcessPort {
         }
         live.sort(java.util.Comparator.comparing(ExpertProcess::name));
         return live;
+    }
+
+    /**
+     * The pid is alive and is the process the file was written for: one that started well after the
+     * file was written reuses the pid of a process that is gone.
+     */
+    private static boolean alive(ExpertProcess p, Path file) {
+        Optional<ProcessHandle> handle = ProcessHandle.of(p.pid()).filter(ProcessHandle::isAlive);
+        if (handle.isEmpty()) {
+            return false;
+        }
+        Optional<java.time.Instant> started = handle.get().info().startInstant();
+        try {
+            return started.isEmpty() || !started.get().isAfter(
+                    Files.getLastModifiedTime(file).toInstant().plus(PID_REUSE_SLACK));
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     /** A pid file of three lines; empty (with a debug line) for one that does not name a target and an expert. */
