@@ -35,9 +35,9 @@ final class PruningDecision {
     }
 
     static String tooThin(long total, long minWindowSlots, SortedSet<Integer> prunedNow) {
-        return "window of " + total + " routed token-slots is below the " + minWindowSlots
-                + " needed to judge; nothing changed (" + (prunedNow.isEmpty() ? "nothing pruned" : "pruned " + list(prunedNow))
-                + ")";
+        String why = total == 0 ? "window has no routed token-slots"
+                : "window of " + total + " routed token-slots is below the " + minWindowSlots + " needed to judge";
+        return why + "; nothing changed (" + (prunedNow.isEmpty() ? "nothing pruned" : "pruned " + list(prunedNow)) + ")";
     }
 
     double coldLimit() {
@@ -113,15 +113,19 @@ final class PruningDecision {
                     + percent(reroutedBeforeBudget) + ", over the budget)");
         }
         if (!restoredForCap.isEmpty()) {
-            parts.add("restored " + list(restoredForCap) + " (at most " + cap + " experts may be pruned)");
+            parts.add("restored " + list(restoredForCap) + " (at most " + experts(cap) + " may be pruned)");
         }
         if (!refusedByBudget.isEmpty()) {
             parts.add(subject(refusedByBudget) + " cold but would exceed the budget");
         }
         if (!overCap.isEmpty()) {
-            parts.add(subject(overCap) + " cold but at most " + cap + " experts may be pruned");
+            parts.add(subject(overCap) + " cold but at most " + experts(cap) + " may be pruned");
         }
         return String.join("; ", parts);
+    }
+
+    private static String experts(int n) {
+        return n + (n == 1 ? " expert" : " experts");
     }
 
     private static String subject(SortedSet<Integer> experts) {

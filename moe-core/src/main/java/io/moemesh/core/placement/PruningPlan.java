@@ -40,6 +40,20 @@ public record PruningPlan(SortedSet<Integer> pruned, SortedSet<Integer> added, S
         return !added.isEmpty() || !restored.isEmpty();
     }
 
+    /**
+     * The router's mask for {@link #pruned}: every MoE layer's unit of each pruned expert, since a
+     * pruned expert's whole service is scaled to zero.
+     */
+    public SortedSet<Unit> prunedUnits(int moeLayers) {
+        SortedSet<Unit> units = new TreeSet<>();
+        for (int e : pruned) {
+            for (int l = 0; l < moeLayers; l++) {
+                units.add(new Unit(l, e));
+            }
+        }
+        return Collections.unmodifiableSortedSet(units);
+    }
+
     @Override
     public double[] shares() {
         return shares.clone();

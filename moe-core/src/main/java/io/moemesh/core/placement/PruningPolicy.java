@@ -1,5 +1,6 @@
 package io.moemesh.core.placement;
 
+import io.moemesh.core.routing.RoutingStats;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SortedSet;
@@ -19,7 +20,7 @@ import java.util.stream.IntStream;
  *
  * <p>One plan, in order:
  * <ol>
- *   <li>A window of fewer than {@link PruningSettings#minWindowSlots()} slots changes nothing.</li>
+ *   <li>A window of fewer than {@link PruningSettings#minWindowSlots()} slots, or of none, changes nothing.</li>
  *   <li>Restore: a pruned expert whose share is above {@code restoreFactor × threshold / E} comes back.
  *       If the remaining pruned set reroutes more than the budget (traffic changed), or is larger than
  *       the cap below, the highest-share pruned experts (ties: lower index) come back until it fits.
@@ -58,7 +59,7 @@ public final class PruningPolicy {
         for (int e = 0; e < experts && total > 0; e++) {
             shares[e] = (double) slots[e] / total;
         }
-        if (total < settings.minWindowSlots()) {
+        if (total == 0 || total < settings.minWindowSlots()) {
             long kept = prunedNow.stream().mapToLong(e -> slots[e]).sum();
             double rerouted = total == 0 ? 0 : (double) kept / total;
             return new PruningPlan(prunedNow, new TreeSet<>(), new TreeSet<>(), new TreeSet<>(), rerouted, shares,
@@ -69,6 +70,15 @@ public final class PruningPolicy {
         pass.restore();
         pass.prune();
         return pass.result();
+    }
+
+    /**
+     * {@link #plan(long[][], int, SortedSet, PruningSettings)} on a router's statistics window: its
+     * {@code expertTokens} are the gate's choices before the mask. {@code topK} is the model's k
+     * (the window cannot say it when it is empty).
+     */
+    public static PruningPlan plan(RoutingStats stats, int topK, SortedSet<Integer> prunedNow, PruningSettings settings) {
+        return plan(stats.expertTokens(), topK, prunedNow, settings);
     }
 
     /** Σ over layers per expert, after checking the array is a non-empty rectangle of counts. */
@@ -167,7 +177,7 @@ public final class PruningPolicy {
                     decision.added().add(e);
                 }
             }
-            decision.anyCold(!cold.isEmpty() || !pruned.isEmpty());
+            decision.anyCold(IntStream.range(0, slots.length).anyMatch(e -> shares[e] < decision.coldLimit()));
         }
 
         /** Whether the pruned set plus {@code more} slots stays within the budget; exact in the slot counts. */
