@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.core.placement.PruningSettings;
 import io.moemesh.core.placement.Unit;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.moemesh.placement.PlacementLoop;
+import io.moemesh.placement.leadership.Leadership;
+import io.moemesh.placement.metrics.PlacementMetrics;
 import io.moemesh.placement.grpc.StatusMapper;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
@@ -56,6 +60,21 @@ class LocalModeRoundTest {
         assertThat(status.getServices(0).getLocalReplicas()).isEqualTo(1);
         assertThat(status.getServices(0).getRoutingShare()).isCloseTo(1000 / 7010.0,
                 org.assertj.core.api.Assertions.within(1e-9));
+    }
+
+    @Test
+    void theGaugesCountPrunedExpertsAndLiveExpertProcesses() {
+        mesh.stats = LocalMesh.stats(2, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 10);
+        MeterRegistry registry = new SimpleMeterRegistry();
+        PlacementLoop loop = new PlacementLoop(round(false), Leadership.always("controller-a"), Duration.ofHours(1),
+                Duration.ofHours(1), CLOCK);
+        new PlacementMetrics(registry, loop);
+        assertThat(registry.get("moemesh.controller.pruned.experts").gauge().value()).isNaN();
+
+        loop.runOnce();
+
+        assertThat(registry.get("moemesh.controller.pruned.experts").gauge().value()).isEqualTo(1);
+        assertThat(registry.get("moemesh.controller.expert.processes").gauge().value()).isEqualTo(7);
     }
 
     @Test
