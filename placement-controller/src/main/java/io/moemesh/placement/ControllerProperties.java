@@ -19,7 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param memoryBudget     expert memory a plan may use, relative to one copy of every unit
  * @param perServiceUnits  most units one expert service may host; 0 = its own units plus half as many
  * @param balanceBound     max/mean service load a plan may reach
- * @param maxReplicas      replica targets range over 1..max (applied on Kubernetes only)
+ * @param maxReplicas      replica targets range over 1..max (applied on Kubernetes, and in local mode within
+ *                         {@code local.max-expert-processes})
  * @param minGain          relative cut of expected remote calls a new plan must bring (hysteresis)
  * @param minWindowTokens  tokens the routers' statistics window must hold before planning
  * @param dryRun           plan and report only

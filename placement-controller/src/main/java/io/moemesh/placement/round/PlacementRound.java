@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * restart between steps, a call that timed out but took effect — the next round finds endpoints
  * whose units differ from the routers' views or that hold retiring units, and finishes steps 2–3
  * for them first. If step 1 fails, the endpoints already changed get their previous partners back
- * (what they loaded meanwhile becomes retiring, released the same way). Not thread-safe: one round
- * at a time.
+ * (what they loaded meanwhile becomes retiring, released the same way). In local mode with expert
+ * processes configured, a second step follows on the same window: pruning and replicas
+ * ({@link LocalScaling}). Not thread-safe: one round at a time.
  */
 public final class PlacementRound {
 
