@@ -187,8 +187,15 @@ public final class PlacementRound {
             return new PlacementReport(now, sync + "re-placement failed, previous partners restored: "
                     + e.getMessage(), false, stats, live, liveScore, candidate, candidateScore, baseline, observed);
         }
-        String switched = synchronize(after, views);
         int changed = (int) after.stream().filter(v -> !managed.contains(v)).count();
+        if (changed == 0) {
+            // the candidate differs only for services with no running endpoint (pruned in local mode):
+            // nothing can change on them, so this is not a re-placement
+            return new PlacementReport(now, (sync + "kept the live placement: the candidate changes only services"
+                    + " with no running endpoint (" + change + ")"), false, stats, live, liveScore, candidate,
+                    candidateScore, baseline, observed);
+        }
+        String switched = synchronize(after, views);
         String decision = (sync + "applied: " + changed + " endpoints re-placed; " + change + "; " + switched)
                 .replaceAll(";\\s*$", "");
         LOG.info(decision);
