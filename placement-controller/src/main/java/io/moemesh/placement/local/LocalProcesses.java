@@ -60,16 +60,25 @@ public final class LocalProcesses implements ProcessPort {
 
     @Override
     public List<ExpertProcess> list() {
-        List<ExpertProcess> live = new ArrayList<>();
+        return scan(true);
+    }
+
+    @Override
+    public List<ExpertProcess> reapGone() {
+        return scan(false);
+    }
+
+    /** The live processes, or (live = false) the gone ones, whose pid files it deletes. */
+    private List<ExpertProcess> scan(boolean live) {
+        List<ExpertProcess> found = new ArrayList<>();
         if (!Files.isDirectory(replicas())) {
-            return live;
+            return found;
         }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(replicas(), "*.pid")) {
             for (Path file : files) {
-                parse(file).ifPresent(p -> {
-                    if (alive(p, file)) {
-                        live.add(p);
-                    } else {
+                parse(file).filter(p -> alive(p, file) == live).ifPresent(p -> {
+                    found.add(p);
+                    if (!live) {
                         LOG.warn("expert process {} (pid {}, {}) is gone; removing its pid file", p.name(), p.pid(),
                                 p.target());
                         delete(file);
@@ -79,8 +88,8 @@ public final class LocalProcesses implements ProcessPort {
         } catch (IOException e) {
             throw new UncheckedIOException("could not list " + replicas() + ": " + e.getMessage(), e);
         }
-        live.sort(java.util.Comparator.comparing(ExpertProcess::name));
-        return live;
+        found.sort(java.util.Comparator.comparing(ExpertProcess::name));
+        return found;
     }
 
     /**
@@ -137,7 +146,12 @@ public final class LocalProcesses implements ProcessPort {
                     + e.getMessage() + " (check moemesh.controller.local.expert-command)", e);
         }
         ExpertProcess started = new ExpertProcess(name, process.pid(), target, expert);
-        String failure = awaitServing(process, target);
+        String failure;
+        try {
+            failure = awaitServing(process, target);
+        } catch (RuntimeException e) {
+            failure = "could not be health-checked (" + e.getMessage() + ")";
+        }
         if (failure != null) {
             terminate(process.toHandle());
             throw new LocalProcessException("expert " + expert + " process " + name + " (pid " + process.pid() + ") "

@@ -90,6 +90,9 @@ public final class LocalScaling {
         List<SortedSet<Unit>> routerSets = new ArrayList<>();
         List<EndpointView> views;
         try {
+            if (!dryRun) {
+                unlistGone(notes);
+            }
             procs = processes.list();
             for (RouterPort r : routers) {
                 routerSets.add(r.pruned());
@@ -181,6 +184,22 @@ public final class LocalScaling {
             notes.add("could not restore expert " + expert + ": " + e.getMessage());
             return false;
         }
+    }
+
+    /** Takes the endpoints of processes that are gone off the endpoints file (routers stop calling them). */
+    private void unlistGone(Notes notes) {
+        List<ExpertProcess> gone = processes.reapGone();
+        if (gone.isEmpty()) {
+            return;
+        }
+        List<String> live = processes.list().stream().map(ExpertProcess::target).toList();
+        List<String> listed = new ArrayList<>(endpoints.targets());
+        for (ExpertProcess p : gone) {
+            boolean unlisted = !live.contains(p.target()) && listed.remove(p.target());
+            notes.add("expert process " + p.name() + " (expert " + p.expert() + ") is gone"
+                    + (unlisted ? "; took " + p.target() + " off the endpoints file" : ""));
+        }
+        endpoints.replace(listed);
     }
 
     /** Adds and removes replicas of every unpruned service toward its target; re-lists kept processes. */

@@ -10,10 +10,16 @@ import java.util.List;
 public interface ProcessPort {
 
     /**
-     * The live expert processes, one per pid file. A pid file whose process is gone is deleted (and
-     * its process is not listed); one that does not name a target and an expert is skipped.
+     * The live expert processes, one per pid file; a pid file that does not name a target and an
+     * expert is skipped.
      */
     List<ExpertProcess> list();
+
+    /**
+     * The processes whose pid file outlived them (they exited or were killed): their pid files are
+     * deleted and they are returned, so their endpoints can be taken off the routers' list.
+     */
+    List<ExpertProcess> reapGone();
 
     /**
      * Starts a process serving {@code expert} and returns once its gRPC health says SERVING, with

@@ -88,6 +88,22 @@ final class LocalMesh implements RouterPort, ExpertPort, ProcessPort, EndpointLi
         return List.copyOf(pidFiles.values());
     }
 
+    /** Processes that died: their pid files are still there until reaped. */
+    final List<ExpertProcess> crashed = new ArrayList<>();
+
+    void crash(ExpertProcess p) {
+        pidFiles.remove(p.name());
+        endpoints.remove(p.target());
+        crashed.add(p);
+    }
+
+    @Override
+    public List<ExpertProcess> reapGone() {
+        List<ExpertProcess> gone = List.copyOf(crashed);
+        crashed.clear();
+        return gone;
+    }
+
     @Override
     public ExpertProcess start(int expert) {
         if (neverServes.contains(expert)) {

@@ -96,20 +96,24 @@ class LocalProcessesTest {
     }
 
     @Test
-    void listingDropsPidFilesOfGoneProcessesAndSkipsOnesItCannotManage() throws IOException {
+    void listsLiveProcessesAndReapsThePidFilesOfGoneOnes() throws IOException {
         Path replicas = Files.createDirectories(dir.resolve("state/replicas"));
         Process gone = new ProcessBuilder("true").start();
         gone.onExit().join();
         Files.writeString(replicas.resolve("expert-1-old.pid"), gone.pid() + "\n127.0.0.1:1\n1\n");
         Files.writeString(replicas.resolve("router.pid"), ProcessHandle.current().pid() + "\n");
         Files.writeString(replicas.resolve("expert-2-self.pid"), ProcessHandle.current().pid() + "\n127.0.0.1:2\n2\n");
+        LocalProcesses processes = processes(dir.resolve("none"), Duration.ofSeconds(1), t -> false);
 
-        List<ExpertProcess> live = processes(dir.resolve("none"), Duration.ofSeconds(1), t -> false).list();
-
-        assertThat(live).containsExactly(new ExpertProcess("expert-2-self", ProcessHandle.current().pid(),
+        assertThat(processes.list()).containsExactly(new ExpertProcess("expert-2-self", ProcessHandle.current().pid(),
                 "127.0.0.1:2", 2));
+        assertThat(replicas.resolve("expert-1-old.pid")).exists();
+
+        assertThat(processes.reapGone()).containsExactly(new ExpertProcess("expert-1-old", gone.pid(), "127.0.0.1:1",
+                1));
         assertThat(replicas.resolve("expert-1-old.pid")).doesNotExist();
         assertThat(replicas.resolve("router.pid")).exists();
+        assertThat(processes.reapGone()).isEmpty();
     }
 
     @Test

@@ -229,4 +229,29 @@ class LocalScalingTest {
         assertThat(mesh.processesOf(7)).hasSize(1);
         assertThat(mesh.violations).isEmpty();
     }
+
+    @Test
+    void aProcessThatDiedIsTakenOffTheEndpointsFileAndItsServiceGetsANewOneWithinTheBudget() {
+        ExpertProcess dead = mesh.processesOf(4).getFirst();
+        mesh.crash(dead);
+
+        LocalReport report = scaling(false, 8).apply(UNIFORM, replicaTargets(1, 1, 1, 1, 1, 1, 1, 1), false);
+
+        assertThat(report.decision()).contains("expert process " + dead.name() + " (expert 4) is gone; took "
+                + dead.target() + " off the endpoints file");
+        assertThat(mesh.file).doesNotContain(dead.target());
+        assertThat(mesh.processesOf(4)).hasSize(1);
+        assertThat(mesh.file).contains(target(4));
+    }
+
+    @Test
+    void aDryRunDoesNotReapDeadProcesses() {
+        ExpertProcess dead = mesh.processesOf(4).getFirst();
+        mesh.crash(dead);
+
+        scaling(false, 8).apply(UNIFORM, replicaTargets(1, 1, 1, 1, 1, 1, 1, 1), true);
+
+        assertThat(mesh.file).contains(dead.target());
+        assertThat(mesh.crashed).containsExactly(dead);
+    }
 }
