@@ -54,11 +54,36 @@ final class PlanReport {
                     partners.isEmpty() ? "-" : PlanFile.spell(partners), String.join(",", p.getEndpointsList()),
                     p.getReplicaTarget() == 0 ? "" : "  (replica target " + p.getReplicaTarget() + ")");
         }
+        if (s.getLocalMode()) {
+            printLocal(s, out);
+        }
         if (s.hasStats()) {
             printCoactivation(s, topPairs, out);
             if (s.getStats().getExpertSetsRecorded() && k > 2) {
                 printExpertSets(s, topPairs, out);
             }
+        }
+    }
+
+    /**
+     * Local mode ({@code moe up} with the controller managing expert processes): the pruned experts
+     * and why, and per service its processes, their target and its share of the routed token-slots.
+     */
+    private static void printLocal(PlacementStatus s, PrintWriter out) {
+        out.println();
+        out.printf("pruned experts: %s (reroutes %.2f%% of routed token-slots, quality budget %.2f%%)%n",
+                s.getPrunedExpertsCount() == 0 ? "none" : s.getPrunedExpertsList().stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(", ")),
+                100 * s.getReroutedShare(), 100 * s.getQualityBudget());
+        out.printf("  pruning: %s%n", s.getPruningDecision().isEmpty() ? "off" : s.getPruningDecision());
+        out.printf("expert processes: %d running%s%n", s.getExpertProcesses(), s.getMaxExpertProcesses() == 0
+                ? " (no replicas: --max-expert-processes 0)" : ", at most " + s.getMaxExpertProcesses());
+        for (ServicePlacement p : s.getServicesList()) {
+            out.printf("  expert-%-3d %d/%d processes  share %5.2f%%%s%n", p.getService(), p.getLocalReplicas(),
+                    p.getLocalReplicaTarget(), 100 * p.getRoutingShare(), p.getPruned() ? "  PRUNED" : "");
+        }
+        if (!s.getLocalDecision().isEmpty()) {
+            out.printf("  last local step: %s%n", s.getLocalDecision());
         }
     }
 

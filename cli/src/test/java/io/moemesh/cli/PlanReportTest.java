@@ -54,6 +54,37 @@ class PlanReportTest {
     }
 
     @Test
+    void inLocalModePrintsThePrunedExpertsAndEveryServicesProcesses() {
+        PlacementStatus status = PlacementStatus.newBuilder().setLastDecision("kept the live placement")
+                .setLocalMode(true).addPrunedExperts(2).setReroutedShare(0.004).setQualityBudget(0.02)
+                .setPruningDecision("pruned 2 (0.4% of routed token-slots, budget 2.0%)")
+                .setExpertProcesses(4).setMaxExpertProcesses(5).setLocalDecision("stopped expert-2 (expert 2)")
+                .addServices(ServicePlacement.newBuilder().setService(0).addUnits(unit(0, 0)).setLocalReplicas(3)
+                        .setLocalReplicaTarget(3).setRoutingShare(0.7))
+                .addServices(ServicePlacement.newBuilder().setService(1).addUnits(unit(0, 1)).setLocalReplicas(1)
+                        .setLocalReplicaTarget(1).setRoutingShare(0.296))
+                .addServices(ServicePlacement.newBuilder().setService(2).addUnits(unit(0, 2)).setPruned(true)
+                        .setRoutingShare(0.004))
+                .build();
+
+        String text = render(status);
+
+        assertThat(text).contains("pruned experts: 2 (reroutes 0.40% of routed token-slots, quality budget 2.00%)",
+                "pruning: pruned 2 (0.4% of routed token-slots", "expert processes: 4 running, at most 5",
+                "last local step: stopped expert-2");
+        assertThat(text).containsPattern("expert-0 +3/3 processes +share 70\\.00%\n")
+                .containsPattern("expert-2 +0/0 processes +share +0\\.40% +PRUNED");
+    }
+
+    @Test
+    void outsideLocalModePrintsNoProcesses() {
+        String text = render(PlacementStatus.newBuilder().setLastDecision("kept")
+                .addServices(ServicePlacement.newBuilder().setService(0).addUnits(unit(0, 0))).build());
+
+        assertThat(text).doesNotContain("pruned experts", "expert processes");
+    }
+
+    @Test
     void beforeTheFirstRoundSaysSoAndNothingElse() {
         String text = render(PlacementStatus.newBuilder().setLastDecision("no planning round yet").build());
 

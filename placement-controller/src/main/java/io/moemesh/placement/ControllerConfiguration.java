@@ -5,6 +5,11 @@ import io.moemesh.placement.grpc.ExpertClient;
 import io.moemesh.placement.grpc.PlacementGrpcService;
 import io.moemesh.placement.grpc.RouterClient;
 import io.moemesh.placement.leadership.LeaderElectionProperties;
+import io.moemesh.placement.local.EndpointsFile;
+import io.moemesh.placement.local.GrpcHealthCheck;
+import io.moemesh.placement.local.LocalProcesses;
+import io.moemesh.placement.local.LocalProperties;
+import io.moemesh.placement.local.LocalScaling;
 import io.moemesh.placement.kubernetes.KubernetesCluster;
 import io.moemesh.placement.kubernetes.PlacementReconciler;
 import io.moemesh.placement.leadership.LeaseLeadership;
@@ -20,6 +25,7 @@ import io.kubernetes.client.util.ClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -38,6 +44,8 @@ class ControllerConfiguration {
     /** Its one request (GetPlacement) is empty: 4 MiB, gRPC's own default, is plenty. */
     static final int MAX_INBOUND_BYTES = 4 << 20;
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration HEALTH_DEADLINE = Duration.ofSeconds(2);
+    private static final Duration LIST_POLL = Duration.ofMillis(250);
 
     /** Channels to the routers' internal port (RoutingStats, ExpertEndpoints), with the internal TLS and token. */
     @Bean
@@ -70,11 +78,29 @@ class ControllerConfiguration {
 
     @Bean
     PlacementLoop placementLoop(List<RouterClient> routers, ExpertClient experts, Leadership leadership,
-            ControllerProperties properties) {
+            ControllerProperties properties, InternalChannelFactory channels) {
         List<RouterPort> ports = List.copyOf(routers);
         return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC(),
-                reconciler(properties)), leadership, properties.initialDelay(), properties.interval(),
-                Clock.systemUTC());
+                reconciler(properties), localScaling(properties, ports, experts, channels)), leadership,
+                properties.initialDelay(), properties.interval(), Clock.systemUTC());
+    }
+
+    /**
+     * Local mode with {@code local.expert-command}: the expert processes of {@code moe up}, started
+     * from its launch script and probed over the same channels (TLS, token) as the expert calls.
+     */
+    private static LocalScaling localScaling(ControllerProperties properties, List<RouterPort> routers,
+            ExpertClient experts, InternalChannelFactory channels) {
+        LocalProperties local = properties.local();
+        if (!local.enabled()) {
+            return null;
+        }
+        LocalProcesses processes = new LocalProcesses(Path.of(local.expertCommand()), Path.of(local.stateDir()),
+                local.startTimeout(), local.stopGrace(),
+                new GrpcHealthCheck(target -> channels.expertBuilder(target).build(), HEALTH_DEADLINE));
+        return new LocalScaling(routers, experts, processes, new EndpointsFile(Path.of(local.endpointsFile())),
+                new LocalScaling.Settings(properties.pruning().enabled(), properties.pruning().settings(),
+                        local.maxExpertProcesses(), local.listTimeout(), LIST_POLL));
     }
 
     @Bean

@@ -1,5 +1,7 @@
 package io.moemesh.placement;
 
+import io.moemesh.placement.local.LocalProperties;
+import io.moemesh.placement.local.PruningProperties;
 import io.moemesh.placement.round.PlacementSettings;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param memoryBudget     expert memory a plan may use, relative to one copy of every unit
  * @param perServiceUnits  most units one expert service may host; 0 = its own units plus half as many
  * @param balanceBound     max/mean service load a plan may reach
- * @param maxReplicas      replica targets range over 1..max (applied on Kubernetes only)
+ * @param maxReplicas      replica targets range over 1..max (applied on Kubernetes, and in local mode within
+ *                         {@code local.max-expert-processes})
  * @param minGain          relative cut of expected remote calls a new plan must bring (hysteresis)
  * @param minWindowTokens  tokens the routers' statistics window must hold before planning
  * @param dryRun           plan and report only
@@ -31,6 +34,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param refreshTimeout   deadline of a router refresh, which waits for in-flight layer steps: give it more
  *                         than the router's own bound (its Describe calls plus 2 x its expert call timeout
  *                         + 1 s, 16 s with the router's defaults)
+ * @param local            {@code local.*}: the expert processes the controller starts and stops in local mode
+ *                         (replicas and pruning); off without {@code local.expert-command}
+ * @param pruning          {@code pruning.*}: scaling cold experts to zero (local mode with {@code local.*})
  */
 @ConfigurationProperties("moemesh.controller")
 public record ControllerProperties(
@@ -49,7 +55,9 @@ public record ControllerProperties(
         @DefaultValue("30s") Duration refreshTimeout,
         @DefaultValue("local") Mode mode,
         @DefaultValue("") String namespace,
-        @DefaultValue("moemesh.io/role=expert") String expertSelector) {
+        @DefaultValue("moemesh.io/role=expert") String expertSelector,
+        @DefaultValue LocalProperties local,
+        @DefaultValue PruningProperties pruning) {
 
     /** Where plans are applied. */
     public enum Mode {
@@ -80,6 +88,17 @@ public record ControllerProperties(
         if (expertSelector == null || expertSelector.isBlank()) {
             throw new IllegalArgumentException("moemesh.controller.expert-selector must not be blank, e.g."
                     + " app.kubernetes.io/instance=moe-mesh,moemesh.io/role=expert");
+        }
+        local = local == null ? LocalProperties.off() : local;
+        pruning = pruning == null ? PruningProperties.off() : pruning;
+        if (local.enabled() && mode != Mode.LOCAL) {
+            throw new IllegalArgumentException("moemesh.controller.local.expert-command is for mode=local (moe up);"
+                    + " in kubernetes mode the Deployments and HPAs scale the experts");
+        }
+        if (pruning.enabled() && !local.enabled()) {
+            throw new IllegalArgumentException("moemesh.controller.pruning.enabled needs moemesh.controller.local.*"
+                    + " (expert-command, state-dir): pruning scales expert processes to zero, which only local"
+                    + " mode does");
         }
         namespace = namespace == null || namespace.isBlank()
                 ? io.moemesh.placement.leadership.LeaderElectionProperties.podNamespace() : namespace;

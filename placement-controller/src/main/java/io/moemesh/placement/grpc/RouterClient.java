@@ -10,11 +10,16 @@ import io.moemesh.proto.internal.v1.ExpertEndpointsState;
 import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
 import io.moemesh.proto.internal.v1.GetExpertEndpointsRequest;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
+import io.moemesh.proto.internal.v1.PrunedUnit;
+import io.moemesh.proto.internal.v1.SetPrunedExpertsRequest;
+import io.moemesh.core.placement.Unit;
 import io.moemesh.proto.internal.v1.RefreshExpertEndpointsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import java.time.Duration;
 import java.util.List;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 /** One router, over gRPC: its statistics, its endpoints, and the refresh that switches its routing. */
@@ -83,6 +88,29 @@ public final class RouterClient implements RouterPort, AutoCloseable {
         return call("RefreshExpertEndpoints", () -> views(ExpertEndpointsGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(refreshTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .refreshExpertEndpoints(RefreshExpertEndpointsRequest.getDefaultInstance())));
+    }
+
+    @Override
+    public SortedSet<Unit> pruned() {
+        return call("GetExpertEndpoints", () -> pruned(ExpertEndpointsGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance())));
+    }
+
+    /** Waits for the router's in-flight layer steps like a refresh does, so it gets the refresh deadline. */
+    @Override
+    public SortedSet<Unit> setPruned(SortedSet<Unit> units, String reason) {
+        SetPrunedExpertsRequest.Builder request = SetPrunedExpertsRequest.newBuilder().setReason(reason);
+        units.forEach(u -> request.addUnits(PrunedUnit.newBuilder().setLayer(u.layer()).setExpert(u.expert())));
+        return call("SetPrunedExperts", () -> pruned(ExpertEndpointsGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(refreshTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .setPrunedExperts(request.build())));
+    }
+
+    private static SortedSet<Unit> pruned(ExpertEndpointsState state) {
+        SortedSet<Unit> units = new TreeSet<>();
+        state.getPrunedList().forEach(u -> units.add(new Unit(u.getLayer(), u.getExpert())));
+        return units;
     }
 
     private static List<EndpointView> views(ExpertEndpointsState state) {

@@ -3,6 +3,7 @@ package io.moemesh.placement.grpc;
 import io.moemesh.proto.codec.RoutingStatsCodec;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.placement.PlacementLoop;
+import io.moemesh.placement.local.LocalReport;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementSettings;
 import io.moemesh.proto.internal.v1.PlacementStatus;
@@ -30,14 +31,25 @@ public final class StatusMapper {
         if (r.stats() != null) {
             b.setStats(RoutingStatsCodec.encode(r.stats())).setTopK(r.stats().topK());
         }
+        LocalReport local = r.local();
         if (r.live() != null) {
             PlacementPlan plan = r.live().plan();
             for (int s = 0; s < plan.hosted().size(); s++) {
-                b.addServices(ServicePlacement.newBuilder().setService(s)
+                ServicePlacement.Builder service = ServicePlacement.newBuilder().setService(s)
                         .addAllUnits(ProtoMapping.units(plan.hosted().get(s)))
                         .addAllEndpoints(r.live().endpoints().get(s))
-                        .setReplicaTarget(r.candidate() == null ? 0 : r.candidate().replicas().get(s)));
+                        .setReplicaTarget(r.candidate() == null ? 0 : r.candidate().replicas().get(s));
+                if (local != null) {
+                    local(service, local, s);
+                }
+                b.addServices(service);
             }
+        }
+        if (local != null) {
+            b.setLocalMode(true).addAllPrunedExperts(local.pruned()).setPruningDecision(local.pruningDecision())
+                    .setReroutedShare(local.reroutedShare()).setQualityBudget(local.qualityBudget())
+                    .setLocalDecision(local.decision()).setExpertProcesses(local.expertProcesses())
+                    .setMaxExpertProcesses(local.maxExpertProcesses());
         }
         if (r.liveScore() != null) {
             b.setExpectedCallsPerToken(r.liveScore().remoteCallsPerToken())
@@ -53,5 +65,15 @@ public final class StatusMapper {
                     .setCandidateMemoryRatio(r.candidateScore().memoryRatio());
         }
         return b.build();
+    }
+
+    private static void local(ServicePlacement.Builder service, LocalReport local, int s) {
+        service.setPruned(local.pruned().contains(s));
+        if (s < local.replicas().length) {
+            service.setLocalReplicas(local.replicas()[s]).setLocalReplicaTarget(local.targets()[s]);
+        }
+        if (s < local.shares().length) {
+            service.setRoutingShare(local.shares()[s]);
+        }
     }
 }

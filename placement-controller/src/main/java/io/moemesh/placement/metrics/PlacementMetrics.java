@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * The controller's meters, updated after every round: {@code moemesh.placement.rounds} by decision,
  * {@code moemesh.placement.plans.applied}, and gauges of the latest scores (expected remote calls
  * per token per layer of the live placement, the candidate and the one-service-per-expert baseline,
- * the routers' observed ones, and the live placement's max/mean service load). A gauge keeps its
+ * the routers' observed ones, and the live placement's max/mean service load), and in local mode
+ * {@code moemesh.controller.pruned.experts} and {@code moemesh.controller.expert.processes}. A gauge keeps its
  * value through rounds that did not compute it (NaN until one did).
  */
 public final class PlacementMetrics {
@@ -25,6 +26,8 @@ public final class PlacementMetrics {
     private final AtomicReference<Double> baseline = new AtomicReference<>(Double.NaN);
     private final AtomicReference<Double> observed = new AtomicReference<>(Double.NaN);
     private final AtomicReference<Double> maxMeanLoad = new AtomicReference<>(Double.NaN);
+    private final AtomicReference<Double> prunedExperts = new AtomicReference<>(Double.NaN);
+    private final AtomicReference<Double> expertProcesses = new AtomicReference<>(Double.NaN);
 
     public PlacementMetrics(MeterRegistry registry, PlacementLoop loop) {
         for (Decision d : Decision.values()) {
@@ -39,6 +42,12 @@ public final class PlacementMetrics {
         gauge(registry, "observed", observed);
         Gauge.builder("moemesh.placement.max.mean.load", maxMeanLoad, AtomicReference::get)
                 .description("Max/mean expert service load of the live placement").register(registry);
+        Gauge.builder("moemesh.controller.pruned.experts", prunedExperts, AtomicReference::get)
+                .description("Experts the routers prune now (local mode; NaN until the local step ran)")
+                .register(registry);
+        Gauge.builder("moemesh.controller.expert.processes", expertProcesses, AtomicReference::get)
+                .description("Live expert-service processes (local mode; NaN until the local step ran)")
+                .register(registry);
         loop.onRound(this::record);
     }
 
@@ -61,6 +70,10 @@ public final class PlacementMetrics {
         }
         if (report.baselineScore() != null) {
             baseline.set(report.baselineScore().remoteCallsPerToken());
+        }
+        if (report.local() != null) {
+            prunedExperts.set((double) report.local().pruned().size());
+            expertProcesses.set((double) report.local().expertProcesses());
         }
         if (report.observed().tokenLayers() > 0) {
             observed.set(report.observed().callsPerToken());

@@ -3,6 +3,7 @@ package io.moemesh.placement.round;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.PlanScore;
 import io.moemesh.core.routing.RoutingStats;
+import io.moemesh.placement.local.LocalReport;
 import java.time.Instant;
 
 /**
@@ -11,10 +12,24 @@ import java.time.Instant;
  *
  * @param observed    the routers' real traffic since the previous round
  * @param replacement what an applied round changed, null for every other round
+ * @param local       local mode's pruning and replica step, null when it did not run
  */
 public record PlacementReport(Instant at, String decision, boolean applied, RoutingStats stats,
         LivePlacement live, PlanScore liveScore, PlacementPlan candidate, PlanScore candidateScore,
-        PlanScore baselineScore, Traffic observed, Replacement replacement) {
+        PlanScore baselineScore, Traffic observed, Replacement replacement, LocalReport local) {
+
+    public PlacementReport(Instant at, String decision, boolean applied, RoutingStats stats, LivePlacement live,
+            PlanScore liveScore, PlacementPlan candidate, PlanScore candidateScore, PlanScore baselineScore,
+            Traffic observed, Replacement replacement) {
+        this(at, decision, applied, stats, live, liveScore, candidate, candidateScore, baselineScore, observed,
+                replacement, null);
+    }
+
+    /** This report with the local step's outcome. */
+    public PlacementReport withLocal(LocalReport step) {
+        return new PlacementReport(at, decision, applied, stats, live, liveScore, candidate, candidateScore,
+                baselineScore, observed, replacement, step);
+    }
 
     /**
      * The units every service hosted before an applied re-placement and the units it hosts (local

@@ -11,6 +11,8 @@ import io.moemesh.core.placement.Unit;
 import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.placement.kubernetes.Change;
 import io.moemesh.placement.kubernetes.PlacementReconciler;
+import io.moemesh.placement.local.LocalReport;
+import io.moemesh.placement.local.LocalScaling;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * restart between steps, a call that timed out but took effect — the next round finds endpoints
  * whose units differ from the routers' views or that hold retiring units, and finishes steps 2–3
  * for them first. If step 1 fails, the endpoints already changed get their previous partners back
- * (what they loaded meanwhile becomes retiring, released the same way). Not thread-safe: one round
- * at a time.
+ * (what they loaded meanwhile becomes retiring, released the same way). In local mode with expert
+ * processes configured, a second step follows on the same window: pruning and replicas
+ * ({@link LocalScaling}). Not thread-safe: one round at a time.
  */
 public final class PlacementRound {
 
@@ -54,6 +57,7 @@ public final class PlacementRound {
     private final Clock clock;
     private final Map<String, Traffic> lastTraffic = new LinkedHashMap<>();
     private final PlacementReconciler kubernetes;
+    private final LocalScaling local;
 
     /** Local mode: plans are applied in place on the running endpoints (class comment). */
     public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock) {
@@ -68,7 +72,20 @@ public final class PlacementRound {
      */
     public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock,
             PlacementReconciler kubernetes) {
+        this(routers, experts, settings, clock, kubernetes, null);
+    }
+
+    /**
+     * Local mode with {@code local} non-null: after placing, each round also prunes and restores
+     * experts and starts and stops replicas of the expert processes ({@link LocalScaling}).
+     */
+    public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock,
+            PlacementReconciler kubernetes, LocalScaling local) {
+        if (kubernetes != null && local != null) {
+            throw new IllegalArgumentException("local process management and Kubernetes mode exclude each other");
+        }
         this.kubernetes = kubernetes;
+        this.local = local;
         if (routers.isEmpty()) {
             throw new IllegalArgumentException("the controller needs at least one router to read statistics from");
         }
@@ -83,6 +100,21 @@ public final class PlacementRound {
     }
 
     public PlacementReport run() {
+        PlacementReport placed = place();
+        if (local == null || placed.stats() == null || placed.live() == null) {
+            return placed;
+        }
+        try {
+            PlacementPlan plan = placed.candidate() != null ? placed.candidate() : placed.live().plan();
+            return placed.withLocal(local.apply(placed.stats(), plan, settings.dryRun()));
+        } catch (RuntimeException e) {
+            LOG.warn("the local pruning and replica step failed", e);
+            return placed.withLocal(new LocalReport(new java.util.TreeSet<>(), "", 0, 0, new double[0], new int[0],
+                    new int[0], 0, "the local pruning and replica step failed: " + e.getMessage()));
+        }
+    }
+
+    private PlacementReport place() {
         Instant now = clock.instant();
         List<RoutingStats> windows = new ArrayList<>();
         List<Map<String, EndpointView>> views = new ArrayList<>();
@@ -155,8 +187,15 @@ public final class PlacementRound {
             return new PlacementReport(now, sync + "re-placement failed, previous partners restored: "
                     + e.getMessage(), false, stats, live, liveScore, candidate, candidateScore, baseline, observed);
         }
-        String switched = synchronize(after, views);
         int changed = (int) after.stream().filter(v -> !managed.contains(v)).count();
+        if (changed == 0) {
+            // the candidate differs only for services with no running endpoint (pruned in local mode):
+            // nothing can change on them, so this is not a re-placement
+            return new PlacementReport(now, (sync + "kept the live placement: the candidate changes only services"
+                    + " with no running endpoint (" + change + ")"), false, stats, live, liveScore, candidate,
+                    candidateScore, baseline, observed);
+        }
+        String switched = synchronize(after, views);
         String decision = (sync + "applied: " + changed + " endpoints re-placed; " + change + "; " + switched)
                 .replaceAll(";\\s*$", "");
         LOG.info(decision);

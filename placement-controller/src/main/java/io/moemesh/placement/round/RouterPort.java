@@ -1,7 +1,9 @@
 package io.moemesh.placement.round;
 
+import io.moemesh.core.placement.Unit;
 import io.moemesh.core.routing.RoutingStats;
 import java.util.List;
+import java.util.SortedSet;
 
 /** What the controller needs from one router. */
 public interface RouterPort {
@@ -32,4 +34,22 @@ public interface RouterPort {
      * endpoint that did not answer keeps its previous description there).
      */
     List<EndpointView> refresh();
+
+    /**
+     * The units the router's gate may not choose now (planned pruning; GetExpertEndpoints). A port
+     * that cannot prune (the controller's tests of other features) reports none.
+     */
+    default SortedSet<Unit> pruned() {
+        return new java.util.TreeSet<>();
+    }
+
+    /**
+     * Replaces the router's pruned set (SetPrunedExperts); returns once no layer step that started
+     * before the call is still running, so no token goes to a pruned unit afterwards.
+     *
+     * @return the set the router now prunes
+     */
+    default SortedSet<Unit> setPruned(SortedSet<Unit> units, String reason) {
+        throw new UnsupportedOperationException("router " + name() + " does not support SetPrunedExperts");
+    }
 }

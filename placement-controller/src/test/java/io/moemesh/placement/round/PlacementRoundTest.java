@@ -334,4 +334,25 @@ class PlacementRoundTest {
         // one triple, half a layer's tokens: (2 + 2.5) / 2
         assertThat(report.candidateScore().remoteCallsPerToken()).isEqualTo(2.25);
     }
+
+    @Test
+    void aCandidateThatOnlyChangesServicesWithNoEndpointIsNotAnApplication() {
+        hotPairs();
+        PlacementRound round = round(0.05, 10, false);
+        round.run();
+        // the service that took partners loses its process (pruned in local mode): the live placement
+        // lacks its co-location, but nothing runs where the candidate would put it back
+        String holder = mesh.endpoints.values().stream().filter(v -> !v.partners().isEmpty()).findFirst()
+                .orElseThrow().target();
+        mesh.endpoints.remove(holder);
+        mesh.routerView.remove(holder);
+        mesh.log.clear();
+
+        PlacementReport report = round.run();
+
+        assertThat(report.applied()).as(report.decision()).isFalse();
+        assertThat(report.decision()).startsWith("kept the live placement: the candidate changes only services"
+                + " with no running endpoint");
+        assertThat(mesh.log).noneMatch(e -> e.startsWith("set "));
+    }
 }
