@@ -62,6 +62,39 @@ def windows(n, W):
     return out
 
 
+def load_heldout(data_dir):
+    """The held-out documents of build_corpus.py's heldout.jsonl grouped by lang_key, in file order."""
+    by_lang = {}
+    with open(os.path.join(data_dir, "heldout.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            by_lang.setdefault(lang_key(d), []).append(d)
+    return by_lang
+
+
+def select_docs(by_lang, max_docs_per_lang, seed):
+    """The scored documents: all of them, or a seeded subset of max_docs_per_lang per language
+    (one generator, languages in sorted order, so the subset is a function of the seed alone)."""
+    docs, rng = [], np.random.default_rng(seed)
+    for k in sorted(by_lang):
+        group = by_lang[k]
+        if max_docs_per_lang and len(group) > max_docs_per_lang:
+            # seeded sample: the file is in corpus order, so its head would be one source file
+            group = [group[i] for i in sorted(rng.permutation(len(group))[:max_docs_per_lang])]
+        docs += group
+    return docs
+
+
+def score_windows(m, ids, tgt, window):
+    """Yields, per scoring window of the input ids (targets tgt), the forward pass, the offset of
+    its first scored position, and the bits (-log2 p) and target ids of its scored positions."""
+    for start, first in windows(len(ids), window):
+        fw = m.forward(ids[start:start + window])
+        lp = F.log_softmax(fw["logits"][first:], -1)
+        t = torch.tensor(tgt[start + first:start + window])
+        yield fw, first, -lp[torch.arange(len(t)), t] / math.log(2), t
+
+
 def generate(m, tok, prompt, n, temperature=0.0, gen=None):
     """Stops at </s>; full recompute per token (the reference has no KV cache)."""
     ids, new = tok.encode(prompt), []
@@ -115,18 +148,9 @@ def main():
     L, E = m.L, m.E
     name = os.path.basename(os.path.normpath(a.model_dir))
 
-    by_lang = {}
-    for line in open(os.path.join(a.data, "heldout.jsonl"), encoding="utf-8"):
-        d = json.loads(line)
-        by_lang.setdefault(lang_key(d), []).append(d)
+    by_lang = load_heldout(a.data)
     heldout_bytes = {k: sum(len(d["text"].encode("utf-8")) for d in g) for k, g in by_lang.items()}
-    docs, rng = [], np.random.default_rng(a.seed)
-    for k in sorted(by_lang):
-        group = by_lang[k]
-        if a.max_docs_per_lang and len(group) > a.max_docs_per_lang:
-            # seeded sample: the file is in corpus order, so its head would be one source file
-            group = [group[i] for i in sorted(rng.permutation(len(group))[:a.max_docs_per_lang])]
-        docs += group
+    docs = select_docs(by_lang, a.max_docs_per_lang, a.seed)
 
     stats = {}                                  # lang -> nll bits, eos bits, bytes, tokens, docs
     usage = {}                                  # lang -> [L, E] assignment counts
@@ -140,11 +164,7 @@ def main():
         s["docs"] += 1
         s["bytes"] += len(d["text"].encode("utf-8"))
         s["tokens"] += len(tgt)
-        for start, first in windows(len(ids), a.window):
-            fw = m.forward(ids[start:start + a.window])
-            lp = F.log_softmax(fw["logits"][first:], -1)
-            t = torch.tensor(tgt[start + first:start + a.window])
-            bits = -lp[torch.arange(len(t)), t] / math.log(2)
+        for fw, first, bits, t in score_windows(m, ids, tgt, a.window):
             s["bits"] += float(bits.sum())
             s["eos_bits"] += float(bits[t == EOS].sum())
             for layer, (top_e, _) in enumerate(fw["routing"]):
