@@ -114,20 +114,72 @@ public final class LocalCluster {
     /**
      * The placement controller {@code moe up} starts beside the router: its gRPC and HTTP ports, how
      * often it plans, the statistics it needs first, its hysteresis, the expert memory a plan may use
-     * (relative to one copy of every unit), the max/mean load it may reach, and whether it only reports.
+     * (relative to one copy of every unit), the max/mean load it may reach, whether it only reports,
+     * and what it may do with expert processes ({@link ExpertProcesses}).
      */
     public record Controller(int grpcPort, int httpPort, Duration interval, long minWindowTokens, double minGain,
-            double memoryBudget, double balanceBound, boolean dryRun) {
+            double memoryBudget, double balanceBound, boolean dryRun, ExpertProcesses processes) {
+
+        /** A controller that starts no expert process and prunes nothing. */
+        public Controller(int grpcPort, int httpPort, Duration interval, long minWindowTokens, double minGain,
+                double memoryBudget, double balanceBound, boolean dryRun) {
+            this(grpcPort, httpPort, interval, minWindowTokens, minGain, memoryBudget, balanceBound, dryRun,
+                    ExpertProcesses.NONE);
+        }
 
         List<String> arguments(String router) {
-            return List.of("--moemesh.controller.routers=" + router, "--moemesh.controller.grpc-port=" + grpcPort,
+            List<String> args = new ArrayList<>(List.of("--moemesh.controller.routers=" + router,
+                    "--moemesh.controller.grpc-port=" + grpcPort,
                     "--server.port=" + httpPort, "--moemesh.controller.initial-delay=" + interval.toMillis() + "ms",
                     "--moemesh.controller.interval=" + interval.toMillis() + "ms",
                     "--moemesh.controller.min-window-tokens=" + minWindowTokens,
                     "--moemesh.controller.min-gain=" + minGain, "--moemesh.controller.memory-budget=" + memoryBudget,
                     "--moemesh.controller.balance-bound=" + balanceBound,
-                    "--moemesh.controller.dry-run=" + dryRun);
+                    "--moemesh.controller.dry-run=" + dryRun));
+            args.addAll(processes.arguments());
+            return args;
         }
+    }
+
+    /**
+     * What the placement controller may do with the expert processes of a local cluster (issue 22):
+     * run at most {@code maxExpertProcesses} of them in all, {@code moe up}'s included, to replicate
+     * hot experts (0 = it starts no replica), and, with {@code pruning}, scale experts whose routing
+     * share falls below {@code pruningThreshold} to zero while the tokens routed away stay within
+     * {@code pruningBudget} (a share of routed token-slots).
+     */
+    public record ExpertProcesses(int maxExpertProcesses, boolean pruning, double pruningThreshold,
+            double pruningBudget) {
+
+        /** No replicas, no pruning: the defaults of {@code moe up}. */
+        public static final ExpertProcesses NONE = new ExpertProcesses(0, false, 0.25, 0.02);
+
+        public ExpertProcesses {
+            if (maxExpertProcesses < 0) {
+                throw new IllegalArgumentException("max expert processes must be >= 0 (0 = no replicas), got "
+                        + maxExpertProcesses);
+            }
+            if (!(pruningThreshold > 0 && pruningThreshold < 1) || !(pruningBudget >= 0 && pruningBudget < 1)) {
+                throw new IllegalArgumentException("the pruning threshold must be in (0, 1) and the quality budget"
+                        + " in [0, 1), got " + pruningThreshold + " and " + pruningBudget);
+            }
+        }
+
+        /** Whether the controller changes which expert processes run. */
+        public boolean managesProcesses() {
+            return maxExpertProcesses > 0 || pruning;
+        }
+
+        List<String> arguments() {
+            return List.of("--moemesh.controller.local.max-expert-processes=" + maxExpertProcesses,
+                    "--moemesh.controller.pruning.enabled=" + pruning,
+                    "--moemesh.controller.pruning.threshold=" + pruningThreshold,
+                    "--moemesh.controller.pruning.quality-budget=" + pruningBudget);
+        }
+    }
+
+    /** What {@link #down} stopped: the recorded cluster, and how many processes ran in all. */
+    public record Down(ClusterState state, int stopped) {
     }
 
     private final Path stateDir;
@@ -169,6 +221,8 @@ public final class LocalCluster {
         }
         ModelConfig config = ModelConfig.load(model);
         List<ExpertGroup> groups = expertGroups(config.numExperts(), layout, partners, controller);
+        boolean onePerProcess = layout.expertsPerProcess() == 1;
+        removeStalePidFiles();
         String modelDir = model.toAbsolutePath().normalize().toString();
         List<ServiceProcess> started = new ArrayList<>(); // in stop order, reversed: gateway, router, experts
         ServiceProcess gateway = null;
@@ -186,6 +240,9 @@ public final class LocalCluster {
                             partners.containsKey(g.first()) ? partners.get(g.first()) : List.of());
                     started.add(p);
                     experts.add(p.target());
+                    if (onePerProcess) {
+                        new ReplicaPidFile(p.name(), p.pid(), p.target(), g.first()).write(stateDir);
+                    }
                 }
             }
             awaitServing(started, layout.readyTimeout());
@@ -195,13 +252,16 @@ public final class LocalCluster {
                 experts = network.proxiedTargets(experts.size());
                 Network.awaitServing(experts, layout.readyTimeout());
             }
-            ServiceProcess router = launchRouter(model, layout.router(), experts);
+            Path expertsFile = EndpointsFile.write(stateDir, experts);
+            Path startExpert = onePerProcess ? StartExpertScript.write(stateDir, Path.of(""), expertCommand(model))
+                    : null;
+            ServiceProcess router = launchRouter(model, layout.router(), expertsFile);
             started.add(router);
             started.add(gateway);
             String routerInternal = BIND_ADDRESS + ":" + layout.routerInternalPort();
             ServiceProcess placement = null;
             if (controller != null) {
-                placement = launchController(controller, routerInternal);
+                placement = launchController(controller, routerInternal, startExpert);
                 started.add(placement); // stopped first: it must not re-place while the experts go down
             }
             awaitServing(started, layout.readyTimeout());
@@ -217,8 +277,44 @@ public final class LocalCluster {
                 started.add(gateway);
             }
             ServiceLauncher.stop(started, Duration.ofSeconds(10));
+            ReplicaPidFile.readAll(stateDir).forEach(f -> f.delete(stateDir));
             throw e;
         }
+    }
+
+    /**
+     * Clears pid files a cluster that was not brought down cleanly left behind; refuses to start
+     * while a process one names still runs (it holds a port, and the controller would count it).
+     */
+    private void removeStalePidFiles() {
+        List<ReplicaPidFile> running = new ArrayList<>();
+        for (ReplicaPidFile f : ReplicaPidFile.readAll(stateDir)) {
+            if (f.liveProcess(stateDir).isPresent()) {
+                running.add(f);
+            } else {
+                f.delete(stateDir);
+            }
+        }
+        if (!running.isEmpty()) {
+            throw new IllegalStateException("expert processes of an earlier local cluster still run ("
+                    + running.stream().map(f -> f.name() + " pid " + f.pid()).collect(joining(", ")) + ", recorded in "
+                    + ReplicaPidFile.directory(stateDir) + "): stop them with kill " + running.stream()
+                    .map(f -> String.valueOf(f.pid())).collect(joining(" ")) + ", then run `moe up` again");
+        }
+    }
+
+    /**
+     * The command of an expert process for one expert as {@link #launchExperts} runs it, for the
+     * {@link StartExpertScript}, which puts its own values in place of expert 0 and port 0.
+     */
+    List<String> expertCommand(Path model) {
+        List<String> args = new ArrayList<>(localModeArguments("expert"));
+        args.addAll(expertArguments(model, ExpertGroup.of(0), ExpertGroup.of(0).workers(cores()), 0, List.of()));
+        return launcher.command("expert-service", args, false);
+    }
+
+    private static int cores() {
+        return Runtime.getRuntime().availableProcessors();
     }
 
     /**
@@ -263,7 +359,7 @@ public final class LocalCluster {
      */
     public ServiceProcess launchExperts(Path model, ExpertGroup group, int replica, int port,
             Collection<Unit> partners) {
-        int workers = group.workers(Runtime.getRuntime().availableProcessors());
+        int workers = group.workers(cores());
         return launch(group.processName(replica), "expert", port, "expert-service",
                 expertArguments(model, group, workers, port, partners));
     }
@@ -291,6 +387,24 @@ public final class LocalCluster {
     }
 
     /**
+     * Starts a router for {@code model} that follows the expert endpoints listed in {@code expertsFile}
+     * ({@link EndpointsFile}; {@code moemesh.router.discovery=file}), so that expert processes the
+     * placement controller starts or stops reach it without a restart.
+     */
+    public ServiceProcess launchRouter(Path model, RouterPorts ports, Path expertsFile) {
+        return launch("router", "router", ports.grpc(), "router-service",
+                routerArguments(model, ports, expertsFile), ports.http() != Layout.NO_HTTP);
+    }
+
+    /** {@link #routerArguments(Path, RouterPorts, List)} with file discovery instead of a fixed list. */
+    static List<String> routerArguments(Path model, RouterPorts ports, Path expertsFile) {
+        List<String> args = new ArrayList<>(routerArguments(model, ports, List.of()));
+        args.add("--moemesh.router.discovery=file");
+        args.add("--moemesh.router.experts-file=" + expertsFile.toAbsolutePath().normalize());
+        return args;
+    }
+
+    /**
      * Local mode has one user and one key, so the gateway's calls all come as one caller: the
      * router's per-caller share of its admission queue is raised to the whole queue (256), as the
      * gateway's per-key limits are.
@@ -298,8 +412,10 @@ public final class LocalCluster {
     static List<String> routerArguments(Path model, RouterPorts ports, List<String> experts) {
         List<String> args = new ArrayList<>(List.of("--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(),
                 "--moemesh.router.grpc-port=" + ports.grpc(), "--moemesh.router.internal-grpc-port=" + ports.internal(),
-                "--moemesh.router.experts=" + String.join(",", experts),
                 "--moemesh.router.max-queued-per-caller=" + LOCAL_QUEUE_SHARE));
+        if (!experts.isEmpty()) {
+            args.add("--moemesh.router.experts=" + String.join(",", experts));
+        }
         if (ports.http() != Layout.NO_HTTP) {
             args.add("--server.port=" + ports.http());
         }
@@ -311,8 +427,31 @@ public final class LocalCluster {
      * services listen at {@code router} ({@code host:port} of its internal port).
      */
     public ServiceProcess launchController(Controller controller, String router) {
-        return launch("placement", "controller", controller.grpcPort(), "placement-controller",
-                controller.arguments(router), true);
+        return launchController(controller, router, null);
+    }
+
+    /**
+     * {@link #launchController(Controller, String)} in charge of this cluster's expert processes too:
+     * it finds them in the state directory's pid files ({@link ReplicaPidFile}), starts more with
+     * {@code startExpert} ({@link StartExpertScript}; null when the processes are packed: then it
+     * starts none) and lists them in the router's experts file ({@link EndpointsFile}).
+     */
+    ServiceProcess launchController(Controller controller, String router, Path startExpert) {
+        List<String> args = new ArrayList<>(controller.arguments(router));
+        args.addAll(localControllerArguments(stateDir, startExpert));
+        return launch("placement", "controller", controller.grpcPort(), "placement-controller", args, true);
+    }
+
+    /** Where the controller finds and records the expert processes; no start command: it starts none. */
+    static List<String> localControllerArguments(Path stateDir, Path startExpert) {
+        Path state = stateDir.toAbsolutePath().normalize();
+        List<String> args = new ArrayList<>(List.of(
+                "--moemesh.controller.local.endpoints-file=" + EndpointsFile.in(state),
+                "--moemesh.controller.local.state-dir=" + state));
+        if (startExpert != null) { // packed processes have none, and run no controller (see expertGroups)
+            args.add("--moemesh.controller.local.expert-command=" + startExpert.toAbsolutePath().normalize());
+        }
+        return args;
     }
 
     /**
@@ -366,14 +505,43 @@ public final class LocalCluster {
         }
     }
 
-    /** Stops the recorded processes: SIGTERM (they drain), then SIGKILL after {@code grace}. */
-    public ClusterState down(Duration grace) {
+    /**
+     * Stops the recorded processes: SIGTERM (they drain), then SIGKILL after {@code grace}. The
+     * placement controller goes first, and whatever it started still runs (a replica it was starting:
+     * its descendants, found before it exits) goes with it, so that nothing starts or re-places while
+     * the rest stop; then every process of the pid files ({@link ReplicaPidFile}: the controller's
+     * replicas as well as {@code moe up}'s experts) with the others. The pid files go too.
+     */
+    public Down down(Duration grace) {
         ClusterState state = ClusterState.read(stateDir);
-        ServiceLauncher.stop(state.processes(), grace);
+        List<ServiceProcess> controllers = state.processes().stream().filter(p -> p.role().equals("controller"))
+                .toList();
+        List<ProcessHandle> controllerTree = new ArrayList<>();
+        for (ServiceProcess c : controllers) {
+            ProcessHandle.of(c.pid()).ifPresent(h -> {
+                controllerTree.add(h);
+                h.descendants().forEach(controllerTree::add); // before it exits: then they are orphans
+            });
+        }
+        ServiceLauncher.stopHandles(controllerTree, grace);
+        List<ServiceProcess> rest = new ArrayList<>(state.processes());
+        rest.removeAll(controllers);
+        java.util.Set<Long> recorded = new java.util.HashSet<>(rest.stream().map(ServiceProcess::pid).toList());
+        List<ReplicaPidFile> pidFiles = ReplicaPidFile.readAll(stateDir);
+        int replicas = 0;
+        for (ReplicaPidFile f : pidFiles) {
+            if (!recorded.contains(f.pid()) && f.liveProcess(stateDir).isPresent()) {
+                rest.add(f.process(stateDir)); // stop() goes in reverse: these first, as the controller's were
+                replicas++;
+            }
+        }
+        ServiceLauncher.stop(rest, grace);
+        pidFiles.forEach(f -> f.delete(stateDir));
         ClusterState.delete(stateDir);
         ApiKeyFile.delete(stateDir);
-        return state;
+        return new Down(state, state.processes().size() + replicas);
     }
+
 
     private ServiceProcess launch(String name, String role, int port, String module, List<String> args) {
         return launch(name, role, port, module, args, false);
