@@ -2,6 +2,7 @@ package io.moemesh.cli;
 
 import io.moemesh.cli.local.ClusterState;
 import io.moemesh.cli.local.EndpointsFile;
+import io.moemesh.cli.local.ExpertProcesses;
 import io.moemesh.cli.local.ExpertPacking;
 import io.moemesh.cli.local.LocalCluster;
 import io.moemesh.cli.local.Network;
@@ -213,7 +214,7 @@ final class UpCommand implements Callable<Integer> {
         if (controller == null || !controller.processes().managesProcesses()) {
             return "expert processes: started by moe up only (--max-expert-processes 0, no --pruning); " + recorded;
         }
-        LocalCluster.ExpertProcesses p = controller.processes();
+        ExpertProcesses p = controller.processes();
         return "expert processes: the placement controller " + (controller.dryRun() ? "plans (dry-run) " : "")
                 + (p.maxExpertProcesses() > 0 ? "replicas up to " + p.maxExpertProcesses() + " processes" : "no replicas")
                 + (p.pruning() ? ", pruning below " + p.pruningThreshold() + " of the uniform share within a quality"
@@ -282,7 +283,7 @@ final class UpCommand implements Callable<Integer> {
         if (mode.equals("auto")) {
             mode = perProcess == 1 ? "on" : "off";
         }
-        LocalCluster.ExpertProcesses processes = expertProcesses();
+        ExpertProcesses processes = expertProcesses();
         LocalCluster.Controller controller = switch (mode) {
             case "off" -> null;
             case "on", "dry-run" -> new LocalCluster.Controller(controllerPort, controllerHttpPort,
@@ -306,9 +307,9 @@ final class UpCommand implements Callable<Integer> {
         return controller;
     }
 
-    private LocalCluster.ExpertProcesses expertProcesses() {
+    private ExpertProcesses expertProcesses() {
         try {
-            return new LocalCluster.ExpertProcesses(maxExpertProcesses, pruning, pruningThreshold, pruningBudget);
+            return new ExpertProcesses(maxExpertProcesses, pruning, pruningThreshold, pruningBudget);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--max-expert-processes, --pruning-threshold,"
                     + " --pruning-budget: " + e.getMessage());

@@ -3,6 +3,7 @@ package io.moemesh.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.cli.local.ClusterState;
+import io.moemesh.cli.local.ExpertProcesses;
 import io.moemesh.cli.local.LocalCluster;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -160,7 +161,7 @@ class UpCommandTest {
     void saysWhoStartsExpertProcessesAndWhereTheyAreRecorded() {
         UpCommand up = CommandLine.populateCommand(new UpCommand(), "--model", "models/m", "--state-dir", "st");
         LocalCluster.Controller controller = new LocalCluster.Controller(1, 2, java.time.Duration.ofSeconds(30), 2000,
-                0.05, 1.25, 1.25, false, new LocalCluster.ExpertProcesses(12, true, 0.25, 0.02));
+                0.05, 1.25, 1.25, false, new ExpertProcesses(12, true, 0.25, 0.02));
 
         assertThat(up.expertProcessesLine(controller, 1)).contains("the placement controller replicas up to 12"
                 + " processes, pruning below 0.25 of the uniform share within a quality budget of 0.02")

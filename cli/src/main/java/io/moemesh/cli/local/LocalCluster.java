@@ -141,43 +141,6 @@ public final class LocalCluster {
         }
     }
 
-    /**
-     * What the placement controller may do with the expert processes of a local cluster (issue 22):
-     * run at most {@code maxExpertProcesses} of them in all, {@code moe up}'s included, to replicate
-     * hot experts (0 = it starts no replica), and, with {@code pruning}, scale experts whose routing
-     * share falls below {@code pruningThreshold} to zero while the tokens routed away stay within
-     * {@code pruningBudget} (a share of routed token-slots).
-     */
-    public record ExpertProcesses(int maxExpertProcesses, boolean pruning, double pruningThreshold,
-            double pruningBudget) {
-
-        /** No replicas, no pruning: the defaults of {@code moe up}. */
-        public static final ExpertProcesses NONE = new ExpertProcesses(0, false, 0.25, 0.02);
-
-        public ExpertProcesses {
-            if (maxExpertProcesses < 0) {
-                throw new IllegalArgumentException("max expert processes must be >= 0 (0 = no replicas), got "
-                        + maxExpertProcesses);
-            }
-            if (!(pruningThreshold > 0 && pruningThreshold < 1) || !(pruningBudget >= 0 && pruningBudget < 1)) {
-                throw new IllegalArgumentException("the pruning threshold must be in (0, 1) and the quality budget"
-                        + " in [0, 1), got " + pruningThreshold + " and " + pruningBudget);
-            }
-        }
-
-        /** Whether the controller changes which expert processes run. */
-        public boolean managesProcesses() {
-            return maxExpertProcesses > 0 || pruning;
-        }
-
-        List<String> arguments() {
-            return List.of("--moemesh.controller.local.max-expert-processes=" + maxExpertProcesses,
-                    "--moemesh.controller.pruning.enabled=" + pruning,
-                    "--moemesh.controller.pruning.threshold=" + pruningThreshold,
-                    "--moemesh.controller.pruning.quality-budget=" + pruningBudget);
-        }
-    }
-
     /** What {@link #down} stopped: the recorded cluster, and how many processes ran in all. */
     public record Down(ClusterState state, int stopped) {
     }
@@ -222,7 +185,7 @@ public final class LocalCluster {
         ModelConfig config = ModelConfig.load(model);
         List<ExpertGroup> groups = expertGroups(config.numExperts(), layout, partners, controller);
         boolean onePerProcess = layout.expertsPerProcess() == 1;
-        removeStalePidFiles();
+        ClusterStop.removeStalePidFiles(stateDir);
         String modelDir = model.toAbsolutePath().normalize().toString();
         List<ServiceProcess> started = new ArrayList<>(); // in stop order, reversed: gateway, router, experts
         ServiceProcess gateway = null;
@@ -276,30 +239,8 @@ public final class LocalCluster {
             if (gateway != null && !started.contains(gateway)) {
                 started.add(gateway);
             }
-            ServiceLauncher.stop(started, Duration.ofSeconds(10));
-            ReplicaPidFile.readAll(stateDir).forEach(f -> f.delete(stateDir));
+            ClusterStop.stopAll(stateDir, started, Duration.ofSeconds(10));
             throw e;
-        }
-    }
-
-    /**
-     * Clears pid files a cluster that was not brought down cleanly left behind; refuses to start
-     * while a process one names still runs (it holds a port, and the controller would count it).
-     */
-    private void removeStalePidFiles() {
-        List<ReplicaPidFile> running = new ArrayList<>();
-        for (ReplicaPidFile f : ReplicaPidFile.readAll(stateDir)) {
-            if (f.liveProcess(stateDir).isPresent()) {
-                running.add(f);
-            } else {
-                f.delete(stateDir);
-            }
-        }
-        if (!running.isEmpty()) {
-            throw new IllegalStateException("expert processes of an earlier local cluster still run ("
-                    + running.stream().map(f -> f.name() + " pid " + f.pid()).collect(joining(", ")) + ", recorded in "
-                    + ReplicaPidFile.directory(stateDir) + "): stop them with kill " + running.stream()
-                    .map(f -> String.valueOf(f.pid())).collect(joining(" ")) + ", then run `moe up` again");
         }
     }
 
@@ -514,34 +455,11 @@ public final class LocalCluster {
      */
     public Down down(Duration grace) {
         ClusterState state = ClusterState.read(stateDir);
-        List<ServiceProcess> controllers = state.processes().stream().filter(p -> p.role().equals("controller"))
-                .toList();
-        List<ProcessHandle> controllerTree = new ArrayList<>();
-        for (ServiceProcess c : controllers) {
-            ProcessHandle.of(c.pid()).ifPresent(h -> {
-                controllerTree.add(h);
-                h.descendants().forEach(controllerTree::add); // before it exits: then they are orphans
-            });
-        }
-        ServiceLauncher.stopHandles(controllerTree, grace);
-        List<ServiceProcess> rest = new ArrayList<>(state.processes());
-        rest.removeAll(controllers);
-        java.util.Set<Long> recorded = new java.util.HashSet<>(rest.stream().map(ServiceProcess::pid).toList());
-        List<ReplicaPidFile> pidFiles = ReplicaPidFile.readAll(stateDir);
-        int replicas = 0;
-        for (ReplicaPidFile f : pidFiles) {
-            if (!recorded.contains(f.pid()) && f.liveProcess(stateDir).isPresent()) {
-                rest.add(f.process(stateDir)); // stop() goes in reverse: these first, as the controller's were
-                replicas++;
-            }
-        }
-        ServiceLauncher.stop(rest, grace);
-        pidFiles.forEach(f -> f.delete(stateDir));
+        int stopped = ClusterStop.stopAll(stateDir, state.processes(), grace);
         ClusterState.delete(stateDir);
         ApiKeyFile.delete(stateDir);
-        return new Down(state, state.processes().size() + replicas);
+        return new Down(state, stopped);
     }
-
 
     private ServiceProcess launch(String name, String role, int port, String module, List<String> args) {
         return launch(name, role, port, module, args, false);

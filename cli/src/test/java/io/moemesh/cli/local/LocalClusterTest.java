@@ -145,7 +145,7 @@ class LocalClusterTest {
     @Test
     void theControllerGetsTheStateDirectoryTheLaunchScriptAndItsProcessSettings() {
         LocalCluster.Controller controller = new LocalCluster.Controller(50053, 50054, java.time.Duration.ofSeconds(15),
-                2000, 0.05, 1.25, 1.25, false, new LocalCluster.ExpertProcesses(12, true, 0.3, 0.01));
+                2000, 0.05, 1.25, 1.25, false, new ExpertProcesses(12, true, 0.3, 0.01));
         Path state = home.resolve(".moe");
 
         assertThat(controller.arguments("127.0.0.1:50056")).contains(
