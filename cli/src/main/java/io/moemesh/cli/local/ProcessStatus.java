@@ -20,10 +20,6 @@ public record ProcessStatus(ServiceProcess process, boolean alive, String health
         return retired || alive && "SERVING".equals(health);
     }
 
-    public static List<ProcessStatus> of(ClusterState state) {
-        return state.processes().stream().map(p -> of(p, false)).toList();
-    }
-
     /**
      * Every process of the cluster in {@code stateDir}: those {@code moe up} recorded, then the expert
      * processes only a pid file names (replicas the placement controller started), alive or not.

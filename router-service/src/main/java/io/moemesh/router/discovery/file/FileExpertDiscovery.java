@@ -103,9 +103,11 @@ public final class FileExpertDiscovery implements ExpertDiscovery {
             List<ExpertEndpoint> now;
             try {
                 now = read();
-            } catch (IllegalStateException e) {
-                if (!e.getMessage().equals(problem)) {
-                    problem = e.getMessage();
+            } catch (RuntimeException e) { // never escapes: that would end the polling without a trace
+                String seen = e instanceof IllegalStateException ? e.getMessage()
+                        : "cannot read the experts file " + file.toAbsolutePath() + ": " + e;
+                if (!seen.equals(problem)) {
+                    problem = seen;
                     LOG.warn("{}; keeping the last good list of {} expert endpoint(s)", problem, last.size());
                 }
                 return;
