@@ -21,6 +21,8 @@ import java.util.List;
  * @param ignoreEos   keep generating past the end-of-sequence token
  * @param requestId   id shown in the server's logs and metrics; empty means the server makes one
  * @param deadline    how long the whole call may take; null means the client's default deadline
+ * @param refusePrunedExperts fail (FAILED_PRECONDITION, naming the expert) rather than be served by the
+ *                    next-best expert when a token wants an expert the placement controller has pruned
  */
 public record GenerateOptions(
         String prompt,
@@ -34,7 +36,8 @@ public record GenerateOptions(
         List<String> stop,
         boolean ignoreEos,
         String requestId,
-        Duration deadline) {
+        Duration deadline,
+        boolean refusePrunedExperts) {
 
     public GenerateOptions {
         if (prompt != null && promptIds != null) {
@@ -61,7 +64,8 @@ public record GenerateOptions(
     /** A builder starting from these options. */
     public Builder toBuilder() {
         Builder builder = new Builder().model(model).temperature(temperature).topK(topK).topP(topP).seed(seed)
-                .maxTokens(maxTokens).stop(stop).ignoreEos(ignoreEos).requestId(requestId).deadline(deadline);
+                .maxTokens(maxTokens).stop(stop).ignoreEos(ignoreEos).requestId(requestId).deadline(deadline)
+                .refusePrunedExperts(refusePrunedExperts);
         return promptIds != null ? builder.promptIds(promptIds) : builder.prompt(prompt);
     }
 
@@ -79,6 +83,7 @@ public record GenerateOptions(
         private boolean ignoreEos;
         private String requestId = "";
         private Duration deadline;
+        private boolean refusePrunedExperts;
 
         private Builder() {
         }
@@ -149,9 +154,18 @@ public record GenerateOptions(
             return this;
         }
 
+        /**
+         * Fail rather than be served by a stand-in when one of the request's tokens wants an expert the
+         * placement controller pruned; retry without it, or once the expert is restored.
+         */
+        public Builder refusePrunedExperts(boolean refusePrunedExperts) {
+            this.refusePrunedExperts = refusePrunedExperts;
+            return this;
+        }
+
         public GenerateOptions build() {
             return new GenerateOptions(prompt, promptIds, model, temperature, topK, topP, seed, maxTokens, stop,
-                    ignoreEos, requestId, deadline);
+                    ignoreEos, requestId, deadline, refusePrunedExperts);
         }
     }
 }

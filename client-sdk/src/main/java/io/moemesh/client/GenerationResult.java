@@ -13,6 +13,9 @@ import java.util.List;
  *                       text may differ from what a fully healthy deployment would produce
  * @param skippedExperts the experts that were routed around when {@code degraded}
  * @param requestId      the request id the server used (the caller's, or one it generated)
+ * @param prunedExperts  the experts the placement controller pruned (scaled to zero for low traffic) that
+ *                       some tokens wanted: they went to the next-best expert by plan, which does not
+ *                       make the result {@code degraded}
  */
 public record GenerationResult(
         String text,
@@ -21,10 +24,12 @@ public record GenerationResult(
         TokenUsage usage,
         boolean degraded,
         List<SkippedExpert> skippedExperts,
-        String requestId) {
+        String requestId,
+        List<SkippedExpert> prunedExperts) {
 
     public GenerationResult {
         tokenIds = List.copyOf(tokenIds);
         skippedExperts = List.copyOf(skippedExperts);
+        prunedExperts = List.copyOf(prunedExperts);
     }
 }

@@ -1,8 +1,9 @@
 package io.moemesh.client;
 
 /**
- * An expert no endpoint could serve for some tokens of a request; those tokens were routed to the
- * next-best expert by gate score instead, and the result is marked degraded.
+ * An expert some tokens of a request were routed away from, to the next-best expert by gate score: one no
+ * endpoint could serve ({@link GenerationResult#skippedExperts()}, the result is marked degraded), or one
+ * the placement controller pruned ({@link GenerationResult#prunedExperts()}, planned, not degraded).
  *
  * @param layer  MoE layer index
  * @param expert expert index within the layer

@@ -48,6 +48,7 @@ class MoeMeshClientTest {
                 .setUsage(Usage.newBuilder().setPromptTokens(3).setCompletionTokens(1)
                         .setTimeToFirstTokenMicros(1500).setTotalTimeMicros(4000))
                 .addSkippedExperts(io.moemesh.proto.v1.SkippedExpert.newBuilder().setLayer(1).setExpert(6).setTokens(2))
+                .addPrunedExperts(io.moemesh.proto.v1.SkippedExpert.newBuilder().setLayer(0).setExpert(3).setTokens(4))
                 .build()));
 
         GenerationResult result = client.generate(GenerateOptions.ofPrompt("hi"));
@@ -56,6 +57,7 @@ class MoeMeshClientTest {
         assertThat(result.usage()).isEqualTo(new TokenUsage(3, 1, Duration.ofNanos(1_500_000), Duration.ofMillis(4)));
         assertThat(result.degraded()).isTrue();
         assertThat(result.skippedExperts()).containsExactly(new SkippedExpert(1, 6, 2));
+        assertThat(result.prunedExperts()).containsExactly(new SkippedExpert(0, 3, 4));
         assertThat(result.requestId()).isEqualTo("r-9");
     }
 
@@ -64,7 +66,7 @@ class MoeMeshClientTest {
         server.script = completesEmpty();
 
         client.generate(GenerateOptions.builder().prompt("p").model("m").temperature(0.7f).topK(40).topP(0.9f)
-                .seed(42).maxTokens(12).stop("\n", "END").ignoreEos(true).requestId("req-1").build());
+                .seed(42).maxTokens(12).stop("\n", "END").ignoreEos(true).requestId("req-1").refusePrunedExperts(true).build());
 
         GenerateRequest sent = server.requests.getFirst();
         assertThat(sent.getPrompt()).isEqualTo("p");
@@ -77,6 +79,7 @@ class MoeMeshClientTest {
         assertThat(sent.getSampling().getMaxTokens()).isEqualTo(12);
         assertThat(sent.getSampling().getStopList()).containsExactly("\n", "END");
         assertThat(sent.getSampling().getIgnoreEos()).isTrue();
+        assertThat(sent.getRefusePrunedExperts()).isTrue();
     }
 
     @Test

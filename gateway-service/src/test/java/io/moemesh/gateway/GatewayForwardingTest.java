@@ -43,7 +43,7 @@ class GatewayForwardingTest {
     void routerReceivesTheCallersValuesUnchanged() {
         GenerateRequest request = GenerateRequest.newBuilder().setPrompt("hi").setModel("mini").setRequestId("req-7")
                 .setSampling(SamplingParams.newBuilder().setTemperature(0.8f).setTopK(5).setTopP(0.9f).setSeed(3)
-                        .setMaxTokens(10).addStop("\n").setIgnoreEos(true)).build();
+                        .setMaxTokens(10).addStop("\n").setIgnoreEos(true)).setRefusePrunedExperts(true).build();
 
         generate(request);
 

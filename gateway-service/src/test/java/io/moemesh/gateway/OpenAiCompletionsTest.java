@@ -36,6 +36,7 @@ class OpenAiCompletionsTest {
             responses.onNext(GenerateResponse.newBuilder().setCompletion(Completion.newBuilder()
                     .setFinishReason(reason).setRequestId(request.getRequestId()).setDegraded(true)
                     .addSkippedExperts(SkippedExpert.newBuilder().setLayer(1).setExpert(5).setTokens(2))
+                    .addPrunedExperts(SkippedExpert.newBuilder().setLayer(0).setExpert(6).setTokens(3))
                     .setUsage(Usage.newBuilder().setPromptTokens(4).setCompletionTokens(2)
                             .setTimeToFirstTokenMicros(1500).setTotalTimeMicros(4000))).build());
             responses.onCompleted();
@@ -65,6 +66,8 @@ class OpenAiCompletionsTest {
         assertThat(body.at("/moemesh/total_time_ms").asDouble()).isEqualTo(4.0);
         assertThat(body.at("/moemesh/skipped_experts/0/layer").asInt()).isEqualTo(1);
         assertThat(body.at("/moemesh/skipped_experts/0/expert").asInt()).isEqualTo(5);
+        assertThat(body.at("/moemesh/pruned_experts/0/expert").asInt()).isEqualTo(6);
+        assertThat(body.at("/moemesh/pruned_experts/0/tokens").asInt()).isEqualTo(3);
         assertThat(body.at("/moemesh/request_id").asString()).isEqualTo(gateway.router.requests.getFirst().getRequestId());
     }
 

@@ -4,6 +4,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.moemesh.core.config.ModelConfig;
+import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.kernel.Kernels;
 import io.moemesh.core.model.DenseTransformer;
 import io.moemesh.core.model.DenseWeights;
@@ -31,6 +32,7 @@ import io.moemesh.router.dispatch.ExpertEndpoints;
 import io.moemesh.router.dispatch.RemoteExperts;
 import io.moemesh.router.grpc.CallerInterceptor;
 import io.moemesh.router.grpc.ExpertEndpointsGrpcService;
+import io.moemesh.router.grpc.PruningTarget;
 import io.moemesh.router.grpc.RouterGrpcService;
 import io.moemesh.router.grpc.RoutingStatsGrpcService;
 import io.moemesh.router.grpc.ServedModel;
@@ -198,9 +200,19 @@ class RouterConfiguration {
     BatchScheduler batchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
             RouterProperties properties, AdmissionProperties admission, RoutingStatsWindow stats,
             UnitTokenMetrics unitTokens, StepSpans stepSpans) {
-        RoutingObserver gate = (layer, token, decision) -> {
-            stats.onRoute(layer, token, decision);
-            unitTokens.onRoute(layer, token, decision);
+        RoutingObserver gate = new RoutingObserver() {
+            @Override
+            public void onRoute(int layer, int token, GateDecision decision) {
+                stats.onRoute(layer, token, decision);
+                unitTokens.onRoute(layer, token, decision);
+            }
+
+            /** Statistics record demand (what the gate wanted); per-unit token meters what units served. */
+            @Override
+            public void onPrunedRoute(int layer, int token, GateDecision served, GateDecision wanted) {
+                stats.onPrunedRoute(layer, token, served, wanted);
+                unitTokens.onRoute(layer, token, served);
+            }
         };
         return new BatchScheduler(dense, experts, tokenizer, properties.scheduler(admission), gate,
                 new SchedulerStats(), System::nanoTime, stepSpans);
@@ -291,11 +303,13 @@ class RouterConfiguration {
 
     /**
      * The internal services, called by the placement controller: routing statistics and the expert
-     * endpoints (whose refresh is the mutating call that mTLS limits to {@code moemesh.auth.mutating-peers}).
+     * endpoints (whose refresh and SetPrunedExperts are the mutating calls that mTLS limits to
+     * {@code moemesh.auth.mutating-peers}).
      */
     @Bean
     GrpcServerLifecycle internalGrpcServer(RouterProperties properties, RoutingStatsWindow stats,
-            ExpertDispatch experts, BatchScheduler scheduler, GrpcServerFactory servers) {
+            ExpertDispatch experts, BatchScheduler scheduler, GrpcServerFactory servers, ModelConfig config,
+            DenseTransformer dense) {
         // in-process experts send nothing over the network: no traffic to report
         Supplier<Optional<RemoteExperts.Traffic>> traffic = experts instanceof RemoteExperts remote
                 ? () -> Optional.of(remote.traffic()) : Optional::empty;
@@ -306,10 +320,12 @@ class RouterConfiguration {
         return new GrpcServerLifecycle("router-internal",
                 servers.internalServer("router", properties.internalGrpcPort(), INTERNAL_MAX_INBOUND_BYTES,
                         properties.drainTimeout(),
-                        Set.of(ExpertEndpointsGrpc.getRefreshExpertEndpointsMethod().getFullMethodName())),
+                        Set.of(ExpertEndpointsGrpc.getRefreshExpertEndpointsMethod().getFullMethodName(),
+                                ExpertEndpointsGrpc.getSetPrunedExpertsMethod().getFullMethodName())),
                 List.of(new RoutingStatsGrpcService(stats, traffic, Optional.of(scheduler.stats()), endpointCalls)
                                 .bindService(),
-                        new ExpertEndpointsGrpcService(endpoints).bindService()),
+                        new ExpertEndpointsGrpcService(endpoints, new PruningTarget(scheduler.pruning(),
+                                config.numMoeLayers(), config.numExperts(), dense.topK())).bindService()),
                 new HealthStatusManager(), properties.drainTimeout(), new GrpcServerLifecycle.Hooks() { });
     }
 }

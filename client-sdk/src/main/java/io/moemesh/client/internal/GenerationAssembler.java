@@ -50,7 +50,8 @@ public final class GenerationAssembler {
     private GenerationResult complete(Completion completion) {
         return new GenerationResult(text.toString(), tokenIds, ProtoMapper.finishReason(completion),
                 ProtoMapper.usage(completion.getUsage()), completion.getDegraded(),
-                ProtoMapper.skippedExperts(completion), completion.getRequestId());
+                ProtoMapper.skippedExperts(completion), completion.getRequestId(),
+                ProtoMapper.prunedExperts(completion));
     }
 
     private static MoeMeshException protocolError(String what) {

@@ -32,7 +32,8 @@ public final class ProtoMapper {
                         .setSeed(options.seed())
                         .setMaxTokens(options.maxTokens())
                         .addAllStop(options.stop())
-                        .setIgnoreEos(options.ignoreEos()));
+                        .setIgnoreEos(options.ignoreEos()))
+                .setRefusePrunedExperts(options.refusePrunedExperts());
         if (options.promptIds() != null) {
             request.setPromptIds(TokenIds.newBuilder().addAllIds(options.promptIds()));
         } else if (options.prompt() != null) {
@@ -58,6 +59,12 @@ public final class ProtoMapper {
         return new TokenUsage(usage.getPromptTokens(), usage.getCompletionTokens(),
                 Duration.ofNanos(usage.getTimeToFirstTokenMicros() * 1_000),
                 Duration.ofNanos(usage.getTotalTimeMicros() * 1_000));
+    }
+
+    public static List<SkippedExpert> prunedExperts(Completion completion) {
+        return completion.getPrunedExpertsList().stream()
+                .map(s -> new SkippedExpert(s.getLayer(), s.getExpert(), s.getTokens()))
+                .toList();
     }
 
     public static List<SkippedExpert> skippedExperts(Completion completion) {

@@ -180,6 +180,13 @@ final class OpenAiResponses {
                         .put("tokens", s.getTokens());
             }
         }
+        ArrayNode pruned = extras.putArray("pruned_experts"); // pruned by plan: not degraded
+        for (Choice c : choices) {
+            for (SkippedExpert s : c.completion().getPrunedExpertsList()) {
+                pruned.addObject().put("index", c.index()).put("layer", s.getLayer()).put("expert", s.getExpert())
+                        .put("tokens", s.getTokens());
+            }
+        }
         return extras;
     }
 }

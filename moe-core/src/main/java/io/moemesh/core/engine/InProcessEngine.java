@@ -7,6 +7,7 @@ import io.moemesh.core.model.DenseWeights;
 import io.moemesh.core.model.ExpertDispatch;
 import io.moemesh.core.model.KvCache;
 import io.moemesh.core.model.LocalExperts;
+import io.moemesh.core.model.PrunedExperts;
 import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.model.TokenBatch;
 import io.moemesh.core.safetensors.Checkpoint;
@@ -76,15 +77,29 @@ public final class InProcessEngine implements AutoCloseable {
     }
 
     public List<Generation> generate(List<GenerationRequest> requests, TokenListener listener) {
+        return generate(requests, PrunedExperts.NONE, listener);
+    }
+
+    /**
+     * As {@link #generate(List, TokenListener)} with the {@code pruned} units masked at the gate: the
+     * reference a router that serves with that pruned set must match token for token.
+     */
+    public List<Generation> generate(List<GenerationRequest> requests, PrunedExperts pruned, TokenListener listener) {
         List<int[]> prompts = new ArrayList<>(requests.size());
         for (GenerationRequest r : requests) {
             prompts.add(tokenizer.encode(r.prompt()));
         }
-        return generateIds(prompts, requests.stream().map(GenerationRequest::params).toList(), listener);
+        return generateIds(prompts, requests.stream().map(GenerationRequest::params).toList(), pruned, listener);
     }
 
     /** Generates from token ids: {@code params.get(i)} samples {@code prompts.get(i)}. */
     public List<Generation> generateIds(List<int[]> prompts, List<SamplingParams> params, TokenListener listener) {
+        return generateIds(prompts, params, PrunedExperts.NONE, listener);
+    }
+
+    /** As {@link #generateIds(List, List, TokenListener)} with the {@code pruned} units masked at the gate. */
+    public List<Generation> generateIds(List<int[]> prompts, List<SamplingParams> params, PrunedExperts pruned,
+            TokenListener listener) {
         List<ActiveSequence> all = new ArrayList<>(prompts.size());
         for (int i = 0; i < prompts.size(); i++) {
             all.add(start(i, prompts.get(i), params.get(i)));
@@ -92,7 +107,7 @@ public final class InProcessEngine implements AutoCloseable {
         int vocab = config().vocabSize();
         List<ActiveSequence> running = all;
         while (!running.isEmpty()) { // the first step prefills every prompt, the others decode
-            float[] logits = dense.forward(StepBatch.of(running).batch(), experts, RoutingObserver.NONE);
+            float[] logits = dense.forward(StepBatch.of(running).batch(), experts, pruned, RoutingObserver.NONE);
             for (int i = 0; i < running.size(); i++) {
                 running.get(i).accept(logits, i * vocab, vocab, listener);
             }
@@ -106,6 +121,11 @@ public final class InProcessEngine implements AutoCloseable {
      * ({@code vocab} floats each): for golden-vector checks and routing traces.
      */
     public float[] score(int[] ids, RoutingObserver observer) {
+        return score(ids, PrunedExperts.NONE, observer);
+    }
+
+    /** As {@link #score(int[], RoutingObserver)} with the {@code pruned} units masked at the gate. */
+    public float[] score(int[] ids, PrunedExperts pruned, RoutingObserver observer) {
         KvCache cache = new KvCache(config(), ids.length);
         KvCache[] caches = new KvCache[ids.length];
         Arrays.fill(caches, cache);
@@ -113,7 +133,7 @@ public final class InProcessEngine implements AutoCloseable {
         Arrays.fill(all, true);
         int[] positions = new int[ids.length];
         Arrays.setAll(positions, i -> i);
-        return dense.forward(new TokenBatch(ids, positions, caches, all), experts, observer);
+        return dense.forward(new TokenBatch(ids, positions, caches, all), experts, pruned, observer);
     }
 
     private ActiveSequence start(int request, int[] promptIds, SamplingParams params) {

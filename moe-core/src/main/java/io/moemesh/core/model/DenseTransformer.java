@@ -50,6 +50,25 @@ public final class DenseTransformer {
      * per token, in batch order.
      */
     public float[] forward(TokenBatch batch, ExpertDispatch experts, RoutingObserver observer) {
+        return forward(batch, experts, PrunedExperts.NONE, observer);
+    }
+
+    /**
+     * As {@link #forward(TokenBatch, ExpertDispatch, RoutingObserver)}, with the gate masking the
+     * {@code pruned} units as it masks unavailable experts; the tokens routed away from them are reported
+     * through {@link RoutingObserver#onPrune} and {@link RoutingObserver#onPrunedRoute}.
+     *
+     * @throws IllegalArgumentException when {@code pruned} was made for another model shape or leaves a
+     *                                  layer fewer experts than the top-k
+     */
+    public float[] forward(TokenBatch batch, ExpertDispatch experts, PrunedExperts pruned, RoutingObserver observer) {
+        if (!pruned.fits(config.numMoeLayers(), config.numExperts())) {
+            throw new IllegalArgumentException(pruned + " does not fit this model's " + config.numMoeLayers()
+                    + " MoE layers of " + config.numExperts() + " experts");
+        }
+        if (!pruned.isEmpty()) {
+            pruned.requireServable(topK);
+        }
         int n = batch.size();
         int h = config.hiddenSize();
         StepState s = new StepState(config, n, maxPosition(batch) + 1);
@@ -69,7 +88,10 @@ public final class DenseTransformer {
                 kernels.rmsNorm(s.x, t * h, layer.postAttentionNorm(), config.rmsNormEps(), s.xb, t * h, h);
             }
             switch (layer.feedforward()) {
-                case DenseWeights.Sparse sparse -> moe(config.layout().moeLayerOf(l), sparse, n, experts, observer, s);
+                case DenseWeights.Sparse sparse -> {
+                    int ml = config.layout().moeLayerOf(l);
+                    moe(ml, sparse, n, experts, pruned.mask(ml), observer, s);
+                }
                 case DenseWeights.Dense dense -> mlp(dense.mlp(), n, s, s.moeOut);
             }
             kernels.axpy(1f, s.moeOut, 0, s.x, 0, n * h);
@@ -177,17 +199,17 @@ public final class DenseTransformer {
      * MoE layer {@code ml}: the routed experts' weighted sum into {@code s.moeOut}, then the shared
      * experts' output added to it (Qwen2-MoE scales it by {@code sigmoid(shared_expert_gate·x)} first).
      */
-    private void moe(int ml, DenseWeights.Sparse layer, int n, ExpertDispatch experts, RoutingObserver observer,
-            StepState s) {
+    private void moe(int ml, DenseWeights.Sparse layer, int n, ExpertDispatch experts, boolean[] pruned,
+            RoutingObserver observer, StepState s) {
         kernels.matmul(layer.router(), s.xb, n, s.gateLogits);
         boolean[] available = availability(experts, ml);
         // The residual stream changes only after combine succeeds, so a failed step can be re-routed
         // and retried; each retry removes at least one expert, so this ends.
         while (true) {
-            GateDecision[] routes = route(n, s.gateLogits, available);
+            GateDecision[] routes = route(n, s.gateLogits, allowed(available, pruned));
             try {
                 experts.combine(ml, s.xb, n, routes, s.moeOut);
-                report(ml, n, s.gateLogits, routes, available, observer);
+                report(ml, n, s.gateLogits, routes, available, pruned, observer);
                 break;
             } catch (ExpertsUnavailableException e) {
                 available = withoutFailed(available, e, ml);
@@ -226,20 +248,46 @@ public final class DenseTransformer {
         return routes;
     }
 
-    /** Tells the observer where each token went and, in a degraded step, which experts it missed. */
+    /**
+     * Tells the observer where each token went and which experts it missed: unavailable ones (a degraded
+     * step) and pruned ones (planned). Both masks {@code null}, the common case, costs no gate re-run.
+     */
     private void report(int l, int n, float[] gateLogits, GateDecision[] routes, boolean[] available,
-            RoutingObserver observer) {
+            boolean[] pruned, RoutingObserver observer) {
         int e = config.numExperts();
         for (int t = 0; t < n; t++) {
-            observer.onRoute(l, t, routes[t]);
-            if (available != null) {
-                for (int wanted : TopKGate.gate(gateLogits, t * e, e, topK).experts()) {
-                    if (!available[wanted]) {
-                        observer.onSkip(l, t, wanted);
-                    }
+            if (available == null && pruned == null) {
+                observer.onRoute(l, t, routes[t]);
+                continue;
+            }
+            boolean prunedAway = false;
+            for (int wanted : TopKGate.gate(gateLogits, t * e, e, topK).experts()) {
+                if (pruned != null && pruned[wanted]) {
+                    observer.onPrune(l, t, wanted);
+                    prunedAway = true;
+                } else if (available != null && !available[wanted]) {
+                    observer.onSkip(l, t, wanted);
                 }
             }
+            if (prunedAway) {
+                observer.onPrunedRoute(l, t, routes[t], TopKGate.gate(gateLogits, t * e, e, topK, available,
+                        config.layout().normTopKProb()));
+            } else {
+                observer.onRoute(l, t, routes[t]);
+            }
         }
+    }
+
+    /** The experts the gate may choose: available and not pruned; {@code null} when that is every expert. */
+    private static boolean[] allowed(boolean[] available, boolean[] pruned) {
+        if (pruned == null) {
+            return available;
+        }
+        boolean[] allowed = new boolean[pruned.length];
+        for (int e = 0; e < pruned.length; e++) {
+            allowed[e] = !pruned[e] && (available == null || available[e]);
+        }
+        return allowed;
     }
 
     /** {@code null} when every expert is available (the common case costs no array). */

@@ -99,6 +99,15 @@ public final class RoutingStatsWindow implements RoutingObserver {
         record(layer, decision);
     }
 
+    /**
+     * Records what the gate wanted, not where pruning sent the token: the statistics measure demand, so a
+     * pruned expert's share stays visible and the pruning policy can restore it when traffic changes.
+     */
+    @Override
+    public void onPrunedRoute(int layer, int token, GateDecision served, GateDecision wanted) {
+        record(layer, wanted);
+    }
+
     public synchronized void record(int layer, GateDecision decision) {
         Bucket b = current();
         b.tokens[layer]++;

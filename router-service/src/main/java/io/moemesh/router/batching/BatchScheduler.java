@@ -53,6 +53,11 @@ public final class BatchScheduler implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
     private static final long IDLE_POLL_MILLIS = 50;
+    /**
+     * How long installing a pruned set waits for forward steps on the previous one: the default stall
+     * timeout, since a step slower than that already marks the scheduler stalled.
+     */
+    private static final Duration PRUNING_DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
     private final DenseTransformer dense;
     private final ExpertDispatch experts;
@@ -65,6 +70,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final KvCacheBudget kvCache;
     private final PingPong pingPong;
     private final StepSpans stepSpans;
+    private final LivePruning pruning = new LivePruning(PRUNING_DRAIN_TIMEOUT);
     private final List<RunningRequest> running = new ArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
     private volatile boolean accepting = true;
@@ -73,8 +79,8 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile Throwable loopFailure;
     private volatile Thread loop;
 
-    private record Queued(String caller, int[] promptIds, SamplingParams params, int capacity, long kvBytes,
-            long queuedAtNanos, GenerationSink sink) {
+    private record Queued(String caller, int[] promptIds, SamplingParams params, boolean refusePruned, int capacity,
+            long kvBytes, long queuedAtNanos, GenerationSink sink) {
     }
 
     public BatchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
@@ -128,6 +134,16 @@ public final class BatchScheduler implements AutoCloseable {
      * @throws SchedulerStoppedException when the scheduler is shutting down or its loop died
      */
     public void submit(String caller, int[] promptIds, SamplingParams params, GenerationSink sink) {
+        submit(caller, promptIds, params, false, sink);
+    }
+
+    /**
+     * As {@link #submit(String, int[], SamplingParams, GenerationSink)}; with {@code refusePrunedExperts} the
+     * request ends with {@link PrunedExpertRefusedException} the first step one of its tokens wants a pruned
+     * expert, instead of being served by the next-best one.
+     */
+    public void submit(String caller, int[] promptIds, SamplingParams params, boolean refusePrunedExperts,
+            GenerationSink sink) {
         ModelConfig config = dense.config();
         if (promptIds.length == 0) {
             throw new InadmissibleRequestException("the prompt is empty");
@@ -143,7 +159,8 @@ public final class BatchScheduler implements AutoCloseable {
         int capacity = capacity(promptIds.length, params.maxTokens(), config.maxPositionEmbeddings());
         long kvBytes = KvCacheBudget.bytesFor(config, capacity);
         kvCache.requireWithinBudget(kvBytes);
-        Queued request = new Queued(caller, promptIds, params, capacity, kvBytes, nanoTime.getAsLong(), sink);
+        Queued request = new Queued(caller, promptIds, params, refusePrunedExperts, capacity, kvBytes,
+                nanoTime.getAsLong(), sink);
         // the checks above are a fast path only: the loop may end between them and the offer, so the
         // queue itself refuses once the loop has taken its last element (CLOSED)
         switch (queue.offer(caller, request)) {
@@ -177,6 +194,11 @@ public final class BatchScheduler implements AutoCloseable {
     /** The KV cache budget and what running requests hold of it. */
     public KvCacheBudget kvCache() {
         return kvCache;
+    }
+
+    /** The pruned set forward steps route by ({@code SetPrunedExperts} installs it). */
+    public LivePruning pruning() {
+        return pruning;
     }
 
     /** Whether the loop is alive and, while work waits, has finished a step within {@code stallTimeout}. */
@@ -266,11 +288,15 @@ public final class BatchScheduler implements AutoCloseable {
         int vocab = dense.config().vocabSize();
         for (int i = 0; i < batch.size(); i++) {
             RunningRequest r = batch.get(i);
+            if (r.refused() != null) { // its logits came through an expert it refused to be served by
+                fail(r, r.refused());
+                continue;
+            }
             try {
                 r.sequence.accept(logits, i * vocab, vocab, (request, token, text, logprobs) -> deliver(r, token, text, logprobs));
                 if (r.sequence.finished()) {
                     leave(r);
-                    r.sink.onComplete(r.sequence.result(), r.skipped());
+                    r.sink.onComplete(r.sequence.result(), r.skipped(), r.pruned());
                     stats.completed(); // after: a completion its sink cannot take is counted failed, once
                 }
             } catch (Exception e) {
@@ -289,8 +315,9 @@ public final class BatchScheduler implements AutoCloseable {
         StepBatch step = StepBatch.of(requests.stream().map(r -> r.sequence).toList());
         BitSet degraded = new BitSet();
         StepSpans.Step traced = stepSpans.start(requests, RunningRequest::span, step.owner().length); // null: untraced
-        try {
-            float[] logits = dense.forward(step.batch(), experts, observer(requests, step.owner(), degraded));
+        try (LivePruning.Step pruned = pruning.enter()) {
+            float[] logits = dense.forward(step.batch(), experts, pruned.experts(),
+                    observer(requests, step.owner(), degraded));
             stats.degraded(degraded.cardinality());
             return logits;
         } catch (RuntimeException | Error e) {
@@ -368,7 +395,7 @@ public final class BatchScheduler implements AutoCloseable {
             ModelConfig config = dense.config();
             ActiveSequence sequence = new ActiveSequence(ids.incrementAndGet(), q.promptIds(), q.params(),
                     new KvCache(config, q.capacity()), tokenizer, config.eosTokenId());
-            running.add(new RunningRequest(sequence, q.sink(), kv));
+            running.add(new RunningRequest(sequence, q.sink(), kv, q.refusePruned()));
         } catch (Exception e) {
             kv.release();
             stats.failed();
@@ -445,7 +472,10 @@ public final class BatchScheduler implements AutoCloseable {
         lastProgressNanos = nanoTime.getAsLong();
     }
 
-    /** @param degraded collects the tokens (indices in the step's batch) that missed an expert */
+    /**
+     * @param degraded collects the tokens (indices in the step's batch) that missed an unavailable expert;
+     *                 tokens routed away from a pruned expert are counted per request, not degraded
+     */
     private RoutingObserver observer(List<RunningRequest> requests, int[] owner, BitSet degraded) {
         return new RoutingObserver() {
             @Override
@@ -454,9 +484,20 @@ public final class BatchScheduler implements AutoCloseable {
             }
 
             @Override
+            public void onPrunedRoute(int layer, int token, GateDecision served, GateDecision wanted) {
+                statistics.onPrunedRoute(layer, token, served, wanted);
+            }
+
+            @Override
             public void onSkip(int layer, int token, int expert) {
                 requests.get(owner[token]).skip(layer, expert);
                 degraded.set(token);
+            }
+
+            @Override
+            public void onPrune(int layer, int token, int expert) {
+                requests.get(owner[token]).prune(layer, expert);
+                stats.prunedAway();
             }
         };
     }

@@ -17,6 +17,14 @@ public interface GenerationSink {
     /** The request finished; {@code skipped} is empty unless the result is degraded. */
     void onComplete(Generation generation, List<SkippedExpert> skipped);
 
+    /**
+     * The request finished; {@code pruned} lists the experts pruned by plan that some of its tokens were
+     * routed away from (planned, so not degraded). By default the pruned experts are not reported.
+     */
+    default void onComplete(Generation generation, List<SkippedExpert> skipped, List<SkippedExpert> pruned) {
+        onComplete(generation, skipped);
+    }
+
     void onError(Throwable error);
 
     /** A cancelled request (client gone, deadline passed) leaves the batch before the next step. */

@@ -24,6 +24,7 @@ public final class SchedulerStats {
     private final LongAdder forwardTokens = new LongAdder();
     private final LongAdder generatedTokens = new LongAdder();
     private final LongAdder degradedTokens = new LongAdder();
+    private final LongAdder prunedTokenSteps = new LongAdder();
 
     /** A step with work ended: it took {@code nanos}, its forward pass(es) {@link #forwarded} are counted apart. */
     void stepped(long nanos) {
@@ -45,6 +46,16 @@ public final class SchedulerStats {
     /** A forward pass computed {@code tokens} of its tokens with at least one chosen expert routed around. */
     void degraded(int tokens) {
         degradedTokens.add(tokens);
+    }
+
+    /** A token at one MoE layer was routed away from one expert pruned by plan. */
+    void prunedAway() {
+        prunedTokenSteps.increment();
+    }
+
+    /** Token-steps (a token at one MoE layer, per pruned expert it wanted) routed away from pruned experts. */
+    public long prunedTokenSteps() {
+        return prunedTokenSteps.sum();
     }
 
     /** Tokens sampled and streamed to clients (one per decoding sequence per step). */

@@ -1,5 +1,8 @@
 package io.moemesh.router.batching;
 
-/** An expert a request's tokens were routed away from, {@code tokens} times, because no endpoint could serve it. */
+/**
+ * An expert a request's tokens were routed away from, {@code tokens} token-steps: because no endpoint could
+ * serve it (skipped, degraded) or because the placement controller pruned it (planned).
+ */
 public record SkippedExpert(int layer, int expert, int tokens) {
 }

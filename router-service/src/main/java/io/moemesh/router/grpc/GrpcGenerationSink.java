@@ -13,6 +13,7 @@ import io.moemesh.proto.v1.SkippedExpert;
 import io.moemesh.proto.v1.Usage;
 import io.moemesh.router.batching.GenerationSink;
 import io.moemesh.router.batching.OverloadedException;
+import io.moemesh.router.batching.PrunedExpertRefusedException;
 import io.moemesh.router.batching.SchedulerStats;
 import io.moemesh.router.batching.SchedulerStoppedException;
 import java.util.ArrayDeque;
@@ -67,6 +68,12 @@ final class GrpcGenerationSink implements GenerationSink {
 
     @Override
     public void onComplete(Generation generation, List<io.moemesh.router.batching.SkippedExpert> skipped) {
+        onComplete(generation, skipped, List.of());
+    }
+
+    @Override
+    public void onComplete(Generation generation, List<io.moemesh.router.batching.SkippedExpert> skipped,
+            List<io.moemesh.router.batching.SkippedExpert> pruned) {
         long now = System.nanoTime();
         Completion.Builder completion = Completion.newBuilder()
                 .setFinishReason(finishReason(generation.finishReason()))
@@ -80,6 +87,10 @@ final class GrpcGenerationSink implements GenerationSink {
         for (var s : skipped) {
             completion.addSkippedExperts(SkippedExpert.newBuilder()
                     .setLayer(s.layer()).setExpert(s.expert()).setTokens(s.tokens()));
+        }
+        for (var p : pruned) { // planned: not degraded
+            completion.addPrunedExperts(SkippedExpert.newBuilder()
+                    .setLayer(p.layer()).setExpert(p.expert()).setTokens(p.tokens()));
         }
         send(GenerateResponse.newBuilder().setCompletion(completion).build());
         synchronized (this) {
@@ -95,6 +106,8 @@ final class GrpcGenerationSink implements GenerationSink {
                     + e.getMessage());
             case OverloadedException e -> Status.RESOURCE_EXHAUSTED.withDescription("request " + requestId + ": "
                     + e.getMessage());
+            case PrunedExpertRefusedException e -> Status.FAILED_PRECONDITION.withDescription("request " + requestId
+                    + ": " + e.getMessage());
             default -> Status.INTERNAL.withDescription("request " + requestId + " failed in the router: " + error);
         };
         close(status.withCause(error).asRuntimeException());

@@ -78,7 +78,8 @@ public final class RouterGrpcService extends MoeMeshGrpc.MoeMeshImplBase {
             try {
                 GrpcGenerationSink sink = new GrpcGenerationSink(call, valid.getRequestId(), start, maxStreamBacklog,
                         scheduler.stats(), logprobs);
-                scheduler.submit(CallerInterceptor.caller(), ids, params, TracedGenerationSink.of(sink, span));
+                scheduler.submit(CallerInterceptor.caller(), ids, params, valid.getRefusePrunedExperts(),
+                        TracedGenerationSink.of(sink, span));
             } catch (RuntimeException e) {
                 span.failed(e); // refused: it never joined the batch
                 throw e;

@@ -36,11 +36,17 @@ final class TracedGenerationSink implements GenerationSink {
 
     @Override
     public void onComplete(Generation generation, List<SkippedExpert> skipped) {
+        onComplete(generation, skipped, List.of());
+    }
+
+    @Override
+    public void onComplete(Generation generation, List<SkippedExpert> skipped, List<SkippedExpert> pruned) {
         try (Tracer.SpanInScope inTrace = span.inScope()) {
-            delegate.onComplete(generation, skipped);
+            delegate.onComplete(generation, skipped, pruned);
         } finally {
             span.completed(generation.finishReason().name().toLowerCase(Locale.ROOT),
-                    skipped.stream().mapToInt(SkippedExpert::tokens).sum());
+                    skipped.stream().mapToInt(SkippedExpert::tokens).sum(),
+                    pruned.stream().mapToInt(SkippedExpert::tokens).sum());
         }
     }
 

@@ -47,6 +47,13 @@ public final class SchedulerMetrics implements MeterBinder {
         counter(registry, "moemesh.router.tokens.degraded",
                 "forward tokens computed while one of their chosen experts was unavailable and routed around",
                 stats, SchedulerStats::degradedTokens);
+        counter(registry, "moemesh.router.pruned.token.steps",
+                "token-steps (a token at one MoE layer, per pruned expert it wanted) routed to the next-best expert"
+                        + " because the placement controller pruned the one the gate chose",
+                stats, SchedulerStats::prunedTokenSteps);
+        Gauge.builder("moemesh.router.pruned.experts", scheduler.pruning(), p -> p.current().experts().units().size())
+                .description("units (MoE layer, expert) pruned by plan: the gate routes their tokens to the next-best"
+                        + " expert").register(registry);
         Gauge.builder("moemesh.router.tokens.after.cancel.max", stats, SchedulerStats::maxTokensAfterCancel)
                 .description("the most tokens one cancelled request received after its client had gone")
                 .register(registry);

@@ -20,6 +20,7 @@ public final class RequestSpan {
     static final String FINISH_REASON = "moemesh.finish.reason";
     static final String DEGRADED = "moemesh.degraded";
     static final String SKIPPED_TOKENS = "moemesh.skipped.tokens";
+    static final String PRUNED_TOKENS = "moemesh.pruned.tokens";
 
     public static final RequestSpan UNSAMPLED = new RequestSpan(null, null);
 
@@ -75,7 +76,16 @@ public final class RequestSpan {
      * above 0 means its result is degraded.
      */
     public void completed(String finishReason, int skippedTokens) {
+        completed(finishReason, skippedTokens, 0);
+    }
+
+    /**
+     * As {@link #completed(String, int)}; {@code prunedTokens} (token routes sent around an expert pruned by
+     * plan) does not make the result degraded.
+     */
+    public void completed(String finishReason, int skippedTokens, int prunedTokens) {
         if (span != null) {
+            span.tag(PRUNED_TOKENS, prunedTokens);
             span.tag(FINISH_REASON, finishReason).tag(DEGRADED, skippedTokens > 0)
                     .tag(SKIPPED_TOKENS, skippedTokens);
             end();

@@ -14,13 +14,17 @@ import io.moemesh.proto.internal.v1.ExpertEndpointState;
 import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
 import io.moemesh.proto.internal.v1.ExpertEndpointsState;
 import io.moemesh.proto.internal.v1.GetExpertEndpointsRequest;
+import io.moemesh.proto.internal.v1.PrunedUnit;
 import io.moemesh.proto.internal.v1.RefreshExpertEndpointsRequest;
+import io.moemesh.proto.internal.v1.SetPrunedExpertsRequest;
 import io.moemesh.proto.internal.v1.Unit;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.ExpertEndpoints;
 import io.moemesh.router.dispatch.IncompatibleEndpointException;
 import io.moemesh.router.dispatch.TopologyDrainTimeoutException;
+import io.moemesh.router.batching.LivePruning;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +54,8 @@ class ExpertEndpointsGrpcServiceTest {
             throws IOException {
         String name = InProcessServerBuilder.generateName();
         server = InProcessServerBuilder.forName(name).directExecutor()
-                .addService(new ExpertEndpointsGrpcService(endpoints)).build().start();
+                .addService(new ExpertEndpointsGrpcService(endpoints,
+                        new PruningTarget(new LivePruning(Duration.ofSeconds(5)), 2, 8, 2))).build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         return ExpertEndpointsGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
@@ -139,5 +144,37 @@ class ExpertEndpointsGrpcServiceTest {
 
         assertStatus(() -> stub.refreshExpertEndpoints(RefreshExpertEndpointsRequest.getDefaultInstance()),
                 Status.Code.FAILED_PRECONDITION, "wrong model? (the router keeps its previous topology)");
+    }
+
+    @Test
+    void setPrunedExpertsWorksWhenTheExpertsRunInProcessAndGetReportsTheSetWithEndpoints() throws IOException {
+        var inProcess = serve(Optional.empty());
+
+        ExpertEndpointsState state = inProcess.setPrunedExperts(SetPrunedExpertsRequest.newBuilder()
+                .addUnits(PrunedUnit.newBuilder().setLayer(1).setExpert(5))
+                .addUnits(PrunedUnit.newBuilder().setLayer(0).setExpert(5)).setReason("cold").build());
+
+        assertThat(state.getPrunedList()).containsExactly(PrunedUnit.newBuilder().setLayer(0).setExpert(5).build(),
+                PrunedUnit.newBuilder().setLayer(1).setExpert(5).build());
+        assertThat(state.getPrunedReason()).isEqualTo("cold");
+        assertThat(state.getEndpointsList()).isEmpty();
+        stop();
+        var remote = serve(endpoints(STATE, () -> STATE));
+        remote.setPrunedExperts(SetPrunedExpertsRequest.newBuilder()
+                .addUnits(PrunedUnit.newBuilder().setLayer(0).setExpert(2)).setReason("cold").build());
+        ExpertEndpointsState described = remote.getExpertEndpoints(GetExpertEndpointsRequest.getDefaultInstance());
+        assertThat(described.getPrunedList()).extracting(PrunedUnit::getExpert).containsExactly(2);
+        assertThat(described.getEndpointsCount()).isEqualTo(2);
+        assertThat(remote.refreshExpertEndpoints(RefreshExpertEndpointsRequest.getDefaultInstance()).getPrunedReason())
+                .isEqualTo("cold");
+    }
+
+    @Test
+    void setPrunedExpertsOutsideTheModelIsInvalidArgument() throws IOException {
+        var stub = serve(Optional.empty());
+
+        assertStatus(() -> stub.setPrunedExperts(SetPrunedExpertsRequest.newBuilder()
+                        .addUnits(PrunedUnit.newBuilder().setLayer(0).setExpert(8)).build()),
+                Status.Code.INVALID_ARGUMENT, "experts 0..7");
     }
 }
