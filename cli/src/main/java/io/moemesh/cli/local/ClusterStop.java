@@ -2,6 +2,7 @@ package io.moemesh.cli.local;
 
 import static java.util.stream.Collectors.joining;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,10 +36,14 @@ final class ClusterStop {
             });
         }
         ServiceLauncher.stopHandles(controllerTree, grace);
+        List<ReplicaPidFile> pidFiles = ReplicaPidFile.readAll(stateDir); // after the controller: it writes them
+        Set<String> listed = new HashSet<>(pidFiles.stream().map(ReplicaPidFile::key).toList());
+        boolean managed = Files.isDirectory(ReplicaPidFile.directory(stateDir));
         List<ServiceProcess> rest = new ArrayList<>(recorded);
         rest.removeAll(controllers);
+        // an expert process the controller stopped (its pid file deleted) is gone: its pid may be another's now
+        rest.removeIf(p -> managed && p.role().equals("expert") && !listed.contains(ReplicaPidFile.key(p)));
         Set<Long> known = new HashSet<>(rest.stream().map(ServiceProcess::pid).toList());
-        List<ReplicaPidFile> pidFiles = ReplicaPidFile.readAll(stateDir); // after the controller: it writes them
         int replicas = 0;
         for (ReplicaPidFile f : pidFiles) {
             if (!known.contains(f.pid()) && f.liveProcess(stateDir).isPresent()) {

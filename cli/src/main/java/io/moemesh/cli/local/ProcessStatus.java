@@ -27,12 +27,12 @@ public record ProcessStatus(ServiceProcess process, boolean alive, String health
     public static List<ProcessStatus> of(ClusterState state, Path stateDir) {
         List<ReplicaPidFile> pidFiles = ReplicaPidFile.readAll(stateDir);
         boolean managed = Files.isDirectory(ReplicaPidFile.directory(stateDir));
-        Set<String> listed = new HashSet<>(pidFiles.stream().map(ReplicaPidFile::name).toList());
+        Set<String> listed = new HashSet<>(pidFiles.stream().map(ReplicaPidFile::key).toList());
         Set<Long> recorded = new HashSet<>();
         List<ProcessStatus> all = new ArrayList<>();
         for (ServiceProcess p : state.processes()) {
             recorded.add(p.pid());
-            boolean retired = managed && p.role().equals("expert") && !listed.contains(p.name());
+            boolean retired = managed && p.role().equals("expert") && !listed.contains(ReplicaPidFile.key(p));
             all.add(of(p, retired));
         }
         pidFiles.stream().filter(f -> !recorded.contains(f.pid())).forEach(f -> all.add(of(f.process(stateDir), false)));

@@ -58,6 +58,18 @@ public record ReplicaPidFile(String name, long pid, String target, int expert) {
         }
     }
 
+    /**
+     * Name and pid: what says that a process {@code moe up} recorded is the one this file names (the
+     * controller may restore a stopped expert under the same name, as another process).
+     */
+    String key() {
+        return name + "#" + pid;
+    }
+
+    static String key(ServiceProcess p) {
+        return p.name() + "#" + p.pid();
+    }
+
     /** The process as {@code moe status} and {@code moe down} see it; its log is {@code logs/<name>.log}. */
     public ServiceProcess process(Path stateDir) {
         int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));

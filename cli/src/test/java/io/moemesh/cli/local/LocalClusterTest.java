@@ -179,9 +179,12 @@ class LocalClusterTest {
         ProcessHandle starting = controller.toHandle().children().findFirst().orElseThrow();
         Process replica = new ProcessBuilder("sleep", "300").start();
         Process expert = new ProcessBuilder("sleep", "300").start();
+        Process reusedPid = new ProcessBuilder("sleep", "300").start(); // not ours: expert-1's pid handed on
         ServiceProcess recordedExpert = new ServiceProcess("expert-0", "expert", 50060, expert.pid(), "e.log");
+        ServiceProcess stoppedByController = new ServiceProcess("expert-2", "expert", 50062, reusedPid.pid(), "e2.log");
         new ClusterState("m", "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:4", null, null,
-                List.of(recordedExpert, new ServiceProcess("placement", "controller", 50053, controller.pid(), "p.log")),
+                List.of(recordedExpert, stoppedByController,
+                        new ServiceProcess("placement", "controller", 50053, controller.pid(), "p.log")),
                 null, null).write(state);
         new ReplicaPidFile("expert-0", expert.pid(), "127.0.0.1:50060", 0).write(state);
         new ReplicaPidFile("expert-0-r1", replica.pid(), "127.0.0.1:50070", 0).write(state);
@@ -189,7 +192,9 @@ class LocalClusterTest {
 
         LocalCluster.Down down = cluster().down(java.time.Duration.ofSeconds(10));
 
-        assertThat(down.stopped()).as("controller, expert, replica").isEqualTo(3);
+        assertThat(reusedPid.isAlive()).as("the pid of an expert the controller stopped is left alone").isTrue();
+        reusedPid.destroyForcibly();
+        assertThat(down.stopped()).as("controller, expert, replica, and the recorded expert-2").isEqualTo(4);
         assertThat(controller.isAlive()).isFalse();
         assertThat(starting.isAlive()).as("the controller's child").isFalse();
         assertThat(replica.isAlive()).isFalse();
