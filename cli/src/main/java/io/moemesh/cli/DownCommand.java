@@ -1,6 +1,5 @@
 package io.moemesh.cli;
 
-import io.moemesh.cli.local.ClusterState;
 import io.moemesh.cli.local.LocalCluster;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,7 +9,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code moe down}: stops what {@code moe up} started; services drain in-flight work first. */
+/**
+ * {@code moe down}: stops what {@code moe up} started, the placement controller first, and the expert
+ * replicas the controller started ({@code <state-dir>/replicas/*.pid}); services drain in-flight work first.
+ */
 @Command(name = "down", mixinStandardHelpOptions = true, description = "Stop the local cluster started by `moe up`.")
 final class DownCommand implements Callable<Integer> {
 
@@ -25,8 +27,8 @@ final class DownCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ClusterState state = new LocalCluster(MoeCommand.home(), stateDir).down(Duration.ofSeconds(graceSeconds));
-        spec.commandLine().getOut().printf("stopped %d processes%n", state.processes().size());
+        LocalCluster.Down down = new LocalCluster(MoeCommand.home(), stateDir).down(Duration.ofSeconds(graceSeconds));
+        spec.commandLine().getOut().printf("stopped %d processes%n", down.stopped());
         return 0;
     }
 }

@@ -1,10 +1,14 @@
 package io.moemesh.cli;
 
 import io.moemesh.cli.local.ClusterState;
+import io.moemesh.cli.local.EndpointsFile;
+import io.moemesh.cli.local.ExpertProcesses;
 import io.moemesh.cli.local.ExpertPacking;
 import io.moemesh.cli.local.LocalCluster;
 import io.moemesh.cli.local.Network;
+import io.moemesh.cli.local.ReplicaPidFile;
 import io.moemesh.cli.local.ServiceProcess;
+import io.moemesh.cli.local.StartExpertScript;
 import io.moemesh.cli.network.NetworkProfile;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.placement.PlanFile;
@@ -114,6 +118,26 @@ final class UpCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int controllerHttpPort;
 
+    @Option(names = "--max-expert-processes", defaultValue = "0", paramLabel = "N", description = "Expert "
+            + "processes the placement controller may run in all, moe up's included, to replicate hot experts (it "
+            + "starts and stops them with <state-dir>/start-expert, make-before-break); 0 = it starts no replica "
+            + "(default: ${DEFAULT-VALUE}). Needs the controller and one expert per process.")
+    int maxExpertProcesses;
+
+    @Option(names = "--pruning", description = "Let the placement controller scale experts whose routing share "
+            + "stays below --pruning-threshold to zero, their tokens routed to the next-best expert, and restore "
+            + "them when traffic changes (docs/utilisation.md). Needs the controller and one expert per process.")
+    boolean pruning;
+
+    @Option(names = "--pruning-threshold", defaultValue = "0.25", description = "An expert is cold when its "
+            + "routing share over the window is below this fraction of the uniform share 1/experts (default: ${DEFAULT-VALUE}).")
+    double pruningThreshold;
+
+    @Option(names = "--pruning-budget", defaultValue = "0.02", description = "Quality budget: the largest share of "
+            + "routed token-slots the pruned experts may send elsewhere; plans beyond it are refused "
+            + "(default: ${DEFAULT-VALUE}).")
+    double pruningBudget;
+
     @Option(names = "--emulate-network", paramLabel = "SPEC", description = "Put an emulated network between the "
             + "router and the expert endpoints (a user-space TCP proxy per endpoint; docs/placement.md, \"Emulated "
             + "network\"): a preset, none (the proxies alone), rack (rtt 100us, jitter 10us, 25 Gbit/s), zone "
@@ -162,6 +186,7 @@ final class UpCommand implements Callable<Integer> {
                     state.openAiUrl(), state.apiKeyFile());
         }
         out.printf("router internal services: %s%n", state.routerInternal());
+        out.println(expertProcessesLine(controller, perProcess));
         out.printf("every service listens on %s only; the internal services (router, experts, placement controller)"
                 + " run with moemesh.auth.allow-unauthenticated=true: no internal token or mTLS in local mode%n",
                 LocalCluster.BIND_ADDRESS);
@@ -177,6 +202,24 @@ final class UpCommand implements Callable<Integer> {
         }
         out.println(dashboardLine(state));
         return 0;
+    }
+
+    /** Who starts and stops expert processes from now on, and where that is recorded. */
+    String expertProcessesLine(LocalCluster.Controller controller, int perProcess) {
+        String files = "the router follows " + EndpointsFile.in(stateDir);
+        if (perProcess > 1) {
+            return "expert processes: fixed (packed, no " + StartExpertScript.NAME + " script); " + files;
+        }
+        String recorded = "recorded in " + ReplicaPidFile.directory(stateDir) + "/*.pid; " + files;
+        if (controller == null || !controller.processes().managesProcesses()) {
+            return "expert processes: started by moe up only (--max-expert-processes 0, no --pruning); " + recorded;
+        }
+        ExpertProcesses p = controller.processes();
+        return "expert processes: the placement controller " + (controller.dryRun() ? "plans (dry-run) " : "")
+                + (p.maxExpertProcesses() > 0 ? "replicas up to " + p.maxExpertProcesses() + " processes" : "no replicas")
+                + (p.pruning() ? ", pruning below " + p.pruningThreshold() + " of the uniform share within a quality"
+                        + " budget of " + p.pruningBudget() : ", no pruning")
+                + " with " + StartExpertScript.in(stateDir) + "; " + recorded;
     }
 
     /** Where the live dashboard is, or why there is none: the placement controller serves it. */
@@ -240,15 +283,37 @@ final class UpCommand implements Callable<Integer> {
         if (mode.equals("auto")) {
             mode = perProcess == 1 ? "on" : "off";
         }
-        return switch (mode) {
+        ExpertProcesses processes = expertProcesses();
+        LocalCluster.Controller controller = switch (mode) {
             case "off" -> null;
             case "on", "dry-run" -> new LocalCluster.Controller(controllerPort, controllerHttpPort,
                     duration(placementInterval), placementMinTokens, placementMinGain, placementMemoryBudget,
                     placementBalanceBound,
-                    placement.equalsIgnoreCase("dry-run"));
+                    placement.equalsIgnoreCase("dry-run"), processes);
             default -> throw new ParameterException(spec.commandLine(),
                     "--placement must be auto, on, dry-run or off, got '" + placement + "'");
         };
+        if (processes.managesProcesses() && controller == null) {
+            throw new ParameterException(spec.commandLine(), "--max-expert-processes and --pruning are the placement"
+                    + " controller's, which does not run with --placement " + placement
+                    + (perProcess > 1 ? " and " + perProcess + " experts per process" : "") + ": use --placement on"
+                    + " (or dry-run) with one expert per process (--experts-per-process 1)");
+        }
+        if (processes.managesProcesses() && emulateNetwork != null) {
+            throw new ParameterException(spec.commandLine(), "--max-expert-processes and --pruning start expert"
+                    + " processes that the emulated network's proxies do not front (they are set up once, by moe up):"
+                    + " drop --emulate-network, or those options");
+        }
+        return controller;
+    }
+
+    private ExpertProcesses expertProcesses() {
+        try {
+            return new ExpertProcesses(maxExpertProcesses, pruning, pruningThreshold, pruningBudget);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--max-expert-processes, --pruning-threshold,"
+                    + " --pruning-budget: " + e.getMessage());
+        }
     }
 
     private static Duration duration(String text) {

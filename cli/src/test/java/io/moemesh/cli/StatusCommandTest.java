@@ -8,6 +8,7 @@ import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.cli.local.ClusterState;
+import io.moemesh.cli.local.ReplicaPidFile;
 import io.moemesh.cli.local.ServiceProcess;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -82,5 +83,36 @@ class StatusCommandTest {
 
         assertThat(code).isEqualTo(StatusCommand.UNHEALTHY);
         assertThat(out.toString()).contains("EXITED (log: .moe/logs/router.log)").contains("moe down && moe up");
+    }
+
+    @Test
+    void listsTheReplicasTheControllerStartedAndTheExpertsItStoppedOnPurpose() throws Exception {
+        health.setStatus("", ServingStatus.SERVING);
+        Process replica = new ProcessBuilder("sleep", "60").start();
+        try {
+            new ReplicaPidFile("expert-1-r1", replica.pid(), "127.0.0.1:" + server.getPort(), 1).write(stateDir);
+
+            int code = status(List.of(running("router"),
+                    new ServiceProcess("expert-2", "expert", 1, DEAD_PID, ".moe/logs/expert-2.log")));
+
+            assertThat(code).as("a pruned expert is no fault").isZero();
+            assertThat(out.toString()).containsPattern("expert-1-r1 +expert .*SERVING")
+                    .contains("STOPPED by the placement controller")
+                    .contains("all 2 processes run and answer SERVING (1 expert process stopped by the placement"
+                            + " controller)");
+        } finally {
+            replica.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aReplicaThatExitedWithoutTheControllerIsAFault() {
+        health.setStatus("", ServingStatus.SERVING);
+        new ReplicaPidFile("expert-1-r1", DEAD_PID, "127.0.0.1:1", 1).write(stateDir);
+
+        int code = status(List.of(running("router")));
+
+        assertThat(code).isEqualTo(StatusCommand.UNHEALTHY);
+        assertThat(out.toString()).contains("expert-1-r1").contains("EXITED");
     }
 }

@@ -3,6 +3,7 @@ package io.moemesh.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.cli.local.ClusterState;
+import io.moemesh.cli.local.ExpertProcesses;
 import io.moemesh.cli.local.LocalCluster;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -120,6 +121,53 @@ class UpCommandTest {
         assertThat(up.controllerHttpPort).isEqualTo(Integer.parseInt(UpCommand.DEFAULT_CONTROLLER_HTTP_PORT));
         assertThat(DemoCommand.dashboardHint(java.nio.file.Path.of("models/m")))
                 .contains("moe up --model models/m").contains("http://127.0.0.1:" + up.controllerHttpPort + "/dashboard");
+    }
+
+    @Test
+    void theControllerStartsNoReplicaAndPrunesNothingByDefault() {
+        UpCommand up = CommandLine.populateCommand(new UpCommand(), "--model", "models/m");
+
+        assertThat(up.maxExpertProcesses).isZero();
+        assertThat(up.pruning).isFalse();
+        assertThat(up.pruningThreshold).isEqualTo(0.25);
+        assertThat(up.pruningBudget).isEqualTo(0.02);
+    }
+
+    @Test
+    void refusesReplicasOrPruningWithoutThePlacementController() {
+        assertThat(upModel(TINY_RANDOM, "--pruning", "--placement", "off")).isEqualTo(2);
+        assertThat(err.toString()).contains("--max-expert-processes and --pruning are the placement controller's, which"
+                + " does not run with --placement off");
+        assertThat(upModel(TINY_RANDOM, "--max-expert-processes", "12", "--experts-per-process", "2",
+                "--placement", "auto")).isEqualTo(2);
+        assertThat(err.toString()).contains("and 2 experts per process");
+    }
+
+    @Test
+    void refusesReplicasBehindTheEmulatedNetwork() {
+        assertThat(upModel(TINY_RANDOM, "--max-expert-processes", "12", "--emulate-network", "rack")).isEqualTo(2);
+        assertThat(err.toString()).contains("the emulated network's proxies do not front");
+    }
+
+    @Test
+    void refusesANegativeProcessBudgetOrAThresholdOutsideZeroToOne() {
+        assertThat(upModel(TINY_RANDOM, "--max-expert-processes", "-1")).isEqualTo(2);
+        assertThat(err.toString()).contains("max expert processes must be >= 0");
+        assertThat(upModel(TINY_RANDOM, "--pruning", "--pruning-threshold", "1.5")).isEqualTo(2);
+        assertThat(err.toString()).contains("the pruning threshold must be in (0, 1)");
+    }
+
+    @Test
+    void saysWhoStartsExpertProcessesAndWhereTheyAreRecorded() {
+        UpCommand up = CommandLine.populateCommand(new UpCommand(), "--model", "models/m", "--state-dir", "st");
+        LocalCluster.Controller controller = new LocalCluster.Controller(1, 2, java.time.Duration.ofSeconds(30), 2000,
+                0.05, 1.25, 1.25, false, new ExpertProcesses(12, true, 0.25, 0.02));
+
+        assertThat(up.expertProcessesLine(controller, 1)).contains("the placement controller replicas up to 12"
+                + " processes, pruning below 0.25 of the uniform share within a quality budget of 0.02")
+                .contains("st/start-expert").contains("st/replicas/*.pid").contains("st/expert-endpoints");
+        assertThat(up.expertProcessesLine(null, 1)).contains("started by moe up only");
+        assertThat(up.expertProcessesLine(null, 4)).contains("fixed (packed, no start-expert script)");
     }
 
     /** The state {@code moe up} records, with the controller's JSON status at {@code placementUrl} (null: none). */

@@ -21,6 +21,7 @@ import io.moemesh.router.batching.SchedulerProperties;
 import io.moemesh.router.batching.SchedulerStats;
 import io.moemesh.router.discovery.ExpertDiscovery;
 import io.moemesh.router.discovery.ExpertEndpointsReconciler;
+import io.moemesh.router.discovery.file.FileExpertDiscovery;
 import io.moemesh.router.discovery.kubernetes.KubernetesDiscoveryProperties;
 import io.moemesh.router.discovery.kubernetes.KubernetesExpertDiscovery;
 import io.moemesh.router.dispatch.DispatchMetrics;
@@ -113,26 +114,29 @@ class RouterConfiguration {
         return new DenseTransformer(config, DenseWeights.load(checkpoint, config), kernels, 0);
     }
 
-    /**
-     * Remote expert services when endpoints are listed or discovered on Kubernetes; otherwise every
-     * expert in this process. Static endpoints are asked what they host before the router starts;
-     * Kubernetes ones arrive through {@link #expertDiscovery}, and until then every expert is
-     * unavailable (the router serves degraded).
-     */
     /** Spans of forward steps, layer steps and expert calls, for the requests a sampled trace carries. */
     @Bean
     StepSpans stepSpans(GrpcTracing tracing) {
         return new StepSpans(tracing.tracer());
     }
 
+    /**
+     * Remote expert services when endpoints are listed, in a file or discovered on Kubernetes;
+     * otherwise every expert in this process. Static endpoints, and those the experts file lists at
+     * start-up, are asked what they host before the router starts; Kubernetes ones arrive through
+     * {@link #expertDiscovery}, and until then every expert is unavailable (the router serves degraded).
+     */
     @Bean
     ExpertDispatch expertDispatch(RouterProperties properties, ModelConfig config, Checkpoint checkpoint,
             Kernels kernels, InternalChannelFactory channels, StepSpans stepSpans) {
         if (!properties.remoteExperts()) {
             return LocalExperts.load(checkpoint, config, kernels);
         }
-        List<ExpertEndpoint> endpoints = properties.discovery() == RouterProperties.Discovery.STATIC
-                ? properties.experts().stream().map(t -> new ExpertEndpoint(t, t)).toList() : List.of();
+        List<ExpertEndpoint> endpoints = switch (properties.discovery()) {
+            case STATIC -> properties.experts().stream().map(t -> new ExpertEndpoint(t, t)).toList();
+            case FILE -> fileDiscovery(properties).read(); // a missing or malformed file stops the start here
+            case KUBERNETES -> List.of();
+        };
         return RemoteExperts.connect(endpoints,
                 // responses only complete a future the step thread waits on: no executor hop needed
                 e -> channels.expertBuilder(e.target()).directExecutor()
@@ -143,8 +147,9 @@ class RouterConfiguration {
 
     /**
      * Keeps remote endpoints in line with discovery: the static list (which changes nothing after
-     * start-up but re-asks endpoints that did not answer Describe), or the expert Services'
-     * EndpointSlices.
+     * start-up but re-asks endpoints that did not answer Describe), the experts file (local mode:
+     * {@code moe up} and the placement controller rewrite it as they start and stop expert processes),
+     * or the expert Services' EndpointSlices.
      */
     @Bean(destroyMethod = "close")
     ExpertDiscovery.Subscription expertDiscovery(RouterProperties properties,
@@ -154,6 +159,7 @@ class RouterConfiguration {
         }
         ExpertDiscovery discovery = switch (properties.discovery()) {
             case STATIC -> ExpertDiscovery.fixed(properties.experts());
+            case FILE -> fileDiscovery(properties);
             case KUBERNETES -> KubernetesExpertDiscovery.of(kubernetes);
         };
         ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -163,6 +169,10 @@ class RouterConfiguration {
         });
         return new ExpertEndpointsReconciler(endpoints, properties.discoveryProperties(), Clock.systemUTC(), thread)
                 .follow(discovery);
+    }
+
+    private static FileExpertDiscovery fileDiscovery(RouterProperties properties) {
+        return new FileExpertDiscovery(properties.expertsFile(), properties.expertsFilePoll());
     }
 
     @Bean

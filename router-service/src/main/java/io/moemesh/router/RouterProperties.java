@@ -17,10 +17,15 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param modelDir    model directory (config.json, safetensors, tokenizer.json); the router maps only the dense tensors
  * @param experts     expert endpoints as {@code host:port} ({@code discovery=static}); empty = run every expert in
  *                    this process
- * @param discovery   where the expert endpoints come from: {@code static} ({@code experts}) or {@code kubernetes}
- *                    (the EndpointSlices of the expert Services, {@code moemesh.router.kubernetes.*}); with
- *                    {@code kubernetes} the experts are always remote, and the router serves degraded while none is
- *                    ready
+ * @param discovery   where the expert endpoints come from: {@code static} ({@code experts}), {@code file}
+ *                    ({@code experts-file}, which local mode's {@code moe up} and placement controller rewrite) or
+ *                    {@code kubernetes} (the EndpointSlices of the expert Services, {@code moemesh.router.kubernetes.*});
+ *                    with {@code kubernetes} the experts are always remote, and the router serves degraded while none
+ *                    is ready
+ * @param expertsFile with {@code discovery=file}: the file listing the expert endpoints, one {@code host:port} per line
+ *                    ({@code #} comments and blank lines ignored); it must be readable at start-up, and later changes
+ *                    of its content are followed
+ * @param expertsFilePoll how often the experts file is read again (default 500ms)
  * @param discoveryDebounce   a discovered change applies this long after it was first seen, with the newest set by then
  * @param discoveryEmptyGrace how long discovery must report no endpoints before the router drops the ones it has
  * @param discoveryResync     how often the router re-checks without news (endpoints that never answered Describe are
@@ -58,6 +63,8 @@ public record RouterProperties(
         @DefaultValue("500ms") Duration discoveryDebounce,
         @DefaultValue("30s") Duration discoveryEmptyGrace,
         @DefaultValue("30s") Duration discoveryResync,
+        Path expertsFile,
+        @DefaultValue("500ms") Duration expertsFilePoll,
         @DefaultValue("50052") int grpcPort,
         @DefaultValue("50056") int internalGrpcPort,
         @DefaultValue("best") String kernels,
@@ -92,6 +99,7 @@ public record RouterProperties(
             throw new IllegalArgumentException("moemesh.router.experts lists endpoints for discovery=static, but"
                     + " moemesh.router.discovery is kubernetes: set one or the other");
         }
+        checkFileDiscovery(discovery, experts, expertsFile, expertsFilePoll);
         if (discoveryDebounce.isNegative() || discoveryEmptyGrace.isNegative() || discoveryResync.isNegative()
                 || discoveryResync.isZero()) {
             throw new IllegalArgumentException("moemesh.router.discovery-debounce and discovery-empty-grace must not be"
@@ -124,6 +132,27 @@ public record RouterProperties(
         }
     }
 
+    private static void checkFileDiscovery(Discovery discovery, List<String> experts, Path expertsFile,
+            Duration expertsFilePoll) {
+        if (discovery == Discovery.FILE && expertsFile == null) {
+            throw new IllegalArgumentException("moemesh.router.discovery=file needs moemesh.router.experts-file: the"
+                    + " file that lists the expert endpoints, one host:port per line");
+        }
+        if (discovery == Discovery.FILE && !experts.isEmpty()) {
+            throw new IllegalArgumentException("moemesh.router.experts lists endpoints for discovery=static, but"
+                    + " moemesh.router.discovery is file (moemesh.router.experts-file): set one or the other");
+        }
+        if (discovery != Discovery.FILE && expertsFile != null) {
+            throw new IllegalArgumentException("moemesh.router.experts-file is read only with"
+                    + " moemesh.router.discovery=file, but discovery is " + discovery.name().toLowerCase(java.util.Locale.ROOT)
+                    + ": add moemesh.router.discovery=file or drop the experts file");
+        }
+        if (!expertsFilePoll.isPositive()) {
+            throw new IllegalArgumentException("moemesh.router.experts-file-poll must be positive, got "
+                    + expertsFilePoll);
+        }
+    }
+
     /**
      * {@code moemesh.router.metrics.*}.
      *
@@ -136,12 +165,12 @@ public record RouterProperties(
 
     /** Where the expert endpoints come from. */
     public enum Discovery {
-        STATIC, KUBERNETES
+        STATIC, FILE, KUBERNETES
     }
 
-    /** Whether the experts run in other processes: Kubernetes discovery, or a static list of endpoints. */
+    /** Whether the experts run in other processes: Kubernetes or file discovery, or a static list of endpoints. */
     boolean remoteExperts() {
-        return discovery == Discovery.KUBERNETES || !experts.isEmpty();
+        return discovery != Discovery.STATIC || !experts.isEmpty();
     }
 
     DiscoveryProperties discoveryProperties() {

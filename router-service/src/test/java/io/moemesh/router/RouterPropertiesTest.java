@@ -107,4 +107,46 @@ class RouterPropertiesTest {
         assertThat(bind(Map.of("moemesh.router.discovery-empty-grace", "2m")).discoveryProperties().emptyGrace())
                 .isEqualTo(Duration.ofMinutes(2));
     }
+
+    @Test
+    void fileDiscoveryMeansRemoteExpertsReadEveryHalfSecondByDefault() {
+        RouterProperties properties = bind(Map.of("moemesh.router.discovery", "file",
+                "moemesh.router.experts-file", "/tmp/expert-endpoints"));
+
+        assertThat(properties.discovery()).isEqualTo(RouterProperties.Discovery.FILE);
+        assertThat(properties.remoteExperts()).isTrue();
+        assertThat(properties.expertsFile()).isEqualTo(Path.of("/tmp/expert-endpoints"));
+        assertThat(properties.expertsFilePoll()).isEqualTo(Duration.ofMillis(500));
+    }
+
+    @Test
+    void fileDiscoveryNeedsTheExpertsFile() {
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.discovery", "file")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("moemesh.router.discovery=file needs moemesh.router.experts-file");
+    }
+
+    @Test
+    void refusesAStaticEndpointListBesideFileDiscovery() {
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.discovery", "file",
+                "moemesh.router.experts-file", "/tmp/expert-endpoints", "moemesh.router.experts", "10.0.0.1:50061")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("moemesh.router.discovery is file");
+    }
+
+    @Test
+    void refusesAnExpertsFileThatWouldNotBeRead() {
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.experts-file", "/tmp/expert-endpoints")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("moemesh.router.experts-file is read only with moemesh.router.discovery=file,"
+                        + " but discovery is static");
+    }
+
+    @Test
+    void refusesAnExpertsFilePollThatIsNotPositive() {
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.discovery", "file",
+                "moemesh.router.experts-file", "/tmp/expert-endpoints", "moemesh.router.experts-file-poll", "0s")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("moemesh.router.experts-file-poll must be positive");
+    }
 }

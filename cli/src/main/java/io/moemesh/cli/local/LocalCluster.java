@@ -114,20 +114,35 @@ public final class LocalCluster {
     /**
      * The placement controller {@code moe up} starts beside the router: its gRPC and HTTP ports, how
      * often it plans, the statistics it needs first, its hysteresis, the expert memory a plan may use
-     * (relative to one copy of every unit), the max/mean load it may reach, and whether it only reports.
+     * (relative to one copy of every unit), the max/mean load it may reach, whether it only reports,
+     * and what it may do with expert processes ({@link ExpertProcesses}).
      */
     public record Controller(int grpcPort, int httpPort, Duration interval, long minWindowTokens, double minGain,
-            double memoryBudget, double balanceBound, boolean dryRun) {
+            double memoryBudget, double balanceBound, boolean dryRun, ExpertProcesses processes) {
+
+        /** A controller that starts no expert process and prunes nothing. */
+        public Controller(int grpcPort, int httpPort, Duration interval, long minWindowTokens, double minGain,
+                double memoryBudget, double balanceBound, boolean dryRun) {
+            this(grpcPort, httpPort, interval, minWindowTokens, minGain, memoryBudget, balanceBound, dryRun,
+                    ExpertProcesses.NONE);
+        }
 
         List<String> arguments(String router) {
-            return List.of("--moemesh.controller.routers=" + router, "--moemesh.controller.grpc-port=" + grpcPort,
+            List<String> args = new ArrayList<>(List.of("--moemesh.controller.routers=" + router,
+                    "--moemesh.controller.grpc-port=" + grpcPort,
                     "--server.port=" + httpPort, "--moemesh.controller.initial-delay=" + interval.toMillis() + "ms",
                     "--moemesh.controller.interval=" + interval.toMillis() + "ms",
                     "--moemesh.controller.min-window-tokens=" + minWindowTokens,
                     "--moemesh.controller.min-gain=" + minGain, "--moemesh.controller.memory-budget=" + memoryBudget,
                     "--moemesh.controller.balance-bound=" + balanceBound,
-                    "--moemesh.controller.dry-run=" + dryRun);
+                    "--moemesh.controller.dry-run=" + dryRun));
+            args.addAll(processes.arguments());
+            return args;
         }
+    }
+
+    /** What {@link #down} stopped: the recorded cluster, and how many processes ran in all. */
+    public record Down(ClusterState state, int stopped) {
     }
 
     private final Path stateDir;
@@ -169,6 +184,8 @@ public final class LocalCluster {
         }
         ModelConfig config = ModelConfig.load(model);
         List<ExpertGroup> groups = expertGroups(config.numExperts(), layout, partners, controller);
+        boolean onePerProcess = layout.expertsPerProcess() == 1;
+        ClusterStop.removeStalePidFiles(stateDir);
         String modelDir = model.toAbsolutePath().normalize().toString();
         List<ServiceProcess> started = new ArrayList<>(); // in stop order, reversed: gateway, router, experts
         ServiceProcess gateway = null;
@@ -186,6 +203,9 @@ public final class LocalCluster {
                             partners.containsKey(g.first()) ? partners.get(g.first()) : List.of());
                     started.add(p);
                     experts.add(p.target());
+                    if (onePerProcess) {
+                        new ReplicaPidFile(p.name(), p.pid(), p.target(), g.first()).write(stateDir);
+                    }
                 }
             }
             awaitServing(started, layout.readyTimeout());
@@ -195,13 +215,16 @@ public final class LocalCluster {
                 experts = network.proxiedTargets(experts.size());
                 Network.awaitServing(experts, layout.readyTimeout());
             }
-            ServiceProcess router = launchRouter(model, layout.router(), experts);
+            Path expertsFile = EndpointsFile.write(stateDir, experts);
+            Path startExpert = onePerProcess ? StartExpertScript.write(stateDir, Path.of(""), expertCommand(model))
+                    : null;
+            ServiceProcess router = launchRouter(model, layout.router(), expertsFile);
             started.add(router);
             started.add(gateway);
             String routerInternal = BIND_ADDRESS + ":" + layout.routerInternalPort();
             ServiceProcess placement = null;
             if (controller != null) {
-                placement = launchController(controller, routerInternal);
+                placement = launchController(controller, routerInternal, startExpert);
                 started.add(placement); // stopped first: it must not re-place while the experts go down
             }
             awaitServing(started, layout.readyTimeout());
@@ -216,9 +239,23 @@ public final class LocalCluster {
             if (gateway != null && !started.contains(gateway)) {
                 started.add(gateway);
             }
-            ServiceLauncher.stop(started, Duration.ofSeconds(10));
+            ClusterStop.stopAll(stateDir, started, Duration.ofSeconds(10));
             throw e;
         }
+    }
+
+    /**
+     * The command of an expert process for one expert as {@link #launchExperts} runs it, for the
+     * {@link StartExpertScript}, which puts its own values in place of expert 0 and port 0.
+     */
+    List<String> expertCommand(Path model) {
+        List<String> args = new ArrayList<>(localModeArguments("expert"));
+        args.addAll(expertArguments(model, ExpertGroup.of(0), ExpertGroup.of(0).workers(cores()), 0, List.of()));
+        return launcher.command("expert-service", args, false);
+    }
+
+    private static int cores() {
+        return Runtime.getRuntime().availableProcessors();
     }
 
     /**
@@ -263,7 +300,7 @@ public final class LocalCluster {
      */
     public ServiceProcess launchExperts(Path model, ExpertGroup group, int replica, int port,
             Collection<Unit> partners) {
-        int workers = group.workers(Runtime.getRuntime().availableProcessors());
+        int workers = group.workers(cores());
         return launch(group.processName(replica), "expert", port, "expert-service",
                 expertArguments(model, group, workers, port, partners));
     }
@@ -291,6 +328,24 @@ public final class LocalCluster {
     }
 
     /**
+     * Starts a router for {@code model} that follows the expert endpoints listed in {@code expertsFile}
+     * ({@link EndpointsFile}; {@code moemesh.router.discovery=file}), so that expert processes the
+     * placement controller starts or stops reach it without a restart.
+     */
+    public ServiceProcess launchRouter(Path model, RouterPorts ports, Path expertsFile) {
+        return launch("router", "router", ports.grpc(), "router-service",
+                routerArguments(model, ports, expertsFile), ports.http() != Layout.NO_HTTP);
+    }
+
+    /** {@link #routerArguments(Path, RouterPorts, List)} with file discovery instead of a fixed list. */
+    static List<String> routerArguments(Path model, RouterPorts ports, Path expertsFile) {
+        List<String> args = new ArrayList<>(routerArguments(model, ports, List.of()));
+        args.add("--moemesh.router.discovery=file");
+        args.add("--moemesh.router.experts-file=" + expertsFile.toAbsolutePath().normalize());
+        return args;
+    }
+
+    /**
      * Local mode has one user and one key, so the gateway's calls all come as one caller: the
      * router's per-caller share of its admission queue is raised to the whole queue (256), as the
      * gateway's per-key limits are.
@@ -298,8 +353,10 @@ public final class LocalCluster {
     static List<String> routerArguments(Path model, RouterPorts ports, List<String> experts) {
         List<String> args = new ArrayList<>(List.of("--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(),
                 "--moemesh.router.grpc-port=" + ports.grpc(), "--moemesh.router.internal-grpc-port=" + ports.internal(),
-                "--moemesh.router.experts=" + String.join(",", experts),
                 "--moemesh.router.max-queued-per-caller=" + LOCAL_QUEUE_SHARE));
+        if (!experts.isEmpty()) {
+            args.add("--moemesh.router.experts=" + String.join(",", experts));
+        }
         if (ports.http() != Layout.NO_HTTP) {
             args.add("--server.port=" + ports.http());
         }
@@ -311,8 +368,31 @@ public final class LocalCluster {
      * services listen at {@code router} ({@code host:port} of its internal port).
      */
     public ServiceProcess launchController(Controller controller, String router) {
-        return launch("placement", "controller", controller.grpcPort(), "placement-controller",
-                controller.arguments(router), true);
+        return launchController(controller, router, null);
+    }
+
+    /**
+     * {@link #launchController(Controller, String)} in charge of this cluster's expert processes too:
+     * it finds them in the state directory's pid files ({@link ReplicaPidFile}), starts more with
+     * {@code startExpert} ({@link StartExpertScript}; null when the processes are packed: then it
+     * starts none) and lists them in the router's experts file ({@link EndpointsFile}).
+     */
+    ServiceProcess launchController(Controller controller, String router, Path startExpert) {
+        List<String> args = new ArrayList<>(controller.arguments(router));
+        args.addAll(localControllerArguments(stateDir, startExpert));
+        return launch("placement", "controller", controller.grpcPort(), "placement-controller", args, true);
+    }
+
+    /** Where the controller finds and records the expert processes; no start command: it starts none. */
+    static List<String> localControllerArguments(Path stateDir, Path startExpert) {
+        Path state = stateDir.toAbsolutePath().normalize();
+        List<String> args = new ArrayList<>(List.of(
+                "--moemesh.controller.local.endpoints-file=" + EndpointsFile.in(state),
+                "--moemesh.controller.local.state-dir=" + state));
+        if (startExpert != null) { // packed processes have none, and run no controller (see expertGroups)
+            args.add("--moemesh.controller.local.expert-command=" + startExpert.toAbsolutePath().normalize());
+        }
+        return args;
     }
 
     /**
@@ -366,13 +446,19 @@ public final class LocalCluster {
         }
     }
 
-    /** Stops the recorded processes: SIGTERM (they drain), then SIGKILL after {@code grace}. */
-    public ClusterState down(Duration grace) {
+    /**
+     * Stops the recorded processes: SIGTERM (they drain), then SIGKILL after {@code grace}. The
+     * placement controller goes first, and whatever it started still runs (a replica it was starting:
+     * its descendants, found before it exits) goes with it, so that nothing starts or re-places while
+     * the rest stop; then every process of the pid files ({@link ReplicaPidFile}: the controller's
+     * replicas as well as {@code moe up}'s experts) with the others. The pid files go too.
+     */
+    public Down down(Duration grace) {
         ClusterState state = ClusterState.read(stateDir);
-        ServiceLauncher.stop(state.processes(), grace);
+        int stopped = ClusterStop.stopAll(stateDir, state.processes(), grace);
         ClusterState.delete(stateDir);
         ApiKeyFile.delete(stateDir);
-        return state;
+        return new Down(state, stopped);
     }
 
     private ServiceProcess launch(String name, String role, int port, String module, List<String> args) {

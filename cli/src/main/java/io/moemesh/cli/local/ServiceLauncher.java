@@ -37,7 +37,12 @@ final class ServiceLauncher {
 
     /** @param web whether the service serves HTTP too (the controller's JSON status); the others need only gRPC */
     ServiceProcess launch(String name, String role, int port, String module, List<String> args, boolean web) {
-        return start(name, role, port, serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), args, web));
+        return start(name, role, port, command(module, args, web));
+    }
+
+    /** The command line {@link #launch} runs: with this environment's {@value #EXTRA_JVM_OPTIONS}. */
+    List<String> command(String module, List<String> args, boolean web) {
+        return serviceCommand(module, System.getenv(EXTRA_JVM_OPTIONS), args, web);
     }
 
     ServiceProcess start(String name, String role, int port, List<String> command) {
@@ -114,8 +119,12 @@ final class ServiceLauncher {
 
     /** SIGTERM, then SIGKILL for whatever still runs after {@code grace}. */
     static void stop(List<ServiceProcess> processes, Duration grace) {
-        List<ProcessHandle> alive = processes.reversed().stream()
-                .flatMap(p -> ProcessHandle.of(p.pid()).stream()).filter(ProcessHandle::isAlive).toList();
+        stopHandles(processes.reversed().stream().flatMap(p -> ProcessHandle.of(p.pid()).stream()).toList(), grace);
+    }
+
+    /** SIGTERM to each of {@code processes} in order, then SIGKILL for whatever still runs after {@code grace}. */
+    static void stopHandles(List<ProcessHandle> processes, Duration grace) {
+        List<ProcessHandle> alive = processes.stream().filter(ProcessHandle::isAlive).toList();
         alive.forEach(ProcessHandle::destroy);
         long deadline = System.nanoTime() + grace.toNanos();
         for (ProcessHandle h : alive) {

@@ -2,6 +2,7 @@ package io.moemesh.cli.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.moemesh.core.placement.Unit;
 import java.nio.file.Files;
@@ -129,6 +130,77 @@ class LocalClusterTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("service 99")
                 .hasMessageContaining("expert services (0..");
+    }
+
+    @Test
+    void theRouterFollowsTheExpertsFileInsteadOfAFixedList() {
+        List<String> args = LocalCluster.routerArguments(Path.of("models/m"),
+                new LocalCluster.RouterPorts(50052, 50056, 50055), home.resolve(".moe/expert-endpoints"));
+
+        assertThat(args).contains("--moemesh.router.discovery=file",
+                "--moemesh.router.experts-file=" + home.resolve(".moe/expert-endpoints"));
+        assertThat(args).noneMatch(a -> a.startsWith("--moemesh.router.experts="));
+    }
+
+    @Test
+    void theControllerGetsTheStateDirectoryTheLaunchScriptAndItsProcessSettings() {
+        LocalCluster.Controller controller = new LocalCluster.Controller(50053, 50054, java.time.Duration.ofSeconds(15),
+                2000, 0.05, 1.25, 1.25, false, new ExpertProcesses(12, true, 0.3, 0.01));
+        Path state = home.resolve(".moe");
+
+        assertThat(controller.arguments("127.0.0.1:50056")).contains(
+                "--moemesh.controller.local.max-expert-processes=12", "--moemesh.controller.pruning.enabled=true",
+                "--moemesh.controller.pruning.threshold=0.3", "--moemesh.controller.pruning.quality-budget=0.01");
+        assertThat(LocalCluster.localControllerArguments(state, state.resolve("start-expert"))).containsExactly(
+                "--moemesh.controller.local.endpoints-file=" + state.resolve("expert-endpoints"),
+                "--moemesh.controller.local.state-dir=" + state,
+                "--moemesh.controller.local.expert-command=" + state.resolve("start-expert"));
+        assertThat(LocalCluster.localControllerArguments(state, null))
+                .noneMatch(a -> a.startsWith("--moemesh.controller.local.expert-command"));
+    }
+
+    @Test
+    void byDefaultTheControllerStartsNoReplicaAndPrunesNothing() {
+        LocalCluster.Controller controller = new LocalCluster.Controller(50053, 50054, java.time.Duration.ofSeconds(15),
+                2000, 0.05, 1.25, 1.25, false);
+
+        assertThat(controller.arguments("127.0.0.1:50056")).contains(
+                "--moemesh.controller.local.max-expert-processes=0", "--moemesh.controller.pruning.enabled=false",
+                "--moemesh.controller.pruning.threshold=0.25", "--moemesh.controller.pruning.quality-budget=0.02");
+    }
+
+    @Test
+    void downStopsTheControllerWithWhatItStartedAndEveryProcessOfThePidFiles() throws Exception {
+        Path state = home.resolve(".moe");
+        // a controller in the middle of starting a replica: its child runs
+        Process controller = new ProcessBuilder("sh", "-c", "sleep 300 & wait").start();
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> controller.toHandle().children().findAny()
+                .isPresent());
+        ProcessHandle starting = controller.toHandle().children().findFirst().orElseThrow();
+        Process replica = new ProcessBuilder("sleep", "300").start();
+        Process expert = new ProcessBuilder("sleep", "300").start();
+        Process reusedPid = new ProcessBuilder("sleep", "300").start(); // not ours: expert-1's pid handed on
+        ServiceProcess recordedExpert = new ServiceProcess("expert-0", "expert", 50060, expert.pid(), "e.log");
+        ServiceProcess stoppedByController = new ServiceProcess("expert-2", "expert", 50062, reusedPid.pid(), "e2.log");
+        new ClusterState("m", "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:4", null, null,
+                List.of(recordedExpert, stoppedByController,
+                        new ServiceProcess("placement", "controller", 50053, controller.pid(), "p.log")),
+                null, null).write(state);
+        new ReplicaPidFile("expert-0", expert.pid(), "127.0.0.1:50060", 0).write(state);
+        new ReplicaPidFile("expert-0-r1", replica.pid(), "127.0.0.1:50070", 0).write(state);
+        new ReplicaPidFile("expert-1", Long.MAX_VALUE / 2, "127.0.0.1:50061", 1).write(state); // exited already
+
+        LocalCluster.Down down = cluster().down(java.time.Duration.ofSeconds(10));
+
+        assertThat(reusedPid.isAlive()).as("the pid of an expert the controller stopped is left alone").isTrue();
+        reusedPid.destroyForcibly();
+        assertThat(down.stopped()).as("controller, expert, replica, and the recorded expert-2").isEqualTo(4);
+        assertThat(controller.isAlive()).isFalse();
+        assertThat(starting.isAlive()).as("the controller's child").isFalse();
+        assertThat(replica.isAlive()).isFalse();
+        assertThat(expert.isAlive()).isFalse();
+        assertThat(ReplicaPidFile.readAll(state)).isEmpty();
+        assertThat(state.resolve("cluster.json")).doesNotExist();
     }
 
     private LocalCluster cluster() {

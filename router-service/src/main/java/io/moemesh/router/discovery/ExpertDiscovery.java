@@ -4,9 +4,11 @@ import io.moemesh.router.dispatch.ExpertEndpoint;
 import java.util.List;
 
 /**
- * Where the expert endpoints are, and news when that changes. Local mode lists them in configuration
- * ({@link #fixed(List)}); on Kubernetes they come from the EndpointSlices of the expert Services
- * ({@code discovery.kubernetes}). The router then asks each endpoint what it hosts ({@code Describe}).
+ * Where the expert endpoints are, and news when that changes. A fixed list comes from configuration
+ * ({@link #fixed(List)}); local mode ({@code moe up}) lists them in a file that it and the placement
+ * controller rewrite ({@code discovery.file}); on Kubernetes they come from the EndpointSlices of the
+ * expert Services ({@code discovery.kubernetes}). The router then asks each endpoint what it hosts
+ * ({@code Describe}).
  *
  * <p>Discovery is level-based: each call of the listener carries the complete set as discovery knows
  * it now, never a difference, so a listener loses nothing by acting on the newest set only.

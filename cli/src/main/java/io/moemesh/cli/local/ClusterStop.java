@@ -1,0 +1,79 @@
+package io.moemesh.cli.local;
+
+import static java.util.stream.Collectors.joining;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Stopping a local cluster whose expert processes are not all {@code moe up}'s: the placement
+ * controller starts and stops replicas and pruned experts, and records them in pid files
+ * ({@link ReplicaPidFile}), so what runs is what {@code cluster.json} lists plus what the pid files list.
+ */
+final class ClusterStop {
+
+    private ClusterStop() {
+    }
+
+    /**
+     * Stops {@code recorded} and the processes of the pid files, the controller and its descendants
+     * first ({@link LocalCluster#down}), and deletes the pid files.
+     *
+     * @return how many processes that ran it stopped, or were recorded as running
+     */
+    static int stopAll(Path stateDir, List<ServiceProcess> recorded, Duration grace) {
+        List<ServiceProcess> controllers = recorded.stream().filter(p -> p.role().equals("controller")).toList();
+        List<ProcessHandle> controllerTree = new ArrayList<>();
+        for (ServiceProcess c : controllers) {
+            ProcessHandle.of(c.pid()).ifPresent(h -> {
+                controllerTree.add(h);
+                h.descendants().forEach(controllerTree::add); // now: once it exits they are orphans, not its
+            });
+        }
+        ServiceLauncher.stopHandles(controllerTree, grace);
+        List<ReplicaPidFile> pidFiles = ReplicaPidFile.readAll(stateDir); // after the controller: it writes them
+        Set<String> listed = new HashSet<>(pidFiles.stream().map(ReplicaPidFile::key).toList());
+        boolean managed = Files.isDirectory(ReplicaPidFile.directory(stateDir));
+        List<ServiceProcess> rest = new ArrayList<>(recorded);
+        rest.removeAll(controllers);
+        // an expert process the controller stopped (its pid file deleted) is gone: its pid may be another's now
+        rest.removeIf(p -> managed && p.role().equals("expert") && !listed.contains(ReplicaPidFile.key(p)));
+        Set<Long> known = new HashSet<>(rest.stream().map(ServiceProcess::pid).toList());
+        int replicas = 0;
+        for (ReplicaPidFile f : pidFiles) {
+            if (!known.contains(f.pid()) && f.liveProcess(stateDir).isPresent()) {
+                rest.add(f.process(stateDir)); // stop() goes in reverse: these first, as the controller's were
+                replicas++;
+            }
+        }
+        ServiceLauncher.stop(rest, grace);
+        pidFiles.forEach(f -> f.delete(stateDir));
+        return recorded.size() + replicas;
+    }
+
+    /**
+     * Clears pid files a cluster that was not brought down cleanly left behind; refuses to start
+     * while a process one names still runs (it holds a port, and the controller would count it).
+     */
+    static void removeStalePidFiles(Path stateDir) {
+        List<ReplicaPidFile> running = new ArrayList<>();
+        for (ReplicaPidFile f : ReplicaPidFile.readAll(stateDir)) {
+            if (f.liveProcess(stateDir).isPresent()) {
+                running.add(f);
+            } else {
+                f.delete(stateDir);
+            }
+        }
+        if (!running.isEmpty()) {
+            throw new IllegalStateException("expert processes of an earlier local cluster still run ("
+                    + running.stream().map(f -> f.name() + " pid " + f.pid()).collect(joining(", ")) + ", recorded in "
+                    + ReplicaPidFile.directory(stateDir) + "): stop them with kill " + running.stream()
+                    .map(f -> String.valueOf(f.pid())).collect(joining(" ")) + ", then run `moe up` again");
+        }
+    }
+}
