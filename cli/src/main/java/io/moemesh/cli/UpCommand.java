@@ -215,11 +215,12 @@ final class UpCommand implements Callable<Integer> {
             return "expert processes: started by moe up only (--max-expert-processes 0, no --pruning); " + recorded;
         }
         ExpertProcesses p = controller.processes();
-        return "expert processes: the placement controller " + (controller.dryRun() ? "plans (dry-run) " : "")
-                + (p.maxExpertProcesses() > 0 ? "replicas up to " + p.maxExpertProcesses() + " processes" : "no replicas")
-                + (p.pruning() ? ", pruning below " + p.pruningThreshold() + " of the uniform share within a quality"
-                        + " budget of " + p.pruningBudget() : ", no pruning")
-                + " with " + StartExpertScript.in(stateDir) + "; " + recorded;
+        return "expert processes: managed by the placement controller (" + (controller.dryRun() ? "dry-run: it only"
+                + " plans; " : "") + (p.maxExpertProcesses() > 0 ? "replicas: up to " + p.maxExpertProcesses()
+                + " processes in all" : "replicas: off") + (p.pruning() ? "; pruning: experts below "
+                + p.pruningThreshold() + " of the uniform share, quality budget " + p.pruningBudget()
+                + " of routed token-slots" : "; pruning: off") + "), started with " + StartExpertScript.in(stateDir)
+                + "; " + recorded;
     }
 
     /** Where the live dashboard is, or why there is none: the placement controller serves it. */

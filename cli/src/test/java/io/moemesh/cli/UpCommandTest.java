@@ -163,8 +163,9 @@ class UpCommandTest {
         LocalCluster.Controller controller = new LocalCluster.Controller(1, 2, java.time.Duration.ofSeconds(30), 2000,
                 0.05, 1.25, 1.25, false, new ExpertProcesses(12, true, 0.25, 0.02));
 
-        assertThat(up.expertProcessesLine(controller, 1)).contains("the placement controller replicas up to 12"
-                + " processes, pruning below 0.25 of the uniform share within a quality budget of 0.02")
+        assertThat(up.expertProcessesLine(controller, 1)).contains("managed by the placement controller (replicas: up"
+                + " to 12 processes in all; pruning: experts below 0.25 of the uniform share, quality budget 0.02 of"
+                + " routed token-slots)")
                 .contains("st/start-expert").contains("st/replicas/*.pid").contains("st/expert-endpoints");
         assertThat(up.expertProcessesLine(null, 1)).contains("started by moe up only");
         assertThat(up.expertProcessesLine(null, 4)).contains("fixed (packed, no start-expert script)");
