@@ -45,7 +45,7 @@ final class PlanReport {
                 s.getMemoryRatio(), s.getMaxMeanLoad());
         out.println();
         out.println("units hosted per service (own expert of every layer + partners as EXPERT:LAYER; replica targets"
-                + " are applied on Kubernetes, local mode runs --replicas of each):");
+                + " are applied on Kubernetes, and in local mode within --max-expert-processes):");
         for (ServicePlacement p : s.getServicesList()) {
             SortedSet<Unit> partners = new TreeSet<>();
             p.getUnitsList().stream().filter(u -> u.getExpert() != p.getService())
