@@ -95,7 +95,17 @@ final class ExpertClient implements AutoCloseable {
             return Futures.immediateFailedFuture(e);
         }
         call.addListener(bulkhead::onComplete, MoreExecutors.directExecutor());
+        calls.sent(unitTokens(request));
         return call;
+    }
+
+    /** The expert FFN rows a request asks for: per token, one per listed expert. */
+    static long unitTokens(ComputeRequest request) {
+        long units = 0;
+        for (int i = 0; i < request.getRoutesCount(); i++) {
+            units += request.getRoutes(i).getExpertsCount();
+        }
+        return units;
     }
 
     void succeeded(long nanos) {

@@ -67,6 +67,7 @@ public final class RoutingStatsGrpcService extends RoutingStatsGrpc.RoutingStats
     static EndpointCalls toProto(EndpointCallStats.Snapshot e) {
         return EndpointCalls.newBuilder().setEndpoint(e.endpoint().id()).setTarget(e.endpoint().target())
                 .setCalls(e.calls()).setFailedCalls(e.failedCalls()).setRefusedCalls(e.refusedCalls())
+                .setUnitTokens(e.unitTokens())
                 .setLatencyNanos(e.latencyNanos())
                 .addAllLatencyMicrosBounds(Arrays.stream(e.latency().boundsMicros()).boxed().toList())
                 .addAllLatencyMicrosCounts(Arrays.stream(e.latency().counts()).boxed().toList())

@@ -193,6 +193,22 @@ class DispatchMetricsTest {
             assertThat(endpointCalls("endpoint-0", "ok")).isEqualTo(1);
             assertThat(experts.endpointCalls().getFirst().refusedCalls()).isEqualTo(1);
             assertThat(experts.endpointCalls().getFirst().calls()).as("a refused call was never sent").isEqualTo(1);
+            assertThat(experts.endpointCalls().getFirst().unitTokens()).as("nor did it ask for a unit").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void unitTokensCountEachTokensListedExpertsOfTheCallsSentFailedOnesIncluded() throws IOException {
+        try (ExpertCluster cluster = new ExpertCluster(MODEL, List.of(ALL));
+                RemoteExperts experts = connect(cluster)) {
+            LayerZero.combine(experts, CONFIG.hiddenSize(), new int[][] {{1, 2}, {3}});
+            cluster.services.getFirst().down.set(true);
+            assertThatThrownBy(() -> LayerZero.combine(experts, CONFIG.hiddenSize(), new int[][] {{0, 3}}))
+                    .isInstanceOf(ExpertsUnavailableException.class);
+
+            EndpointCalls calls = snapshot(experts).getEndpointCalls(0);
+            assertThat(calls.getCalls()).isEqualTo(2);
+            assertThat(calls.getUnitTokens()).as("2 + 1 rows, then 2 rows of the failed call").isEqualTo(5);
         }
     }
 

@@ -9,9 +9,12 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.routing.RoutingStatsWindow;
 import io.moemesh.proto.internal.v1.DispatchTraffic;
+import io.moemesh.proto.internal.v1.EndpointCalls;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
+import io.moemesh.router.dispatch.EndpointCallStats;
+import io.moemesh.router.dispatch.ExpertEndpoint;
 import io.moemesh.router.dispatch.RemoteExperts;
 import io.moemesh.router.dispatch.StepTimes;
 import java.io.IOException;
@@ -64,6 +67,27 @@ class RoutingStatsGrpcServiceTest {
                 .addAllStepMicrosBounds(List.of(100L, 200L)).addAllStepMicrosCounts(List.of(1L, 0L, 1L))
                 .setStepNanos(10_000).setSendNanos(1_000).setWaitNanos(7_000).setMergeNanos(2_000)
                 .setSlowestServerNanos(5_000).build());
+    }
+
+    @Test
+    void servesEachEndpointsCallsWithItsUnitTokens() throws IOException {
+        EndpointCallStats.Snapshot endpoint = new EndpointCallStats.Snapshot(
+                new ExpertEndpoint("expert-3-0", "127.0.0.1:7003"), 4, 1, 2, 7, 900,
+                new StepTimes.Snapshot(new long[] {100, 200}, new long[] {3, 1, 0}), true);
+        String name = InProcessServerBuilder.generateName();
+        server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(new RoutingStatsGrpcService(window, Optional::empty, Optional.empty(),
+                        () -> List.of(endpoint))).build().start();
+        channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+
+        RoutingStatsSnapshot snapshot = RoutingStatsGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(10, TimeUnit.SECONDS).getRoutingStats(GetRoutingStatsRequest.getDefaultInstance());
+
+        assertThat(snapshot.getEndpointCallsList()).containsExactly(EndpointCalls.newBuilder()
+                .setEndpoint("expert-3-0").setTarget("127.0.0.1:7003").setCalls(4).setFailedCalls(1)
+                .setRefusedCalls(2).setUnitTokens(7).setLatencyNanos(900)
+                .addAllLatencyMicrosBounds(List.of(100L, 200L)).addAllLatencyMicrosCounts(List.of(3L, 1L, 0L))
+                .setAccepting(true).build());
     }
 
     @Test
