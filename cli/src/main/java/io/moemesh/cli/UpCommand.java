@@ -1,16 +1,16 @@
 package io.moemesh.cli;
 
 import io.moemesh.cli.local.ClusterState;
-import io.moemesh.cli.local.EndpointsFile;
-import io.moemesh.cli.local.ExpertProcesses;
 import io.moemesh.cli.local.ExpertPacking;
+import io.moemesh.cli.local.ExpertProcesses;
 import io.moemesh.cli.local.LocalCluster;
 import io.moemesh.cli.local.Network;
-import io.moemesh.cli.local.ReplicaPidFile;
 import io.moemesh.cli.local.ServiceProcess;
 import io.moemesh.cli.local.StartExpertScript;
 import io.moemesh.cli.network.NetworkProfile;
 import io.moemesh.core.config.ModelConfig;
+import io.moemesh.core.local.ExpertEndpointsFile;
+import io.moemesh.core.local.ExpertPidFile;
 import io.moemesh.core.placement.PlanFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -206,11 +206,11 @@ final class UpCommand implements Callable<Integer> {
 
     /** Who starts and stops expert processes from now on, and where that is recorded. */
     String expertProcessesLine(LocalCluster.Controller controller, int perProcess) {
-        String files = "the router follows " + EndpointsFile.in(stateDir);
+        String files = "the router follows " + ExpertEndpointsFile.in(stateDir);
         if (perProcess > 1) {
             return "expert processes: fixed (packed, no " + StartExpertScript.NAME + " script); " + files;
         }
-        String recorded = "recorded in " + ReplicaPidFile.directory(stateDir) + "/*.pid; " + files;
+        String recorded = "recorded in " + ExpertPidFile.directory(stateDir) + "/*.pid; " + files;
         if (controller == null || !controller.processes().managesProcesses()) {
             return "expert processes: started by moe up only (--max-expert-processes 0, no --pruning); " + recorded;
         }

@@ -8,8 +8,8 @@ import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.cli.local.ClusterState;
-import io.moemesh.cli.local.ReplicaPidFile;
 import io.moemesh.cli.local.ServiceProcess;
+import io.moemesh.core.local.ExpertPidFile;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -90,7 +90,7 @@ class StatusCommandTest {
         health.setStatus("", ServingStatus.SERVING);
         Process replica = new ProcessBuilder("sleep", "60").start();
         try {
-            new ReplicaPidFile("expert-1-r1", replica.pid(), "127.0.0.1:" + server.getPort(), 1).write(stateDir);
+            new ExpertPidFile("expert-1-r1", replica.pid(), "127.0.0.1:" + server.getPort(), 1).write(stateDir);
 
             int code = status(List.of(running("router"),
                     new ServiceProcess("expert-2", "expert", 1, DEAD_PID, ".moe/logs/expert-2.log")));
@@ -108,7 +108,7 @@ class StatusCommandTest {
     @Test
     void aReplicaThatExitedWithoutTheControllerIsAFault() {
         health.setStatus("", ServingStatus.SERVING);
-        new ReplicaPidFile("expert-1-r1", DEAD_PID, "127.0.0.1:1", 1).write(stateDir);
+        new ExpertPidFile("expert-1-r1", DEAD_PID, "127.0.0.1:1", 1).write(stateDir);
 
         int code = status(List.of(running("router")));
 

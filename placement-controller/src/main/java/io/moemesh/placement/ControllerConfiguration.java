@@ -5,7 +5,7 @@ import io.moemesh.placement.grpc.ExpertClient;
 import io.moemesh.placement.grpc.PlacementGrpcService;
 import io.moemesh.placement.grpc.RouterClient;
 import io.moemesh.placement.leadership.LeaderElectionProperties;
-import io.moemesh.placement.local.EndpointsFile;
+import io.moemesh.placement.local.EndpointList;
 import io.moemesh.placement.local.GrpcHealthCheck;
 import io.moemesh.placement.local.LocalProcesses;
 import io.moemesh.placement.local.LocalProperties;
@@ -98,7 +98,7 @@ class ControllerConfiguration {
         LocalProcesses processes = new LocalProcesses(Path.of(local.expertCommand()), Path.of(local.stateDir()),
                 local.startTimeout(), local.stopGrace(),
                 new GrpcHealthCheck(target -> channels.expertBuilder(target).build(), HEALTH_DEADLINE));
-        return new LocalScaling(routers, experts, processes, new EndpointsFile(Path.of(local.endpointsFile())),
+        return new LocalScaling(routers, experts, processes, EndpointList.file(Path.of(local.endpointsFile())),
                 new LocalScaling.Settings(properties.pruning().enabled(), properties.pruning().settings(),
                         local.maxExpertProcesses(), local.listTimeout(), LIST_POLL));
     }

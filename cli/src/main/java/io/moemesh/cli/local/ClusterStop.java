@@ -2,6 +2,7 @@ package io.moemesh.cli.local;
 
 import static java.util.stream.Collectors.joining;
 
+import io.moemesh.core.local.ExpertPidFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,7 +14,7 @@ import java.util.Set;
 /**
  * Stopping a local cluster whose expert processes are not all {@code moe up}'s: the placement
  * controller starts and stops replicas and pruned experts, and records them in pid files
- * ({@link ReplicaPidFile}), so what runs is what {@code cluster.json} lists plus what the pid files list.
+ * ({@link ExpertPidFile}), so what runs is what {@code cluster.json} lists plus what the pid files list.
  */
 final class ClusterStop {
 
@@ -36,18 +37,19 @@ final class ClusterStop {
             });
         }
         ServiceLauncher.stopHandles(controllerTree, grace);
-        List<ReplicaPidFile> pidFiles = ReplicaPidFile.readAll(stateDir); // after the controller: it writes them
-        Set<String> listed = new HashSet<>(pidFiles.stream().map(ReplicaPidFile::key).toList());
-        boolean managed = Files.isDirectory(ReplicaPidFile.directory(stateDir));
+        List<ExpertPidFile> pidFiles = ExpertPidFile.readAll(stateDir); // after the controller: it writes them
+        Set<String> listed = new HashSet<>(pidFiles.stream().map(ServiceProcess::keyOf).toList());
+        boolean managed = Files.isDirectory(ExpertPidFile.directory(stateDir));
         List<ServiceProcess> rest = new ArrayList<>(recorded);
         rest.removeAll(controllers);
         // an expert process the controller stopped (its pid file deleted) is gone: its pid may be another's now
-        rest.removeIf(p -> managed && p.role().equals("expert") && !listed.contains(ReplicaPidFile.key(p)));
+        rest.removeIf(p -> managed && p.role().equals("expert") && !listed.contains(p.key()));
         Set<Long> known = new HashSet<>(rest.stream().map(ServiceProcess::pid).toList());
         int replicas = 0;
-        for (ReplicaPidFile f : pidFiles) {
+        for (ExpertPidFile f : pidFiles) {
             if (!known.contains(f.pid()) && f.liveProcess(stateDir).isPresent()) {
-                rest.add(f.process(stateDir)); // stop() goes in reverse: these first, as the controller's were
+                // stop() goes in reverse: these first, as the controller's were
+                rest.add(ServiceProcess.expert(f, stateDir));
                 replicas++;
             }
         }
@@ -61,8 +63,8 @@ final class ClusterStop {
      * while a process one names still runs (it holds a port, and the controller would count it).
      */
     static void removeStalePidFiles(Path stateDir) {
-        List<ReplicaPidFile> running = new ArrayList<>();
-        for (ReplicaPidFile f : ReplicaPidFile.readAll(stateDir)) {
+        List<ExpertPidFile> running = new ArrayList<>();
+        for (ExpertPidFile f : ExpertPidFile.readAll(stateDir)) {
             if (f.liveProcess(stateDir).isPresent()) {
                 running.add(f);
             } else {
@@ -72,7 +74,7 @@ final class ClusterStop {
         if (!running.isEmpty()) {
             throw new IllegalStateException("expert processes of an earlier local cluster still run ("
                     + running.stream().map(f -> f.name() + " pid " + f.pid()).collect(joining(", ")) + ", recorded in "
-                    + ReplicaPidFile.directory(stateDir) + "): stop them with kill " + running.stream()
+                    + ExpertPidFile.directory(stateDir) + "): stop them with kill " + running.stream()
                     .map(f -> String.valueOf(f.pid())).collect(joining(" ")) + ", then run `moe up` again");
         }
     }

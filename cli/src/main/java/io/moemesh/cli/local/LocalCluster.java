@@ -3,6 +3,8 @@ package io.moemesh.cli.local;
 import static java.util.stream.Collectors.joining;
 
 import io.moemesh.core.config.ModelConfig;
+import io.moemesh.core.local.ExpertEndpointsFile;
+import io.moemesh.core.local.ExpertPidFile;
 import io.moemesh.core.placement.PlanFile;
 import io.moemesh.core.placement.Unit;
 import java.nio.file.Files;
@@ -204,7 +206,7 @@ public final class LocalCluster {
                     started.add(p);
                     experts.add(p.target());
                     if (onePerProcess) {
-                        new ReplicaPidFile(p.name(), p.pid(), p.target(), g.first()).write(stateDir);
+                        new ExpertPidFile(p.name(), p.pid(), p.target(), g.first()).write(stateDir);
                     }
                 }
             }
@@ -215,7 +217,8 @@ public final class LocalCluster {
                 experts = network.proxiedTargets(experts.size());
                 Network.awaitServing(experts, layout.readyTimeout());
             }
-            Path expertsFile = EndpointsFile.write(stateDir, experts);
+            Path expertsFile = ExpertEndpointsFile.in(stateDir);
+            ExpertEndpointsFile.write(expertsFile, experts);
             Path startExpert = onePerProcess ? StartExpertScript.write(stateDir, Path.of(""), expertCommand(model))
                     : null;
             ServiceProcess router = launchRouter(model, layout.router(), expertsFile);
@@ -329,7 +332,7 @@ public final class LocalCluster {
 
     /**
      * Starts a router for {@code model} that follows the expert endpoints listed in {@code expertsFile}
-     * ({@link EndpointsFile}; {@code moemesh.router.discovery=file}), so that expert processes the
+     * ({@link ExpertEndpointsFile}; {@code moemesh.router.discovery=file}), so that expert processes the
      * placement controller starts or stops reach it without a restart.
      */
     public ServiceProcess launchRouter(Path model, RouterPorts ports, Path expertsFile) {
@@ -373,9 +376,9 @@ public final class LocalCluster {
 
     /**
      * {@link #launchController(Controller, String)} in charge of this cluster's expert processes too:
-     * it finds them in the state directory's pid files ({@link ReplicaPidFile}), starts more with
+     * it finds them in the state directory's pid files ({@link ExpertPidFile}), starts more with
      * {@code startExpert} ({@link StartExpertScript}; null when the processes are packed: then it
-     * starts none) and lists them in the router's experts file ({@link EndpointsFile}).
+     * starts none) and lists them in the router's experts file ({@link ExpertEndpointsFile}).
      */
     ServiceProcess launchController(Controller controller, String router, Path startExpert) {
         List<String> args = new ArrayList<>(controller.arguments(router));
@@ -387,7 +390,7 @@ public final class LocalCluster {
     static List<String> localControllerArguments(Path stateDir, Path startExpert) {
         Path state = stateDir.toAbsolutePath().normalize();
         List<String> args = new ArrayList<>(List.of(
-                "--moemesh.controller.local.endpoints-file=" + EndpointsFile.in(state),
+                "--moemesh.controller.local.endpoints-file=" + ExpertEndpointsFile.in(state),
                 "--moemesh.controller.local.state-dir=" + state));
         if (startExpert != null) { // packed processes have none, and run no controller (see expertGroups)
             args.add("--moemesh.controller.local.expert-command=" + startExpert.toAbsolutePath().normalize());
@@ -450,7 +453,7 @@ public final class LocalCluster {
      * Stops the recorded processes: SIGTERM (they drain), then SIGKILL after {@code grace}. The
      * placement controller goes first, and whatever it started still runs (a replica it was starting:
      * its descendants, found before it exits) goes with it, so that nothing starts or re-places while
-     * the rest stop; then every process of the pid files ({@link ReplicaPidFile}: the controller's
+     * the rest stop; then every process of the pid files ({@link ExpertPidFile}: the controller's
      * replicas as well as {@code moe up}'s experts) with the others. The pid files go too.
      */
     public Down down(Duration grace) {

@@ -1,5 +1,6 @@
 package io.moemesh.cli.local;
 
+import io.moemesh.core.local.ExpertPidFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,17 +26,18 @@ public record ProcessStatus(ServiceProcess process, boolean alive, String health
      * processes only a pid file names (replicas the placement controller started), alive or not.
      */
     public static List<ProcessStatus> of(ClusterState state, Path stateDir) {
-        List<ReplicaPidFile> pidFiles = ReplicaPidFile.readAll(stateDir);
-        boolean managed = Files.isDirectory(ReplicaPidFile.directory(stateDir));
-        Set<String> listed = new HashSet<>(pidFiles.stream().map(ReplicaPidFile::key).toList());
+        List<ExpertPidFile> pidFiles = ExpertPidFile.readAll(stateDir);
+        boolean managed = Files.isDirectory(ExpertPidFile.directory(stateDir));
+        Set<String> listed = new HashSet<>(pidFiles.stream().map(ServiceProcess::keyOf).toList());
         Set<Long> recorded = new HashSet<>();
         List<ProcessStatus> all = new ArrayList<>();
         for (ServiceProcess p : state.processes()) {
             recorded.add(p.pid());
-            boolean retired = managed && p.role().equals("expert") && !listed.contains(ReplicaPidFile.key(p));
+            boolean retired = managed && p.role().equals("expert") && !listed.contains(p.key());
             all.add(of(p, retired));
         }
-        pidFiles.stream().filter(f -> !recorded.contains(f.pid())).forEach(f -> all.add(of(f.process(stateDir), false)));
+        pidFiles.stream().filter(f -> !recorded.contains(f.pid()))
+                .forEach(f -> all.add(of(ServiceProcess.expert(f, stateDir), false)));
         return all;
     }
 

@@ -1,5 +1,6 @@
 package io.moemesh.cli.local;
 
+import io.moemesh.core.local.AtomicFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +68,7 @@ public final class StartExpertScript {
     /** Writes the script, executable by its owner; returns its path. */
     static Path write(Path stateDir, Path workDir, List<String> command) {
         Path file = in(stateDir);
-        EndpointsFile.writeAtomically(file, content(workDir, command));
+        AtomicFile.write(file, content(workDir, command));
         try {
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-x---"));
         } catch (IOException | UnsupportedOperationException e) {

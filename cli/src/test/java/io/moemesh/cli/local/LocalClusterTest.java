@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.moemesh.core.local.ExpertPidFile;
 import io.moemesh.core.placement.Unit;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -186,9 +187,9 @@ class LocalClusterTest {
                 List.of(recordedExpert, stoppedByController,
                         new ServiceProcess("placement", "controller", 50053, controller.pid(), "p.log")),
                 null, null).write(state);
-        new ReplicaPidFile("expert-0", expert.pid(), "127.0.0.1:50060", 0).write(state);
-        new ReplicaPidFile("expert-0-r1", replica.pid(), "127.0.0.1:50070", 0).write(state);
-        new ReplicaPidFile("expert-1", Long.MAX_VALUE / 2, "127.0.0.1:50061", 1).write(state); // exited already
+        new ExpertPidFile("expert-0", expert.pid(), "127.0.0.1:50060", 0).write(state);
+        new ExpertPidFile("expert-0-r1", replica.pid(), "127.0.0.1:50070", 0).write(state);
+        new ExpertPidFile("expert-1", Long.MAX_VALUE / 2, "127.0.0.1:50061", 1).write(state); // exited already
 
         LocalCluster.Down down = cluster().down(java.time.Duration.ofSeconds(10));
 
@@ -199,7 +200,7 @@ class LocalClusterTest {
         assertThat(starting.isAlive()).as("the controller's child").isFalse();
         assertThat(replica.isAlive()).isFalse();
         assertThat(expert.isAlive()).isFalse();
-        assertThat(ReplicaPidFile.readAll(state)).isEmpty();
+        assertThat(ExpertPidFile.readAll(state)).isEmpty();
         assertThat(state.resolve("cluster.json")).doesNotExist();
     }
 

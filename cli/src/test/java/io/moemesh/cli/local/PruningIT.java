@@ -12,6 +12,7 @@ import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.GenerationResult;
 import io.moemesh.client.MoeMeshClient;
 import io.moemesh.client.MoeMeshException;
+import io.moemesh.core.local.ExpertPidFile;
 import io.moemesh.core.model.PrunedExperts;
 import io.moemesh.proto.internal.v1.ExpertEndpointsGrpc;
 import io.moemesh.proto.internal.v1.ExpertEndpointsState;
@@ -199,7 +200,7 @@ class PruningIT {
     @Test
     @Order(5)
     void downStopsTheProcessesTheControllerStarted() {
-        List<ProcessHandle> experts = ReplicaPidFile.readAll(stateDir).stream()
+        List<ProcessHandle> experts = ExpertPidFile.readAll(stateDir).stream()
                 .flatMap(p -> p.liveProcess(stateDir).stream()).toList();
         assertThat(experts).hasSize(EXPERTS);
 
@@ -207,7 +208,7 @@ class PruningIT {
         cluster = null;
 
         await().atMost(Duration.ofSeconds(30)).until(() -> experts.stream().noneMatch(ProcessHandle::isAlive));
-        assertThat(ReplicaPidFile.readAll(stateDir)).isEmpty();
+        assertThat(ExpertPidFile.readAll(stateDir)).isEmpty();
     }
 
     /**
@@ -281,7 +282,7 @@ class PruningIT {
         for (int e = 0; e < EXPERTS; e++) {
             stopped.add(e);
         }
-        for (ReplicaPidFile p : ReplicaPidFile.readAll(stateDir)) {
+        for (ExpertPidFile p : ExpertPidFile.readAll(stateDir)) {
             if (p.liveProcess(stateDir).isPresent()) {
                 stopped.remove(p.expert());
             }
@@ -290,7 +291,7 @@ class PruningIT {
     }
 
     private long liveExpertProcesses() {
-        return ReplicaPidFile.readAll(stateDir).stream().filter(p -> p.liveProcess(stateDir).isPresent()).count();
+        return ExpertPidFile.readAll(stateDir).stream().filter(p -> p.liveProcess(stateDir).isPresent()).count();
     }
 
     private static PrunedExperts mask(SortedSet<Integer> experts) {

@@ -1,18 +1,15 @@
 package io.moemesh.placement.local;
 
+import io.moemesh.core.local.ExpertPidFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -22,17 +19,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Expert processes started from the launch script {@code moe up} writes: {@code <command>
  * <expert-index> <grpc-port> <http-port>} on two free loopback ports, output to
- * {@code <state>/logs/<name>.log}; serving once its gRPC health says SERVING; recorded in
- * {@code <state>/replicas/<name>.pid} (pid, {@code host:port}, expert index, one per line) — the
- * format {@code moe up} writes for the processes it starts, so the directory lists them all and
- * {@code moe down} stops them all. Every wait is bounded.
+ * {@code <state>/logs/<name>.log}; serving once its gRPC health says SERVING; recorded in its
+ * {@link ExpertPidFile} — the format {@code moe up} writes for the processes it starts, so the
+ * directory lists them all and {@code moe down} stops them all. Every wait is bounded.
  */
 public final class LocalProcesses implements ProcessPort {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalProcesses.class);
     private static final String HOST = "127.0.0.1";
     private static final Duration POLL = Duration.ofMillis(200);
-    private static final Duration PID_REUSE_SLACK = Duration.ofSeconds(5);
 
     private final Path command;
     private final Path stateDir;
@@ -54,81 +49,37 @@ public final class LocalProcesses implements ProcessPort {
         this.health = health;
     }
 
-    private Path replicas() {
-        return stateDir.resolve("replicas");
-    }
-
     @Override
-    public List<ExpertProcess> list() {
+    public List<ExpertPidFile> list() {
         return scan(true);
     }
 
     @Override
-    public List<ExpertProcess> reapGone() {
+    public List<ExpertPidFile> reapGone() {
         return scan(false);
     }
 
-    /** The live processes, or (live = false) the gone ones, whose pid files it deletes. */
-    private List<ExpertProcess> scan(boolean live) {
-        List<ExpertProcess> found = new ArrayList<>();
-        if (!Files.isDirectory(replicas())) {
-            return found;
-        }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(replicas(), "*.pid")) {
-            for (Path file : files) {
-                parse(file).filter(p -> alive(p, file) == live).ifPresent(p -> {
-                    found.add(p);
-                    if (!live) {
-                        LOG.warn("expert process {} (pid {}, {}) is gone; removing its pid file", p.name(), p.pid(),
-                                p.target());
-                        delete(file);
-                    }
-                });
+    /**
+     * The live processes, or (live = false) the gone ones, whose pid files it deletes; liveness
+     * (with its pid-reuse rule) is {@link ExpertPidFile#liveProcess}'s.
+     */
+    private List<ExpertPidFile> scan(boolean live) {
+        List<ExpertPidFile> found = new ArrayList<>();
+        for (ExpertPidFile p : ExpertPidFile.readAll(stateDir)) {
+            if (p.liveProcess(stateDir).isPresent() == live) {
+                found.add(p);
+                if (!live) {
+                    LOG.warn("expert process {} (pid {}, {}) is gone; removing its pid file", p.name(), p.pid(),
+                            p.target());
+                    delete(p);
+                }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not list " + replicas() + ": " + e.getMessage(), e);
         }
-        found.sort(java.util.Comparator.comparing(ExpertProcess::name));
         return found;
     }
 
-    /**
-     * The pid is alive and is the process the file was written for: one that started well after the
-     * file was written reuses the pid of a process that is gone.
-     */
-    private static boolean alive(ExpertProcess p, Path file) {
-        Optional<ProcessHandle> handle = ProcessHandle.of(p.pid()).filter(ProcessHandle::isAlive);
-        if (handle.isEmpty()) {
-            return false;
-        }
-        Optional<java.time.Instant> started = handle.get().info().startInstant();
-        try {
-            return started.isEmpty() || !started.get().isAfter(
-                    Files.getLastModifiedTime(file).toInstant().plus(PID_REUSE_SLACK));
-        } catch (IOException e) {
-            return true;
-        }
-    }
-
-    /** A pid file of three lines; empty (with a debug line) for one that does not name a target and an expert. */
-    static Optional<ExpertProcess> parse(Path file) {
-        String name = file.getFileName().toString().replaceFirst("\\.pid$", "");
-        try {
-            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8).stream().map(String::strip).toList();
-            if (lines.size() < 3) {
-                LOG.debug("pid file {} does not name a host:port and an expert; not managed", file);
-                return Optional.empty();
-            }
-            return Optional.of(new ExpertProcess(name, Long.parseLong(lines.get(0)), lines.get(1),
-                    Integer.parseInt(lines.get(2))));
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("unreadable pid file {}: {}", file, e.getMessage());
-            return Optional.empty();
-        }
-    }
-
     @Override
-    public ExpertProcess start(int expert) {
+    public ExpertPidFile start(int expert) {
         int grpcPort = freePort();
         int httpPort = freePort();
         String name = "expert-" + expert + "-p" + grpcPort;
@@ -137,7 +88,7 @@ public final class LocalProcesses implements ProcessPort {
         Process process;
         try {
             Files.createDirectories(log.getParent());
-            Files.createDirectories(replicas());
+            Files.createDirectories(ExpertPidFile.directory(stateDir));
             process = new ProcessBuilder(command.toString(), Integer.toString(expert), Integer.toString(grpcPort),
                     Integer.toString(httpPort)).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
@@ -145,7 +96,7 @@ public final class LocalProcesses implements ProcessPort {
             throw new LocalProcessException("could not run " + command + " for expert " + expert + ": "
                     + e.getMessage() + " (check moemesh.controller.local.expert-command)", e);
         }
-        ExpertProcess started = new ExpertProcess(name, process.pid(), target, expert);
+        ExpertPidFile started = new ExpertPidFile(name, process.pid(), target, expert);
         String failure;
         try {
             failure = awaitServing(process, target);
@@ -185,27 +136,24 @@ public final class LocalProcesses implements ProcessPort {
                 + " (moemesh.controller.local.start-timeout)";
     }
 
-    private void writePidFile(ExpertProcess p) {
-        Path file = replicas().resolve(p.name() + ".pid");
+    private void writePidFile(ExpertPidFile p) {
         try {
-            Path temp = Files.createTempFile(replicas(), p.name(), ".tmp");
-            Files.writeString(temp, p.pid() + "\n" + p.target() + "\n" + p.expert() + "\n", StandardCharsets.UTF_8);
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
+            p.write(stateDir);
+        } catch (UncheckedIOException e) {
             ProcessHandle.of(p.pid()).ifPresent(this::terminate);
-            throw new LocalProcessException("could not write " + file + " (" + e.getMessage()
+            throw new LocalProcessException("could not write " + p.file(stateDir) + " (" + e.getCause().getMessage()
                     + "); stopped the process it would record", e);
         }
     }
 
     @Override
-    public void stop(ExpertProcess p) {
+    public void stop(ExpertPidFile p) {
         ProcessHandle.of(p.pid()).ifPresent(this::terminate);
         if (ProcessHandle.of(p.pid()).map(ProcessHandle::isAlive).orElse(false)) {
             throw new LocalProcessException("expert process " + p.name() + " (pid " + p.pid()
                     + ") did not exit after SIGTERM and SIGKILL; its pid file stays");
         }
-        delete(replicas().resolve(p.name() + ".pid"));
+        delete(p);
         LOG.info("stopped expert {} process {} (pid {}, {})", p.expert(), p.name(), p.pid(), p.target());
     }
 
@@ -233,11 +181,11 @@ public final class LocalProcesses implements ProcessPort {
         }
     }
 
-    private static void delete(Path file) {
+    private void delete(ExpertPidFile p) {
         try {
-            Files.deleteIfExists(file);
-        } catch (IOException e) {
-            LOG.warn("could not delete {}: {}", file, e.getMessage());
+            p.delete(stateDir);
+        } catch (UncheckedIOException e) {
+            LOG.warn("could not delete {}: {}", p.file(stateDir), e.getCause().getMessage());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.moemesh.placement.local;
 
+import io.moemesh.core.local.ExpertPidFile;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.PruningPlan;
 import io.moemesh.core.placement.PruningPolicy;
@@ -86,7 +87,7 @@ public final class LocalScaling {
     public LocalReport apply(RoutingStats stats, PlacementPlan plan, boolean dryRun) {
         int experts = stats.numExperts();
         Notes notes = new Notes();
-        List<ExpertProcess> procs;
+        List<ExpertPidFile> procs;
         List<SortedSet<Unit>> routerSets = new ArrayList<>();
         List<EndpointView> views;
         try {
@@ -124,7 +125,7 @@ public final class LocalScaling {
                     "dry run: " + wouldDo(prunedNow, target, count(procs, experts), desired));
         }
         SortedSet<Integer> installed = converge(stats, prunedNow, target, routerSets, procs, views, notes);
-        List<ExpertProcess> now = listQuietly(procs, notes);
+        List<ExpertPidFile> now = listQuietly(procs, notes);
         replicate(installed, desired, now, views, notes);
         return report(installed, pruningDecision, pruning, stats, listQuietly(now, notes), desired, notes.text());
     }
@@ -135,7 +136,7 @@ public final class LocalScaling {
      * router refused the new one).
      */
     private SortedSet<Integer> converge(RoutingStats stats, SortedSet<Integer> prunedNow, SortedSet<Integer> target,
-            List<SortedSet<Unit>> routerSets, List<ExpertProcess> procs, List<EndpointView> views, Notes notes) {
+            List<SortedSet<Unit>> routerSets, List<ExpertPidFile> procs, List<EndpointView> views, Notes notes) {
         for (int e : prunedNow) {
             if (!target.contains(e) && !restore(e, procs, views, notes)) {
                 target.add(e); // stays pruned until a process of it serves and every router lists it
@@ -162,7 +163,7 @@ public final class LocalScaling {
         if (!agreed) {
             return prunedNow;
         }
-        for (ExpertProcess p : procs) {
+        for (ExpertPidFile p : procs) {
             if (target.contains(p.expert())) {
                 remove(p, notes);
             }
@@ -170,8 +171,8 @@ public final class LocalScaling {
         return target;
     }
 
-    private boolean restore(int expert, List<ExpertProcess> procs, List<EndpointView> views, Notes notes) {
-        List<ExpertProcess> existing = procs.stream().filter(p -> p.expert() == expert).toList();
+    private boolean restore(int expert, List<ExpertPidFile> procs, List<EndpointView> views, Notes notes) {
+        List<ExpertPidFile> existing = procs.stream().filter(p -> p.expert() == expert).toList();
         try {
             boolean listed = existing.isEmpty()
                     ? moves.add(expert, partnersOf(expert, views)).listed()
@@ -188,13 +189,13 @@ public final class LocalScaling {
 
     /** Takes the endpoints of processes that are gone off the endpoints file (routers stop calling them). */
     private void unlistGone(Notes notes) {
-        List<ExpertProcess> gone = processes.reapGone();
+        List<ExpertPidFile> gone = processes.reapGone();
         if (gone.isEmpty()) {
             return;
         }
-        List<String> live = processes.list().stream().map(ExpertProcess::target).toList();
+        List<String> live = processes.list().stream().map(ExpertPidFile::target).toList();
         List<String> listed = new ArrayList<>(endpoints.targets());
-        for (ExpertProcess p : gone) {
+        for (ExpertPidFile p : gone) {
             boolean unlisted = !live.contains(p.target()) && listed.remove(p.target());
             notes.add("expert process " + p.name() + " (expert " + p.expert() + ") is gone"
                     + (unlisted ? "; took " + p.target() + " off the endpoints file" : ""));
@@ -203,7 +204,7 @@ public final class LocalScaling {
     }
 
     /** Adds and removes replicas of every unpruned service toward its target; re-lists kept processes. */
-    private void replicate(SortedSet<Integer> pruned, int[] desired, List<ExpertProcess> procs,
+    private void replicate(SortedSet<Integer> pruned, int[] desired, List<ExpertPidFile> procs,
             List<EndpointView> views, Notes notes) {
         List<String> listed = endpoints.targets();
         for (int s = 0; s < desired.length; s++) {
@@ -211,10 +212,10 @@ public final class LocalScaling {
                 continue;
             }
             int service = s;
-            List<ExpertProcess> mine = new ArrayList<>(procs.stream().filter(p -> p.expert() == service).toList());
+            List<ExpertPidFile> mine = new ArrayList<>(procs.stream().filter(p -> p.expert() == service).toList());
             // unlisted first (a removal that timed out), then the newest name
-            mine.sort(Comparator.comparing((ExpertProcess p) -> listed.contains(p.target()))
-                    .thenComparing(ExpertProcess::name, Comparator.reverseOrder()));
+            mine.sort(Comparator.comparing((ExpertPidFile p) -> listed.contains(p.target()))
+                    .thenComparing(ExpertPidFile::name, Comparator.reverseOrder()));
             int keep = Math.max(1, desired[s]);
             if (settings.maxExpertProcesses() > 0) {
                 for (int i = 0; i < mine.size() - keep; i++) {
@@ -226,7 +227,7 @@ public final class LocalScaling {
                     }
                 }
             }
-            for (ExpertProcess p : mine.subList(Math.max(0, mine.size() - keep), mine.size())) {
+            for (ExpertPidFile p : mine.subList(Math.max(0, mine.size() - keep), mine.size())) {
                 if (!listed.contains(p.target()) && !moves.list(p)) {
                     notes.add("re-listed " + p.name() + " but not every router lists it yet");
                 }
@@ -246,7 +247,7 @@ public final class LocalScaling {
         }
     }
 
-    private void remove(ExpertProcess p, Notes notes) {
+    private void remove(ExpertPidFile p, Notes notes) {
         try {
             notes.add(moves.remove(p) ? "stopped " + p.name() + " (expert " + p.expert() + ")"
                     : "a router still lists " + p.target() + " after " + settings.listTimeout() + "; "
@@ -258,7 +259,7 @@ public final class LocalScaling {
 
     /** Per service, the processes to converge to: the budget's allocation, or what runs (no budget). */
     private int[] desired(RoutingStats stats, PlacementPlan plan, SortedSet<Integer> pruned,
-            List<ExpertProcess> procs) {
+            List<ExpertPidFile> procs) {
         int experts = stats.numExperts();
         if (settings.maxExpertProcesses() == 0) {
             int[] running = count(procs, experts);
@@ -285,7 +286,7 @@ public final class LocalScaling {
     }
 
     private LocalReport report(SortedSet<Integer> pruned, String pruningDecision, PruningPlan pruning,
-            RoutingStats stats, List<ExpertProcess> procs, int[] desired, String decision) {
+            RoutingStats stats, List<ExpertPidFile> procs, int[] desired, String decision) {
         double rerouted = 0;
         double[] shares = pruning == null ? new double[0] : pruning.shares();
         for (int e : pruned) {
@@ -295,7 +296,7 @@ public final class LocalScaling {
                 count(procs, stats.numExperts()), desired, settings.maxExpertProcesses(), decision);
     }
 
-    private List<ExpertProcess> listQuietly(List<ExpertProcess> fallback, Notes notes) {
+    private List<ExpertPidFile> listQuietly(List<ExpertPidFile> fallback, Notes notes) {
         try {
             return processes.list();
         } catch (RuntimeException e) {
@@ -324,7 +325,7 @@ public final class LocalScaling {
         return b.toString();
     }
 
-    static int[] count(List<ExpertProcess> procs, int experts) {
+    static int[] count(List<ExpertPidFile> procs, int experts) {
         int[] n = new int[experts];
         procs.stream().filter(p -> p.expert() < experts).forEach(p -> n[p.expert()]++);
         return n;

@@ -1,5 +1,6 @@
 package io.moemesh.placement.local;
 
+import io.moemesh.core.local.ExpertPidFile;
 import java.util.List;
 
 /**
@@ -13,13 +14,13 @@ public interface ProcessPort {
      * The live expert processes, one per pid file; a pid file that does not name a target and an
      * expert is skipped.
      */
-    List<ExpertProcess> list();
+    List<ExpertPidFile> list();
 
     /**
      * The processes whose pid file outlived them (they exited or were killed): their pid files are
      * deleted and they are returned, so their endpoints can be taken off the routers' list.
      */
-    List<ExpertProcess> reapGone();
+    List<ExpertPidFile> reapGone();
 
     /**
      * Starts a process serving {@code expert} and returns once its gRPC health says SERVING, with
@@ -28,8 +29,8 @@ public interface ProcessPort {
      * @throws LocalProcessException when it exits or does not serve within the start timeout (it is
      *                               then stopped and leaves no pid file)
      */
-    ExpertProcess start(int expert);
+    ExpertPidFile start(int expert);
 
     /** Stops the process (SIGTERM, then SIGKILL after the grace) and deletes its pid file. */
-    void stop(ExpertProcess process);
+    void stop(ExpertPidFile process);
 }

@@ -1,5 +1,6 @@
 package io.moemesh.placement.local;
 
+import io.moemesh.core.local.ExpertPidFile;
 import io.moemesh.core.placement.Unit;
 import io.moemesh.placement.round.EndpointView;
 import io.moemesh.placement.round.ExpertPort;
@@ -42,7 +43,7 @@ final class ReplicaMoves {
     }
 
     /** What an add did: the process, and whether every router lists it. */
-    record Added(ExpertProcess process, boolean listed) {
+    record Added(ExpertPidFile process, boolean listed) {
     }
 
     /**
@@ -50,7 +51,7 @@ final class ReplicaMoves {
      *                               (it is stopped again, with no pid file and no endpoint)
      */
     Added add(int expert, SortedSet<Unit> partners) {
-        ExpertProcess p = processes.start(expert);
+        ExpertPidFile p = processes.start(expert);
         if (!partners.isEmpty()) {
             try {
                 experts.setPartners(p.target(), partners);
@@ -65,13 +66,13 @@ final class ReplicaMoves {
     }
 
     /** Lists an already serving process in the endpoints file and waits for the routers; whether they list it. */
-    boolean list(ExpertProcess p) {
+    boolean list(ExpertPidFile p) {
         list(p.target());
         return awaitListed(p.target(), true);
     }
 
     /** Whether it was stopped: false while some router still lists it (it keeps running, unlisted). */
-    boolean remove(ExpertProcess p) {
+    boolean remove(ExpertPidFile p) {
         List<String> listed = new ArrayList<>(endpoints.targets());
         if (listed.remove(p.target())) {
             endpoints.replace(listed);
@@ -122,7 +123,7 @@ final class ReplicaMoves {
         return true;
     }
 
-    private void stopQuietly(ExpertProcess p, RuntimeException cause) {
+    private void stopQuietly(ExpertPidFile p, RuntimeException cause) {
         try {
             processes.stop(p);
         } catch (RuntimeException e) {

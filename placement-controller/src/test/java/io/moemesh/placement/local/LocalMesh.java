@@ -1,5 +1,6 @@
 package io.moemesh.placement.local;
 
+import io.moemesh.core.local.ExpertPidFile;
 import io.moemesh.core.placement.Unit;
 import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.placement.round.EndpointView;
@@ -28,7 +29,7 @@ final class LocalMesh implements RouterPort, ExpertPort, ProcessPort, EndpointLi
     final List<String> log = new ArrayList<>();
     final List<String> violations = new ArrayList<>();
     final Map<String, EndpointView> endpoints = new LinkedHashMap<>();
-    final Map<String, ExpertProcess> pidFiles = new LinkedHashMap<>();
+    final Map<String, ExpertPidFile> pidFiles = new LinkedHashMap<>();
     final List<String> file = new ArrayList<>();
     final List<String> routerView = new ArrayList<>();
     SortedSet<Unit> pruned = new TreeSet<>();
@@ -43,7 +44,7 @@ final class LocalMesh implements RouterPort, ExpertPort, ProcessPort, EndpointLi
     LocalMesh(int layers, int experts) {
         this.layers = layers;
         for (int e = 0; e < experts; e++) {
-            ExpertProcess p = launch(e);
+            ExpertPidFile p = launch(e);
             file.add(p.target());
             routerView.add(p.target());
         }
@@ -64,9 +65,9 @@ final class LocalMesh implements RouterPort, ExpertPort, ProcessPort, EndpointLi
         return s;
     }
 
-    private ExpertProcess launch(int expert) {
+    private ExpertPidFile launch(int expert) {
         int port = nextPort++;
-        ExpertProcess p = new ExpertProcess("expert-" + expert + "-p" + port, port, "e" + expert + ":" + port, expert);
+        ExpertPidFile p = new ExpertPidFile("expert-" + expert + "-p" + port, port, "e" + expert + ":" + port, expert);
         SortedSet<Unit> base = new TreeSet<>();
         for (int l = 0; l < layers; l++) {
             base.add(new Unit(l, expert));
@@ -77,46 +78,46 @@ final class LocalMesh implements RouterPort, ExpertPort, ProcessPort, EndpointLi
         return p;
     }
 
-    List<ExpertProcess> processesOf(int expert) {
+    List<ExpertPidFile> processesOf(int expert) {
         return pidFiles.values().stream().filter(p -> p.expert() == expert).toList();
     }
 
     // ProcessPort
 
     @Override
-    public List<ExpertProcess> list() {
+    public List<ExpertPidFile> list() {
         return List.copyOf(pidFiles.values());
     }
 
     /** Processes that died: their pid files are still there until reaped. */
-    final List<ExpertProcess> crashed = new ArrayList<>();
+    final List<ExpertPidFile> crashed = new ArrayList<>();
 
-    void crash(ExpertProcess p) {
+    void crash(ExpertPidFile p) {
         pidFiles.remove(p.name());
         endpoints.remove(p.target());
         crashed.add(p);
     }
 
     @Override
-    public List<ExpertProcess> reapGone() {
-        List<ExpertProcess> gone = List.copyOf(crashed);
+    public List<ExpertPidFile> reapGone() {
+        List<ExpertPidFile> gone = List.copyOf(crashed);
         crashed.clear();
         return gone;
     }
 
     @Override
-    public ExpertProcess start(int expert) {
+    public ExpertPidFile start(int expert) {
         if (neverServes.contains(expert)) {
             log.add("start failed " + expert);
             throw new LocalProcessException("expert " + expert + " process did not report SERVING within 90s");
         }
-        ExpertProcess p = launch(expert);
+        ExpertPidFile p = launch(expert);
         log.add("start " + p.name());
         return p;
     }
 
     @Override
-    public void stop(ExpertProcess p) {
+    public void stop(ExpertPidFile p) {
         log.add("stop " + p.name());
         if (routerView.contains(p.target())) {
             violations.add("stopped " + p.name() + " while the router lists it");

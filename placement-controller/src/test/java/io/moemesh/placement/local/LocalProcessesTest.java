@@ -3,12 +3,12 @@ package io.moemesh.placement.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moemesh.core.local.ExpertPidFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +42,7 @@ class LocalProcessesTest {
         LocalProcesses processes = processes(script("echo \"expert $1 grpc $2 http $3\"\necho $1 > " + dir
                 + "/started-$2\nexec sleep 60"), Duration.ofSeconds(20), startedFile());
 
-        ExpertProcess p = processes.start(5);
+        ExpertPidFile p = processes.start(5);
 
         assertThat(p.expert()).isEqualTo(5);
         assertThat(p.target()).startsWith("127.0.0.1:");
@@ -87,7 +87,7 @@ class LocalProcessesTest {
     void aProcessThatIgnoresSigtermIsKilledAfterTheGrace() throws IOException {
         LocalProcesses processes = processes(script("trap '' TERM\necho $1 > " + dir + "/started-$2\nexec sleep 60"),
                 Duration.ofSeconds(20), startedFile());
-        ExpertProcess p = processes.start(0);
+        ExpertPidFile p = processes.start(0);
 
         processes.stop(p);
 
@@ -105,31 +105,14 @@ class LocalProcessesTest {
         Files.writeString(replicas.resolve("expert-2-self.pid"), ProcessHandle.current().pid() + "\n127.0.0.1:2\n2\n");
         LocalProcesses processes = processes(dir.resolve("none"), Duration.ofSeconds(1), t -> false);
 
-        assertThat(processes.list()).containsExactly(new ExpertProcess("expert-2-self", ProcessHandle.current().pid(),
+        assertThat(processes.list()).containsExactly(new ExpertPidFile("expert-2-self", ProcessHandle.current().pid(),
                 "127.0.0.1:2", 2));
         assertThat(replicas.resolve("expert-1-old.pid")).exists();
 
-        assertThat(processes.reapGone()).containsExactly(new ExpertProcess("expert-1-old", gone.pid(), "127.0.0.1:1",
+        assertThat(processes.reapGone()).containsExactly(new ExpertPidFile("expert-1-old", gone.pid(), "127.0.0.1:1",
                 1));
         assertThat(replicas.resolve("expert-1-old.pid")).doesNotExist();
         assertThat(replicas.resolve("router.pid")).exists();
         assertThat(processes.reapGone()).isEmpty();
-    }
-
-    @Test
-    void theEndpointsFileIsReplacedWholeAndReadWithoutComments() throws IOException {
-        EndpointsFile file = new EndpointsFile(dir.resolve("state/expert-endpoints"));
-        assertThat(file.targets()).isEmpty();
-        Files.createDirectories(dir.resolve("state"));
-        Files.writeString(dir.resolve("state/expert-endpoints"), "# moe up\n127.0.0.1:1\n\n127.0.0.1:2 # two\n");
-
-        assertThat(file.targets()).containsExactly("127.0.0.1:1", "127.0.0.1:2");
-
-        file.replace(List.of("127.0.0.1:2", "127.0.0.1:3"));
-
-        assertThat(file.targets()).containsExactly("127.0.0.1:2", "127.0.0.1:3");
-        try (var files = Files.list(dir.resolve("state"))) {
-            assertThat(files).containsExactly(dir.resolve("state/expert-endpoints")); // no temporary file left
-        }
     }
 }

@@ -2,6 +2,7 @@ package io.moemesh.placement.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moemesh.core.local.ExpertPidFile;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.PruningSettings;
 import io.moemesh.core.placement.Unit;
@@ -123,14 +124,14 @@ class LocalScalingTest {
     void removesReplicasWhenLoadDropsUnlistingBeforeStopping() {
         LocalScaling scaling = scaling(false, 10);
         scaling.apply(HOT_0, replicaTargets(3, 1, 1, 1, 1, 1, 1, 1), false);
-        List<ExpertProcess> replicas = mesh.processesOf(0).subList(1, 3);
+        List<ExpertPidFile> replicas = mesh.processesOf(0).subList(1, 3);
         mesh.log.clear();
 
         LocalReport report = scaling.apply(UNIFORM, replicaTargets(1, 1, 1, 1, 1, 1, 1, 1), false);
 
         assertThat(mesh.processesOf(0)).hasSize(1);
         assertThat(report.replicas()[0]).isEqualTo(1);
-        for (ExpertProcess p : replicas) {
+        for (ExpertPidFile p : replicas) {
             assertThat(mesh.log.indexOf("unlist " + p.target())).isNotNegative()
                     .isLessThan(mesh.log.indexOf("stop " + p.name()));
         }
@@ -204,7 +205,7 @@ class LocalScalingTest {
     @Test
     void refusesToPruneAnExpertWhoseProcessIsTheLastHostOfAPartnerUnit() {
         // expert 3's own process is gone (not pruned): expert 7's process is the only host of (0, 3)
-        ExpertProcess three = mesh.processesOf(3).getFirst();
+        ExpertPidFile three = mesh.processesOf(3).getFirst();
         mesh.file.remove(three.target());
         mesh.stop(three);
         mesh.setPartners(target(7), new TreeSet<>(List.of(new Unit(0, 3))));
@@ -232,7 +233,7 @@ class LocalScalingTest {
 
     @Test
     void aProcessThatDiedIsTakenOffTheEndpointsFileAndItsServiceGetsANewOneWithinTheBudget() {
-        ExpertProcess dead = mesh.processesOf(4).getFirst();
+        ExpertPidFile dead = mesh.processesOf(4).getFirst();
         mesh.crash(dead);
 
         LocalReport report = scaling(false, 8).apply(UNIFORM, replicaTargets(1, 1, 1, 1, 1, 1, 1, 1), false);
@@ -246,7 +247,7 @@ class LocalScalingTest {
 
     @Test
     void aDryRunDoesNotReapDeadProcesses() {
-        ExpertProcess dead = mesh.processesOf(4).getFirst();
+        ExpertPidFile dead = mesh.processesOf(4).getFirst();
         mesh.crash(dead);
 
         scaling(false, 8).apply(UNIFORM, replicaTargets(1, 1, 1, 1, 1, 1, 1, 1), true);

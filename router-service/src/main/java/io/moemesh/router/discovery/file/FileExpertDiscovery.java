@@ -1,5 +1,6 @@
 package io.moemesh.router.discovery.file;
 
+import io.moemesh.core.local.ExpertEndpointsFile;
 import io.moemesh.router.discovery.ExpertDiscovery;
 import io.moemesh.router.dispatch.ExpertEndpoint;
 import java.io.IOException;
@@ -15,9 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Expert endpoints from a file ({@link ExpertsFile}: one {@code host:port} per line), for local mode:
- * {@code moe up} writes the file, and the placement controller rewrites it when it starts or stops an
- * expert process. Both replace it atomically (a temporary file renamed over it), so a read sees the old
+ * Expert endpoints from a file ({@link ExpertEndpointsFile}: one {@code host:port} per line, each its
+ * own endpoint id), for local mode: {@code moe up} writes the file, and the placement controller
+ * rewrites it when it starts or stops an expert process. Both replace it atomically (a temporary file renamed over it), so a read sees the old
  * or the new list, never half of one.
  *
  * <p>The file is read at subscription, where a missing, unreadable or malformed file is an error
@@ -50,12 +51,14 @@ public final class FileExpertDiscovery implements ExpertDiscovery {
      */
     public List<ExpertEndpoint> read() {
         try {
-            return ExpertsFile.parse(Files.readString(file));
+            // Files.readString, not ExpertEndpointsFile.read: a missing file is an error here
+            return ExpertEndpointsFile.parse(Files.readString(file)).stream().map(t -> new ExpertEndpoint(t, t))
+                    .toList();
         } catch (IOException e) {
             throw new IllegalStateException("cannot read the experts file " + file.toAbsolutePath() + " ("
                     + e.getClass().getSimpleName() + ": " + e.getMessage() + "); moemesh.router.experts-file must"
                     + " name a readable file listing the expert endpoints, one host:port per line", e);
-        } catch (ExpertsFile.MalformedLineException e) {
+        } catch (ExpertEndpointsFile.MalformedLineException e) {
             throw new IllegalStateException("the experts file " + file.toAbsolutePath() + " has a malformed "
                     + e.getMessage() + "; each line must be host:port, blank, or a # comment", e);
         }

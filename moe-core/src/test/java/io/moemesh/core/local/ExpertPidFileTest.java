@@ -1,4 +1,4 @@
-package io.moemesh.cli.local;
+package io.moemesh.core.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,12 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The pid files of expert processes, shared by moe up, the placement controller and moe down. */
-class ReplicaPidFileTest {
+class ExpertPidFileTest {
 
     private static final long DEAD_PID = Long.MAX_VALUE / 2;
 
@@ -21,7 +20,7 @@ class ReplicaPidFileTest {
 
     @Test
     void writesPidTargetAndExpertOnThreeLinesUnderReplicas() throws Exception {
-        new ReplicaPidFile("expert-3-r1", 4242, "127.0.0.1:50071", 3).write(state);
+        new ExpertPidFile("expert-3-r1", 4242, "127.0.0.1:50071", 3).write(state);
 
         assertThat(Files.readString(state.resolve("replicas/expert-3-r1.pid"))).isEqualTo("4242\n127.0.0.1:50071\n3\n");
         assertThat(state.resolve("replicas")).isDirectoryNotContaining("glob:**.tmp");
@@ -29,35 +28,40 @@ class ReplicaPidFileTest {
 
     @Test
     void readsEveryWellFormedFileByNameAndSkipsTheRest() throws Exception {
-        new ReplicaPidFile("expert-3", 11, "127.0.0.1:50063", 3).write(state);
-        new ReplicaPidFile("expert-1", 12, "127.0.0.1:50061", 1).write(state);
+        new ExpertPidFile("expert-3", 11, "127.0.0.1:50063", 3).write(state);
+        new ExpertPidFile("expert-1", 12, "127.0.0.1:50061", 1).write(state);
         Files.writeString(state.resolve("replicas/half-written.pid"), "13\n");
+        Files.writeString(state.resolve("replicas/router.pid"), "14\n");
         Files.writeString(state.resolve("replicas/not-a-pid.pid"), "x\n127.0.0.1:1\n0\n");
+        Files.writeString(state.resolve("replicas/no-target.pid"), "15\nexpert-2\n2\n");
         Files.writeString(state.resolve("replicas/notes.txt"), "not a pid file");
 
-        assertThat(ReplicaPidFile.readAll(state)).containsExactly(
-                new ReplicaPidFile("expert-1", 12, "127.0.0.1:50061", 1),
-                new ReplicaPidFile("expert-3", 11, "127.0.0.1:50063", 3));
+        assertThat(ExpertPidFile.readAll(state)).containsExactly(
+                new ExpertPidFile("expert-1", 12, "127.0.0.1:50061", 1),
+                new ExpertPidFile("expert-3", 11, "127.0.0.1:50063", 3));
     }
 
     @Test
     void aStateDirectoryWithoutReplicasHasNone() {
-        assertThat(ReplicaPidFile.readAll(state.resolve("nothing-here"))).isEmpty();
+        assertThat(ExpertPidFile.readAll(state.resolve("nothing-here"))).isEmpty();
     }
 
     @Test
-    void itsProcessLogsWhereTheControllerLogsIt() {
-        ServiceProcess p = new ReplicaPidFile("expert-3-r1", 4242, "127.0.0.1:50071", 3).process(state);
+    void deletingRemovesTheFileAndIsQuietWhenItIsGone() {
+        ExpertPidFile f = new ExpertPidFile("expert-1", 12, "127.0.0.1:50061", 1);
+        f.write(state);
 
-        assertThat(p).isEqualTo(new ServiceProcess("expert-3-r1", "expert", 50071, 4242,
-                state.resolve("logs/expert-3-r1.log").toString()));
+        f.delete(state);
+        f.delete(state);
+
+        assertThat(f.file(state)).doesNotExist();
     }
 
     @Test
     void aLiveProcessIsOneThatRunsAndStartedBeforeItsFileWasWritten() throws Exception {
-        ReplicaPidFile self = new ReplicaPidFile("self", ProcessHandle.current().pid(), "127.0.0.1:1", 0);
+        ExpertPidFile self = new ExpertPidFile("self", ProcessHandle.current().pid(), "127.0.0.1:1", 0);
         self.write(state);
-        ReplicaPidFile dead = new ReplicaPidFile("dead", DEAD_PID, "127.0.0.1:2", 1);
+        ExpertPidFile dead = new ExpertPidFile("dead", DEAD_PID, "127.0.0.1:2", 1);
         dead.write(state);
 
         assertThat(self.liveProcess(state)).contains(ProcessHandle.current());
@@ -69,7 +73,14 @@ class ReplicaPidFileTest {
 
     @Test
     void refusesANameThatIsNoFileName() {
-        assertThatThrownBy(() -> new ReplicaPidFile("../x", 1, "127.0.0.1:1", 0))
+        assertThatThrownBy(() -> new ExpertPidFile("../x", 1, "127.0.0.1:1", 0))
                 .hasMessageContaining("a replica name must be letters");
+    }
+
+    @Test
+    void refusesATargetThatIsNoHostPortAndANegativeExpert() {
+        assertThatThrownBy(() -> new ExpertPidFile("expert-1", 1, "expert-1", 1)).hasMessageContaining("host:port");
+        assertThatThrownBy(() -> new ExpertPidFile("expert-1", 1, "127.0.0.1:1", -1))
+                .hasMessageContaining("expert index >= 0");
     }
 }
