@@ -12,6 +12,7 @@ import io.moemesh.placement.local.LocalProperties;
 import io.moemesh.placement.local.LocalScaling;
 import io.moemesh.placement.kubernetes.KubernetesCluster;
 import io.moemesh.placement.kubernetes.PlacementReconciler;
+import io.moemesh.placement.kubernetes.RolloutGate;
 import io.moemesh.placement.leadership.LeaseLeadership;
 import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.metrics.PlacementMetrics;
@@ -46,6 +47,8 @@ class ControllerConfiguration {
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration HEALTH_DEADLINE = Duration.ofSeconds(2);
     private static final Duration LIST_POLL = Duration.ofMillis(250);
+    /** Pause between two reads of an expert Deployment whose rollout the controller waits for. */
+    private static final Duration ROLLOUT_POLL = Duration.ofSeconds(5);
 
     /** Channels to the routers' internal port (RoutingStats, ExpertEndpoints), with the internal TLS and token. */
     @Bean
@@ -114,8 +117,10 @@ class ControllerConfiguration {
             return null;
         }
         try {
-            return new PlacementReconciler(new KubernetesCluster(ClientBuilder.standard().build(),
-                    properties.namespace(), properties.expertSelector(), Clock.systemUTC()));
+            KubernetesCluster cluster = new KubernetesCluster(ClientBuilder.standard().build(),
+                    properties.namespace(), properties.expertSelector(), Clock.systemUTC());
+            return new PlacementReconciler(cluster, RolloutGate.sleeping(cluster,
+                    new RolloutGate.Settings(properties.rolloutTimeout(), ROLLOUT_POLL)));
         } catch (IOException e) {
             throw new UncheckedIOException("moemesh.controller.mode=kubernetes but no Kubernetes API client could be"
                     + " configured (no in-cluster service account and no kubeconfig)", e);

@@ -34,6 +34,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param refreshTimeout   deadline of a router refresh, which waits for in-flight layer steps: give it more
  *                         than the router's own bound (its Describe calls plus 2 x its expert call timeout
  *                         + 1 s, 16 s with the router's defaults)
+ * @param rolloutTimeout   kubernetes mode: how long one expert Deployment may take to become available
+ *                         again after its partner units changed before the controller stops rolling
+ *                         the others this round (it rolls one expert at a time)
  * @param local            {@code local.*}: the expert processes the controller starts and stops in local mode
  *                         (replicas and pruning); off without {@code local.expert-command}
  * @param pruning          {@code pruning.*}: scaling cold experts to zero (local mode with {@code local.*})
@@ -56,6 +59,7 @@ public record ControllerProperties(
         @DefaultValue("local") Mode mode,
         @DefaultValue("") String namespace,
         @DefaultValue("moemesh.io/role=expert") String expertSelector,
+        @DefaultValue("10m") Duration rolloutTimeout,
         @DefaultValue LocalProperties local,
         @DefaultValue PruningProperties pruning) {
 
@@ -79,6 +83,9 @@ public record ControllerProperties(
         if (interval.isNegative() || interval.isZero() || initialDelay.isNegative()) {
             throw new IllegalArgumentException("moemesh.controller.interval must be > 0 and initial-delay >= 0, got "
                     + interval + " and " + initialDelay);
+        }
+        if (!rolloutTimeout.isPositive()) {
+            throw new IllegalArgumentException("moemesh.controller.rollout-timeout must be > 0, got " + rolloutTimeout);
         }
         if (!callTimeout.isPositive() || !refreshTimeout.isPositive()) {
             throw new IllegalArgumentException("moemesh.controller.call-timeout and refresh-timeout must be > 0, got "

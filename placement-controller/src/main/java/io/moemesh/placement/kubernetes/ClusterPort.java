@@ -17,8 +17,14 @@ public interface ClusterPort {
     /** Writes the partner-units annotation of the Deployment's pod template (a rolling update follows). */
     void setPartners(ExpertWorkload workload, SortedSet<Unit> partners);
 
-    /** Sets the autoscaler's minReplicas (or the Deployment's replicas when it has no autoscaler). */
+    /**
+     * Sets the autoscaler's minReplicas (or the Deployment's replicas when it has no autoscaler): the
+     * field the chart leaves unrendered for the controller (it renders the floor as an annotation).
+     */
     void setMinReplicas(ExpertWorkload workload, int minReplicas);
+
+    /** The Deployment's rollout now (read afresh); {@link Rollout#DONE} when it is gone. */
+    Rollout rollout(String deployment);
 
     /** Records a Kubernetes Event of type Normal on the Deployment: a change the controller made. */
     void event(ExpertWorkload workload, String reason, String message);

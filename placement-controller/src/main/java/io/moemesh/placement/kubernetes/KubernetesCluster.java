@@ -32,6 +32,10 @@ import java.util.TreeSet;
  * patch carries the resource version read, so the API server refuses it with 409 if the object
  * changed), and records core/v1 Events on the Deployments.
  *
+ * <p>The replica floor is read from the {@value Replicas#FLOOR_ANNOTATION} annotation of the HPA (or
+ * of the Deployment without one), the ceiling from the HPA's maxReplicas; the field written is the
+ * one the chart leaves to the controller.
+ *
  * <p>Each Deployment is read on its own: one whose partner-units annotation does not parse (edited
  * by hand) is listed with the annotation marked {@link ExpertWorkload#unreadable() unreadable}, so
  * the reconciler can report it and overwrite it, and the other Deployments are read as usual.
@@ -88,10 +92,64 @@ public final class KubernetesCluster implements ClusterPort {
         } catch (IllegalArgumentException e) {
             unreadable = new ExpertWorkload.UnreadableAnnotation(spelled, e.getMessage());
         }
-        int min = hpa != null && hpa.getSpec().getMinReplicas() != null ? hpa.getSpec().getMinReplicas()
-                : d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
         return java.util.Optional.of(new ExpertWorkload(d.getMetadata().getName(), Integer.parseInt(expert), partners,
-                hpa == null ? null : hpa.getMetadata().getName(), min, d.getMetadata().getResourceVersion(), unreadable));
+                hpa == null ? null : hpa.getMetadata().getName(), replicas(d, hpa), d.getMetadata().getResourceVersion(),
+                unreadable, rollout(d)));
+    }
+
+    /** Now, floor and ceiling; the floor annotation sits on the object whose field the controller writes. */
+    private static Replicas replicas(V1Deployment d, V2HorizontalPodAutoscaler hpa) {
+        if (hpa != null) {
+            int min = hpa.getSpec().getMinReplicas() == null ? 1 : hpa.getSpec().getMinReplicas();
+            return new Replicas(min, floor(hpa.getMetadata(), d), Math.max(1, hpa.getSpec().getMaxReplicas()));
+        }
+        int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
+        return new Replicas(replicas, floor(d.getMetadata(), d), Replicas.UNBOUNDED);
+    }
+
+    private static int floor(V1ObjectMeta meta, V1Deployment d) {
+        String value = meta.getAnnotations() == null ? null : meta.getAnnotations().get(Replicas.FLOOR_ANNOTATION);
+        if (value == null) {
+            return 1;
+        }
+        if (!value.strip().matches("[1-9]\\d{0,5}")) {
+            org.slf4j.LoggerFactory.getLogger(KubernetesCluster.class).warn("{} of {} is '{}', not a whole number >= 1;"
+                    + " floor 1 assumed", Replicas.FLOOR_ANNOTATION, d.getMetadata().getName(), value);
+            return 1;
+        }
+        return Integer.parseInt(value.strip());
+    }
+
+    static Rollout rollout(V1Deployment d) {
+        var status = d.getStatus();
+        if (status == null) {
+            return Rollout.of(nonNull(d.getMetadata().getGeneration()), null, 1, 0, 0, 0, false);
+        }
+        boolean deadline = status.getConditions() != null && status.getConditions().stream().anyMatch(c ->
+                "Progressing".equals(c.getType()) && "ProgressDeadlineExceeded".equals(c.getReason()));
+        return Rollout.of(nonNull(d.getMetadata().getGeneration()), status.getObservedGeneration(),
+                d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas(), nonNull(status.getReplicas()),
+                nonNull(status.getUpdatedReplicas()), nonNull(status.getAvailableReplicas()), deadline);
+    }
+
+    private static int nonNull(Integer n) {
+        return n == null ? 0 : n;
+    }
+
+    private static long nonNull(Long n) {
+        return n == null ? 0 : n;
+    }
+
+    @Override
+    public Rollout rollout(String deployment) {
+        try {
+            return rollout(new AppsV1Api(client).readNamespacedDeployment(deployment, namespace).execute());
+        } catch (ApiException e) {
+            if (e.getCode() == 404) {
+                return new Rollout(Rollout.State.AVAILABLE, "gone");
+            }
+            throw failure("read deployment " + deployment, e);
+        }
     }
 
     @Override

@@ -100,6 +100,9 @@ public final class PlacementRound {
     }
 
     public PlacementReport run() {
+        if (kubernetes != null && !settings.dryRun()) {
+            kubernetes.keepBounds(); // operator floors and autoscaler ceilings hold, plan or not
+        }
         PlacementReport placed = place();
         if (local == null || placed.stats() == null || placed.live() == null) {
             return placed;

@@ -17,6 +17,11 @@ final class FakeCluster implements ClusterPort {
     final List<String> writes = new ArrayList<>();
     /** Deployments whose next write conflicts (someone else changed them first). */
     final List<String> conflictOnce = new ArrayList<>();
+    /** Deployments whose rollout never becomes available after a partner write (no GPU for the new pod). */
+    final List<String> stuck = new ArrayList<>();
+    /** Rollout reads, in order, as "rollout? NAME". Writes and reads also go to {@link #log}, in order. */
+    final List<String> log = new ArrayList<>();
+    private final Map<String, Rollout> rollouts = new LinkedHashMap<>();
     private long version = 100;
 
     FakeCluster(int experts) {
@@ -27,7 +32,38 @@ final class FakeCluster implements ClusterPort {
 
     void put(ExpertWorkload w) {
         workloads.put(w.deployment(), new ExpertWorkload(w.deployment(), w.service(), w.partners(), w.hpa(),
-                w.minReplicas(), String.valueOf(version++), w.unreadable()));
+                w.replicas(), String.valueOf(version++), w.unreadable(), w.rollout()));
+    }
+
+    /** A Deployment with an operator floor and an autoscaler ceiling. */
+    void bounds(String deployment, int floor, int max) {
+        ExpertWorkload w = workloads.get(deployment);
+        put(new ExpertWorkload(w.deployment(), w.service(), w.partners(), w.hpa(),
+                new Replicas(w.minReplicas(), floor, max), "", w.unreadable(), w.rollout()));
+    }
+
+    /** A Deployment still rolling from before (a helm upgrade, an earlier round). */
+    void rolling(String deployment) {
+        ExpertWorkload w = workloads.get(deployment);
+        Rollout progressing = new Rollout(Rollout.State.PROGRESSING, "0 of 1 replicas updated");
+        rollouts.put(deployment, progressing);
+        put(new ExpertWorkload(w.deployment(), w.service(), w.partners(), w.hpa(), w.replicas(), "", w.unreadable(),
+                progressing));
+    }
+
+    /** The Deployment controller finished the rollout. */
+    void finish(String deployment) {
+        rollouts.remove(deployment);
+        stuck.remove(deployment);
+    }
+
+    @Override
+    public Rollout rollout(String deployment) {
+        log.add("rollout? " + deployment);
+        if (stuck.contains(deployment)) {
+            return new Rollout(Rollout.State.PROGRESSING, "0 of 1 updated replicas available");
+        }
+        return rollouts.getOrDefault(deployment, Rollout.DONE);
     }
 
     @Override
@@ -39,15 +75,16 @@ final class FakeCluster implements ClusterPort {
     public void setPartners(ExpertWorkload w, SortedSet<Unit> partners) {
         ExpertWorkload now = current(w);
         writes.add(w.deployment() + " partners " + partners);
-        put(new ExpertWorkload(now.deployment(), now.service(), partners, now.hpa(), now.minReplicas(), ""));
+        log.add("write " + w.deployment());
+        put(new ExpertWorkload(now.deployment(), now.service(), partners, now.hpa(), now.replicas(), "", null,
+                now.rollout()));
     }
 
     @Override
     public void setMinReplicas(ExpertWorkload w, int minReplicas) {
         ExpertWorkload now = workloads.get(w.deployment()); // the autoscaler: one field, last writer wins
         writes.add(w.deployment() + " minReplicas " + minReplicas);
-        workloads.put(w.deployment(), new ExpertWorkload(now.deployment(), now.service(), now.partners(), now.hpa(),
-                minReplicas, now.resourceVersion(), now.unreadable()));
+        workloads.put(w.deployment(), now.withMinReplicas(minReplicas));
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -13,6 +14,7 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.Unit;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -43,6 +45,7 @@ class KubernetesClusterTest {
     void setUp() {
         for (int e = 0; e < 3; e++) {
             fixtures.apps().deployments().inNamespace(NS).resource(expert(e, e == 1 ? "0:1" : null)).create();
+            status("moe-mesh-expert-" + e, 2, 2, 2);
         }
         fixtures.apps().deployments().inNamespace(NS).resource(new DeploymentBuilder().withNewMetadata()
                 .withName("moe-mesh-router").withLabels(Map.of("moemesh.io/role", "router")).endMetadata()
@@ -60,6 +63,51 @@ class KubernetesClusterTest {
         ApiClient client = new ApiClient().setBasePath(server.url("/").replaceAll("/$", ""));
         cluster = new KubernetesCluster(client, NS, SELECTOR, Clock.fixed(Instant.parse("2026-11-29T00:00:00Z"),
                 ZoneOffset.UTC));
+    }
+
+    /**
+     * A reconciler whose rollout gate, between two reads, plays the Deployment controller: every
+     * expert Deployment's rollout finishes (the API double runs no controllers).
+     */
+    private PlacementReconciler reconciler() {
+        return new PlacementReconciler(cluster, new RolloutGate(cluster, new RolloutGate.Settings(Duration.ofMinutes(1),
+                Duration.ofSeconds(5)), Clock.systemUTC(), pause -> {
+                    for (int e = 0; e < 3; e++) {
+                        status("moe-mesh-expert-" + e, 2, 2, 2);
+                    }
+                }));
+    }
+
+    /** What the Deployment controller reports: pods of every template, of the current one, available. */
+    private void status(String name, int replicas, int updated, int available) {
+        fixtures.apps().deployments().inNamespace(NS).withName(name).editStatus(d -> {
+            d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration() == null
+                    ? 0 : d.getMetadata().getGeneration()).withReplicas(replicas).withUpdatedReplicas(updated)
+                    .withAvailableReplicas(available).build());
+            return d;
+        });
+    }
+
+    @Test
+    void readsARolloutAsProgressingUntilEveryReplicaRunsTheNewTemplateAndIsAvailable() {
+        status("moe-mesh-expert-0", 3, 1, 2);
+        assertThat(cluster.rollout("moe-mesh-expert-0").detail()).isEqualTo("1 of 2 replicas updated");
+
+        status("moe-mesh-expert-0", 2, 2, 1);
+        assertThat(cluster.rollout("moe-mesh-expert-0").state()).isEqualTo(Rollout.State.PROGRESSING);
+
+        status("moe-mesh-expert-0", 2, 2, 2);
+        assertThat(cluster.rollout("moe-mesh-expert-0").available()).isTrue();
+        assertThat(workload(0).rollout().available()).as("listed with the same reading").isTrue();
+    }
+
+    @Test
+    void aDeploymentWithoutStatusIsStillRollingAndAGoneOneHasNothingToWaitFor() {
+        fixtures.apps().deployments().inNamespace(NS).resource(expert(7, null)).create();
+        fixtures.apps().deployments().inNamespace(NS).withName("moe-mesh-expert-0").delete();
+
+        assertThat(cluster.rollout("moe-mesh-expert-7").state()).isEqualTo(Rollout.State.PROGRESSING);
+        assertThat(cluster.rollout("moe-mesh-expert-0").detail()).isEqualTo("gone");
     }
 
     private static Deployment expert(int e, String partners) {
@@ -146,7 +194,7 @@ class KubernetesClusterTest {
             hosted.add(new TreeSet<>(List.of(new Unit(0, s), new Unit(1, s))));
         }
         hosted.get(0).add(new Unit(1, 2));
-        PlacementReconciler reconciler = new PlacementReconciler(cluster);
+        PlacementReconciler reconciler = reconciler();
         PlacementPlan plan = new PlacementPlan(hosted, List.of(2, 1, 2));
 
         List<Change> first = reconciler.reconcile(plan, false);
@@ -191,7 +239,7 @@ class KubernetesClusterTest {
         }
         hosted.get(0).add(new Unit(1, 2));
 
-        new PlacementReconciler(cluster).reconcile(new PlacementPlan(hosted, List.of(1, 1, 2)), false);
+        reconciler().reconcile(new PlacementPlan(hosted, List.of(1, 1, 2)), false);
 
         assertThat(workload(0).partners()).as("the good Deployment is applied").containsExactly(new Unit(1, 2));
         assertThat(workload(2).unreadable()).as("the unreadable one is overwritten with the plan's").isNull();
