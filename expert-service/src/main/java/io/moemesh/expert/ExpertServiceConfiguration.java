@@ -1,6 +1,7 @@
 package io.moemesh.expert;
 
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.moemesh.core.config.ModelConfig;
@@ -14,9 +15,11 @@ import io.moemesh.expert.batching.Ticker;
 import io.moemesh.expert.compute.ComputeUseCase;
 import io.moemesh.expert.compute.DescribeUseCase;
 import io.moemesh.expert.compute.RePlacementUseCase;
+import io.moemesh.expert.grpc.CallActivity;
 import io.moemesh.expert.grpc.EndpointIdentity;
 import io.moemesh.expert.grpc.ExpertGrpcService;
 import io.moemesh.expert.grpc.LoopbackWarmup;
+import io.moemesh.expert.grpc.ShutdownDrain;
 import io.moemesh.expert.unit.HostedUnits;
 import io.moemesh.proto.internal.v1.ExpertGrpc;
 import io.moemesh.service.GrpcServerLifecycle;
@@ -102,16 +105,34 @@ class ExpertServiceConfiguration {
         return new HealthStatusManager();
     }
 
+    /** When Compute was last called: the shutdown drain waits until the routers stopped calling. */
+    @Bean
+    CallActivity computeActivity() {
+        return new CallActivity(Set.of(ExpertGrpc.getComputeMethod().getFullMethodName()), System::nanoTime);
+    }
+
+    /**
+     * Depends on the server, so it stops first: NOT_SERVING, Compute still answered until the
+     * routers have switched away, then the server's own drain.
+     */
+    @Bean
+    ShutdownDrain shutdownDrain(GrpcServerLifecycle grpcServer, CallActivity computeActivity,
+            ExpertServiceProperties properties) {
+        return new ShutdownDrain(grpcServer, computeActivity, new ShutdownDrain.Settings(
+                properties.shutdownQuietPeriod(), properties.shutdownMaxWait()), System::nanoTime,
+                pause -> Thread.sleep(pause));
+    }
+
     @Bean
     GrpcServerLifecycle grpcServer(ExpertServiceProperties properties, ExpertGrpcService expert,
             HealthStatusManager health, EndpointIdentity endpoint, HostedUnits units, MicroBatcher batcher,
-            GrpcServerFactory servers, InternalChannelFactory channels) {
+            GrpcServerFactory servers, InternalChannelFactory channels, CallActivity computeActivity) {
         // Handlers never block (Compute decodes, validates and queues; the batcher's worker answers),
         // so they run on the transport thread: one thread hand-off less per call.
         ServerBuilder<?> builder = servers.internalServer("expert", properties.grpcPort(),
                 maxComputeRequestBytes(units.config(), properties.maxBatchTokens()), properties.drainTimeout(),
                 MUTATING_METHODS).directExecutor();
-        GrpcServerLifecycle server = new GrpcServerLifecycle("expert", builder, List.of(expert.bindService()), health,
+        GrpcServerLifecycle server = new GrpcServerLifecycle("expert", builder, List.of(ServerInterceptors.intercept(expert.bindService(), computeActivity)), health,
                 properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override
                     public void started(int port) {

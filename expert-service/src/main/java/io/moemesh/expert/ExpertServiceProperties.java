@@ -33,6 +33,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *                       first real calls do not wait for the JIT; 0 turns it off
  * @param loopbackWarmup how long the service calls its own Compute over loopback before reporting
  *                       SERVING, so the JIT has compiled the call path too; 0 turns it off
+ * @param shutdownQuietPeriod at shutdown, after health turned NOT_SERVING, no Compute call for this long
+ *                       means the routers have switched away ({@code grpc.ShutdownDrain})
+ * @param shutdownMaxWait at shutdown, answer Compute calls for at most this long before the server
+ *                       drains; 0 (the default outside Kubernetes, where the controller stops a
+ *                       process only after the routers switched) turns the wait off; the chart sets it
  * @param partnerWarmup  how long partner units added at run time ({@code SetPartnerUnits}) run on zeros
  *                       before the call returns, after one round that always runs; 0 turns it off
  */
@@ -52,7 +57,9 @@ public record ExpertServiceProperties(
         String endpointId,
         Duration warmup,
         Duration loopbackWarmup,
-        Duration partnerWarmup) {
+        Duration partnerWarmup,
+        Duration shutdownQuietPeriod,
+        Duration shutdownMaxWait) {
 
     /** Small enough that the transport thread is busy for well under a millisecond at the shipped model's shape. */
     static final int DEFAULT_INLINE_MAX_TOKENS = 16;
@@ -88,6 +95,11 @@ public record ExpertServiceProperties(
         partnerWarmup = partnerWarmup == null ? Duration.ofMillis(200) : partnerWarmup;
         require(!partnerWarmup.isNegative(),
                 "moemesh.expert.partner-warmup must not be negative, got " + partnerWarmup);
+        shutdownQuietPeriod = shutdownQuietPeriod == null ? Duration.ofSeconds(2) : shutdownQuietPeriod;
+        shutdownMaxWait = shutdownMaxWait == null ? Duration.ZERO : shutdownMaxWait;
+        require(!shutdownQuietPeriod.isNegative() && !shutdownMaxWait.isNegative(),
+                "moemesh.expert.shutdown-quiet-period and shutdown-max-wait must not be negative, got "
+                        + shutdownQuietPeriod + " and " + shutdownMaxWait);
         require(grpcPort >= 0 && grpcPort <= 65535, "moemesh.expert.grpc-port must be 0..65535, got " + grpcPort);
         require(!drainTimeout.isNegative(), "moemesh.expert.drain-timeout must not be negative, got " + drainTimeout);
         for (int expert : experts) {
