@@ -91,14 +91,14 @@ moemesh.io/role: {{ .role }}
 
 {{/*
 The settings of expert `id` (YAML): experts.* with experts.overrides."<id>" applied. An override
-replaces replicas, resources, nodeSelector, tolerations, affinity, runtimeClassName and
-podAnnotations whole, autoscaling and gpu field by field. The GPU count lands in resources.limits.
+replaces replicas, resources, nodeSelector, tolerations, affinity, runtimeClassName,
+podAnnotations, strategy and minReadySeconds whole, autoscaling and gpu field by field. The GPU count lands in resources.limits.
 */}}
 {{- define "moe-mesh.expertConfig" -}}
 {{- $x := .root.Values.experts }}
 {{- $o := index $x.overrides (toString .id) | default dict }}
 {{- $cfg := dict }}
-{{- range $k := list "replicas" "resources" "nodeSelector" "tolerations" "affinity" "runtimeClassName" "podAnnotations" }}
+{{- range $k := list "replicas" "resources" "nodeSelector" "tolerations" "affinity" "runtimeClassName" "podAnnotations" "strategy" "minReadySeconds" }}
 {{- $_ := set $cfg $k (ternary (index $o $k) (index $x $k) (hasKey $o $k)) }}
 {{- end }}
 {{- $autoscaling := deepCopy $x.autoscaling }}
@@ -113,6 +113,7 @@ podAnnotations whole, autoscaling and gpu field by field. The GPU count lands in
 {{- $_ := set $resources "limits" $limits }}
 {{- end }}
 {{- $_ := set $cfg "resources" $resources }}
+{{- $_ := set $cfg "gpus" (int $gpu.count) }}
 {{- toYaml $cfg }}
 {{- end }}
 
@@ -135,5 +136,34 @@ podAnnotations whole, autoscaling and gpu field by field. The GPU count lands in
 {{- if gt (int $as.minReplicas) (int $as.maxReplicas) }}
 {{- fail (printf "%s.autoscaling.minReplicas (%v) is above maxReplicas (%v)" $role $as.minReplicas $as.maxReplicas) }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the placement controller writes the expert replica counts (enabled and not a dry run):
+the chart then leaves the field it writes unrendered (HPA spec.minReplicas, or Deployment
+spec.replicas without an HPA) and renders the operator's value as the floor annotation
+moemesh.io/replica-floor instead, so helm upgrade and GitOps syncs never reset the controller's
+value (docs/kubernetes.md, "GitOps and the controller").
+*/}}
+{{- define "moe-mesh.controllerOwnsReplicas" -}}
+{{- if and .Values.placementController.enabled (not .Values.placementController.dryRun) }}true{{ end }}
+{{- end }}
+
+{{/*
+The rollout strategy of an expert (its expertConfig): its own `strategy` when set, else a GPU-safe
+default. With GPUs maxSurge 0 / maxUnavailable 1: a surge pod cannot schedule on a full GPU pool,
+so a surge rollout would wait forever (a single-replica expert is briefly down and the routers
+answer `degraded` for it; replicas >= 2 avoid that). Without GPUs maxSurge 1 / maxUnavailable 0:
+a new pod serves before an old one leaves.
+*/}}
+{{- define "moe-mesh.expertStrategy" -}}
+{{- if .strategy }}
+{{- toYaml .strategy }}
+{{- else }}
+type: RollingUpdate
+rollingUpdate:
+  maxSurge: {{ ternary 0 1 (gt (int .gpus) 0) }}
+  maxUnavailable: {{ ternary 1 0 (gt (int .gpus) 0) }}
 {{- end }}
 {{- end }}
