@@ -220,16 +220,18 @@ public final class PlacementRound {
             return new PlacementReport(now, "reconciling the cluster failed: " + e.getMessage(), false, stats, live,
                     liveScore, candidate, candidateScore, baseline, observed);
         }
+        boolean wrote = changes.stream().anyMatch(c -> c.kind() != Change.Kind.ROLLOUT_WAIT);
         String decision = changes.isEmpty()
                 ? "the cluster already asks for this plan; rollout in progress (" + change + ")"
+                : !wrote ? "waiting for a rollout before applying a plan: " + describe(changes) + "; " + change
                 : "applied through Kubernetes: " + describe(changes) + "; " + change
-                        + "; the expert Deployments roll and the routers discover the new pods";
+                        + "; the expert Deployments roll one at a time and the routers discover the new pods";
         if (!changes.isEmpty()) {
             LOG.info(decision);
         }
-        return new PlacementReport(now, decision, !changes.isEmpty(), stats, live, liveScore, candidate,
+        return new PlacementReport(now, decision, wrote, stats, live, liveScore, candidate,
                 candidateScore, baseline, observed,
-                changes.isEmpty() ? null : new PlacementReport.Replacement(live.plan(), candidate));
+                wrote ? new PlacementReport.Replacement(live.plan(), candidate) : null);
     }
 
     private static String describe(List<Change> changes) {

@@ -7,6 +7,7 @@ import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlacementSettings;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -61,5 +62,44 @@ class KubernetesModeRoundTest {
         assertThat(report.decision()).startsWith("dry run: would apply a plan").contains("partner-units: (none) ->");
         assertThat(cluster.writes).isEmpty();
         assertThat(cluster.workloads.values()).allSatisfy(w -> assertThat(w.partners()).isEmpty());
+    }
+
+    @Test
+    void everyRoundHoldsTheOperatorsFloorsEvenWithoutAPlan() {
+        cluster.bounds("moe-mesh-expert-3", 2, 4);
+        mesh.stats = FakeMesh.stats(2, 4, 0, new int[] {0, 1}, new int[] {2, 3}); // no traffic: nothing to plan
+
+        round(false).run();
+
+        assertThat(cluster.workloads.get("moe-mesh-expert-3").minReplicas()).isEqualTo(2);
+    }
+
+    @Test
+    void aDryRunRoundLeavesEvenABrokenFloorAlone() {
+        cluster.bounds("moe-mesh-expert-3", 2, 4);
+        mesh.stats = FakeMesh.stats(2, 4, 100, new int[] {0, 1}, new int[] {2, 3});
+
+        round(true).run();
+
+        assertThat(cluster.writes).isEmpty();
+    }
+
+    @Test
+    void aRoundWhileExpertsStillRollWritesNoPartnerUnitsAndSaysWhy() {
+        mesh.stats = FakeMesh.stats(2, 4, 100, new int[] {0, 1}, new int[] {2, 3});
+        for (int e = 0; e < 4; e++) {
+            cluster.rolling("moe-mesh-expert-" + e);
+        }
+        SteppingClock gateClock = new SteppingClock();
+        PlacementRound round = new PlacementRound(List.of(mesh), mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10,
+                false), CLOCK, new PlacementReconciler(cluster, new RolloutGate(cluster,
+                        new RolloutGate.Settings(Duration.ofSeconds(10), Duration.ofSeconds(5)), gateClock,
+                        gateClock::advance)));
+
+        PlacementReport report = round.run();
+
+        assertThat(report.decision()).contains("rollout-wait: rolling -> rollout of moe-mesh-expert-0 not available",
+                "held back:");
+        assertThat(cluster.writes).noneMatch(w -> w.contains("partners"));
     }
 }

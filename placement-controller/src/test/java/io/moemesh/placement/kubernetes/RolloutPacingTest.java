@@ -4,11 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.Unit;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedSet;
@@ -27,7 +23,7 @@ class RolloutPacingTest {
     private final PlacementReconciler reconciler = new PlacementReconciler(cluster, new RolloutGate(cluster,
             new RolloutGate.Settings(TIMEOUT, POLL), clock, pause -> {
                 slept.add(pause);
-                clock.now = clock.now.plus(pause);
+                clock.advance(pause);
             }));
 
     /** Every service also hosts the next expert's layer-1 unit: three partner writes. */
@@ -118,25 +114,5 @@ class RolloutPacingTest {
                 .isEqualTo(Rollout.State.PROGRESSING);
         assertThat(Rollout.of(2, 2L, 2, 3, 2, 2, false).detail()).isEqualTo("1 old replicas pending termination");
         assertThat(Rollout.of(2, 2L, 2, 2, 2, 2, false).available()).isTrue();
-    }
-
-    /** A clock the sleeper moves. */
-    private static final class SteppingClock extends Clock {
-        Instant now = Instant.parse("2026-12-06T12:00:00Z");
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 }
