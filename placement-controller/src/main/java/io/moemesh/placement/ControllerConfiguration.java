@@ -81,10 +81,10 @@ class ControllerConfiguration {
 
     @Bean
     PlacementLoop placementLoop(List<RouterClient> routers, ExpertClient experts, Leadership leadership,
-            ControllerProperties properties, InternalChannelFactory channels) {
+            ControllerProperties properties, InternalChannelFactory channels, MeterRegistry registry) {
         List<RouterPort> ports = List.copyOf(routers);
         return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC(),
-                reconciler(properties), localScaling(properties, ports, experts, channels)), leadership,
+                reconciler(properties, registry), localScaling(properties, ports, experts, channels)), leadership,
                 properties.initialDelay(), properties.interval(), Clock.systemUTC());
     }
 
@@ -112,7 +112,7 @@ class ControllerConfiguration {
     }
 
     /** Kubernetes mode: plans go to the expert Deployments and HPAs through the API; local mode: none. */
-    private static PlacementReconciler reconciler(ControllerProperties properties) {
+    private static PlacementReconciler reconciler(ControllerProperties properties, MeterRegistry registry) {
         if (properties.mode() != ControllerProperties.Mode.KUBERNETES) {
             return null;
         }
@@ -120,7 +120,7 @@ class ControllerConfiguration {
             KubernetesCluster cluster = new KubernetesCluster(ClientBuilder.standard().build(),
                     properties.namespace(), properties.expertSelector(), Clock.systemUTC());
             return new PlacementReconciler(cluster, RolloutGate.sleeping(cluster,
-                    new RolloutGate.Settings(properties.rolloutTimeout(), ROLLOUT_POLL)));
+                    new RolloutGate.Settings(properties.rolloutTimeout(), ROLLOUT_POLL)), registry);
         } catch (IOException e) {
             throw new UncheckedIOException("moemesh.controller.mode=kubernetes but no Kubernetes API client could be"
                     + " configured (no in-cluster service account and no kubeconfig)", e);

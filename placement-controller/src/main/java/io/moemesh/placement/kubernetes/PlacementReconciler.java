@@ -1,5 +1,8 @@
 package io.moemesh.placement.kubernetes;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.PlanFile;
 import io.moemesh.core.placement.Unit;
@@ -56,6 +59,8 @@ public final class PlacementReconciler {
 
     private final ClusterPort cluster;
     private final RolloutGate gate;
+    private final Counter clamped;
+    private final Counter stalled;
 
     /** Rolls one Deployment at a time with the gate's defaults (10 minutes each, read every 5 s). */
     public PlacementReconciler(ClusterPort cluster) {
@@ -63,8 +68,18 @@ public final class PlacementReconciler {
     }
 
     public PlacementReconciler(ClusterPort cluster, RolloutGate gate) {
+        this(cluster, gate, new SimpleMeterRegistry());
+    }
+
+    /** Counts clamped replica targets and stalled rollouts in {@code registry}. */
+    public PlacementReconciler(ClusterPort cluster, RolloutGate gate, MeterRegistry registry) {
         this.cluster = cluster;
         this.gate = gate;
+        this.clamped = Counter.builder("moemesh.placement.replica.targets.clamped")
+                .description("Replica targets cut to an expert autoscaler's maxReplicas").register(registry);
+        this.stalled = Counter.builder("moemesh.placement.rollouts.stalled")
+                .description("Expert rollouts that failed or outlasted the rollout timeout, holding the others back")
+                .register(registry);
     }
 
     /** The changes made (or, with {@code dryRun}, that would be made) to reach {@code plan}. */
@@ -123,6 +138,7 @@ public final class PlacementReconciler {
         }
         cluster.event(w, "ReplicaTargetChanged", "placement: minReplicas " + change.from() + " -> " + change.to());
         if (wanted > w.replicas().max()) {
+            clamped.increment();
             LOG.warn("{}: replica target {} {}; set to {}", w.deployment(), wanted, why, target);
             cluster.warning(w, CLAMPED_REASON, "placement: replica target " + wanted + " " + why + "; set to "
                     + target + " (raise the autoscaler's maxReplicas to let the plan have its way)");
@@ -163,6 +179,7 @@ public final class PlacementReconciler {
 
     private Change held(String rolling, String why, List<ExpertWorkload> left) {
         String names = String.join(", ", left.stream().map(ExpertWorkload::deployment).toList());
+        stalled.increment();
         LOG.warn("{}; partner units of {} Deployments left for a later round: {}", why, left.size(), names);
         cluster.experts().stream().filter(x -> x.deployment().equals(rolling)).findFirst().ifPresent(x ->
                 cluster.warning(x, STALLED_REASON, "placement: " + why + "; the controller rolls one expert at a time"

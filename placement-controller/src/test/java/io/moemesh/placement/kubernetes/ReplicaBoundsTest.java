@@ -2,6 +2,7 @@ package io.moemesh.placement.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.Unit;
 import java.util.ArrayList;
@@ -14,7 +15,9 @@ import org.junit.jupiter.api.Test;
 class ReplicaBoundsTest {
 
     private final FakeCluster cluster = new FakeCluster(2);
-    private final PlacementReconciler reconciler = new PlacementReconciler(cluster);
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final PlacementReconciler reconciler = new PlacementReconciler(cluster,
+            RolloutGate.sleeping(cluster, RolloutGate.DEFAULTS), registry);
 
     /** Every service hosts only its own units; replica targets as given. */
     private static PlacementPlan plan(int... replicas) {
@@ -39,6 +42,7 @@ class ReplicaBoundsTest {
         assertThat(cluster.warnings).singleElement().asString()
                 .startsWith("moe-mesh-expert-0 " + PlacementReconciler.CLAMPED_REASON)
                 .contains("replica target 4 above maxReplicas 3");
+        assertThat(registry.get("moemesh.placement.replica.targets.clamped").counter().count()).isEqualTo(1);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.moemesh.placement.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.Unit;
 import java.time.Duration;
@@ -20,11 +21,12 @@ class RolloutPacingTest {
     private final FakeCluster cluster = new FakeCluster(3);
     private final SteppingClock clock = new SteppingClock();
     private final List<Duration> slept = new ArrayList<>();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final PlacementReconciler reconciler = new PlacementReconciler(cluster, new RolloutGate(cluster,
             new RolloutGate.Settings(TIMEOUT, POLL), clock, pause -> {
                 slept.add(pause);
                 clock.advance(pause);
-            }));
+            }), registry);
 
     /** Every service also hosts the next expert's layer-1 unit: three partner writes. */
     private static PlacementPlan plan() {
@@ -59,6 +61,7 @@ class RolloutPacingTest {
                 / POLL.toSeconds()));
         assertThat(cluster.warnings).singleElement().asString()
                 .startsWith("moe-mesh-expert-0 " + PlacementReconciler.STALLED_REASON);
+        assertThat(registry.get("moemesh.placement.rollouts.stalled").counter().count()).isEqualTo(1);
     }
 
     @Test
