@@ -84,7 +84,7 @@ class ControllerConfiguration {
             ControllerProperties properties, InternalChannelFactory channels, MeterRegistry registry) {
         List<RouterPort> ports = List.copyOf(routers);
         return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC(),
-                reconciler(properties, registry), localScaling(properties, ports, experts, channels)), leadership,
+                reconciler(properties, registry, leadership), localScaling(properties, ports, experts, channels)), leadership,
                 properties.initialDelay(), properties.interval(), Clock.systemUTC());
     }
 
@@ -112,7 +112,8 @@ class ControllerConfiguration {
     }
 
     /** Kubernetes mode: plans go to the expert Deployments and HPAs through the API; local mode: none. */
-    private static PlacementReconciler reconciler(ControllerProperties properties, MeterRegistry registry) {
+    private static PlacementReconciler reconciler(ControllerProperties properties, MeterRegistry registry,
+            Leadership leadership) {
         if (properties.mode() != ControllerProperties.Mode.KUBERNETES) {
             return null;
         }
@@ -120,7 +121,8 @@ class ControllerConfiguration {
             KubernetesCluster cluster = new KubernetesCluster(ClientBuilder.standard().build(),
                     properties.namespace(), properties.expertSelector(), Clock.systemUTC());
             return new PlacementReconciler(cluster, RolloutGate.sleeping(cluster,
-                    new RolloutGate.Settings(properties.rolloutTimeout(), ROLLOUT_POLL)), registry);
+                    new RolloutGate.Settings(properties.rolloutTimeout(), ROLLOUT_POLL)).whileLeading(leadership::isLeader),
+                    registry);
         } catch (IOException e) {
             throw new UncheckedIOException("moemesh.controller.mode=kubernetes but no Kubernetes API client could be"
                     + " configured (no in-cluster service account and no kubeconfig)", e);

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /**
  * Waits, bounded, until an expert Deployment's rollout is available, so that the controller rolls
@@ -41,12 +42,26 @@ public final class RolloutGate {
     private final Settings settings;
     private final Clock clock;
     private final Sleeper sleeper;
+    private final BooleanSupplier leading;
 
     public RolloutGate(ClusterPort cluster, Settings settings, Clock clock, Sleeper sleeper) {
+        this(cluster, settings, clock, sleeper, () -> true);
+    }
+
+    private RolloutGate(ClusterPort cluster, Settings settings, Clock clock, Sleeper sleeper, BooleanSupplier leading) {
         this.cluster = cluster;
         this.settings = settings;
         this.clock = clock;
         this.sleeper = sleeper;
+        this.leading = leading;
+    }
+
+    /**
+     * This gate, giving up as soon as {@code leading} turns false: a round that waits for rollouts
+     * can outlast this replica's lease, and a replica that no longer leads must write no more.
+     */
+    public RolloutGate whileLeading(BooleanSupplier leading) {
+        return new RolloutGate(cluster, settings, clock, sleeper, leading);
     }
 
     /** Sleeps on the calling thread. */
@@ -62,6 +77,9 @@ public final class RolloutGate {
     public Optional<String> await(String deployment) {
         Instant deadline = clock.instant().plus(settings.timeout());
         while (true) {
+            if (!leading.getAsBoolean()) {
+                return Optional.of("this controller replica no longer leads; waiting for " + deployment + " stopped");
+            }
             Rollout r = cluster.rollout(deployment);
             switch (r.state()) {
                 case AVAILABLE -> {

@@ -100,6 +100,22 @@ class RolloutPacingTest {
     }
 
     @Test
+    void aReplicaThatLosesItsLeaseWhileWaitingWritesNoMore() {
+        java.util.concurrent.atomic.AtomicBoolean leading = new java.util.concurrent.atomic.AtomicBoolean(true);
+        cluster.stuck.add("moe-mesh-expert-0");
+        PlacementReconciler losing = new PlacementReconciler(cluster, new RolloutGate(cluster,
+                new RolloutGate.Settings(TIMEOUT, POLL), clock, pause -> {
+                    clock.advance(pause);
+                    leading.set(false); // the lease went to another replica meanwhile
+                }).whileLeading(leading::get));
+
+        List<Change> changes = losing.reconcile(plan(), false);
+
+        assertThat(cluster.writes).hasSize(1);
+        assertThat(changes).last().extracting(Change::to).asString().contains("no longer leads");
+    }
+
+    @Test
     void aDryRunNeitherWritesNorWaits() {
         cluster.stuck.add("moe-mesh-expert-0");
 
