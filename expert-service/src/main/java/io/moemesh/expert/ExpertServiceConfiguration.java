@@ -121,6 +121,11 @@ class ExpertServiceConfiguration {
                                 List.copyOf(units.weights().keySet()), units.config().hiddenSize(),
                                 properties.loopbackWarmup());
                     }
+
+                    @Override
+                    public void draining() {
+                        expert.drainStreams(); // routers' long-lived streams would hold the drain open
+                    }
                 });
         servers.healthServer().ifPresent(server::plaintextHealth); // probes that cannot speak TLS
         // A worker that died of an Error: NOT_SERVING, so that the supervisor restarts the process.
