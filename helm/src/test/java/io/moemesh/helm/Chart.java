@@ -51,6 +51,7 @@ final class Chart {
 
     private final List<Path> valuesFiles = new ArrayList<>();
     private final Map<String, Object> sets = new LinkedHashMap<>();
+    private String release = RELEASE;
 
     private Chart() {
     }
@@ -87,6 +88,12 @@ final class Chart {
         }
     }
 
+    /** Renders as release {@code name} instead of {@link #RELEASE}. */
+    Chart release(String name) {
+        this.release = name;
+        return this;
+    }
+
     Chart set(String key, Object value) {
         sets.put(key, value);
         return this;
@@ -101,7 +108,7 @@ final class Chart {
      * them as {@code helm install} prints them, without a cluster.
      */
     String notes() {
-        var install = new Helm(DIR).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun();
+        var install = new Helm(DIR).install().withName(release).withNamespace(NAMESPACE).clientOnly().dryRun();
         for (Path file : valuesFiles) {
             install = install.withValuesFile(file);
         }
@@ -168,7 +175,7 @@ final class Chart {
     }
 
     private TemplateCommand template() {
-        TemplateCommand template = new Helm(DIR).template().withName(RELEASE).withNamespace(NAMESPACE);
+        TemplateCommand template = new Helm(DIR).template().withName(release).withNamespace(NAMESPACE);
         for (Path file : valuesFiles) {
             template = template.withValuesFile(file);
         }
