@@ -85,4 +85,11 @@ class NotesTest {
                 .contains("port-forward svc/" + Chart.RELEASE + "-placement-controller 8083:8083")
                 .contains("curl -s localhost:8083/placement");
     }
+
+    @Test
+    void notesNoLongerCallDiscoveryOrTheReconcilerUnbuilt() {
+        String notes = Chart.withDefaults().notes();
+
+        assertThat(notes).doesNotContainIgnoringCase("not built").doesNotContain("has no Kubernetes reconciler");
+    }
 }
