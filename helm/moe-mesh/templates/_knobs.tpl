@@ -107,3 +107,25 @@ envFrom:
 {{- toYaml . }}
 {{- end }}
 {{- end }}
+
+{{/*
+Refuses an edge that would carry API keys in clear or attach to nothing (gateway.ingress,
+gateway.route). Arg: root.
+*/}}
+{{- define "moe-mesh.validateEdge" -}}
+{{- $g := .Values.gateway }}
+{{- if $g.ingress.enabled }}
+{{- if not (or $g.ingress.grpc.hosts (and $g.openAi.enabled $g.ingress.openAi.hosts)) }}
+{{- fail "gateway.ingress.enabled but no hosts: set gateway.ingress.grpc.hosts (and gateway.ingress.openAi.hosts for the OpenAI API)" }}
+{{- end }}
+{{- if and (not $g.ingress.tls) (not $g.ingress.allowPlaintext) }}
+{{- fail "gateway.ingress.tls is empty: the Ingress would carry API keys and prompts in plaintext. Give it a certificate ([{secretName: moe-edge-tls, hosts: [moe.example.com]}], e.g. written by cert-manager), or set gateway.ingress.allowPlaintext=true on a test cluster" }}
+{{- end }}
+{{- end }}
+{{- if and $g.route.enabled (not $g.route.parentRefs) }}
+{{- fail "gateway.route.enabled but gateway.route.parentRefs is empty: name the Gateway (gateway.networking.k8s.io) whose HTTPS listener the routes attach to, e.g. [{name: edge, namespace: infra, sectionName: https}]" }}
+{{- end }}
+{{- if and $g.route.enabled (not $g.route.grpc.enabled) (not (and $g.route.openAi.enabled $g.openAi.enabled)) }}
+{{- fail "gateway.route.enabled but neither gateway.route.grpc.enabled nor (gateway.route.openAi.enabled with gateway.openAi.enabled): there is no route to render" }}
+{{- end }}
+{{- end }}
