@@ -92,4 +92,17 @@ class NotesTest {
 
         assertThat(notes).doesNotContainIgnoringCase("not built").doesNotContain("has no Kubernetes reconciler");
     }
+
+    @Test
+    void notesPointToHelmTestAndTheRoutes() {
+        String notes = Chart.withDefaults().values("""
+                gateway:
+                  route: {enabled: true, parentRefs: [{name: edge}], hostnames: [moe.example.com]}
+                """).notes();
+
+        assertThat(notes).contains("helm test moe-mesh -n moe --logs")
+                .contains("through the Gateway API routes (moe.example.com)")
+                .contains("moe generate --gateway HOST:443 --tls");
+        assertThat(Chart.withDefaults().set("tests.enabled", false).notes()).doesNotContain("helm test");
+    }
 }
