@@ -8,6 +8,7 @@ import io.kubernetes.client.common.KubernetesObject;
 import io.kubernetes.client.openapi.models.V1Deployment;
 import io.kubernetes.client.openapi.models.V1NetworkPolicy;
 import io.kubernetes.client.openapi.models.V1Service;
+import io.kubernetes.client.util.generic.dynamic.DynamicKubernetesObject;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -83,5 +84,14 @@ class ReleaseNameTest {
                 .containsEntry("app.kubernetes.io/name", "moe-mesh"));
         assertThat(manifests.all(V1NetworkPolicy.class)).allSatisfy(np -> assertThat(np.getSpec().getPodSelector()
                 .getMatchLabels()).as(np.getMetadata().getName()).containsEntry("app.kubernetes.io/name", "moe-mesh"));
+    }
+
+    @Test
+    void theServiceMonitorSelectsOnlyThisChartsServices() {
+        DynamicKubernetesObject monitor = Chart.withDefaults().set("metrics.serviceMonitor.enabled", true)
+                .values("networkPolicy: {metrics: {from: [{namespaceSelector: {}}]}}").render().custom("ServiceMonitor").getFirst();
+
+        assertThat(monitor.getRaw().getAsJsonObject("spec").getAsJsonObject("selector").getAsJsonObject("matchLabels")
+                .get("app.kubernetes.io/name").getAsString()).isEqualTo("moe-mesh");
     }
 }
