@@ -143,7 +143,7 @@ class ExpertObjectsTest {
                   overrides:
                     "5":
                       autoscaling: {minReplicas: 2, maxReplicas: 9}
-                      resources: {requests: {cpu: "3", memory: 2Gi}, limits: {memory: 3Gi}}
+                      resources: {requests: {cpu: "3", memory: 3Gi}, limits: {memory: 3Gi}}
                 """).render();
 
         V2HorizontalPodAutoscaler five = overridden.named(V2HorizontalPodAutoscaler.class, expertName(5));
