@@ -189,6 +189,9 @@ final class ComputeStreamClient implements AutoCloseable {
                 end(Status.OK);
                 return;
             }
+            if (status.getCode() == Status.Code.CANCELLED) { // only this client cancels: the stream went silent or was closed
+                status = Status.UNAVAILABLE.withDescription(status.getDescription()).withCause(status.getCause());
+            }
             end(status.augmentDescription("the Compute stream to expert endpoint " + endpointId + " failed"));
         }
 
