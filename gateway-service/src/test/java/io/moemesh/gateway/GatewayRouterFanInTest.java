@@ -12,6 +12,7 @@ import io.grpc.NameResolver;
 import io.grpc.NameResolverProvider;
 import io.grpc.NameResolverRegistry;
 import io.grpc.Server;
+import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -95,6 +96,25 @@ class GatewayRouterFanInTest {
         }
 
         assertThat(second.requests).hasSize(4);
+    }
+
+    @Test
+    void aCallThatADrainingRouterRefusesFailsOverToAnotherRouterBehindTheSameName() throws IOException {
+        startGateway(serve(first), serve(second));
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            generate();
+            return !first.requests.isEmpty() && !second.requests.isEmpty();
+        });
+        first.requests.clear();
+        second.requests.clear();
+        first.script = FakeRouter.failing(Status.UNAVAILABLE.withDescription("draining"));
+
+        for (int i = 0; i < 6; i++) {
+            generate(); // throws when the call fails
+        }
+
+        assertThat(first.requests).as("the draining router was picked, and refused").isNotEmpty();
+        assertThat(second.requests).hasSize(6);
     }
 
     @Test

@@ -57,8 +57,18 @@ public final class RouterPool implements AutoCloseable {
         return routers;
     }
 
-    /** The least-loaded router not in {@code excluded}, or null when every router is excluded. */
+    /**
+     * The least-loaded router not in {@code excluded}; when every router is excluded, a
+     * {@code dns:///} entry all the same (its channel holds every router pod and its next pick goes to
+     * another one, so a failover from a draining pod reaches a pod that serves), or null when there is
+     * none. The caller bounds its attempts.
+     */
     public RouterClient pick(Collection<RouterClient> excluded) {
+        RouterClient best = leastLoaded(excluded);
+        return best != null ? best : leastLoaded(routers.stream().filter(r -> !spreads(r)).toList());
+    }
+
+    private RouterClient leastLoaded(Collection<RouterClient> excluded) {
         int n = routers.size();
         int start = Math.floorMod(rotation.getAndIncrement(), n);
         RouterClient best = null;
@@ -72,6 +82,10 @@ public final class RouterPool implements AutoCloseable {
             }
         }
         return best;
+    }
+
+    private static boolean spreads(RouterClient router) {
+        return router.target().startsWith(DNS_SCHEME);
     }
 
     @Override
