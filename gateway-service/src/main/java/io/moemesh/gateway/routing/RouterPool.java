@@ -59,9 +59,10 @@ public final class RouterPool implements AutoCloseable {
 
     /**
      * The least-loaded router not in {@code excluded}; when every router is excluded, a
-     * {@code dns:///} entry all the same (its channel holds every router pod and its next pick goes to
-     * another one, so a failover from a draining pod reaches a pod that serves), or null when there is
-     * none. The caller bounds its attempts.
+     * {@code dns:///} entry all the same (its channel holds every router pod, and its next pick is the
+     * next pod in rotation, so a failover from a draining pod usually reaches one that serves; a pod
+     * that has sent GOAWAY is not picked at all), or null when there is none. The caller bounds its
+     * attempts.
      */
     public RouterClient pick(Collection<RouterClient> excluded) {
         RouterClient best = leastLoaded(excluded);
