@@ -81,8 +81,9 @@ class ExpertObjectsTest {
     void everyServiceSelectsThePodsOfTheDeploymentItIsNamedFor() {
         for (V1Service service : defaults.all(V1Service.class)) {
             String name = service.getMetadata().getName();
-            // the gateway's actuator sits on <gateway>-metrics, beside its public Service
-            V1Deployment target = defaults.named(V1Deployment.class, name.replaceFirst("-metrics$", ""));
+            // the gateway's actuator sits on <gateway>-metrics, beside its public Service; the routers'
+            // headless Service (router fan-in) on <router>-headless
+            V1Deployment target = defaults.named(V1Deployment.class, name.replaceFirst("-(metrics|headless)$", ""));
 
             assertThat(podsSelected(service.getSpec().getSelector())).as(name).containsExactly(target);
         }

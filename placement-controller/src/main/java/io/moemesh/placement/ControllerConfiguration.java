@@ -4,6 +4,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.placement.grpc.ExpertClient;
 import io.moemesh.placement.grpc.PlacementGrpcService;
 import io.moemesh.placement.grpc.RouterClient;
+import io.moemesh.placement.grpc.RouterDirectory;
 import io.moemesh.placement.leadership.LeaderElectionProperties;
 import io.moemesh.placement.local.EndpointList;
 import io.moemesh.placement.local.GrpcHealthCheck;
@@ -47,11 +48,17 @@ class ControllerConfiguration {
     private static final Duration HEALTH_DEADLINE = Duration.ofSeconds(2);
     private static final Duration LIST_POLL = Duration.ofMillis(250);
 
-    /** Channels to the routers' internal port (RoutingStats, ExpertEndpoints), with the internal TLS and token. */
-    @Bean
-    List<RouterClient> routerClients(ControllerProperties properties, InternalChannelFactory channels) {
-        return properties.routers().stream().map(r -> new RouterClient(r, channels.builder(r).build(),
-                properties.callTimeout(), properties.refreshTimeout())).toList();
+    /**
+     * Channels to the routers' internal port (RoutingStats, ExpertEndpoints), with the internal TLS and
+     * token; a {@code dns:///} entry is every router pod its name resolves to, looked up every round.
+     */
+    @Bean(destroyMethod = "close")
+    RouterDirectory routerDirectory(ControllerProperties properties, InternalChannelFactory channels) {
+        return new RouterDirectory(properties.routers(), RouterDirectory.Resolver.SYSTEM, (address, authority) -> {
+            var builder = channels.builder(address);
+            return new RouterClient(address, (authority == null ? builder : builder.overrideAuthority(authority))
+                    .build(), properties.callTimeout(), properties.refreshTimeout());
+        });
     }
 
     @Bean(destroyMethod = "close")
@@ -77,11 +84,10 @@ class ControllerConfiguration {
     }
 
     @Bean
-    PlacementLoop placementLoop(List<RouterClient> routers, ExpertClient experts, Leadership leadership,
+    PlacementLoop placementLoop(RouterDirectory routers, ExpertClient experts, Leadership leadership,
             ControllerProperties properties, InternalChannelFactory channels) {
-        List<RouterPort> ports = List.copyOf(routers);
-        return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC(),
-                reconciler(properties), localScaling(properties, ports, experts, channels)), leadership,
+        return new PlacementLoop(new PlacementRound(routers, experts, properties.settings(), Clock.systemUTC(),
+                reconciler(properties), localScaling(properties, routers, experts, channels)), leadership,
                 properties.initialDelay(), properties.interval(), Clock.systemUTC());
     }
 
@@ -89,12 +95,13 @@ class ControllerConfiguration {
      * Local mode with {@code local.expert-command}: the expert processes of {@code moe up}, started
      * from its launch script and probed over the same channels (TLS, token) as the expert calls.
      */
-    private static LocalScaling localScaling(ControllerProperties properties, List<RouterPort> routers,
+    private static LocalScaling localScaling(ControllerProperties properties, RouterDirectory directory,
             ExpertClient experts, InternalChannelFactory channels) {
         LocalProperties local = properties.local();
         if (!local.enabled()) {
             return null;
         }
+        List<RouterPort> routers = List.copyOf(directory.clients()); // local mode: host:port entries, fixed
         LocalProcesses processes = new LocalProcesses(Path.of(local.expertCommand()), Path.of(local.stateDir()),
                 local.startTimeout(), local.stopGrace(),
                 new GrpcHealthCheck(target -> channels.expertBuilder(target).build(), HEALTH_DEADLINE));
@@ -120,12 +127,6 @@ class ControllerConfiguration {
             throw new UncheckedIOException("moemesh.controller.mode=kubernetes but no Kubernetes API client could be"
                     + " configured (no in-cluster service account and no kubeconfig)", e);
         }
-    }
-
-    /** Closes the router channels when the context stops. */
-    @Bean
-    org.springframework.beans.factory.DisposableBean routerChannels(List<RouterClient> routers) {
-        return () -> routers.forEach(RouterClient::close);
     }
 
     @Bean
