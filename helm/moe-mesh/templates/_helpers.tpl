@@ -33,15 +33,16 @@ Names and labels. Every object carries the common labels; selectors use only the
 {{/*
 Name of a component's objects. Args: root, role (expert|router|gateway|controller), and for an
 expert's own objects its index (id). Without id, role expert names what all experts share (their
-ServiceAccount, their NetworkPolicy).
+ServiceAccount, their NetworkPolicy). The base (moe-mesh.fullname) is cut before the suffix
+("-expert-10") is appended, never the whole name: cutting the whole name at 63 characters made
+"<long release>-moe-mesh-expert-1" and "...-expert-10" (or "-router" and "-gateway") the same
+name. Ends within 63 characters, less the room given in `reserve` (for "-metrics", "-mtls").
 */}}
 {{- define "moe-mesh.componentName" -}}
-{{- $base := printf "%s-%s" (include "moe-mesh.fullname" .root) (include "moe-mesh.component" .role) }}
-{{- if hasKey . "id" }}
-{{- printf "%s-%v" $base .id | trunc 63 | trimSuffix "-" }}
-{{- else }}
-{{- $base | trunc 63 | trimSuffix "-" }}
-{{- end }}
+{{- $suffix := printf "-%s" (include "moe-mesh.component" .role) }}
+{{- if hasKey . "id" }}{{ $suffix = printf "%s-%v" $suffix .id }}{{ end }}
+{{- $room := sub (sub 63 (len $suffix)) (int (.reserve | default 0)) }}
+{{- printf "%s%s" (include "moe-mesh.fullname" .root | trunc (int $room) | trimSuffix "-") $suffix }}
 {{- end }}
 
 {{/* Selector labels. Args: root, role, optional id (an expert's index). */}}
@@ -66,16 +67,35 @@ helm.sh/chart: {{ include "moe-mesh.chart" .root }}
 
 {{/* Labels that select every pod of one role of this release (NetworkPolicy peers). */}}
 {{- define "moe-mesh.roleSelector" -}}
+app.kubernetes.io/name: {{ include "moe-mesh.name" .root }}
 app.kubernetes.io/instance: {{ .root.Release.Name }}
 moemesh.io/role: {{ .role }}
 {{- end }}
 
-{{/* An image reference. Args: root, module (expert-service, ..., models). */}}
+{{/*
+The label selector (one string) of this chart's expert objects in this release, which routers
+(EndpointSlice discovery) and the placement controller watch: app.kubernetes.io/name keeps a
+second moe-mesh of the same release (an umbrella chart's alias) out of it. Arg: root.
+*/}}
+{{- define "moe-mesh.expertSelector" -}}
+app.kubernetes.io/name={{ include "moe-mesh.name" . }},app.kubernetes.io/instance={{ .Release.Name }},moemesh.io/role=expert
+{{- end }}
+
+{{/*
+An image reference. Args: root, module (expert-service, ..., models). image.digests.<module>
+(sha256:...) pins that image by digest and wins over the tag: a digest names one build, a tag can
+be moved.
+*/}}
 {{- define "moe-mesh.image" -}}
 {{- $img := .root.Values.image }}
+{{- $digest := index (.root.Values.image.digests | default dict) .module }}
 {{- $repo := printf "%s/%s" $img.repository .module }}
 {{- if $img.registry }}{{ $repo = printf "%s/%s" $img.registry $repo }}{{ end }}
+{{- if $digest }}
+{{- printf "%s@%s" $repo $digest }}
+{{- else }}
 {{- printf "%s:%s" $repo (default .root.Chart.AppVersion $img.tag) }}
+{{- end }}
 {{- end }}
 
 {{/* The expert indices, comma-separated: experts.list, or 0..experts.count-1. */}}
@@ -112,6 +132,19 @@ podAnnotations, strategy and minReadySeconds whole, autoscaling and gpu field by
 {{- $_ := set $limits $gpu.resourceName (int $gpu.count) }}
 {{- $_ := set $resources "limits" $limits }}
 {{- end }}
+{{- /* memory request = limit: the mapped weights sit in the page cache, which counts against the
+limit, so a pod scheduled on its request alone can be OOM-killed once it has read its weights */}}
+{{- $requests := $resources.requests | default dict }}
+{{- $limits := $resources.limits | default dict }}
+{{- if and $requests.memory $limits.memory (ne (toString $requests.memory) (toString $limits.memory)) }}
+{{- fail (printf "expert %v: resources.requests.memory (%v) must equal resources.limits.memory (%v): the memory-mapped weights count against the limit, and a pod scheduled below it can be OOM-killed under memory pressure; give one value to both (or only limits.memory)" .id $requests.memory $limits.memory) }}
+{{- end }}
+{{- with (coalesce $limits.memory $requests.memory) }}
+{{- $_ := set $requests "memory" . }}
+{{- $_ := set $limits "memory" . }}
+{{- $_ := set $resources "requests" $requests }}
+{{- $_ := set $resources "limits" $limits }}
+{{- end }}
 {{- $_ := set $cfg "resources" $resources }}
 {{- $_ := set $cfg "gpus" (int $gpu.count) }}
 {{- toYaml $cfg }}
@@ -130,6 +163,14 @@ podAnnotations, strategy and minReadySeconds whole, autoscaling and gpu field by
 {{- if gt (int $cfg.autoscaling.minReplicas) (int $cfg.autoscaling.maxReplicas) }}
 {{- fail (printf "expert %s: autoscaling.minReplicas (%v) is above maxReplicas (%v)" $id $cfg.autoscaling.minReplicas $cfg.autoscaling.maxReplicas) }}
 {{- end }}
+{{- end }}
+{{- $names := dict }}
+{{- range $id := $ids }}
+{{- $name := include "moe-mesh.componentName" (dict "root" $ "role" "expert" "id" $id) }}
+{{- if hasKey $names $name }}
+{{- fail (printf "experts %s and %s would both be named %s: shorten the release name or set fullnameOverride" (get $names $name) $id $name) }}
+{{- end }}
+{{- $_ := set $names $name $id }}
 {{- end }}
 {{- range $role := list "router" "gateway" }}
 {{- $as := (index $.Values $role).autoscaling }}

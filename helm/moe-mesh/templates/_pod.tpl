@@ -1,28 +1,16 @@
 {{/*
-Pieces every pod of the chart shares: security contexts (the images run as uid 10001 with a
-read-only root filesystem), gRPC probes, /tmp, the model volume.
+Pieces every pod of the chart shares: security contexts (values podSecurityContext and
+containerSecurityContext: the images run as uid 10001 with a read-only root filesystem), gRPC probes, /tmp, the model volume.
 */}}
 
+{{/* The chart-wide podSecurityContext (values). Per component: moe-mesh.podSecurityContextOf. Arg: root. */}}
 {{- define "moe-mesh.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 10001
-runAsGroup: 10001
-fsGroup: 10001
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.podSecurityContext }}
 {{- end }}
 
+{{/* The chart-wide containerSecurityContext (values). Per component: moe-mesh.containerSecurityContextOf. Arg: root. */}}
 {{- define "moe-mesh.containerSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 10001
-runAsGroup: 10001
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-capabilities:
-  drop:
-    - ALL
-seccompProfile:
-  type: RuntimeDefault
+{{- toYaml .Values.containerSecurityContext }}
 {{- end }}
 
 {{/*

@@ -139,7 +139,13 @@ whose gRPC servers speak TLS runs a plaintext health-only server on security.hea
 (moemesh.transport.health-port) and is probed there. Args: root, role, grpcPort.
 */}}
 {{- define "moe-mesh.probes" -}}
-{{- include "moe-mesh.grpcProbes" (ternary .root.Values.security.healthPort .grpcPort (eq (include "moe-mesh.tlsOn" .) "true")) }}
+{{- $probes := include "moe-mesh.grpcProbes" (ternary .root.Values.security.healthPort .grpcPort (eq (include "moe-mesh.tlsOn" .) "true")) | fromYaml }}
+{{- /* <component>.probes.<startupProbe|readinessProbe|livenessProbe>: fields laid over the chart's (docs/kubernetes.md) */}}
+{{- $c := index .root.Values (include "moe-mesh.valuesKey" .) }}
+{{- range $name, $override := ($c.probes | default dict) }}
+{{- $_ := set $probes $name (mergeOverwrite (index $probes $name) (deepCopy $override)) }}
+{{- end }}
+{{- toYaml $probes }}
 {{- end }}
 
 {{/* The container port of the plaintext health server, when the component speaks TLS. Args: root, role. */}}

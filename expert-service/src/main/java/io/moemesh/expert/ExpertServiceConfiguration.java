@@ -105,10 +105,11 @@ class ExpertServiceConfiguration {
         return new HealthStatusManager();
     }
 
-    /** When Compute was last called: the shutdown drain waits until the routers stopped calling. */
+    /** When a Compute request (unary or on a stream) last arrived: the shutdown drain waits until none do. */
     @Bean
     CallActivity computeActivity() {
-        return new CallActivity(Set.of(ExpertGrpc.getComputeMethod().getFullMethodName()), System::nanoTime);
+        return new CallActivity(Set.of(ExpertGrpc.getComputeMethod().getFullMethodName(),
+                ExpertGrpc.getComputeStreamMethod().getFullMethodName()), System::nanoTime);
     }
 
     /**
@@ -132,7 +133,8 @@ class ExpertServiceConfiguration {
         ServerBuilder<?> builder = servers.internalServer("expert", properties.grpcPort(),
                 maxComputeRequestBytes(units.config(), properties.maxBatchTokens()), properties.drainTimeout(),
                 MUTATING_METHODS).directExecutor();
-        GrpcServerLifecycle server = new GrpcServerLifecycle("expert", builder, List.of(ServerInterceptors.intercept(expert.bindService(), computeActivity)), health,
+        GrpcServerLifecycle server = new GrpcServerLifecycle("expert", builder,
+                List.of(ServerInterceptors.intercept(expert.bindService(), computeActivity)), health,
                 properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override
                     public void started(int port) {
@@ -141,6 +143,11 @@ class ExpertServiceConfiguration {
                         LoopbackWarmup.run(() -> channels.loopbackBuilder(servers.loopbackTarget(port)), port,
                                 List.copyOf(units.weights().keySet()), units.config().hiddenSize(),
                                 properties.loopbackWarmup());
+                    }
+
+                    @Override
+                    public void draining() {
+                        expert.drainStreams(); // routers' long-lived streams would hold the drain open
                     }
                 });
         servers.healthServer().ifPresent(server::plaintextHealth); // probes that cannot speak TLS

@@ -38,7 +38,7 @@ class GatewayConfiguration {
     /** Closed after the gRPC server has drained (lifecycle beans stop before singletons are destroyed). */
     @Bean(destroyMethod = "close")
     RouterPool routerPool(GatewayProperties properties, InternalChannelFactory channels) {
-        return RouterPool.connect(properties.routers(), target -> channels.builder(target).build());
+        return RouterPool.connect(properties.routers(), channels::builder);
     }
 
     /**

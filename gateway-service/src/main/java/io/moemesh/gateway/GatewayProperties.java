@@ -2,6 +2,7 @@ package io.moemesh.gateway;
 
 import io.moemesh.gateway.access.ApiKeys;
 import io.moemesh.gateway.access.CallerQuotas;
+import io.moemesh.gateway.routing.RouterPool;
 import io.moemesh.proto.validation.RequestLimits;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +15,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * naming the property.
  *
  * @param grpcPort        port of the public gRPC API; 0 picks a free one
- * @param routers         router addresses, {@code host:port}; at least one
+ * @param routers         router addresses, {@code host:port}, or {@code dns:///host:port} to call every
+ *                        address the name resolves to (a headless Service: every router pod); at least one
  * @param apiKeys         accepted API keys inline (also from {@code MOEMESH_API_KEYS}, comma-separated)
  * @param apiKeysFile     a file with one accepted key per line (a mounted Secret), reloaded when it changes
  * @param apiKeysReloadInterval how often {@code apiKeysFile} is read for changes
@@ -169,17 +171,19 @@ public record GatewayProperties(
     }
 
     private static void requireHostPort(String router) {
-        int colon = router.lastIndexOf(':');
-        boolean valid = colon > 0 && colon < router.length() - 1;
+        String hostPort = router.startsWith(RouterPool.DNS_SCHEME) ? router.substring(RouterPool.DNS_SCHEME.length())
+                : router;
+        int colon = hostPort.lastIndexOf(':');
+        boolean valid = colon > 0 && colon < hostPort.length() - 1 && !hostPort.contains("/");
         if (valid) {
             try {
-                int port = Integer.parseInt(router.substring(colon + 1));
+                int port = Integer.parseInt(hostPort.substring(colon + 1));
                 valid = port > 0 && port <= 65_535;
             } catch (NumberFormatException e) {
                 valid = false;
             }
         }
-        require(valid, "moemesh.gateway.routers entries must be host:port, got '" + router + "'");
+        require(valid, "moemesh.gateway.routers entries must be host:port or dns:///host:port, got '" + router + "'");
     }
 
     private static boolean positive(Duration duration) {

@@ -46,6 +46,16 @@ class GatewayPropertiesTest {
     }
 
     @Test
+    void aDnsTargetNeedsAHostAndPortAndNoPath() {
+        assertThat(GatewayProperties.withRouters(List.of("dns:///moe-router-headless:50071"), List.of(KEY)).routers())
+                .containsExactly("dns:///moe-router-headless:50071");
+        assertThatThrownBy(() -> GatewayProperties.withRouters(List.of("dns:///moe-router-headless"), List.of(KEY)))
+                .hasMessageContaining("host:port or dns:///host:port");
+        assertThatThrownBy(() -> GatewayProperties.withRouters(List.of("dns:///8.8.8.8/router:1"), List.of(KEY)))
+                .hasMessageContaining("'dns:///8.8.8.8/router:1'");
+    }
+
+    @Test
     void noKeysStopStartUpNamingTheThreeSettings() {
         assertThatThrownBy(() -> GatewayProperties.withRouters(List.of("r:1"), List.of()))
                 .isInstanceOf(IllegalArgumentException.class)

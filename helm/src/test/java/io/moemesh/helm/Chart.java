@@ -36,6 +36,8 @@ final class Chart {
     static final String API_KEYS_SECRET = "moe-api-keys";
     static final String TOKEN_SECRET = "moe-internal-token";
     static final String API_SERVER = "10.96.0.1/32";
+    /** What {@link #withHooks()} renames the annotation {@code helm.sh/hook} to. */
+    static final String HOOK_AS_MANIFEST = "moemesh.io/rendered-hook";
     /** The values an install must give: what docs/kubernetes.md's install command sets. */
     static final String REQUIRED = """
             gateway:
@@ -51,6 +53,8 @@ final class Chart {
 
     private final List<Path> valuesFiles = new ArrayList<>();
     private final Map<String, Object> sets = new LinkedHashMap<>();
+    private String release = RELEASE;
+    private Path dir = DIR;
 
     private Chart() {
     }
@@ -87,6 +91,32 @@ final class Chart {
         }
     }
 
+    /**
+     * Renders the hooks too: helm-java's template, like an install, leaves hook objects (the {@code
+     * helm test} Pod) out of its output, so this renders a copy of the chart whose hook annotation
+     * {@code helm.sh/hook} is renamed {@link #HOOK_AS_MANIFEST}, which makes them plain manifests.
+     */
+    Chart withHooks() {
+        try {
+            Path copy = copyOfChart();
+            try (Stream<Path> files = Files.walk(copy.resolve("templates"))) {
+                for (Path file : files.filter(Files::isRegularFile).toList()) {
+                    Files.writeString(file, Files.readString(file).replace("helm.sh/hook:", HOOK_AS_MANIFEST + ":"));
+                }
+            }
+            this.dir = copy;
+            return this;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Renders as release {@code name} instead of {@link #RELEASE}. */
+    Chart release(String name) {
+        this.release = name;
+        return this;
+    }
+
     Chart set(String key, Object value) {
         sets.put(key, value);
         return this;
@@ -101,7 +131,7 @@ final class Chart {
      * them as {@code helm install} prints them, without a cluster.
      */
     String notes() {
-        var install = new Helm(DIR).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun();
+        var install = new Helm(DIR).install().withName(release).withNamespace(NAMESPACE).clientOnly().dryRun();
         for (Path file : valuesFiles) {
             install = install.withValuesFile(file);
         }
@@ -128,17 +158,7 @@ final class Chart {
      */
     static LintResult lintStrict() {
         try {
-            Path copy = Files.createTempDirectory("moe-mesh-lint").resolve(DIR.getFileName());
-            try (Stream<Path> files = Files.walk(DIR)) {
-                for (Path file : files.toList()) {
-                    Path target = copy.resolve(DIR.relativize(file).toString());
-                    if (Files.isDirectory(file)) {
-                        Files.createDirectories(target);
-                    } else {
-                        Files.copy(file, target);
-                    }
-                }
-            }
+            Path copy = copyOfChart();
             Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()), new org.yaml.snakeyaml.representer.Representer(
                     new DumperOptions()), blockStyle());
             Map<String, Object> values = yaml.load(Files.readString(DIR.resolve("values.yaml")));
@@ -148,6 +168,22 @@ final class Chart {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A copy of the chart in a temporary directory. */
+    private static Path copyOfChart() throws IOException {
+        Path copy = Files.createTempDirectory("moe-mesh-chart").resolve(DIR.getFileName());
+        try (Stream<Path> files = Files.walk(DIR)) {
+            for (Path file : files.toList()) {
+                Path target = copy.resolve(DIR.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(file, target);
+                }
+            }
+        }
+        return copy;
     }
 
     private static DumperOptions blockStyle() {
@@ -168,7 +204,7 @@ final class Chart {
     }
 
     private TemplateCommand template() {
-        TemplateCommand template = new Helm(DIR).template().withName(RELEASE).withNamespace(NAMESPACE);
+        TemplateCommand template = new Helm(dir).template().withName(release).withNamespace(NAMESPACE);
         for (Path file : valuesFiles) {
             template = template.withValuesFile(file);
         }

@@ -81,8 +81,9 @@ class ExpertObjectsTest {
     void everyServiceSelectsThePodsOfTheDeploymentItIsNamedFor() {
         for (V1Service service : defaults.all(V1Service.class)) {
             String name = service.getMetadata().getName();
-            // the gateway's actuator sits on <gateway>-metrics, beside its public Service
-            V1Deployment target = defaults.named(V1Deployment.class, name.replaceFirst("-metrics$", ""));
+            // the gateway's actuator sits on <gateway>-metrics, beside its public Service; the routers'
+            // headless Service (router fan-in) on <router>-headless
+            V1Deployment target = defaults.named(V1Deployment.class, name.replaceFirst("-(metrics|headless)$", ""));
 
             assertThat(podsSelected(service.getSpec().getSelector())).as(name).containsExactly(target);
         }
@@ -143,7 +144,7 @@ class ExpertObjectsTest {
                   overrides:
                     "5":
                       autoscaling: {minReplicas: 2, maxReplicas: 9}
-                      resources: {requests: {cpu: "3", memory: 2Gi}, limits: {memory: 3Gi}}
+                      resources: {requests: {cpu: "3", memory: 3Gi}, limits: {memory: 3Gi}}
                 """).render();
 
         V2HorizontalPodAutoscaler five = overridden.named(V2HorizontalPodAutoscaler.class, expertName(5));

@@ -85,4 +85,24 @@ class NotesTest {
                 .contains("port-forward svc/" + Chart.RELEASE + "-placement-controller 8083:8083")
                 .contains("curl -s localhost:8083/placement");
     }
+
+    @Test
+    void notesNoLongerCallDiscoveryOrTheReconcilerUnbuilt() {
+        String notes = Chart.withDefaults().notes();
+
+        assertThat(notes).doesNotContainIgnoringCase("not built").doesNotContain("has no Kubernetes reconciler");
+    }
+
+    @Test
+    void notesPointToHelmTestAndTheRoutes() {
+        String notes = Chart.withDefaults().values("""
+                gateway:
+                  route: {enabled: true, parentRefs: [{name: edge}], hostnames: [moe.example.com]}
+                """).notes();
+
+        assertThat(notes).contains("helm test moe-mesh -n moe --logs")
+                .contains("through the Gateway API routes (moe.example.com)")
+                .contains("moe generate --gateway HOST:443 --tls");
+        assertThat(Chart.withDefaults().set("tests.enabled", false).notes()).doesNotContain("helm test");
+    }
 }

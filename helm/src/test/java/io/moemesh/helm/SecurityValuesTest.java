@@ -329,7 +329,10 @@ class SecurityValuesTest {
             assertThat(arg(c, "moemesh.transport.max-rst-frames-per-window")).as(role).isEqualTo("100");
         }
         assertThat(container(Chart.withDefaults().render(), "router").getArgs())
-                .noneMatch(a -> a.startsWith("--moemesh.transport."));
+                .filteredOn(a -> a.startsWith("--moemesh.transport."))
+                .as("only the router's own connection age (router fan-in)")
+                .containsExactly("--moemesh.transport.max-connection-age=5m",
+                        "--moemesh.transport.max-connection-age-grace=2m");
     }
 
     @Test

@@ -191,9 +191,10 @@ class ServiceArgumentsTest {
     @Test
     void gatewayCallsTheRoutersPublicPortAndTheControllerTheirInternalOne() {
         assertThat(arg(mainContainer(defaults.deployments("gateway").getFirst()), "moemesh.gateway.routers"))
-                .isEqualTo(Chart.RELEASE + "-router:50052");
+                .isEqualTo("dns:///" + Chart.RELEASE + "-router-headless:50052");
         V1Container controller = mainContainer(defaults.deployments("controller").getFirst());
-        assertThat(arg(controller, "moemesh.controller.routers")).isEqualTo(Chart.RELEASE + "-router:50056");
+        assertThat(arg(controller, "moemesh.controller.routers"))
+                .isEqualTo("dns:///" + Chart.RELEASE + "-router-headless:50056");
         assertThat(arg(controller, "moemesh.controller.dry-run")).isEqualTo("true");
         V1Container router = mainContainer(defaults.deployments("router").getFirst());
         assertThat(arg(router, "moemesh.router.grpc-port")).isEqualTo("50052");
@@ -214,7 +215,7 @@ class ServiceArgumentsTest {
         assertThat(arg(mainContainer(moved.deployments("router").getFirst()), "moemesh.router.internal-grpc-port"))
                 .isEqualTo("50090");
         assertThat(arg(mainContainer(moved.deployments("controller").getFirst()), "moemesh.controller.routers"))
-                .isEqualTo(Chart.RELEASE + "-router:50090");
+                .isEqualTo("dns:///" + Chart.RELEASE + "-router-headless:50090");
     }
 
     @Test

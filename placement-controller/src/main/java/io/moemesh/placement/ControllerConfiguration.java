@@ -4,6 +4,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.moemesh.placement.grpc.ExpertClient;
 import io.moemesh.placement.grpc.PlacementGrpcService;
 import io.moemesh.placement.grpc.RouterClient;
+import io.moemesh.placement.grpc.RouterDirectory;
 import io.moemesh.placement.leadership.LeaderElectionProperties;
 import io.moemesh.placement.local.EndpointList;
 import io.moemesh.placement.local.GrpcHealthCheck;
@@ -50,11 +51,17 @@ class ControllerConfiguration {
     /** Pause between two reads of an expert Deployment whose rollout the controller waits for. */
     private static final Duration ROLLOUT_POLL = Duration.ofSeconds(5);
 
-    /** Channels to the routers' internal port (RoutingStats, ExpertEndpoints), with the internal TLS and token. */
-    @Bean
-    List<RouterClient> routerClients(ControllerProperties properties, InternalChannelFactory channels) {
-        return properties.routers().stream().map(r -> new RouterClient(r, channels.builder(r).build(),
-                properties.callTimeout(), properties.refreshTimeout())).toList();
+    /**
+     * Channels to the routers' internal port (RoutingStats, ExpertEndpoints), with the internal TLS and
+     * token; a {@code dns:///} entry is every router pod its name resolves to, looked up every round.
+     */
+    @Bean(destroyMethod = "close")
+    RouterDirectory routerDirectory(ControllerProperties properties, InternalChannelFactory channels) {
+        return new RouterDirectory(properties.routers(), RouterDirectory.Resolver.SYSTEM, (address, authority) -> {
+            var builder = channels.builder(address);
+            return new RouterClient(address, (authority == null ? builder : builder.overrideAuthority(authority))
+                    .build(), properties.callTimeout(), properties.refreshTimeout());
+        });
     }
 
     @Bean(destroyMethod = "close")
@@ -80,11 +87,11 @@ class ControllerConfiguration {
     }
 
     @Bean
-    PlacementLoop placementLoop(List<RouterClient> routers, ExpertClient experts, Leadership leadership,
+    PlacementLoop placementLoop(RouterDirectory routers, ExpertClient experts, Leadership leadership,
             ControllerProperties properties, InternalChannelFactory channels, MeterRegistry registry) {
-        List<RouterPort> ports = List.copyOf(routers);
-        return new PlacementLoop(new PlacementRound(ports, experts, properties.settings(), Clock.systemUTC(),
-                reconciler(properties, registry, leadership), localScaling(properties, ports, experts, channels)), leadership,
+        return new PlacementLoop(new PlacementRound(routers, experts, properties.settings(), Clock.systemUTC(),
+                reconciler(properties, registry, leadership), localScaling(properties, routers, experts, channels)),
+                leadership,
                 properties.initialDelay(), properties.interval(), Clock.systemUTC());
     }
 
@@ -92,12 +99,13 @@ class ControllerConfiguration {
      * Local mode with {@code local.expert-command}: the expert processes of {@code moe up}, started
      * from its launch script and probed over the same channels (TLS, token) as the expert calls.
      */
-    private static LocalScaling localScaling(ControllerProperties properties, List<RouterPort> routers,
+    private static LocalScaling localScaling(ControllerProperties properties, RouterDirectory directory,
             ExpertClient experts, InternalChannelFactory channels) {
         LocalProperties local = properties.local();
         if (!local.enabled()) {
             return null;
         }
+        List<RouterPort> routers = List.copyOf(directory.clients()); // local mode: host:port entries, fixed
         LocalProcesses processes = new LocalProcesses(Path.of(local.expertCommand()), Path.of(local.stateDir()),
                 local.startTimeout(), local.stopGrace(),
                 new GrpcHealthCheck(target -> channels.expertBuilder(target).build(), HEALTH_DEADLINE));
@@ -127,12 +135,6 @@ class ControllerConfiguration {
             throw new UncheckedIOException("moemesh.controller.mode=kubernetes but no Kubernetes API client could be"
                     + " configured (no in-cluster service account and no kubeconfig)", e);
         }
-    }
-
-    /** Closes the router channels when the context stops. */
-    @Bean
-    org.springframework.beans.factory.DisposableBean routerChannels(List<RouterClient> routers) {
-        return () -> routers.forEach(RouterClient::close);
     }
 
     @Bean

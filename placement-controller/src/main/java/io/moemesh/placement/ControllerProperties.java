@@ -12,7 +12,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * {@code moemesh.controller.*}: which routers to read, how often to plan, and the plan's limits.
  *
  * @param routers          routers as {@code host:port} (their internal gRPC port, the router's
- *                         {@code moemesh.router.internal-grpc-port}, default 50056); required
+ *                         {@code moemesh.router.internal-grpc-port}, default 50056), or {@code dns:///host:port}
+ *                         for every router pod the name resolves to, looked up every round (the chart's
+ *                         headless router Service); required
  * @param grpcPort         port of the PlacementController gRPC service (0 = any free port)
  * @param initialDelay     wait before the first round
  * @param interval         pause between the end of a round and the start of the next
@@ -75,8 +77,9 @@ public record ControllerProperties(
                     + " e.g. --moemesh.controller.routers=127.0.0.1:50052");
         }
         for (String r : routers) {
-            if (!r.matches("[^:\\s]+:\\d{1,5}")) {
-                throw new IllegalArgumentException("moemesh.controller.routers entry '" + r + "' must be host:port");
+            if (!r.matches("(dns:///)?[^:/\\s]+:\\d{1,5}")) {
+                throw new IllegalArgumentException("moemesh.controller.routers entry '" + r + "' must be host:port,"
+                        + " or dns:///host:port for every router the name resolves to (a headless Service)");
             }
         }
         routers = List.copyOf(routers);

@@ -36,6 +36,7 @@ import io.moemesh.router.grpc.PruningTarget;
 import io.moemesh.router.grpc.RouterGrpcService;
 import io.moemesh.router.grpc.RoutingStatsGrpcService;
 import io.moemesh.router.grpc.ServedModel;
+import io.moemesh.router.health.DiscoveryReadiness;
 import io.moemesh.router.health.SchedulerMetrics;
 import io.moemesh.router.health.SchedulerWatchdog;
 import io.moemesh.router.health.UnitTokenMetrics;
@@ -153,8 +154,9 @@ class RouterConfiguration {
      */
     @Bean(destroyMethod = "close")
     ExpertDiscovery.Subscription expertDiscovery(RouterProperties properties,
-            KubernetesDiscoveryProperties kubernetes, ExpertDispatch experts) {
+            KubernetesDiscoveryProperties kubernetes, ExpertDispatch experts, DiscoveryReadiness readiness) {
         if (!(experts instanceof DynamicExpertEndpoints endpoints)) {
+            readiness.discovered();
             return ExpertDiscovery.Subscription.NONE; // in-process experts: nothing to discover
         }
         ExpertDiscovery discovery = switch (properties.discovery()) {
@@ -167,8 +169,16 @@ class RouterConfiguration {
             t.setDaemon(true);
             return t;
         });
-        return new ExpertEndpointsReconciler(endpoints, properties.discoveryProperties(), Clock.systemUTC(), thread)
-                .follow(discovery);
+        ExpertEndpointsReconciler reconciler = new ExpertEndpointsReconciler(endpoints,
+                properties.discoveryProperties(), Clock.systemUTC(), thread);
+        reconciler.firstReconcile().thenRun(readiness::discovered);
+        return reconciler.follow(discovery);
+    }
+
+    /** The router stays NOT_SERVING until its expert discovery has completed its first reconcile. */
+    @Bean
+    DiscoveryReadiness discoveryReadiness() {
+        return new DiscoveryReadiness();
     }
 
     private static FileExpertDiscovery fileDiscovery(RouterProperties properties) {
@@ -224,14 +234,15 @@ class RouterConfiguration {
     }
 
     /**
-     * Health follows the scheduler's progress; a dead scheduler loop ends the process (status 70)
+     * Health follows the scheduler's progress, and is NOT_SERVING until the first expert discovery has
+     * completed ({@link DiscoveryReadiness}); a dead scheduler loop ends the process (status 70)
      * unless {@code exit-on-scheduler-failure} is off, so that Kubernetes or {@code moe up}'s user
      * sees it and restarts the router. The exit runs on its own thread: the shutdown it starts joins
      * the scheduler's thread.
      */
     @Bean(destroyMethod = "close")
     SchedulerWatchdog schedulerWatchdog(RouterProperties properties, BatchScheduler scheduler,
-            GrpcServerLifecycle server) {
+            GrpcServerLifecycle server, DiscoveryReadiness readiness) {
         Duration stall = properties.stallTimeout();
         Runnable onFatal = () -> {
             server.markNotServing("the batch scheduler's loop died (see the error above)");
@@ -239,7 +250,7 @@ class RouterConfiguration {
                 Thread.ofPlatform().name("router-exit").start(() -> System.exit(SCHEDULER_FAILURE_EXIT_CODE));
             }
         };
-        return new SchedulerWatchdog(() -> scheduler.health(stall), server::serving, onFatal)
+        return new SchedulerWatchdog(() -> readiness.gate(scheduler.health(stall)), server::serving, onFatal)
                 .start(WATCHDOG_PERIOD);
     }
 

@@ -4,6 +4,7 @@ import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.router.batching.SchedulerProperties;
 import io.moemesh.router.discovery.DiscoveryProperties;
 import io.moemesh.router.dispatch.DispatchProperties;
+import io.moemesh.router.dispatch.ExpertTransport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,6 +36,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                    controller (0 = any free port)
  * @param expertCallTimeout deadline of one Compute call to an expert endpoint (a retry on another replica gets
  *                    a fresh one)
+ * @param expertTransport {@code stream} (the default): Compute calls as messages on one long-lived
+ *                    bidirectional stream per endpoint; {@code unary}: one gRPC call each (see docs/performance.md)
  * @param expertMaxConcurrentCalls Compute calls one expert endpoint may have in flight (its bulkhead, default 64);
  *                    a call over the limit is refused at once, never queued: its tokens are retried on another
  *                    replica, or routed around (degraded) when no replica has room. A refusal does not count
@@ -70,6 +73,7 @@ public record RouterProperties(
         @DefaultValue("best") String kernels,
         @DefaultValue("5s") Duration expertCallTimeout,
         @DefaultValue("F32") String wireDtype,
+        @DefaultValue("stream") ExpertTransport expertTransport,
         @DefaultValue("10") int breakerWindow,
         @DefaultValue("50") float breakerFailureRate,
         @DefaultValue("5s") Duration breakerOpenFor,
@@ -184,7 +188,7 @@ public record RouterProperties(
             default -> throw new IllegalArgumentException("moemesh.router.wire-dtype must be F32 or BF16, got " + wireDtype);
         };
         return new DispatchProperties(expertCallTimeout, dtype, breakerWindow, breakerFailureRate, breakerOpenFor,
-                expertMaxConcurrentCalls);
+                expertMaxConcurrentCalls, expertTransport);
     }
 
     /**

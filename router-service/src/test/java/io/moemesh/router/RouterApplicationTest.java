@@ -234,6 +234,24 @@ class RouterApplicationTest {
     }
 
     @Test
+    void healthStaysNotServingUntilTheFirstExpertDiscoveryHasBeenApplied() {
+        api = new ScriptedApiServer();
+        api.refuseList(503, "ServiceUnavailable", "the API server is starting");
+        start("--moemesh.router.discovery=kubernetes", "--moemesh.router.kubernetes.namespace=moe",
+                "--moemesh.router.kubernetes.api-url=" + api.url());
+        var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(channel);
+        var check = io.grpc.health.v1.HealthCheckRequest.getDefaultInstance();
+        await().atMost(Duration.ofSeconds(30)).until(() -> api.lists().size() >= 2); // refused, and tried again
+
+        var beforeDiscovery = health.withDeadlineAfter(5, TimeUnit.SECONDS).check(check).getStatus();
+        api.list("100"); // no expert pod is ready yet: an empty set is still a completed discovery
+
+        assertThat(beforeDiscovery).isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
+        await().atMost(Duration.ofSeconds(30)).until(() -> health.withDeadlineAfter(5, TimeUnit.SECONDS).check(check)
+                .getStatus() == io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+    }
+
+    @Test
     void answersExpertEndpointsWithFailedPreconditionWhenTheExpertsRunInProcess() {
         start();
         var endpoints = ExpertEndpointsGrpc.newBlockingStub(internal).withDeadlineAfter(30, TimeUnit.SECONDS);

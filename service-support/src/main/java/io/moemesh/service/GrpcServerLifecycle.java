@@ -54,6 +54,8 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
     private volatile Server healthOnly;
     /** Why the service cannot serve any more; null while it can. */
     private volatile String notServing;
+    /** The latest passing condition ({@link #serving}); the server starts NOT_SERVING while it is false. */
+    private volatile boolean conditionServing = true;
 
     public GrpcServerLifecycle(String name, ServerBuilder<?> builder, List<ServerServiceDefinition> services,
             HealthStatusManager health, Duration drainTimeout, Hooks hooks) {
@@ -99,10 +101,9 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
             LOG.info("{} plaintext health server listening on {}", name, healthOnly.getListenSockets());
         }
         hooks.started(server.getPort());
-        health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-        services.forEach(s -> health.setStatus(s.getServiceDescriptor().getName(), ServingStatus.SERVING));
+        setAll(conditionServing ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
         LOG.info("{} gRPC server listening on {}", name, server.getListenSockets());
-        if (notServing != null) { // marked while starting: SERVING above must not hide it
+        if (notServing != null || !conditionServing) { // changed while starting: SERVING must not hide it
             setAll(ServingStatus.NOT_SERVING);
         }
     }
@@ -127,10 +128,13 @@ public final class GrpcServerLifecycle implements SmartLifecycle {
 
     /**
      * A passing condition, unlike {@link #markNotServing}: NOT_SERVING while a service's work loop
-     * makes no progress, SERVING again once it does. Ignored before start, once the server drains,
-     * and after {@link #markNotServing} (that one is for good).
+     * makes no progress (or, for the router, until its first expert discovery), SERVING again once it
+     * does. Called before start, it decides whether the server starts SERVING, so that a condition
+     * known before the port opens is never hidden by a SERVING at start. Ignored once the server
+     * drains, and after {@link #markNotServing} (that one is for good).
      */
     public void serving(boolean serving) {
+        conditionServing = serving;
         if (server == null || notServing != null) {
             return;
         }

@@ -118,6 +118,26 @@ class GrpcServerLifecycleTest {
         }
     }
 
+    @Test
+    void aConditionFailingBeforeStartKeepsTheServerNotServingFromItsFirstCallUntilItPasses() {
+        String name = InProcessServerBuilder.generateName();
+        GrpcServerLifecycle lifecycle = new GrpcServerLifecycle("test", InProcessServerBuilder.forName(name),
+                List.<ServerServiceDefinition>of(), new HealthStatusManager(), Duration.ofSeconds(1), hooks);
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).build();
+        try {
+            lifecycle.serving(false);
+            lifecycle.start();
+            ServingStatus atStart = health(channel);
+            lifecycle.serving(true);
+
+            assertThat(atStart).isEqualTo(ServingStatus.NOT_SERVING);
+            assertThat(health(channel)).isEqualTo(ServingStatus.SERVING);
+        } finally {
+            lifecycle.stop();
+            channel.shutdownNow();
+        }
+    }
+
     private static ServingStatus health(ManagedChannel channel) {
         return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(Duration.ofSeconds(5))
                 .check(HealthCheckRequest.getDefaultInstance()).getStatus();

@@ -1,5 +1,6 @@
 package io.moemesh.expert.grpc;
 
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -10,9 +11,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
- * Records when one of the counted methods (Compute) was last called: {@link ShutdownDrain} waits
- * until the routers have stopped sending work. A separate bean from the drain so that the drain can
- * depend on the gRPC server (which carries this interceptor) and be stopped before it.
+ * Records when a message of one of the counted methods (Compute, and each request on a router's
+ * long-lived ComputeStream) last arrived: {@link ShutdownDrain} waits until the routers have
+ * stopped sending work. Messages, not calls: a stream is one call that carries many Compute
+ * requests. A separate bean from the drain so that the drain can depend on the gRPC server (which
+ * carries this interceptor) and be stopped before it.
  */
 public final class CallActivity implements ServerInterceptor {
 
@@ -30,14 +33,21 @@ public final class CallActivity implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
             ServerCallHandler<Q, R> next) {
-        if (counted.contains(call.getMethodDescriptor().getFullMethodName())) {
-            last.set(nanoTime.getAsLong());
-            called = true;
+        ServerCall.Listener<Q> listener = next.startCall(call, headers);
+        if (!counted.contains(call.getMethodDescriptor().getFullMethodName())) {
+            return listener;
         }
-        return next.startCall(call, headers);
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+            @Override
+            public void onMessage(Q message) {
+                last.set(nanoTime.getAsLong());
+                called = true;
+                super.onMessage(message);
+            }
+        };
     }
 
-    /** The {@code nanoTime} of the last counted call; empty before the first. */
+    /** The {@code nanoTime} of the last counted message; empty before the first. */
     public OptionalLong lastCall() {
         return called ? OptionalLong.of(last.get()) : OptionalLong.empty();
     }

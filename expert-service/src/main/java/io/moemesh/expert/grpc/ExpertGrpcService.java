@@ -51,6 +51,7 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
     private final RePlacementUseCase rePlacement;
     private final Executor blocking;
     private final Ticker ticker;
+    private final ComputeStreams streams = new ComputeStreams();
 
     public ExpertGrpcService(ComputeUseCase compute, DescribeUseCase describe, RePlacementUseCase rePlacement,
             Executor blocking, Ticker ticker) {
@@ -81,6 +82,28 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
         }
         call.setOnCancelHandler(() -> pending.cancel(isExpired(context.getDeadline())));
         pending.result().whenComplete((output, error) -> answer(call, request, output, error, received));
+    }
+
+    /** Compute calls on one long-lived stream; see {@link ComputeStream}. */
+    @Override
+    public StreamObserver<ComputeRequest> computeStream(StreamObserver<ComputeResponse> responses) {
+        ComputeStream stream = new ComputeStream((ServerCallStreamObserver<ComputeResponse>) responses, compute, ticker,
+                streams);
+        streams.add(stream);
+        return stream;
+    }
+
+    /**
+     * Shutdown has begun (the server refuses new calls and streams): every open Compute stream answers
+     * what it admitted and ends, so the routers move to other replicas and the drain is not held up.
+     */
+    public void drainStreams() {
+        streams.drainAll();
+    }
+
+    /** Compute streams open now. */
+    int openStreams() {
+        return streams.size();
     }
 
     private void answer(ServerCallStreamObserver<ComputeResponse> call, ComputeRequest request, float[] output,
@@ -169,7 +192,7 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
     }
 
     /** Every failure leaves with a code and a description; nothing becomes UNKNOWN. */
-    private static Status toStatus(ComputeRequest request, Throwable error) {
+    static Status toStatus(ComputeRequest request, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof ComputeException failure) {
             LOG.debug("request {} layer {}: {} {}", request.getRequestId(), request.getLayer(), failure.kind(),

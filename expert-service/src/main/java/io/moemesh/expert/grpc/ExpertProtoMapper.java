@@ -58,10 +58,13 @@ final class ExpertProtoMapper {
 
     /** {@code output} holds {@code rows × hiddenSize} values: per token one row, or one per pair (per-unit outputs). */
     static ComputeResponse toResponse(float[] output, int hiddenSize, long serverNanos) {
+        return toResponseBuilder(output, hiddenSize, serverNanos).build();
+    }
+
+    static ComputeResponse.Builder toResponseBuilder(float[] output, int hiddenSize, long serverNanos) {
         return ComputeResponse.newBuilder()
                 .setOutput(WireTensors.encode(output, output.length / hiddenSize, hiddenSize, DType.DTYPE_F32))
-                .setServerNanos(serverNanos)
-                .build();
+                .setServerNanos(serverNanos);
     }
 
     static DescribeResponse toResponse(EndpointDescription description) {

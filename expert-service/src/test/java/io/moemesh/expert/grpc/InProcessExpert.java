@@ -49,7 +49,12 @@ final class InProcessExpert implements AutoCloseable {
         String name = InProcessServerBuilder.generateName();
         server = new GrpcServerLifecycle("expert", InProcessServerBuilder.forName(name),
                 List.of(ServerInterceptors.intercept(service.bindService(), setup.interceptors())),
-                new HealthStatusManager(), setup.drainTimeout(), new GrpcServerLifecycle.Hooks() { });
+                new HealthStatusManager(), setup.drainTimeout(), new GrpcServerLifecycle.Hooks() {
+                    @Override
+                    public void draining() {
+                        service.drainStreams(); // as ExpertServiceConfiguration wires it
+                    }
+                });
         batcher.onFatalFailure(server::markNotServing); // as ExpertServiceConfiguration wires it
         server.start();
         channel = InProcessChannelBuilder.forName(name).build();
@@ -84,6 +89,10 @@ final class InProcessExpert implements AutoCloseable {
 
     ExpertGrpc.ExpertBlockingStub blocking() {
         return ExpertGrpc.newBlockingStub(channel).withDeadlineAfter(Duration.ofSeconds(10));
+    }
+
+    ExpertGrpc.ExpertStub async() {
+        return ExpertGrpc.newStub(channel);
     }
 
     ExpertGrpc.ExpertFutureStub future() {

@@ -15,6 +15,7 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
 import io.moemesh.service.GrpcServerLifecycle;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -60,9 +61,14 @@ class ShutdownDrainTest {
             .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("test.Expert/Compute")
             .setRequestMarshaller(TEXT).setResponseMarshaller(TEXT).build();
 
+    private static final MethodDescriptor<String, String> COMPUTE_STREAM = MethodDescriptor.<String, String>newBuilder()
+            .setType(MethodDescriptor.MethodType.BIDI_STREAMING).setFullMethodName("test.Expert/ComputeStream")
+            .setRequestMarshaller(TEXT).setResponseMarshaller(TEXT).build();
+
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
     private final HealthStatusManager health = new HealthStatusManager();
-    private final CallActivity activity = new CallActivity(Set.of(COMPUTE.getFullMethodName()), nanos::get);
+    private final CallActivity activity = new CallActivity(Set.of(COMPUTE.getFullMethodName(),
+            COMPUTE_STREAM.getFullMethodName()), nanos::get);
     private final List<String> observed = new ArrayList<>();
     private GrpcServerLifecycle server;
     private ManagedChannel channel;
@@ -74,6 +80,21 @@ class ShutdownDrainTest {
                 .addMethod(COMPUTE, ServerCalls.asyncUnaryCall((request, response) -> {
                     response.onNext("computed " + request);
                     response.onCompleted();
+                }))
+                .addMethod(COMPUTE_STREAM, ServerCalls.asyncBidiStreamingCall(response -> new StreamObserver<>() {
+                    @Override
+                    public void onNext(String request) {
+                        response.onNext("computed " + request);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        response.onCompleted();
+                    }
                 })).build();
         server = new GrpcServerLifecycle("expert", InProcessServerBuilder.forName(name).directExecutor(),
                 List.of(ServerInterceptors.intercept(compute, activity)), health, Duration.ofSeconds(1),
@@ -151,6 +172,45 @@ class ShutdownDrainTest {
 
         assertThat(Duration.ofNanos(nanos.get() - start)).isEqualTo(MAX);
         assertThat(observed).hasSize((int) (MAX.toSeconds() / QUIET.toSeconds()));
+    }
+
+    @Test
+    void everyRequestOnALongLivedStreamCountsAsACall() {
+        List<String> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        StreamObserver<String> stream = ClientCalls.asyncBidiStreamingCall(channel.newCall(COMPUTE_STREAM,
+                CallOptions.DEFAULT), new StreamObserver<>() {
+                    @Override
+                    public void onNext(String answer) {
+                        answers.add(answer);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        stream.onNext("opened before the drain");
+        java.util.concurrent.atomic.AtomicInteger steps = new java.util.concurrent.atomic.AtomicInteger();
+        ShutdownDrain drain = new ShutdownDrain(server, activity, new ShutdownDrain.Settings(QUIET, MAX), nanos::get,
+                pause -> {
+                    nanos.addAndGet(pause.toNanos());
+                    if (steps.getAndIncrement() < 2) {
+                        stream.onNext("step"); // a router still routing to this pod over its stream
+                    }
+                });
+        drain.start();
+        long start = nanos.get();
+
+        drain.stop();
+        stream.onCompleted();
+
+        assertThat(Duration.ofNanos(nanos.get() - start)).as("two requests, each restarting the quiet period")
+                .isEqualTo(QUIET.multipliedBy(3));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(answers).as("answered while draining").hasSize(3));
     }
 
     @Test

@@ -83,6 +83,15 @@ class RouterPoolTest {
     }
 
     @Test
+    void aHeadlessServiceEntryIsPickedAgainWhenEverythingIsExcludedForItsNextPodTakesTheRetry() {
+        RouterClient headless = new RouterClient("dns:///moe-router-headless:50052",
+                InProcessChannelBuilder.forName("unused").build());
+        try (RouterPool pods = new RouterPool(List.of(routers.get(0), headless))) {
+            assertThat(pods.pick(List.of(routers.get(0), headless))).isSameAs(headless);
+        }
+    }
+
+    @Test
     void callsLeaveTheInFlightCountWhenTheyEnd() {
         startCalls(routers.get(0), 2);
 

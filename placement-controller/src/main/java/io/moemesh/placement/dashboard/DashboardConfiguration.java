@@ -1,7 +1,7 @@
 package io.moemesh.placement.dashboard;
 
 import io.moemesh.placement.PlacementLoop;
-import io.moemesh.placement.grpc.RouterClient;
+import io.moemesh.placement.grpc.RouterDirectory;
 import io.moemesh.placement.round.RouterPort;
 import java.time.Clock;
 import java.util.List;
@@ -17,10 +17,10 @@ import org.springframework.context.annotation.Configuration;
 class DashboardConfiguration {
 
     @Bean
-    DashboardFeed dashboardFeed(List<RouterClient> routers, PlacementLoop loop, DashboardProperties properties) {
-        List<RouterPort> ports = routers.stream().map(r -> (RouterPort) r.withDeadline(properties.readTimeout()))
-                .toList();
-        return new DashboardFeed(ports, loop::state, properties, Clock.systemUTC());
+    DashboardFeed dashboardFeed(RouterDirectory routers, PlacementLoop loop, DashboardProperties properties) {
+        return new DashboardFeed(() -> routers.clients().stream()
+                .map(r -> (RouterPort) r.withDeadline(properties.readTimeout())).toList(),
+                loop::state, properties, Clock.systemUTC());
     }
 
     /** Shown as {@code dashboardFeed} under /actuator/health. */

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +40,8 @@ public final class DashboardFeed implements SmartLifecycle {
 
     private static final Logger LOG = LoggerFactory.getLogger(DashboardFeed.class);
 
-    private final List<RouterPort> routers;
+    private final Supplier<List<RouterPort>> routers;
+    private volatile int routerCount = 1;
     private final Supplier<PlacementLoop.State> placement;
     private final DashboardProperties properties;
     private final Clock clock;
@@ -54,7 +57,17 @@ public final class DashboardFeed implements SmartLifecycle {
 
     public DashboardFeed(List<RouterPort> routers, Supplier<PlacementLoop.State> placement,
             DashboardProperties properties, Clock clock) {
-        this.routers = List.copyOf(routers);
+        this(fixed(routers), placement, properties, clock);
+        this.routerCount = routers.size();
+    }
+
+    /**
+     * With the routers found anew at every poll (on Kubernetes, every router pod behind the headless
+     * Service); the per-router state is kept for the routers found at the latest poll only.
+     */
+    public DashboardFeed(Supplier<List<RouterPort>> routers, Supplier<PlacementLoop.State> placement,
+            DashboardProperties properties, Clock clock) {
+        this.routers = routers;
         this.placement = placement;
         this.properties = properties;
         this.clock = clock;
@@ -78,8 +91,14 @@ public final class DashboardFeed implements SmartLifecycle {
         return lastFailure;
     }
 
+    /** The routers read at the latest poll (before the first: as many as configured, or 1 when discovered). */
     int routerCount() {
-        return routers.size();
+        return routerCount;
+    }
+
+    private static Supplier<List<RouterPort>> fixed(List<RouterPort> routers) {
+        List<RouterPort> copy = List.copyOf(routers);
+        return () -> copy;
     }
 
     /** One poll on the caller's thread (the feed's thread, tests); polls never overlap. */
@@ -94,6 +113,11 @@ public final class DashboardFeed implements SmartLifecycle {
         List<RoutingStats> windows = new ArrayList<>();
         List<RouterCounters> current = new ArrayList<>();
         List<DashboardView.Router> status = new ArrayList<>();
+        List<RouterPort> routers = this.routers.get();
+        routerCount = Math.max(1, routers.size());
+        Set<String> names = routers.stream().map(RouterPort::name).collect(Collectors.toSet());
+        samples.keySet().retainAll(names);
+        deltas.keySet().retainAll(names);
         for (RouterPort r : routers) {
             try {
                 RouterPort.Reading reading = r.read();
@@ -119,12 +143,12 @@ public final class DashboardFeed implements SmartLifecycle {
         }
         ViewAssembler assembler = new ViewAssembler(at, properties.refresh().toMillis(), status, summary,
                 List.copyOf(history), Rates.endpoints(current, live), placement.get());
-        view.set(merge(windows, assembler));
+        view.set(merge(routers, windows, assembler));
         lastFailure = null;
         lastCompleted = clock.instant();
     }
 
-    private DashboardView merge(List<RoutingStats> windows, ViewAssembler assembler) {
+    private DashboardView merge(List<RouterPort> routers, List<RoutingStats> windows, ViewAssembler assembler) {
         if (windows.isEmpty()) {
             return assembler.failed("no router could be read");
         }
@@ -134,11 +158,11 @@ public final class DashboardFeed implements SmartLifecycle {
         } catch (StatsMerge.RefusedStatsException e) {
             return assembler.failed("refused the routers' statistics: " + e.getMessage());
         }
-        return assembler.build(stats, () -> endpointsOfRouters(stats));
+        return assembler.build(stats, () -> endpointsOfRouters(routers, stats));
     }
 
     /** Only when no planning round has a live placement yet (before the first, or on a standby replica). */
-    private LivePlacement endpointsOfRouters(RoutingStats stats) {
+    private LivePlacement endpointsOfRouters(List<RouterPort> routers, RoutingStats stats) {
         List<EndpointView> views = new ArrayList<>();
         for (RouterPort r : routers) {
             try {

@@ -13,18 +13,19 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 final class DashboardHealth implements HealthIndicator {
 
     private final DashboardFeed feed;
-    private final Duration stuckAfter;
+    private final DashboardProperties properties;
     private final Clock clock;
 
     DashboardHealth(DashboardFeed feed, DashboardProperties properties, Clock clock) {
         this.feed = feed;
-        this.stuckAfter = properties.stuckAfter(feed.routerCount());
+        this.properties = properties;
         this.clock = clock;
     }
 
     @Override
     public Health health() {
         Duration since = Duration.between(feed.lastProgress(), clock.instant());
+        Duration stuckAfter = properties.stuckAfter(feed.routerCount()); // routers found at the latest poll
         long failing = feed.view().routers().stream().filter(r -> !r.ok()).count();
         if (since.compareTo(stuckAfter) > 0) {
             String failure = feed.lastFailure();

@@ -25,6 +25,7 @@ enum Decision {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** By the decision's words, wherever they stand: a round that read only some routers prefixes a note. */
     static Decision of(PlacementReport report) {
         String d = report.decision();
         if (report.applied()) {
@@ -39,7 +40,7 @@ enum Decision {
         if (d.contains("kept the live placement") || d.contains("the cluster already asks for this plan")) {
             return KEPT;
         }
-        if (d.contains("waiting for traffic") || d.startsWith("nothing to place")) {
+        if (d.contains("waiting for traffic") || d.contains("nothing to place: ")) {
             return WAITING;
         }
         return FAILED;

@@ -25,6 +25,12 @@ public record PlacementReport(Instant at, String decision, boolean applied, Rout
                 replacement, null);
     }
 
+    /** This report with {@code note} (what the round could not read) before its decision; itself when blank. */
+    public PlacementReport noted(String note) {
+        return note.isEmpty() ? this : new PlacementReport(at, note + decision, applied, stats, live, liveScore,
+                candidate, candidateScore, baselineScore, observed, replacement, local);
+    }
+
     /** This report with the local step's outcome. */
     public PlacementReport withLocal(LocalReport step) {
         return new PlacementReport(at, decision, applied, stats, live, liveScore, candidate, candidateScore,

@@ -51,7 +51,7 @@ public final class PlacementRound {
 
     private static final Logger LOG = LoggerFactory.getLogger(PlacementRound.class);
 
-    private final List<RouterPort> routers;
+    private final RouterSource routers;
     private final ExpertPort experts;
     private final PlacementSettings settings;
     private final Clock clock;
@@ -81,15 +81,23 @@ public final class PlacementRound {
      */
     public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock,
             PlacementReconciler kubernetes, LocalScaling local) {
+        this(RouterSource.fixed(routers), experts, settings, clock, kubernetes, local);
+    }
+
+    /**
+     * As above, with the routers found anew every round ({@link RouterSource}: on Kubernetes, every
+     * router pod behind the headless Service). In Kubernetes mode a round plans from the routers that
+     * answered and names the others in its decision; in local mode every router must answer, since
+     * they switch together.
+     */
+    public PlacementRound(RouterSource routers, ExpertPort experts, PlacementSettings settings, Clock clock,
+            PlacementReconciler kubernetes, LocalScaling local) {
         if (kubernetes != null && local != null) {
             throw new IllegalArgumentException("local process management and Kubernetes mode exclude each other");
         }
         this.kubernetes = kubernetes;
         this.local = local;
-        if (routers.isEmpty()) {
-            throw new IllegalArgumentException("the controller needs at least one router to read statistics from");
-        }
-        this.routers = List.copyOf(routers);
+        this.routers = routers;
         this.experts = experts;
         this.settings = settings;
         this.clock = clock;
@@ -119,20 +127,29 @@ public final class PlacementRound {
 
     private PlacementReport place() {
         Instant now = clock.instant();
+        RouterReadings read = RouterReadings.read(routers);
+        lastTraffic.keySet().retainAll(read.names()); // routers that are gone: nothing grows with pod churn
         List<RoutingStats> windows = new ArrayList<>();
         List<Map<String, EndpointView>> views = new ArrayList<>();
         Traffic observed = Traffic.NONE;
-        try {
-            for (RouterPort r : routers) {
-                RouterPort.Reading reading = r.read();
-                windows.add(reading.stats());
-                observed = observed.plus(observeTraffic(r.name(), reading.traffic()));
-                views.add(byTarget(r.endpoints()));
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("could not read the routers: {}", e.getMessage());
-            return PlacementReport.stopped(now, "could not read the routers: " + e.getMessage(), observed);
+        for (int i = 0; i < read.answered().size(); i++) {
+            RouterPort.Reading reading = read.readings().get(i);
+            windows.add(reading.stats());
+            observed = observed.plus(observeTraffic(read.answered().get(i).name(), reading.traffic()));
+            views.add(byTarget(read.endpoints().get(i)));
         }
+        if (windows.isEmpty() || (!read.complete() && kubernetes == null)) {
+            LOG.warn("could not read the routers: {}", read.failures());
+            return PlacementReport.stopped(now, "could not read the routers: " + read.failures(), observed);
+        }
+        if (!read.complete()) {
+            LOG.warn("{}", read.note());
+        }
+        return plan(now, read, windows, views, observed).noted(read.note());
+    }
+
+    private PlacementReport plan(Instant now, RouterReadings read, List<RoutingStats> windows,
+            List<Map<String, EndpointView>> views, Traffic observed) {
         RoutingStats stats;
         try {
             stats = StatsMerge.sum(windows);
@@ -150,7 +167,7 @@ public final class PlacementRound {
             LOG.warn("refused the routers' statistics: {}", outside);
             return PlacementReport.stopped(now, "refused the routers' statistics: " + outside, observed);
         }
-        String sync = settings.dryRun() || kubernetes != null ? "" : synchronize(managed, views);
+        String sync = settings.dryRun() || kubernetes != null ? "" : synchronize(read.answered(), managed, views);
         ClusterShape shape = settings.shape(stats.numLayers(), stats.numExperts(), managed.getFirst().hiddenSize());
         LivePlacement live = LivePlacement.of(managed, stats.numLayers(), stats.numExperts());
         PlanScore liveScore = PlanScorer.score(live.plan(), stats, shape);
@@ -198,7 +215,7 @@ public final class PlacementRound {
                     + " with no running endpoint (" + change + ")"), false, stats, live, liveScore, candidate,
                     candidateScore, baseline, observed);
         }
-        String switched = synchronize(after, views);
+        String switched = synchronize(read.answered(), after, views);
         String decision = (sync + "applied: " + changed + " endpoints re-placed; " + change + "; " + switched)
                 .replaceAll(";\\s*$", "");
         LOG.info(decision);
@@ -276,7 +293,8 @@ public final class PlacementRound {
      * refresh every router, then release the retiring units of each endpoint every router now sees
      * as it is. Returns what it did, for the decision ("" when nothing was needed).
      */
-    private String synchronize(List<EndpointView> endpoints, List<Map<String, EndpointView>> views) {
+    private String synchronize(List<RouterPort> routers, List<EndpointView> endpoints,
+            List<Map<String, EndpointView>> views) {
         List<EndpointView> stale = endpoints.stream().filter(v -> !v.retiring().isEmpty() || !seenByAll(v, views))
                 .toList();
         if (stale.isEmpty()) {

@@ -57,6 +57,26 @@ class DashboardFeedTest {
     }
 
     @Test
+    void routersFoundAtEachPollAreReadAndARouterThatIsGoneLeavesTheView() {
+        FakeRouter a = new FakeRouter("10.0.0.7:50056", counters(WINDOW, 1_000, 100, 0, 500, 400, 0));
+        FakeRouter b = new FakeRouter("10.0.0.8:50056", counters(WINDOW, 1_000, 100, 0, 500, 400, 0));
+        java.util.concurrent.atomic.AtomicReference<List<io.moemesh.placement.round.RouterPort>> found =
+                new java.util.concurrent.atomic.AtomicReference<>(List.of(a, b));
+        DashboardFeed feed = new DashboardFeed(found::get, () -> NO_ROUND,
+                new DashboardProperties(true, Duration.ofSeconds(2), Duration.ofSeconds(5), 150, 5), clock);
+        feed.pollOnce();
+        List<String> first = feed.view().routers().stream().map(DashboardView.Router::name).toList();
+
+        found.set(List.of(b));
+        clock.advance(Duration.ofSeconds(2));
+        feed.pollOnce();
+
+        assertThat(first).containsExactly("10.0.0.7:50056", "10.0.0.8:50056");
+        assertThat(feed.view().routers()).extracting(DashboardView.Router::name).containsExactly("10.0.0.8:50056");
+        assertThat(feed.routerCount()).isEqualTo(1);
+    }
+
+    @Test
     void aRouterWhoseCountersWentDownRestartedAndItsRatesStartAfresh() {
         FakeRouter router = new FakeRouter("router-a", counters(WINDOW, 1_000, 500, 10, 500, 400, 0,
                 endpoint("expert-0", 900, 0, 0)));

@@ -6,6 +6,11 @@ import io.moemesh.placement.round.FakeMesh;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlacementSettings;
+import io.moemesh.placement.round.EndpointView;
+import io.moemesh.placement.round.RouterPort;
+import io.moemesh.placement.round.RouterSource;
+import io.moemesh.placement.round.Traffic;
+import io.moemesh.core.routing.RoutingStats;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -101,5 +106,95 @@ class KubernetesModeRoundTest {
         assertThat(report.decision()).contains("rollout-wait: rolling -> rollout of moe-mesh-expert-0 not available",
                 "held back:");
         assertThat(cluster.writes).noneMatch(w -> w.contains("partners"));
+    }
+
+    /** Another router pod of the same mesh: the same endpoints, its own share of the traffic. */
+    private RouterPort secondRouter(RoutingStats stats) {
+        return new RouterPort() {
+            @Override
+            public String name() {
+                return "10.0.0.8:50056";
+            }
+
+            @Override
+            public Reading read() {
+                return new Reading(stats, Traffic.NONE);
+            }
+
+            @Override
+            public List<EndpointView> endpoints() {
+                return mesh.endpoints();
+            }
+
+            @Override
+            public List<EndpointView> refresh() {
+                throw new AssertionError("kubernetes mode refreshes no router");
+            }
+        };
+    }
+
+    private RouterPort silentRouter() {
+        return new RouterPort() {
+            @Override
+            public String name() {
+                return "10.0.0.9:50056";
+            }
+
+            @Override
+            public Reading read() {
+                throw new IllegalStateException("router 10.0.0.9:50056 GetRoutingStats: UNAVAILABLE connection refused");
+            }
+
+            @Override
+            public List<EndpointView> endpoints() {
+                throw new AssertionError("not asked after a failed read");
+            }
+
+            @Override
+            public List<EndpointView> refresh() {
+                throw new AssertionError("kubernetes mode refreshes no router");
+            }
+        };
+    }
+
+    private PlacementRound round(RouterSource routers) {
+        return new PlacementRound(routers, mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, false), CLOCK,
+                new PlacementReconciler(cluster), null);
+    }
+
+    @Test
+    void everyRouterFoundIsReadAndThePlanComesFromTheSumOfTheirWindows() {
+        mesh.stats = FakeMesh.stats(2, 4, 100, new int[] {0, 1}, new int[] {2, 3});
+        RoutingStats other = FakeMesh.stats(2, 4, 50, new int[] {0, 1});
+
+        PlacementReport report = round(RouterSource.fixed(List.of(mesh, secondRouter(other)))).run();
+
+        assertThat(report.stats().tokens()[0]).isEqualTo(mesh.stats.tokens()[0] + other.tokens()[0]);
+        assertThat(report.stats().coactivation()[1][1]).isEqualTo(100 + 50); // pair (0, 1) from both routers
+        assertThat(report.decision()).doesNotContain("not read");
+    }
+
+    @Test
+    void aRouterThatDoesNotAnswerIsNamedInTheDecisionAndTheOthersAreStillPlannedFrom() {
+        mesh.stats = FakeMesh.stats(2, 4, 100, new int[] {0, 1}, new int[] {2, 3});
+
+        PlacementReport report = round(RouterSource.fixed(List.of(mesh, silentRouter()))).run();
+
+        assertThat(report.decision()).startsWith("planned from 1 of 2 routers (not read: router 10.0.0.9:50056 "
+                + "GetRoutingStats: UNAVAILABLE connection refused); ")
+                .contains("applied through Kubernetes:");
+        assertThat(report.applied()).isTrue();
+    }
+
+    @Test
+    void aNameThatFindsNoRouterStopsTheRoundNamingIt() {
+        RouterSource none = () -> new RouterSource.Routers(List.of(),
+                List.of("no router found at dns:///moe-router-headless:50056: it does not resolve"));
+
+        PlacementReport report = round(none).run();
+
+        assertThat(report.decision()).isEqualTo("could not read the routers: no router found at "
+                + "dns:///moe-router-headless:50056: it does not resolve");
+        assertThat(cluster.writes).isEmpty();
     }
 }

@@ -80,6 +80,8 @@ class PlacementMetricsTest {
             the cluster already asks for this plan; rollout in progress (expected ...) | KEPT
             waiting for traffic: 12 tokens in the window, planning needs 2000 | WAITING
             nothing to place: no expert endpoint belongs to one expert service | WAITING
+            planned from 1 of 2 routers (not read: router 10.0.0.7:50056: UNAVAILABLE); nothing to place: none | WAITING
+            planned from 1 of 2 routers (not read: router 10.0.0.7:50056: UNAVAILABLE); kept the live placement: x | KEPT
             dry run: would apply a plan: expected remote calls 2.000 -> 1.500 | DRY_RUN
             standby: controller-b leads | STANDBY
             could not read the routers: router r:1 GetRoutingStats: UNAVAILABLE | FAILED

@@ -10,6 +10,8 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +53,7 @@ public final class ExpertEndpointsReconciler implements ExpertDiscovery.Listener
     private Instant dueAt; // when the reported change may be applied; null: nothing waiting
     private Instant emptySince; // when the reported set became empty; null while it is not
     private boolean holdLogged;
+    private final CompletableFuture<Void> firstReconcile = new CompletableFuture<>();
     private final FailureStreak failures = new FailureStreak(LOG, "could not switch to the discovered expert endpoints");
 
     /**
@@ -144,10 +147,22 @@ public final class ExpertEndpointsReconciler implements ExpertDiscovery.Listener
         return Optional.empty();
     }
 
-    private synchronized void applied(List<ExpertEndpoint> target) {
-        if (reported == target) { // a newer report keeps its own due time
-            dueAt = null;
+    private void applied(List<ExpertEndpoint> target) {
+        synchronized (this) {
+            if (reported == target) { // a newer report keeps its own due time
+                dueAt = null;
+            }
         }
+        firstReconcile.complete(null);
+    }
+
+    /**
+     * Completes when the router's endpoints first match a set discovery reported (switched to it, or
+     * already holding it): the router's readiness waits for it ({@code DiscoveryReadiness}). An
+     * endpoint that did not answer Describe does not hold it back; the resync asks it again.
+     */
+    public CompletionStage<Void> firstReconcile() {
+        return firstReconcile;
     }
 
     private synchronized void logHold(int current, Instant until) {

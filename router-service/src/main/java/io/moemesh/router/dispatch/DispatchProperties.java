@@ -14,9 +14,20 @@ import java.time.Duration;
  * @param maxConcurrentCalls Compute calls one endpoint may have in flight (its bulkhead); a call over the
  *                         limit is refused at once and its tokens go to another replica, or are routed
  *                         around. A refusal is not a breaker failure: the endpoint is busy, not broken
+ * @param transport        unary calls, or messages on one long-lived stream per endpoint
  */
 public record DispatchProperties(Duration callTimeout, DType wireDtype, int breakerWindow, float breakerFailureRate,
-        Duration breakerOpenFor, int maxConcurrentCalls) {
+        Duration breakerOpenFor, int maxConcurrentCalls, ExpertTransport transport) {
+
+    /** The transport the router uses unless told otherwise. */
+    public static final ExpertTransport DEFAULT_TRANSPORT = ExpertTransport.STREAM;
+
+    /** With the default transport. */
+    public DispatchProperties(Duration callTimeout, DType wireDtype, int breakerWindow, float breakerFailureRate,
+            Duration breakerOpenFor, int maxConcurrentCalls) {
+        this(callTimeout, wireDtype, breakerWindow, breakerFailureRate, breakerOpenFor, maxConcurrentCalls,
+                DEFAULT_TRANSPORT);
+    }
 
     public DispatchProperties {
         if (callTimeout.isNegative() || callTimeout.isZero()) {
@@ -28,9 +39,18 @@ public record DispatchProperties(Duration callTimeout, DType wireDtype, int brea
         if (breakerWindow < 1 || !(breakerFailureRate > 0 && breakerFailureRate <= 100)) {
             throw new IllegalArgumentException("breakerWindow must be >= 1 and breakerFailureRate in (0, 100]");
         }
+        if (transport == null) {
+            throw new IllegalArgumentException("transport must be UNARY or STREAM, got null");
+        }
         if (maxConcurrentCalls < 1) {
             throw new IllegalArgumentException("maxConcurrentCalls must be >= 1, got " + maxConcurrentCalls);
         }
+    }
+
+    /** The same settings with another transport. */
+    public DispatchProperties withTransport(ExpertTransport other) {
+        return new DispatchProperties(callTimeout, wireDtype, breakerWindow, breakerFailureRate, breakerOpenFor,
+                maxConcurrentCalls, other);
     }
 
     public static DispatchProperties defaults() {

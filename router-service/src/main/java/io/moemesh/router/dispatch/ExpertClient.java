@@ -30,6 +30,8 @@ final class ExpertClient implements AutoCloseable {
     private final CircuitBreaker breaker;
     private final Duration timeout;
     private final EndpointCallStats calls = new EndpointCallStats();
+    /** Null when calls are unary ({@link ExpertTransport#UNARY}). */
+    private final ComputeStreamClient stream;
 
     ExpertClient(ExpertEndpoint endpoint, ManagedChannel channel, DispatchProperties properties) {
         this.endpoint = endpoint;
@@ -47,6 +49,9 @@ final class ExpertClient implements AutoCloseable {
                 .automaticTransitionFromOpenToHalfOpenEnabled(true)
                 .permittedNumberOfCallsInHalfOpenState(1)
                 .build());
+        this.stream = properties.transport() == ExpertTransport.STREAM
+                ? new ComputeStreamClient(endpoint.id(), channel, timeout, this::unaryCompute)
+                : null;
     }
 
     ExpertEndpoint endpoint() {
@@ -76,6 +81,16 @@ final class ExpertClient implements AutoCloseable {
      * it succeeds, fails, passes its deadline or is cancelled.
      */
     ListenableFuture<ComputeResponse> compute(ComputeRequest request) {
+        return compute(request, false);
+    }
+
+    /**
+     * {@link #compute(ComputeRequest)}; a call that must carry the caller's trace context to the
+     * endpoint ({@code traced}) is made unary whatever the transport, because the context travels in
+     * a call's headers, which the messages of a long-lived stream do not have. Traced layer steps are
+     * the sampled few, so what that costs does not show.
+     */
+    ListenableFuture<ComputeResponse> compute(ComputeRequest request, boolean traced) {
         if (!bulkhead.tryAcquirePermission()) {
             calls.refused();
             return null;
@@ -87,8 +102,7 @@ final class ExpertClient implements AutoCloseable {
         }
         ListenableFuture<ComputeResponse> call;
         try {
-            call = ExpertGrpc.newFutureStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .compute(request);
+            call = stream != null && !traced ? stream.compute(request) : unaryCompute(request);
         } catch (RuntimeException e) {
             // the breaker permission stays taken: the caller reports this failure like any other
             bulkhead.releasePermission();
@@ -97,6 +111,11 @@ final class ExpertClient implements AutoCloseable {
         call.addListener(bulkhead::onComplete, MoreExecutors.directExecutor());
         calls.sent(unitTokens(request));
         return call;
+    }
+
+    private ListenableFuture<ComputeResponse> unaryCompute(ComputeRequest request) {
+        return ExpertGrpc.newFutureStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .compute(request);
     }
 
     /** The expert FFN rows a request asks for: per token, one per listed expert. */
@@ -135,6 +154,9 @@ final class ExpertClient implements AutoCloseable {
 
     @Override
     public void close() {
+        if (stream != null) {
+            stream.close();
+        }
         channel.shutdownNow();
     }
 }

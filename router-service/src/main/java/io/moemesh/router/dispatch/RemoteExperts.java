@@ -317,7 +317,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
                 ExpertClient client = clients.get(a.endpoint());
                 ListenableFuture<ComputeResponse> call = clock.trace == null ? client.compute(request)
                         : clock.trace.call(a, client.endpoint().id(), request.getHidden().getData().size(),
-                                () -> client.compute(request));
+                                () -> client.compute(request, true));
                 if (call != null) {
                     callCount.increment();
                     tokenSends.add(a.size());

@@ -39,12 +39,16 @@ public final class SchedulerWatchdog implements AutoCloseable {
         this.onFatal = onFatal;
     }
 
-    /** Checks every {@code period} on a thread of its own. */
+    /**
+     * Checks at once and then every {@code period} on a thread of its own: the first check runs before
+     * the server opens its port in practice, so a probe that fails from the start (the router's first
+     * expert discovery, {@link DiscoveryReadiness}) makes the server start NOT_SERVING.
+     */
     public synchronized SchedulerWatchdog start(Duration period) {
         if (thread == null) {
             thread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
                     .name("router-scheduler-watchdog").daemon().unstarted(r));
-            thread.scheduleWithFixedDelay(this::check, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+            thread.scheduleWithFixedDelay(this::check, 0, period.toMillis(), TimeUnit.MILLISECONDS);
         }
         return this;
     }
@@ -60,7 +64,7 @@ public final class SchedulerWatchdog implements AutoCloseable {
         try {
             if (now.serving() != serving) {
                 if (now.serving()) {
-                    LOG.info("the batch scheduler makes progress again; health SERVING");
+                    LOG.info("router health SERVING: the batch scheduler makes progress and expert discovery has run");
                 } else {
                     LOG.error("router health NOT_SERVING: {}", now.reason());
                 }

@@ -205,6 +205,34 @@ class ExpertEndpointsReconcilerTest {
         assertThat(endpoints.current()).containsExactly(A);
     }
 
+    @Test
+    void theFirstReconcileCompletesOnlyOnceTheFirstReportIsAppliedAndNotBeforeAFailedSwitchSucceeds()
+            throws Exception {
+        FakeExpertEndpoints endpoints = new FakeExpertEndpoints(List.of());
+        ExpertEndpointsReconciler r = manual(endpoints);
+        boolean beforeAnyReport = r.firstReconcile().toCompletableFuture().isDone();
+        endpoints.failNextReconcile(new IllegalStateException("API server hiccup"));
+        r.onEndpoints(List.of(A));
+        assertThatThrownBy(r::reconcileOnce).hasMessage("API server hiccup");
+        boolean afterFailedSwitch = r.firstReconcile().toCompletableFuture().isDone();
+
+        r.reconcileOnce();
+
+        assertThat(beforeAnyReport).isFalse();
+        assertThat(afterFailedSwitch).isFalse();
+        assertThat(r.firstReconcile().toCompletableFuture()).isCompleted();
+    }
+
+    @Test
+    void anEmptyFirstReportCompletesTheFirstReconcile() throws Exception {
+        ExpertEndpointsReconciler r = manual(new FakeExpertEndpoints(List.of()));
+
+        r.onEndpoints(List.of());
+        r.reconcileOnce();
+
+        assertThat(r.firstReconcile().toCompletableFuture()).isCompleted();
+    }
+
     /** Discovery the test drives by hand. */
     private static final class ScriptedDiscovery implements ExpertDiscovery {
         final AtomicReference<Listener> listener = new AtomicReference<>();

@@ -43,8 +43,14 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
     /** Tokens received with per_unit_outputs set. */
     final AtomicInteger perUnitTokens = new AtomicInteger();
     final AtomicInteger computeCalls = new AtomicInteger();
+    /** ComputeStream refused with UNIMPLEMENTED, as an expert service built before it would. */
+    final AtomicBoolean predatesComputeStream = new AtomicBoolean();
+    final AtomicInteger streamsOpened = new AtomicInteger();
+    /** Calls withdrawn on a stream (cancel = true). */
+    final AtomicInteger withdrawn = new AtomicInteger();
     final AtomicInteger describeCalls = new AtomicInteger();
     private final Queue<HeldCall> held = new ConcurrentLinkedQueue<>();
+    private final Queue<StreamObserver<ComputeResponse>> openStreams = new ConcurrentLinkedQueue<>();
 
     private record HeldCall(ComputeRequest request, StreamObserver<ComputeResponse> response) {
     }
@@ -92,6 +98,86 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
             return;
         }
         answer(request, response);
+    }
+
+    /**
+     * Each message is one Compute call, answered on the stream with its call id (a failure as a status
+     * in the answer), exactly as {@link #compute} answers the unary call; held, down and so on apply alike.
+     */
+    @Override
+    public StreamObserver<ComputeRequest> computeStream(StreamObserver<ComputeResponse> responses) {
+        if (predatesComputeStream.get()) {
+            responses.onError(Status.UNIMPLEMENTED.withDescription("Method not found").asRuntimeException());
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(ComputeRequest value) {
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                }
+
+                @Override
+                public void onCompleted() {
+                }
+            };
+        }
+        streamsOpened.incrementAndGet();
+        openStreams.add(responses);
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(ComputeRequest request) {
+                if (request.getCancel()) {
+                    withdrawn.incrementAndGet();
+                    return;
+                }
+                compute(request, new StreamObserver<>() {
+                    @Override
+                    public void onNext(ComputeResponse response) {
+                        send(responses, response.toBuilder().setCallId(request.getCallId()).build());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        Status status = Status.fromThrowable(t);
+                        send(responses, ComputeResponse.newBuilder().setCallId(request.getCallId())
+                                .setStatusCode(status.getCode().value())
+                                .setStatusMessage(String.valueOf(status.getDescription())).build());
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+            }
+
+            @Override
+            public void onError(Throwable t) {
+            }
+
+            @Override
+            public void onCompleted() {
+                responses.onCompleted();
+            }
+        };
+    }
+
+    /** Ends every open ComputeStream cleanly, as an endpoint that shuts down does. */
+    void endStreams() {
+        for (StreamObserver<ComputeResponse> s = openStreams.poll(); s != null; s = openStreams.poll()) {
+            synchronized (s) {
+                s.onCompleted();
+            }
+        }
+    }
+
+    private static void send(StreamObserver<ComputeResponse> responses, ComputeResponse response) {
+        synchronized (responses) {
+            try {
+                responses.onNext(response);
+            } catch (RuntimeException e) { // the stream was cancelled meanwhile
+            }
+        }
     }
 
     int heldCalls() {

@@ -162,7 +162,8 @@ public final class GrpcServerFactory {
         }
         if (transport.maxConnectionAge().isPositive()) {
             builder.maxConnectionAge(transport.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
-                    .maxConnectionAgeGrace(drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    .maxConnectionAgeGrace((transport.maxConnectionAgeGrace() == null ? drainTimeout
+                            : transport.maxConnectionAgeGrace()).toMillis(), TimeUnit.MILLISECONDS);
         }
         return builder;
     }

@@ -25,8 +25,13 @@ import org.springframework.util.unit.DataSize;
  *                                       queue must see every request), see
  *                                       {@link #maxConcurrentCallsPerConnection(int)}
  * @param maxConnectionIdle              a connection without calls this long is closed (GOAWAY)
- * @param maxConnectionAge               connections older than this are closed gracefully (0 = never); the
- *                                       grace is the service's drain timeout
+ * @param maxConnectionAge               connections older than this are closed gracefully (0 = never): the
+ *                                       client gets a GOAWAY and reconnects, resolving the server's name
+ *                                       again, which is how gateways behind a headless router Service find
+ *                                       routers that were added (docs/kubernetes.md, "Router fan-in")
+ * @param maxConnectionAgeGrace          how long calls already running on such a connection may still take
+ *                                       (unset = the service's drain timeout); new calls use a new connection
+ *                                       at once, so give it the longest call you serve (a generation)
  * @param permitKeepAliveTime            clients pinging more often are sent ENHANCE_YOUR_CALM and closed
  * @param maxRstFramesPerWindow          HTTP/2 rapid-reset guard: RST_STREAM frames a connection may send per
  *                                       {@code rstWindow} before it is closed (0 = off)
@@ -42,6 +47,7 @@ public record TransportProperties(
         @DefaultValue("128") int maxConcurrentCallsPerConnection,
         @DefaultValue("15m") Duration maxConnectionIdle,
         @DefaultValue("0") Duration maxConnectionAge,
+        Duration maxConnectionAgeGrace,
         @DefaultValue("20s") Duration permitKeepAliveTime,
         @DefaultValue("200") int maxRstFramesPerWindow,
         @DefaultValue("10s") Duration rstWindow,
@@ -63,6 +69,10 @@ public record TransportProperties(
                     + " positive and max-connection-age not negative, got " + maxConnectionIdle + ", "
                     + permitKeepAliveTime + " and " + maxConnectionAge);
         }
+        if (maxConnectionAgeGrace != null && maxConnectionAgeGrace.isNegative()) {
+            throw new IllegalArgumentException("moemesh.transport.max-connection-age-grace must not be negative, got "
+                    + maxConnectionAgeGrace);
+        }
         if (healthPort != null && (healthPort < 0 || healthPort > 65535)) {
             throw new IllegalArgumentException("moemesh.transport.health-port must be 0..65535, got " + healthPort);
         }
@@ -74,7 +84,7 @@ public record TransportProperties(
 
     /** Defaults everywhere, bound to {@code bindAddress} (null: every address): for tests and tools outside Spring. */
     public static TransportProperties defaults(String bindAddress) {
-        return new TransportProperties(bindAddress, null, 128, Duration.ofMinutes(15), Duration.ZERO,
+        return new TransportProperties(bindAddress, null, 128, Duration.ofMinutes(15), Duration.ZERO, null,
                 Duration.ofSeconds(20), 200, Duration.ofSeconds(10), null);
     }
 

@@ -35,7 +35,7 @@ class PlaintextHealthTest {
         TestPki pki = TestPki.create(dir);
         TestPki.Issued cert = pki.issue("router", "localhost", "127.0.0.1");
         TransportProperties transport = new TransportProperties("127.0.0.1", null, 128, Duration.ofMinutes(15),
-                Duration.ZERO, Duration.ofSeconds(20), 200, Duration.ofSeconds(10), 0);
+                Duration.ZERO, null, Duration.ofSeconds(20), 200, Duration.ofSeconds(10), 0);
         try (TlsMaterial tls = new TlsMaterial(new TlsProperties(cert.certFile(), cert.keyFile(), pki.caCertFile(),
                 ClientAuth.REQUIRE, Duration.ofMinutes(1)))) {
             GrpcServerFactory factory = new GrpcServerFactory(transport, tls, AuthProperties.of(null, false),

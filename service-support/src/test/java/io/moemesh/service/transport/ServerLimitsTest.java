@@ -48,7 +48,7 @@ class ServerLimitsTest {
     @Test
     void clientOpeningMoreStreamsThanTheLimitIsHeldToIt() throws IOException {
         TestService service = new TestService();
-        server = start(new TransportProperties("127.0.0.1", null, 2, Duration.ofMinutes(15), Duration.ZERO,
+        server = start(new TransportProperties("127.0.0.1", null, 2, Duration.ofMinutes(15), Duration.ZERO, null,
                 Duration.ofSeconds(20), 200, Duration.ofSeconds(10), null), service);
         ManagedChannel channel = Grpc.newChannelBuilder("127.0.0.1:" + server.getPort(),
                 InsecureChannelCredentials.create()).build();
