@@ -47,6 +47,8 @@ class RbacTest {
         // what KubernetesCluster and LeaseLeadership call, and nothing else (issue 24: no unused grants)
         expected.add(Grant.of("apps", "deployments", "list"));
         expected.add(new Grant("apps", "deployments", "patch", Set.copyOf(EXPERTS)));
+        // KubernetesCluster.rollout: one expert Deployment read while the controller waits for it
+        expected.add(new Grant("apps", "deployments", "get", Set.copyOf(EXPERTS)));
         expected.add(Grant.of("autoscaling", "horizontalpodautoscalers", "list"));
         expected.add(new Grant("autoscaling", "horizontalpodautoscalers", "patch", Set.copyOf(EXPERTS)));
         for (String verb : List.of("get", "update")) {
