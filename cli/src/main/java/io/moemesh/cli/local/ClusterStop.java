@@ -3,6 +3,9 @@ package io.moemesh.cli.local;
 import static java.util.stream.Collectors.joining;
 
 import io.moemesh.core.local.ExpertPidFile;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +58,26 @@ final class ClusterStop {
         }
         ServiceLauncher.stop(rest, grace);
         pidFiles.forEach(f -> f.delete(stateDir));
+        forgetPidDirectory(stateDir);
         return recorded.size() + replicas;
+    }
+
+    /**
+     * Removes the (empty) pid-file directory, so that it says "this cluster's experts have pid files"
+     * only for the cluster that wrote them: {@link #stopAll} skips a recorded expert without a pid file
+     * when the directory exists (the controller stopped it), and a cluster of packed experts, which
+     * writes none, must not inherit the directory of an earlier one (its experts would never be stopped).
+     * A directory that is not empty (a pid file written meanwhile) stays.
+     */
+    static void forgetPidDirectory(Path stateDir) {
+        try {
+            Files.deleteIfExists(ExpertPidFile.directory(stateDir));
+        } catch (DirectoryNotEmptyException e) {
+            // a pid file appeared after the others were deleted: its process is listed next time
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + ExpertPidFile.directory(stateDir) + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /**

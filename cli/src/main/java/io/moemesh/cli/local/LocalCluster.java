@@ -188,6 +188,9 @@ public final class LocalCluster {
         List<ExpertGroup> groups = expertGroups(config.numExperts(), layout, partners, controller);
         boolean onePerProcess = layout.expertsPerProcess() == 1;
         ClusterStop.removeStalePidFiles(stateDir);
+        if (!onePerProcess) {
+            ClusterStop.forgetPidDirectory(stateDir); // packed experts have no pid files: see forgetPidDirectory
+        }
         String modelDir = model.toAbsolutePath().normalize().toString();
         List<ServiceProcess> started = new ArrayList<>(); // in stop order, reversed: gateway, router, experts
         ServiceProcess gateway = null;
