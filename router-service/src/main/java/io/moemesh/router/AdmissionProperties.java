@@ -2,9 +2,12 @@ package io.moemesh.router;
 
 import io.moemesh.proto.validation.RequestLimits;
 import io.moemesh.router.batching.KvCacheBudget;
+import io.moemesh.router.batching.SchedulerProperties;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -37,8 +40,8 @@ public record AdmissionProperties(
         @DefaultValue("256") int defaultMaxTokens,
         @DefaultValue("8") int maxStopStrings,
         DataSize kvCacheBudget,
-        @DefaultValue("32") int maxQueuedPerCaller,
-        @DefaultValue("30s") Duration maxKvCacheWait) {
+        @DefaultValue("" + SchedulerProperties.DEFAULT_MAX_QUEUED_PER_CALLER) int maxQueuedPerCaller,
+        @DefaultValue(SchedulerProperties.DEFAULT_MAX_KV_CACHE_WAIT) Duration maxKvCacheWait) {
 
     public AdmissionProperties {
         kvCacheBudget = kvCacheBudget == null
@@ -57,9 +60,12 @@ public record AdmissionProperties(
                 + maxQueuedPerCaller);
     }
 
-    /** Every default, as a router started without these settings has them. */
+    /**
+     * Every default, as a router started without these settings has them: bound from no properties at
+     * all, so the {@code @DefaultValue}s above stay the one home of these defaults.
+     */
     public static AdmissionProperties defaults() {
-        return new AdmissionProperties(32_768, 8_192, 2_048, 256, 8, null, 32, Duration.ofSeconds(30));
+        return new Binder(new MapConfigurationPropertySource()).bindOrCreate("moemesh.router", AdmissionProperties.class);
     }
 
     public RequestLimits requestLimits() {

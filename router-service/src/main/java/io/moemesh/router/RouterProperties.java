@@ -1,6 +1,6 @@
 package io.moemesh.router;
 
-import io.moemesh.proto.internal.v1.DType;
+import io.moemesh.core.config.ModelConfig;
 import io.moemesh.router.batching.SchedulerProperties;
 import io.moemesh.router.discovery.DiscoveryProperties;
 import io.moemesh.router.dispatch.DispatchProperties;
@@ -9,11 +9,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * {@code moemesh.router.*}: the router's model, its expert endpoints and its limits.
+ * {@code moemesh.router.*}: the router's model, its expert endpoints and its limits. The names are flat
+ * (deployed configs, the chart and {@code moe up} spell them so); {@link #dispatch()},
+ * {@link #scheduler(AdmissionProperties)} and {@link #discoveryProperties()} group them for the classes
+ * that use them, and the defaults of those groups live in {@link DispatchProperties},
+ * {@link SchedulerProperties} and {@link DiscoveryProperties}, which the {@code @DefaultValue}s here name.
+ * Every value is checked here, at start-up, with the property's name.
  *
  * @param modelDir    model directory (config.json, safetensors, tokenizer.json); the router maps only the dense tensors
  * @param experts     expert endpoints as {@code host:port} ({@code discovery=static}); empty = run every expert in
@@ -63,25 +69,25 @@ public record RouterProperties(
         Path modelDir,
         @DefaultValue List<String> experts,
         @DefaultValue("static") Discovery discovery,
-        @DefaultValue("500ms") Duration discoveryDebounce,
-        @DefaultValue("30s") Duration discoveryEmptyGrace,
-        @DefaultValue("30s") Duration discoveryResync,
+        @DefaultValue(DiscoveryProperties.DEFAULT_DEBOUNCE) Duration discoveryDebounce,
+        @DefaultValue(DiscoveryProperties.DEFAULT_EMPTY_GRACE) Duration discoveryEmptyGrace,
+        @DefaultValue(DiscoveryProperties.DEFAULT_RESYNC) Duration discoveryResync,
         Path expertsFile,
         @DefaultValue("500ms") Duration expertsFilePoll,
         @DefaultValue("50052") int grpcPort,
         @DefaultValue("50056") int internalGrpcPort,
         @DefaultValue("best") String kernels,
-        @DefaultValue("5s") Duration expertCallTimeout,
-        @DefaultValue("F32") String wireDtype,
-        @DefaultValue("stream") ExpertTransport expertTransport,
-        @DefaultValue("10") int breakerWindow,
-        @DefaultValue("50") float breakerFailureRate,
-        @DefaultValue("5s") Duration breakerOpenFor,
-        @DefaultValue("64") int expertMaxConcurrentCalls,
-        @DefaultValue("256") int maxQueuedRequests,
-        @DefaultValue("32") int maxRunningSequences,
-        @DefaultValue("2048") int maxPrefillTokens,
-        @DefaultValue("0") int pingPongMinTokens,
+        @DefaultValue(DispatchProperties.DEFAULT_CALL_TIMEOUT) Duration expertCallTimeout,
+        @DefaultValue(DispatchProperties.DEFAULT_WIRE_DTYPE) String wireDtype,
+        @DefaultValue(DispatchProperties.DEFAULT_TRANSPORT_NAME) ExpertTransport expertTransport,
+        @DefaultValue("" + DispatchProperties.DEFAULT_BREAKER_WINDOW) int breakerWindow,
+        @DefaultValue("" + DispatchProperties.DEFAULT_BREAKER_FAILURE_RATE) float breakerFailureRate,
+        @DefaultValue(DispatchProperties.DEFAULT_BREAKER_OPEN_FOR) Duration breakerOpenFor,
+        @DefaultValue("" + DispatchProperties.DEFAULT_MAX_CONCURRENT_CALLS) int expertMaxConcurrentCalls,
+        @DefaultValue("" + SchedulerProperties.DEFAULT_MAX_QUEUED_REQUESTS) int maxQueuedRequests,
+        @DefaultValue("" + SchedulerProperties.DEFAULT_MAX_RUNNING_SEQUENCES) int maxRunningSequences,
+        @DefaultValue("" + SchedulerProperties.DEFAULT_MAX_PREFILL_TOKENS) int maxPrefillTokens,
+        @DefaultValue("" + SchedulerProperties.DEFAULT_PING_PONG_MIN_TOKENS) int pingPongMinTokens,
         @DefaultValue("10m") Duration statsWindow,
         @DefaultValue("10") int statsBuckets,
         @DefaultValue("256") int statsExpertSets,
@@ -127,6 +133,7 @@ public record RouterProperties(
             throw new IllegalArgumentException("moemesh.router.grpc-port and moemesh.router.internal-grpc-port must"
                     + " differ (public and internal services listen apart), both are " + grpcPort);
         }
+        DispatchProperties.wireDtype(wireDtype);
         if (metrics == null) {
             metrics = new Metrics(true);
         }
@@ -148,7 +155,7 @@ public record RouterProperties(
         }
         if (discovery != Discovery.FILE && expertsFile != null) {
             throw new IllegalArgumentException("moemesh.router.experts-file is read only with"
-                    + " moemesh.router.discovery=file, but discovery is " + discovery.name().toLowerCase(java.util.Locale.ROOT)
+                    + " moemesh.router.discovery=file, but discovery is " + discovery.name().toLowerCase(Locale.ROOT)
                     + ": add moemesh.router.discovery=file or drop the experts file");
         }
         if (!expertsFilePoll.isPositive()) {
@@ -182,13 +189,10 @@ public record RouterProperties(
     }
 
     DispatchProperties dispatch() {
-        DType dtype = switch (wireDtype.toUpperCase(java.util.Locale.ROOT)) {
-            case "F32" -> DType.DTYPE_F32;
-            case "BF16" -> DType.DTYPE_BF16;
-            default -> throw new IllegalArgumentException("moemesh.router.wire-dtype must be F32 or BF16, got " + wireDtype);
-        };
-        return new DispatchProperties(expertCallTimeout, dtype, breakerWindow, breakerFailureRate, breakerOpenFor,
-                expertMaxConcurrentCalls, expertTransport);
+        return DispatchProperties.builder().callTimeout(expertCallTimeout)
+                .wireDtype(DispatchProperties.wireDtype(wireDtype)).breakerWindow(breakerWindow)
+                .breakerFailureRate(breakerFailureRate).breakerOpenFor(breakerOpenFor)
+                .maxConcurrentCalls(expertMaxConcurrentCalls).transport(expertTransport).build();
     }
 
     /**
@@ -196,15 +200,16 @@ public record RouterProperties(
      * token of a step, and a step holds at most the prefill budget (or one prompt, which the context
      * bounds) plus the running sequences' decode tokens; 64 KiB for the message's own framing.
      */
-    int maxExpertResponseBytes(io.moemesh.core.config.ModelConfig config) {
+    int maxExpertResponseBytes(ModelConfig config) {
         long tokens = (long) Math.max(maxPrefillTokens, config.maxPositionEmbeddings()) + maxRunningSequences;
         long bytes = tokens * config.hiddenSize() * Float.BYTES + (64 << 10);
         return (int) Math.min(Integer.MAX_VALUE, bytes);
     }
 
     SchedulerProperties scheduler(AdmissionProperties admission) {
-        return new SchedulerProperties(maxQueuedRequests, maxRunningSequences, maxPrefillTokens,
-                admission.maxQueuedPerCaller(), admission.kvCacheBudget().toBytes(), admission.maxKvCacheWait(),
-                pingPongMinTokens);
+        return SchedulerProperties.builder().maxQueuedRequests(maxQueuedRequests)
+                .maxRunningSequences(maxRunningSequences).maxPrefillTokens(maxPrefillTokens)
+                .maxQueuedPerCaller(admission.maxQueuedPerCaller()).kvCacheBudgetBytes(admission.kvCacheBudget().toBytes())
+                .maxKvCacheWait(admission.maxKvCacheWait()).pingPongMinTokens(pingPongMinTokens).build();
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moemesh.proto.internal.v1.DType;
+import io.moemesh.router.batching.SchedulerProperties;
 import io.moemesh.router.discovery.DiscoveryProperties;
 import io.moemesh.router.dispatch.DispatchProperties;
 import java.nio.file.Path;
@@ -51,6 +52,28 @@ class RouterPropertiesTest {
     }
 
     @Test
+    void refusesAnUnknownWireDtypeAtStartUpNamingTheProperty() {
+        // experts in this process: the wire dtype is never used, and is still checked when the router starts
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.wire-dtype", "F16")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("moemesh.router.wire-dtype must be F32 or BF16, got F16");
+    }
+
+    @Test
+    void bindsTheWireDtypeInAnyCase() {
+        assertThat(bind(Map.of("moemesh.router.wire-dtype", "bf16")).dispatch().wireDtype())
+                .isEqualTo(DType.DTYPE_BF16);
+    }
+
+    @Test
+    void theGroupedSettingsOfAnUnconfiguredRouterAreTheirDefaults() {
+        RouterProperties unconfigured = bind(Map.of());
+        assertThat(unconfigured.dispatch()).isEqualTo(DispatchProperties.defaults());
+        assertThat(unconfigured.scheduler(AdmissionProperties.defaults())).isEqualTo(SchedulerProperties.defaults());
+        assertThat(unconfigured.discoveryProperties()).isEqualTo(DiscoveryProperties.defaults());
+    }
+
+    @Test
     void anEndpointMayHave64CallsInFlightByDefault() {
         assertThat(bind(Map.of()).dispatch().maxConcurrentCalls()).isEqualTo(64);
     }
@@ -71,8 +94,7 @@ class RouterPropertiesTest {
 
     @Test
     void dispatchSettingsRefuseLessThanOneCallInFlight() {
-        assertThatThrownBy(() -> new DispatchProperties(Duration.ofSeconds(5), DType.DTYPE_F32, 10, 50f,
-                Duration.ofSeconds(5), 0))
+        assertThatThrownBy(() -> DispatchProperties.builder().maxConcurrentCalls(0).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("maxConcurrentCalls must be >= 1, got 0");
     }
 

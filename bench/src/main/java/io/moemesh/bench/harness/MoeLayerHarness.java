@@ -164,8 +164,7 @@ public final class MoeLayerHarness {
         /** The router's defaults, with the call deadline of {@code --call-timeout} where given. */
         DispatchProperties dispatch() {
             DispatchProperties d = DispatchProperties.defaults();
-            return new DispatchProperties(callTimeout.orElse(d.callTimeout()), d.wireDtype(), d.breakerWindow(),
-                    d.breakerFailureRate(), d.breakerOpenFor(), d.maxConcurrentCalls());
+            return d.toBuilder().callTimeout(callTimeout.orElse(d.callTimeout())).build();
         }
 
         /** {@code 500ms}, {@code 30s}, {@code 2m}: the spelling of Spring's durations in our configs. */

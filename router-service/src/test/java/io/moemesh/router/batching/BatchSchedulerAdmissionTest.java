@@ -58,14 +58,14 @@ class BatchSchedulerAdmissionTest {
     }
 
     private BatchScheduler scheduler(ExpertDispatch experts, int maxRunning, long kvBudget) {
-        return new BatchScheduler(dense, experts, tokenizer, new SchedulerProperties(256, maxRunning, 2048, 32,
-                kvBudget), RoutingObserver.NONE);
+        return new BatchScheduler(dense, experts, tokenizer, SchedulerProperties.builder()
+                .maxRunningSequences(maxRunning).kvCacheBudgetBytes(kvBudget).build(), RoutingObserver.NONE);
     }
 
     /** A scheduler whose clock (for the wait on the KV cache budget) the test moves. */
     private BatchScheduler scheduler(long kvBudget, AtomicLong clock) {
-        return new BatchScheduler(dense, local, tokenizer, new SchedulerProperties(256, 32, 2048, 32, kvBudget,
-                Duration.ofSeconds(30)), RoutingObserver.NONE, new SchedulerStats(), clock::get);
+        return new BatchScheduler(dense, local, tokenizer, SchedulerProperties.builder()
+                .kvCacheBudgetBytes(kvBudget).maxKvCacheWait(Duration.ofSeconds(30)).build(), RoutingObserver.NONE, new SchedulerStats(), clock::get);
     }
 
     private static void stepUntilDone(BatchScheduler s, Collector c) {

@@ -144,7 +144,7 @@ class BatchSchedulerTest {
 
     @Test
     void refusesWorkWhenTheQueueIsFull() {
-        BatchScheduler s = scheduler(local, new SchedulerProperties(1, 4, 64));
+        BatchScheduler s = scheduler(local, SchedulerProperties.builder().maxQueuedRequests(1).maxRunningSequences(4).maxPrefillTokens(64).build());
         s.submit(new int[] {1, 2}, GREEDY_12, new Collector());
 
         assertThatThrownBy(() -> s.submit(new int[] {3}, GREEDY_12, new Collector()))

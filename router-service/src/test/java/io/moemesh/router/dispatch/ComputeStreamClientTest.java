@@ -53,8 +53,8 @@ class ComputeStreamClientTest {
     }
 
     private ExpertClient client(Duration timeout, ExpertTransport transport) {
-        DispatchProperties properties = new DispatchProperties(timeout, DType.DTYPE_F32, 10, 50f, Duration.ofMinutes(1),
-                64, transport);
+        DispatchProperties properties = DispatchProperties.builder().callTimeout(timeout)
+                .breakerOpenFor(Duration.ofMinutes(1)).transport(transport).build();
         ExpertClient client = new ExpertClient(cluster.endpoints.getFirst(), ExpertCluster.channel(
                 cluster.endpoints.getFirst()), properties);
         clients.add(client);

@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.model.ExpertsUnavailableException;
 import io.moemesh.core.routing.RoutingStatsWindow;
-import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.proto.internal.v1.EndpointCalls;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
@@ -172,8 +171,8 @@ class DispatchMetricsTest {
 
     @Test
     void aCallTheBulkheadRefusesCountsAsRefusedNotSent() {
-        DispatchProperties oneCallInFlight = new DispatchProperties(Duration.ofSeconds(30),
-                DType.DTYPE_F32, 10, 50f, Duration.ofMinutes(1), 1);
+        DispatchProperties oneCallInFlight = DispatchProperties.builder()
+                .callTimeout(Duration.ofSeconds(30)).breakerOpenFor(Duration.ofMinutes(1)).maxConcurrentCalls(1).build();
         try (ExpertCluster cluster = new ExpertCluster(MODEL, List.of(ALL));
                 RemoteExperts experts = RemoteExperts.connect(cluster.endpoints, ExpertCluster::channel,
                         CONFIG.numLayers(), CONFIG.numExperts(), CONFIG.hiddenSize(), oneCallInFlight)) {

@@ -58,8 +58,8 @@ class ExpertClientTest {
     }
 
     private static DispatchProperties properties(Duration callTimeout, int breakerWindow, int maxConcurrentCalls) {
-        return new DispatchProperties(callTimeout, DType.DTYPE_F32, breakerWindow, 50f, Duration.ofMinutes(1),
-                maxConcurrentCalls);
+        return DispatchProperties.builder().callTimeout(callTimeout).breakerWindow(breakerWindow)
+                .breakerOpenFor(Duration.ofMinutes(1)).maxConcurrentCalls(maxConcurrentCalls).build();
     }
 
     private ExpertClient client(DispatchProperties properties) {

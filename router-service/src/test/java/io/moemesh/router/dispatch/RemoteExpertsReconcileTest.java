@@ -10,7 +10,6 @@ import io.moemesh.core.model.ExpertDispatch;
 import io.moemesh.core.model.ExpertWeights;
 import io.moemesh.core.model.ExpertsUnavailableException;
 import io.moemesh.core.safetensors.Checkpoint;
-import io.moemesh.proto.internal.v1.DType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +37,7 @@ class RemoteExpertsReconcileTest {
     private static final int[][] PAIR = {{0, 1}};
     /** One failed call opens a breaker, for a minute. */
     private static final DispatchProperties ONE_FAILURE_OPENS =
-            new DispatchProperties(Duration.ofSeconds(30), DType.DTYPE_F32, 1, 50f, Duration.ofMinutes(1), 64);
+            DispatchProperties.builder().callTimeout(Duration.ofSeconds(30)).breakerWindow(1).breakerOpenFor(Duration.ofMinutes(1)).build();
 
     private static ModelConfig config;
     private final ExecutorService background = Executors.newCachedThreadPool();

@@ -19,7 +19,6 @@ import io.moemesh.core.model.ExpertsUnavailableException;
 import io.moemesh.core.model.LocalExperts;
 import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.safetensors.Checkpoint;
-import io.moemesh.proto.internal.v1.DType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,10 +40,10 @@ class RemoteExpertsTest {
     private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
     private static final List<String> PROMPTS = List.of("Hello, world!", "Zürich", "The quick brown fox");
     private static final DispatchProperties FAST_BREAKER =
-            new DispatchProperties(Duration.ofSeconds(2), DType.DTYPE_F32, 4, 50f, Duration.ofMillis(200), 64);
+            DispatchProperties.builder().callTimeout(Duration.ofSeconds(2)).breakerWindow(4).breakerOpenFor(Duration.ofMillis(200)).build();
     /** One call in flight per endpoint; one recorded failure would open a breaker for a minute. */
     private static final DispatchProperties ONE_CALL_PER_ENDPOINT =
-            new DispatchProperties(Duration.ofSeconds(30), DType.DTYPE_F32, 1, 50f, Duration.ofMinutes(1), 1);
+            DispatchProperties.builder().callTimeout(Duration.ofSeconds(30)).breakerWindow(1).breakerOpenFor(Duration.ofMinutes(1)).maxConcurrentCalls(1).build();
 
     private static ModelConfig config;
     private static InProcessEngine reference;

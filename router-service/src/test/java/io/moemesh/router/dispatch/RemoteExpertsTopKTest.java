@@ -11,7 +11,6 @@ import io.moemesh.core.engine.TokenListener;
 import io.moemesh.core.kernel.Kernels;
 import io.moemesh.core.model.ExpertsUnavailableException;
 import io.moemesh.core.model.RoutingObserver;
-import io.moemesh.proto.internal.v1.DType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -35,7 +34,7 @@ class RemoteExpertsTopKTest {
     private static final SamplingParams GREEDY = new SamplingParams(0f, 0, 1f, 0, 16, List.of(), true);
     /** A failed call opens no breaker for the rest of the test. */
     private static final DispatchProperties PATIENT_BREAKER =
-            new DispatchProperties(Duration.ofSeconds(10), DType.DTYPE_F32, 100, 100f, Duration.ofMillis(200), 64);
+            DispatchProperties.builder().callTimeout(Duration.ofSeconds(10)).breakerWindow(100).breakerFailureRate(100f).breakerOpenFor(Duration.ofMillis(200)).build();
 
     private static ModelConfig config;
 

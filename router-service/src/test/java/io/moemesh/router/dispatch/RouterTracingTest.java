@@ -20,7 +20,6 @@ import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.safetensors.Checkpoint;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.core.tokenizer.TokenizerConfig;
-import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import io.moemesh.proto.v1.SamplingParams;
@@ -62,7 +61,7 @@ class RouterTracingTest {
 
     private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
     private static final DispatchProperties DISPATCH =
-            new DispatchProperties(Duration.ofSeconds(10), DType.DTYPE_F32, 8, 50f, Duration.ofSeconds(1), 8);
+            DispatchProperties.builder().callTimeout(Duration.ofSeconds(10)).breakerWindow(8).breakerOpenFor(Duration.ofSeconds(1)).maxConcurrentCalls(8).build();
     private static final int MAX_TOKENS = 3;
 
     private final InMemoryTracing tracing = new InMemoryTracing("router-service");

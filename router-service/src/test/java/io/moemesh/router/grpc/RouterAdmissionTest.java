@@ -59,7 +59,7 @@ class RouterAdmissionTest {
 
     private void start(long kvBudget) throws Exception {
         router = new TinyRouter(AdmissionProperties.defaults().requestLimits(),
-                new SchedulerProperties(256, 32, 2048, 32, kvBudget));
+                SchedulerProperties.builder().kvCacheBudgetBytes(kvBudget).build());
     }
 
     private static GenerateRequest request() {
@@ -187,8 +187,9 @@ class RouterAdmissionTest {
     @Test
     void aCallThatWaitsTooLongForTheKvBudgetIsRefusedNamingIt() throws Exception {
         // room for one request; a 1 ms wait: the first request runs 511 steps, far longer than that
-        router = new TinyRouter(AdmissionProperties.defaults().requestLimits(), new SchedulerProperties(256, 32, 2048,
-                32, KvCacheBudget.bytesFor(tinyConfig(), tinyConfig().maxPositionEmbeddings()), Duration.ofMillis(1)));
+        router = new TinyRouter(AdmissionProperties.defaults().requestLimits(), SchedulerProperties.builder()
+                .kvCacheBudgetBytes(KvCacheBudget.bytesFor(tinyConfig(), tinyConfig().maxPositionEmbeddings()))
+                .maxKvCacheWait(Duration.ofMillis(1)).build());
         GenerateRequest wholeContext = request().toBuilder()
                 .setSampling(SamplingParams.newBuilder().setMaxTokens(2_048).setIgnoreEos(true)).build();
         CompletableFuture<Status> first = call(asCaller(router.channel, "a"), wholeContext);

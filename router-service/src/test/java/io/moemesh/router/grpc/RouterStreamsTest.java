@@ -67,8 +67,7 @@ class RouterStreamsTest {
         // every call here is one caller (no caller interceptor): give it the whole queue, fairness is not tested here
         SchedulerProperties limits = SchedulerProperties.defaults();
         scheduler = new BatchScheduler(dense, LocalExperts.load(checkpoint, config, Kernels.best()), tokenizer,
-                new SchedulerProperties(limits.maxQueuedRequests(), limits.maxRunningSequences(),
-                        limits.maxPrefillTokens(), limits.maxQueuedRequests(), limits.kvCacheBudgetBytes()),
+                limits.toBuilder().maxQueuedPerCaller(limits.maxQueuedRequests()).build(),
                 RoutingObserver.NONE);
         scheduler.start();
         String name = InProcessServerBuilder.generateName();
