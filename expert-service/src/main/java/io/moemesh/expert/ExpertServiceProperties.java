@@ -7,11 +7,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * {@code moemesh.expert.*}: what this endpoint hosts and how it serves it. Every option but the
- * model directory and the hosted experts has a default; invalid values stop start-up with a message
- * naming the property.
+ * model directory and the hosted experts has a default, here and only here (application.yaml repeats
+ * none of them); invalid values stop start-up with a message naming the property.
  *
  * @param modelDir       model folder ({@code config.json} + safetensors); required
  * @param experts        expert indices hosted for every layer ("one service per expert")
@@ -44,22 +45,22 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties("moemesh.expert")
 public record ExpertServiceProperties(
         Path modelDir,
-        List<Integer> experts,
-        List<String> extraUnits,
-        Integer grpcPort,
-        KernelChoice kernels,
-        Integer maxBatchTokens,
-        Duration maxQueueDelay,
-        Integer queueCapacity,
-        Integer workers,
-        Integer inlineMaxTokens,
-        Duration drainTimeout,
-        String endpointId,
-        Duration warmup,
-        Duration loopbackWarmup,
-        Duration partnerWarmup,
-        Duration shutdownQuietPeriod,
-        Duration shutdownMaxWait) {
+        @DefaultValue List<Integer> experts,
+        @DefaultValue List<String> extraUnits,
+        @DefaultValue("50061") int grpcPort,
+        @DefaultValue("best") KernelChoice kernels,
+        @DefaultValue("256") int maxBatchTokens,
+        @DefaultValue("2ms") Duration maxQueueDelay,
+        @DefaultValue("4096") int queueCapacity,
+        @DefaultValue("0") int workers,
+        @DefaultValue("" + ExpertServiceProperties.DEFAULT_INLINE_MAX_TOKENS) int inlineMaxTokens,
+        @DefaultValue("10s") Duration drainTimeout,
+        @DefaultValue("") String endpointId,
+        @DefaultValue("1s") Duration warmup,
+        @DefaultValue("5s") Duration loopbackWarmup,
+        @DefaultValue("200ms") Duration partnerWarmup,
+        @DefaultValue("2s") Duration shutdownQuietPeriod,
+        @DefaultValue("0s") Duration shutdownMaxWait) {
 
     /** Small enough that the transport thread is busy for well under a millisecond at the shipped model's shape. */
     static final int DEFAULT_INLINE_MAX_TOKENS = 16;
@@ -75,28 +76,16 @@ public record ExpertServiceProperties(
             throw new IllegalArgumentException("moemesh.expert.model-dir is required: the folder of the model "
                     + "(config.json + model.safetensors), e.g. --moemesh.expert.model-dir=models/tiny-random");
         }
-        experts = experts == null ? List.of() : List.copyOf(experts);
+        experts = List.copyOf(experts);
         // blank entries are no units: Kubernetes passes "" for a pod annotation the controller has not written yet
-        extraUnits = extraUnits == null ? List.of() : extraUnits.stream().filter(u -> !u.isBlank()).toList();
-        grpcPort = grpcPort == null ? 50061 : grpcPort;
-        kernels = kernels == null ? KernelChoice.BEST : kernels;
-        maxBatchTokens = maxBatchTokens == null ? 256 : maxBatchTokens;
-        maxQueueDelay = maxQueueDelay == null ? Duration.ofMillis(2) : maxQueueDelay;
-        queueCapacity = queueCapacity == null ? 4096 : queueCapacity;
-        workers = workers == null || workers == 0 ? Runtime.getRuntime().availableProcessors() : workers;
-        inlineMaxTokens = inlineMaxTokens == null ? DEFAULT_INLINE_MAX_TOKENS : inlineMaxTokens;
-        drainTimeout = drainTimeout == null ? Duration.ofSeconds(10) : drainTimeout;
-        endpointId = endpointId == null ? "" : endpointId.strip();
-        warmup = warmup == null ? Duration.ofSeconds(1) : warmup;
+        extraUnits = extraUnits.stream().filter(u -> !u.isBlank()).toList();
+        workers = workers == 0 ? Runtime.getRuntime().availableProcessors() : workers;
+        endpointId = endpointId.strip();
         require(!warmup.isNegative(), "moemesh.expert.warmup must not be negative, got " + warmup);
-        loopbackWarmup = loopbackWarmup == null ? Duration.ofSeconds(5) : loopbackWarmup;
         require(!loopbackWarmup.isNegative(),
                 "moemesh.expert.loopback-warmup must not be negative, got " + loopbackWarmup);
-        partnerWarmup = partnerWarmup == null ? Duration.ofMillis(200) : partnerWarmup;
         require(!partnerWarmup.isNegative(),
                 "moemesh.expert.partner-warmup must not be negative, got " + partnerWarmup);
-        shutdownQuietPeriod = shutdownQuietPeriod == null ? Duration.ofSeconds(2) : shutdownQuietPeriod;
-        shutdownMaxWait = shutdownMaxWait == null ? Duration.ZERO : shutdownMaxWait;
         require(!shutdownQuietPeriod.isNegative() && !shutdownMaxWait.isNegative(),
                 "moemesh.expert.shutdown-quiet-period and shutdown-max-wait must not be negative, got "
                         + shutdownQuietPeriod + " and " + shutdownMaxWait);

@@ -7,6 +7,7 @@ import io.moemesh.expert.batching.BatchingPolicy;
 import io.moemesh.expert.unit.HostedUnits;
 import io.moemesh.expert.unit.UnitId;
 import io.moemesh.expert.unit.UnitPlacement;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,6 +33,23 @@ class ExpertServicePropertiesTest {
         assertThat(properties.warmup()).isEqualTo(Duration.ofSeconds(1));
         assertThat(properties.loopbackWarmup()).isEqualTo(Duration.ofSeconds(5));
         assertThat(properties.partnerWarmup()).isEqualTo(Duration.ofMillis(200));
+    }
+
+    @Test
+    void theServiceConfigRepeatsNoDefaultOfTheRecord() throws Exception {
+        // one home per default: a value in application.yaml would shadow the record's @DefaultValue unseen
+        String yaml = new String(ExpertServicePropertiesTest.class.getResourceAsStream("/application.yaml").readAllBytes(),
+                StandardCharsets.UTF_8);
+        assertThat(yaml).doesNotContainPattern("(?m)^  expert:");
+    }
+
+    @Test
+    void noWorkersMeansOnePerProcessorAndAnEndpointIdIsStripped() {
+        ExpertServiceProperties properties = bind(Map.of("model-dir", "m", "experts", "3", "workers", "0",
+                "endpoint-id", " e-1 "));
+        assertThat(properties.workers()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(properties.endpointId()).isEqualTo("e-1");
+        assertThat(properties.shutdownMaxWait()).isZero();
     }
 
     @Test
