@@ -1,6 +1,7 @@
 package io.moemesh.cli.local;
 
 import java.util.List;
+import java.util.Set;
 import java.util.stream.IntStream;
 
 /**
@@ -33,6 +34,35 @@ public record ExpertGroup(int first, int last) {
         return IntStream.range(0, processes(numExperts, perProcess))
                 .mapToObj(k -> new ExpertGroup(k * perProcess, Math.min(numExperts, (k + 1) * perProcess) - 1))
                 .toList();
+    }
+
+    /**
+     * The expert processes of one replica of a local cluster, after checking what a packed layout
+     * cannot do: a plan's partner units and the placement controller are per expert service (the
+     * controller leaves an endpoint hosting several base experts alone, and would plan the rest as if
+     * every expert had its own service).
+     *
+     * @param partnerServices the expert services a placement plan gives partner units to
+     * @param withController  whether a placement controller runs beside the cluster
+     */
+    static List<ExpertGroup> forCluster(int numExperts, int expertsPerProcess, Set<Integer> partnerServices,
+            boolean withController) {
+        List<ExpertGroup> groups = split(numExperts, expertsPerProcess);
+        partnerServices.stream().filter(e -> e < 0 || e >= numExperts).findFirst().ifPresent(e -> {
+            throw new IllegalArgumentException("the plan gives partner units to service " + e + " but the model has "
+                    + numExperts + " expert services (0.." + (numExperts - 1) + ")");
+        });
+        if (expertsPerProcess > 1 && !partnerServices.isEmpty()) {
+            throw new IllegalArgumentException("a placement plan gives partner units to expert services, one per "
+                    + "expert; with " + expertsPerProcess + " experts per process there are none: "
+                    + "drop --plan or use --experts-per-process 1");
+        }
+        if (expertsPerProcess > 1 && withController) {
+            throw new IllegalArgumentException("the placement controller re-places partner units on services that "
+                    + "host one expert each; with " + expertsPerProcess + " experts per process it has "
+                    + "nothing to place: add --placement off, or use --experts-per-process 1");
+        }
+        return groups;
     }
 
     /** How many processes {@link #split} makes: ceil(numExperts / perProcess). */

@@ -34,9 +34,6 @@ public record ExpertProcesses(int maxExpertProcesses, boolean pruning, double pr
     }
 
     List<String> arguments() {
-        return List.of("--moemesh.controller.local.max-expert-processes=" + maxExpertProcesses,
-                "--moemesh.controller.pruning.enabled=" + pruning,
-                "--moemesh.controller.pruning.threshold=" + pruningThreshold,
-                "--moemesh.controller.pruning.quality-budget=" + pruningBudget);
+        return ServiceArguments.processes(this);
     }
 }

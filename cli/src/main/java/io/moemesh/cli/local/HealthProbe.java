@@ -7,9 +7,11 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Asks a service's standard gRPC health endpoint whether it is SERVING. */
+/** Asks a service's standard gRPC health endpoint whether it is SERVING, and waits until it is. */
 final class HealthProbe {
 
     private HealthProbe() {
@@ -30,6 +32,22 @@ final class HealthProbe {
             return "no answer (" + e.getStatus().getCode() + ")";
         } finally {
             channel.shutdownNow();
+        }
+    }
+
+    /** Waits until every process answers SERVING on its gRPC health endpoint. */
+    static void awaitServing(List<ServiceProcess> processes, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (ServiceProcess p : processes) {
+            while (!HealthProbe.serving(p.target())) {
+                if (ProcessHandle.of(p.pid()).map(h -> !h.isAlive()).orElse(true)) {
+                    throw new IllegalStateException(p.name() + " exited during start-up; see " + p.log());
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(p.name() + " not ready after " + timeout + "; see " + p.log());
+                }
+                ServiceLauncher.pause();
+            }
         }
     }
 }

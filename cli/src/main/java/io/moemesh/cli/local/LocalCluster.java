@@ -1,11 +1,8 @@
 package io.moemesh.cli.local;
 
-import static java.util.stream.Collectors.joining;
-
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.local.ExpertEndpointsFile;
 import io.moemesh.core.local.ExpertPidFile;
-import io.moemesh.core.placement.PlanFile;
 import io.moemesh.core.placement.Unit;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,15 +19,13 @@ import java.util.Map;
  * network. For measurements on few cores, {@link Layout#expertsPerProcess} packs several experts
  * into one process instead. Every process binds 127.0.0.1 only (gRPC and HTTP), and the internal
  * services run without internal authentication ({@code moemesh.auth.allow-unauthenticated}):
- * nothing off this machine can reach them. This class decides what runs, with which arguments and in
- * which order; {@link ServiceLauncher} turns each into a process.
+ * nothing off this machine can reach them. This class decides what runs and in which order;
+ * {@link ServiceArguments} says with which settings, {@link ServiceLauncher} turns each into a process.
  */
 public final class LocalCluster {
 
     /** Where every local process listens: loopback only. */
     public static final String BIND_ADDRESS = "127.0.0.1";
-    /** The router's queue size (moemesh.router.max-queued-requests default): one local caller may fill it. */
-    static final int LOCAL_QUEUE_SHARE = 256;
 
     /**
      * Ports and sizes of a local cluster: the experts go {@code expertsPerProcess} to a process
@@ -130,16 +125,7 @@ public final class LocalCluster {
         }
 
         List<String> arguments(String router) {
-            List<String> args = new ArrayList<>(List.of("--moemesh.controller.routers=" + router,
-                    "--moemesh.controller.grpc-port=" + grpcPort,
-                    "--server.port=" + httpPort, "--moemesh.controller.initial-delay=" + interval.toMillis() + "ms",
-                    "--moemesh.controller.interval=" + interval.toMillis() + "ms",
-                    "--moemesh.controller.min-window-tokens=" + minWindowTokens,
-                    "--moemesh.controller.min-gain=" + minGain, "--moemesh.controller.memory-budget=" + memoryBudget,
-                    "--moemesh.controller.balance-bound=" + balanceBound,
-                    "--moemesh.controller.dry-run=" + dryRun));
-            args.addAll(processes.arguments());
-            return args;
+            return ServiceArguments.controller(this, router);
         }
     }
 
@@ -185,7 +171,8 @@ public final class LocalCluster {
                     + "); stop it with `moe down`");
         }
         ModelConfig config = ModelConfig.load(model);
-        List<ExpertGroup> groups = expertGroups(config.numExperts(), layout, partners, controller);
+        List<ExpertGroup> groups = ExpertGroup.forCluster(config.numExperts(), layout.expertsPerProcess(),
+                partners.keySet(), controller != null);
         boolean onePerProcess = layout.expertsPerProcess() == 1;
         ClusterStop.removeStalePidFiles(stateDir);
         if (!onePerProcess) {
@@ -213,7 +200,7 @@ public final class LocalCluster {
                     }
                 }
             }
-            awaitServing(started, layout.readyTimeout());
+            HealthProbe.awaitServing(started, layout.readyTimeout());
             if (network != null) {
                 ServiceProcess proxy = network.launch(launcher, experts);
                 started.add(proxy);
@@ -233,7 +220,7 @@ public final class LocalCluster {
                 placement = launchController(controller, routerInternal, startExpert);
                 started.add(placement); // stopped first: it must not re-place while the experts go down
             }
-            awaitServing(started, layout.readyTimeout());
+            HealthProbe.awaitServing(started, layout.readyTimeout());
             ClusterState state = new ClusterState(modelDir, gateway.target(), router.target(), routerInternal,
                     placement == null ? null : placement.target(),
                     placement == null ? null : "http://127.0.0.1:" + controller.httpPort() + "/placement",
@@ -255,39 +242,13 @@ public final class LocalCluster {
      * {@link StartExpertScript}, which puts its own values in place of expert 0 and port 0.
      */
     List<String> expertCommand(Path model) {
-        List<String> args = new ArrayList<>(localModeArguments("expert"));
-        args.addAll(expertArguments(model, ExpertGroup.of(0), ExpertGroup.of(0).workers(cores()), 0, List.of()));
+        List<String> args = new ArrayList<>(ServiceArguments.localMode("expert"));
+        args.addAll(ServiceArguments.expert(model, ExpertGroup.of(0), ExpertGroup.of(0).workers(cores()), 0, List.of()));
         return launcher.command("expert-service", args, false);
     }
 
     private static int cores() {
         return Runtime.getRuntime().availableProcessors();
-    }
-
-    /**
-     * The expert processes of one replica for {@code layout}, after checking what a packed layout
-     * cannot do: a plan's partner units and the placement controller are per expert service (the
-     * controller leaves an endpoint hosting several base experts alone, and would plan the rest as if
-     * every expert had its own service).
-     */
-    private static List<ExpertGroup> expertGroups(int numExperts, Layout layout,
-            Map<Integer, ? extends Collection<Unit>> partners, Controller controller) {
-        List<ExpertGroup> groups = layout.expertGroups(numExperts);
-        partners.keySet().stream().filter(e -> e < 0 || e >= numExperts).findFirst().ifPresent(e -> {
-            throw new IllegalArgumentException("the plan gives partner units to service " + e + " but the model has "
-                    + numExperts + " expert services (0.." + (numExperts - 1) + ")");
-        });
-        if (layout.expertsPerProcess() > 1 && !partners.isEmpty()) {
-            throw new IllegalArgumentException("a placement plan gives partner units to expert services, one per "
-                    + "expert; with " + layout.expertsPerProcess() + " experts per process there are none: "
-                    + "drop --plan or use --experts-per-process 1");
-        }
-        if (layout.expertsPerProcess() > 1 && controller != null) {
-            throw new IllegalArgumentException("the placement controller re-places partner units on services that "
-                    + "host one expert each; with " + layout.expertsPerProcess() + " experts per process it has "
-                    + "nothing to place: add --placement off, or use --experts-per-process 1");
-        }
-        return groups;
     }
 
     /** Starts replica {@code replica} of the service of expert {@code expert} (every layer) on {@code port}. */
@@ -308,19 +269,7 @@ public final class LocalCluster {
             Collection<Unit> partners) {
         int workers = group.workers(cores());
         return launch(group.processName(replica), "expert", port, "expert-service",
-                expertArguments(model, group, workers, port, partners));
-    }
-
-    static List<String> expertArguments(Path model, ExpertGroup group, int workers, int port,
-            Collection<Unit> partners) {
-        List<String> args = new ArrayList<>(List.of(
-                "--moemesh.expert.model-dir=" + model.toAbsolutePath().normalize(),
-                "--moemesh.expert.experts=" + group.experts().stream().map(String::valueOf).collect(joining(",")),
-                "--moemesh.expert.grpc-port=" + port, "--moemesh.expert.workers=" + workers));
-        if (!partners.isEmpty()) {
-            args.add("--moemesh.expert.extra-units=" + PlanFile.spell(partners));
-        }
-        return args;
+                ServiceArguments.expert(model, group, workers, port, partners));
     }
 
     /**
@@ -329,7 +278,7 @@ public final class LocalCluster {
      * (the scheduler's counters, heap and threads) and {@code /actuator/health}.
      */
     public ServiceProcess launchRouter(Path model, RouterPorts ports, List<String> experts) {
-        return launch("router", "router", ports.grpc(), "router-service", routerArguments(model, ports, experts),
+        return launch("router", "router", ports.grpc(), "router-service", ServiceArguments.router(model, ports, experts),
                 ports.http() != Layout.NO_HTTP);
     }
 
@@ -340,33 +289,7 @@ public final class LocalCluster {
      */
     public ServiceProcess launchRouter(Path model, RouterPorts ports, Path expertsFile) {
         return launch("router", "router", ports.grpc(), "router-service",
-                routerArguments(model, ports, expertsFile), ports.http() != Layout.NO_HTTP);
-    }
-
-    /** {@link #routerArguments(Path, RouterPorts, List)} with file discovery instead of a fixed list. */
-    static List<String> routerArguments(Path model, RouterPorts ports, Path expertsFile) {
-        List<String> args = new ArrayList<>(routerArguments(model, ports, List.of()));
-        args.add("--moemesh.router.discovery=file");
-        args.add("--moemesh.router.experts-file=" + expertsFile.toAbsolutePath().normalize());
-        return args;
-    }
-
-    /**
-     * Local mode has one user and one key, so the gateway's calls all come as one caller: the
-     * router's per-caller share of its admission queue is raised to the whole queue (256), as the
-     * gateway's per-key limits are.
-     */
-    static List<String> routerArguments(Path model, RouterPorts ports, List<String> experts) {
-        List<String> args = new ArrayList<>(List.of("--moemesh.router.model-dir=" + model.toAbsolutePath().normalize(),
-                "--moemesh.router.grpc-port=" + ports.grpc(), "--moemesh.router.internal-grpc-port=" + ports.internal(),
-                "--moemesh.router.max-queued-per-caller=" + LOCAL_QUEUE_SHARE));
-        if (!experts.isEmpty()) {
-            args.add("--moemesh.router.experts=" + String.join(",", experts));
-        }
-        if (ports.http() != Layout.NO_HTTP) {
-            args.add("--server.port=" + ports.http());
-        }
-        return args;
+                ServiceArguments.router(model, ports, expertsFile), ports.http() != Layout.NO_HTTP);
     }
 
     /**
@@ -385,71 +308,18 @@ public final class LocalCluster {
      */
     ServiceProcess launchController(Controller controller, String router, Path startExpert) {
         List<String> args = new ArrayList<>(controller.arguments(router));
-        args.addAll(localControllerArguments(stateDir, startExpert));
+        args.addAll(ServiceArguments.localController(stateDir, startExpert));
         return launch("placement", "controller", controller.grpcPort(), "placement-controller", args, true);
-    }
-
-    /** Where the controller finds and records the expert processes; no start command: it starts none. */
-    static List<String> localControllerArguments(Path stateDir, Path startExpert) {
-        Path state = stateDir.toAbsolutePath().normalize();
-        List<String> args = new ArrayList<>(List.of(
-                "--moemesh.controller.local.endpoints-file=" + ExpertEndpointsFile.in(state),
-                "--moemesh.controller.local.state-dir=" + state));
-        if (startExpert != null) { // packed processes have none, and run no controller (see expertGroups)
-            args.add("--moemesh.controller.local.expert-command=" + startExpert.toAbsolutePath().normalize());
-        }
-        return args;
     }
 
     /**
      * Starts a gateway in front of {@code routers} that accepts the key in {@code apiKeyFile}
-     * ({@link ApiKeyFile#create}). Local mode has one user, so everything comes with that one key: its
-     * per-key limits are raised from the production defaults (20 requests/s, 16 concurrent, 120,000
-     * tokens/minute), which guard a shared gateway against other callers, so that benchmarks running
-     * 32 streams are not refused. {@code httpPort} is the OpenAI-compatible API's, or {@link Layout#NO_HTTP}.
+     * ({@link ApiKeyFile#create}), with local mode's per-key limits ({@link ServiceArguments#gateway}).
+     * {@code httpPort} is the OpenAI-compatible API's, or {@link Layout#NO_HTTP}.
      */
     public ServiceProcess launchGateway(int port, int httpPort, List<String> routers, Path apiKeyFile) {
         return launch("gateway", "gateway", port, "gateway-service",
-                gatewayArguments(port, httpPort, routers, apiKeyFile));
-    }
-
-    static List<String> gatewayArguments(int port, int httpPort, List<String> routers, Path apiKeyFile) {
-        return List.of("--moemesh.gateway.grpc-port=" + port, "--moemesh.gateway.http-port=" + httpPort,
-                "--moemesh.gateway.routers=" + String.join(",", routers),
-                "--moemesh.gateway.api-keys-file=" + apiKeyFile.toAbsolutePath(),
-                "--moemesh.gateway.rate-limit.limit-for-period=1000",
-                "--moemesh.gateway.caller-limits.max-concurrent-requests=256",
-                "--moemesh.gateway.caller-limits.tokens-per-minute=100000000");
-    }
-
-    /**
-     * What local mode adds for every service: gRPC and HTTP bound to loopback; for the internal
-     * services (everything but the gateway) no internal token or mTLS, which they refuse to start
-     * without unless told so — loopback is the boundary here.
-     */
-    static List<String> localModeArguments(String role) {
-        List<String> args = new ArrayList<>(List.of("--moemesh.transport.bind-address=" + BIND_ADDRESS,
-                "--server.address=" + BIND_ADDRESS));
-        if (!role.equals("gateway")) {
-            args.add("--moemesh.auth.allow-unauthenticated=true");
-        }
-        return args;
-    }
-
-    /** Waits until every process answers SERVING on its gRPC health endpoint. */
-    public static void awaitServing(List<ServiceProcess> processes, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        for (ServiceProcess p : processes) {
-            while (!HealthProbe.serving(p.target())) {
-                if (ProcessHandle.of(p.pid()).map(h -> !h.isAlive()).orElse(true)) {
-                    throw new IllegalStateException(p.name() + " exited during start-up; see " + p.log());
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(p.name() + " not ready after " + timeout + "; see " + p.log());
-                }
-                ServiceLauncher.pause();
-            }
-        }
+                ServiceArguments.gateway(port, httpPort, routers, apiKeyFile));
     }
 
     /**
@@ -473,7 +343,7 @@ public final class LocalCluster {
 
     /** @param web whether the service serves HTTP too (the controller's JSON status); the others need only gRPC */
     private ServiceProcess launch(String name, String role, int port, String module, List<String> args, boolean web) {
-        List<String> all = new ArrayList<>(localModeArguments(role));
+        List<String> all = new ArrayList<>(ServiceArguments.localMode(role));
         all.addAll(args);
         return launcher.launch(name, role, port, module, all, web);
     }

@@ -24,8 +24,8 @@ import java.util.stream.Collectors;
 public final class StartExpertScript {
 
     public static final String NAME = "start-expert";
-    static final String EXPERTS_OPTION = "--moemesh.expert.experts=";
-    static final String PORT_OPTION = "--moemesh.expert.grpc-port=";
+    static final String EXPERTS_OPTION = ServiceArguments.option(ServiceArguments.EXPERT_EXPERTS);
+    static final String PORT_OPTION = ServiceArguments.option(ServiceArguments.EXPERT_GRPC_PORT);
 
     private StartExpertScript() {
     }

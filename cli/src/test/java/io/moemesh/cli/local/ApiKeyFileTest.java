@@ -60,7 +60,7 @@ class ApiKeyFileTest {
     void theGatewayOfALocalClusterReadsItsKeysFromTheFile() {
         Path file = stateDir.resolve("api-key");
 
-        assertThat(LocalCluster.gatewayArguments(50051, 8000, List.of("127.0.0.1:50052"), file))
+        assertThat(ServiceArguments.gateway(50051, 8000, List.of("127.0.0.1:50052"), file))
                 .contains("--moemesh.gateway.api-keys-file=" + file.toAbsolutePath())
                 .contains("--moemesh.gateway.routers=127.0.0.1:50052").contains("--moemesh.gateway.http-port=8000");
     }

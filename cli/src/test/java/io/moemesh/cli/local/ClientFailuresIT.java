@@ -89,13 +89,13 @@ class ClientFailuresIT {
             processes.add(p);
             experts.add(p.target());
         }
-        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        HealthProbe.awaitServing(processes, Duration.ofMinutes(3));
         int routerHttp = freePort();
         router = cluster.launchRouter(MODEL, new LocalCluster.RouterPorts(freePort(), freePort(), routerHttp), experts);
         gateway = cluster.launchGateway(freePort(), LocalCluster.Layout.NO_HTTP, List.of(router.target()), apiKeyFile);
         processes.add(router);
         processes.add(gateway);
-        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        HealthProbe.awaitServing(processes, Duration.ofMinutes(3));
         routerProbe = new RouterProbe(router.pid(), routerHttp);
         client = MoeMeshClient.builder().target(gateway.target()).apiKeyFile(apiKeyFile).allowKeyOverPlaintext()
                 .defaultDeadline(Duration.ofMinutes(2)).build();

@@ -71,13 +71,13 @@ class LocalClusterIT {
         victimReplica = cluster.launchExpert(MODEL, VICTIM, 1, freePort());
         processes.add(victimReplica);
         experts.add(victimReplica.target());
-        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        HealthProbe.awaitServing(processes, Duration.ofMinutes(3));
         ServiceProcess router = cluster.launchRouter(MODEL, LocalCluster.RouterPorts.grpcOnly(freePort(), freePort()),
                 experts);
         gateway = cluster.launchGateway(freePort(), LocalCluster.Layout.NO_HTTP, List.of(router.target()), apiKeyFile);
         processes.add(router);
         processes.add(gateway);
-        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        HealthProbe.awaitServing(processes, Duration.ofMinutes(3));
         client = MoeMeshClient.builder().target(gateway.target()).apiKeyFile(apiKeyFile).allowKeyOverPlaintext()
                 .defaultDeadline(Duration.ofMinutes(2)).build();
     }
@@ -147,7 +147,7 @@ class LocalClusterIT {
     void afterARestartTheBreakerClosesAndResultsAreExactAgain() {
         ServiceProcess restarted = cluster.launchExpert(MODEL, VICTIM, 0, victim.port());
         processes.add(restarted);
-        LocalCluster.awaitServing(List.of(restarted), Duration.ofMinutes(2));
+        HealthProbe.awaitServing(List.of(restarted), Duration.ofMinutes(2));
 
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             GenerationResult r = client.generate(greedy("The quick brown fox"));

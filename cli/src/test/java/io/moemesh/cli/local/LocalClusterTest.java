@@ -25,23 +25,23 @@ class LocalClusterTest {
     void aPlansPartnerUnitsBecomeTheExpertServicesExtraUnits() {
         Path model = Path.of("models/m");
 
-        assertThat(LocalCluster.expertArguments(model, ExpertGroup.of(3), 1, 50063,
+        assertThat(ServiceArguments.expert(model, ExpertGroup.of(3), 1, 50063,
                 List.of(new Unit(1, 7), new Unit(2, 9))))
                 .contains("--moemesh.expert.experts=3", "--moemesh.expert.extra-units=7:1,9:2");
-        assertThat(LocalCluster.expertArguments(model, ExpertGroup.of(3), 1, 50063, List.of()))
+        assertThat(ServiceArguments.expert(model, ExpertGroup.of(3), 1, 50063, List.of()))
                 .noneMatch(a -> a.startsWith("--moemesh.expert.extra-units"));
     }
 
     @Test
     void aServiceOfOneExpertHostsItWithOneWorkerAsEver() {
-        assertThat(LocalCluster.expertArguments(Path.of("models/m"), ExpertGroup.of(3), 1, 50063, List.of()))
+        assertThat(ServiceArguments.expert(Path.of("models/m"), ExpertGroup.of(3), 1, 50063, List.of()))
                 .contains("--moemesh.expert.experts=3", "--moemesh.expert.grpc-port=50063",
                         "--moemesh.expert.workers=1");
     }
 
     @Test
     void aPackedProcessHostsEveryExpertOfItsGroupWithItsWorkers() {
-        assertThat(LocalCluster.expertArguments(Path.of("models/m"), new ExpertGroup(4, 7), 2, 50061, List.of()))
+        assertThat(ServiceArguments.expert(Path.of("models/m"), new ExpertGroup(4, 7), 2, 50061, List.of()))
                 .contains("--moemesh.expert.experts=4,5,6,7", "--moemesh.expert.grpc-port=50061",
                         "--moemesh.expert.workers=2");
     }
@@ -98,7 +98,7 @@ class LocalClusterTest {
     void theRoutersHttpPortServesItsMetrics() throws Exception {
         file("router-service/target/router-service-exec.jar", BUILT);
 
-        List<String> args = LocalCluster.routerArguments(Path.of("models/m"),
+        List<String> args = ServiceArguments.router(Path.of("models/m"),
                 new LocalCluster.RouterPorts(50052, 50056, 50055), List.of("127.0.0.1:50060"));
 
         assertThat(args).contains("--moemesh.router.grpc-port=50052", "--moemesh.router.internal-grpc-port=50056",
@@ -113,11 +113,11 @@ class LocalClusterTest {
     @Test
     void everyServiceBindsLoopbackAndOnlyTheInternalOnesRunUnauthenticated() {
         for (String role : List.of("expert", "router", "controller")) {
-            assertThat(LocalCluster.localModeArguments(role)).as(role).containsExactlyInAnyOrder(
+            assertThat(ServiceArguments.localMode(role)).as(role).containsExactlyInAnyOrder(
                     "--moemesh.transport.bind-address=127.0.0.1", "--server.address=127.0.0.1",
                     "--moemesh.auth.allow-unauthenticated=true");
         }
-        assertThat(LocalCluster.localModeArguments("gateway")).containsExactlyInAnyOrder(
+        assertThat(ServiceArguments.localMode("gateway")).containsExactlyInAnyOrder(
                 "--moemesh.transport.bind-address=127.0.0.1", "--server.address=127.0.0.1");
     }
 
@@ -135,7 +135,7 @@ class LocalClusterTest {
 
     @Test
     void theRouterFollowsTheExpertsFileInsteadOfAFixedList() {
-        List<String> args = LocalCluster.routerArguments(Path.of("models/m"),
+        List<String> args = ServiceArguments.router(Path.of("models/m"),
                 new LocalCluster.RouterPorts(50052, 50056, 50055), home.resolve(".moe/expert-endpoints"));
 
         assertThat(args).contains("--moemesh.router.discovery=file",
@@ -152,11 +152,11 @@ class LocalClusterTest {
         assertThat(controller.arguments("127.0.0.1:50056")).contains(
                 "--moemesh.controller.local.max-expert-processes=12", "--moemesh.controller.pruning.enabled=true",
                 "--moemesh.controller.pruning.threshold=0.3", "--moemesh.controller.pruning.quality-budget=0.01");
-        assertThat(LocalCluster.localControllerArguments(state, state.resolve("start-expert"))).containsExactly(
+        assertThat(ServiceArguments.localController(state, state.resolve("start-expert"))).containsExactly(
                 "--moemesh.controller.local.endpoints-file=" + state.resolve("expert-endpoints"),
                 "--moemesh.controller.local.state-dir=" + state,
                 "--moemesh.controller.local.expert-command=" + state.resolve("start-expert"));
-        assertThat(LocalCluster.localControllerArguments(state, null))
+        assertThat(ServiceArguments.localController(state, null))
                 .noneMatch(a -> a.startsWith("--moemesh.controller.local.expert-command"));
     }
 

@@ -87,7 +87,7 @@ class PlacementIT {
             processes.add(p);
             experts.add(p.target());
         }
-        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        HealthProbe.awaitServing(processes, Duration.ofMinutes(3));
         int internalPort = freePort();
         routerInternal = LocalCluster.BIND_ADDRESS + ":" + internalPort;
         router = cluster.launchRouter(MODEL, LocalCluster.RouterPorts.grpcOnly(freePort(), internalPort), experts);
@@ -105,7 +105,7 @@ class PlacementIT {
         controller = cluster.launchController(new LocalCluster.Controller(freePort(), controllerHttpPort,
                 Duration.ofSeconds(1), 150, 0.01, memoryBudget, 4.0, false), routerInternal);
         processes.add(controller);
-        LocalCluster.awaitServing(processes, Duration.ofMinutes(3));
+        HealthProbe.awaitServing(processes, Duration.ofMinutes(3));
         if (controllerChannel != null) {
             controllerChannel.shutdownNow();
         }

@@ -180,7 +180,7 @@ class PruningIT {
         ServiceProcess second = cluster.launchController(new LocalCluster.Controller(freePort(), freePort(),
                 Duration.ofSeconds(1), 150, 0.05, 1.0, 4.0, false, ExpertProcesses.NONE), state.routerInternal(),
                 StartExpertScript.in(stateDir));
-        LocalCluster.awaitServing(List.of(second), Duration.ofMinutes(2));
+        HealthProbe.awaitServing(List.of(second), Duration.ofMinutes(2));
 
         List<GenerationResult> seen = underLoad(() -> routerPruned().isEmpty());
 

@@ -90,7 +90,7 @@ class StartExpertScriptTest {
 
         String script = StartExpertScript.content(Path.of("/work"), cluster.expertCommand(model));
         List<String> launched = new ServiceLauncher(home, dir.resolve(".moe")).command("expert-service",
-                withLocalMode(LocalCluster.expertArguments(model, ExpertGroup.of(5), 1, 50065, List.of())), false);
+                withLocalMode(ServiceArguments.expert(model, ExpertGroup.of(5), 1, 50065, List.of())), false);
 
         String expected = launched.stream().map(w -> w.equals("--moemesh.expert.experts=5")
                 ? "\"--moemesh.expert.experts=$1\"" : w.equals("--moemesh.expert.grpc-port=50065")
@@ -102,7 +102,7 @@ class StartExpertScriptTest {
     }
 
     private static List<String> withLocalMode(List<String> args) {
-        List<String> all = new ArrayList<>(LocalCluster.localModeArguments("expert"));
+        List<String> all = new ArrayList<>(ServiceArguments.localMode("expert"));
         all.addAll(args);
         return all;
     }
