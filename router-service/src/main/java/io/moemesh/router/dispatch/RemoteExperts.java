@@ -4,6 +4,7 @@ import io.grpc.ManagedChannel;
 import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.model.ExpertDispatch;
 import io.moemesh.core.model.ExpertsUnavailableException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -57,11 +58,14 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     /** {@link #connect(List, Function, int, int, int, DispatchProperties)}, with layer steps and calls traced. */
     public static RemoteExperts connect(List<ExpertEndpoint> endpoints, Function<ExpertEndpoint, ManagedChannel> channels,
             int numLayers, int numExperts, int hiddenSize, DispatchProperties properties, DispatchTracing tracing) {
-        return connect(endpoints, new ExpertConnections(channels, properties), numLayers,
+        return connect(endpoints, new ExpertConnections(channels, properties, Clock.systemUTC()), numLayers,
                 numExperts, hiddenSize, tracing);
     }
 
-    /** Connects through {@code connections}, now and for the endpoints {@link #reconcile} adds. */
+    /**
+     * Connects through {@code connections}, now and for the endpoints {@link #reconcile} adds; their
+     * breakers read the time from its clock, so a test can move it past an open breaker's wait.
+     */
     static RemoteExperts connect(List<ExpertEndpoint> endpoints, ExpertConnections connections, int numLayers,
             int numExperts, int hiddenSize, DispatchTracing tracing) {
         EndpointSetChange.requireUniqueIds(endpoints);

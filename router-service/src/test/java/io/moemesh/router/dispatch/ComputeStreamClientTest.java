@@ -14,6 +14,7 @@ import io.moemesh.proto.internal.v1.ComputeResponse;
 import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.proto.internal.v1.TokenRoute;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +57,7 @@ class ComputeStreamClientTest {
         DispatchProperties properties = new DispatchProperties(timeout, DType.DTYPE_F32, 10, 50f, Duration.ofMinutes(1),
                 64, transport);
         ExpertClient client = new ExpertClient(cluster.endpoints.getFirst(), ExpertCluster.channel(
-                cluster.endpoints.getFirst()), properties);
+                cluster.endpoints.getFirst()), properties, Clock.systemUTC());
         clients.add(client);
         return client;
     }
