@@ -156,11 +156,18 @@ class RemoteExpertsTest {
              ExpertCluster paired = new ExpertCluster(MODEL, List.of(Set.of(0, 1, 2, 3), Set.of(4, 5, 6, 7)));
              InProcessEngine a = InProcessEngine.open(MODEL, Kernels.best(), 0, connect(split, DispatchProperties.defaults()));
              InProcessEngine b = InProcessEngine.open(MODEL, Kernels.best(), 0, connect(paired, DispatchProperties.defaults()))) {
+            List<int[]> routes = new ArrayList<>();
             a.score(new int[] {'x'}, RoutingObserver.NONE);
-            b.score(new int[] {'x'}, RoutingObserver.NONE);
+            b.score(new int[] {'x'}, (layer, token, d) -> routes.add(d.experts()));
 
+            // per layer, one call to each half of the experts the token's pair falls in
+            long halvesTouched = routes.stream()
+                    .mapToLong(r -> IntStream.of(r).map(e -> e / 4).distinct().count()).sum();
+            assertThat(routes).hasSize(config.numLayers()).allSatisfy(r -> assertThat(r).hasSize(2));
+            assertThat(halvesTouched).as("tiny-random routes 'x' to one half in one layer, to both in the other")
+                    .isEqualTo(3).isLessThan(2L * config.numLayers());
             assertThat(split.totalComputeCalls()).isEqualTo(2 * config.numLayers()); // top-2: two experts, two endpoints
-            assertThat(paired.totalComputeCalls()).isBetween(config.numLayers(), 2 * config.numLayers());
+            assertThat(paired.totalComputeCalls()).isEqualTo(halvesTouched);
         }
     }
 
