@@ -123,12 +123,11 @@ class ComputeStreamClientTest {
         expert.hold.set(true);
         ListenableFuture<ComputeResponse> late = client.compute(oneToken(1f));
         expert.hold.set(false);
-        // answers keep arriving on the stream while the held call waits
-        long until = System.nanoTime() + Duration.ofMillis(500).toNanos();
-        while (System.nanoTime() < until) {
+        // answers keep arriving on the stream while the held call waits, until its deadline passes
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
             assertThat(client.compute(oneToken(2f)).get(10, TimeUnit.SECONDS).hasOutput()).isTrue();
-            Thread.sleep(20);
-        }
+            return late.isDone();
+        });
         assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .cause().satisfies(status(Status.Code.DEADLINE_EXCEEDED));
         await().atMost(Duration.ofSeconds(5)).until(() -> expert.withdrawn.get() == 1);
