@@ -102,7 +102,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
             // installed, but steps may still call the removed endpoints: close their clients later
             retired.addAll(change.removedClients());
             change.closeUnused();
-            endpointsChanged();
+            traffic.endpointsChanged();
             throw e;
         } catch (RuntimeException e) {
             change.closeOpened(); // nothing was installed
@@ -111,7 +111,7 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
         change.closeUnused();
         change.removedClients().forEach(ExpertClient::close);
         closeRetired();
-        endpointsChanged();
+        traffic.endpointsChanged();
         Change result = new Change(change.added(), change.removed(), change.rejected(), state(installed));
         if (result.changedEndpoints() || !result.rejected().isEmpty()) {
             LOG.info("expert endpoints now {} (topology version {}): {}", installed.clients().size(),
@@ -133,10 +133,6 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     /** From now on, {@code next} counts this dispatch's steps and calls and follows its endpoint set. */
     void publishTo(DispatchMetrics next) {
         traffic.publishTo(next);
-    }
-
-    private void endpointsChanged() {
-        traffic.endpointsChanged();
     }
 
     /** A successful switch waited for every step on earlier routings: nothing calls retired clients anymore. */
@@ -173,9 +169,10 @@ public final class RemoteExperts implements ExpertDispatch, DynamicExpertEndpoin
     }
 
     /**
-     * Nanoseconds of one layer step, or summed over the completed layer steps: whole steps; building and starting the calls;
-     * waiting for the answers; decoding them and adding the partial sums; and per step the longest
-     * time an expert reported spending on one of its calls (queue and compute), its part of the wait.
+     * Nanoseconds of one layer step, or summed over the completed layer steps: whole steps; building and
+     * starting the calls; waiting for the answers; decoding them and adding the partial sums; and per step
+     * the longest time an expert reported spending on one of its calls (queue and compute), its part of
+     * the wait.
      */
     public record Phases(long stepNanos, long sendNanos, long waitNanos, long mergeNanos, long slowestServerNanos) {
     }
