@@ -3,6 +3,7 @@ package io.moemesh.placement;
 import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -11,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,13 +41,13 @@ public final class PlacementLoop implements SmartLifecycle {
     private final Duration interval;
     private final AtomicReference<State> state = new AtomicReference<>(new State(null, 0, null, null));
     private final List<Consumer<PlacementReport>> listeners = new CopyOnWriteArrayList<>();
-    private final java.util.concurrent.locks.ReentrantLock roundLock = new java.util.concurrent.locks.ReentrantLock();
-    private final java.time.Clock clock;
+    private final ReentrantLock roundLock = new ReentrantLock();
+    private final Clock clock;
     private ScheduledExecutorService executor; // guarded by this (lifecycle only, never held during a round)
     private String lastKind = "";
 
     public PlacementLoop(PlacementRound round, Leadership leadership, Duration initialDelay, Duration interval,
-            java.time.Clock clock) {
+            Clock clock) {
         this.round = round;
         this.leadership = leadership;
         this.clock = clock;
