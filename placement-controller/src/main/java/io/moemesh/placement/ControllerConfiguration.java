@@ -11,13 +11,16 @@ import io.moemesh.placement.local.GrpcHealthCheck;
 import io.moemesh.placement.local.LocalProcesses;
 import io.moemesh.placement.local.LocalProperties;
 import io.moemesh.placement.local.LocalScaling;
+import io.moemesh.placement.kubernetes.KubernetesApplier;
 import io.moemesh.placement.kubernetes.KubernetesCluster;
 import io.moemesh.placement.kubernetes.PlacementReconciler;
 import io.moemesh.placement.kubernetes.RolloutGate;
 import io.moemesh.placement.leadership.LeaseLeadership;
 import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.metrics.PlacementMetrics;
+import io.moemesh.placement.round.InPlaceApplier;
 import io.moemesh.placement.round.PlacementRound;
+import io.moemesh.placement.round.PlanApplier;
 import io.moemesh.placement.round.RouterPort;
 import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.service.transport.GrpcServerFactory;
@@ -89,10 +92,13 @@ class ControllerConfiguration {
     @Bean
     PlacementLoop placementLoop(RouterDirectory routers, ExpertClient experts, Leadership leadership,
             ControllerProperties properties, InternalChannelFactory channels, MeterRegistry registry) {
+        PlanApplier applier = properties.mode() == ControllerProperties.Mode.KUBERNETES
+                ? new KubernetesApplier(reconciler(properties, registry, leadership))
+                : properties.local().enabled() ? new InPlaceApplier(experts, localScaling(properties, routers,
+                        experts, channels))
+                : new InPlaceApplier(experts);
         return new PlacementLoop(new PlacementRound(routers, experts, properties.settings(), Clock.systemUTC(),
-                reconciler(properties, registry, leadership), localScaling(properties, routers, experts, channels)),
-                leadership,
-                properties.initialDelay(), properties.interval(), Clock.systemUTC());
+                applier), leadership, properties.initialDelay(), properties.interval(), Clock.systemUTC());
     }
 
     /**
@@ -102,9 +108,6 @@ class ControllerConfiguration {
     private static LocalScaling localScaling(ControllerProperties properties, RouterDirectory directory,
             ExpertClient experts, InternalChannelFactory channels) {
         LocalProperties local = properties.local();
-        if (!local.enabled()) {
-            return null;
-        }
         List<RouterPort> routers = List.copyOf(directory.clients()); // local mode: host:port entries, fixed
         LocalProcesses processes = new LocalProcesses(Path.of(local.expertCommand()), Path.of(local.stateDir()),
                 local.startTimeout(), local.stopGrace(),
@@ -119,12 +122,9 @@ class ControllerConfiguration {
         return new PlacementMetrics(registry, loop);
     }
 
-    /** Kubernetes mode: plans go to the expert Deployments and HPAs through the API; local mode: none. */
+    /** Kubernetes mode: plans go to the expert Deployments and HPAs through the API. */
     private static PlacementReconciler reconciler(ControllerProperties properties, MeterRegistry registry,
             Leadership leadership) {
-        if (properties.mode() != ControllerProperties.Mode.KUBERNETES) {
-            return null;
-        }
         try {
             KubernetesCluster cluster = new KubernetesCluster(ClientBuilder.standard().build(),
                     properties.namespace(), properties.expertSelector(), Clock.systemUTC());

@@ -28,7 +28,7 @@ class KubernetesModeRoundTest {
 
     private PlacementRound round(boolean dryRun) {
         return new PlacementRound(List.of(mesh), mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, dryRun), CLOCK,
-                new PlacementReconciler(cluster));
+                new KubernetesApplier(new PlacementReconciler(cluster)));
     }
 
     @Test
@@ -97,9 +97,9 @@ class KubernetesModeRoundTest {
         }
         SteppingClock gateClock = new SteppingClock();
         PlacementRound round = new PlacementRound(List.of(mesh), mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10,
-                false), CLOCK, new PlacementReconciler(cluster, new RolloutGate(cluster,
+                false), CLOCK, new KubernetesApplier(new PlacementReconciler(cluster, new RolloutGate(cluster,
                         new RolloutGate.Settings(Duration.ofSeconds(10), Duration.ofSeconds(5)), gateClock,
-                        gateClock::advance)));
+                        gateClock::advance))));
 
         PlacementReport report = round.run();
 
@@ -159,7 +159,7 @@ class KubernetesModeRoundTest {
 
     private PlacementRound round(RouterSource routers) {
         return new PlacementRound(routers, mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, false), CLOCK,
-                new PlacementReconciler(cluster), null);
+                new KubernetesApplier(new PlacementReconciler(cluster)));
     }
 
     @Test
