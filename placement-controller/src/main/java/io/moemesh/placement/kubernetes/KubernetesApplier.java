@@ -4,7 +4,8 @@ import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.placement.round.LivePlacement;
 import io.moemesh.placement.round.MeshState;
-import io.moemesh.placement.round.PlacementReport;
+import io.moemesh.placement.round.Outcome;
+import io.moemesh.placement.round.PlacementReport.Replacement;
 import io.moemesh.placement.round.PlanApplier;
 import java.util.List;
 import org.slf4j.Logger;
@@ -52,7 +53,7 @@ public final class KubernetesApplier implements PlanApplier {
             changes = reconciler.reconcile(candidate, false);
         } catch (RuntimeException e) {
             LOG.warn("reconciling the cluster failed", e);
-            return new Applied(false, "reconciling the cluster failed: " + e.getMessage(), live, null);
+            return Applied.not(Outcome.FAILED, "reconciling the cluster failed: " + e.getMessage(), live);
         }
         boolean wrote = changes.stream().anyMatch(c -> c.kind() != Change.Kind.ROLLOUT_WAIT);
         String decision = changes.isEmpty()
@@ -60,11 +61,12 @@ public final class KubernetesApplier implements PlanApplier {
                 : !wrote ? "waiting for a rollout before applying a plan: " + describe(changes) + "; " + change
                 : "applied through Kubernetes: " + describe(changes) + "; " + change
                         + "; the expert Deployments roll one at a time and the routers discover the new pods";
-        if (!changes.isEmpty()) {
-            LOG.info(decision);
+        if (changes.isEmpty()) {
+            return Applied.not(Outcome.KEPT, decision, live);
         }
-        return new Applied(wrote, decision, live,
-                wrote ? new PlacementReport.Replacement(live.plan(), candidate) : null);
+        LOG.info(decision);
+        return wrote ? new Applied(Outcome.APPLIED, decision, live, new Replacement(live.plan(), candidate))
+                : Applied.not(Outcome.WAITING, decision, live);
     }
 
     private static String describe(List<Change> changes) {

@@ -65,13 +65,13 @@ public final class InPlaceApplier implements PlanApplier {
             after = setPartners(candidate, mesh.endpoints());
         } catch (RuntimeException e) {
             LOG.warn("re-placement failed", e);
-            return Applied.not("re-placement failed, previous partners restored: " + e.getMessage(), live);
+            return Applied.not(Outcome.FAILED, "re-placement failed, previous partners restored: " + e.getMessage(), live);
         }
         int changed = (int) after.stream().filter(v -> !mesh.endpoints().contains(v)).count();
         if (changed == 0) {
             // the candidate differs only for services with no running endpoint (pruned in local mode):
             // nothing can change on them, so this is not a re-placement
-            return Applied.not("kept the live placement: the candidate changes only services with no running"
+            return Applied.not(Outcome.KEPT, "kept the live placement: the candidate changes only services with no running"
                     + " endpoint (" + change + ")", live);
         }
         String switched = synchronize(mesh.routers(), after, mesh.views());
@@ -79,7 +79,7 @@ public final class InPlaceApplier implements PlanApplier {
                 .replaceAll(";\\s*$", "");
         LOG.info(decision);
         LivePlacement now = LivePlacement.of(after, stats.numLayers(), stats.numExperts());
-        return new Applied(true, decision, now, new PlacementReport.Replacement(live.plan(), now.plan()));
+        return new Applied(Outcome.APPLIED, decision, now, new PlacementReport.Replacement(live.plan(), now.plan()));
     }
 
     @Override

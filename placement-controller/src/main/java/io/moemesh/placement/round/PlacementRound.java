@@ -99,7 +99,8 @@ public final class PlacementRound {
         }
         if (windows.isEmpty() || (!read.complete() && !applier.plansFromSomeRouters())) {
             LOG.warn("could not read the routers: {}", read.failures());
-            return PlacementReport.stopped(now, "could not read the routers: " + read.failures(), observed);
+            return PlacementReport.at(now, observed).build(Outcome.FAILED,
+                    "could not read the routers: " + read.failures());
         }
         if (!read.complete()) {
             LOG.warn("{}", read.note());
@@ -114,52 +115,54 @@ public final class PlacementRound {
             stats = StatsMerge.sum(windows);
         } catch (StatsMerge.RefusedStatsException e) {
             LOG.warn("refused the routers' statistics: {}", e.getMessage());
-            return PlacementReport.stopped(now, "refused the routers' statistics: " + e.getMessage(), observed);
+            return PlacementReport.at(now, observed).build(Outcome.FAILED,
+                    "refused the routers' statistics: " + e.getMessage());
         }
         List<EndpointView> managed = truth(views);
         if (managed.isEmpty()) {
-            return PlacementReport.stopped(now, "nothing to place: no expert endpoint belongs to one expert service"
-                    + " (a router running its experts in process has none)", observed);
+            return PlacementReport.at(now, observed).build(Outcome.WAITING, "nothing to place: no expert endpoint"
+                    + " belongs to one expert service (a router running its experts in process has none)");
         }
         String outside = unitOutside(managed, stats);
         if (outside != null) {
             LOG.warn("refused the routers' statistics: {}", outside);
-            return PlacementReport.stopped(now, "refused the routers' statistics: " + outside, observed);
+            return PlacementReport.at(now, observed).build(Outcome.FAILED, "refused the routers' statistics: "
+                    + outside);
         }
         MeshState mesh = new MeshState(answered, views, managed);
         String sync = settings.dryRun() ? "" : applier.settle(mesh);
         ClusterShape shape = settings.shape(stats.numLayers(), stats.numExperts(), managed.getFirst().hiddenSize());
         LivePlacement live = LivePlacement.of(managed, stats.numLayers(), stats.numExperts());
         PlanScore liveScore = PlanScorer.score(live.plan(), stats, shape);
-        PlanScore baseline = PlanScorer.score(PlacementBaselines.oneServicePerExpert(stats, shape), stats, shape);
+        PlacementReport.Builder report = PlacementReport.at(now, observed).scored(stats, live, liveScore,
+                PlanScorer.score(PlacementBaselines.oneServicePerExpert(stats, shape), stats, shape));
         long windowTokens = maxTokens(stats);
         if (windowTokens < settings.minWindowTokens()) {
-            return new PlacementReport(now, sync + "waiting for traffic: " + windowTokens
-                    + " tokens in the window, planning needs " + settings.minWindowTokens(), false, stats, live,
-                    liveScore, null, null, baseline, observed);
+            return report.build(Outcome.WAITING, sync + "waiting for traffic: " + windowTokens
+                    + " tokens in the window, planning needs " + settings.minWindowTokens());
         }
         PlacementPlan candidate = CoactivationPlanner.plan(stats, shape);
         PlanScore candidateScore = PlanScorer.score(candidate, stats, shape);
+        report.candidate(candidate, candidateScore);
         double gain = relativeGain(liveScore, candidateScore);
         String overBudget = overBudget(live.plan(), shape);
         if (overBudget == null && !PlanChange.shouldApply(liveScore, candidateScore, settings.minGain())) {
-            return new PlacementReport(now, sync + String.format("kept the live placement: the candidate would cut"
-                    + " expected remote calls by %.1f%%, below the %.1f%% threshold", 100 * gain,
-                    100 * settings.minGain()), false, stats, live, liveScore, candidate, candidateScore, baseline,
-                    observed);
+            return report.build(Outcome.KEPT, sync + String.format("kept the live placement: the candidate would"
+                    + " cut expected remote calls by %.1f%%, below the %.1f%% threshold", 100 * gain,
+                    100 * settings.minGain()));
         }
         String change = String.format("expected remote calls %.3f -> %.3f per token per layer (%+.1f%%)%s",
                 liveScore.remoteCallsPerToken(), candidateScore.remoteCallsPerToken(), -100 * gain,
                 overBudget == null ? "" : "; the live placement was over budget: " + overBudget);
         if (settings.dryRun()) {
-            return new PlacementReport(now, "dry run: would apply a plan: " + change + applier.preview(candidate),
-                    false, stats, live, liveScore, candidate, candidateScore, baseline, observed);
+            return report.build(Outcome.DRY_RUN, "dry run: would apply a plan: " + change
+                    + applier.preview(candidate));
         }
         PlanApplier.Applied applied = applier.apply(candidate, mesh, stats, live, change);
-        PlanScore afterScore = applied.live() == live ? liveScore : PlanScorer.score(applied.live().plan(), stats,
-                shape);
-        return new PlacementReport(now, sync + applied.decision(), applied.applied(), stats, applied.live(),
-                afterScore, candidate, candidateScore, baseline, observed, applied.replacement());
+        if (applied.live() != live) {
+            report.live(applied.live(), PlanScorer.score(applied.live().plan(), stats, shape));
+        }
+        return report.replacement(applied.replacement()).build(applied.outcome(), sync + applied.decision());
     }
 
     /**

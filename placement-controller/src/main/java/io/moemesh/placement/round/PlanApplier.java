@@ -46,13 +46,17 @@ public interface PlanApplier {
     /**
      * What applying did.
      *
+     * @param outcome     {@link Outcome#APPLIED}, or why not ({@link Outcome#KEPT}, {@link Outcome#WAITING},
+     *                    {@link Outcome#FAILED})
+     * @param decision    what it did, for the round's decision
      * @param live        the live placement afterwards (the one given when nothing changed in place)
      * @param replacement what changed, null when nothing was applied
      */
-    record Applied(boolean applied, String decision, LivePlacement live, PlacementReport.Replacement replacement) {
+    record Applied(Outcome outcome, String decision, LivePlacement live, PlacementReport.Replacement replacement) {
 
-        static Applied not(String decision, LivePlacement live) {
-            return new Applied(false, decision, live, null);
+        /** Nothing changed: the live placement stays as it was. */
+        public static Applied not(Outcome outcome, String decision, LivePlacement live) {
+            return new Applied(outcome, decision, live, null);
         }
     }
 }

@@ -3,6 +3,7 @@ package io.moemesh.placement.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.placement.round.FakeMesh;
+import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlacementSettings;
@@ -55,6 +56,7 @@ class KubernetesModeRoundTest {
 
         assertThat(again.applied()).isFalse();
         assertThat(again.decision()).startsWith("the cluster already asks for this plan; rollout in progress");
+        assertThat(again.outcome()).isEqualTo(Outcome.KEPT);
         assertThat(cluster.writes).isEmpty();
     }
 
@@ -65,6 +67,7 @@ class KubernetesModeRoundTest {
         PlacementReport report = round(true).run();
 
         assertThat(report.decision()).startsWith("dry run: would apply a plan").contains("partner-units: (none) ->");
+        assertThat(report.outcome()).isEqualTo(Outcome.DRY_RUN);
         assertThat(cluster.writes).isEmpty();
         assertThat(cluster.workloads.values()).allSatisfy(w -> assertThat(w.partners()).isEmpty());
     }
@@ -183,6 +186,7 @@ class KubernetesModeRoundTest {
         assertThat(report.decision()).startsWith("planned from 1 of 2 routers (not read: router 10.0.0.9:50056 "
                 + "GetRoutingStats: UNAVAILABLE connection refused); ")
                 .contains("applied through Kubernetes:");
+        assertThat(report.outcome()).as("the note keeps the outcome").isEqualTo(Outcome.APPLIED);
         assertThat(report.applied()).isTrue();
     }
 
@@ -195,6 +199,7 @@ class KubernetesModeRoundTest {
 
         assertThat(report.decision()).isEqualTo("could not read the routers: no router found at "
                 + "dns:///moe-router-headless:50056: it does not resolve");
+        assertThat(report.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(cluster.writes).isEmpty();
     }
 }
