@@ -65,14 +65,15 @@ public final class InPlaceApplier implements PlanApplier {
             after = setPartners(candidate, mesh.endpoints());
         } catch (RuntimeException e) {
             LOG.warn("re-placement failed", e);
-            return Applied.not(Outcome.FAILED, "re-placement failed, previous partners restored: " + e.getMessage(), live);
+            return Applied.not(Outcome.FAILED, "re-placement failed, previous partners restored: "
+                    + e.getMessage(), live);
         }
         int changed = (int) after.stream().filter(v -> !mesh.endpoints().contains(v)).count();
         if (changed == 0) {
             // the candidate differs only for services with no running endpoint (pruned in local mode):
             // nothing can change on them, so this is not a re-placement
-            return Applied.not(Outcome.KEPT, "kept the live placement: the candidate changes only services with no running"
-                    + " endpoint (" + change + ")", live);
+            return Applied.not(Outcome.KEPT, "kept the live placement: the candidate changes only services with"
+                    + " no running endpoint (" + change + ")", live);
         }
         String switched = synchronize(mesh.routers(), after, mesh.views());
         String decision = ("applied: " + changed + " endpoints re-placed; " + change + "; " + switched)

@@ -9,7 +9,10 @@ import java.util.Locale;
 public enum Outcome {
     /** A plan was applied (in place, or written to the cluster). */
     APPLIED,
-    /** The live placement stays: the candidate did not clear the hysteresis threshold, changes nothing that runs, or the cluster already asks for it. */
+    /**
+     * The live placement stays: the candidate did not clear the hysteresis threshold, changes only
+     * services with no running endpoint, or the cluster already asks for it.
+     */
     KEPT,
     /** Too few tokens in the window to plan, no expert endpoint to place yet, or a rollout to finish first. */
     WAITING,
