@@ -92,13 +92,24 @@ class ControllerConfiguration {
     @Bean
     PlacementLoop placementLoop(RouterDirectory routers, ExpertClient experts, Leadership leadership,
             ControllerProperties properties, InternalChannelFactory channels, MeterRegistry registry) {
-        PlanApplier applier = properties.mode() == ControllerProperties.Mode.KUBERNETES
-                ? new KubernetesApplier(reconciler(properties, registry, leadership))
-                : properties.local().enabled() ? new InPlaceApplier(experts, localScaling(properties, routers,
-                        experts, channels))
+        PlacementRound round = new PlacementRound(routers, experts, properties.settings(), Clock.systemUTC(),
+                applier(properties, routers, experts, channels, registry, leadership));
+        return new PlacementLoop(round, leadership, properties.initialDelay(), properties.interval(),
+                Clock.systemUTC());
+    }
+
+    /**
+     * How plans reach the experts: through the Kubernetes API, or in place on the running endpoints
+     * (with the local pruning and replica step when the controller runs the expert processes).
+     */
+    private static PlanApplier applier(ControllerProperties properties, RouterDirectory routers,
+            ExpertClient experts, InternalChannelFactory channels, MeterRegistry registry, Leadership leadership) {
+        if (properties.mode() == ControllerProperties.Mode.KUBERNETES) {
+            return new KubernetesApplier(reconciler(properties, registry, leadership));
+        }
+        return properties.local().enabled()
+                ? new InPlaceApplier(experts, localScaling(properties, routers, experts, channels))
                 : new InPlaceApplier(experts);
-        return new PlacementLoop(new PlacementRound(routers, experts, properties.settings(), Clock.systemUTC(),
-                applier), leadership, properties.initialDelay(), properties.interval(), Clock.systemUTC());
     }
 
     /**
