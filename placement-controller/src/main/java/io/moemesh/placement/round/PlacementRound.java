@@ -129,8 +129,16 @@ public final class PlacementRound {
             return PlacementReport.at(now, observed).build(Outcome.FAILED, "refused the routers' statistics: "
                     + outside);
         }
-        MeshState mesh = new MeshState(answered, views, managed);
+        return decide(now, new MeshState(answered, views, managed), stats, observed);
+    }
+
+    /**
+     * Finishes what an earlier round left, scores the live placement, and keeps it, waits, or
+     * applies the candidate (a dry run only says it would).
+     */
+    private PlacementReport decide(Instant now, MeshState mesh, RoutingStats stats, Traffic observed) {
         String sync = settings.dryRun() ? "" : applier.settle(mesh);
+        List<EndpointView> managed = mesh.endpoints();
         ClusterShape shape = settings.shape(stats.numLayers(), stats.numExperts(), managed.getFirst().hiddenSize());
         LivePlacement live = LivePlacement.of(managed, stats.numLayers(), stats.numExperts());
         PlanScore liveScore = PlanScorer.score(live.plan(), stats, shape);
