@@ -1,6 +1,7 @@
 package io.moemesh.placement;
 
 import io.moemesh.placement.leadership.Leadership;
+import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
 import java.time.Clock;
@@ -44,7 +45,7 @@ public final class PlacementLoop implements SmartLifecycle {
     private final ReentrantLock roundLock = new ReentrantLock();
     private final Clock clock;
     private ScheduledExecutorService executor; // guarded by this (lifecycle only, never held during a round)
-    private String lastKind = "";
+    private Outcome lastOutcome; // guarded by roundLock
 
     public PlacementLoop(PlacementRound round, Leadership leadership, Duration initialDelay, Duration interval,
             Clock clock) {
@@ -81,7 +82,7 @@ public final class PlacementLoop implements SmartLifecycle {
     /** A round that throws still leaves a report, so the status never shows a stale decision. */
     private PlacementReport runSafely() {
         if (!leadership.isLeader()) {
-            return PlacementReport.skipped(clock.instant(), "standby: "
+            return PlacementReport.standby(clock.instant(), "standby: "
                     + leadership.leader().map(l -> l + " leads").orElse("no leader observed yet"));
         }
         try {
@@ -104,10 +105,9 @@ public final class PlacementLoop implements SmartLifecycle {
             }
         }
         // every round at debug; at info when the kind of decision changes (applied, kept, waiting, ...)
-        String kind = report.decision().split("[:(]", 2)[0];
-        if (!kind.equals(lastKind)) {
+        if (report.outcome() != lastOutcome) {
             LOG.info("placement round: {}", report.decision());
-            lastKind = kind;
+            lastOutcome = report.outcome();
         } else {
             LOG.debug("placement round: {}", report.decision());
         }
