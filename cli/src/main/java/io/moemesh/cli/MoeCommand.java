@@ -1,5 +1,7 @@
 package io.moemesh.cli;
 
+import io.moemesh.cli.network.NetworkProxyCommand;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +11,7 @@ import picocli.CommandLine.Command;
         version = "moe-mesh 0.1.0",
         description = "Serve Mixture-of-Experts models as one service per expert.",
         subcommands = {GenerateCommand.class, RoutesCommand.class, UpCommand.class, DownCommand.class, StatusCommand.class,
-                PlanCommand.class, NetworkCommand.class, io.moemesh.cli.network.NetworkProxyCommand.class,
+                PlanCommand.class, NetworkCommand.class, NetworkProxyCommand.class,
                 DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class MoeCommand {
@@ -19,8 +21,8 @@ public final class MoeCommand {
     }
 
     /** The moe-mesh checkout: where the service jars are built ({@code -Dmoemesh.home}, set by the moe script). */
-    static java.nio.file.Path home() {
-        return java.nio.file.Path.of(System.getProperty("moemesh.home", System.getProperty("user.dir")));
+    static Path home() {
+        return Path.of(System.getProperty("moemesh.home", System.getProperty("user.dir")));
     }
 
     static CommandLine commandLine() {

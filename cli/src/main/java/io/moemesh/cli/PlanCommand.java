@@ -2,6 +2,7 @@ package io.moemesh.cli;
 
 import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.moemesh.cli.local.ClusterState;
 import io.moemesh.proto.internal.v1.GetPlacementRequest;
@@ -61,7 +62,7 @@ final class PlanCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String hint(io.grpc.Status.Code code) {
+    private static String hint(Status.Code code) {
         return switch (code) {
             case UNAUTHENTICATED, PERMISSION_DENIED -> ". A cluster's controller requires the internal token "
                     + "(--internal-token-file FILE, from the Secret of security.internalToken.existingSecret) or, with "

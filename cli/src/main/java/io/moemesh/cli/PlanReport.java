@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /** Renders a PlacementStatus for people: {@code moe plan}'s output. */
 final class PlanReport {
@@ -73,7 +74,7 @@ final class PlanReport {
         out.println();
         out.printf("pruned experts: %s (reroutes %.2f%% of routed token-slots, quality budget %.2f%%)%n",
                 s.getPrunedExpertsCount() == 0 ? "none" : s.getPrunedExpertsList().stream().map(String::valueOf)
-                        .collect(java.util.stream.Collectors.joining(", ")),
+                        .collect(Collectors.joining(", ")),
                 100 * s.getReroutedShare(), 100 * s.getQualityBudget());
         out.printf("  pruning: %s%n", s.getPruningDecision().isEmpty() ? "off" : s.getPruningDecision());
         out.printf("expert processes: %d running%s%n", s.getExpertProcesses(), s.getMaxExpertProcesses() == 0
@@ -106,7 +107,7 @@ final class PlanReport {
             for (int i = 0; i < Math.min(top, layer.getExpertSetsCount()) && layer.getTokens() > 0; i++) {
                 var set = layer.getExpertSets(i);
                 line.append(String.format(" {%s} %.1f%%", set.getExpertsList().stream().map(String::valueOf)
-                        .collect(java.util.stream.Collectors.joining(",")), 100.0 * set.getTokens() / layer.getTokens()));
+                        .collect(Collectors.joining(",")), 100.0 * set.getTokens() / layer.getTokens()));
             }
             out.println(line);
         }

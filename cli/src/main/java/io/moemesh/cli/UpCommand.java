@@ -15,6 +15,7 @@ import io.moemesh.core.placement.PlanFile;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -280,7 +281,7 @@ final class UpCommand implements Callable<Integer> {
     }
 
     private LocalCluster.Controller controller(int perProcess) {
-        String mode = placement.toLowerCase(java.util.Locale.ROOT);
+        String mode = placement.toLowerCase(Locale.ROOT);
         if (mode.equals("auto")) {
             mode = perProcess == 1 ? "on" : "off";
         }
@@ -318,6 +319,6 @@ final class UpCommand implements Callable<Integer> {
     }
 
     private static Duration duration(String text) {
-        return Duration.parse("PT" + text.toUpperCase(java.util.Locale.ROOT));
+        return Duration.parse("PT" + text.toUpperCase(Locale.ROOT));
     }
 }

@@ -1,5 +1,7 @@
 package io.moemesh.e2e;
 
+import static org.awaitility.Awaitility.await;
+
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -7,7 +9,9 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.testcontainers.containers.ContainerLaunchException;
 import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
 
@@ -19,7 +23,7 @@ import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
 final class GrpcHealthWait extends AbstractWaitStrategy {
 
     private final int port;
-    private String lastAnswer = "no answer yet";
+    private volatile String lastAnswer = "no answer yet"; // set on Awaitility's polling thread
 
     GrpcHealthWait(int port) {
         this.port = port;
@@ -28,35 +32,31 @@ final class GrpcHealthWait extends AbstractWaitStrategy {
     @Override
     protected void waitUntilReady() {
         String target = waitStrategyTarget.getHost() + ":" + waitStrategyTarget.getMappedPort(port);
-        long deadline = System.nanoTime() + startupTimeout.toNanos();
         ManagedChannel channel = Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
         try {
-            while (System.nanoTime() < deadline) {
-                if (!waitStrategyTarget.isRunning()) {
-                    throw new ContainerLaunchException("the container exited before it answered SERVING on " + target);
-                }
-                try {
-                    HealthCheckResponse.ServingStatus status = HealthGrpc.newBlockingStub(channel)
-                            .withDeadlineAfter(2, TimeUnit.SECONDS)
-                            .check(HealthCheckRequest.getDefaultInstance()).getStatus();
-                    if (status == HealthCheckResponse.ServingStatus.SERVING) {
-                        return;
-                    }
-                    lastAnswer = status.name();
-                } catch (StatusRuntimeException e) {
-                    lastAnswer = e.getStatus().toString();
-                }
-                try {
-                    Thread.sleep(500);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new ContainerLaunchException("interrupted waiting for " + target);
-                }
-            }
+            await().atMost(startupTimeout).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(500))
+                    .until(() -> serving(channel, target));
+        } catch (ConditionTimeoutException e) {
             throw new ContainerLaunchException("not SERVING on gRPC port " + port + " (" + target + ") after "
                     + startupTimeout + "; last answer: " + lastAnswer);
         } finally {
             channel.shutdownNow();
+        }
+    }
+
+    private boolean serving(ManagedChannel channel, String target) {
+        if (!waitStrategyTarget.isRunning()) {
+            throw new ContainerLaunchException("the container exited before it answered SERVING on " + target);
+        }
+        try {
+            HealthCheckResponse.ServingStatus status = HealthGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(2, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.getDefaultInstance()).getStatus();
+            lastAnswer = status.name();
+            return status == HealthCheckResponse.ServingStatus.SERVING;
+        } catch (StatusRuntimeException e) {
+            lastAnswer = e.getStatus().toString();
+            return false;
         }
     }
 }

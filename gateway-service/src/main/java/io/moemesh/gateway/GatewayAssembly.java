@@ -5,7 +5,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.micrometer.tracing.Tracer;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.moemesh.gateway.access.ApiKeyInterceptor;
+import io.moemesh.gateway.access.ApiKeyAuthenticator;
 import io.moemesh.gateway.access.ApiKeys;
 import io.moemesh.gateway.access.ApiKeyStore;
 import io.moemesh.gateway.access.AuthFailureThrottle;
@@ -142,7 +142,7 @@ public final class GatewayAssembly {
                 failures.maxTrackedPeers(), nanoTime);
         // The last interceptor given runs first.
         return ServerInterceptors.intercept(grpc.bindService(), new ConcurrencyLimitInterceptor(limiters),
-                new RateLimitInterceptor(limiters), new ApiKeyInterceptor(keys, throttle, metrics, nanoTime),
+                new RateLimitInterceptor(limiters), new ApiKeyAuthenticator(keys, throttle, metrics, nanoTime),
                 new MetricsInterceptor(metrics));
     }
 }

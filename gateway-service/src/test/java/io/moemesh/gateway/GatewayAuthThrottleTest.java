@@ -8,7 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.moemesh.gateway.access.ApiKeyInterceptor;
+import io.moemesh.gateway.access.ApiKeyAuthenticator;
 import io.moemesh.gateway.access.ApiKeys;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.MoeMeshGrpc;
@@ -26,7 +26,7 @@ class GatewayAuthThrottleTest {
     private final FakeTicker ticker = new FakeTicker();
     private final FakeRouter router = new FakeRouter("r0");
     private final InProcessGateway gateway = new InProcessGateway(new TestProperties().build(), ticker, router);
-    private final Logger log = (Logger) LoggerFactory.getLogger(ApiKeyInterceptor.class);
+    private final Logger log = (Logger) LoggerFactory.getLogger(ApiKeyAuthenticator.class);
     private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
 
     GatewayAuthThrottleTest() {

@@ -11,13 +11,16 @@ import io.moemesh.placement.local.GrpcHealthCheck;
 import io.moemesh.placement.local.LocalProcesses;
 import io.moemesh.placement.local.LocalProperties;
 import io.moemesh.placement.local.LocalScaling;
+import io.moemesh.placement.kubernetes.KubernetesApplier;
 import io.moemesh.placement.kubernetes.KubernetesCluster;
 import io.moemesh.placement.kubernetes.PlacementReconciler;
 import io.moemesh.placement.kubernetes.RolloutGate;
 import io.moemesh.placement.leadership.LeaseLeadership;
 import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.metrics.PlacementMetrics;
+import io.moemesh.placement.round.InPlaceApplier;
 import io.moemesh.placement.round.PlacementRound;
+import io.moemesh.placement.round.PlanApplier;
 import io.moemesh.placement.round.RouterPort;
 import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.service.transport.GrpcServerFactory;
@@ -89,10 +92,24 @@ class ControllerConfiguration {
     @Bean
     PlacementLoop placementLoop(RouterDirectory routers, ExpertClient experts, Leadership leadership,
             ControllerProperties properties, InternalChannelFactory channels, MeterRegistry registry) {
-        return new PlacementLoop(new PlacementRound(routers, experts, properties.settings(), Clock.systemUTC(),
-                reconciler(properties, registry, leadership), localScaling(properties, routers, experts, channels)),
-                leadership,
-                properties.initialDelay(), properties.interval(), Clock.systemUTC());
+        PlacementRound round = new PlacementRound(routers, experts, properties.settings(), Clock.systemUTC(),
+                applier(properties, routers, experts, channels, registry, leadership));
+        return new PlacementLoop(round, leadership, properties.initialDelay(), properties.interval(),
+                Clock.systemUTC());
+    }
+
+    /**
+     * How plans reach the experts: through the Kubernetes API, or in place on the running endpoints
+     * (with the local pruning and replica step when the controller runs the expert processes).
+     */
+    private static PlanApplier applier(ControllerProperties properties, RouterDirectory routers,
+            ExpertClient experts, InternalChannelFactory channels, MeterRegistry registry, Leadership leadership) {
+        if (properties.mode() == ControllerProperties.Mode.KUBERNETES) {
+            return new KubernetesApplier(reconciler(properties, registry, leadership));
+        }
+        return properties.local().enabled()
+                ? new InPlaceApplier(experts, localScaling(properties, routers, experts, channels))
+                : new InPlaceApplier(experts);
     }
 
     /**
@@ -102,9 +119,6 @@ class ControllerConfiguration {
     private static LocalScaling localScaling(ControllerProperties properties, RouterDirectory directory,
             ExpertClient experts, InternalChannelFactory channels) {
         LocalProperties local = properties.local();
-        if (!local.enabled()) {
-            return null;
-        }
         List<RouterPort> routers = List.copyOf(directory.clients()); // local mode: host:port entries, fixed
         LocalProcesses processes = new LocalProcesses(Path.of(local.expertCommand()), Path.of(local.stateDir()),
                 local.startTimeout(), local.stopGrace(),
@@ -119,12 +133,9 @@ class ControllerConfiguration {
         return new PlacementMetrics(registry, loop);
     }
 
-    /** Kubernetes mode: plans go to the expert Deployments and HPAs through the API; local mode: none. */
+    /** Kubernetes mode: plans go to the expert Deployments and HPAs through the API. */
     private static PlacementReconciler reconciler(ControllerProperties properties, MeterRegistry registry,
             Leadership leadership) {
-        if (properties.mode() != ControllerProperties.Mode.KUBERNETES) {
-            return null;
-        }
         try {
             KubernetesCluster cluster = new KubernetesCluster(ClientBuilder.standard().build(),
                     properties.namespace(), properties.expertSelector(), Clock.systemUTC());

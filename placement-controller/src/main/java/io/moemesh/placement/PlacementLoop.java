@@ -1,8 +1,10 @@
 package io.moemesh.placement;
 
 import io.moemesh.placement.leadership.Leadership;
+import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -11,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,13 +42,13 @@ public final class PlacementLoop implements SmartLifecycle {
     private final Duration interval;
     private final AtomicReference<State> state = new AtomicReference<>(new State(null, 0, null, null));
     private final List<Consumer<PlacementReport>> listeners = new CopyOnWriteArrayList<>();
-    private final java.util.concurrent.locks.ReentrantLock roundLock = new java.util.concurrent.locks.ReentrantLock();
-    private final java.time.Clock clock;
+    private final ReentrantLock roundLock = new ReentrantLock();
+    private final Clock clock;
     private ScheduledExecutorService executor; // guarded by this (lifecycle only, never held during a round)
-    private String lastKind = "";
+    private Outcome lastOutcome; // guarded by roundLock
 
     public PlacementLoop(PlacementRound round, Leadership leadership, Duration initialDelay, Duration interval,
-            java.time.Clock clock) {
+            Clock clock) {
         this.round = round;
         this.leadership = leadership;
         this.clock = clock;
@@ -79,7 +82,7 @@ public final class PlacementLoop implements SmartLifecycle {
     /** A round that throws still leaves a report, so the status never shows a stale decision. */
     private PlacementReport runSafely() {
         if (!leadership.isLeader()) {
-            return PlacementReport.skipped(clock.instant(), "standby: "
+            return PlacementReport.standby(clock.instant(), "standby: "
                     + leadership.leader().map(l -> l + " leads").orElse("no leader observed yet"));
         }
         try {
@@ -102,10 +105,9 @@ public final class PlacementLoop implements SmartLifecycle {
             }
         }
         // every round at debug; at info when the kind of decision changes (applied, kept, waiting, ...)
-        String kind = report.decision().split("[:(]", 2)[0];
-        if (!kind.equals(lastKind)) {
+        if (report.outcome() != lastOutcome) {
             LOG.info("placement round: {}", report.decision());
-            lastKind = kind;
+            lastOutcome = report.outcome();
         } else {
             LOG.debug("placement round: {}", report.decision());
         }

@@ -7,6 +7,7 @@ import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.round.EndpointView;
 import io.moemesh.placement.round.ExpertPort;
+import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlacementSettings;
 import io.moemesh.placement.round.RouterPort;
@@ -94,6 +95,7 @@ class PlacementLoopTest {
         PlacementLoop.State state = loop.state();
         assertThat(state.latest()).isNotNull();
         assertThat(state.latest().decision()).startsWith("round failed").contains("the round's clock broke");
+        assertThat(state.latest().outcome()).isEqualTo(Outcome.FAILED);
         assertThat(state.latest().at()).isEqualTo(CLOCK.instant());
         assertThat(state.plansApplied()).isZero();
     }
@@ -109,6 +111,7 @@ class PlacementLoopTest {
 
         assertThat(loop.state().latest().decision()).startsWith("refused the routers' statistics")
                 .contains("routers serve different models");
+        assertThat(loop.state().latest().outcome()).isEqualTo(Outcome.FAILED);
         assertThat(loop.state().plansApplied()).isZero();
     }
 
@@ -153,6 +156,7 @@ class PlacementLoopTest {
         loop.runOnce();
 
         assertThat(loop.state().latest().decision()).isEqualTo("standby: controller-b leads");
+        assertThat(loop.state().latest().outcome()).isEqualTo(Outcome.STANDBY);
         assertThat(loop.state().latest().at()).isEqualTo(CLOCK.instant());
         assertThat(loop.state().plansApplied()).isZero();
     }

@@ -16,12 +16,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -244,7 +247,7 @@ public final class PlacementEvaluation {
                 b.get("split").equals("out_of_sample") ? 0 : 1)); // stable: budgets stay in order
         double totalSeconds = (System.nanoTime() - started) / 1e9;
 
-        writeCsv(Path.of(args.outPrefix() + ".csv"), rows);
+        PlacementEvaluationOutput.writeCsv(Path.of(args.outPrefix() + ".csv"), rows);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("benchmark", "placement-evaluation");
         result.put("date", Instant.now().toString());
@@ -276,7 +279,7 @@ public final class PlacementEvaluation {
         System.out.printf(Locale.ROOT, "%s: %d plan docs (%d tokens), %d score docs (%d tokens); %.1f s routing, %.1f s total%n",
                 args.model(), split.plan().size(), tokensSeen[0], split.score().size(), tokensSeen[1],
                 routeSeconds, totalSeconds);
-        System.out.print(table(rows));
+        System.out.print(PlacementEvaluationOutput.table(rows));
         System.out.println("wrote " + args.outPrefix() + ".csv and .json");
     }
 
@@ -316,11 +319,10 @@ public final class PlacementEvaluation {
 
     private static String sha256(Path file) {
         try {
-            return java.util.HexFormat.of().formatHex(
-                    java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -334,41 +336,5 @@ public final class PlacementEvaluation {
             out.computeIfAbsent(d.lang(), k -> new ArrayList<>(List.of(0, 0))).set(1, out.get(d.lang()).get(1) + 1);
         }
         return out;
-    }
-
-    private static final List<String> COLUMNS = List.of("split", "budget", "strategy",
-            "remote_calls_per_token_per_layer", "reduction_vs_one_per_expert", "bytes_per_token", "expert_memory",
-            "max_over_mean", "captured_fraction", "bound_fraction", "bound_calls_per_token_per_layer",
-            "bound_reduction_vs_one_per_expert", "uncapped_bound_fraction", "uncapped_bound_reduction_vs_one_per_expert",
-            "extra_units", "per_service_cap");
-
-    private static void writeCsv(Path file, List<Map<String, Object>> rows) {
-        StringBuilder sb = new StringBuilder(String.join(",", COLUMNS)).append('\n');
-        for (Map<String, Object> r : rows) {
-            List<String> cells = new ArrayList<>();
-            for (String c : COLUMNS) {
-                Object v = r.get(c);
-                cells.add(v instanceof Double d ? String.format(Locale.ROOT, "%.6f", d) : String.valueOf(v));
-            }
-            sb.append(String.join(",", cells)).append('\n');
-        }
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.writeString(file, sb.toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static String table(List<Map<String, Object>> rows) {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-13s %6s %-14s %7s %7s %7s %8s %8s %6s %6s%n",
-                "split", "budget", "strategy", "calls", "reduct", "memory", "max/mean", "captured", "bound", "minCalls"));
-        for (Map<String, Object> r : rows) {
-            sb.append(String.format(Locale.ROOT, "%-13s %6.3f %-14s %7.4f %6.1f%% %7.3f %8.3f %8.3f %6.3f %6.4f%n",
-                    r.get("split"), r.get("budget"), r.get("strategy"), r.get("remote_calls_per_token_per_layer"),
-                    100 * (double) r.get("reduction_vs_one_per_expert"), r.get("expert_memory"), r.get("max_over_mean"),
-                    r.get("captured_fraction"), r.get("bound_fraction"), r.get("bound_calls_per_token_per_layer")));
-        }
-        return sb.toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.moemesh.cli.network;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -57,7 +58,7 @@ public record NetworkProfile(long rttNanos, long jitterNanos, long bitsPerSecond
         p.put("rack", parse("rtt=100us,jitter=10us,bandwidth=25gbit"));
         p.put("zone", parse("rtt=500us,jitter=50us,bandwidth=10gbit"));
         p.put("cross-zone", parse("rtt=2ms,jitter=200us,bandwidth=1gbit"));
-        return java.util.Collections.unmodifiableMap(p);
+        return Collections.unmodifiableMap(p);
     }
 
     /**

@@ -10,7 +10,7 @@ import io.grpc.Context;
  */
 public record Caller(String id) {
 
-    /** Set by {@link ApiKeyInterceptor} for the rest of the call. */
+    /** Set by {@link ApiKeyAuthenticator} for the rest of the call. */
     public static final Context.Key<Caller> CURRENT = Context.keyWithDefault("moemesh-caller", anonymous("unknown"));
 
     public static Caller ofKey(String fingerprint) {

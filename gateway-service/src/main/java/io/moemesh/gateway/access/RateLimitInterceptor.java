@@ -5,7 +5,10 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 
-/** Refuses a call with RESOURCE_EXHAUSTED when its caller has spent its rate; runs after {@link ApiKeyInterceptor}. */
+/**
+ * Refuses a call with RESOURCE_EXHAUSTED when its caller has spent its rate; runs after
+ * {@link ApiKeyAuthenticator}.
+ */
 public final class RateLimitInterceptor implements ServerInterceptor {
 
     private final CallerLimiters limits;

@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.moemesh.gateway.access.ApiKeyInterceptor;
+import io.moemesh.gateway.access.ApiKeyAuthenticator;
 import io.moemesh.gateway.routing.RouterClient;
 import io.moemesh.gateway.routing.RouterForwarder;
 import java.time.Duration;
@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       {@code rejected} (missing or unknown key) or {@code throttled} (refused for earlier failures).</li>
  * </ul>
  */
-public final class GatewayMetrics implements RouterForwarder.FailoverListener, ApiKeyInterceptor.FailureListener {
+public final class GatewayMetrics implements RouterForwarder.FailoverListener, ApiKeyAuthenticator.FailureListener {
 
     private final MeterRegistry registry;
     private final AtomicInteger inFlight = new AtomicInteger();

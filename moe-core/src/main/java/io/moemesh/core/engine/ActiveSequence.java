@@ -37,7 +37,7 @@ public final class ActiveSequence {
         this.generated = new int[Math.min(params.maxTokens(), cache.capacity())];
     }
 
-    /** Position of the next token to feed: the last generated one. */
+    /** The number that names the request in errors and logs: its index in an in-process batch, or the router's id. */
     public int request() {
         return request;
     }
@@ -50,6 +50,7 @@ public final class ActiveSequence {
         return cache;
     }
 
+    /** Position of the next token to feed: the last generated one. */
     public int nextPosition() {
         return promptIds.length + count - 1;
     }

@@ -202,17 +202,17 @@ public final class DenseTransformer {
     private void moe(int ml, DenseWeights.Sparse layer, int n, ExpertDispatch experts, boolean[] pruned,
             RoutingObserver observer, StepState s) {
         kernels.matmul(layer.router(), s.xb, n, s.gateLogits);
-        boolean[] available = availability(experts, ml);
+        boolean[] available = ExpertMasks.available(experts, ml, config.numExperts());
         // The residual stream changes only after combine succeeds, so a failed step can be re-routed
         // and retried; each retry removes at least one expert, so this ends.
         while (true) {
-            GateDecision[] routes = route(n, s.gateLogits, allowed(available, pruned));
+            GateDecision[] routes = route(n, s.gateLogits, ExpertMasks.allowed(available, pruned));
             try {
                 experts.combine(ml, s.xb, n, routes, s.moeOut);
                 report(ml, n, s.gateLogits, routes, available, pruned, observer);
                 break;
             } catch (ExpertsUnavailableException e) {
-                available = withoutFailed(available, e, ml);
+                available = ExpertMasks.withoutFailed(available, e, ml, config.numExperts());
             }
         }
         if (layer.shared() != null) {
@@ -276,49 +276,6 @@ public final class DenseTransformer {
                 observer.onRoute(l, t, routes[t]);
             }
         }
-    }
-
-    /** The experts the gate may choose: available and not pruned; {@code null} when that is every expert. */
-    private static boolean[] allowed(boolean[] available, boolean[] pruned) {
-        if (pruned == null) {
-            return available;
-        }
-        boolean[] allowed = new boolean[pruned.length];
-        for (int e = 0; e < pruned.length; e++) {
-            allowed[e] = !pruned[e] && (available == null || available[e]);
-        }
-        return allowed;
-    }
-
-    /** {@code null} when every expert is available (the common case costs no array). */
-    private boolean[] availability(ExpertDispatch experts, int l) {
-        boolean[] available = null;
-        for (int e = 0; e < config.numExperts(); e++) {
-            if (!experts.isAvailable(l, e)) {
-                if (available == null) {
-                    available = new boolean[config.numExperts()];
-                    Arrays.fill(available, true);
-                }
-                available[e] = false;
-            }
-        }
-        return available;
-    }
-
-    private boolean[] withoutFailed(boolean[] available, ExpertsUnavailableException failure, int l) {
-        boolean[] next = available == null ? new boolean[config.numExperts()] : available.clone();
-        if (available == null) {
-            Arrays.fill(next, true);
-        }
-        boolean removed = false;
-        for (int expert : failure.experts()) {
-            removed |= next[expert];
-            next[expert] = false;
-        }
-        if (failure.layer() != l || !removed) {
-            throw failure; // nothing new to route around: give up rather than loop
-        }
-        return next;
     }
 
     private float[] logits(TokenBatch batch, StepState s) {

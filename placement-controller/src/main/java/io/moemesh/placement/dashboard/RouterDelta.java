@@ -4,6 +4,7 @@ import io.moemesh.placement.round.EndpointCounters;
 import io.moemesh.placement.round.RouterCounters;
 import io.moemesh.placement.round.Traffic;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +52,7 @@ record RouterDelta(double seconds, long generated, long forward, long degraded, 
     private static Endpoint endpoint(EndpointCounters then, EndpointCounters now) {
         long[] bounds = new long[0];
         long[] counts = new long[0];
-        if (now.counts().length > 0 && java.util.Arrays.equals(now.boundsMicros(), then.boundsMicros())
+        if (now.counts().length > 0 && Arrays.equals(now.boundsMicros(), then.boundsMicros())
                 && then.counts().length == now.counts().length) {
             counts = new long[now.counts().length];
             for (int i = 0; i < counts.length; i++) {

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /** One router, over gRPC: its statistics, its endpoints, and the refresh that switches its routing. */
 public final class RouterClient implements RouterPort, AutoCloseable {
@@ -122,7 +123,7 @@ public final class RouterClient implements RouterPort, AutoCloseable {
         return RoutingStatsGrpc.newBlockingStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private <T> T call(String method, java.util.function.Supplier<T> body) {
+    private <T> T call(String method, Supplier<T> body) {
         try {
             return body.get();
         } catch (StatusRuntimeException e) {

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
@@ -76,11 +77,11 @@ public final class KubernetesCluster implements ClusterPort {
         }
     }
 
-    private static java.util.Optional<ExpertWorkload> workload(V1Deployment d, V2HorizontalPodAutoscaler hpa) {
+    private static Optional<ExpertWorkload> workload(V1Deployment d, V2HorizontalPodAutoscaler hpa) {
         Map<String, String> labels = d.getMetadata().getLabels();
         String expert = labels == null ? null : labels.get(ExpertWorkload.EXPERT_LABEL);
         if (expert == null || !expert.matches("\\d+")) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         Map<String, String> annotations = d.getSpec().getTemplate().getMetadata() == null ? null
                 : d.getSpec().getTemplate().getMetadata().getAnnotations();
@@ -92,7 +93,7 @@ public final class KubernetesCluster implements ClusterPort {
         } catch (IllegalArgumentException e) {
             unreadable = new ExpertWorkload.UnreadableAnnotation(spelled, e.getMessage());
         }
-        return java.util.Optional.of(new ExpertWorkload(d.getMetadata().getName(), Integer.parseInt(expert), partners,
+        return Optional.of(new ExpertWorkload(d.getMetadata().getName(), Integer.parseInt(expert), partners,
                 hpa == null ? null : hpa.getMetadata().getName(), replicas(d, hpa), d.getMetadata().getResourceVersion(),
                 unreadable, rollout(d)));
     }

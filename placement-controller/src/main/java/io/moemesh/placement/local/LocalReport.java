@@ -29,6 +29,11 @@ public record LocalReport(SortedSet<Integer> pruned, String pruningDecision, dou
         targets = targets.clone();
     }
 
+    /** A step that saw nothing and did nothing: it failed before it could read the processes. */
+    public static LocalReport failed(String decision) {
+        return new LocalReport(new TreeSet<>(), "", 0, 0, new double[0], new int[0], new int[0], 0, decision);
+    }
+
     /** Live expert processes over all services. */
     public int expertProcesses() {
         int n = 0;

@@ -2,8 +2,6 @@ package io.moemesh.placement.local;
 
 import io.moemesh.core.local.ExpertPidFile;
 import io.moemesh.core.placement.PlacementPlan;
-import io.moemesh.core.placement.PruningPlan;
-import io.moemesh.core.placement.PruningPolicy;
 import io.moemesh.core.placement.PruningSettings;
 import io.moemesh.core.placement.ReplicaBudget;
 import io.moemesh.core.placement.Unit;
@@ -15,7 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import org.slf4j.Logger;
@@ -105,29 +102,20 @@ public final class LocalScaling {
                     new int[experts], new int[experts], settings.maxExpertProcesses(),
                     "local step skipped: " + e.getMessage());
         }
-        SortedSet<Integer> prunedNow = experts(routerSets);
-        PruningPlan pruning = settings.pruning() && stats.topK() > 0
-                ? PruningPolicy.plan(stats.expertTokens(), stats.topK(), prunedNow, settings.pruningSettings())
-                : null;
-        SortedSet<Integer> target = pruning == null ? new TreeSet<>() : new TreeSet<>(pruning.pruned());
-        if (pruning == null && settings.pruning()) {
-            target.addAll(prunedNow); // no traffic to judge by: keep the level
-        }
-        SortedSet<Integer> newly = new TreeSet<>(target);
-        newly.removeAll(prunedNow);
-        Map<Integer, String> refused = PartnerGuard.refuse(target, newly, views);
-        refused.forEach((e, why) -> notes.add("did not prune expert " + e + ": " + why));
-        String pruningDecision = pruning == null ? "" : pruning.decision() + refusedText(refused);
+        PruningTarget pruning = PruningTarget.of(stats, routerSets, views, settings);
+        pruning.refused().forEach((e, why) -> notes.add("did not prune expert " + e + ": " + why));
+        SortedSet<Integer> prunedNow = pruning.now();
+        SortedSet<Integer> target = pruning.target();
 
         int[] desired = desired(stats, plan, target, procs);
         if (dryRun) {
-            return report(target, pruningDecision, pruning, stats, procs, desired,
+            return report(target, pruning, stats, procs, desired,
                     "dry run: " + wouldDo(prunedNow, target, count(procs, experts), desired));
         }
         SortedSet<Integer> installed = converge(stats, prunedNow, target, routerSets, procs, views, notes);
         List<ExpertPidFile> now = listQuietly(procs, notes);
         replicate(installed, desired, now, views, notes);
-        return report(installed, pruningDecision, pruning, stats, listQuietly(now, notes), desired, notes.text());
+        return report(installed, pruning, stats, listQuietly(now, notes), desired, notes.text());
     }
 
     /**
@@ -285,14 +273,14 @@ public final class LocalScaling {
                 .map(EndpointView::partners).findFirst().orElseGet(TreeSet::new);
     }
 
-    private LocalReport report(SortedSet<Integer> pruned, String pruningDecision, PruningPlan pruning,
-            RoutingStats stats, List<ExpertPidFile> procs, int[] desired, String decision) {
+    private LocalReport report(SortedSet<Integer> pruned, PruningTarget pruning, RoutingStats stats,
+            List<ExpertPidFile> procs, int[] desired, String decision) {
         double rerouted = 0;
-        double[] shares = pruning == null ? new double[0] : pruning.shares();
+        double[] shares = pruning.shares();
         for (int e : pruned) {
             rerouted += e < shares.length ? shares[e] : 0;
         }
-        return new LocalReport(pruned, pruningDecision, rerouted, settings.pruningSettings().qualityBudget(), shares,
+        return new LocalReport(pruned, pruning.decision(), rerouted, settings.pruningSettings().qualityBudget(), shares,
                 count(procs, stats.numExperts()), desired, settings.maxExpertProcesses(), decision);
     }
 
@@ -319,12 +307,6 @@ public final class LocalScaling {
         return parts.isEmpty() ? "nothing to change" : String.join("; ", parts);
     }
 
-    private static String refusedText(Map<Integer, String> refused) {
-        StringBuilder b = new StringBuilder();
-        refused.forEach((e, why) -> b.append("; expert ").append(e).append(" not pruned: ").append(why));
-        return b.toString();
-    }
-
     static int[] count(List<ExpertPidFile> procs, int experts) {
         int[] n = new int[experts];
         procs.stream().filter(p -> p.expert() < experts).forEach(p -> n[p.expert()]++);
@@ -340,13 +322,6 @@ public final class LocalScaling {
             }
         }
         return units;
-    }
-
-    /** Experts with any pruned unit on any router: the union, so a router that missed a change converges. */
-    private static SortedSet<Integer> experts(List<SortedSet<Unit>> sets) {
-        SortedSet<Integer> experts = new TreeSet<>();
-        sets.forEach(s -> s.forEach(u -> experts.add(u.expert())));
-        return experts;
     }
 
     /** Warnings and actions of one step, logged as they happen, joined for the decision. */

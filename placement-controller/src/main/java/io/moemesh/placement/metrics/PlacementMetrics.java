@@ -4,13 +4,15 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.moemesh.placement.PlacementLoop;
+import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlacementReport;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The controller's meters, updated after every round: {@code moemesh.placement.rounds} by decision,
+ * The controller's meters, updated after every round: {@code moemesh.placement.rounds} tagged with
+ * each round's {@link Outcome} ({@code decision=applied|kept|waiting|dry_run|standby|failed}),
  * {@code moemesh.placement.plans.applied}, and gauges of the latest scores (expected remote calls
  * per token per layer of the live placement, the candidate and the one-service-per-expert baseline,
  * the routers' observed ones, and the live placement's max/mean service load), and in local mode
@@ -19,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class PlacementMetrics {
 
-    private final Map<Decision, Counter> rounds = new EnumMap<>(Decision.class);
+    private final Map<Outcome, Counter> rounds = new EnumMap<>(Outcome.class);
     private final Counter applied;
     private final AtomicReference<Double> live = new AtomicReference<>(Double.NaN);
     private final AtomicReference<Double> candidate = new AtomicReference<>(Double.NaN);
@@ -30,8 +32,8 @@ public final class PlacementMetrics {
     private final AtomicReference<Double> expertProcesses = new AtomicReference<>(Double.NaN);
 
     public PlacementMetrics(MeterRegistry registry, PlacementLoop loop) {
-        for (Decision d : Decision.values()) {
-            rounds.put(d, Counter.builder("moemesh.placement.rounds").tag("decision", d.tag())
+        for (Outcome outcome : Outcome.values()) {
+            rounds.put(outcome, Counter.builder("moemesh.placement.rounds").tag("decision", outcome.tag())
                     .description("Planning rounds, by what they decided").register(registry));
         }
         applied = Counter.builder("moemesh.placement.plans.applied").description("Placement plans applied")
@@ -57,7 +59,7 @@ public final class PlacementMetrics {
     }
 
     void record(PlacementReport report) {
-        rounds.get(Decision.of(report)).increment();
+        rounds.get(report.outcome()).increment();
         if (report.applied()) {
             applied.increment();
         }

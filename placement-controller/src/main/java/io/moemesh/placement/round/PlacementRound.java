@@ -7,27 +7,21 @@ import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.PlanChange;
 import io.moemesh.core.placement.PlanScore;
 import io.moemesh.core.placement.PlanScorer;
-import io.moemesh.core.placement.Unit;
 import io.moemesh.core.routing.RoutingStats;
-import io.moemesh.placement.kubernetes.Change;
-import io.moemesh.placement.kubernetes.PlacementReconciler;
-import io.moemesh.placement.local.LocalReport;
-import io.moemesh.placement.local.LocalScaling;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedSet;
-import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One planning round: read the routers' statistics and endpoints, ask every endpoint what it hosts,
  * score the live placement, plan, and apply the plan if it clears the hysteresis threshold, or if
- * the live placement no longer fits the memory budget (the budget was lowered). Applying is
+ * the live placement no longer fits the memory budget (the budget was lowered). How a plan is
+ * applied is the {@link PlanApplier}'s. In place ({@link InPlaceApplier}, local mode) applying is
  * make-before-break:
  * <ol>
  *   <li>every endpoint whose units change gets its new partners (loaded and warmed before the call
@@ -43,9 +37,8 @@ import org.slf4j.LoggerFactory;
  * restart between steps, a call that timed out but took effect — the next round finds endpoints
  * whose units differ from the routers' views or that hold retiring units, and finishes steps 2–3
  * for them first. If step 1 fails, the endpoints already changed get their previous partners back
- * (what they loaded meanwhile becomes retiring, released the same way). In local mode with expert
- * processes configured, a second step follows on the same window: pruning and replicas
- * ({@link LocalScaling}). Not thread-safe: one round at a time.
+ * (what they loaded meanwhile becomes retiring, released the same way). Not thread-safe: one round
+ * at a time.
  */
 public final class PlacementRound {
 
@@ -53,54 +46,33 @@ public final class PlacementRound {
 
     private final RouterSource routers;
     private final ExpertPort experts;
+    private final PlanApplier applier;
     private final PlacementSettings settings;
     private final Clock clock;
     private final Map<String, Traffic> lastTraffic = new LinkedHashMap<>();
-    private final PlacementReconciler kubernetes;
-    private final LocalScaling local;
 
-    /** Local mode: plans are applied in place on the running endpoints (class comment). */
+    /** Local mode: plans are applied in place on the running endpoints ({@link InPlaceApplier}). */
     public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock) {
-        this(routers, experts, settings, clock, null);
+        this(routers, experts, settings, clock, new InPlaceApplier(experts));
     }
 
-    /**
-     * With {@code kubernetes} non-null, plans are applied to the cluster instead: the reconciler writes
-     * the expert Deployments' partner-units annotations and the HPAs' replica floors, the Deployments
-     * roll their pods (new pods start with their units), and the routers discover the new pods from
-     * their EndpointSlices; nothing is changed in place and there is nothing to switch or release.
-     */
     public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock,
-            PlacementReconciler kubernetes) {
-        this(routers, experts, settings, clock, kubernetes, null);
+            PlanApplier applier) {
+        this(RouterSource.fixed(routers), experts, settings, clock, applier);
     }
 
     /**
-     * Local mode with {@code local} non-null: after placing, each round also prunes and restores
-     * experts and starts and stops replicas of the expert processes ({@link LocalScaling}).
-     */
-    public PlacementRound(List<RouterPort> routers, ExpertPort experts, PlacementSettings settings, Clock clock,
-            PlacementReconciler kubernetes, LocalScaling local) {
-        this(RouterSource.fixed(routers), experts, settings, clock, kubernetes, local);
-    }
-
-    /**
-     * As above, with the routers found anew every round ({@link RouterSource}: on Kubernetes, every
-     * router pod behind the headless Service). In Kubernetes mode a round plans from the routers that
-     * answered and names the others in its decision; in local mode every router must answer, since
-     * they switch together.
+     * With the routers found anew every round ({@link RouterSource}: on Kubernetes, every router pod
+     * behind the headless Service). An applier that {@linkplain PlanApplier#plansFromSomeRouters()
+     * plans from some routers} names the others in the decision; otherwise every router must answer.
      */
     public PlacementRound(RouterSource routers, ExpertPort experts, PlacementSettings settings, Clock clock,
-            PlacementReconciler kubernetes, LocalScaling local) {
-        if (kubernetes != null && local != null) {
-            throw new IllegalArgumentException("local process management and Kubernetes mode exclude each other");
-        }
-        this.kubernetes = kubernetes;
-        this.local = local;
+            PlanApplier applier) {
         this.routers = routers;
         this.experts = experts;
         this.settings = settings;
         this.clock = clock;
+        this.applier = applier;
     }
 
     public PlacementSettings settings() {
@@ -108,21 +80,8 @@ public final class PlacementRound {
     }
 
     public PlacementReport run() {
-        if (kubernetes != null && !settings.dryRun()) {
-            kubernetes.keepBounds(); // operator floors and autoscaler ceilings hold, plan or not
-        }
-        PlacementReport placed = place();
-        if (local == null || placed.stats() == null || placed.live() == null) {
-            return placed;
-        }
-        try {
-            PlacementPlan plan = placed.candidate() != null ? placed.candidate() : placed.live().plan();
-            return placed.withLocal(local.apply(placed.stats(), plan, settings.dryRun()));
-        } catch (RuntimeException e) {
-            LOG.warn("the local pruning and replica step failed", e);
-            return placed.withLocal(new LocalReport(new java.util.TreeSet<>(), "", 0, 0, new double[0], new int[0],
-                    new int[0], 0, "the local pruning and replica step failed: " + e.getMessage()));
-        }
+        applier.prepare(settings.dryRun());
+        return applier.afterPlacing(place(), settings.dryRun());
     }
 
     private PlacementReport place() {
@@ -138,212 +97,82 @@ public final class PlacementRound {
             observed = observed.plus(observeTraffic(read.answered().get(i).name(), reading.traffic()));
             views.add(byTarget(read.endpoints().get(i)));
         }
-        if (windows.isEmpty() || (!read.complete() && kubernetes == null)) {
+        if (windows.isEmpty() || (!read.complete() && !applier.plansFromSomeRouters())) {
             LOG.warn("could not read the routers: {}", read.failures());
-            return PlacementReport.stopped(now, "could not read the routers: " + read.failures(), observed);
+            return PlacementReport.at(now, observed).build(Outcome.FAILED,
+                    "could not read the routers: " + read.failures());
         }
         if (!read.complete()) {
             LOG.warn("{}", read.note());
         }
-        return plan(now, read, windows, views, observed).noted(read.note());
+        return plan(now, read.answered(), windows, views, observed).noted(read.note());
     }
 
-    private PlacementReport plan(Instant now, RouterReadings read, List<RoutingStats> windows,
+    private PlacementReport plan(Instant now, List<RouterPort> answered, List<RoutingStats> windows,
             List<Map<String, EndpointView>> views, Traffic observed) {
         RoutingStats stats;
         try {
             stats = StatsMerge.sum(windows);
         } catch (StatsMerge.RefusedStatsException e) {
             LOG.warn("refused the routers' statistics: {}", e.getMessage());
-            return PlacementReport.stopped(now, "refused the routers' statistics: " + e.getMessage(), observed);
+            return PlacementReport.at(now, observed).build(Outcome.FAILED,
+                    "refused the routers' statistics: " + e.getMessage());
         }
         List<EndpointView> managed = truth(views);
         if (managed.isEmpty()) {
-            return PlacementReport.stopped(now, "nothing to place: no expert endpoint belongs to one expert service"
-                    + " (a router running its experts in process has none)", observed);
+            return PlacementReport.at(now, observed).build(Outcome.WAITING, "nothing to place: no expert endpoint"
+                    + " belongs to one expert service (a router running its experts in process has none)");
         }
         String outside = unitOutside(managed, stats);
         if (outside != null) {
             LOG.warn("refused the routers' statistics: {}", outside);
-            return PlacementReport.stopped(now, "refused the routers' statistics: " + outside, observed);
+            return PlacementReport.at(now, observed).build(Outcome.FAILED, "refused the routers' statistics: "
+                    + outside);
         }
-        String sync = settings.dryRun() || kubernetes != null ? "" : synchronize(read.answered(), managed, views);
+        return decide(now, new MeshState(answered, views, managed), stats, observed);
+    }
+
+    /**
+     * Finishes what an earlier round left, scores the live placement, and keeps it, waits, or
+     * applies the candidate (a dry run only says it would).
+     */
+    private PlacementReport decide(Instant now, MeshState mesh, RoutingStats stats, Traffic observed) {
+        String sync = settings.dryRun() ? "" : applier.settle(mesh);
+        List<EndpointView> managed = mesh.endpoints();
         ClusterShape shape = settings.shape(stats.numLayers(), stats.numExperts(), managed.getFirst().hiddenSize());
         LivePlacement live = LivePlacement.of(managed, stats.numLayers(), stats.numExperts());
         PlanScore liveScore = PlanScorer.score(live.plan(), stats, shape);
-        PlanScore baseline = PlanScorer.score(PlacementBaselines.oneServicePerExpert(stats, shape), stats, shape);
+        PlacementReport.Builder report = PlacementReport.at(now, observed).scored(stats, live, liveScore,
+                PlanScorer.score(PlacementBaselines.oneServicePerExpert(stats, shape), stats, shape));
         long windowTokens = maxTokens(stats);
         if (windowTokens < settings.minWindowTokens()) {
-            return new PlacementReport(now, sync + "waiting for traffic: " + windowTokens
-                    + " tokens in the window, planning needs " + settings.minWindowTokens(), false, stats, live,
-                    liveScore, null, null, baseline, observed);
+            return report.build(Outcome.WAITING, sync + "waiting for traffic: " + windowTokens
+                    + " tokens in the window, planning needs " + settings.minWindowTokens());
         }
         PlacementPlan candidate = CoactivationPlanner.plan(stats, shape);
         PlanScore candidateScore = PlanScorer.score(candidate, stats, shape);
+        report.candidate(candidate, candidateScore);
         double gain = relativeGain(liveScore, candidateScore);
         String overBudget = overBudget(live.plan(), shape);
         if (overBudget == null && !PlanChange.shouldApply(liveScore, candidateScore, settings.minGain())) {
-            return new PlacementReport(now, sync + String.format("kept the live placement: the candidate would cut"
-                    + " expected remote calls by %.1f%%, below the %.1f%% threshold", 100 * gain,
-                    100 * settings.minGain()), false, stats, live, liveScore, candidate, candidateScore, baseline,
-                    observed);
+            return report.build(Outcome.KEPT, sync + String.format("kept the live placement: the candidate would"
+                    + " cut expected remote calls by %.1f%%, below the %.1f%% threshold", 100 * gain,
+                    100 * settings.minGain()));
         }
         String change = String.format("expected remote calls %.3f -> %.3f per token per layer (%+.1f%%)%s",
                 liveScore.remoteCallsPerToken(), candidateScore.remoteCallsPerToken(), -100 * gain,
                 overBudget == null ? "" : "; the live placement was over budget: " + overBudget);
         if (settings.dryRun()) {
-            String would = kubernetes == null ? "" : "; " + describe(kubernetes.reconcile(candidate, true));
-            return new PlacementReport(now, "dry run: would apply a plan: " + change + would, false, stats, live,
-                    liveScore, candidate, candidateScore, baseline, observed);
+            return report.build(Outcome.DRY_RUN, "dry run: would apply a plan: " + change
+                    + applier.preview(candidate));
         }
-        if (kubernetes != null) {
-            return reconcile(now, candidate, change, stats, live, liveScore, candidateScore, baseline, observed);
+        PlanApplier.Applied applied = applier.apply(candidate, mesh, stats, live, change);
+        if (applied.live() != live) {
+            report.live(applied.live(), PlanScorer.score(applied.live().plan(), stats, shape));
         }
-        List<EndpointView> after;
-        try {
-            after = setPartners(candidate, managed);
-        } catch (RuntimeException e) {
-            LOG.warn("re-placement failed", e);
-            return new PlacementReport(now, sync + "re-placement failed, previous partners restored: "
-                    + e.getMessage(), false, stats, live, liveScore, candidate, candidateScore, baseline, observed);
-        }
-        int changed = (int) after.stream().filter(v -> !managed.contains(v)).count();
-        if (changed == 0) {
-            // the candidate differs only for services with no running endpoint (pruned in local mode):
-            // nothing can change on them, so this is not a re-placement
-            return new PlacementReport(now, (sync + "kept the live placement: the candidate changes only services"
-                    + " with no running endpoint (" + change + ")"), false, stats, live, liveScore, candidate,
-                    candidateScore, baseline, observed);
-        }
-        String switched = synchronize(read.answered(), after, views);
-        String decision = (sync + "applied: " + changed + " endpoints re-placed; " + change + "; " + switched)
-                .replaceAll(";\\s*$", "");
-        LOG.info(decision);
-        PlacementPlan before = live.plan();
-        live = LivePlacement.of(after, stats.numLayers(), stats.numExperts());
-        return new PlacementReport(now, decision, true, stats, live,
-                PlanScorer.score(live.plan(), stats, shape), candidate, candidateScore, baseline, observed,
-                new PlacementReport.Replacement(before, live.plan()));
+        return report.replacement(applied.replacement()).build(applied.outcome(), sync + applied.decision());
     }
 
-    /** Kubernetes mode: the cluster converges by rolling the expert Deployments the reconciler changed. */
-    private PlacementReport reconcile(Instant now, PlacementPlan candidate, String change, RoutingStats stats,
-            LivePlacement live, PlanScore liveScore, PlanScore candidateScore, PlanScore baseline, Traffic observed) {
-        List<Change> changes;
-        try {
-            changes = kubernetes.reconcile(candidate, false);
-        } catch (RuntimeException e) {
-            LOG.warn("reconciling the cluster failed", e);
-            return new PlacementReport(now, "reconciling the cluster failed: " + e.getMessage(), false, stats, live,
-                    liveScore, candidate, candidateScore, baseline, observed);
-        }
-        boolean wrote = changes.stream().anyMatch(c -> c.kind() != Change.Kind.ROLLOUT_WAIT);
-        String decision = changes.isEmpty()
-                ? "the cluster already asks for this plan; rollout in progress (" + change + ")"
-                : !wrote ? "waiting for a rollout before applying a plan: " + describe(changes) + "; " + change
-                : "applied through Kubernetes: " + describe(changes) + "; " + change
-                        + "; the expert Deployments roll one at a time and the routers discover the new pods";
-        if (!changes.isEmpty()) {
-            LOG.info(decision);
-        }
-        return new PlacementReport(now, decision, wrote, stats, live, liveScore, candidate,
-                candidateScore, baseline, observed,
-                wrote ? new PlacementReport.Replacement(live.plan(), candidate) : null);
-    }
-
-    private static String describe(List<Change> changes) {
-        return changes.size() + " changes" + (changes.isEmpty() ? "" : " (" + String.join(", ",
-                changes.stream().map(Change::toString).toList()) + ")");
-    }
-
-    /**
-     * Step 1 for every endpoint whose partners differ from the plan's; returns every endpoint's state
-     * afterwards. An endpoint counts as changed before it is called, so one whose call failed or timed
-     * out (and may still take effect) is reverted too; reverting is idempotent.
-     */
-    private List<EndpointView> setPartners(PlacementPlan plan, List<EndpointView> endpoints) {
-        List<EndpointView> changed = new ArrayList<>();
-        List<EndpointView> after = new ArrayList<>();
-        try {
-            for (EndpointView v : endpoints) {
-                SortedSet<Unit> wanted = new TreeSet<>(plan.hosted().get(v.service().getAsInt()));
-                wanted.removeAll(v.base());
-                if (wanted.equals(v.partners())) {
-                    after.add(v);
-                } else {
-                    changed.add(v);
-                    after.add(experts.setPartners(v.target(), wanted));
-                }
-            }
-            return after;
-        } catch (RuntimeException e) {
-            for (EndpointView v : changed) {
-                try {
-                    experts.setPartners(v.target(), v.partners());
-                } catch (RuntimeException revert) {
-                    e.addSuppressed(revert);
-                }
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * Steps 2–3 for endpoints whose units a router does not know yet or that hold retiring units:
-     * refresh every router, then release the retiring units of each endpoint every router now sees
-     * as it is. Returns what it did, for the decision ("" when nothing was needed).
-     */
-    private String synchronize(List<RouterPort> routers, List<EndpointView> endpoints,
-            List<Map<String, EndpointView>> views) {
-        List<EndpointView> stale = endpoints.stream().filter(v -> !v.retiring().isEmpty() || !seenByAll(v, views))
-                .toList();
-        if (stale.isEmpty()) {
-            return "";
-        }
-        List<Map<String, EndpointView>> refreshed = new ArrayList<>();
-        try {
-            for (RouterPort r : routers) {
-                refreshed.add(byTarget(r.refresh()));
-            }
-        } catch (RuntimeException e) {
-            return "the routers have not switched yet, nothing released (" + e.getMessage() + "); ";
-        }
-        views.clear();
-        views.addAll(refreshed);
-        int released = 0;
-        int pending = 0;
-        for (EndpointView v : stale) {
-            if (v.retiring().isEmpty()) {
-                continue;
-            }
-            if (!seenByAll(v, refreshed)) {
-                pending++;
-                continue;
-            }
-            try {
-                experts.releaseRetired(v.target());
-                released++;
-            } catch (RuntimeException e) {
-                pending++;
-            }
-        }
-        return "routers switched" + (released == 0 ? "" : ", retiring units released on " + released + " endpoints")
-                + (pending == 0 ? "" : ", " + pending + " endpoints keep retiring units until every router has"
-                        + " re-described them") + "; ";
-    }
-
-    /** Every router routes by what the endpoint hosts now (its base and partner units, no more, no less). */
-    private static boolean seenByAll(EndpointView v, List<Map<String, EndpointView>> views) {
-        for (Map<String, EndpointView> view : views) {
-            EndpointView seen = view.get(v.target());
-            if (seen == null || !seen.hosted().equals(v.hosted())) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Each managed endpoint (any router lists it) as it describes itself; the routers' view if it cannot be asked. */
     /**
      * The statistics must describe the model the experts serve: a unit (layer, expert) an endpoint
      * hosts outside the statistics' shape means they disagree (a router of another model, or one
@@ -363,6 +192,7 @@ public final class PlacementRound {
         return null;
     }
 
+    /** Each managed endpoint (any router lists it) as it describes itself; the routers' view if it cannot be asked. */
     private List<EndpointView> truth(List<Map<String, EndpointView>> views) {
         Map<String, EndpointView> known = new LinkedHashMap<>();
         views.forEach(view -> view.values().forEach(v -> known.putIfAbsent(v.target(), v)));
@@ -399,7 +229,7 @@ public final class PlacementRound {
         return null;
     }
 
-    private static Map<String, EndpointView> byTarget(List<EndpointView> endpoints) {
+    static Map<String, EndpointView> byTarget(List<EndpointView> endpoints) {
         Map<String, EndpointView> map = new LinkedHashMap<>();
         endpoints.forEach(v -> map.put(v.target(), v));
         return map;

@@ -4,6 +4,7 @@ import io.moemesh.core.placement.Unit;
 import io.moemesh.core.routing.RoutingStats;
 import java.util.List;
 import java.util.SortedSet;
+import java.util.TreeSet;
 
 /** What the controller needs from one router. */
 public interface RouterPort {
@@ -40,7 +41,7 @@ public interface RouterPort {
      * that cannot prune (the controller's tests of other features) reports none.
      */
     default SortedSet<Unit> pruned() {
-        return new java.util.TreeSet<>();
+        return new TreeSet<>();
     }
 
     /**

@@ -5,6 +5,7 @@ import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.proto.codec.RoutingStatsCodec;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -97,8 +98,8 @@ public final class StatsMerge {
                 throw new RefusedStatsException("routing statistics for layer " + l + " do not hold a list of at most "
                         + RoutingStatsCodec.MAX_EXPERT_SETS_PER_LAYER + " expert sets");
             }
-            if (w.tokens()[l] < 0 || java.util.Arrays.stream(w.expertTokens()[l]).anyMatch(n -> n < 0)
-                    || java.util.Arrays.stream(w.coactivation()[l]).anyMatch(n -> n < 0)) {
+            if (w.tokens()[l] < 0 || Arrays.stream(w.expertTokens()[l]).anyMatch(n -> n < 0)
+                    || Arrays.stream(w.coactivation()[l]).anyMatch(n -> n < 0)) {
                 throw new RefusedStatsException("routing statistics for layer " + l + " hold a negative count");
             }
         }

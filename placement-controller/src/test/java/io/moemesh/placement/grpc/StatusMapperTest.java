@@ -6,6 +6,7 @@ import io.moemesh.core.placement.PlanScore;
 import io.moemesh.core.routing.ExpertSets;
 import io.moemesh.core.routing.RoutingStats;
 import io.moemesh.placement.PlacementLoop;
+import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementSettings;
 import io.moemesh.placement.round.Traffic;
@@ -27,8 +28,8 @@ class StatusMapperTest {
         stats.expertTokens()[0][2] = 2;
         stats = stats.withExpertSets(new ExpertSets[] {new ExpertSets(new int[][] {{0, 1, 2}}, new long[] {1}, 1)});
         PlanScore live = new PlanScore(2.5, 0, 1, 1, 0, PlanScore.CallModel.EXPERT_SETS, 0.5);
-        PlacementReport report = new PlacementReport(T0, "kept", false, stats, null, live, null, null, null,
-                new Traffic(0, 0, 0));
+        PlacementReport report = PlacementReport.at(T0, new Traffic(0, 0, 0)).scored(stats, null, live, null)
+                .build(Outcome.KEPT, "kept");
 
         PlacementStatus status = StatusMapper.toProto(new PlacementLoop.State(report, 0, null, null),
                 new PlacementSettings(1.25, 0, 1.25, 4, 0.05, 1, false));

@@ -3,6 +3,7 @@ package io.moemesh.placement.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.placement.round.FakeMesh;
+import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlacementSettings;
@@ -28,7 +29,7 @@ class KubernetesModeRoundTest {
 
     private PlacementRound round(boolean dryRun) {
         return new PlacementRound(List.of(mesh), mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, dryRun), CLOCK,
-                new PlacementReconciler(cluster));
+                new KubernetesApplier(new PlacementReconciler(cluster)));
     }
 
     @Test
@@ -55,6 +56,7 @@ class KubernetesModeRoundTest {
 
         assertThat(again.applied()).isFalse();
         assertThat(again.decision()).startsWith("the cluster already asks for this plan; rollout in progress");
+        assertThat(again.outcome()).isEqualTo(Outcome.KEPT);
         assertThat(cluster.writes).isEmpty();
     }
 
@@ -65,6 +67,7 @@ class KubernetesModeRoundTest {
         PlacementReport report = round(true).run();
 
         assertThat(report.decision()).startsWith("dry run: would apply a plan").contains("partner-units: (none) ->");
+        assertThat(report.outcome()).isEqualTo(Outcome.DRY_RUN);
         assertThat(cluster.writes).isEmpty();
         assertThat(cluster.workloads.values()).allSatisfy(w -> assertThat(w.partners()).isEmpty());
     }
@@ -97,9 +100,9 @@ class KubernetesModeRoundTest {
         }
         SteppingClock gateClock = new SteppingClock();
         PlacementRound round = new PlacementRound(List.of(mesh), mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10,
-                false), CLOCK, new PlacementReconciler(cluster, new RolloutGate(cluster,
+                false), CLOCK, new KubernetesApplier(new PlacementReconciler(cluster, new RolloutGate(cluster,
                         new RolloutGate.Settings(Duration.ofSeconds(10), Duration.ofSeconds(5)), gateClock,
-                        gateClock::advance)));
+                        gateClock::advance))));
 
         PlacementReport report = round.run();
 
@@ -159,7 +162,7 @@ class KubernetesModeRoundTest {
 
     private PlacementRound round(RouterSource routers) {
         return new PlacementRound(routers, mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, false), CLOCK,
-                new PlacementReconciler(cluster), null);
+                new KubernetesApplier(new PlacementReconciler(cluster)));
     }
 
     @Test
@@ -183,6 +186,7 @@ class KubernetesModeRoundTest {
         assertThat(report.decision()).startsWith("planned from 1 of 2 routers (not read: router 10.0.0.9:50056 "
                 + "GetRoutingStats: UNAVAILABLE connection refused); ")
                 .contains("applied through Kubernetes:");
+        assertThat(report.outcome()).as("the note keeps the outcome").isEqualTo(Outcome.APPLIED);
         assertThat(report.applied()).isTrue();
     }
 
@@ -195,6 +199,7 @@ class KubernetesModeRoundTest {
 
         assertThat(report.decision()).isEqualTo("could not read the routers: no router found at "
                 + "dns:///moe-router-headless:50056: it does not resolve");
+        assertThat(report.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(cluster.writes).isEmpty();
     }
 }

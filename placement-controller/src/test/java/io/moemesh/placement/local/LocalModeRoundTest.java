@@ -10,6 +10,7 @@ import io.moemesh.placement.PlacementLoop;
 import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.metrics.PlacementMetrics;
 import io.moemesh.placement.grpc.StatusMapper;
+import io.moemesh.placement.round.InPlaceApplier;
 import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlacementSettings;
@@ -33,7 +34,7 @@ class LocalModeRoundTest {
         LocalScaling local = new LocalScaling(List.of(mesh), mesh, mesh, mesh, new LocalScaling.Settings(true,
                 new PruningSettings(0.25, 0.05, PruningSettings.QUARTER_OF_EXPERTS, 2, 10), 0,
                 Duration.ofMillis(100), Duration.ofMillis(5)));
-        return new PlacementRound(List.of(mesh), mesh, settings, CLOCK, null, local);
+        return new PlacementRound(List.of(mesh), mesh, settings, CLOCK, new InPlaceApplier(mesh, local));
     }
 
     @Test

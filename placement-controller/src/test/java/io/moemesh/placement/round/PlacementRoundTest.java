@@ -121,6 +121,7 @@ class PlacementRoundTest {
 
         assertThat(again.applied()).isFalse();
         assertThat(again.decision()).startsWith("kept the live placement");
+        assertThat(again.outcome()).isEqualTo(Outcome.KEPT);
         assertThat(mesh.log).isEmpty();
         assertThat(again.liveScore().remoteCallsPerToken()).isEqualTo(again.candidateScore().remoteCallsPerToken());
     }
@@ -133,6 +134,7 @@ class PlacementRoundTest {
 
         assertThat(report.applied()).isFalse();
         assertThat(report.decision()).contains("below the 99.0% threshold");
+        assertThat(report.outcome()).isEqualTo(Outcome.KEPT);
         assertThat(mesh.log).isEmpty();
     }
 
@@ -143,6 +145,7 @@ class PlacementRoundTest {
         PlacementReport report = round(0.05, 1_000_000, false).run();
 
         assertThat(report.decision()).startsWith("waiting for traffic");
+        assertThat(report.outcome()).isEqualTo(Outcome.WAITING);
         assertThat(report.candidate()).isNull();
         assertThat(report.liveScore().remoteCallsPerToken()).isEqualTo(2.0);
         assertThat(mesh.log).isEmpty();
@@ -156,6 +159,7 @@ class PlacementRoundTest {
 
         assertThat(report.applied()).isFalse();
         assertThat(report.decision()).startsWith("dry run: would apply");
+        assertThat(report.outcome()).isEqualTo(Outcome.DRY_RUN);
         assertThat(report.candidateScore().remoteCallsPerToken()).isLessThan(2.0);
         assertThat(mesh.log).isEmpty();
     }
@@ -170,6 +174,7 @@ class PlacementRoundTest {
 
         assertThat(report.applied()).isFalse();
         assertThat(report.decision()).contains("re-placement failed").contains("SetPartnerUnits: UNAVAILABLE");
+        assertThat(report.outcome()).isEqualTo(Outcome.FAILED);
         // change, failed change, then both reverted (the failed one may have taken effect after all)
         assertThat(mesh.log).filteredOn(e -> e.startsWith("set ")).hasSize(4);
         assertThat(mesh.log).doesNotContain("refresh");
@@ -195,9 +200,15 @@ class PlacementRoundTest {
         PlacementReport failed = round.run();
 
         assertThat(failed.applied()).as("the endpoints host the plan's units").isTrue();
+        assertThat(failed.outcome()).isEqualTo(Outcome.APPLIED);
         assertThat(failed.decision()).contains("the routers have not switched yet, nothing released");
         assertThat(mesh.log).noneMatch(e -> e.startsWith("release "));
         assertThat(mesh.endpoints.values()).anySatisfy(v -> assertThat(v.retiring()).isNotEmpty());
+
+        PlacementReport stillStuck = round.run(); // the same window: nothing new to apply
+        assertThat(stillStuck.outcome()).as("the note on the switch keeps the outcome").isEqualTo(Outcome.KEPT);
+        assertThat(stillStuck.decision()).startsWith("the routers have not switched yet, nothing released")
+                .contains("kept the live placement");
 
         mesh.failRefresh = false;
         mesh.log.clear();
@@ -281,6 +292,7 @@ class PlacementRoundTest {
         PlacementReport report = round(0.05, 10, false).run();
 
         assertThat(report.decision()).startsWith("nothing to place");
+        assertThat(report.outcome()).isEqualTo(Outcome.WAITING);
         assertThat(mesh.log).isEmpty();
     }
 
@@ -295,6 +307,7 @@ class PlacementRoundTest {
 
         assertThat(report.applied()).isFalse();
         assertThat(report.decision()).startsWith("refused the routers' statistics").contains("overflow");
+        assertThat(report.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(mesh.log).isEmpty();
     }
 
@@ -307,6 +320,7 @@ class PlacementRoundTest {
         assertThat(report.applied()).isFalse();
         assertThat(report.decision()).startsWith("refused the routers' statistics")
                 .contains("2 layers x 3 experts").contains("hosts layer 0 expert 3");
+        assertThat(report.outcome()).isEqualTo(Outcome.FAILED);
         assertThat(mesh.log).isEmpty();
     }
 
@@ -353,6 +367,7 @@ class PlacementRoundTest {
         assertThat(report.applied()).as(report.decision()).isFalse();
         assertThat(report.decision()).startsWith("kept the live placement: the candidate changes only services"
                 + " with no running endpoint");
+        assertThat(report.outcome()).isEqualTo(Outcome.KEPT);
         assertThat(mesh.log).noneMatch(e -> e.startsWith("set "));
     }
 }

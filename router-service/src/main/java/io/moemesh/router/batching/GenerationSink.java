@@ -15,13 +15,13 @@ public interface GenerationSink {
     void onToken(int tokenId, String text, TokenLogprobs logprobs);
 
     /** The request finished; {@code skipped} is empty unless the result is degraded. */
-    void onComplete(Generation generation, List<SkippedExpert> skipped);
+    void onComplete(Generation generation, List<ReroutedExpert> skipped);
 
     /**
      * The request finished; {@code pruned} lists the experts pruned by plan that some of its tokens were
      * routed away from (planned, so not degraded). By default the pruned experts are not reported.
      */
-    default void onComplete(Generation generation, List<SkippedExpert> skipped, List<SkippedExpert> pruned) {
+    default void onComplete(Generation generation, List<ReroutedExpert> skipped, List<ReroutedExpert> pruned) {
         onComplete(generation, skipped);
     }
 

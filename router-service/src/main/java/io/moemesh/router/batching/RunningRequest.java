@@ -47,17 +47,17 @@ final class RunningRequest {
         return refused;
     }
 
-    List<SkippedExpert> skipped() {
+    List<ReroutedExpert> skipped() {
         return list(skipped);
     }
 
-    List<SkippedExpert> pruned() {
+    List<ReroutedExpert> pruned() {
         return list(pruned);
     }
 
-    private static List<SkippedExpert> list(Map<Long, Integer> counts) {
-        List<SkippedExpert> list = new ArrayList<>(counts.size());
-        counts.forEach((key, n) -> list.add(new SkippedExpert((int) (key >> 32), (int) (long) key, n)));
+    private static List<ReroutedExpert> list(Map<Long, Integer> counts) {
+        List<ReroutedExpert> list = new ArrayList<>(counts.size());
+        counts.forEach((key, n) -> list.add(new ReroutedExpert((int) (key >> 32), (int) (long) key, n)));
         return list;
     }
 }

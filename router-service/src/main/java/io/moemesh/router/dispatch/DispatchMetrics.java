@@ -29,8 +29,9 @@ import java.util.function.ToDoubleFunction;
  * RemoteExperts#reconcile} drops one. Timers publish a fixed set of {@link #LATENCY_BUCKETS}, never
  * Micrometer's percentile histogram (dozens of buckets per series).
  *
- * <p>Counters that {@link RemoteExperts} and {@link EndpointCallStats} already keep are published as
- * {@link FunctionCounter}s over them, not counted a second time.
+ * <p>Counters that {@link TrafficCounters} (read as {@link RemoteExperts#traffic()}) and {@link
+ * EndpointCallStats} already keep are published as {@link FunctionCounter}s over them, not counted a
+ * second time.
  */
 public final class DispatchMetrics implements MeterBinder {
 

@@ -1,6 +1,5 @@
 package io.moemesh.router.dispatch;
 
-import io.grpc.ManagedChannel;
 import io.moemesh.proto.internal.v1.DescribeResponse;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -10,7 +9,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,19 +26,16 @@ final class EndpointSetChange {
     private static final Logger LOG = LoggerFactory.getLogger(EndpointSetChange.class);
 
     private final List<ExpertEndpoint> wanted;
-    private final Function<ExpertEndpoint, ManagedChannel> channels;
-    private final DispatchProperties properties;
+    private final ExpertConnections connections;
     private final List<ExpertClient> opened = new ArrayList<>();
     private final List<ExpertClient> unused = new ArrayList<>(); // opened, then rejected: never installed
     private final List<ExpertEndpoint> rejected = new ArrayList<>();
     private List<ExpertClient> removedClients = List.of();
     private List<ExpertEndpoint> added = List.of();
 
-    EndpointSetChange(List<ExpertEndpoint> wanted, Function<ExpertEndpoint, ManagedChannel> channels,
-            DispatchProperties properties) {
+    EndpointSetChange(List<ExpertEndpoint> wanted, ExpertConnections connections) {
         this.wanted = List.copyOf(wanted);
-        this.channels = channels;
-        this.properties = properties;
+        this.connections = connections;
     }
 
     /**
@@ -55,7 +50,7 @@ final class EndpointSetChange {
         for (ExpertEndpoint e : wanted) {
             ExpertClient client = existing.get(e);
             if (client == null) {
-                client = new ExpertClient(e, channels.apply(e), properties);
+                client = connections.open(e);
                 opened.add(client);
                 ask.add(client);
             } else if (current.topology().description(e.id()).isEmpty()) {

@@ -13,6 +13,7 @@ import io.moemesh.proto.internal.v1.ComputeResponse;
 import io.moemesh.proto.internal.v1.DescribeRequest;
 import io.moemesh.proto.internal.v1.DescribeResponse;
 import io.moemesh.proto.internal.v1.ExpertGrpc;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -20,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  * Outbound calls to one expert endpoint, guarded by that endpoint's bulkhead (at most
  * {@code maxConcurrentCalls} Compute calls in flight; a call over the limit is refused at once, never
  * queued, so a layer step does not wait on a busy endpoint) and its circuit breaker (no calls to a
- * failing endpoint).
+ * failing endpoint). The breaker reads the time from the clock it is given, as resilience4j's
+ * {@code CircuitBreakerConfig.clock} allows, so a test moves that clock past an open breaker's wait
+ * instead of waiting it out.
  */
 final class ExpertClient implements AutoCloseable {
 
@@ -33,7 +36,7 @@ final class ExpertClient implements AutoCloseable {
     /** Null when calls are unary ({@link ExpertTransport#UNARY}). */
     private final ComputeStreamClient stream;
 
-    ExpertClient(ExpertEndpoint endpoint, ManagedChannel channel, DispatchProperties properties) {
+    ExpertClient(ExpertEndpoint endpoint, ManagedChannel channel, DispatchProperties properties, Clock clock) {
         this.endpoint = endpoint;
         this.channel = channel;
         this.timeout = properties.callTimeout();
@@ -48,6 +51,7 @@ final class ExpertClient implements AutoCloseable {
                 .waitDurationInOpenState(properties.breakerOpenFor())
                 .automaticTransitionFromOpenToHalfOpenEnabled(true)
                 .permittedNumberOfCallsInHalfOpenState(1)
+                .clock(clock)
                 .build());
         this.stream = properties.transport() == ExpertTransport.STREAM
                 ? new ComputeStreamClient(endpoint.id(), channel, timeout, this::unaryCompute)
@@ -69,9 +73,26 @@ final class ExpertClient implements AutoCloseable {
                 .describe(DescribeRequest.getDefaultInstance());
     }
 
-    /** Whether the breaker lets traffic through (closed, or half-open and waiting for a trial call). */
+    /**
+     * Whether the breaker lets traffic through: closed, or half-open and waiting for a trial call.
+     * An open breaker whose wait is over on its clock turns half-open here, by taking its trial permit
+     * and handing it back for the call; the breaker's own timer would do the same, but on the real
+     * time, not on the clock.
+     */
     boolean accepting() {
-        return breaker.getState() != CircuitBreaker.State.OPEN && breaker.getState() != CircuitBreaker.State.FORCED_OPEN;
+        return switch (breaker.getState()) {
+            case OPEN -> trialDue();
+            case FORCED_OPEN -> false;
+            default -> true;
+        };
+    }
+
+    private boolean trialDue() {
+        if (!breaker.tryAcquirePermission()) {
+            return false;
+        }
+        breaker.releasePermission();
+        return true;
     }
 
     /**

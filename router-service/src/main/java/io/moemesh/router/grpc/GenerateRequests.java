@@ -1,6 +1,7 @@
 package io.moemesh.router.grpc;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.engine.SamplingParams;
 import io.moemesh.core.tokenizer.TextTokenizer;
@@ -78,7 +79,7 @@ final class GenerateRequests {
         }
     }
 
-    static io.grpc.StatusRuntimeException invalid(String description) {
+    static StatusRuntimeException invalid(String description) {
         return Status.INVALID_ARGUMENT.withDescription(description).asRuntimeException();
     }
 }

@@ -14,6 +14,7 @@ import io.moemesh.proto.v1.Usage;
 import io.moemesh.router.batching.GenerationSink;
 import io.moemesh.router.batching.OverloadedException;
 import io.moemesh.router.batching.PrunedExpertRefusedException;
+import io.moemesh.router.batching.ReroutedExpert;
 import io.moemesh.router.batching.SchedulerStats;
 import io.moemesh.router.batching.SchedulerStoppedException;
 import java.util.ArrayDeque;
@@ -67,13 +68,13 @@ final class GrpcGenerationSink implements GenerationSink {
     }
 
     @Override
-    public void onComplete(Generation generation, List<io.moemesh.router.batching.SkippedExpert> skipped) {
+    public void onComplete(Generation generation, List<ReroutedExpert> skipped) {
         onComplete(generation, skipped, List.of());
     }
 
     @Override
-    public void onComplete(Generation generation, List<io.moemesh.router.batching.SkippedExpert> skipped,
-            List<io.moemesh.router.batching.SkippedExpert> pruned) {
+    public void onComplete(Generation generation, List<ReroutedExpert> skipped,
+            List<ReroutedExpert> pruned) {
         long now = System.nanoTime();
         Completion.Builder completion = Completion.newBuilder()
                 .setFinishReason(finishReason(generation.finishReason()))

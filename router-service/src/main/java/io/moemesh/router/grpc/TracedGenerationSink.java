@@ -4,7 +4,7 @@ import io.micrometer.tracing.Tracer;
 import io.moemesh.core.engine.Generation;
 import io.moemesh.core.engine.TokenLogprobs;
 import io.moemesh.router.batching.GenerationSink;
-import io.moemesh.router.batching.SkippedExpert;
+import io.moemesh.router.batching.ReroutedExpert;
 import io.moemesh.router.tracing.RequestSpan;
 import java.util.List;
 import java.util.Locale;
@@ -35,18 +35,18 @@ final class TracedGenerationSink implements GenerationSink {
     }
 
     @Override
-    public void onComplete(Generation generation, List<SkippedExpert> skipped) {
+    public void onComplete(Generation generation, List<ReroutedExpert> skipped) {
         onComplete(generation, skipped, List.of());
     }
 
     @Override
-    public void onComplete(Generation generation, List<SkippedExpert> skipped, List<SkippedExpert> pruned) {
+    public void onComplete(Generation generation, List<ReroutedExpert> skipped, List<ReroutedExpert> pruned) {
         try (Tracer.SpanInScope inTrace = span.inScope()) {
             delegate.onComplete(generation, skipped, pruned);
         } finally {
             span.completed(generation.finishReason().name().toLowerCase(Locale.ROOT),
-                    skipped.stream().mapToInt(SkippedExpert::tokens).sum(),
-                    pruned.stream().mapToInt(SkippedExpert::tokens).sum());
+                    skipped.stream().mapToInt(ReroutedExpert::tokens).sum(),
+                    pruned.stream().mapToInt(ReroutedExpert::tokens).sum());
         }
     }
 

@@ -65,7 +65,7 @@ class BatchSchedulerTest {
     static class Collector implements GenerationSink {
         final CompletableFuture<Generation> done = new CompletableFuture<>();
         final List<Integer> tokens = new CopyOnWriteArrayList<>();
-        volatile List<SkippedExpert> skipped;
+        volatile List<ReroutedExpert> skipped;
         final AtomicBoolean cancelled = new AtomicBoolean();
 
         @Override
@@ -74,7 +74,7 @@ class BatchSchedulerTest {
         }
 
         @Override
-        public void onComplete(Generation generation, List<SkippedExpert> skipped) {
+        public void onComplete(Generation generation, List<ReroutedExpert> skipped) {
             this.skipped = skipped;
             done.complete(generation);
         }
@@ -269,7 +269,7 @@ class BatchSchedulerTest {
         BatchScheduler s = scheduler(local, SchedulerProperties.defaults());
         Collector broken = new Collector() {
             @Override
-            public void onComplete(Generation generation, List<SkippedExpert> skipped) {
+            public void onComplete(Generation generation, List<ReroutedExpert> skipped) {
                 throw new IllegalStateException("CANCELLED: call already cancelled");
             }
         };

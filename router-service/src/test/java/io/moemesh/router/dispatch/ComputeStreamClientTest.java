@@ -14,6 +14,7 @@ import io.moemesh.proto.internal.v1.ComputeResponse;
 import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.proto.internal.v1.TokenRoute;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +57,7 @@ class ComputeStreamClientTest {
         DispatchProperties properties = DispatchProperties.builder().callTimeout(timeout)
                 .breakerOpenFor(Duration.ofMinutes(1)).transport(transport).build();
         ExpertClient client = new ExpertClient(cluster.endpoints.getFirst(), ExpertCluster.channel(
-                cluster.endpoints.getFirst()), properties);
+                cluster.endpoints.getFirst()), properties, Clock.systemUTC());
         clients.add(client);
         return client;
     }
@@ -122,12 +123,11 @@ class ComputeStreamClientTest {
         expert.hold.set(true);
         ListenableFuture<ComputeResponse> late = client.compute(oneToken(1f));
         expert.hold.set(false);
-        // answers keep arriving on the stream while the held call waits
-        long until = System.nanoTime() + Duration.ofMillis(500).toNanos();
-        while (System.nanoTime() < until) {
+        // answers keep arriving on the stream while the held call waits, until its deadline passes
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20)).until(() -> {
             assertThat(client.compute(oneToken(2f)).get(10, TimeUnit.SECONDS).hasOutput()).isTrue();
-            Thread.sleep(20);
-        }
+            return late.isDone();
+        });
         assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .cause().satisfies(status(Status.Code.DEADLINE_EXCEEDED));
         await().atMost(Duration.ofSeconds(5)).until(() -> expert.withdrawn.get() == 1);

@@ -34,7 +34,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** One endpoint's bulkhead: calls over the limit are refused at once, and every admitted call gives its permit back. */
+/**
+ * One endpoint's bulkhead: calls over the limit are refused at once, and every admitted call gives its
+ * permit back. Its breaker's wait passes on a {@link ManualClock}, never on the real time.
+ */
 class ExpertClientTest {
 
     private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
@@ -44,6 +47,7 @@ class ExpertClientTest {
     private ExpertCluster cluster;
     private FakeExpertService expert;
     private final List<ExpertClient> clients = new ArrayList<>();
+    private final ManualClock clock = new ManualClock();
 
     @BeforeEach
     void startExpert() {
@@ -67,7 +71,7 @@ class ExpertClientTest {
     }
 
     private ExpertClient client(ManagedChannel channel, DispatchProperties properties) {
-        ExpertClient client = new ExpertClient(cluster.endpoints.getFirst(), channel, properties);
+        ExpertClient client = new ExpertClient(cluster.endpoints.getFirst(), channel, properties, clock);
         clients.add(client);
         return client;
     }
@@ -169,6 +173,28 @@ class ExpertClientTest {
 
         assertThat(client.callsInFlight()).isZero();
         assertThat(expert.computeCalls.get()).isEqualTo(1);
+    }
+
+    @Test
+    void anOpenBreakerLetsOneTrialCallThroughOnceItsWaitHasPassedOnTheClock() throws Exception {
+        DispatchProperties properties = properties(LONG, 1, 4); // one failure opens the breaker for a minute
+        ExpertClient client = client(properties);
+        expert.down.set(true);
+        ListenableFuture<ComputeResponse> failing = client.compute(oneToken());
+        client.failed(1, catchThrowable(() -> failing.get(10, TimeUnit.SECONDS)).getCause());
+        expert.down.set(false);
+
+        clock.advance(properties.breakerOpenFor());
+        assertThat(client.accepting()).as("open for exactly its wait: not over yet").isFalse();
+        clock.advance(Duration.ofMillis(1));
+        assertThat(client.accepting()).isTrue();
+        assertThat(client.breakerState()).isEqualTo(CircuitBreaker.State.HALF_OPEN);
+
+        ListenableFuture<ComputeResponse> trial = client.compute(oneToken());
+        assertThat(client.compute(oneToken())).as("one trial call at a time").isNull();
+        assertThat(trial.get(10, TimeUnit.SECONDS).hasOutput()).isTrue();
+        client.succeeded(1);
+        assertThat(client.breakerState()).isEqualTo(CircuitBreaker.State.CLOSED);
     }
 
     @Test

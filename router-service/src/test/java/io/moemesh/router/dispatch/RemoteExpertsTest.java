@@ -39,11 +39,14 @@ class RemoteExpertsTest {
 
     private static final Path MODEL = Path.of(System.getProperty("moemesh.models.dir", "../models"), "tiny-random");
     private static final List<String> PROMPTS = List.of("Hello, world!", "Zürich", "The quick brown fox");
+    /** Opens after two failed calls, for a minute of a {@link ManualClock}'s time. */
     private static final DispatchProperties FAST_BREAKER =
-            DispatchProperties.builder().callTimeout(Duration.ofSeconds(2)).breakerWindow(4).breakerOpenFor(Duration.ofMillis(200)).build();
+            DispatchProperties.builder().callTimeout(Duration.ofSeconds(2)).breakerWindow(4)
+                    .breakerOpenFor(Duration.ofMinutes(1)).build();
     /** One call in flight per endpoint; one recorded failure would open a breaker for a minute. */
     private static final DispatchProperties ONE_CALL_PER_ENDPOINT =
-            DispatchProperties.builder().callTimeout(Duration.ofSeconds(30)).breakerWindow(1).breakerOpenFor(Duration.ofMinutes(1)).maxConcurrentCalls(1).build();
+            DispatchProperties.builder().callTimeout(Duration.ofSeconds(30)).breakerWindow(1)
+                    .breakerOpenFor(Duration.ofMinutes(1)).maxConcurrentCalls(1).build();
 
     private static ModelConfig config;
     private static InProcessEngine reference;
@@ -154,11 +157,18 @@ class RemoteExpertsTest {
              ExpertCluster paired = new ExpertCluster(MODEL, List.of(Set.of(0, 1, 2, 3), Set.of(4, 5, 6, 7)));
              InProcessEngine a = InProcessEngine.open(MODEL, Kernels.best(), 0, connect(split, DispatchProperties.defaults()));
              InProcessEngine b = InProcessEngine.open(MODEL, Kernels.best(), 0, connect(paired, DispatchProperties.defaults()))) {
+            List<int[]> routes = new ArrayList<>();
             a.score(new int[] {'x'}, RoutingObserver.NONE);
-            b.score(new int[] {'x'}, RoutingObserver.NONE);
+            b.score(new int[] {'x'}, (layer, token, d) -> routes.add(d.experts()));
 
+            // per layer, one call to each half of the experts the token's pair falls in
+            long halvesTouched = routes.stream()
+                    .mapToLong(r -> IntStream.of(r).map(e -> e / 4).distinct().count()).sum();
+            assertThat(routes).hasSize(config.numLayers()).allSatisfy(r -> assertThat(r).hasSize(2));
+            assertThat(halvesTouched).as("tiny-random routes 'x' to one half in one layer, to both in the other")
+                    .isEqualTo(3).isLessThan(2L * config.numLayers());
             assertThat(split.totalComputeCalls()).isEqualTo(2 * config.numLayers()); // top-2: two experts, two endpoints
-            assertThat(paired.totalComputeCalls()).isBetween(config.numLayers(), 2 * config.numLayers());
+            assertThat(paired.totalComputeCalls()).isEqualTo(halvesTouched);
         }
     }
 
@@ -238,8 +248,11 @@ class RemoteExpertsTest {
 
     @Test
     void theBreakerOpensOnAFailingEndpointAndClosesAfterItRecovers() {
+        ManualClock clock = new ManualClock();
         try (ExpertCluster cluster = new ExpertCluster(MODEL, onePerExpert());
-             RemoteExperts experts = connect(cluster, FAST_BREAKER);
+             RemoteExperts experts = RemoteExperts.connect(cluster.endpoints,
+                     new ExpertConnections(ExpertCluster::channel, FAST_BREAKER, clock), config.numLayers(),
+                     config.numExperts(), config.hiddenSize(), DispatchTracing.OFF);
              InProcessEngine distributed = InProcessEngine.open(MODEL, Kernels.best(), 0, experts)) {
             List<int[]> healthy = new ArrayList<>();
             logits(distributed, "breaker", (l, t, d) -> healthy.add(d.experts()));
@@ -251,7 +264,10 @@ class RemoteExpertsTest {
             assertThat(experts.isAvailable(0, down)).isFalse();
 
             cluster.services.get(down).down.set(false);
-            await().atMost(Duration.ofSeconds(5)).until(() -> experts.isAvailable(0, down));
+            clock.advance(FAST_BREAKER.breakerOpenFor());
+            assertThat(experts.isAvailable(0, down)).as("open for exactly its wait: not over yet").isFalse();
+            clock.advance(Duration.ofMillis(1));
+            assertThat(experts.isAvailable(0, down)).isTrue();
             logits(distributed, "breaker", RoutingObserver.NONE); // the trial call succeeds and closes the breaker
             assertThat(logits(distributed, "breaker", RoutingObserver.NONE))
                     .containsExactly(logits(reference, "breaker", RoutingObserver.NONE));

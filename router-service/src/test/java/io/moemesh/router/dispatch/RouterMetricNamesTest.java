@@ -18,7 +18,7 @@ import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.router.batching.BatchScheduler;
 import io.moemesh.router.batching.GenerationSink;
 import io.moemesh.router.batching.SchedulerProperties;
-import io.moemesh.router.batching.SkippedExpert;
+import io.moemesh.router.batching.ReroutedExpert;
 import io.moemesh.router.health.SchedulerMetrics;
 import io.moemesh.router.health.UnitTokenMetrics;
 import io.moemesh.testing.DocumentedMetrics;
@@ -56,7 +56,7 @@ class RouterMetricNamesTest {
         }
 
         @Override
-        public void onComplete(Generation generation, List<SkippedExpert> skipped) {
+        public void onComplete(Generation generation, List<ReroutedExpert> skipped) {
             done.complete(generation);
         }
 

@@ -4,5 +4,5 @@ package io.moemesh.router.batching;
  * An expert a request's tokens were routed away from, {@code tokens} token-steps: because no endpoint could
  * serve it (skipped, degraded) or because the placement controller pruned it (planned).
  */
-public record SkippedExpert(int layer, int expert, int tokens) {
+public record ReroutedExpert(int layer, int expert, int tokens) {
 }

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * ({@link AuthFailureThrottle}). Failures are logged with the peer and the presented key's
  * fingerprint, at most {@value #LOG_LINES_PER_MINUTE} lines a minute. With no keys in use
  * (allowed only by {@code allow-unauthenticated}) every call is admitted as {@code anonymous:<peer>}.
+ * The sending side is the client SDK's {@code ApiKeyCredentials}.
  */
-public final class ApiKeyInterceptor implements ServerInterceptor {
+public final class ApiKeyAuthenticator implements ServerInterceptor {
 
     /** Told of every refused authentication. */
     public interface FailureListener {
@@ -31,7 +32,7 @@ public final class ApiKeyInterceptor implements ServerInterceptor {
 
     static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-    private static final Logger LOG = LoggerFactory.getLogger(ApiKeyInterceptor.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ApiKeyAuthenticator.class);
     private static final int LOG_LINES_PER_MINUTE = 60;
 
     private final ApiKeyStore keys;
@@ -39,7 +40,7 @@ public final class ApiKeyInterceptor implements ServerInterceptor {
     private final FailureListener failures;
     private final LogBudget logBudget;
 
-    public ApiKeyInterceptor(ApiKeyStore keys, AuthFailureThrottle throttle, FailureListener failures,
+    public ApiKeyAuthenticator(ApiKeyStore keys, AuthFailureThrottle throttle, FailureListener failures,
             LongSupplier nanoTime) {
         this.keys = keys;
         this.throttle = throttle;
