@@ -237,13 +237,11 @@ public final class LocalCluster {
         }
     }
 
-    /**
-     * The command of an expert process for one expert as {@link #launchExperts} runs it, for the
-     * {@link StartExpertScript}, which puts its own values in place of expert 0 and port 0.
-     */
+    /** {@link #launchExperts}' command for expert 0 on port 0; {@link StartExpertScript} puts in its own values. */
     List<String> expertCommand(Path model) {
         List<String> args = new ArrayList<>(ServiceArguments.localMode("expert"));
-        args.addAll(ServiceArguments.expert(model, ExpertGroup.of(0), ExpertGroup.of(0).workers(cores()), 0, List.of()));
+        args.addAll(ServiceArguments.expert(model, ExpertGroup.of(0), ExpertGroup.of(0).workers(cores()), 0,
+                List.of()));
         return launcher.command("expert-service", args, false);
     }
 
@@ -278,8 +276,8 @@ public final class LocalCluster {
      * (the scheduler's counters, heap and threads) and {@code /actuator/health}.
      */
     public ServiceProcess launchRouter(Path model, RouterPorts ports, List<String> experts) {
-        return launch("router", "router", ports.grpc(), "router-service", ServiceArguments.router(model, ports, experts),
-                ports.http() != Layout.NO_HTTP);
+        return launch("router", "router", ports.grpc(), "router-service",
+                ServiceArguments.router(model, ports, experts), ports.http() != Layout.NO_HTTP);
     }
 
     /**

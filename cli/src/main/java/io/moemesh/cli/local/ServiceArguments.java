@@ -140,14 +140,15 @@ final class ServiceArguments {
                 arg(CONTROLLER_GRPC_PORT, controller.grpcPort()), arg(SERVER_PORT, controller.httpPort()),
                 arg(CONTROLLER_INITIAL_DELAY, interval), arg(CONTROLLER_INTERVAL, interval),
                 arg(CONTROLLER_MIN_WINDOW_TOKENS, controller.minWindowTokens()),
-                arg(CONTROLLER_MIN_GAIN, controller.minGain()), arg(CONTROLLER_MEMORY_BUDGET, controller.memoryBudget()),
+                arg(CONTROLLER_MIN_GAIN, controller.minGain()),
+                arg(CONTROLLER_MEMORY_BUDGET, controller.memoryBudget()),
                 arg(CONTROLLER_BALANCE_BOUND, controller.balanceBound()),
                 arg(CONTROLLER_DRY_RUN, controller.dryRun())));
         args.addAll(processes(controller.processes()));
         return args;
     }
 
-    /** The controller's settings for the expert processes ({@link ExpertProcesses}); {@code moe up} only passes them. */
+    /** The controller's settings for the expert processes ({@link ExpertProcesses}); moe up only passes them. */
     static List<String> processes(ExpertProcesses processes) {
         return List.of(arg(CONTROLLER_MAX_EXPERT_PROCESSES, processes.maxExpertProcesses()),
                 arg(CONTROLLER_PRUNING_ENABLED, processes.pruning()),
