@@ -31,11 +31,11 @@ import org.springframework.util.unit.DataSize;
  */
 @ConfigurationProperties("moemesh.router")
 public record AdmissionProperties(
-        @DefaultValue("32768") int maxPromptBytes,
-        @DefaultValue("8192") int maxPromptTokens,
-        @DefaultValue("2048") int maxTokensLimit,
-        @DefaultValue("256") int defaultMaxTokens,
-        @DefaultValue("8") int maxStopStrings,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_PROMPT_BYTES) int maxPromptBytes,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_PROMPT_TOKENS) int maxPromptTokens,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_TOKENS_LIMIT) int maxTokensLimit,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_TOKENS) int defaultMaxTokens,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_STOP_STRINGS) int maxStopStrings,
         DataSize kvCacheBudget,
         @DefaultValue("32") int maxQueuedPerCaller,
         @DefaultValue("30s") Duration maxKvCacheWait) {
@@ -59,7 +59,9 @@ public record AdmissionProperties(
 
     /** Every default, as a router started without these settings has them. */
     public static AdmissionProperties defaults() {
-        return new AdmissionProperties(32_768, 8_192, 2_048, 256, 8, null, 32, Duration.ofSeconds(30));
+        RequestLimits d = RequestLimits.DEFAULTS;
+        return new AdmissionProperties(d.maxPromptBytes(), d.maxPromptTokens(), d.maxTokensLimit(), d.defaultMaxTokens(),
+                d.maxStopStrings(), null, 32, Duration.ofSeconds(30));
     }
 
     public RequestLimits requestLimits() {
