@@ -117,12 +117,12 @@ public record GatewayProperties(
         rateLimit = rateLimit == null ? new RateLimit(null, null) : rateLimit;
         callerLimits = callerLimits == null ? new CallerLimits(null, null) : callerLimits;
         limitShare = limitShare == null ? 1 : limitShare;
-        maxPromptBytes = maxPromptBytes == null ? 32_768 : maxPromptBytes;
-        maxPromptTokens = maxPromptTokens == null ? 8_192 : maxPromptTokens;
-        maxTokensLimit = maxTokensLimit == null ? 2_048 : maxTokensLimit;
-        defaultMaxTokens = defaultMaxTokens == null ? 256 : defaultMaxTokens;
+        maxPromptBytes = maxPromptBytes == null ? RequestLimits.DEFAULT_MAX_PROMPT_BYTES : maxPromptBytes;
+        maxPromptTokens = maxPromptTokens == null ? RequestLimits.DEFAULT_MAX_PROMPT_TOKENS : maxPromptTokens;
+        maxTokensLimit = maxTokensLimit == null ? RequestLimits.DEFAULT_MAX_TOKENS_LIMIT : maxTokensLimit;
+        defaultMaxTokens = defaultMaxTokens == null ? RequestLimits.DEFAULT_MAX_TOKENS : defaultMaxTokens;
         defaultDeadline = defaultDeadline == null ? Duration.ofSeconds(60) : defaultDeadline;
-        maxStopStrings = maxStopStrings == null ? 8 : maxStopStrings;
+        maxStopStrings = maxStopStrings == null ? RequestLimits.DEFAULT_MAX_STOP_STRINGS : maxStopStrings;
         drainTimeout = drainTimeout == null ? Duration.ofSeconds(30) : drainTimeout;
         httpPort = httpPort == null ? 8000 : httpPort;
 

@@ -34,11 +34,11 @@ import org.springframework.util.unit.DataSize;
  */
 @ConfigurationProperties("moemesh.router")
 public record AdmissionProperties(
-        @DefaultValue("32768") int maxPromptBytes,
-        @DefaultValue("8192") int maxPromptTokens,
-        @DefaultValue("2048") int maxTokensLimit,
-        @DefaultValue("256") int defaultMaxTokens,
-        @DefaultValue("8") int maxStopStrings,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_PROMPT_BYTES) int maxPromptBytes,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_PROMPT_TOKENS) int maxPromptTokens,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_TOKENS_LIMIT) int maxTokensLimit,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_TOKENS) int defaultMaxTokens,
+        @DefaultValue("" + RequestLimits.DEFAULT_MAX_STOP_STRINGS) int maxStopStrings,
         DataSize kvCacheBudget,
         @DefaultValue("" + SchedulerProperties.DEFAULT_MAX_QUEUED_PER_CALLER) int maxQueuedPerCaller,
         @DefaultValue(SchedulerProperties.DEFAULT_MAX_KV_CACHE_WAIT) Duration maxKvCacheWait) {
@@ -62,7 +62,8 @@ public record AdmissionProperties(
 
     /**
      * Every default, as a router started without these settings has them: bound from no properties at
-     * all, so the {@code @DefaultValue}s above stay the one home of these defaults.
+     * all, so the defaults stay where the {@code @DefaultValue}s above take them from ({@link RequestLimits},
+     * {@link SchedulerProperties}), spelled nowhere else.
      */
     public static AdmissionProperties defaults() {
         return new Binder(new MapConfigurationPropertySource()).bindOrCreate("moemesh.router", AdmissionProperties.class);

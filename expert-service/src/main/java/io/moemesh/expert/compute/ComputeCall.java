@@ -4,9 +4,9 @@ import io.moemesh.core.model.LocalExperts;
 import io.moemesh.expert.batching.QueuedWork;
 import io.moemesh.expert.batching.RejectedWorkException;
 import io.moemesh.expert.batching.RejectedWorkException.Reason;
+import io.moemesh.service.AsyncFailures;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,7 +69,7 @@ public final class ComputeCall {
 
     private void onPartDone(int part, float[] rows, Throwable error) {
         if (error != null) {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = AsyncFailures.cause(error);
             fail(cause instanceof RejectedWorkException rejected
                     ? ComputeException.from(rejected)
                     : new ComputeException(ComputeException.Kind.INTERNAL, "expert compute failed: " + cause));

@@ -22,8 +22,8 @@ import io.moemesh.proto.internal.v1.DescribeResponse;
 import io.moemesh.proto.internal.v1.ExpertGrpc;
 import io.moemesh.proto.internal.v1.ReleaseRetiredUnitsRequest;
 import io.moemesh.proto.internal.v1.SetPartnerUnitsRequest;
+import io.moemesh.service.AsyncFailures;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -193,7 +193,7 @@ public final class ExpertGrpcService extends ExpertGrpc.ExpertImplBase {
 
     /** Every failure leaves with a code and a description; nothing becomes UNKNOWN. */
     static Status toStatus(ComputeRequest request, Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = AsyncFailures.cause(error);
         if (cause instanceof ComputeException failure) {
             LOG.debug("request {} layer {}: {} {}", request.getRequestId(), request.getLayer(), failure.kind(),
                     failure.getMessage());

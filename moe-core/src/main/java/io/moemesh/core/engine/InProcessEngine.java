@@ -28,12 +28,14 @@ public final class InProcessEngine implements AutoCloseable {
     private final TextTokenizer tokenizer;
     private final DenseTransformer dense;
     private final ExpertDispatch experts;
+    private final SequenceFactory sequences;
 
     InProcessEngine(Checkpoint checkpoint, TextTokenizer tokenizer, DenseTransformer dense, ExpertDispatch experts) {
         this.checkpoint = checkpoint;
         this.tokenizer = tokenizer;
         this.dense = dense;
         this.experts = experts;
+        this.sequences = new SequenceFactory(dense.config(), tokenizer);
     }
 
     /** Opens a model directory ({@code config.json}, safetensors, {@code tokenizer.json}) with the fastest kernels. */
@@ -137,17 +139,10 @@ public final class InProcessEngine implements AutoCloseable {
     }
 
     private ActiveSequence start(int request, int[] promptIds, SamplingParams params) {
-        int context = config().maxPositionEmbeddings();
-        if (promptIds.length == 0) {
-            throw new IllegalArgumentException("request " + request + ": the prompt is empty");
-        }
-        if (promptIds.length >= context) {
-            throw new IllegalArgumentException("request " + request + ": prompt of " + promptIds.length
-                    + " tokens leaves no room in the model's context of " + context + " tokens");
-        }
-        int capacity = (int) Math.min(context, (long) promptIds.length + params.maxTokens()); // no int overflow
-        return new ActiveSequence(request, promptIds, params, new KvCache(config(), capacity), tokenizer,
-                config().eosTokenId());
+        sequences.refusal(promptIds.length).ifPresent(reason -> {
+            throw new IllegalArgumentException("request " + request + ": " + reason);
+        });
+        return sequences.start(request, promptIds, params, sequences.capacity(promptIds.length, params.maxTokens()));
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.moemesh.core.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.moemesh.core.config.ModelConfig;
 import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.kernel.Kernels;
 import java.nio.file.Path;
@@ -23,6 +24,13 @@ class GoldenVectorTest {
     /** Both sides compute in float32 from the same widened weights; only summation order differs. */
     static final float WEIGHT_TOLERANCE = 1e-4f;
     static final float LOGIT_TOLERANCE = 1e-3f;
+
+    /** The prompts {@code tools/reference/golden.py} runs on every tiny checkpoint. */
+    static final List<String> TINY_PROMPTS = List.of("Hello, world!", "Zürich — Ελληνικά", "A",
+            "The quick brown fox jumps over a lazy dog", "Once upon a time, ");
+    /** The prompts it runs on mesh-mini-16e, one per language the model was trained on. */
+    static final List<String> MESH_MINI_PROMPTS = List.of("The best way to predict the future is ",
+            "Der Mensch ist ", "El amor es ", "La vita è ", "Życie jest ", "Жизнь — это ");
 
     static Stream<Arguments> engines() {
         Stream<Arguments> mixtral = Stream.of(
@@ -45,6 +53,31 @@ class GoldenVectorTest {
                 Arguments.of(family + "/bf16/scalar", bf16, Kernels.scalar()),
                 Arguments.of(family + "/f32/vector", f32, Kernels.best()),
                 Arguments.of(family + "/f32/scalar", f32, Kernels.scalar()));
+    }
+
+    /** Every checkpoint once: the golden file does not depend on the kernels. */
+    static Stream<Arguments> models() {
+        return engines().filter(a -> ((String) a.get()[0]).endsWith("/scalar"));
+    }
+
+    /** The other tests loop over the file's cases, so an empty or cut-short golden file would pass them all. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void goldenFileHoldsEveryReferenceCaseInFull(String name, Path model, Kernels kernels) {
+        GoldenVectors golden = GoldenVectors.read(model);
+        ModelConfig config = ModelConfig.load(model);
+        List<String> prompts = name.startsWith("mesh-mini-16e/") ? MESH_MINI_PROMPTS : TINY_PROMPTS;
+        assertThat(golden.cases()).extracting(GoldenVectors.Case::prompt).containsExactlyElementsOf(prompts);
+        for (GoldenVectors.Case c : golden.cases()) {
+            assertThat(c.inputIds()).as(c.prompt()).isNotEmpty();
+            assertThat(c.routing().length).as(c.prompt() + " MoE layers").isEqualTo(config.numMoeLayers());
+            for (GoldenVectors.Route[] layer : c.routing()) {
+                assertThat(layer).as(c.prompt() + " routed tokens").hasSize(c.inputIds().length);
+            }
+            assertThat(c.topLogits()).as(c.prompt()).hasSize(c.inputIds().length)
+                    .allSatisfy(top -> assertThat(top.ids()).hasSize(20).hasSameSizeAs(top.values()));
+            assertThat(c.greedy()).as(c.prompt()).hasSize(32);
+        }
     }
 
     @ParameterizedTest(name = "{0}")

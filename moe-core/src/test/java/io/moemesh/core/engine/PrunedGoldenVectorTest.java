@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -29,8 +30,28 @@ class PrunedGoldenVectorTest {
 
     static final Path GOLDEN = TestModels.resource("golden/pruned-mesh-mini-16e.json");
 
+    /** The prompts {@code pruned_golden.py} runs, two per language, each with every pruned set. */
+    static final List<String> PROMPTS = List.of("Der Mensch ist ", "Ein Mann ", "Без труда ", "Жизнь — это ");
+    static final List<String> PRUNED_SETS = List.of("none", "coldest-2", "coldest-4", "skew-de");
+
     static Stream<Arguments> kernels() {
         return Stream.of(Arguments.of("vector", Kernels.best()), Arguments.of("scalar", Kernels.scalar()));
+    }
+
+    /** The other tests loop over the file's cases, so an empty or cut-short golden file would pass them all. */
+    @Test
+    void goldenFileHoldsEveryPromptWithEveryPrunedSet() {
+        PrunedGoldenVectors golden = PrunedGoldenVectors.read(GOLDEN);
+        assertThat(golden.cases()).extracting(c -> c.prompt() + " / " + c.prunedSet())
+                .containsExactlyInAnyOrderElementsOf(PROMPTS.stream()
+                        .flatMap(p -> PRUNED_SETS.stream().map(set -> p + " / " + set)).toList());
+        assertThat(golden.greedySteps()).isPositive();
+        for (PrunedGoldenVectors.Case c : golden.cases()) {
+            assertThat(c.inputIds()).as(where(c)).isNotEmpty();
+            assertThat(c.greedy()).as(where(c)).hasSize(golden.greedySteps());
+            assertThat(c.firstStep().ids()).as(where(c)).hasSize(20);
+            assertThat(c.prunedExperts().length == 0).as(where(c)).isEqualTo(c.prunedSet().equals("none"));
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,23 +1,17 @@
 package io.moemesh.router.batching;
 
-import io.moemesh.core.config.ModelConfig;
-import io.moemesh.core.engine.ActiveSequence;
 import io.moemesh.core.engine.SamplingParams;
-import io.moemesh.core.engine.StepBatch;
+import io.moemesh.core.engine.SequenceFactory;
 import io.moemesh.core.engine.TokenLogprobs;
-import io.moemesh.core.gate.GateDecision;
 import io.moemesh.core.model.DenseTransformer;
 import io.moemesh.core.model.ExpertDispatch;
-import io.moemesh.core.model.KvCache;
 import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.tokenizer.TextTokenizer;
 import io.moemesh.router.tracing.StepSpans;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +39,9 @@ import org.slf4j.LoggerFactory;
  * budget gets none of what frees up before the callers waiting behind it. Only a request larger
  * than the whole budget is refused at once; one that waits longer than {@code maxKvCacheWait} and
  * still does not fit is refused then, naming the budget.
+ *
+ * <p>One job per class: {@link BatchAdmission} queues requests and lets them in, {@link ForwardStep}
+ * runs the model over the batch, and this class drives the loop, samples, delivers and fails requests.
  */
 public final class BatchScheduler implements AutoCloseable {
 
@@ -53,35 +50,18 @@ public final class BatchScheduler implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
     private static final long IDLE_POLL_MILLIS = 50;
-    /**
-     * How long installing a pruned set waits for forward steps on the previous one: the default stall
-     * timeout, since a step slower than that already marks the scheduler stalled.
-     */
-    private static final Duration PRUNING_DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
-    private final DenseTransformer dense;
-    private final ExpertDispatch experts;
-    private final TextTokenizer tokenizer;
-    private final SchedulerProperties limits;
-    private final RoutingObserver statistics;
+    private final int vocab;
     private final SchedulerStats stats;
     private final LongSupplier nanoTime;
-    private final CallerQueue<Queued> queue;
-    private final KvCacheBudget kvCache;
-    private final PingPong pingPong;
-    private final StepSpans stepSpans;
-    private final LivePruning pruning = new LivePruning(PRUNING_DRAIN_TIMEOUT);
+    private final BatchAdmission admission;
+    private final ForwardStep forward;
     private final List<RunningRequest> running = new ArrayList<>();
-    private final AtomicInteger ids = new AtomicInteger();
     private volatile boolean accepting = true;
     private volatile int runningCount; // published copy of running.size() for other threads
     private volatile long lastProgressNanos;
     private volatile Throwable loopFailure;
     private volatile Thread loop;
-
-    private record Queued(String caller, int[] promptIds, SamplingParams params, boolean refusePruned, int capacity,
-            long kvBytes, long queuedAtNanos, GenerationSink sink) {
-    }
 
     public BatchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
             SchedulerProperties limits, RoutingObserver statistics) {
@@ -98,17 +78,11 @@ public final class BatchScheduler implements AutoCloseable {
     public BatchScheduler(DenseTransformer dense, ExpertDispatch experts, TextTokenizer tokenizer,
             SchedulerProperties limits, RoutingObserver statistics, SchedulerStats stats, LongSupplier nanoTime,
             StepSpans stepSpans) {
-        this.stepSpans = stepSpans;
-        this.dense = dense;
-        this.experts = experts;
-        this.tokenizer = tokenizer;
-        this.limits = limits;
-        this.statistics = statistics;
+        this.vocab = dense.config().vocabSize();
         this.stats = stats;
         this.nanoTime = nanoTime;
-        this.queue = new CallerQueue<>(limits.maxQueuedRequests(), limits.maxQueuedPerCaller());
-        this.kvCache = new KvCacheBudget(limits.kvCacheBudgetBytes());
-        this.pingPong = new PingPong(limits.pingPongMinTokens());
+        this.admission = new BatchAdmission(new SequenceFactory(dense.config(), tokenizer), limits, stats, nanoTime);
+        this.forward = new ForwardStep(dense, experts, statistics, stats, stepSpans, limits.pingPongMinTokens());
         this.lastProgressNanos = nanoTime.getAsLong();
     }
 
@@ -144,34 +118,14 @@ public final class BatchScheduler implements AutoCloseable {
      */
     public void submit(String caller, int[] promptIds, SamplingParams params, boolean refusePrunedExperts,
             GenerationSink sink) {
-        ModelConfig config = dense.config();
-        if (promptIds.length == 0) {
-            throw new InadmissibleRequestException("the prompt is empty");
-        }
-        if (promptIds.length >= config.maxPositionEmbeddings()) {
-            throw new InadmissibleRequestException("prompt of " + promptIds.length + " tokens leaves no room in the "
-                    + "model's context of " + config.maxPositionEmbeddings() + " tokens");
-        }
+        admission.checkPrompt(promptIds);
         if (loopFailure != null || !accepting) {
             throw stopped();
         }
-        // long arithmetic: max_tokens may be anything up to Integer.MAX_VALUE here
-        int capacity = capacity(promptIds.length, params.maxTokens(), config.maxPositionEmbeddings());
-        long kvBytes = KvCacheBudget.bytesFor(config, capacity);
-        kvCache.requireWithinBudget(kvBytes);
-        Queued request = new Queued(caller, promptIds, params, refusePrunedExperts, capacity, kvBytes,
-                nanoTime.getAsLong(), sink);
-        // the checks above are a fast path only: the loop may end between them and the offer, so the
-        // queue itself refuses once the loop has taken its last element (CLOSED)
-        switch (queue.offer(caller, request)) {
-            case ACCEPTED -> {
-            }
-            case CLOSED -> throw stopped();
-            case QUEUE_FULL -> throw new OverloadedException("router queue is full (" + limits.maxQueuedRequests()
-                    + " requests waiting); retry later");
-            case CALLER_FULL -> throw new OverloadedException("this caller already has " + limits.maxQueuedPerCaller()
-                    + " requests waiting to join the batch (moemesh.router.max-queued-per-caller); retry when some"
-                    + " have started");
+        // the check above is a fast path only: the loop may end between it and the offer, so the
+        // queue itself refuses once the loop has taken its last element (closed)
+        if (!admission.offer(caller, promptIds, params, refusePrunedExperts, sink)) {
+            throw stopped();
         }
     }
 
@@ -184,7 +138,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** Requests waiting to join plus requests running. */
     public int load() {
-        return queue.size() + runningCount;
+        return admission.queued() + runningCount;
     }
 
     public SchedulerStats stats() {
@@ -193,12 +147,12 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** The KV cache budget and what running requests hold of it. */
     public KvCacheBudget kvCache() {
-        return kvCache;
+        return admission.kvCache();
     }
 
     /** The pruned set forward steps route by ({@code SetPrunedExperts} installs it). */
     public LivePruning pruning() {
-        return pruning;
+        return forward.pruning();
     }
 
     /** Whether the loop is alive and, while work waits, has finished a step within {@code stallTimeout}. */
@@ -223,9 +177,9 @@ public final class BatchScheduler implements AutoCloseable {
     private void run() {
         try {
             // closeIfEmpty, not isEmpty: a submit that passed its checks may still be about to offer
-            while (accepting || !running.isEmpty() || !queue.closeIfEmpty()) {
+            while (accepting || !running.isEmpty() || !admission.closeIfEmpty()) {
                 if (running.isEmpty()) {
-                    boolean work = queue.awaitNotEmpty(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                    boolean work = admission.awaitQueued(IDLE_POLL_MILLIS, TimeUnit.MILLISECONDS);
                     progressed(); // idle: nothing is waiting
                     if (!work) {
                         continue;
@@ -244,9 +198,9 @@ public final class BatchScheduler implements AutoCloseable {
     /** Admits queued requests, runs one forward step, and hands every request its next token. */
     void step() {
         long start = System.nanoTime();
-        leaveQueue();
+        admission.leaveQueue();
         running.removeIf(this::leftByItsClient);
-        admitQueued();
+        admission.admitQueued(running);
         runningCount = running.size();
         if (!running.isEmpty()) {
             forwardAndSample(List.copyOf(running));
@@ -257,7 +211,7 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private boolean leftByItsClient(RunningRequest r) {
-        if (!isCancelled(r.sink)) {
+        if (!SinkCalls.isCancelled(r.sink)) {
             return false;
         }
         r.kv.release(); // removeIf takes it out of the batch
@@ -272,9 +226,7 @@ public final class BatchScheduler implements AutoCloseable {
     private void forwardAndSample(List<RunningRequest> batch) {
         float[] logits;
         try {
-            long start = System.nanoTime();
-            logits = pingPong.forward(batch, BatchScheduler::stepTokens, this::forward);
-            stats.forwarded(batch.stream().mapToInt(BatchScheduler::stepTokens).sum(), System.nanoTime() - start);
+            logits = forward.forward(batch);
         } catch (Exception e) {
             if (batch.size() == 1) {
                 fail(batch.getFirst(), e);
@@ -285,7 +237,6 @@ public final class BatchScheduler implements AutoCloseable {
             batch.forEach(r -> forwardAndSample(List.of(r)));
             return;
         }
-        int vocab = dense.config().vocabSize();
         for (int i = 0; i < batch.size(); i++) {
             RunningRequest r = batch.get(i);
             if (r.refused() != null) { // its logits came through an expert it refused to be served by
@@ -305,108 +256,17 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** Tokens a request adds to a step: its prompt until it is prefilled, then one. */
-    private static int stepTokens(RunningRequest r) {
-        return r.sequence.prefilled() ? 1 : r.sequence.promptIds().length;
-    }
-
-    /** One forward pass over {@code requests}, on the calling thread. */
-    private float[] forward(List<RunningRequest> requests) {
-        StepBatch step = StepBatch.of(requests.stream().map(r -> r.sequence).toList());
-        BitSet degraded = new BitSet();
-        StepSpans.Step traced = stepSpans.start(requests, RunningRequest::span, step.owner().length); // null: untraced
-        try (LivePruning.Step pruned = pruning.enter()) {
-            float[] logits = dense.forward(step.batch(), experts, pruned.experts(),
-                    observer(requests, step.owner(), degraded));
-            stats.degraded(degraded.cardinality());
-            return logits;
-        } catch (RuntimeException | Error e) {
-            if (traced != null) {
-                traced.failed(e);
-            }
-            throw e;
-        } finally {
-            if (traced != null) {
-                traced.end();
-            }
-        }
-    }
-
     private void deliver(RunningRequest r, int token, String text, TokenLogprobs logprobs) {
         stats.generated();
-        if (isCancelled(r.sink)) {
+        if (SinkCalls.isCancelled(r.sink)) {
             r.tokensAfterCancel++;
         }
         r.sink.onToken(token, text, logprobs);
     }
 
-    /**
-     * Takes out of the queue the requests whose clients left, and those that have waited longer than
-     * {@code maxKvCacheWait} and still do not fit what is left of the budget (refused, naming it).
-     */
-    private void leaveQueue() {
-        long now = nanoTime.getAsLong();
-        long waitNanos = limits.maxKvCacheWait().toNanos();
-        long free = kvCache.freeBytes();
-        for (Queued q : queue.removeIf(q -> isCancelled(q.sink())
-                || (now - q.queuedAtNanos() > waitNanos && q.kvBytes() > free))) {
-            if (isCancelled(q.sink())) {
-                stats.cancelled(0, 0);
-            } else {
-                stats.waitedTooLongForKvCache();
-                tellError(q.sink(), new OverloadedException(kvCache.waitedTooLong(q.kvBytes(),
-                        limits.maxKvCacheWait())));
-            }
-        }
-    }
-
-    /**
-     * Admits queued requests while there is room: the head of the caller holding least KV cache
-     * waits (and everyone behind it) while the step's prefill or the KV cache budget is short.
-     */
-    private void admitQueued() {
-        int prefill = running.stream().filter(r -> !r.sequence.prefilled()).mapToInt(r -> r.sequence.promptIds().length).sum();
-        while (running.size() < limits.maxRunningSequences()) {
-            CallerQueue.Head<Queued> head = queue.peek(kvCache::reservedBy);
-            if (head == null) {
-                return;
-            }
-            Queued next = head.element();
-            if (prefill > 0 && prefill + next.promptIds().length > limits.maxPrefillTokens()) {
-                return;
-            }
-            KvCacheBudget.Reservation kv = kvCache.tryReserve(next.caller(), next.kvBytes());
-            if (kv == null) {
-                return; // running requests give bytes back as they leave
-            }
-            queue.poll(head.caller());
-            prefill += next.promptIds().length;
-            admit(next, kv);
-        }
-    }
-
-    private void admit(Queued q, KvCacheBudget.Reservation kv) {
-        if (isCancelled(q.sink())) {
-            kv.release();
-            stats.cancelled(0, 0);
-            return;
-        }
-        try {
-            ModelConfig config = dense.config();
-            ActiveSequence sequence = new ActiveSequence(ids.incrementAndGet(), q.promptIds(), q.params(),
-                    new KvCache(config, q.capacity()), tokenizer, config.eosTokenId());
-            running.add(new RunningRequest(sequence, q.sink(), kv, q.refusePruned()));
-        } catch (Exception e) {
-            kv.release();
-            stats.failed();
-            LOG.warn("a request could not join the batch: {}", e.toString());
-            tellError(q.sink(), e);
-        }
-    }
-
     /** KV positions a sequence needs: its prompt and what it may generate, within the model's context. */
     static int capacity(int promptTokens, int maxTokens, int context) {
-        return (int) Math.min(context, (long) promptTokens + maxTokens);
+        return SequenceFactory.capacity(promptTokens, maxTokens, context);
     }
 
     /** Takes a request out of the batch and gives its KV cache bytes back. */
@@ -421,23 +281,7 @@ public final class BatchScheduler implements AutoCloseable {
         try (var inTrace = r.sink.span().inScope()) { // the log line carries the request's trace id
             LOG.warn("request {} failed and left the batch: {}", r.sequence.request(), e.toString());
         }
-        tellError(r.sink, e);
-    }
-
-    private static void tellError(GenerationSink sink, Throwable error) {
-        try {
-            sink.onError(error);
-        } catch (Exception e) {
-            LOG.warn("could not report a failure to its client: {}", e.toString());
-        }
-    }
-
-    private static boolean isCancelled(GenerationSink sink) {
-        try {
-            return sink.isCancelled();
-        } catch (Exception e) {
-            return true; // a sink that cannot answer cannot take tokens either
-        }
+        SinkCalls.tellError(r.sink, e);
     }
 
     private void died(Throwable t) {
@@ -455,9 +299,7 @@ public final class BatchScheduler implements AutoCloseable {
             sinks.add(r.sink);
         });
         running.clear();
-        for (Queued q : queue.closeAndDrain()) {
-            sinks.add(q.sink());
-        }
+        sinks.addAll(admission.closeAndDrain());
         runningCount = 0;
         for (GenerationSink sink : sinks) {
             try {
@@ -473,36 +315,6 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     /**
-     * @param degraded collects the tokens (indices in the step's batch) that missed an unavailable expert;
-     *                 tokens routed away from a pruned expert are counted per request, not degraded
-     */
-    private RoutingObserver observer(List<RunningRequest> requests, int[] owner, BitSet degraded) {
-        return new RoutingObserver() {
-            @Override
-            public void onRoute(int layer, int token, GateDecision decision) {
-                statistics.onRoute(layer, token, decision);
-            }
-
-            @Override
-            public void onPrunedRoute(int layer, int token, GateDecision served, GateDecision wanted) {
-                statistics.onPrunedRoute(layer, token, served, wanted);
-            }
-
-            @Override
-            public void onSkip(int layer, int token, int expert) {
-                requests.get(owner[token]).skip(layer, expert);
-                degraded.set(token);
-            }
-
-            @Override
-            public void onPrune(int layer, int token, int expert) {
-                requests.get(owner[token]).prune(layer, expert);
-                stats.prunedAway();
-            }
-        };
-    }
-
-    /**
      * Stops admitting, lets queued and running requests finish, and waits for the stepping thread; a
      * scheduler that never started fails what it queued (UNAVAILABLE).
      */
@@ -514,7 +326,7 @@ public final class BatchScheduler implements AutoCloseable {
             t = loop;
             if (t == null) { // never started: nothing else will answer what waits
                 failEverything(new SchedulerStoppedException("router is shutting down; retry on another router"));
-                pingPong.close();
+                forward.close();
                 return;
             }
         }
@@ -523,7 +335,7 @@ public final class BatchScheduler implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            pingPong.close();
+            forward.close();
         }
     }
 }
