@@ -1,5 +1,6 @@
 package io.moemesh.placement;
 
+import io.moemesh.placement.leadership.LeaderElectionProperties;
 import io.moemesh.placement.local.LocalProperties;
 import io.moemesh.placement.local.PruningProperties;
 import io.moemesh.placement.round.PlacementSettings;
@@ -111,7 +112,7 @@ public record ControllerProperties(
                     + " mode does");
         }
         namespace = namespace == null || namespace.isBlank()
-                ? io.moemesh.placement.leadership.LeaderElectionProperties.podNamespace() : namespace;
+                ? LeaderElectionProperties.podNamespace() : namespace;
     }
 
     PlacementSettings settings() {
