@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.moemesh.placement.PlacementLoop;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
+import io.moemesh.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -19,7 +20,7 @@ class DashboardFeedTest {
     private static final RoutingStatsSnapshot WINDOW = window(new long[] {30, 10, 20, 0}, new long[] {5, 5, 5, 45});
     private static final PlacementLoop.State NO_ROUND = new PlacementLoop.State(null, 0, null, null);
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-06T04:00:00Z"));
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-12-06T04:00:00Z"));
 
     private DashboardFeed feed(int history, FakeRouter... routers) {
         return new DashboardFeed(List.of(routers), () -> NO_ROUND,

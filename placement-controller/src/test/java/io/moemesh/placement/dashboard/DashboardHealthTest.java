@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.moemesh.placement.PlacementLoop;
 import io.moemesh.placement.round.RouterPort;
+import io.moemesh.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -23,7 +24,7 @@ class DashboardHealthTest {
             Duration.ofSeconds(5), 150, 5);
     private static final PlacementLoop.State NO_ROUND = new PlacementLoop.State(null, 0, null, null);
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-06T04:00:00Z"));
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-12-06T04:00:00Z"));
 
     @Test
     void downWhileAPollIsStuckAndUpOnceItCompletes() throws Exception {

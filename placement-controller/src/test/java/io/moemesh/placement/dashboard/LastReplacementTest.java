@@ -10,6 +10,7 @@ import io.moemesh.placement.round.FakeMesh;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlacementSettings;
 import io.moemesh.proto.codec.RoutingStatsCodec;
+import io.moemesh.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -23,7 +24,7 @@ class LastReplacementTest {
     private static final int LAYERS = 2;
     private static final int EXPERTS = 4;
 
-    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-06T04:00:00Z"));
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-12-06T04:00:00Z"));
     private final FakeMesh mesh = new FakeMesh(LAYERS, EXPERTS, 1);
     private final PlacementLoop loop = new PlacementLoop(new PlacementRound(List.of(mesh), mesh,
             new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, false), clock), Leadership.always("controller-a"),

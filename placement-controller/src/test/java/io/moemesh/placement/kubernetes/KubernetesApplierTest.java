@@ -8,6 +8,7 @@ import io.moemesh.placement.round.LivePlacement;
 import io.moemesh.placement.round.MeshState;
 import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlanApplier;
+import io.moemesh.testing.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,7 @@ class KubernetesApplierTest {
     private static final MeshState NO_ROUTERS = new MeshState(List.of(), List.of(), List.of());
 
     private final FakeCluster cluster = new FakeCluster(3);
-    private final SteppingClock clock = new SteppingClock();
+    private final ManualClock clock = new ManualClock();
     private final KubernetesApplier applier = new KubernetesApplier(new PlacementReconciler(cluster,
             new RolloutGate(cluster, new RolloutGate.Settings(Duration.ofMinutes(2), Duration.ofSeconds(5)), clock,
                     clock::advance)));

@@ -12,6 +12,7 @@ import io.moemesh.placement.round.RouterPort;
 import io.moemesh.placement.round.RouterSource;
 import io.moemesh.placement.round.Traffic;
 import io.moemesh.core.routing.RoutingStats;
+import io.moemesh.testing.ManualClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -98,7 +99,7 @@ class KubernetesModeRoundTest {
         for (int e = 0; e < 4; e++) {
             cluster.rolling("moe-mesh-expert-" + e);
         }
-        SteppingClock gateClock = new SteppingClock();
+        ManualClock gateClock = new ManualClock();
         PlacementRound round = new PlacementRound(List.of(mesh), mesh, new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10,
                 false), CLOCK, new KubernetesApplier(new PlacementReconciler(cluster, new RolloutGate(cluster,
                         new RolloutGate.Settings(Duration.ofSeconds(10), Duration.ofSeconds(5)), gateClock,

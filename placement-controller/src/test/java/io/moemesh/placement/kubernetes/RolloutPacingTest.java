@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.Unit;
+import io.moemesh.testing.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,7 +20,7 @@ class RolloutPacingTest {
     private static final Duration POLL = Duration.ofSeconds(5);
 
     private final FakeCluster cluster = new FakeCluster(3);
-    private final SteppingClock clock = new SteppingClock();
+    private final ManualClock clock = new ManualClock();
     private final List<Duration> slept = new ArrayList<>();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final PlacementReconciler reconciler = new PlacementReconciler(cluster, new RolloutGate(cluster,

@@ -5,11 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.moemesh.router.dispatch.ExpertEndpoint;
+import io.moemesh.testing.ManualClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -42,28 +41,6 @@ class ExpertEndpointsReconcilerTest {
         }
     }
 
-    static final class ManualClock extends Clock {
-        private volatile Instant now = Instant.parse("2026-11-28T12:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
 
     /** A reconciler that only acts when the test calls {@code reconcileOnce}. */
     private ExpertEndpointsReconciler manual(FakeExpertEndpoints endpoints) {

@@ -23,6 +23,7 @@ import io.moemesh.proto.internal.v1.ComputeRequest;
 import io.moemesh.proto.internal.v1.ComputeResponse;
 import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.proto.internal.v1.TokenRoute;
+import io.moemesh.testing.ManualClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -19,6 +19,7 @@ import io.moemesh.core.model.ExpertsUnavailableException;
 import io.moemesh.core.model.LocalExperts;
 import io.moemesh.core.model.RoutingObserver;
 import io.moemesh.core.safetensors.Checkpoint;
+import io.moemesh.testing.ManualClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package io.moemesh.placement.dashboard;
+package io.moemesh.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,16 +6,23 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock a test moves. */
-final class MutableClock extends Clock {
+/**
+ * A clock that stands still until the test moves it: what waits on time (a breaker's open state, a
+ * rollout's deadline, a window's buckets) passes when the test says so, not when the machine does.
+ */
+public final class ManualClock extends Clock {
 
     private volatile Instant now;
 
-    MutableClock(Instant start) {
+    public ManualClock() {
+        this(Instant.parse("2026-12-01T12:00:00Z"));
+    }
+
+    public ManualClock(Instant start) {
         this.now = start;
     }
 
-    void advance(Duration d) {
+    public void advance(Duration d) {
         now = now.plus(d);
     }
 
