@@ -26,13 +26,17 @@ import org.slf4j.LoggerFactory;
  * UNAVAILABLE, then the stream ends with OK so the router opens a new one elsewhere), or a response
  * that cannot be written (the stream is cancelled and its calls dropped; the router fails them over).
  * Answers are written under this object's lock: gRPC's observer is not thread-safe, and answers come
- * from batcher workers and transport threads at once.
+ * from batcher workers and transport threads at once. Requests are read {@link #READ_AHEAD} ahead and
+ * then one per request handled, and only while the router takes the answers: nothing piles up here
+ * for a router that stops reading.
  */
 final class ComputeStream implements StreamObserver<ComputeRequest> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ComputeStream.class);
-    /** Calls one stream may have admitted and unanswered; the router's bulkhead keeps far fewer in flight. */
-    static final int MAX_CALLS_IN_FLIGHT = 4096;
+    /** Calls one stream may have admitted and unanswered; the router's bulkhead keeps far fewer in flight (64). */
+    static final int MAX_CALLS_IN_FLIGHT = 1024;
+    /** Requests read ahead of the answers; more are read only while the router takes the answers. */
+    static final int READ_AHEAD = 8;
 
     private final ServerCallStreamObserver<ComputeResponse> out;
     private final ComputeUseCase compute;
@@ -40,6 +44,8 @@ final class ComputeStream implements StreamObserver<ComputeRequest> {
     private final ComputeStreams registry;
     private final Map<Long, ComputeCall> inFlight = new ConcurrentHashMap<>();
     private volatile boolean draining;
+    /** A request was handled while answers were not being taken: read the next one on the ready signal. */
+    private boolean readWhenReady; // transport callbacks of one call never run at once
     private boolean halfClosed; // guarded by this
     private boolean ended; // guarded by this
 
@@ -50,10 +56,39 @@ final class ComputeStream implements StreamObserver<ComputeRequest> {
         this.ticker = ticker;
         this.registry = registry;
         out.setOnCancelHandler(this::cancelled);
+        // Inbound flow control by hand: a router that stops reading answers stops having its requests
+        // read, so HTTP/2 flow control pushes back on it instead of this endpoint buffering answers.
+        out.disableAutoRequest();
+        out.setOnReadyHandler(this::answersFlow);
+        out.request(READ_AHEAD);
+    }
+
+    private void answersFlow() {
+        if (readWhenReady && out.isReady()) {
+            readWhenReady = false;
+            out.request(1);
+        }
+    }
+
+    /** One request handled: read the next while answers are taken, else once they are again. */
+    private void readNext() {
+        if (out.isReady()) {
+            out.request(1);
+        } else {
+            readWhenReady = true;
+        }
     }
 
     @Override
     public void onNext(ComputeRequest request) {
+        try {
+            handle(request);
+        } finally {
+            readNext();
+        }
+    }
+
+    private void handle(ComputeRequest request) {
         long received = System.nanoTime();
         long id = request.getCallId();
         if (request.getCancel()) {

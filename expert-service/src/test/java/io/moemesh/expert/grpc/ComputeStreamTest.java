@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.moemesh.expert.batching.BatchingPolicy;
 import io.moemesh.proto.internal.v1.ComputeRequest;
@@ -14,11 +16,14 @@ import io.moemesh.proto.internal.v1.ComputeResponse;
 import io.moemesh.proto.internal.v1.DType;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -155,6 +160,54 @@ class ComputeStreamTest {
         assertThat(answers.ended).succeedsWithin(Duration.ofSeconds(5)).isEqualTo(Status.Code.OK);
         // the open stream did not hold the drain open for its 30 s
         assertThat(stopping).succeedsWithin(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aRouterThatStopsTakingAnswersStopsHavingItsRequestsRead() throws Exception {
+        gate.release(); // only counts the batches
+        expert = InProcessExpert.start(ONE_WORKER, gate);
+        Answers answers = new Answers();
+        AtomicReference<ClientCallStreamObserver<ComputeRequest>> call = new AtomicReference<>();
+        StreamObserver<ComputeRequest> requests = expert.async().computeStream(
+                new ClientResponseObserver<ComputeRequest, ComputeResponse>() {
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<ComputeRequest> stream) {
+                        call.set(stream);
+                        stream.disableAutoRequestWithInitial(0); // takes no answers
+                    }
+
+                    @Override
+                    public void onNext(ComputeResponse value) {
+                        answers.onNext(value);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        answers.onError(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        answers.onCompleted();
+                    }
+                });
+        int sent = 200;
+        for (int id = 1; id <= sent; id++) {
+            requests.onNext(call(id, request(0, gaussianRows(1, id), DType.DTYPE_F32, TestRoute.of(3, 1f))));
+        }
+        Thread.sleep(500); // time to read and compute what it would
+        int computed = gate.batchSizes().stream().mapToInt(Integer::intValue).sum();
+        assertThat(computed).as("tokens computed while no answer is taken").isLessThanOrEqualTo(ComputeStream.READ_AHEAD);
+
+        call.get().request(Integer.MAX_VALUE); // the router reads again: every call is answered, none lost
+        Set<Long> ids = new HashSet<>();
+        for (int i = 0; i < sent; i++) {
+            ComputeResponse r = answers.next();
+            assertThat(r.getStatusCode()).isZero();
+            ids.add(r.getCallId());
+        }
+        assertThat(ids).hasSize(sent);
+        requests.onCompleted();
     }
 
     private static ComputeRequest call(long id, ComputeRequest request) {
