@@ -6,8 +6,11 @@ import java.util.List;
 /**
  * What to generate and how. Build one with {@link #builder()}; zero values mean "the server's
  * default" as in the protocol. The server checks every value and answers an invalid one with an
- * {@link InvalidRequestException} naming the field; this record only keeps prompt and token ids
- * exclusive.
+ * {@link InvalidRequestException} naming the field. This record refuses, with an
+ * {@link IllegalArgumentException}, only what is wrong whatever the server: prompt and token ids
+ * together, a deadline that is not positive, and the protocol's fixed ranges of the penalties and
+ * {@code topLogprobs} (the same ranges and words as the gateway's check, so a request fails the same
+ * way before it is sent as it would after).
  *
  * @param prompt      prompt text, tokenized by the server; null when {@code promptIds} is given
  * @param promptIds   an already tokenized prompt; null when {@code prompt} is given
@@ -23,6 +26,13 @@ import java.util.List;
  * @param deadline    how long the whole call may take; null means the client's default deadline
  * @param refusePrunedExperts fail (FAILED_PRECONDITION, naming the expert) rather than be served by the
  *                    next-best expert when a token wants an expert the placement controller has pruned
+ * @param presencePenalty  OpenAI's presence penalty in [-2, 2], 0 = off: before each token is sampled, every
+ *                    token already generated (not the prompt) has its logit lowered by this much
+ * @param frequencyPenalty OpenAI's frequency penalty in [-2, 2], 0 = off: every token already generated has its
+ *                    logit lowered by this times the number of times it was generated
+ * @param logprobs    return each generated token's log probability ({@link TextChunk#logprobs()},
+ *                    {@link GenerationResult#logprobs()})
+ * @param topLogprobs with {@code logprobs}, also this many of the most likely tokens at each position, in [0, 20]
  */
 public record GenerateOptions(
         String prompt,
@@ -37,7 +47,15 @@ public record GenerateOptions(
         boolean ignoreEos,
         String requestId,
         Duration deadline,
-        boolean refusePrunedExperts) {
+        boolean refusePrunedExperts,
+        float presencePenalty,
+        float frequencyPenalty,
+        boolean logprobs,
+        int topLogprobs) {
+
+    /** OpenAI's ranges, as the protocol states them (and the gateway's validator checks them). */
+    private static final float MAX_PENALTY = 2f;
+    private static final int MAX_TOP_LOGPROBS = 20;
 
     public GenerateOptions {
         if (prompt != null && promptIds != null) {
@@ -49,6 +67,30 @@ public record GenerateOptions(
         requestId = requestId == null ? "" : requestId;
         if (deadline != null && (deadline.isNegative() || deadline.isZero())) {
             throw new IllegalArgumentException("deadline must be positive, got " + deadline);
+        }
+        checkPenalty("presencePenalty (sampling.presence_penalty)", presencePenalty);
+        checkPenalty("frequencyPenalty (sampling.frequency_penalty)", frequencyPenalty);
+        if (topLogprobs < 0 || topLogprobs > MAX_TOP_LOGPROBS) {
+            throw new IllegalArgumentException("topLogprobs (sampling.top_logprobs) must be in [0, " + MAX_TOP_LOGPROBS
+                    + "], got " + topLogprobs);
+        }
+        if (topLogprobs > 0 && !logprobs) {
+            throw new IllegalArgumentException("topLogprobs (sampling.top_logprobs) is " + topLogprobs
+                    + " but logprobs (sampling.logprobs) is false: set logprobs to get alternatives");
+        }
+    }
+
+    /** The options without penalties and log probabilities: the shape this record had before them. */
+    public GenerateOptions(String prompt, List<Integer> promptIds, String model, float temperature, int topK,
+            float topP, long seed, int maxTokens, List<String> stop, boolean ignoreEos, String requestId,
+            Duration deadline, boolean refusePrunedExperts) {
+        this(prompt, promptIds, model, temperature, topK, topP, seed, maxTokens, stop, ignoreEos, requestId, deadline,
+                refusePrunedExperts, 0f, 0f, false, 0);
+    }
+
+    private static void checkPenalty(String option, float penalty) {
+        if (!(penalty >= -MAX_PENALTY && penalty <= MAX_PENALTY)) { // NaN fails both
+            throw new IllegalArgumentException(option + " must be in [-2, 2] (0 = off), got " + penalty);
         }
     }
 
@@ -65,7 +107,8 @@ public record GenerateOptions(
     public Builder toBuilder() {
         Builder builder = new Builder().model(model).temperature(temperature).topK(topK).topP(topP).seed(seed)
                 .maxTokens(maxTokens).stop(stop).ignoreEos(ignoreEos).requestId(requestId).deadline(deadline)
-                .refusePrunedExperts(refusePrunedExperts);
+                .refusePrunedExperts(refusePrunedExperts).presencePenalty(presencePenalty)
+                .frequencyPenalty(frequencyPenalty).logprobs(logprobs).topLogprobs(topLogprobs);
         return promptIds != null ? builder.promptIds(promptIds) : builder.prompt(prompt);
     }
 
@@ -84,6 +127,10 @@ public record GenerateOptions(
         private String requestId = "";
         private Duration deadline;
         private boolean refusePrunedExperts;
+        private float presencePenalty;
+        private float frequencyPenalty;
+        private boolean logprobs;
+        private int topLogprobs;
 
         private Builder() {
         }
@@ -163,9 +210,35 @@ public record GenerateOptions(
             return this;
         }
 
+        /** In [-2, 2], 0 = off: lowers the logit of every token already generated by this much (OpenAI's). */
+        public Builder presencePenalty(float presencePenalty) {
+            this.presencePenalty = presencePenalty;
+            return this;
+        }
+
+        /** In [-2, 2], 0 = off: lowers the logit of every token already generated by this per occurrence (OpenAI's). */
+        public Builder frequencyPenalty(float frequencyPenalty) {
+            this.frequencyPenalty = frequencyPenalty;
+            return this;
+        }
+
+        /** Return each generated token's log probability with its chunk and in the result. */
+        public Builder logprobs(boolean logprobs) {
+            this.logprobs = logprobs;
+            return this;
+        }
+
+        /** With {@link #logprobs(boolean)}, also this many of the most likely tokens at each position, in [0, 20]. */
+        public Builder topLogprobs(int topLogprobs) {
+            this.topLogprobs = topLogprobs;
+            return this;
+        }
+
+        /** The options; throws {@link IllegalArgumentException} naming the option when one is out of its range. */
         public GenerateOptions build() {
             return new GenerateOptions(prompt, promptIds, model, temperature, topK, topP, seed, maxTokens, stop,
-                    ignoreEos, requestId, deadline, refusePrunedExperts);
+                    ignoreEos, requestId, deadline, refusePrunedExperts, presencePenalty, frequencyPenalty, logprobs,
+                    topLogprobs);
         }
     }
 }

@@ -1,8 +1,10 @@
 package io.moemesh.client;
 
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import io.moemesh.client.internal.RetryInfoDetail;
 import io.moemesh.client.internal.TlsFailures;
 
 /**
@@ -37,13 +39,23 @@ public class MoeMeshException extends RuntimeException {
 
     /** The exception for a status: the subclass that names the failure, or this base class. */
     public static MoeMeshException of(Status status) {
+        return of(status, null);
+    }
+
+    /**
+     * The exception for a status and the trailers it came with (null for none): the subclass that names
+     * the failure, or this base class. A {@link RateLimitedException} takes its
+     * {@link RateLimitedException#retryAfter()} from a {@code google.rpc.RetryInfo} detail in the trailers.
+     */
+    public static MoeMeshException of(Status status, Metadata trailers) {
         String tlsFailure = TlsFailures.describe(status);
         String description = tlsFailure != null ? tlsFailure : status.getDescription();
         Throwable cause = status.getCause();
         return switch (status.getCode()) {
             case INVALID_ARGUMENT -> new InvalidRequestException(description, cause);
             case UNAUTHENTICATED -> new UnauthenticatedException(description, cause);
-            case RESOURCE_EXHAUSTED -> new RateLimitedException(description, cause);
+            case RESOURCE_EXHAUSTED -> new RateLimitedException(description, cause,
+                    RetryInfoDetail.retryDelay(status, trailers));
             case UNAVAILABLE -> new UnavailableException(description, cause);
             case DEADLINE_EXCEEDED -> new DeadlineExceededException(description, cause);
             default -> new MoeMeshException(status.getCode(), description, cause);
@@ -56,7 +68,7 @@ public class MoeMeshException extends RuntimeException {
             return known;
         }
         if (error instanceof StatusRuntimeException || error instanceof StatusException) {
-            return of(Status.fromThrowable(error).withCause(error));
+            return of(Status.fromThrowable(error).withCause(error), Status.trailersFromThrowable(error));
         }
         return of(Status.INTERNAL.withDescription("client-side failure: " + error).withCause(error));
     }

@@ -8,7 +8,6 @@ import io.moemesh.proto.v1.Completion;
 import io.moemesh.proto.v1.FinishReason;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -107,26 +106,5 @@ class StreamingTest {
         }
 
         assertThat(mesh.fake.cancelled.await(5, TimeUnit.SECONDS)).isTrue();
-    }
-
-    private static final class RecordingListener implements GenerationListener {
-        final List<TextChunk> chunks = new ArrayList<>();
-        final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
-        final CompletableFuture<MoeMeshException> error = new CompletableFuture<>();
-
-        @Override
-        public void onChunk(TextChunk chunk) {
-            chunks.add(chunk);
-        }
-
-        @Override
-        public void onComplete(GenerationResult completed) {
-            result.complete(completed);
-        }
-
-        @Override
-        public void onError(MoeMeshException failure) {
-            error.complete(failure);
-        }
     }
 }

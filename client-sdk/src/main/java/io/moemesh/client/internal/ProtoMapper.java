@@ -5,7 +5,9 @@ import io.moemesh.client.GenerateOptions;
 import io.moemesh.client.ModelInfo;
 import io.moemesh.client.SkippedExpert;
 import io.moemesh.client.TextChunk;
+import io.moemesh.client.TokenLogprob;
 import io.moemesh.client.TokenUsage;
+import io.moemesh.client.TopLogprob;
 import io.moemesh.proto.v1.Chunk;
 import io.moemesh.proto.v1.Completion;
 import io.moemesh.proto.v1.GenerateRequest;
@@ -32,7 +34,11 @@ public final class ProtoMapper {
                         .setSeed(options.seed())
                         .setMaxTokens(options.maxTokens())
                         .addAllStop(options.stop())
-                        .setIgnoreEos(options.ignoreEos()))
+                        .setIgnoreEos(options.ignoreEos())
+                        .setPresencePenalty(options.presencePenalty())
+                        .setFrequencyPenalty(options.frequencyPenalty())
+                        .setLogprobs(options.logprobs())
+                        .setTopLogprobs(options.topLogprobs()))
                 .setRefusePrunedExperts(options.refusePrunedExperts());
         if (options.promptIds() != null) {
             request.setPromptIds(TokenIds.newBuilder().addAllIds(options.promptIds()));
@@ -43,7 +49,15 @@ public final class ProtoMapper {
     }
 
     public static TextChunk chunk(Chunk chunk) {
-        return new TextChunk(chunk.getTokenIdsList(), chunk.getText());
+        return new TextChunk(chunk.getTokenIdsList(), chunk.getText(),
+                chunk.getLogprobsList().stream().map(ProtoMapper::logprob).toList());
+    }
+
+    private static TokenLogprob logprob(io.moemesh.proto.v1.TokenLogprob logprob) {
+        return new TokenLogprob(logprob.getTokenId(), logprob.getLogprob(), logprob.getToken().toByteArray(),
+                logprob.getTopList().stream()
+                        .map(t -> new TopLogprob(t.getTokenId(), t.getLogprob(), t.getToken().toByteArray()))
+                        .toList());
     }
 
     public static FinishReason finishReason(Completion completion) {
