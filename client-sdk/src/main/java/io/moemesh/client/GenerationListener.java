@@ -6,7 +6,7 @@ package io.moemesh.client;
  */
 public interface GenerationListener {
 
-    /** Tokens and text generated since the previous chunk. */
+    /** Tokens and text generated since the previous chunk, with their log probabilities when asked for. */
     void onChunk(TextChunk chunk);
 
     /** The generation finished; {@code result} holds all chunks put together and the completion. */
