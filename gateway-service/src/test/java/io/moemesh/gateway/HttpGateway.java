@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -39,6 +40,15 @@ final class HttpGateway implements AutoCloseable {
     }
 
     HttpGateway(GatewayProperties properties, Duration writeTimeout) {
+        this(properties, writeTimeout, System::nanoTime);
+    }
+
+    /** {@code nanoTime}: the clock of the gateway's limits. */
+    HttpGateway(GatewayProperties properties, LongSupplier nanoTime) {
+        this(properties, Duration.ofSeconds(60), nanoTime);
+    }
+
+    private HttpGateway(GatewayProperties properties, Duration writeTimeout, LongSupplier nanoTime) {
         String name = InProcessServerBuilder.generateName();
         try {
             routerServer = InProcessServerBuilder.forName(name).directExecutor().addService(router.recordingHeaders())
@@ -48,7 +58,7 @@ final class HttpGateway implements AutoCloseable {
         }
         pool = new RouterPool(List.of(new RouterClient(name, InProcessChannelBuilder.forName(name).build())));
         GatewayAssembly.PublicApi api = GatewayAssembly.publicApi(properties, pool,
-                new GatewayMetrics(new SimpleMeterRegistry()), System::nanoTime);
+                new GatewayMetrics(new SimpleMeterRegistry()), nanoTime);
         http = new OpenAiHttpServer(new OpenAiHttpServer.Settings("127.0.0.1", 0, Duration.ofSeconds(1), writeTimeout, null),
                 api.service(), api::mayBeAdmitted);
         http.start();
@@ -77,6 +87,12 @@ final class HttpGateway implements AutoCloseable {
 
     HttpResponse<String> post(String path, String body, String key) {
         return send(request(path, key).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    /** Sends without waiting for the answer (a call a test leaves running); the gateway's close ends it. */
+    void postAsync(String path, String body) {
+        client.sendAsync(request(path, InProcessGateway.KEY).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.discarding());
     }
 
     HttpResponse<String> get(String path, String key) {

@@ -7,6 +7,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 
 /**
  * Holds one of the caller's concurrent-call permits for as long as a call runs, refusing it with
@@ -29,7 +30,8 @@ public final class ConcurrencyLimitInterceptor implements ServerInterceptor {
         try {
             release = limits.acquireConcurrent(Caller.CURRENT.get());
         } catch (LimitExceededException e) {
-            call.close(e.toStatus(), new Metadata());
+            StatusRuntimeException refusal = e.toStatusException();
+            call.close(refusal.getStatus(), refusal.getTrailers());
             return new ServerCall.Listener<>() { };
         }
         ServerCall<Q, R> releasing = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {

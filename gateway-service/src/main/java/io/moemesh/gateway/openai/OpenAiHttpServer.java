@@ -235,14 +235,17 @@ public final class OpenAiHttpServer {
     }
 
     private static JsonReply error(OpenAiError e) {
-        return new JsonReply(e.status(), OpenAiResponses.error(e));
+        return new JsonReply(e.status(), OpenAiResponses.error(e), e.headers());
     }
 
     private static Publisher<Void> send(HttpServerResponse response, CompletionsHandler.Reply reply) {
         return switch (reply) {
-            case JsonReply json -> response.status(json.status())
-                    .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                    .sendString(Mono.just(OpenAiResponses.JSON.writeValueAsString(json.body()) + "\n"));
+            case JsonReply json -> {
+                json.headers().forEach(response::header);
+                yield response.status(json.status())
+                        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                        .sendString(Mono.just(OpenAiResponses.JSON.writeValueAsString(json.body()) + "\n"));
+            }
             // the status waits for the first event: a failure before it is answered with its own status
             case EventStream stream -> stream.events().switchOnFirst((first, events) -> first.isOnError()
                     ? send(response, CompletionsHandler.failure(first.getThrowable(), UUID.randomUUID().toString()))
