@@ -81,6 +81,7 @@ public final class GatewayAssembly {
             LongSupplier nanoTime, Tracer tracer) {
         ApiKeyStore keys = ApiKeyStore.load(properties.apiKeys(), properties.apiKeysFile(),
                 properties.allowUnauthenticated());
+        metrics.watch(keys);
         if (!keys.current().enabled()) {
             LOG.warn("authentication is OFF (moemesh.gateway.allow-unauthenticated=true and no API keys): anyone who "
                     + "reaches port {} can generate; limits apply per peer address{}", properties.grpcPort(),
