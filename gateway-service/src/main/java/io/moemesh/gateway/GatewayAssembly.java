@@ -16,6 +16,7 @@ import io.moemesh.gateway.generate.CallDeadlines;
 import io.moemesh.gateway.generate.GenerateUseCase;
 import io.moemesh.gateway.generate.ListModelsUseCase;
 import io.moemesh.gateway.grpc.GatewayGrpcService;
+import io.moemesh.gateway.grpc.OversizedMessageLog;
 import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.metrics.MetricsInterceptor;
 import io.moemesh.gateway.openai.OpenAiHttpServer;
@@ -98,10 +99,12 @@ public final class GatewayAssembly {
     /**
      * The gateway's gRPC server for {@code api}, and with it {@code http} (may be null): the
      * OpenAI-compatible API starts after the gRPC server and drains first when it stops, while the
-     * gRPC service it calls still runs.
+     * gRPC service it calls still runs. Oversized request messages are logged without stack traces,
+     * at most once a minute ({@link OversizedMessageLog}).
      */
     public static GrpcServerLifecycle server(ServerBuilder<?> builder, GatewayProperties properties, PublicApi api,
             OpenAiHttpServer http) {
+        OversizedMessageLog.install(System::nanoTime);
         return new GrpcServerLifecycle("gateway", builder, List.of(api.service()), new HealthStatusManager(),
                 properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override
