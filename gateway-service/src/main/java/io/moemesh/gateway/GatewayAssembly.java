@@ -16,6 +16,7 @@ import io.moemesh.gateway.generate.CallDeadlines;
 import io.moemesh.gateway.generate.GenerateUseCase;
 import io.moemesh.gateway.generate.ListModelsUseCase;
 import io.moemesh.gateway.grpc.GatewayGrpcService;
+import io.moemesh.gateway.grpc.OversizedMessageLog;
 import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.metrics.MetricsInterceptor;
 import io.moemesh.gateway.openai.OpenAiHttpServer;
@@ -81,6 +82,7 @@ public final class GatewayAssembly {
             LongSupplier nanoTime, Tracer tracer) {
         ApiKeyStore keys = ApiKeyStore.load(properties.apiKeys(), properties.apiKeysFile(),
                 properties.allowUnauthenticated());
+        metrics.watch(keys);
         if (!keys.current().enabled()) {
             LOG.warn("authentication is OFF (moemesh.gateway.allow-unauthenticated=true and no API keys): anyone who "
                     + "reaches port {} can generate; limits apply per peer address{}", properties.grpcPort(),
@@ -97,10 +99,12 @@ public final class GatewayAssembly {
     /**
      * The gateway's gRPC server for {@code api}, and with it {@code http} (may be null): the
      * OpenAI-compatible API starts after the gRPC server and drains first when it stops, while the
-     * gRPC service it calls still runs.
+     * gRPC service it calls still runs. Oversized request messages are logged without stack traces,
+     * at most once a minute ({@link OversizedMessageLog}).
      */
     public static GrpcServerLifecycle server(ServerBuilder<?> builder, GatewayProperties properties, PublicApi api,
             OpenAiHttpServer http) {
+        OversizedMessageLog.install(System::nanoTime);
         return new GrpcServerLifecycle("gateway", builder, List.of(api.service()), new HealthStatusManager(),
                 properties.drainTimeout(), new GrpcServerLifecycle.Hooks() {
                     @Override

@@ -46,6 +46,16 @@ class GatewayCallerLimitsTest {
     }
 
     @Test
+    void refusalByTheConcurrencyCapCarriesNoRetryInfoSinceNoWaitIsKnown() {
+        startHanging(16, KEY, null);
+
+        StatusRuntimeException error = generateFails(gateway.stub(KEY));
+
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(RetryInfoDetail.of(error)).isEmpty();
+    }
+
+    @Test
     void anotherKeyIsNotAffected() {
         startHanging(16, KEY, null);
         router.script = FakeRouter.echo(1);

@@ -11,12 +11,13 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Two requests per hour per key: the period never refreshes during a test, so no clock is needed. */
+/** Two requests per hour per key, on a clock that moves only when a test moves it. */
 class GatewayRateLimitTest {
 
+    private final FakeTicker ticker = new FakeTicker();
     private final FakeRouter router = new FakeRouter("r0");
     private final InProcessGateway gateway = new InProcessGateway(
-            new TestProperties().rateLimit(2, Duration.ofHours(1)).build(), router);
+            new TestProperties().rateLimit(2, Duration.ofHours(1)).build(), ticker, router);
 
     @AfterEach
     void stop() {
@@ -33,6 +34,36 @@ class GatewayRateLimitTest {
         assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(error.getStatus().getDescription()).contains("rate limit exceeded").contains("2 requests per 1h");
         assertThat(router.requests).hasSize(2);
+    }
+
+    @Test
+    void refusalCarriesRetryInfoWithTheWaitUntilTheNextPeriodAndKeepsItsMessage() {
+        generate(gateway.stub());
+        ticker.advance(Duration.ofMinutes(20));
+        generate(gateway.stub());
+        ticker.advance(Duration.ofSeconds(90));
+
+        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, () -> generate(gateway.stub()));
+
+        assertThat(RetryInfoDetail.of(error)).hasValue(Duration.ofMinutes(38).plusSeconds(30));
+        assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(error.getStatus().getDescription()).isEqualTo("rate limit exceeded for this API key: at most 2 "
+                + "requests per 1h; retry after backing off");
+    }
+
+    @Test
+    void aCallerWhoWaitsTheRetryDelayIsAdmitted() {
+        generate(gateway.stub());
+        generate(gateway.stub());
+        ticker.advance(Duration.ofMinutes(59));
+        Duration delay = RetryInfoDetail.of(catchThrowableOfType(StatusRuntimeException.class,
+                () -> generate(gateway.stub()))).orElseThrow();
+
+        ticker.advance(delay);
+        generate(gateway.stub());
+
+        assertThat(delay).isEqualTo(Duration.ofMinutes(1));
+        assertThat(router.requests).hasSize(3);
     }
 
     @Test

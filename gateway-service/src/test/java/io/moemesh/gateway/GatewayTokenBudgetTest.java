@@ -50,6 +50,22 @@ class GatewayTokenBudgetTest {
     }
 
     @Test
+    void spentBudgetCarriesRetryInfoWithTheWaitUntilItRefills() {
+        generate(InProcessGateway.KEY, ids(100), 800);
+        ticker.advance(Duration.ofMillis(20_500));
+
+        StatusRuntimeException error = generateFails(InProcessGateway.KEY, ids(100), 300);
+
+        assertThat(RetryInfoDetail.of(error)).hasValue(Duration.ofMillis(39_500));
+        assertThat(error.getStatus().getDescription()).endsWith("retry after 40s");
+    }
+
+    @Test
+    void requestLargerThanTheWholeBudgetCarriesNoRetryInfo() {
+        assertThat(RetryInfoDetail.of(generateFails(InProcessGateway.KEY, ids(10), 2_000))).isEmpty();
+    }
+
+    @Test
     void anotherKeyHasItsOwnBudget() {
         generate(InProcessGateway.KEY, ids(100), 800);
 

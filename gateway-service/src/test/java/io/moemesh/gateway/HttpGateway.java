@@ -1,6 +1,7 @@
 package io.moemesh.gateway;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -8,6 +9,7 @@ import io.moemesh.gateway.metrics.GatewayMetrics;
 import io.moemesh.gateway.openai.OpenAiHttpServer;
 import io.moemesh.gateway.routing.RouterClient;
 import io.moemesh.gateway.routing.RouterPool;
+import io.moemesh.service.tracing.GrpcTracing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -16,6 +18,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -39,6 +43,21 @@ final class HttpGateway implements AutoCloseable {
     }
 
     HttpGateway(GatewayProperties properties, Duration writeTimeout) {
+        this(properties, writeTimeout, System::nanoTime, GrpcTracing.off());
+    }
+
+    /** {@code nanoTime}: the clock of the gateway's limits. */
+    HttpGateway(GatewayProperties properties, LongSupplier nanoTime) {
+        this(properties, Duration.ofSeconds(60), nanoTime, GrpcTracing.off());
+    }
+
+    /** With the server spans the application puts around the public API the HTTP API calls. */
+    HttpGateway(GatewayProperties properties, GrpcTracing tracing) {
+        this(properties, Duration.ofSeconds(60), System::nanoTime, tracing);
+    }
+
+    private HttpGateway(GatewayProperties properties, Duration writeTimeout, LongSupplier nanoTime,
+            GrpcTracing tracing) {
         String name = InProcessServerBuilder.generateName();
         try {
             routerServer = InProcessServerBuilder.forName(name).directExecutor().addService(router.recordingHeaders())
@@ -48,9 +67,9 @@ final class HttpGateway implements AutoCloseable {
         }
         pool = new RouterPool(List.of(new RouterClient(name, InProcessChannelBuilder.forName(name).build())));
         GatewayAssembly.PublicApi api = GatewayAssembly.publicApi(properties, pool,
-                new GatewayMetrics(new SimpleMeterRegistry()), System::nanoTime);
+                new GatewayMetrics(new SimpleMeterRegistry()), nanoTime, tracing.tracer());
         http = new OpenAiHttpServer(new OpenAiHttpServer.Settings("127.0.0.1", 0, Duration.ofSeconds(1), writeTimeout, null),
-                api.service(), api::mayBeAdmitted);
+                ServerInterceptors.intercept(api.service(), tracing.serverSpans()), api::mayBeAdmitted);
         http.start();
     }
 
@@ -77,6 +96,19 @@ final class HttpGateway implements AutoCloseable {
 
     HttpResponse<String> post(String path, String body, String key) {
         return send(request(path, key).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    /** With {@link InProcessGateway#KEY} and these headers besides. */
+    HttpResponse<String> postWithHeaders(String path, String body, Map<String, String> headers) {
+        HttpRequest.Builder request = request(path, InProcessGateway.KEY);
+        headers.forEach(request::header);
+        return send(request.POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    /** Sends without waiting for the answer (a call a test leaves running); the gateway's close ends it. */
+    void postAsync(String path, String body) {
+        client.sendAsync(request(path, InProcessGateway.KEY).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.discarding());
     }
 
     HttpResponse<String> get(String path, String key) {

@@ -59,9 +59,8 @@ public final class ApiKeyAuthenticator implements ServerInterceptor {
         Duration refusedFor = throttle.refusedFor(peer);
         if (!refusedFor.isZero()) {
             failures.authenticationFailed(true);
-            long seconds = Math.max(1, (refusedFor.toNanos() + 999_999_999L) / 1_000_000_000L);
-            return refuse(call, "too many failed authentication attempts from " + peer + "; retry after " + seconds
-                    + "s");
+            return refuse(call, "too many failed authentication attempts from " + peer + "; retry after "
+                    + LimitExceededException.wholeSeconds(refusedFor) + "s");
         }
         String authorization = headers.get(AUTHORIZATION);
         Optional<Caller> caller = current.authenticate(authorization);

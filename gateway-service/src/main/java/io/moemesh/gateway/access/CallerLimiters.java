@@ -22,6 +22,15 @@ import java.util.function.LongSupplier;
  * Callers are API key fingerprints, or peer addresses when authentication is off; the table keeps
  * the {@value #MAX_CALLERS} most recently seen, so a flood of anonymous peers cannot grow it
  * without bound (a forgotten caller starts again with full limits).
+ *
+ * <p>A refusal by the request rate or the token budget carries the wait until that limiter's next
+ * period ({@link LimitExceededException}, as a {@code RetryInfo}): both refill whole at the start of
+ * each period, which Resilience4j's {@code AtomicRateLimiter} counts from its first reading of the
+ * clock. A refusal by the concurrency cap carries none: a permit comes back when one of the caller's
+ * own streams ends, which may be a millisecond or minutes away, and a fixed guess would either keep
+ * a client waiting for nothing or send it back into the same refusal; the caller, who knows its
+ * streams, is better placed to decide (OpenAI's clients, given no {@code Retry-After}, back off
+ * exponentially on their own).
  */
 public final class CallerLimiters {
 
@@ -55,12 +64,17 @@ public final class CallerLimiters {
                 .maxWaitDuration(Duration.ZERO).build();
     }
 
-    /** Takes one request from the caller's rate; throws RESOURCE_EXHAUSTED naming the rate when it is spent. */
+    /**
+     * Takes one request from the caller's rate; throws RESOURCE_EXHAUSTED naming the rate, with the
+     * wait until its next period, when it is spent.
+     */
     public void acquireRequest(Caller caller) {
-        if (!limiters(caller).requests().acquirePermission()) {
+        Limiters limiters = limiters(caller);
+        if (!limiters.requests().acquirePermission()) {
             throw new LimitExceededException(Status.Code.RESOURCE_EXHAUSTED, "rate limit exceeded for "
                     + caller.describe() + ": at most " + quotas.describe(quotas.requestsPerPeriod()) + " requests per "
-                    + words(quotas.period()) + "; retry after backing off");
+                    + words(quotas.period()) + "; retry after backing off",
+                    untilNextPeriod(limiters.startNanos(), quotas.period()));
         }
     }
 
@@ -86,7 +100,7 @@ public final class CallerLimiters {
     /**
      * Reserves {@code tokens} (prompt + {@code max_tokens}) from the caller's budget. Throws
      * INVALID_ARGUMENT when the request is larger than the whole budget (it could never pass), or
-     * RESOURCE_EXHAUSTED with the seconds until the budget refills.
+     * RESOURCE_EXHAUSTED with the wait until the budget refills (in the message as whole seconds).
      */
     public void reserveTokens(Caller caller, int tokens, String breakdown) {
         int budget = quotas.tokensPerMinuteHere();
@@ -98,13 +112,11 @@ public final class CallerLimiters {
         }
         Limiters limiters = limiters(caller);
         if (!limiters.tokens().acquirePermission(tokens)) {
-            long sinceStart = nanoTime.getAsLong() - limiters.tokensStartNanos();
-            long period = TOKEN_PERIOD.toNanos();
-            long untilRefill = period - Math.floorMod(sinceStart, period);
+            Duration untilRefill = untilNextPeriod(limiters.startNanos(), TOKEN_PERIOD);
             throw new LimitExceededException(Status.Code.RESOURCE_EXHAUSTED, "token budget exceeded for "
                     + caller.describe() + ": at most " + quotas.describe(quotas.tokensPerMinute())
                     + " tokens (prompt + max_tokens) per minute, and this request needs " + tokens + "; retry after "
-                    + Math.max(1, (untilRefill + 999_999_999L) / 1_000_000_000L) + "s");
+                    + LimitExceededException.wholeSeconds(untilRefill) + "s", untilRefill);
         }
     }
 
@@ -121,17 +133,25 @@ public final class CallerLimiters {
     }
 
     private Limiters newLimiters(String id) {
-        // Resilience4j's AtomicRateLimiter counts its periods from the first reading of this clock
+        RateLimiter requests = RateLimiter.of("requests-" + id, requestConfig, nanoTime::getAsLong);
+        RateLimiter tokens = RateLimiter.of("tokens-" + id, tokenConfig, nanoTime::getAsLong);
+        // Resilience4j's AtomicRateLimiter counts its periods from its first reading of this clock, in
+        // its constructor; read after both, the waits computed from here end at or just after theirs
         long start = nanoTime.getAsLong();
-        return new Limiters(RateLimiter.of("requests-" + id, requestConfig, nanoTime::getAsLong),
-                Bulkhead.of("concurrent-" + id, concurrencyConfig),
-                RateLimiter.of("tokens-" + id, tokenConfig, nanoTime::getAsLong), start);
+        return new Limiters(requests, Bulkhead.of("concurrent-" + id, concurrencyConfig), tokens, start);
+    }
+
+    /** From now to the start of the next of the periods counted from {@code startNanos}. */
+    private Duration untilNextPeriod(long startNanos, Duration period) {
+        long nanos = period.toNanos();
+        return Duration.ofNanos(nanos - Math.floorMod(nanoTime.getAsLong() - startNanos, nanos));
     }
 
     private static String words(Duration period) {
         return period.toString().substring(2).toLowerCase();
     }
 
-    private record Limiters(RateLimiter requests, Bulkhead concurrent, RateLimiter tokens, long tokensStartNanos) {
+    /** {@code startNanos}: when both rate limiters had begun counting their periods. */
+    private record Limiters(RateLimiter requests, Bulkhead concurrent, RateLimiter tokens, long startNanos) {
     }
 }

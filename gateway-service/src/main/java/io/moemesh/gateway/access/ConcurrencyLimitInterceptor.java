@@ -7,12 +7,14 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 
 /**
  * Holds one of the caller's concurrent-call permits for as long as a call runs, refusing it with
  * RESOURCE_EXHAUSTED when none is free. A server call ends either by {@code close} (completion or
  * error) or by {@code onCancel} (the client cancelled, its deadline passed, its connection broke);
- * the permit goes back on whichever comes first, once.
+ * the permit goes back on whichever comes first, once. The refusal carries no {@code RetryInfo}:
+ * when a permit comes back is up to the caller's own streams ({@link CallerLimiters} says why).
  */
 public final class ConcurrencyLimitInterceptor implements ServerInterceptor {
 
@@ -29,7 +31,8 @@ public final class ConcurrencyLimitInterceptor implements ServerInterceptor {
         try {
             release = limits.acquireConcurrent(Caller.CURRENT.get());
         } catch (LimitExceededException e) {
-            call.close(e.toStatus(), new Metadata());
+            StatusRuntimeException refusal = e.toStatusException();
+            call.close(refusal.getStatus(), refusal.getTrailers());
             return new ServerCall.Listener<>() { };
         }
         ServerCall<Q, R> releasing = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {

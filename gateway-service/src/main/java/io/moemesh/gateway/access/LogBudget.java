@@ -7,7 +7,7 @@ import java.util.function.LongSupplier;
  * At most {@code lines} log lines per {@code interval}, so that a flood of bad requests cannot fill
  * the disk through the log. The next line logged says how many were left out before it.
  */
-final class LogBudget {
+public final class LogBudget {
 
     private final int lines;
     private final long intervalNanos;
@@ -16,7 +16,7 @@ final class LogBudget {
     private int logged;
     private long suppressed;
 
-    LogBudget(int lines, Duration interval, LongSupplier nanoTime) {
+    public LogBudget(int lines, Duration interval, LongSupplier nanoTime) {
         this.lines = lines;
         this.intervalNanos = interval.toNanos();
         this.nanoTime = nanoTime;
@@ -24,7 +24,7 @@ final class LogBudget {
     }
 
     /** -1 when this line must be left out; otherwise how many lines were left out since the last one logged. */
-    synchronized long tryLog() {
+    public synchronized long tryLog() {
         long now = nanoTime.getAsLong();
         if (now - intervalStart >= intervalNanos) {
             intervalStart = now;

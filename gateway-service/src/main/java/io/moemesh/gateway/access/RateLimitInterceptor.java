@@ -4,6 +4,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.StatusRuntimeException;
 
 /**
  * Refuses a call with RESOURCE_EXHAUSTED when its caller has spent its rate; runs after
@@ -23,7 +24,8 @@ public final class RateLimitInterceptor implements ServerInterceptor {
         try {
             limits.acquireRequest(Caller.CURRENT.get());
         } catch (LimitExceededException e) {
-            call.close(e.toStatus(), new Metadata());
+            StatusRuntimeException refusal = e.toStatusException();
+            call.close(refusal.getStatus(), refusal.getTrailers());
             return new ServerCall.Listener<>() { };
         }
         return next.startCall(call, headers);

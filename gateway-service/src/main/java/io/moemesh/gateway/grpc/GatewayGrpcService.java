@@ -52,7 +52,7 @@ public final class GatewayGrpcService implements MoeMeshGrpc.AsyncService, Binda
         } catch (InvalidRequestException e) {
             responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
         } catch (LimitExceededException e) {
-            responses.onError(e.toStatus().asRuntimeException());
+            responses.onError(e.toStatusException());
         } catch (RuntimeException e) {
             String requestId = loggableRequestId(request.getRequestId());
             LOG.error("request {}: Generate failed before it reached a router", requestId, e);

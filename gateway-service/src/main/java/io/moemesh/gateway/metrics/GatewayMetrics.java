@@ -2,10 +2,13 @@ package io.moemesh.gateway.metrics;
 
 import io.grpc.Status;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.TimeGauge;
 import io.micrometer.core.instrument.Timer;
 import io.moemesh.gateway.access.ApiKeyAuthenticator;
+import io.moemesh.gateway.access.ApiKeyStore;
 import io.moemesh.gateway.routing.RouterClient;
 import io.moemesh.gateway.routing.RouterForwarder;
 import java.time.Duration;
@@ -24,7 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       that failed;</li>
  *   <li>{@code moemesh.gateway.router.in.flight} [moemesh_gateway_router_in_flight] by router;</li>
  *   <li>{@code moemesh.gateway.auth.failures} [moemesh_gateway_auth_failures_total] by outcome:
- *       {@code rejected} (missing or unknown key) or {@code throttled} (refused for earlier failures).</li>
+ *       {@code rejected} (missing or unknown key) or {@code throttled} (refused for earlier failures);</li>
+ *   <li>with an API key file only: {@code moemesh.gateway.api.keys.reload.failures}
+ *       [moemesh_gateway_api_keys_reload_failures_total], reloads of it that failed, and
+ *       {@code moemesh.gateway.api.keys.read.age} [moemesh_gateway_api_keys_read_age_seconds], the
+ *       time since a read of it last left its keys in use (it grows while reloads fail or stopped).</li>
  * </ul>
  */
 public final class GatewayMetrics implements RouterForwarder.FailoverListener, ApiKeyAuthenticator.FailureListener {
@@ -70,6 +77,19 @@ public final class GatewayMetrics implements RouterForwarder.FailoverListener, A
         Counter.builder("moemesh.gateway.auth.failures")
                 .description("refused authentications: rejected (missing or unknown key) or throttled (too many failures)")
                 .tag("outcome", throttled ? "throttled" : "rejected").register(registry).increment();
+    }
+
+    /** The reloads of the API key file; nothing when keys come from no file. */
+    public void watch(ApiKeyStore keys) {
+        if (!keys.readsFile()) {
+            return;
+        }
+        FunctionCounter.builder("moemesh.gateway.api.keys.reload.failures", keys, ApiKeyStore::reloadFailures)
+                .description("reloads of the API key file that failed (unreadable, no valid key, or threw); "
+                        + "the keys in use stay").register(registry);
+        TimeGauge.builder("moemesh.gateway.api.keys.read.age", keys, TimeUnit.NANOSECONDS,
+                store -> store.sinceLastGoodRead().toNanos())
+                .description("time since a read of the API key file last left its keys in use").register(registry);
     }
 
     public void watch(RouterClient router) {

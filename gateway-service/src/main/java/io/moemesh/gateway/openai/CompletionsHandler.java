@@ -9,6 +9,7 @@ import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.TokenLogprob;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
@@ -37,7 +38,12 @@ final class CompletionsHandler {
     sealed interface Reply {
     }
 
-    record JsonReply(int status, Object body) implements Reply {
+    /** {@code headers}: besides the content type, such as an error's {@code Retry-After}. */
+    record JsonReply(int status, Object body, Map<String, String> headers) implements Reply {
+
+        JsonReply(int status, Object body) {
+            this(status, body, Map.of());
+        }
     }
 
     record EventStream(Flux<String> events) implements Reply {
@@ -195,7 +201,7 @@ final class CompletionsHandler {
 
     static JsonReply failure(Throwable e, String requestId) {
         OpenAiError error = loggedError(e, requestId);
-        return new JsonReply(error.status(), OpenAiResponses.error(error));
+        return new JsonReply(error.status(), OpenAiResponses.error(error), error.headers());
     }
 
     /**

@@ -35,6 +35,10 @@ import reactor.core.publisher.Mono;
  * forwarding — served again on a private in-process server, so that HTTP callers meet exactly the
  * rules gRPC callers meet. The HTTP peer's address travels in {@link #HTTP_PEER}, which only this
  * server trusts (nobody outside the process can reach it), so per-peer limits see the real client.
+ * The HTTP request's W3C trace context ({@code traceparent}, {@code tracestate}) travels as the same
+ * gRPC headers, so the server span the gateway's tracing interceptor makes for the call continues
+ * the HTTP caller's trace exactly as it continues a gRPC caller's (an invalid one is ignored there,
+ * and the call starts a trace of its own).
  *
  * <p>Generate is bridged to a {@link Flux} with gRPC flow control: responses are requested as the
  * HTTP side asks for them, so a slow HTTP reader slows the stream instead of filling a buffer; a
@@ -45,6 +49,8 @@ final class GatewayLoopback implements AutoCloseable {
     static final Metadata.Key<String> HTTP_PEER = Metadata.Key.of("moemesh-http-peer", Metadata.ASCII_STRING_MARSHALLER);
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+    static final Metadata.Key<String> TRACESTATE = Metadata.Key.of("tracestate", Metadata.ASCII_STRING_MARSHALLER);
 
     private final Server server;
     private final ManagedChannel channel;
@@ -61,19 +67,29 @@ final class GatewayLoopback implements AutoCloseable {
         channel = InProcessChannelBuilder.forName(name).build();
     }
 
-    /** Who is calling over HTTP: the raw {@code Authorization} header (may be null) and the peer's address. */
-    record HttpCaller(String authorization, InetSocketAddress peer) {
+    /**
+     * Who is calling over HTTP: the raw {@code Authorization} header, the peer's address, and the
+     * raw {@code traceparent} and {@code tracestate} headers (each may be null).
+     */
+    record HttpCaller(String authorization, InetSocketAddress peer, String traceparent, String tracestate) {
 
         Metadata headers() {
             Metadata headers = new Metadata();
             // a header gRPC metadata cannot carry is no key at all: the call is refused as unauthenticated
-            if (authorization != null && authorization.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
-                headers.put(AUTHORIZATION, authorization);
-            }
+            putIfCarried(headers, AUTHORIZATION, authorization);
             if (peer != null && peer.getAddress() != null) {
                 headers.put(HTTP_PEER, peer.getAddress().getHostAddress());
             }
+            // likewise no trace context: the call starts its own trace
+            putIfCarried(headers, TRACEPARENT, traceparent);
+            putIfCarried(headers, TRACESTATE, tracestate);
             return headers;
+        }
+
+        private static void putIfCarried(Metadata headers, Metadata.Key<String> key, String value) {
+            if (value != null && value.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+                headers.put(key, value);
+            }
         }
     }
 

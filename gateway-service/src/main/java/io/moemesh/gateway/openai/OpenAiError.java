@@ -1,7 +1,15 @@
 package io.moemesh.gateway.openai;
 
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.rpc.RetryInfo;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.moemesh.gateway.access.LimitExceededException;
+import java.time.Duration;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -9,7 +17,9 @@ import java.util.regex.Pattern;
  * A refusal in OpenAI's shape: the HTTP status and the {@code error} object
  * ({@code message}, {@code type}, {@code param}, {@code code}) that OpenAI's client libraries turn
  * into their typed exceptions (401 → AuthenticationError, 404 → NotFoundError, 429 → RateLimitError…).
- * The message is written for the caller; nothing internal goes into it.
+ * The message is written for the caller; nothing internal goes into it. A status that says how long
+ * to wait (a {@code google.rpc.RetryInfo} detail, which the gateway's own limits attach) adds
+ * {@code Retry-After} in whole seconds, rounded up, which OpenAI's clients wait before retrying.
  */
 final class OpenAiError extends RuntimeException {
 
@@ -21,13 +31,20 @@ final class OpenAiError extends RuntimeException {
     private final String type;
     private final String param;
     private final String code;
+    /** How long the caller should wait before retrying; null when nobody said. */
+    private final Duration retryAfter;
 
     OpenAiError(int status, String type, String param, String code, String message) {
+        this(status, type, param, code, message, null);
+    }
+
+    private OpenAiError(int status, String type, String param, String code, String message, Duration retryAfter) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
         this.param = param;
         this.code = code;
+        this.retryAfter = retryAfter;
     }
 
     /** 400 for a field the caller can fix. */
@@ -49,7 +66,14 @@ final class OpenAiError extends RuntimeException {
      * The gateway's gRPC status as OpenAI would answer it. Validation messages name the protocol's
      * fields ({@code sampling.max_tokens}); here they are the HTTP body's ({@code max_tokens}).
      */
-    static OpenAiError fromStatus(Status status) {
+    static OpenAiError fromStatus(Status status, Metadata trailers) {
+        OpenAiError error = fromStatus(status);
+        Duration retryAfter = retryDelay(status, trailers);
+        return retryAfter == null ? error
+                : new OpenAiError(error.status, error.type, error.param, error.code, error.getMessage(), retryAfter);
+    }
+
+    private static OpenAiError fromStatus(Status status) {
         String message = status.getDescription() == null ? status.getCode().toString() : status.getDescription();
         message = message.replace("sampling.", "").replace("prompt_ids", "prompt");
         return switch (status.getCode()) {
@@ -67,6 +91,27 @@ final class OpenAiError extends RuntimeException {
         };
     }
 
+    /**
+     * The delay of the status's {@code RetryInfo} detail, if it has one; a detail that cannot be read
+     * (a code that does not match, bytes that do not parse) is no hint rather than a failure.
+     */
+    private static Duration retryDelay(Status status, Metadata trailers) {
+        try {
+            com.google.rpc.Status details = StatusProto.fromStatusAndTrailers(status, trailers);
+            if (details != null) {
+                for (Any detail : details.getDetailsList()) {
+                    if (detail.is(RetryInfo.class)) {
+                        com.google.protobuf.Duration delay = detail.unpack(RetryInfo.class).getRetryDelay();
+                        return Duration.ofSeconds(delay.getSeconds(), delay.getNanos());
+                    }
+                }
+            }
+        } catch (InvalidProtocolBufferException | RuntimeException e) {
+            return null;
+        }
+        return null;
+    }
+
     /** The field a validation message starts with ({@code max_tokens is 5000; the limit…}), if any. */
     private static String fieldNamed(String message) {
         Matcher field = LEADING_FIELD.matcher(message);
@@ -79,7 +124,7 @@ final class OpenAiError extends RuntimeException {
             return e;
         }
         if (failure instanceof StatusRuntimeException e) {
-            return fromStatus(e.getStatus());
+            return fromStatus(e.getStatus(), e.getTrailers());
         }
         return new OpenAiError(500, "server_error", null, null, "internal error; request id " + requestId);
     }
@@ -98,5 +143,11 @@ final class OpenAiError extends RuntimeException {
 
     String code() {
         return code;
+    }
+
+    /** The HTTP headers that go with this error: {@code Retry-After} when the wait is known. */
+    Map<String, String> headers() {
+        return retryAfter == null || retryAfter.isNegative() ? Map.of()
+                : Map.of("Retry-After", Long.toString(LimitExceededException.wholeSeconds(retryAfter)));
     }
 }

@@ -32,7 +32,8 @@ import tools.jackson.databind.JsonNode;
  * The OpenAI-compatible HTTP API (docs/openai-api.md) on its own port beside the gateway's gRPC
  * port: {@code GET /v1/models}, {@code POST /v1/completions}, {@code POST /v1/chat/completions}.
  * Every call goes through the gateway's own gRPC service ({@link GatewayLoopback}), so HTTP and
- * gRPC callers share one set of keys, limits and checks. Runs on Reactor Netty, which cancels a
+ * gRPC callers share one set of keys, limits and checks, and an HTTP caller's W3C trace context
+ * is continued as a gRPC caller's is. Runs on Reactor Netty, which cancels a
  * response whose client has closed its connection — streaming or not — and so the generation.
  *
  * <p>Stopping refuses new requests with 503, lets those in flight finish for up to the drain
@@ -156,7 +157,9 @@ public final class OpenAiHttpServer {
                     "the gateway is shutting down; retry on another replica")));
         }
         String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
-        HttpCaller caller = new HttpCaller(authorization, request.remoteAddress());
+        HttpCaller caller = new HttpCaller(authorization, request.remoteAddress(),
+                request.requestHeaders().get(GatewayLoopback.TRACEPARENT.name()),
+                request.requestHeaders().get(GatewayLoopback.TRACESTATE.name()));
         return Mono.defer(() -> {
             inFlight.incrementAndGet();
             // without a usable key the gateway refuses the call, counted and throttled as on gRPC,
@@ -235,14 +238,17 @@ public final class OpenAiHttpServer {
     }
 
     private static JsonReply error(OpenAiError e) {
-        return new JsonReply(e.status(), OpenAiResponses.error(e));
+        return new JsonReply(e.status(), OpenAiResponses.error(e), e.headers());
     }
 
     private static Publisher<Void> send(HttpServerResponse response, CompletionsHandler.Reply reply) {
         return switch (reply) {
-            case JsonReply json -> response.status(json.status())
-                    .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                    .sendString(Mono.just(OpenAiResponses.JSON.writeValueAsString(json.body()) + "\n"));
+            case JsonReply json -> {
+                json.headers().forEach(response::header);
+                yield response.status(json.status())
+                        .header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                        .sendString(Mono.just(OpenAiResponses.JSON.writeValueAsString(json.body()) + "\n"));
+            }
             // the status waits for the first event: a failure before it is answered with its own status
             case EventStream stream -> stream.events().switchOnFirst((first, events) -> first.isOnError()
                     ? send(response, CompletionsHandler.failure(first.getThrowable(), UUID.randomUUID().toString()))
