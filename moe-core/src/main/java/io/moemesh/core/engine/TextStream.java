@@ -54,10 +54,12 @@ public final class TextStream {
             finalText = text.substring(0, stopAt);
             return take(finalText, finalText.length());
         }
-        int end = text.length() - heldBackSuffix();
-        while (end > emitted && text.charAt(end - 1) == INCOMPLETE) {
-            end--;
+        int complete = text.length();
+        while (complete > emitted && text.charAt(complete - 1) == INCOMPLETE) {
+            complete--;
         }
+        // Held back before the incomplete character too: that character may turn out to continue a stop.
+        int end = complete - heldBackSuffix(complete);
         if (piecewise && (text.isEmpty() || text.charAt(text.length() - 1) != INCOMPLETE)) {
             settledIds = count;
             settledChars = text.length();
@@ -96,12 +98,12 @@ public final class TextStream {
         return first;
     }
 
-    /** Length of the longest suffix of the text that could still grow into a stop string. */
-    private int heldBackSuffix() {
+    /** Length of the longest suffix of {@code text[0 .. length)} that could still grow into a stop string. */
+    private int heldBackSuffix(int length) {
         int held = 0;
         for (String stop : stops) {
-            for (int len = Math.min(stop.length() - 1, text.length()); len > held; len--) {
-                if (endsWithPrefix(stop, len)) {
+            for (int len = Math.min(stop.length() - 1, length); len > held; len--) {
+                if (endsWithPrefix(length, stop, len)) {
                     held = len;
                     break;
                 }
@@ -110,8 +112,8 @@ public final class TextStream {
         return held;
     }
 
-    private boolean endsWithPrefix(String stop, int len) {
-        int start = text.length() - len;
+    private boolean endsWithPrefix(int length, String stop, int len) {
+        int start = length - len;
         for (int i = 0; i < len; i++) {
             if (text.charAt(start + i) != stop.charAt(i)) {
                 return false;
