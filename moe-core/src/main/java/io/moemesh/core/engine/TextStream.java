@@ -79,18 +79,18 @@ public final class TextStream {
         }
         // Held back before the incomplete character too: that character may turn out to continue a stop.
         int end = complete - heldBackSuffix(complete);
-        if (endsOnACompleteCharacter()) {
+        if (windowSettles()) {
             settle();
         }
         return take(text, end);
     }
 
     /**
-     * Whether the window's text can be settled. Without context (piecewise) an empty text settles too; with
-     * context the window must add text, or the next window's context could be ids that decode to nothing
-     * (special tokens), whose first text would then lose its leading space to the decoder.
+     * Whether the window's text is final: it does not end in U+FFFD. Without context (piecewise) a window
+     * that adds no text settles too; with context it must add text, or the next window's context could be
+     * ids that decode to nothing (special tokens), and the decoder would strip its first word's space.
      */
-    private boolean endsOnACompleteCharacter() {
+    private boolean windowSettles() {
         boolean grew = text.length() > settledChars;
         return (grew || piecewise) && (!grew || text.charAt(text.length() - 1) != INCOMPLETE);
     }
