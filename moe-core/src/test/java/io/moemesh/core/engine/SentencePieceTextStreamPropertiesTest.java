@@ -133,18 +133,23 @@ class SentencePieceTextStreamPropertiesTest {
                 .coverage(k -> k.check(true).percentage(p -> p > 40));
     }
 
-    /** Whether every decode of a prefix of the ids, less its trailing U+FFFD, starts the decode of all of them. */
+    /**
+     * Whether no id makes the decode take back text it gave as complete: each decode of the first n ids, less
+     * its trailing U+FFFD, starts the decode of the first n + 1. (Even a take-back that a later id undoes
+     * counts: the full-decode twin may meet a stop string in the text taken back.)
+     */
     private static boolean neverTakesBack(TextTokenizer tokenizer, int[] ids) {
-        String whole = tokenizer.decode(ids);
-        for (int n = 1; n < ids.length; n++) {
+        String before = "";
+        for (int n = 1; n <= ids.length; n++) {
             String text = tokenizer.decode(Arrays.copyOf(ids, n));
-            int complete = text.length();
-            while (complete > 0 && text.charAt(complete - 1) == '\uFFFD') {
+            int complete = before.length();
+            while (complete > 0 && before.charAt(complete - 1) == '\uFFFD') {
                 complete--;
             }
-            if (!whole.startsWith(text.substring(0, complete))) {
+            if (!text.startsWith(before.substring(0, complete))) {
                 return false;
             }
+            before = text;
         }
         return true;
     }
