@@ -5,8 +5,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * {@link TextStream} as it was before issue 17, kept verbatim as the obviously-correct twin: it decodes the
- * whole sequence at every token. The incremental stream must release the same pieces.
+ * {@link TextStream} as it was before issue 17, kept as the obviously-correct twin: it decodes the whole
+ * sequence at every token. The incremental stream must release the same pieces. Changed since in one way,
+ * made to both: the start of a stop string is held back when an incomplete character follows it.
  */
 final class FullDecodeTextStream {
 
@@ -39,10 +40,11 @@ final class FullDecodeTextStream {
             finalText = text.substring(0, stopAt);
             return take(finalText, finalText.length());
         }
-        int end = text.length() - heldBackSuffix(text);
-        while (end > emitted && text.charAt(end - 1) == INCOMPLETE) {
-            end--;
+        int complete = text.length();
+        while (complete > emitted && text.charAt(complete - 1) == INCOMPLETE) {
+            complete--;
         }
+        int end = complete - heldBackSuffix(text.substring(0, complete));
         return take(text, end);
     }
 

@@ -21,7 +21,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The incremental text stream against its full-decode twin: the same pieces, stop, {@code finish()} and
- * {@code text()} for every id sequence, with the shipped tokenizer and with test tokenizers.
+ * {@code text()} for every id sequence, with the shipped tokenizer and with test tokenizers; and
+ * {@code text()} is the pieces joined, what a streaming client received.
  */
 class TextStreamPropertiesTest {
 
@@ -82,13 +83,17 @@ class TextStreamPropertiesTest {
     private static void assertSamePieces(TextTokenizer tokenizer, int[] ids, List<String> stops) {
         TextStream stream = new TextStream(tokenizer, stops);
         FullDecodeTextStream reference = new FullDecodeTextStream(tokenizer, stops);
+        StringBuilder pieces = new StringBuilder();
         for (int i = 0; i < ids.length && !reference.stopped(); i++) {
-            assertThat(stream.push(ids[i])).as("piece %d of %s, stops %s", i, ids.length, stops)
+            String piece = stream.push(ids[i]);
+            assertThat(piece).as("piece %d of %s, stops %s", i, ids.length, stops)
                     .isEqualTo(reference.push(ids[i]));
             assertThat(stream.stopped()).isEqualTo(reference.stopped());
+            pieces.append(piece);
         }
-        assertThat(stream.finish()).isEqualTo(reference.finish());
-        assertThat(stream.text()).isEqualTo(reference.text());
+        String last = stream.finish();
+        assertThat(last).isEqualTo(reference.finish());
+        assertThat(stream.text()).isEqualTo(reference.text()).isEqualTo(pieces + last);
     }
 
     /** Stop strings cut out of the text itself (so they occur), sometimes across a multi-byte character. */

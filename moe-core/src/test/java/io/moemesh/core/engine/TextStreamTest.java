@@ -79,4 +79,16 @@ class TextStreamTest {
 
         assertThat(stream.text()).isEqualTo("a");
     }
+
+    /** The stop string may begin where an incomplete character is: the text before it is held back too. */
+    @Test
+    void holdsBackTheStartOfAStopStringThatEndsInACharacterStillIncomplete() {
+        TextStream stream = new TextStream(bytes, List.of("bé"));
+
+        List<String> pieces = pushAll(stream, "abé");
+
+        assertThat(pieces).containsExactly("a", "", "", "");
+        assertThat(stream.stopped()).isTrue();
+        assertThat(stream.text()).isEqualTo("a");
+    }
 }
