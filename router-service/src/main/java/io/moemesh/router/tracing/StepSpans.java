@@ -76,19 +76,10 @@ public final class StepSpans {
             return null;
         }
         boolean allowed = budget.tryTrace();
-        for (int i = first; i < batch.size(); i++) {
-            RequestSpan request = span.apply(batch.get(i));
-            if (allowed) {
-                request.stepTraced();
-            } else {
-                request.stepUntraced();
-            }
-        }
+        countStep(batch, span, first, allowed);
         if (!allowed) {
-            skipped.increment();
             return null;
         }
-        traced.increment();
         Span.Builder builder = tracer.spanBuilder().setParent(span.apply(batch.get(first)).span().context())
                 .name(NAME).tag(BATCH_REQUESTS, batch.size()).tag(BATCH_SAMPLED, sampled).tag(BATCH_TOKENS, tokens);
         for (int i = first + 1; i < batch.size(); i++) {
@@ -98,6 +89,19 @@ public final class StepSpans {
             }
         }
         return new Step(builder.start());
+    }
+
+    /** Counts the step on the sampled requests' spans, from the first, and here. */
+    private <R> void countStep(List<R> batch, Function<R, RequestSpan> span, int first, boolean allowed) {
+        for (int i = first; i < batch.size(); i++) {
+            RequestSpan request = span.apply(batch.get(i));
+            if (allowed) {
+                request.stepTraced();
+            } else {
+                request.stepUntraced();
+            }
+        }
+        (allowed ? traced : skipped).increment();
     }
 
     /** Steps traced since start: those that held a sampled request and that the budget allowed. */
