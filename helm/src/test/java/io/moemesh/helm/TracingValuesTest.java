@@ -103,6 +103,30 @@ class TracingValuesTest {
                 .contains("tracing.samplingProbability: Must be less than or equal to 1");
     }
 
+    @Test
+    void theRoutersTracedStepBudgetIsTheRoutersOwnDefaultUnlessSet() {
+        assertThat(mainContainer(traced().render().deployments("router").getFirst()).getArgs())
+                .noneMatch(a -> a.startsWith("--moemesh.router.traced-steps-per-second"));
+
+        for (String value : List.of("0", "0.5", "-1", "10")) {
+            Manifests set = Chart.withDefaults().values("tracing: {tracedStepsPerSecond: " + value + "}\n").render();
+            assertThat(arg(mainContainer(set.deployments("router").getFirst()), "moemesh.router.traced-steps-per-second"))
+                    .isEqualTo(value);
+            for (String role : List.of("expert", "gateway", "controller")) {
+                assertThat(set.deployments(role)).as(role).isNotEmpty().allSatisfy(d -> assertThat(
+                        mainContainer(d).getArgs()).noneMatch(a -> a.startsWith("--moemesh.router.traced-steps")));
+            }
+        }
+    }
+
+    @Test
+    void theSchemaRefusesATracedStepBudgetThatIsNoRate() {
+        assertThat(Chart.withDefaults().values("tracing: {tracedStepsPerSecond: -2}\n").refusal())
+                .contains("tracing.tracedStepsPerSecond");
+        assertThat(Chart.withDefaults().values("tracing: {tracedStepsPerSecond: fast}\n").refusal())
+                .contains("tracing.tracedStepsPerSecond");
+    }
+
     private static Chart traced() {
         return Chart.withDefaults().set("tracing.otlpEndpoint", ENDPOINT).values("""
                 networkPolicy:

@@ -39,6 +39,7 @@ import io.moemesh.router.grpc.ServedModel;
 import io.moemesh.router.health.DiscoveryReadiness;
 import io.moemesh.router.health.SchedulerMetrics;
 import io.moemesh.router.health.SchedulerWatchdog;
+import io.moemesh.router.health.StepTraceMetrics;
 import io.moemesh.router.health.UnitTokenMetrics;
 import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.service.transport.GrpcServerFactory;
@@ -115,10 +116,15 @@ class RouterConfiguration {
         return new DenseTransformer(config, DenseWeights.load(checkpoint, config), kernels, 0);
     }
 
-    /** Spans of forward steps, layer steps and expert calls, for the requests a sampled trace carries. */
+    /** Spans of forward steps, layer steps and expert calls of sampled requests, within the step budget. */
     @Bean
-    StepSpans stepSpans(GrpcTracing tracing) {
-        return new StepSpans(tracing.tracer());
+    StepSpans stepSpans(GrpcTracing tracing, RouterProperties properties) {
+        return new StepSpans(tracing.tracer(), properties.stepTraceBudget(System::nanoTime));
+    }
+
+    @Bean
+    StepTraceMetrics stepTraceMetrics(StepSpans stepSpans) {
+        return new StepTraceMetrics(stepSpans);
     }
 
     /**

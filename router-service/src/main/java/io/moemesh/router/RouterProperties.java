@@ -5,11 +5,13 @@ import io.moemesh.router.batching.SchedulerProperties;
 import io.moemesh.router.discovery.DiscoveryProperties;
 import io.moemesh.router.dispatch.DispatchProperties;
 import io.moemesh.router.dispatch.ExpertTransport;
+import io.moemesh.router.tracing.StepTraceBudget;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.LongSupplier;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -62,6 +64,10 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param statsExpertSets whole expert sets (a token's k experts) tracked per MoE layer and window bucket for the
  *                    placement controller (a Space-Saving heavy-hitter list: every set chosen by more than 1/N of a
  *                    bucket's tokens is kept, the rest are counted as unlisted); 1..65536, default 256
+ * @param tracedStepsPerSecond at most this many forward steps a second are traced (make spans) among those that
+ *                    serve a request the gateway sampled; the others count on the request's span as untraced.
+ *                    Default 1 ({@link StepTraceBudget#DEFAULT_PER_SECOND} says why), fractions allowed, 0 = never
+ *                    trace a step, -1 = no limit (every step that holds a sampled request, for debugging)
  * @param metrics     {@code moemesh.router.metrics.*}: which meters the router publishes on {@code /actuator/prometheus}
  */
 @ConfigurationProperties("moemesh.router")
@@ -95,6 +101,7 @@ public record RouterProperties(
         @DefaultValue("256") int maxStreamBacklog,
         @DefaultValue("30s") Duration stallTimeout,
         @DefaultValue("true") boolean exitOnSchedulerFailure,
+        @DefaultValue("" + StepTraceBudget.DEFAULT_PER_SECOND) double tracedStepsPerSecond,
         @DefaultValue Metrics metrics) {
 
     public RouterProperties {
@@ -134,6 +141,7 @@ public record RouterProperties(
                     + " differ (public and internal services listen apart), both are " + grpcPort);
         }
         DispatchProperties.wireDtype(wireDtype);
+        StepTraceBudget.check(tracedStepsPerSecond, "moemesh.router.traced-steps-per-second");
         if (metrics == null) {
             metrics = new Metrics(true);
         }
@@ -204,6 +212,11 @@ public record RouterProperties(
         long tokens = (long) Math.max(maxPrefillTokens, config.maxPositionEmbeddings()) + maxRunningSequences;
         long bytes = tokens * config.hiddenSize() * Float.BYTES + (64 << 10);
         return (int) Math.min(Integer.MAX_VALUE, bytes);
+    }
+
+    /** The budget of traced steps, by {@code nanoTime}. */
+    StepTraceBudget stepTraceBudget(LongSupplier nanoTime) {
+        return StepTraceBudget.perSecond(tracedStepsPerSecond, nanoTime);
     }
 
     SchedulerProperties scheduler(AdmissionProperties admission) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.moemesh.proto.internal.v1.EndpointCalls;
 import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
@@ -35,6 +37,8 @@ class RouterMetricsApplicationTest {
     private ConfigurableApplicationContext context;
     private TcpExpertServers experts;
     private final List<ManagedChannel> channels = new ArrayList<>();
+    /** Headers of the Generate call; a test adds a {@code traceparent} to make it a sampled request. */
+    private final Metadata headers = new Metadata();
 
     @AfterEach
     void stop() {
@@ -57,7 +61,8 @@ class RouterMetricsApplicationTest {
         args.addAll(List.of(extraArgs));
         context = SpringApplication.run(RouterApplication.class, args.toArray(String[]::new));
         var stub = MoeMeshGrpc.newBlockingStub(channel(context.getBean(GrpcServerLifecycle.class).port()))
-                .withDeadlineAfter(30, TimeUnit.SECONDS);
+                .withDeadlineAfter(30, TimeUnit.SECONDS)
+                .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
         stub.generate(GenerateRequest.newBuilder().setPrompt("The quick brown fox")
                 .setSampling(SamplingParams.newBuilder().setMaxTokens(6).setIgnoreEos(true)).build())
                 .forEachRemaining(response -> { });
@@ -117,5 +122,18 @@ class RouterMetricsApplicationTest {
         assertThat(scrape).doesNotContain("moemesh_router_unit_");
         assertThat(PrometheusMetrics.sum(scrape, "moemesh_router_layer_step_seconds_count", "")).isPositive();
         assertThat(PrometheusMetrics.sum(scrape, "moemesh_router_tokens_generated_total", "")).isEqualTo(6);
+    }
+
+    @Test
+    void countsTheStepsOfASampledRequestThatTheStepBudgetLeftUntraced() throws Exception {
+        headers.put(Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER),
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"); // sampled: the router follows it
+        PrometheusMetrics prometheus = startAndGenerate("--moemesh.router.traced-steps-per-second=0");
+
+        String scrape = prometheus.scrape();
+        assertThat(PrometheusMetrics.sum(scrape, "moemesh_router_trace_steps_skipped_total", ""))
+                .as("one step per generated token").isEqualTo(6);
+        assertThat(PrometheusMetrics.sum(scrape, "moemesh_router_trace_steps_traced_total", "")).isZero();
+        assertThat(scrape).contains("moemesh_router_trace_steps_traced_total");
     }
 }

@@ -7,6 +7,7 @@ import io.moemesh.proto.internal.v1.DType;
 import io.moemesh.router.batching.SchedulerProperties;
 import io.moemesh.router.discovery.DiscoveryProperties;
 import io.moemesh.router.dispatch.DispatchProperties;
+import io.moemesh.router.tracing.StepTraceBudget;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -170,5 +171,30 @@ class RouterPropertiesTest {
                 "moemesh.router.experts-file", "/tmp/expert-endpoints", "moemesh.router.experts-file-poll", "0s")))
                 .rootCause().isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("moemesh.router.experts-file-poll must be positive");
+    }
+
+    @Test
+    void tracesAtMostOneStepASecondByDefault() {
+        assertThat(bind(Map.of()).stepTraceBudget(() -> 0).perSecond()).isEqualTo(1);
+    }
+
+    @Test
+    void bindsAFractionalRateZeroAndNoLimit() {
+        assertThat(bind(Map.of("moemesh.router.traced-steps-per-second", "0.5")).stepTraceBudget(() -> 0).perSecond())
+                .isEqualTo(0.5);
+        assertThat(bind(Map.of("moemesh.router.traced-steps-per-second", "0")).stepTraceBudget(() -> 0).tryTrace())
+                .isFalse();
+        assertThat(bind(Map.of("moemesh.router.traced-steps-per-second", "-1")).stepTraceBudget(() -> 0))
+                .isSameAs(StepTraceBudget.unlimited());
+    }
+
+    @Test
+    void refusesATracedStepRateThatIsNoRateNamingTheProperty() {
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.traced-steps-per-second", "-2")))
+                .rootCause().isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("moemesh.router.traced-steps-per-second must be -1 (no limit), 0 (never trace a step) or a"
+                        + " rate up to 1000000 steps per second (e.g. 0.5, 1, 10), got -2.0");
+        assertThatThrownBy(() -> bind(Map.of("moemesh.router.traced-steps-per-second", "ten")))
+                .hasMessageContaining("moemesh.router.traced-steps-per-second");
     }
 }

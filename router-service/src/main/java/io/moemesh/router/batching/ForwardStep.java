@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * The model half of a {@link BatchScheduler} step: one forward pass over the running requests, split
  * in two overlapping halves when {@link PingPong} finds the batch big enough, routed by the installed
- * pruned set, traced when a request is sampled, and counted in the scheduler's stats.
+ * pruned set, traced when a request is sampled and the step budget allows, and counted in the
+ * scheduler's stats.
  */
 final class ForwardStep implements AutoCloseable {
 

@@ -8,7 +8,12 @@ import io.micrometer.tracing.Tracer;
  * batch until it completes, fails or its client leaves. A request is traced only inside a sampled
  * trace its caller started (the gateway's, over {@code traceparent}); every other request shares
  * {@link #UNSAMPLED}, which records nothing and costs nothing. Used by the request's gRPC thread
- * until it is submitted, then by the scheduler thread only.
+ * until it is submitted, then by the scheduler thread (and by the ping-pong partner thread during the
+ * half of a step that holds the request, which the scheduler waits for).
+ *
+ * <p>The span counts the forward steps the request took part in: {@code moemesh.steps.traced} (the
+ * step has a span, in this trace or linked to it) and {@code moemesh.steps.untraced} (the step budget,
+ * {@link StepTraceBudget}, left it without spans), so a reader knows which steps are missing on purpose.
  */
 public final class RequestSpan {
 
@@ -21,12 +26,16 @@ public final class RequestSpan {
     static final String DEGRADED = "moemesh.degraded";
     static final String SKIPPED_TOKENS = "moemesh.skipped.tokens";
     static final String PRUNED_TOKENS = "moemesh.pruned.tokens";
+    static final String STEPS_TRACED = "moemesh.steps.traced";
+    static final String STEPS_UNTRACED = "moemesh.steps.untraced";
 
     public static final RequestSpan UNSAMPLED = new RequestSpan(null, null);
 
     private final Tracer tracer;
     private final Span span;
     private int generated;
+    private int stepsTraced;
+    private int stepsUntraced;
     private boolean ended;
 
     private RequestSpan(Tracer tracer, Span span) {
@@ -72,6 +81,24 @@ public final class RequestSpan {
     }
 
     /**
+     * The request took part in a traced step: its {@code moemesh.step} span is in this trace or in an
+     * older request's, linked to this one. Called by the thread running the step; ends on the
+     * scheduler's thread, which waits for every step.
+     */
+    void stepTraced() {
+        if (span != null) {
+            stepsTraced++;
+        }
+    }
+
+    /** The request took part in a step that the step budget left untraced: the trace has no span of it. */
+    void stepUntraced() {
+        if (span != null) {
+            stepsUntraced++;
+        }
+    }
+
+    /**
      * The request finished; {@code skippedTokens} (token routes sent around an unavailable expert)
      * above 0 means its result is degraded.
      */
@@ -110,7 +137,8 @@ public final class RequestSpan {
     private void end() {
         if (!ended) {
             ended = true;
-            span.tag(GENERATED_TOKENS, generated).end();
+            span.tag(GENERATED_TOKENS, generated).tag(STEPS_TRACED, stepsTraced).tag(STEPS_UNTRACED, stepsUntraced)
+                    .end();
         }
     }
 }

@@ -43,6 +43,8 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
     /** Tokens received with per_unit_outputs set. */
     final AtomicInteger perUnitTokens = new AtomicInteger();
     final AtomicInteger computeCalls = new AtomicInteger();
+    /** Of {@link #computeCalls}, those that came as messages on a ComputeStream; the others were unary. */
+    final AtomicInteger streamedCalls = new AtomicInteger();
     /** ComputeStream refused with UNIMPLEMENTED, as an expert service built before it would. */
     final AtomicBoolean predatesComputeStream = new AtomicBoolean();
     final AtomicInteger streamsOpened = new AtomicInteger();
@@ -131,6 +133,7 @@ final class FakeExpertService extends ExpertGrpc.ExpertImplBase {
                     withdrawn.incrementAndGet();
                     return;
                 }
+                streamedCalls.incrementAndGet();
                 compute(request, new StreamObserver<>() {
                     @Override
                     public void onNext(ComputeResponse response) {

@@ -20,7 +20,9 @@ import io.moemesh.router.batching.GenerationSink;
 import io.moemesh.router.batching.SchedulerProperties;
 import io.moemesh.router.batching.ReroutedExpert;
 import io.moemesh.router.health.SchedulerMetrics;
+import io.moemesh.router.health.StepTraceMetrics;
 import io.moemesh.router.health.UnitTokenMetrics;
+import io.moemesh.router.tracing.StepSpans;
 import io.moemesh.testing.DocumentedMetrics;
 import io.moemesh.testing.PrometheusMetrics;
 import java.nio.file.Path;
@@ -89,6 +91,7 @@ class RouterMetricNamesTest {
                         unitTokens.onRoute(layer, token, decision);
                     });
             new SchedulerMetrics(scheduler).bindTo(registry);
+            new StepTraceMetrics(StepSpans.OFF).bindTo(registry);
             scheduler.start();
             scheduler.submit(tokenizer.encode("The quick brown fox jumps over the lazy dog"), GREEDY_8, sink);
             sink.done.orTimeout(30, TimeUnit.SECONDS).join();
@@ -107,7 +110,9 @@ class RouterMetricNamesTest {
                     .containsEntry("moemesh_router_dispatch_bytes_total", "counter")
                     .containsEntry("moemesh_router_tokens_generated_total", "counter")
                     .containsEntry("moemesh_router_tokens_degraded_total", "counter")
-                    .containsEntry("moemesh_router_tokens_forward_total", "counter");
+                    .containsEntry("moemesh_router_tokens_forward_total", "counter")
+                    .containsEntry("moemesh_router_trace_steps_traced_total", "counter")
+                    .containsEntry("moemesh_router_trace_steps_skipped_total", "counter");
             RoutingStats stats = window.snapshot();
             for (int layer = 0; layer < config.numLayers(); layer++) {
                 for (int expert = 0; expert < config.numExperts(); expert++) {

@@ -139,6 +139,8 @@ class RouterTracingTest {
         assertThat(attrLong(request, "moemesh.generated.tokens")).isEqualTo(MAX_TOKENS);
         assertThat(attr(request, "moemesh.finish.reason")).isEqualTo("length");
         assertThat(request.getAttributes().get(AttributeKey.booleanKey("moemesh.degraded"))).isFalse();
+        assertThat(attrLong(request, "moemesh.steps.traced")).isEqualTo(MAX_TOKENS);
+        assertThat(attrLong(request, "moemesh.steps.untraced")).isZero();
 
         List<SpanData> steps = children(request, StepSpans.NAME);
         assertThat(steps).as("one forward step per generated token").hasSize(MAX_TOKENS);
