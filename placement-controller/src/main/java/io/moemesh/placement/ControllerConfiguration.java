@@ -181,8 +181,12 @@ class ControllerConfiguration {
 
     /** The pod's service account in a cluster, else the kubeconfig; every call bounded by {@link #KUBERNETES_CALL_TIMEOUT}. */
     private static ApiClient kubernetesClient() throws IOException {
-        ApiClient client = ClientBuilder.standard().build();
-        return client.setHttpClient(client.getHttpClient().newBuilder().callTimeout(KUBERNETES_CALL_TIMEOUT).build());
+        return bounded(ClientBuilder.standard().build(), KUBERNETES_CALL_TIMEOUT);
+    }
+
+    /** {@code client} with each whole call (connect, send, answer) failing after {@code timeout}. */
+    static ApiClient bounded(ApiClient client, Duration timeout) {
+        return client.setHttpClient(client.getHttpClient().newBuilder().callTimeout(timeout).build());
     }
 
     @Bean
