@@ -17,6 +17,10 @@ import io.moemesh.proto.internal.v1.GetRoutingStatsRequest;
 import io.moemesh.proto.internal.v1.RoutingStatsGrpc;
 import io.moemesh.proto.internal.v1.RoutingStatsSnapshot;
 import io.moemesh.service.GrpcServerLifecycle;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +31,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 /**
  * The controller's gRPC health, which the chart's probes read, follows its planning loop: a round
  * stuck in a call that does not return (here a router that never answers, under a one-hour call
- * timeout) turns it NOT_SERVING after the stall limit, and SERVING again once the round ends.
+ * timeout) turns it NOT_SERVING after the stall limit, and SERVING again once the round ends;
+ * meanwhile the Prometheus gauge shows how long the loop has been quiet.
  */
 class ControllerHealthTest {
 
@@ -66,6 +71,8 @@ class ControllerHealthTest {
                 assertThat(hanging.called.await(30, TimeUnit.SECONDS)).isTrue();
 
                 await().atMost(Duration.ofSeconds(30)).until(() -> health(channel) == ServingStatus.NOT_SERVING);
+                assertThat(scrape(context)).as("the gauge an alert watches").containsPattern(
+                        "(?m)^moemesh_placement_seconds_since_progress ([2-9]|\\d{2,})");
                 hanging.release.countDown();
                 await().atMost(Duration.ofSeconds(30)).until(() -> health(channel) == ServingStatus.SERVING);
             } finally {
@@ -74,6 +81,14 @@ class ControllerHealthTest {
             }
         } finally {
             router.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static String scrape(ConfigurableApplicationContext context) throws Exception {
+        String port = context.getEnvironment().getProperty("local.server.port");
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/prometheus"))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
         }
     }
 
