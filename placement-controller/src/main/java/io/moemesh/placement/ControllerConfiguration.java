@@ -60,7 +60,7 @@ class ControllerConfiguration {
      * Bound on a whole Kubernetes API call (connect, send, answer): the client's own default has no
      * read timeout, so an API server that accepts a call and never answers would hang a round.
      */
-    static final Duration KUBERNETES_CALL_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration KUBERNETES_CALL_TIMEOUT = Duration.ofSeconds(30);
     /** How often the watchdog asks whether the planning loop makes progress. */
     private static final Duration WATCHDOG_PERIOD = Duration.ofSeconds(1);
 
@@ -179,7 +179,10 @@ class ControllerConfiguration {
         }
     }
 
-    /** The pod's service account in a cluster, else the kubeconfig; every call bounded by {@link #KUBERNETES_CALL_TIMEOUT}. */
+    /**
+     * The pod's service account in a cluster, else the kubeconfig; every call bounded by
+     * {@link #KUBERNETES_CALL_TIMEOUT}.
+     */
     private static ApiClient kubernetesClient() throws IOException {
         return bounded(ClientBuilder.standard().build(), KUBERNETES_CALL_TIMEOUT);
     }
