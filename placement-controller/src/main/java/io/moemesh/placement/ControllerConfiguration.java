@@ -5,6 +5,8 @@ import io.moemesh.placement.grpc.ExpertClient;
 import io.moemesh.placement.grpc.PlacementGrpcService;
 import io.moemesh.placement.grpc.RouterClient;
 import io.moemesh.placement.grpc.RouterDirectory;
+import io.moemesh.placement.health.LoopProgress;
+import io.moemesh.placement.health.PlacementWatchdog;
 import io.moemesh.placement.leadership.LeaderElectionProperties;
 import io.moemesh.placement.local.EndpointList;
 import io.moemesh.placement.local.GrpcHealthCheck;
@@ -26,6 +28,7 @@ import io.moemesh.service.GrpcServerLifecycle;
 import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalChannelFactory;
 import io.moemesh.service.transport.TransportConfiguration;
+import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.ClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -53,6 +56,13 @@ class ControllerConfiguration {
     private static final Duration LIST_POLL = Duration.ofMillis(250);
     /** Pause between two reads of an expert Deployment whose rollout the controller waits for. */
     private static final Duration ROLLOUT_POLL = Duration.ofSeconds(5);
+    /**
+     * Bound on a whole Kubernetes API call (connect, send, answer): the client's own default has no
+     * read timeout, so an API server that accepts a call and never answers would hang a round.
+     */
+    private static final Duration KUBERNETES_CALL_TIMEOUT = Duration.ofSeconds(30);
+    /** How often the watchdog asks whether the planning loop makes progress. */
+    private static final Duration WATCHDOG_PERIOD = Duration.ofSeconds(1);
 
     /**
      * Channels to the routers' internal port (RoutingStats, ExpertEndpoints), with the internal TLS and
@@ -82,20 +92,37 @@ class ControllerConfiguration {
             return Leadership.always(election.identity());
         }
         try {
-            return new LeaseLeadership(ClientBuilder.standard().build(), election);
+            return new LeaseLeadership(kubernetesClient(), election);
         } catch (IOException e) {
             throw new UncheckedIOException("moemesh.controller.leader-election.enabled=true but no Kubernetes API"
                     + " client could be configured (no in-cluster service account and no kubeconfig)", e);
         }
     }
 
+    /** The round's long waits (rollouts) signal the loop's progress, which the watchdog reads. */
     @Bean
     PlacementLoop placementLoop(RouterDirectory routers, ExpertClient experts, Leadership leadership,
             ControllerProperties properties, InternalChannelFactory channels, MeterRegistry registry) {
+        LoopProgress progress = new LoopProgress(Clock.systemUTC());
         PlacementRound round = new PlacementRound(routers, experts, properties.settings(), Clock.systemUTC(),
-                applier(properties, routers, experts, channels, registry, leadership));
-        return new PlacementLoop(round, leadership, properties.initialDelay(), properties.interval(),
-                Clock.systemUTC());
+                applier(properties, routers, experts, channels, registry, leadership, progress));
+        return new PlacementLoop(round, leadership, properties.initialDelay(), properties.interval(), progress);
+    }
+
+    /**
+     * Health follows the planning loop: NOT_SERVING once it made no progress for longer than
+     * {@link PlacementWatchdog#stallLimit} (10m30s with the defaults), SERVING again when it does.
+     * The chart's liveness probe reads the same health, so a controller that stays stuck is
+     * restarted: a stuck leader keeps renewing its Lease from another thread, so without a restart
+     * no standby would ever take over. A restart loses only the dashboard's history and the first
+     * round's traffic delta; placement is read back from the endpoints and Deployments.
+     */
+    @Bean(destroyMethod = "close")
+    PlacementWatchdog placementWatchdog(ControllerProperties properties, PlacementLoop loop,
+            GrpcServerLifecycle server) {
+        Duration limit = PlacementWatchdog.stallLimit(properties.initialDelay(), properties.interval(),
+                properties.rolloutTimeout());
+        return new PlacementWatchdog(() -> loop.progress().health(limit), server::serving).start(WATCHDOG_PERIOD);
     }
 
     /**
@@ -103,9 +130,10 @@ class ControllerConfiguration {
      * (with the local pruning and replica step when the controller runs the expert processes).
      */
     private static PlanApplier applier(ControllerProperties properties, RouterDirectory routers,
-            ExpertClient experts, InternalChannelFactory channels, MeterRegistry registry, Leadership leadership) {
+            ExpertClient experts, InternalChannelFactory channels, MeterRegistry registry, Leadership leadership,
+            LoopProgress progress) {
         if (properties.mode() == ControllerProperties.Mode.KUBERNETES) {
-            return new KubernetesApplier(reconciler(properties, registry, leadership));
+            return new KubernetesApplier(reconciler(properties, registry, leadership, progress));
         }
         return properties.local().enabled()
                 ? new InPlaceApplier(experts, localScaling(properties, routers, experts, channels))
@@ -133,19 +161,35 @@ class ControllerConfiguration {
         return new PlacementMetrics(registry, loop);
     }
 
-    /** Kubernetes mode: plans go to the expert Deployments and HPAs through the API. */
+    /**
+     * Kubernetes mode: plans go to the expert Deployments and HPAs through the API; every read of a
+     * rolling Deployment is progress of the loop.
+     */
     private static PlacementReconciler reconciler(ControllerProperties properties, MeterRegistry registry,
-            Leadership leadership) {
+            Leadership leadership, LoopProgress progress) {
         try {
-            KubernetesCluster cluster = new KubernetesCluster(ClientBuilder.standard().build(),
-                    properties.namespace(), properties.expertSelector(), Clock.systemUTC());
-            return new PlacementReconciler(cluster, RolloutGate.sleeping(cluster,
-                    new RolloutGate.Settings(properties.rolloutTimeout(), ROLLOUT_POLL)).whileLeading(leadership::isLeader),
-                    registry);
+            KubernetesCluster cluster = new KubernetesCluster(kubernetesClient(), properties.namespace(),
+                    properties.expertSelector(), Clock.systemUTC());
+            RolloutGate gate = RolloutGate.sleeping(cluster, new RolloutGate.Settings(properties.rolloutTimeout(),
+                    ROLLOUT_POLL)).whileLeading(leadership::isLeader).reportingSteps(progress::progressed);
+            return new PlacementReconciler(cluster, gate, registry);
         } catch (IOException e) {
             throw new UncheckedIOException("moemesh.controller.mode=kubernetes but no Kubernetes API client could be"
                     + " configured (no in-cluster service account and no kubeconfig)", e);
         }
+    }
+
+    /**
+     * The pod's service account in a cluster, else the kubeconfig; every call bounded by
+     * {@link #KUBERNETES_CALL_TIMEOUT}.
+     */
+    private static ApiClient kubernetesClient() throws IOException {
+        return bounded(ClientBuilder.standard().build(), KUBERNETES_CALL_TIMEOUT);
+    }
+
+    /** {@code client} with each whole call (connect, send, answer) failing after {@code timeout}. */
+    static ApiClient bounded(ApiClient client, Duration timeout) {
+        return client.setHttpClient(client.getHttpClient().newBuilder().callTimeout(timeout).build());
     }
 
     @Bean

@@ -39,7 +39,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                         + 1 s, 16 s with the router's defaults)
  * @param rolloutTimeout   kubernetes mode: how long one expert Deployment may take to become available
  *                         again after its partner units changed before the controller stops rolling
- *                         the others this round (it rolls one expert at a time)
+ *                         the others this round (it rolls one expert at a time); with the interval it
+ *                         also sets how long the planning loop may go without progress before the
+ *                         controller's health turns NOT_SERVING: max(initial-delay, interval) + rollout-timeout
  * @param local            {@code local.*}: the expert processes the controller starts and stops in local mode
  *                         (replicas and pruning); off without {@code local.expert-command}
  * @param pruning          {@code pruning.*}: scaling cold experts to zero (local mode with {@code local.*})

@@ -1,5 +1,6 @@
 package io.moemesh.placement;
 
+import io.moemesh.placement.health.LoopProgress;
 import io.moemesh.placement.leadership.Leadership;
 import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlacementReport;
@@ -22,7 +23,9 @@ import org.springframework.context.SmartLifecycle;
 /**
  * Runs a planning round every {@code interval} on one thread, so rounds never overlap, and keeps
  * the latest report and the count of plans applied for the status APIs. Only the leader among the
- * controller replicas runs rounds; a standby records why it does nothing.
+ * controller replicas runs rounds; a standby records why it does nothing. It signals its
+ * {@link LoopProgress} when it starts and when each round starts and ends (a round that throws
+ * included), for the watchdog that turns health NOT_SERVING when rounds stop coming.
  */
 public final class PlacementLoop implements SmartLifecycle {
 
@@ -44,16 +47,32 @@ public final class PlacementLoop implements SmartLifecycle {
     private final List<Consumer<PlacementReport>> listeners = new CopyOnWriteArrayList<>();
     private final ReentrantLock roundLock = new ReentrantLock();
     private final Clock clock;
+    private final LoopProgress progress;
     private ScheduledExecutorService executor; // guarded by this (lifecycle only, never held during a round)
     private Outcome lastOutcome; // guarded by roundLock
 
     public PlacementLoop(PlacementRound round, Leadership leadership, Duration initialDelay, Duration interval,
             Clock clock) {
+        this(round, leadership, initialDelay, interval, new LoopProgress(clock));
+    }
+
+    /**
+     * With the progress its round's long waits also signal (the rollout gate's reads); the loop reads
+     * the time from the progress' clock.
+     */
+    public PlacementLoop(PlacementRound round, Leadership leadership, Duration initialDelay, Duration interval,
+            LoopProgress progress) {
         this.round = round;
         this.leadership = leadership;
-        this.clock = clock;
+        this.clock = progress.clock();
+        this.progress = progress;
         this.initialDelay = initialDelay;
         this.interval = interval;
+    }
+
+    /** When the loop last moved on: the watchdog's and the metrics' source. */
+    public LoopProgress progress() {
+        return progress;
     }
 
     public State state() {
@@ -73,8 +92,10 @@ public final class PlacementLoop implements SmartLifecycle {
     public PlacementReport runOnce() {
         roundLock.lock();
         try {
+            progress.progressed();
             return record(runSafely());
         } finally {
+            progress.progressed(); // an Error escaping the round still ends it
             roundLock.unlock();
         }
     }
@@ -116,6 +137,7 @@ public final class PlacementLoop implements SmartLifecycle {
 
     @Override
     public synchronized void start() {
+        progress.progressed(); // the first round comes after the initial delay, which the stall limit allows for
         executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "placement-round");
             t.setDaemon(true);

@@ -11,7 +11,8 @@ import java.util.function.BooleanSupplier;
  * one expert at a time: re-annotating many expert Deployments at once starts as many rollouts,
  * which on a full GPU pool leaves new pods Pending while old ones hold the GPUs, and takes several
  * experts' capacity down together. Time comes in through the clock and the sleeper, so tests move
- * a clock instead of sleeping.
+ * a clock instead of sleeping. Each read of the Deployment is reported as a step ({@link
+ * #reportingSteps}), so that the loop's watchdog sees a long wait move on.
  */
 public final class RolloutGate {
 
@@ -42,18 +43,22 @@ public final class RolloutGate {
     private final Settings settings;
     private final Clock clock;
     private final Sleeper sleeper;
-    private final BooleanSupplier leading;
+    private final Hooks hooks;
 
-    public RolloutGate(ClusterPort cluster, Settings settings, Clock clock, Sleeper sleeper) {
-        this(cluster, settings, clock, sleeper, () -> true);
+    /** Whether to go on waiting, and what to tell at each read of the Deployment. */
+    private record Hooks(BooleanSupplier leading, Runnable step) {
     }
 
-    private RolloutGate(ClusterPort cluster, Settings settings, Clock clock, Sleeper sleeper, BooleanSupplier leading) {
+    public RolloutGate(ClusterPort cluster, Settings settings, Clock clock, Sleeper sleeper) {
+        this(cluster, settings, clock, sleeper, new Hooks(() -> true, () -> { }));
+    }
+
+    private RolloutGate(ClusterPort cluster, Settings settings, Clock clock, Sleeper sleeper, Hooks hooks) {
         this.cluster = cluster;
         this.settings = settings;
         this.clock = clock;
         this.sleeper = sleeper;
-        this.leading = leading;
+        this.hooks = hooks;
     }
 
     /**
@@ -61,7 +66,16 @@ public final class RolloutGate {
      * can outlast this replica's lease, and a replica that no longer leads must write no more.
      */
     public RolloutGate whileLeading(BooleanSupplier leading) {
-        return new RolloutGate(cluster, settings, clock, sleeper, leading);
+        return new RolloutGate(cluster, settings, clock, sleeper, new Hooks(leading, hooks.step()));
+    }
+
+    /**
+     * This gate, running {@code step} after every read of the Deployment it waits for (every poll):
+     * the planning loop's progress, so that a paced rollout, which may wait up to the timeout for
+     * each of several Deployments in one round, does not read as a stuck round.
+     */
+    public RolloutGate reportingSteps(Runnable step) {
+        return new RolloutGate(cluster, settings, clock, sleeper, new Hooks(hooks.leading(), step));
     }
 
     /** Sleeps on the calling thread. */
@@ -77,10 +91,11 @@ public final class RolloutGate {
     public Optional<String> await(String deployment) {
         Instant deadline = clock.instant().plus(settings.timeout());
         while (true) {
-            if (!leading.getAsBoolean()) {
+            if (!hooks.leading().getAsBoolean()) {
                 return Optional.of("this controller replica no longer leads; waiting for " + deployment + " stopped");
             }
             Rollout r = cluster.rollout(deployment);
+            hooks.step().run();
             switch (r.state()) {
                 case AVAILABLE -> {
                     return Optional.empty();

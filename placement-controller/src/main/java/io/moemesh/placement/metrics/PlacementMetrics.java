@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * per token per layer of the live placement, the candidate and the one-service-per-expert baseline,
  * the routers' observed ones, and the live placement's max/mean service load), and in local mode
  * {@code moemesh.controller.pruned.experts} and {@code moemesh.controller.expert.processes}. A gauge keeps its
- * value through rounds that did not compute it (NaN until one did).
+ * value through rounds that did not compute it (NaN until one did). {@code moemesh.placement.seconds.since.progress}
+ * is read when scraped, not per round: it keeps growing while a round hangs, for an alert to watch.
  */
 public final class PlacementMetrics {
 
@@ -49,6 +50,11 @@ public final class PlacementMetrics {
                 .register(registry);
         Gauge.builder("moemesh.controller.expert.processes", expertProcesses, AtomicReference::get)
                 .description("Live expert-service processes (local mode; NaN until the local step ran)")
+                .register(registry);
+        Gauge.builder("moemesh.placement.seconds.since.progress", loop.progress(),
+                        p -> p.sinceProgress().toMillis() / 1000.0)
+                .description("Seconds since the planning loop last made progress (a round started or ended, or a"
+                        + " rollout wait read its Deployment); health turns NOT_SERVING past the stall limit")
                 .register(registry);
         loop.onRound(this::record);
     }

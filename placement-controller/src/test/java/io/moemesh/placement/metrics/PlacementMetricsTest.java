@@ -12,6 +12,7 @@ import io.moemesh.placement.round.PlacementReport;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlacementSettings;
 import io.moemesh.placement.round.Traffic;
+import io.moemesh.testing.ManualClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -108,5 +109,23 @@ class PlacementMetricsTest {
 
         assertThat(report.applied()).isTrue();
         assertThat(report.outcome().tag()).isEqualTo("applied");
+    }
+
+    @Test
+    void secondsSinceProgressGrowsWhileNoRoundRunsAndDropsWhenOneDoes() {
+        ManualClock clock = new ManualClock();
+        PlacementLoop loop = new PlacementLoop(new PlacementRound(List.of(mesh), mesh,
+                new PlacementSettings(1.25, 0, 2.0, 4, 0.05, 10, false), clock), Leadership.always("controller-a"),
+                Duration.ofHours(1), Duration.ofHours(1), clock);
+        new PlacementMetrics(registry, loop);
+        mesh.stats = FakeMesh.stats(2, 4, 100, new int[] {0, 1}, new int[] {2, 3});
+
+        clock.advance(Duration.ofSeconds(42));
+        double stalled = registry.get("moemesh.placement.seconds.since.progress").gauge().value();
+        loop.runOnce();
+        double afterRound = registry.get("moemesh.placement.seconds.since.progress").gauge().value();
+
+        assertThat(stalled).isEqualTo(42.0);
+        assertThat(afterRound).isZero();
     }
 }
