@@ -19,7 +19,9 @@ import java.util.List;
  * read, and read to the end. A tokenizer that {@linkplain TextTokenizer#decodesPiecewise decodes
  * piecewise} (byte-level BPE) needs no context, so its window starts at the read offset. This is the
  * incremental detokenisation of Hugging Face's text-generation-inference and of vLLM
- * ({@code detokenize_incrementally}).
+ * ({@code detokenize_incrementally}). An id that decode leaves out ({@link TextTokenizer#skippedInDecode},
+ * a special token such as EOS repeated under {@code ignore_eos}) never enters the window: a window only
+ * moves on when it adds text, so a run of them would otherwise be decoded again on every push.
  *
  * <p>{@link #text} is exactly the concatenation of the pieces, {@link #finish}'s included, so a
  * streaming client and a caller of {@code text()} see the same text. That is the decode of every id
@@ -57,6 +59,9 @@ public final class TextStream {
     public String push(int id) {
         if (finalText != null) {
             throw new IllegalStateException("the stream already ended at a stop string");
+        }
+        if (tokenizer.skippedInDecode(id)) {
+            return ""; // no text with or without it: kept out of the window, which a run of them would grow
         }
         if (count == ids.length) {
             ids = Arrays.copyOf(ids, count * 2);

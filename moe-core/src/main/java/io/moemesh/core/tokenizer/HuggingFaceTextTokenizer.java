@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -16,11 +17,14 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
     private final HuggingFaceTokenizer tokenizer;
     private final boolean piecewise;
     private final byte[][] tokenBytes; // by id, for a ByteLevel decoder; empty otherwise
+    private final BitSet special; // ids of the added tokens marked special, which decode skips
 
-    private HuggingFaceTextTokenizer(HuggingFaceTokenizer tokenizer, boolean piecewise, byte[][] tokenBytes) {
+    private HuggingFaceTextTokenizer(HuggingFaceTokenizer tokenizer, boolean piecewise, byte[][] tokenBytes,
+            BitSet special) {
         this.tokenizer = tokenizer;
         this.piecewise = piecewise;
         this.tokenBytes = tokenBytes;
+        this.special = special;
     }
 
     static HuggingFaceTextTokenizer load(Path file) {
@@ -33,7 +37,8 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
             JsonNode json = JsonMapper.shared().readTree(file);
             boolean byteLevel = hasByteLevelDecoder(json);
             byte[][] bytes = byteLevel ? ByteLevelTokens.table(json) : new byte[0][];
-            return new HuggingFaceTextTokenizer(HuggingFaceTokenizer.newInstance(file, options), byteLevel, bytes);
+            return new HuggingFaceTextTokenizer(HuggingFaceTokenizer.newInstance(file, options), byteLevel, bytes,
+                    specialIds(json));
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot load tokenizer: " + e.getMessage(), e);
         } catch (RuntimeException e) {
@@ -52,6 +57,20 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
     private static boolean hasByteLevelDecoder(JsonNode json) {
         JsonNode type = json.path("decoder").path("type");
         return type.isString() && type.stringValue().equals("ByteLevel");
+    }
+
+    /**
+     * The {@code added_tokens} marked {@code "special": true}: the library's decode with
+     * {@code skip_special_tokens} leaves exactly these out ({@code AddedVocabulary::is_special_token}).
+     */
+    private static BitSet specialIds(JsonNode json) {
+        BitSet ids = new BitSet();
+        for (JsonNode token : json.path("added_tokens")) {
+            if (token.path("special").asBoolean(false) && token.path("id").canConvertToInt()) {
+                ids.set(token.path("id").asInt());
+            }
+        }
+        return ids;
     }
 
     @Override
@@ -86,6 +105,11 @@ final class HuggingFaceTextTokenizer implements TextTokenizer {
     @Override
     public boolean decodesPiecewise() {
         return piecewise;
+    }
+
+    @Override
+    public boolean skippedInDecode(int id) {
+        return id >= 0 && special.get(id);
     }
 
     @Override

@@ -36,6 +36,15 @@ public interface TextTokenizer extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether {@link #decode} leaves this id out of its output entirely (a special token such as EOS),
+     * so that the decode of any ids is the same with or without it. A stream need not decode such an id
+     * at all. False unless an implementation knows.
+     */
+    default boolean skippedInDecode(int id) {
+        return false;
+    }
+
     @Override
     void close();
 

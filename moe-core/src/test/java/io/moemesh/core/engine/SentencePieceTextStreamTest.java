@@ -6,6 +6,7 @@ import io.moemesh.core.tokenizer.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -104,6 +105,65 @@ class SentencePieceTextStreamTest {
 
         assertThat(pieces).containsExactly("", "", "日", "", "", "\uFFFD\uFFFD\uFFFD\uFFFD");
         assertThat(stream.text()).isEqualTo(String.join("", pieces));
+    }
+
+    /**
+     * A model past EOS under ignore_eos repeats it: the run never enters the window, so each push decodes a
+     * few ids, not the whole run again (the decoder is asked for under 4 ids a push on average; a window
+     * that kept the 1,000 EOS would be asked for ~500,000 ids).
+     */
+    @Test
+    void aRunOfSpecialTokensIsNotDecodedOverAndOver() {
+        CountingTokenizer counting = new CountingTokenizer(mixtral);
+        int[] ids = new int[1_005];
+        ids[0] = piece("\u2581H");
+        ids[1] = piece("el");
+        Arrays.fill(ids, 2, 1_002, EOS);
+        ids[1_002] = piece("lo");
+        ids[1_003] = piece("\u2581w");
+        ids[1_004] = piece("or");
+
+        List<String> pieces = pushAll(new TextStream(counting, List.of()), ids);
+
+        assertThat(mixtral.skippedInDecode(EOS)).isTrue();
+        assertThat(mixtral.skippedInDecode(piece("el"))).isFalse();
+        assertThat(String.join("", pieces)).isEqualTo("Hello wor").isEqualTo(mixtral.decode(ids));
+        assertThat(counting.decodedIds).isLessThan(4L * ids.length);
+    }
+
+    /** Counts the ids the stream asks the decoder for. */
+    private static final class CountingTokenizer implements TextTokenizer {
+        private final TextTokenizer tokenizer;
+        long decodedIds;
+
+        CountingTokenizer(TextTokenizer tokenizer) {
+            this.tokenizer = tokenizer;
+        }
+
+        @Override
+        public int[] encode(String text) {
+            return tokenizer.encode(text);
+        }
+
+        @Override
+        public String decode(int[] ids) {
+            decodedIds += ids.length;
+            return tokenizer.decode(ids);
+        }
+
+        @Override
+        public boolean decodesPiecewise() {
+            return tokenizer.decodesPiecewise();
+        }
+
+        @Override
+        public boolean skippedInDecode(int id) {
+            return tokenizer.skippedInDecode(id);
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     private static int piece(String token) {
