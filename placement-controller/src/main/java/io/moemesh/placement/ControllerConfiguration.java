@@ -103,7 +103,7 @@ class ControllerConfiguration {
     @Bean
     PlacementLoop placementLoop(RouterDirectory routers, ExpertClient experts, Leadership leadership,
             ControllerProperties properties, InternalChannelFactory channels, MeterRegistry registry) {
-        LoopProgress progress = new LoopProgress(Clock.systemUTC());
+        LoopProgress progress = new LoopProgress(Clock.systemUTC(), System::nanoTime);
         PlacementRound round = new PlacementRound(routers, experts, properties.settings(), Clock.systemUTC(),
                 applier(properties, routers, experts, channels, registry, leadership, progress));
         return new PlacementLoop(round, leadership, properties.initialDelay(), properties.interval(), progress);

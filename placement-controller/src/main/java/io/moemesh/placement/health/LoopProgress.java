@@ -3,6 +3,7 @@ package io.moemesh.placement.health;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.LongSupplier;
 
 /**
  * When the planning loop last made progress. The loop signals it when it starts, when a round starts
@@ -10,17 +11,35 @@ import java.time.Instant;
  * a round signals it at every step of a long wait (each read of a rolling expert Deployment), so
  * that a round that waits for rollouts is not mistaken for a stuck one. Nothing else counts: a round
  * blocked in a call that never returns, or a loop whose thread is gone, stops signalling.
- * Thread-safe; time comes from the clock, so tests move a clock instead of sleeping.
+ * Thread-safe. Quiet time is measured on a monotonic clock ({@code System.nanoTime} in production), so
+ * a wall-clock step (NTP) neither restarts a healthy controller nor hides a stuck one; the loop's
+ * reports keep the wall clock ({@link #clock()}). Tests move a clock instead of sleeping.
  */
 public final class LoopProgress {
 
     private final Clock clock;
-    private volatile Instant last;
+    private final LongSupplier nanoTime;
+    private volatile long last;
 
-    /** Counts from now: a loop that has not run its first round yet is not stalled. */
-    public LoopProgress(Clock clock) {
+    /**
+     * Counts from now: a loop that has not run its first round yet is not stalled.
+     *
+     * @param clock    the loop's wall clock, for its reports
+     * @param nanoTime the monotonic time progress is measured on
+     */
+    public LoopProgress(Clock clock, LongSupplier nanoTime) {
         this.clock = clock;
-        this.last = clock.instant();
+        this.nanoTime = nanoTime;
+        this.last = nanoTime.getAsLong();
+    }
+
+    /** Measures on {@code clock} too: for tests, whose clock only moves when they move it. */
+    public LoopProgress(Clock clock) {
+        this(clock, () -> nanosOf(clock.instant()));
+    }
+
+    private static long nanosOf(Instant instant) {
+        return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
     }
 
     public Clock clock() {
@@ -29,13 +48,12 @@ public final class LoopProgress {
 
     /** The loop, or a step of its round, moved on. */
     public void progressed() {
-        last = clock.instant();
+        last = nanoTime.getAsLong();
     }
 
-    /** Time since the last progress (never negative, should the clock step back). */
+    /** Time since the last progress (never negative). */
     public Duration sinceProgress() {
-        Duration quiet = Duration.between(last, clock.instant());
-        return quiet.isNegative() ? Duration.ZERO : quiet;
+        return Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - last));
     }
 
     /** Serving unless no progress for longer than {@code stallLimit}. */

@@ -55,9 +55,18 @@ public final class PlacementWatchdog implements AutoCloseable {
         if (thread == null) {
             thread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform()
                     .name("placement-loop-watchdog").daemon().unstarted(r));
-            thread.scheduleWithFixedDelay(this::check, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+            thread.scheduleWithFixedDelay(this::checkSafely, 0, period.toMillis(), TimeUnit.MILLISECONDS);
         }
         return this;
+    }
+
+    /** A scheduled check: an escaping throwable (an Error) would cancel every later check and freeze health. */
+    private void checkSafely() {
+        try {
+            check();
+        } catch (Throwable e) {
+            LOG.error("a placement watchdog check failed; it checks again next period", e);
+        }
     }
 
     /** One check: health follows the loop's progress. */

@@ -95,8 +95,11 @@ class PlacementWatchdogTest {
             assertThat(health).containsExactly(false);
 
             release.countDown();
-            await().atMost(Duration.ofSeconds(10)).until(() -> loop.state().latest() != null);
-            watchdog.check();
+            // the round's end is signalled after its report is recorded: check until the watchdog sees it
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                watchdog.check();
+                return health.size() == 2;
+            });
             assertThat(health).containsExactly(false, true);
         } finally {
             release.countDown();
@@ -158,6 +161,21 @@ class PlacementWatchdogTest {
         assertThat(progress.health(LIMIT).reason()).contains("no progress for 631 s", "stall limit 630 s");
     }
 
+    /** NTP stepping the wall clock an hour either way neither trips a healthy loop nor hides a stuck one. */
+    @Test
+    void progressIsMeasuredOnTheMonotonicClockNotTheWallClock() {
+        ManualClock wall = new ManualClock();
+        ManualClock monotonic = new ManualClock();
+        LoopProgress measured = new LoopProgress(wall, () -> monotonic.millis() * 1_000_000L);
+
+        wall.advance(Duration.ofHours(1));
+        assertThat(measured.health(LIMIT).serving()).as("the wall clock jumped, no time passed").isTrue();
+
+        monotonic.advance(LIMIT.plusSeconds(1));
+        assertThat(measured.sinceProgress()).isEqualTo(LIMIT.plusSeconds(1));
+        assertThat(measured.health(LIMIT).serving()).isFalse();
+    }
+
     @Test
     void aCheckThatThrowsCountsAsNotServingAndTheWatchdogGoesOn() {
         AtomicBoolean broken = new AtomicBoolean(true);
@@ -217,5 +235,21 @@ class PlacementWatchdogTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> health.contains(true));
         }
         assertThat(health).containsExactly(false, true);
+    }
+
+    /** An Error out of a scheduled task would cancel every later run and freeze health at SERVING. */
+    @Test
+    void anErrorInOneScheduledCheckDoesNotStopTheChecks() {
+        AtomicBoolean throwError = new AtomicBoolean(true);
+        try (PlacementWatchdog started = new PlacementWatchdog(() -> {
+            if (throwError.getAndSet(false)) {
+                throw new StackOverflowError("one bad check");
+            }
+            return progress.health(LIMIT);
+        }, health::add).start(Duration.ofMillis(10))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> !throwError.get());
+            clock.advance(LIMIT.plusSeconds(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> health.contains(false));
+        }
     }
 }
