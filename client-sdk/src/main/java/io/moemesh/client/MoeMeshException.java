@@ -4,8 +4,8 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
-import io.moemesh.client.internal.RetryInfoDetail;
 import io.moemesh.client.internal.TlsFailures;
+import io.moemesh.proto.status.RetryInfoDetail;
 
 /**
  * A call to moe-mesh failed. The message is the status code followed by the server's description,
@@ -55,7 +55,7 @@ public class MoeMeshException extends RuntimeException {
             case INVALID_ARGUMENT -> new InvalidRequestException(description, cause);
             case UNAUTHENTICATED -> new UnauthenticatedException(description, cause);
             case RESOURCE_EXHAUSTED -> new RateLimitedException(description, cause,
-                    RetryInfoDetail.retryDelay(status, trailers));
+                    RetryInfoDetail.retryDelay(status, trailers).orElse(null));
             case UNAVAILABLE -> new UnavailableException(description, cause);
             case DEADLINE_EXCEEDED -> new DeadlineExceededException(description, cause);
             default -> new MoeMeshException(status.getCode(), description, cause);

@@ -26,7 +26,8 @@ public class RateLimitedException extends MoeMeshException {
 
     /**
      * How long the server asked the caller to wait before sending again: the {@code google.rpc.RetryInfo}
-     * detail of its refusal (the gateway sends one with a rate-limit refusal); empty when it sent none.
+     * detail of its refusal (the gateway sends one with a rate-limit refusal); empty when it sent none,
+     * or a delay that is negative, malformed or over a day ({@code RetryInfoDetail.MAX_DELAY}).
      */
     public Optional<Duration> retryAfter() {
         return Optional.ofNullable(retryAfter);

@@ -8,6 +8,7 @@ import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.moemesh.proto.status.RetryInfoDetail;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.GenerateResponse;
 import io.moemesh.proto.v1.MoeMeshGrpc;
@@ -52,7 +53,7 @@ class GatewayCallerLimitsTest {
         StatusRuntimeException error = generateFails(gateway.stub(KEY));
 
         assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-        assertThat(RetryInfoDetail.of(error)).isEmpty();
+        assertThat(RetryInfoDetail.retryDelay(error)).isEmpty();
     }
 
     @Test

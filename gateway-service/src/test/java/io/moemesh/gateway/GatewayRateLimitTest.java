@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.moemesh.proto.status.RetryInfoDetail;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import java.time.Duration;
@@ -45,7 +46,7 @@ class GatewayRateLimitTest {
 
         StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, () -> generate(gateway.stub()));
 
-        assertThat(RetryInfoDetail.of(error)).hasValue(Duration.ofMinutes(38).plusSeconds(30));
+        assertThat(RetryInfoDetail.retryDelay(error)).hasValue(Duration.ofMinutes(38).plusSeconds(30));
         assertThat(error.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
         assertThat(error.getStatus().getDescription()).isEqualTo("rate limit exceeded for this API key: at most 2 "
                 + "requests per 1h; retry after backing off");
@@ -56,7 +57,7 @@ class GatewayRateLimitTest {
         generate(gateway.stub());
         generate(gateway.stub());
         ticker.advance(Duration.ofMinutes(59));
-        Duration delay = RetryInfoDetail.of(catchThrowableOfType(StatusRuntimeException.class,
+        Duration delay = RetryInfoDetail.retryDelay(catchThrowableOfType(StatusRuntimeException.class,
                 () -> generate(gateway.stub()))).orElseThrow();
 
         ticker.advance(delay);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.moemesh.proto.status.RetryInfoDetail;
 import io.moemesh.proto.v1.GenerateRequest;
 import io.moemesh.proto.v1.MoeMeshGrpc;
 import io.moemesh.proto.v1.SamplingParams;
@@ -56,13 +57,13 @@ class GatewayTokenBudgetTest {
 
         StatusRuntimeException error = generateFails(InProcessGateway.KEY, ids(100), 300);
 
-        assertThat(RetryInfoDetail.of(error)).hasValue(Duration.ofMillis(39_500));
+        assertThat(RetryInfoDetail.retryDelay(error)).hasValue(Duration.ofMillis(39_500));
         assertThat(error.getStatus().getDescription()).endsWith("retry after 40s");
     }
 
     @Test
     void requestLargerThanTheWholeBudgetCarriesNoRetryInfo() {
-        assertThat(RetryInfoDetail.of(generateFails(InProcessGateway.KEY, ids(10), 2_000))).isEmpty();
+        assertThat(RetryInfoDetail.retryDelay(generateFails(InProcessGateway.KEY, ids(10), 2_000))).isEmpty();
     }
 
     @Test

@@ -1,13 +1,10 @@
 package io.moemesh.gateway.openai;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.rpc.RetryInfo;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.moemesh.gateway.access.LimitExceededException;
+import io.moemesh.proto.status.RetryInfoDetail;
 import java.time.Duration;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -68,7 +65,7 @@ final class OpenAiError extends RuntimeException {
      */
     static OpenAiError fromStatus(Status status, Metadata trailers) {
         OpenAiError error = fromStatus(status);
-        Duration retryAfter = retryDelay(status, trailers);
+        Duration retryAfter = RetryInfoDetail.retryDelay(status, trailers).orElse(null);
         return retryAfter == null ? error
                 : new OpenAiError(error.status, error.type, error.param, error.code, error.getMessage(), retryAfter);
     }
@@ -89,27 +86,6 @@ final class OpenAiError extends RuntimeException {
             case CANCELLED -> new OpenAiError(499, "invalid_request_error", null, "cancelled", message);
             default -> new OpenAiError(500, "server_error", null, null, message);
         };
-    }
-
-    /**
-     * The delay of the status's {@code RetryInfo} detail, if it has one; a detail that cannot be read
-     * (a code that does not match, bytes that do not parse) is no hint rather than a failure.
-     */
-    private static Duration retryDelay(Status status, Metadata trailers) {
-        try {
-            com.google.rpc.Status details = StatusProto.fromStatusAndTrailers(status, trailers);
-            if (details != null) {
-                for (Any detail : details.getDetailsList()) {
-                    if (detail.is(RetryInfo.class)) {
-                        com.google.protobuf.Duration delay = detail.unpack(RetryInfo.class).getRetryDelay();
-                        return Duration.ofSeconds(delay.getSeconds(), delay.getNanos());
-                    }
-                }
-            }
-        } catch (InvalidProtocolBufferException | RuntimeException e) {
-            return null;
-        }
-        return null;
     }
 
     /** The field a validation message starts with ({@code max_tokens is 5000; the limit…}), if any. */
