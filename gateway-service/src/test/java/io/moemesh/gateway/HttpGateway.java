@@ -100,8 +100,13 @@ final class HttpGateway implements AutoCloseable {
 
     /** With {@link InProcessGateway#KEY} and these headers besides. */
     HttpResponse<String> postWithHeaders(String path, String body, Map<String, String> headers) {
+        return postWithHeaderLines(path, body, List.copyOf(headers.entrySet()));
+    }
+
+    /** As above, a header line each, so a header may come on several lines. */
+    HttpResponse<String> postWithHeaderLines(String path, String body, List<Map.Entry<String, String>> headers) {
         HttpRequest.Builder request = request(path, InProcessGateway.KEY);
-        headers.forEach(request::header);
+        headers.forEach(header -> request.header(header.getKey(), header.getValue()));
         return send(request.POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 

@@ -47,6 +47,19 @@ class OpenAiTracingTest {
         assertThat(tracing.spans()).allSatisfy(span -> assertThat(span.getTraceId()).isEqualTo(TRACE_ID));
     }
 
+    /** W3C: a tracestate over several header lines is one list, joined by commas. */
+    @Test
+    void aTracestateOnSeveralHeaderLinesKeepsEveryEntry() {
+        HttpResponse<String> response = gateway.postWithHeaderLines("/v1/completions", COMPLETION, List.of(
+                Map.entry("traceparent", "00-" + TRACE_ID + "-" + PARENT_ID + "-01"),
+                Map.entry("tracestate", "congo=t61rcWkgMzE"), Map.entry("tracestate", "rojo=00f067aa0ba902b7")));
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        SpanData generate = generateSpan();
+        assertThat(generate.getSpanContext().getTraceState().get("congo")).isEqualTo("t61rcWkgMzE");
+        assertThat(generate.getSpanContext().getTraceState().get("rojo")).isEqualTo("00f067aa0ba902b7");
+    }
+
     @Test
     void eachPromptsGenerationJoinsTheCallersTrace() {
         gateway.postWithHeaders("/v1/completions", "{\"prompt\": [\"a\", \"b\"], \"max_tokens\": 2}",

@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.WriteTimeoutHandler;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -150,6 +151,12 @@ public final class OpenAiHttpServer {
         LOG.info("OpenAI-compatible HTTP API stopped");
     }
 
+    /** W3C allows {@code tracestate} over several header lines, to be read as one list joined by commas. */
+    private static String traceState(HttpServerRequest request) {
+        List<String> lines = request.requestHeaders().getAll(GatewayLoopback.TRACESTATE.name());
+        return lines.isEmpty() ? null : String.join(",", lines);
+    }
+
     private Publisher<Void> serve(HttpServerRequest request, HttpServerResponse response,
             Function<Call, Mono<CompletionsHandler.Reply>> handler) {
         if (stopping) {
@@ -159,7 +166,7 @@ public final class OpenAiHttpServer {
         String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
         HttpCaller caller = new HttpCaller(authorization, request.remoteAddress(),
                 request.requestHeaders().get(GatewayLoopback.TRACEPARENT.name()),
-                request.requestHeaders().get(GatewayLoopback.TRACESTATE.name()));
+                traceState(request));
         return Mono.defer(() -> {
             inFlight.incrementAndGet();
             // without a usable key the gateway refuses the call, counted and throttled as on gRPC,

@@ -84,8 +84,9 @@ class ApiKeyStoreReloadFailureTest {
         assertThat(store.sinceLastGoodRead()).isZero();
     }
 
+    /** Rethrown out of the scheduled poll, which is what ends polling: the executor runs no later poll. */
     @Test
-    void aVirtualMachineErrorIsCountedAndEndsPolling() {
+    void aVirtualMachineErrorIsCountedAndRethrown() {
         reader.then(A).then(new OutOfMemoryError("simulated"));
         store = load(ticker);
 

@@ -17,7 +17,9 @@ import java.util.function.LongSupplier;
  * router runs, and trace almost nothing of a quiet router. The bucket holds one second of steps (at least
  * one), starts full, and refills with the injected clock, so a burst traces at most one second's worth.
  *
- * <p>Thread-safe: the two halves of a ping-pong step ask from two threads. Asking allocates nothing.
+ * <p>Thread-safe: the two halves of a ping-pong step ask from two threads, each for itself (each half
+ * is a forward pass with its own {@code moemesh.step} span), so a split step may have one half traced.
+ * Asking allocates nothing.
  */
 public final class StepTraceBudget {
 
