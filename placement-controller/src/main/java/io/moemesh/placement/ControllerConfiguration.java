@@ -6,7 +6,6 @@ import io.moemesh.placement.grpc.PlacementGrpcService;
 import io.moemesh.placement.grpc.RouterClient;
 import io.moemesh.placement.grpc.RouterDirectory;
 import io.moemesh.placement.health.LoopProgress;
-import io.moemesh.placement.health.PlacementWatchdog;
 import io.moemesh.placement.leadership.LeaderElectionProperties;
 import io.moemesh.placement.local.EndpointList;
 import io.moemesh.placement.local.GrpcHealthCheck;
@@ -25,6 +24,7 @@ import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlanApplier;
 import io.moemesh.placement.round.RouterPort;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.service.ProgressWatchdog;
 import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalChannelFactory;
 import io.moemesh.service.transport.TransportConfiguration;
@@ -111,18 +111,19 @@ class ControllerConfiguration {
 
     /**
      * Health follows the planning loop: NOT_SERVING once it made no progress for longer than
-     * {@link PlacementWatchdog#stallLimit} (10m30s with the defaults), SERVING again when it does.
+     * {@link LoopProgress#stallLimit} (10m30s with the defaults), SERVING again when it does.
      * The chart's liveness probe reads the same health, so a controller that stays stuck is
      * restarted: a stuck leader keeps renewing its Lease from another thread, so without a restart
      * no standby would ever take over. A restart loses only the dashboard's history and the first
      * round's traffic delta; placement is read back from the endpoints and Deployments.
      */
     @Bean(destroyMethod = "close")
-    PlacementWatchdog placementWatchdog(ControllerProperties properties, PlacementLoop loop,
+    ProgressWatchdog placementWatchdog(ControllerProperties properties, PlacementLoop loop,
             GrpcServerLifecycle server) {
-        Duration limit = PlacementWatchdog.stallLimit(properties.initialDelay(), properties.interval(),
+        Duration limit = LoopProgress.stallLimit(properties.initialDelay(), properties.interval(),
                 properties.rolloutTimeout());
-        return new PlacementWatchdog(() -> loop.progress().health(limit), server::serving).start(WATCHDOG_PERIOD);
+        return new ProgressWatchdog("placement controller", () -> loop.progress().health(limit), server::serving)
+                .start(WATCHDOG_PERIOD);
     }
 
     /**

@@ -38,10 +38,10 @@ import io.moemesh.router.grpc.RoutingStatsGrpcService;
 import io.moemesh.router.grpc.ServedModel;
 import io.moemesh.router.health.DiscoveryReadiness;
 import io.moemesh.router.health.SchedulerMetrics;
-import io.moemesh.router.health.SchedulerWatchdog;
 import io.moemesh.router.health.StepTraceMetrics;
 import io.moemesh.router.health.UnitTokenMetrics;
 import io.moemesh.service.GrpcServerLifecycle;
+import io.moemesh.service.ProgressWatchdog;
 import io.moemesh.service.transport.GrpcServerFactory;
 import io.moemesh.service.transport.InternalChannelFactory;
 import io.moemesh.service.tracing.GrpcTracing;
@@ -247,7 +247,7 @@ class RouterConfiguration {
      * the scheduler's thread.
      */
     @Bean(destroyMethod = "close")
-    SchedulerWatchdog schedulerWatchdog(RouterProperties properties, BatchScheduler scheduler,
+    ProgressWatchdog schedulerWatchdog(RouterProperties properties, BatchScheduler scheduler,
             GrpcServerLifecycle server, DiscoveryReadiness readiness) {
         Duration stall = properties.stallTimeout();
         Runnable onFatal = () -> {
@@ -256,7 +256,7 @@ class RouterConfiguration {
                 Thread.ofPlatform().name("router-exit").start(() -> System.exit(SCHEDULER_FAILURE_EXIT_CODE));
             }
         };
-        return new SchedulerWatchdog(() -> readiness.gate(scheduler.health(stall)), server::serving, onFatal)
+        return new ProgressWatchdog("router", () -> readiness.gate(scheduler.health(stall)), server::serving, onFatal)
                 .start(WATCHDOG_PERIOD);
     }
 

@@ -56,6 +56,18 @@ public final class LoopProgress {
         return Duration.ofNanos(Math.max(0, nanoTime.getAsLong() - last));
     }
 
+    /**
+     * How long the loop may go without progress before it counts as stuck: {@code max(initialDelay,
+     * interval) + rolloutTimeout}. The first term is the longest the loop legitimately sleeps between
+     * two rounds. The second is slack for one round between two signals: outside a rollout wait (whose
+     * every read signals progress) a round is a series of calls that each have a deadline
+     * ({@code call-timeout}, {@code refresh-timeout}, the Kubernetes API call timeout), and the rollout
+     * timeout is the longest single wait the operator already accepts from a round.
+     */
+    public static Duration stallLimit(Duration initialDelay, Duration interval, Duration rolloutTimeout) {
+        return (initialDelay.compareTo(interval) > 0 ? initialDelay : interval).plus(rolloutTimeout);
+    }
+
     /** Serving unless no progress for longer than {@code stallLimit}. */
     public LoopHealth health(Duration stallLimit) {
         Duration quiet = sinceProgress();

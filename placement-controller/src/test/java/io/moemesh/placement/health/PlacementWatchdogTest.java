@@ -14,6 +14,7 @@ import io.moemesh.placement.round.Outcome;
 import io.moemesh.placement.round.PlacementRound;
 import io.moemesh.placement.round.PlacementSettings;
 import io.moemesh.placement.round.PlanApplier;
+import io.moemesh.service.ProgressWatchdog;
 import io.moemesh.testing.ManualClock;
 import java.time.Duration;
 import java.util.List;
@@ -28,14 +29,14 @@ import org.junit.jupiter.api.Test;
 class PlacementWatchdogTest {
 
     private static final Duration INTERVAL = Duration.ofSeconds(30);
-    private static final Duration LIMIT = PlacementWatchdog.stallLimit(Duration.ZERO, INTERVAL,
+    private static final Duration LIMIT = LoopProgress.stallLimit(Duration.ZERO, INTERVAL,
             Duration.ofMinutes(10));
 
     private final ManualClock clock = new ManualClock();
     private final LoopProgress progress = new LoopProgress(clock);
     /** Every value the watchdog set health to, in order. */
     private final List<Boolean> health = new CopyOnWriteArrayList<>();
-    private final PlacementWatchdog watchdog = new PlacementWatchdog(() -> progress.health(LIMIT), health::add);
+    private final ProgressWatchdog watchdog = new ProgressWatchdog("placement controller", () -> progress.health(LIMIT), health::add);
 
     /** Applies nothing; its rounds run {@code body} first, where a real round reads and writes. */
     private static PlanApplier applier(Runnable body) {
@@ -179,7 +180,7 @@ class PlacementWatchdogTest {
     @Test
     void aCheckThatThrowsCountsAsNotServingAndTheWatchdogGoesOn() {
         AtomicBoolean broken = new AtomicBoolean(true);
-        PlacementWatchdog checked = new PlacementWatchdog(() -> {
+        ProgressWatchdog checked = new ProgressWatchdog("placement controller", () -> {
             if (broken.get()) {
                 throw new IllegalStateException("progress unreadable");
             }
@@ -198,7 +199,7 @@ class PlacementWatchdogTest {
     void aHealthSwitchThatThrowsIsTriedAgainNextCheck() {
         List<Boolean> applied = new CopyOnWriteArrayList<>();
         AtomicBoolean failing = new AtomicBoolean(true);
-        PlacementWatchdog checked = new PlacementWatchdog(() -> progress.health(LIMIT), serving -> {
+        ProgressWatchdog checked = new ProgressWatchdog("placement controller", () -> progress.health(LIMIT), serving -> {
             if (failing.get()) {
                 throw new IllegalStateException("health service gone");
             }
@@ -217,17 +218,17 @@ class PlacementWatchdogTest {
     void theStallLimitIsTheLongerSleepBetweenRoundsPlusTheRolloutTimeout() {
         Duration rollout = Duration.ofMinutes(10);
 
-        assertThat(PlacementWatchdog.stallLimit(Duration.ofSeconds(30), Duration.ofSeconds(30), rollout))
+        assertThat(LoopProgress.stallLimit(Duration.ofSeconds(30), Duration.ofSeconds(30), rollout))
                 .isEqualTo(Duration.ofSeconds(630));
-        assertThat(PlacementWatchdog.stallLimit(Duration.ofMinutes(5), Duration.ofSeconds(30), rollout))
+        assertThat(LoopProgress.stallLimit(Duration.ofMinutes(5), Duration.ofSeconds(30), rollout))
                 .isEqualTo(Duration.ofMinutes(15));
-        assertThat(PlacementWatchdog.stallLimit(Duration.ZERO, Duration.ofMinutes(2), rollout))
+        assertThat(LoopProgress.stallLimit(Duration.ZERO, Duration.ofMinutes(2), rollout))
                 .isEqualTo(Duration.ofMinutes(12));
     }
 
     @Test
     void theWatchdogChecksOnItsOwnThread() {
-        try (PlacementWatchdog started = new PlacementWatchdog(() -> progress.health(LIMIT), health::add)
+        try (ProgressWatchdog started = new ProgressWatchdog("placement controller", () -> progress.health(LIMIT), health::add)
                 .start(Duration.ofMillis(10))) {
             clock.advance(LIMIT.plusSeconds(1));
             await().atMost(Duration.ofSeconds(10)).until(() -> health.contains(false));
@@ -241,7 +242,7 @@ class PlacementWatchdogTest {
     @Test
     void anErrorInOneScheduledCheckDoesNotStopTheChecks() {
         AtomicBoolean throwError = new AtomicBoolean(true);
-        try (PlacementWatchdog started = new PlacementWatchdog(() -> {
+        try (ProgressWatchdog started = new ProgressWatchdog("placement controller", () -> {
             if (throwError.getAndSet(false)) {
                 throw new StackOverflowError("one bad check");
             }

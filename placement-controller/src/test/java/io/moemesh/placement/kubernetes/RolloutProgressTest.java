@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.moemesh.core.placement.PlacementPlan;
 import io.moemesh.core.placement.Unit;
 import io.moemesh.placement.health.LoopProgress;
-import io.moemesh.placement.health.PlacementWatchdog;
+import io.moemesh.service.ProgressWatchdog;
 import io.moemesh.testing.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,14 +26,14 @@ class RolloutProgressTest {
     private static final Duration POLL = Duration.ofSeconds(5);
     /** Each Deployment becomes available after 8 minutes: within the timeout, so nothing is held back. */
     private static final int POLLS_TO_AVAILABLE = 96;
-    private static final Duration LIMIT = PlacementWatchdog.stallLimit(Duration.ofSeconds(30), Duration.ofSeconds(30),
+    private static final Duration LIMIT = LoopProgress.stallLimit(Duration.ofSeconds(30), Duration.ofSeconds(30),
             TIMEOUT);
 
     private final FakeCluster cluster = new FakeCluster(3);
     private final ManualClock clock = new ManualClock();
     private final LoopProgress progress = new LoopProgress(clock);
     private final List<Boolean> health = new ArrayList<>();
-    private final PlacementWatchdog watchdog = new PlacementWatchdog(() -> progress.health(LIMIT), health::add);
+    private final ProgressWatchdog watchdog = new ProgressWatchdog("placement controller", () -> progress.health(LIMIT), health::add);
     private int polls;
 
     /** Every service also hosts the next expert's layer-1 unit: three partner writes, two rollout waits. */

@@ -3,6 +3,7 @@ package io.moemesh.router.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.router.batching.SchedulerHealth;
+import io.moemesh.service.ProgressWatchdog;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,7 +19,7 @@ class DiscoveryReadinessTest {
         DiscoveryReadiness readiness = new DiscoveryReadiness();
         List<Boolean> switched = new CopyOnWriteArrayList<>();
         AtomicInteger fatal = new AtomicInteger();
-        SchedulerWatchdog watchdog = new SchedulerWatchdog(() -> readiness.gate(OK), switched::add,
+        ProgressWatchdog watchdog = new ProgressWatchdog("router", () -> readiness.gate(OK), switched::add,
                 fatal::incrementAndGet);
 
         watchdog.check();

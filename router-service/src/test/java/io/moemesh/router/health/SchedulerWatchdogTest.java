@@ -3,6 +3,7 @@ package io.moemesh.router.health;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moemesh.router.batching.SchedulerHealth;
+import io.moemesh.service.ProgressWatchdog;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Queue;
@@ -20,8 +21,8 @@ class SchedulerWatchdogTest {
     private final List<Boolean> switched = new CopyOnWriteArrayList<>();
     private final AtomicInteger fatal = new AtomicInteger();
 
-    private SchedulerWatchdog watchdog(Supplier<SchedulerHealth> probe) {
-        return new SchedulerWatchdog(probe, switched::add, fatal::incrementAndGet);
+    private ProgressWatchdog watchdog(Supplier<SchedulerHealth> probe) {
+        return new ProgressWatchdog("router", probe, switched::add, fatal::incrementAndGet);
     }
 
     private static Supplier<SchedulerHealth> sequence(SchedulerHealth... states) {
@@ -31,7 +32,7 @@ class SchedulerWatchdogTest {
 
     @Test
     void healthFollowsAStallAndItsRecoveryWithoutExiting() {
-        SchedulerWatchdog w = watchdog(sequence(OK, STALLED, STALLED, OK));
+        ProgressWatchdog w = watchdog(sequence(OK, STALLED, STALLED, OK));
         for (int i = 0; i < 4; i++) {
             w.check();
         }
@@ -42,7 +43,7 @@ class SchedulerWatchdogTest {
 
     @Test
     void aDeadLoopTurnsHealthOffAndIsHandledOnce() {
-        SchedulerWatchdog w = watchdog(sequence(OK, DEAD, DEAD, DEAD));
+        ProgressWatchdog w = watchdog(sequence(OK, DEAD, DEAD, DEAD));
         for (int i = 0; i < 4; i++) {
             w.check();
         }
@@ -54,7 +55,7 @@ class SchedulerWatchdogTest {
     @Test
     void aProbeThatThrowsCountsAsNotServingAndTheNextCheckStillRuns() {
         AtomicInteger calls = new AtomicInteger();
-        SchedulerWatchdog w = watchdog(() -> {
+        ProgressWatchdog w = watchdog(() -> {
             if (calls.incrementAndGet() == 1) {
                 throw new IllegalStateException("scheduler state unreadable");
             }
